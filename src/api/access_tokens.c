@@ -1,0 +1,308 @@
+/* access_tokens.c - personal access tokens (/api/v2/personal_access_tokens)
+ * and service access tokens (/api/v2/service_accounts/{id}/access_tokens).
+ *
+ * Both live in one table and one id space. A token's secret is shown once, in
+ * the 201 answer of its creation; afterwards only its public portion is.
+ * Revoked and expired tokens are gone for every read and list (an expired
+ * token counts as revoked, SEMANTICS 3.4). */
+#include "api/internal.h"
+
+#include "auth/credentials.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/secret.h"
+#include "util/token.h"
+#include "util/uuid.h"
+#include "util/xmalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DAY_US (86400LL * 1000000)
+#define CLOCK_SLACK_US (60LL * 1000000) /* tolerated client clock skew */
+
+static const char *token_type(int kind)
+{
+    return kind == STORE_TOKEN_SAT ? "service_access_tokens" : "personal_access_tokens";
+}
+
+/* A token as returned by create (value given: key, no last_used_at) or by
+ * get/list (value NULL). */
+static json_t *render_token(const struct store_token *t, const char *value)
+{
+    char alias[TOKEN_ALIAS_LEN + 1], portion[TOKEN_ALIAS_LEN + 8];
+    token_alias(t->id, alias);
+    snprintf(portion, sizeof portion, "%s_%s", token_prefix(t->kind == STORE_TOKEN_SAT ? TOKEN_SAT : TOKEN_PAT),
+             alias);
+    json_t *scopes = json_loads(t->scopes ? t->scopes : "[]", 0, NULL);
+    json_t *attrs = json_pack("{s:o,s:o,s:s,s:s,s:o}", "created_at", render_rfc3339(t->created_at, 0), "expires_at",
+                              render_rfc3339(t->expires_at, 1), "name", t->name, "public_portion", portion, "scopes",
+                              scopes ? scopes : json_array());
+    if (value) {
+        json_object_set_new(attrs, "key", json_string(value));
+    } else {
+        json_object_set_new(attrs, "last_used_at", render_rfc3339(t->last_used_at, 0));
+        if (t->modified_at)
+            json_object_set_new(attrs, "modified_at", render_rfc3339(t->modified_at, 0));
+    }
+    const char *owner_type = t->kind == STORE_TOKEN_SAT ? "service_account" : "users";
+    return json_pack("{s:s,s:s,s:o,s:{s:o}}", "id", t->id, "type", token_type(t->kind), "attributes", attrs,
+                     "relationships", "owned_by", render_relationship(owner_type, t->owner_id));
+}
+
+static int token_live(const struct store_token *t, int64_t now)
+{
+    return !t->revoked_at && (!t->expires_at || t->expires_at > now);
+}
+
+/* Loads a token of the caller's org by path id. Answers 404 (or a store
+ * error) and returns non-zero when there is no such token of that kind; a
+ * revoked or expired one is found only when want_dead is set. */
+static int load_token_or_reply(struct api_call *call, const char *id, int kind, int want_dead, struct store_token *t)
+{
+    int rc = uuid_valid(id, strlen(id)) ? store_token_get(call->env->store, id, t) : KH_ENOTFOUND;
+    memset(t, 0, rc ? sizeof *t : 0);
+    if (!rc && (strcmp(t->org_id, call->who.org_id) != 0 || t->kind != kind ||
+                (!want_dead && !token_live(t, call->now)))) {
+        store_token_clear(t);
+        rc = KH_ENOTFOUND;
+    }
+    if (rc == KH_ENOTFOUND)
+        reply_error(call, 404, "Access token not found");
+    else if (rc)
+        reply_store_error(call, rc);
+    return rc;
+}
+
+/* Loads the live service account named by the first path parameter. */
+static int load_service_account_or_reply(struct api_call *call, struct store_user *sa)
+{
+    const char *id = call->params[0];
+    int rc = uuid_valid(id, strlen(id)) ? store_user_get(call->env->store, call->who.org_id, id, sa) : KH_ENOTFOUND;
+    if (!rc && (!sa->service_account || sa->disabled)) {
+        store_user_clear(sa);
+        rc = KH_ENOTFOUND;
+    }
+    if (rc == KH_ENOTFOUND)
+        reply_error(call, 404, "Service account not found");
+    else if (rc)
+        reply_store_error(call, rc);
+    return rc;
+}
+
+static const struct sort_option token_sorts[] = {
+    {"name", STORE_SORT_NAME},
+    {"created_at", STORE_SORT_CREATED_AT},
+    {"expires_at", STORE_SORT_EXPIRES_AT},
+    {"last_used_at", STORE_SORT_LAST_USED_AT},
+};
+
+/* Runs a token list query and answers it. */
+static void reply_token_list(struct api_call *call, const struct store_token_query *q)
+{
+    struct store_token_list list;
+    int rc = store_token_list(call->env->store, q, &list);
+    if (rc) {
+        reply_store_error(call, rc);
+        return;
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; i < list.n; i++)
+        json_array_append_new(data, render_token(&list.items[i], NULL));
+    reply_json(call, 200,
+               json_pack("{s:o,s:{s:{s:I}}}", "data", data, "meta", "page", "total_filtered_count",
+                         (json_int_t)list.total));
+    store_token_list_free(&list);
+}
+
+/* GET /api/v2/personal_access_tokens: the org's PATs and SATs. With
+ * org_app_keys_read every token; with only user_app_keys the caller's own. */
+void access_tokens_list(struct api_call *call)
+{
+    struct store_token_query q;
+    char *scratch = NULL;
+    memset(&q, 0, sizeof q);
+    if (!require_any_perm_or_reply(call, PERM_USER_APP_KEYS, PERM_ORG_APP_KEYS_READ) ||
+        !page_or_reply(call, &q.page.limit, &q.page.offset) || !sort_or_reply(call, token_sorts, 4, &q.sort, &q.desc) ||
+        !filter_or_reply(call, "filter", &q.name_filter))
+        return;
+    int n = query_get_list(&call->query, "filter[owned_by]", q.owner_ids, STORE_MAX_OWNERS, &scratch);
+    if (n < 0) {
+        reply_error(call, 400, "Invalid value for filter[owned_by]: at most %d owner ids", STORE_MAX_OWNERS);
+        free(scratch);
+        return;
+    }
+    q.n_owners = (size_t)n;
+    q.org_id = call->who.org_id;
+    q.now = call->now;
+    if (!has_perm(call, PERM_ORG_APP_KEYS_READ)) {
+        /* Own tokens only: an owner filter that leaves out the caller
+         * selects nothing. */
+        int self_listed = n == 0;
+        for (int i = 0; i < n; i++)
+            self_listed |= strcmp(q.owner_ids[i], call->who.user_id) == 0;
+        q.owner_ids[0] = self_listed ? call->who.user_id : "";
+        q.n_owners = 1;
+    }
+    reply_token_list(call, &q);
+    free(scratch);
+}
+
+/* Reads and checks expires_at: required for PATs (24 h to 1 year ahead),
+ * optional for SATs (future, at most 1 year ahead). A token caller cannot
+ * mint a token that outlives itself. Returns 0 and sets *out (0 = never), or
+ * answers and returns non-zero. */
+static int expiry_or_reply(struct api_call *call, struct jx *jx, json_t *attrs, int required, int64_t *out)
+{
+    const char *v = jx_str(jx, attrs, "data.attributes", "expires_at", required, 1, 64);
+    *out = 0;
+    if (jx->failed) {
+        reply_jx(call, jx);
+        return -1;
+    }
+    if (!v && call->who.expires_at) {
+        reply_error(call, 403, "Forbidden: a token cannot create a token that outlives it; set expires_at");
+        return -1;
+    }
+    if (!v)
+        return 0;
+    if (clock_parse(v, out)) {
+        reply_error(call, 400, "Field 'data.attributes.expires_at' must be an RFC 3339 date-time");
+        return -1;
+    }
+    int64_t min = call->now + (required ? DAY_US - CLOCK_SLACK_US : 0);
+    if (*out < min) {
+        reply_error(call, 400, "Field 'data.attributes.expires_at' must be %s",
+                    required ? "at least 24 hours in the future" : "in the future");
+        return -1;
+    }
+    if (*out > call->now + 365 * DAY_US + CLOCK_SLACK_US) {
+        reply_error(call, 400, "Field 'data.attributes.expires_at' must be at most one year in the future");
+        return -1;
+    }
+    if (call->who.expires_at && *out > call->who.expires_at) {
+        reply_error(call, 403, "Forbidden: a token cannot create a token that outlives it");
+        return -1;
+    }
+    return 0;
+}
+
+/* Shared body of PAT and SAT creation: validates the request for `type`,
+ * mints the token for owner and answers 201. */
+static void create_token(struct api_call *call, int kind, const char *owner_id)
+{
+    struct jx jx = {0};
+    struct store_token t;
+    struct permset scopes;
+    char value[TOKEN_LEN + 1];
+    json_t *root = body_or_reply(call, &jx);
+    if (!root)
+        return;
+    memset(&t, 0, sizeof t);
+    json_t *data = jx_obj(&jx, root, "", "data", 1);
+    jx_type(&jx, data, "data", token_type(kind));
+    json_t *attrs = jx_obj(&jx, data, "data", "attributes", 1);
+    const char *name = jx_str(&jx, attrs, "data.attributes", "name", 1, 1, KH_MAX_NAME_LEN);
+    json_t *scope_arr = jx_arr(&jx, attrs, "data.attributes", "scopes", 1);
+    if (jx.failed) {
+        reply_jx(call, &jx);
+        goto out;
+    }
+    if (expiry_or_reply(call, &jx, attrs, kind == STORE_TOKEN_PAT, &t.expires_at))
+        goto out;
+    t.scopes = scopes_or_reply(call, &jx, scope_arr, "data.attributes.scopes", 1, &scopes);
+    if (!t.scopes)
+        goto out;
+    uuid_generate(t.id);
+    memcpy(t.org_id, call->who.org_id, UUID_STR);
+    memcpy(t.owner_id, owner_id, UUID_STR);
+    t.kind = kind;
+    t.name = xstrdup(name);
+    t.created_at = call->now;
+    int rc = cred_token_create(call->env->store, call->env->secret, &t, value);
+    if (rc) {
+        reply_store_error(call, rc);
+        goto out;
+    }
+    log_info("%s %s created for %s by user %s", kind == STORE_TOKEN_SAT ? "service access token" : "personal access token",
+             t.id, owner_id, call->who.user_id);
+    reply_json(call, 201, json_pack("{s:o}", "data", render_token(&t, value)));
+    secret_wipe(value, sizeof value);
+out:
+    store_token_clear(&t);
+    json_decref(root);
+}
+
+void access_tokens_create(struct api_call *call)
+{
+    if (!require_perm_or_reply(call, PERM_USER_APP_KEYS))
+        return;
+    if (call->who.service_account) {
+        reply_error(call, 403, "Forbidden: service accounts use service access tokens, not personal access tokens");
+        return;
+    }
+    create_token(call, STORE_TOKEN_PAT, call->who.user_id);
+}
+
+void access_tokens_get(struct api_call *call)
+{
+    struct store_token t;
+    if (!require_any_perm_or_reply(call, PERM_USER_APP_KEYS, PERM_ORG_APP_KEYS_READ) ||
+        load_token_or_reply(call, call->params[0], STORE_TOKEN_PAT, 0, &t))
+        return;
+    if (strcmp(t.owner_id, call->who.user_id) != 0 && !has_perm(call, PERM_ORG_APP_KEYS_READ))
+        reply_error(call, 404, "Access token not found");
+    else
+        reply_json(call, 200, json_pack("{s:o}", "data", render_token(&t, NULL)));
+    store_token_clear(&t);
+}
+
+/* DELETE: revoking an already revoked (or expired) token answers 204 again,
+ * as Datadog does (SEMANTICS 4.6); an unknown id is 404. */
+void access_tokens_revoke(struct api_call *call)
+{
+    struct store_token t;
+    if (!require_any_perm_or_reply(call, PERM_USER_APP_KEYS, PERM_ORG_APP_KEYS_WRITE) ||
+        load_token_or_reply(call, call->params[0], STORE_TOKEN_PAT, 1, &t))
+        return;
+    int own = strcmp(t.owner_id, call->who.user_id) == 0;
+    if (!own && !has_perm(call, PERM_ORG_APP_KEYS_WRITE)) {
+        reply_error(call, 404, "Access token not found");
+    } else if (!token_live(&t, call->now)) {
+        reply_empty(call, 204);
+    } else {
+        int rc = store_token_revoke(call->env->store, call->who.org_id, t.id, call->now);
+        if (rc && rc != KH_ENOTFOUND) {
+            reply_store_error(call, rc);
+        } else {
+            log_info("personal access token %s revoked by user %s", t.id, call->who.user_id);
+            reply_empty(call, 204);
+        }
+    }
+    store_token_clear(&t);
+}
+
+void sa_tokens_create(struct api_call *call)
+{
+    struct store_user sa;
+    if (!require_perm_or_reply(call, PERM_SERVICE_ACCOUNT_WRITE) || load_service_account_or_reply(call, &sa))
+        return;
+    create_token(call, STORE_TOKEN_SAT, sa.id);
+    store_user_clear(&sa);
+}
+
+void sa_tokens_get(struct api_call *call)
+{
+    struct store_user sa;
+    struct store_token t;
+    if (!require_perm_or_reply(call, PERM_SERVICE_ACCOUNT_WRITE) || load_service_account_or_reply(call, &sa))
+        return;
+    if (load_token_or_reply(call, call->params[1], STORE_TOKEN_SAT, 0, &t) == KH_OK) {
+        if (strcmp(t.owner_id, sa.id) != 0)
+            reply_error(call, 404, "Access token not found");
+        else
+            reply_json(call, 200, json_pack("{s:o}", "data", render_token(&t, NULL)));
+        store_token_clear(&t);
+    }
+    store_user_clear(&sa);
+}

@@ -1,0 +1,61 @@
+/* api.h - the boundary between the HTTP adapter and the handlers.
+ *
+ * The adapter (src/http/server.c) fills a plain struct api_request, calls
+ * api_handle(), and writes the struct api_response back. Nothing under api/
+ * knows the HTTP library, so handlers can be unit-tested and fuzzed with a
+ * plain request. */
+#ifndef KH_API_H
+#define KH_API_H
+
+#include "auth/authn.h"
+#include "config.h"
+#include "store/store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct api_header {
+    const char *name; /* lower-case */
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+};
+
+struct api_request {
+    const char *method;
+    size_t method_len;
+    const char *path; /* without the query string */
+    size_t path_len;
+    const char *query; /* after '?', or NULL */
+    size_t query_len;
+    const char *body;
+    size_t body_len;
+    const struct api_header *headers;
+    size_t n_headers;
+};
+
+#define API_LOG_PATH 160
+
+struct api_response {
+    int status;
+    const char *content_type; /* static string */
+    char *body;               /* owned; free with api_response_free */
+    size_t body_len;
+    char log_path[API_LOG_PATH]; /* the path as it may be logged (secrets masked) */
+};
+
+/* What a handler may use: settings, keys and this thread's store handle. */
+struct api_env {
+    const struct config *cfg;
+    const struct server_secret *secret;
+    struct store *store;
+};
+
+/* Routes and answers one request. Always fills *res (status >= 200). */
+void api_handle(struct api_env *env, const struct api_request *req, struct api_response *res);
+void api_response_free(struct api_response *res);
+
+/* Finds a request header by lower-case name; NULL when absent. */
+const char *api_header_get(const struct api_request *req, const char *name, size_t *len);
+
+#endif

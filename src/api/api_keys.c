@@ -1,0 +1,279 @@
+/* api_keys.c - API keys, v2 (JSON:API, /api/v2/api_keys) and v1
+ * (/api/v1/api_key). The key value is stored sealed and shown where Datadog
+ * shows it (SEMANTICS 1.3): on v2 create/get/update and every v1 answer, but
+ * never in the v2 list. */
+#include "api/internal.h"
+
+#include "auth/credentials.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/secret.h"
+#include "util/uuid.h"
+#include "util/xmalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* One API key as a FullAPIKey (value given) or a PartialAPIKey (value NULL). */
+static json_t *render_api_key(const struct store_api_key *k, const char *value)
+{
+    json_t *attrs = json_pack("{s:s,s:o,s:o,s:s,s:o,s:s,s:b}", "category", k->category ? k->category : "default",
+                              "created_at", render_iso_time(k->created_at), "date_last_used",
+                              render_iso_time(k->last_used_at), "last4", k->last4, "modified_at",
+                              render_iso_time(k->modified_at), "name", k->name, "remote_config_read_enabled",
+                              k->remote_config_read_enabled);
+    if (value)
+        json_object_set_new(attrs, "key", json_string(value));
+    return json_pack("{s:s,s:s,s:o,s:{s:o,s:o}}", "id", k->id, "type", "api_keys", "attributes", attrs,
+                     "relationships", "created_by", render_relationship("users", k->created_by), "modified_by",
+                     render_relationship("users", k->modified_by));
+}
+
+/* The v1 ApiKey object: {created, created_by (the creator's handle), key, name}. */
+static json_t *render_api_key_v1(struct api_call *call, const struct store_api_key *k, const char *value)
+{
+    char created[CLOCK_BUF];
+    struct store_user u;
+    clock_format_v1(k->created_at, created);
+    json_t *o = json_pack("{s:s,s:s,s:s}", "created", created, "key", value, "name", k->name);
+    if (store_user_get(call->env->store, k->org_id, k->created_by, &u) == KH_OK) {
+        json_object_set_new(o, "created_by", json_string(u.email));
+        store_user_clear(&u);
+    }
+    return o;
+}
+
+/* Decrypts a stored key value into value; logs and returns non-zero when the
+ * value does not authenticate under this server secret (wrong secret file or
+ * a tampered row). */
+static int unseal_key(struct api_call *call, const struct store_api_key *k, char value[API_KEY_VALUE_LEN + 1])
+{
+    int rc = cred_unseal(call->env->secret, &k->key, value, API_KEY_VALUE_LEN);
+    if (rc)
+        log_error("api key %s: stored value does not decrypt with this server secret", k->id);
+    return rc;
+}
+
+static const struct sort_option api_key_sorts[] = {
+    {"name", STORE_SORT_NAME},
+    {"created_at", STORE_SORT_CREATED_AT},
+    {"modified_at", STORE_SORT_MODIFIED_AT},
+    {"last4", STORE_SORT_LAST4},
+};
+
+/* Reads `include` (a comma list of created_by, modified_by). */
+static int include_or_reply(struct api_call *call, int *created_by, int *modified_by)
+{
+    const char *items[8];
+    char *scratch = NULL;
+    int n = query_get_list(&call->query, "include", items, 8, &scratch);
+    *created_by = *modified_by = 0;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(items[i], "created_by") == 0) {
+            *created_by = 1;
+        } else if (strcmp(items[i], "modified_by") == 0) {
+            *modified_by = 1;
+        } else {
+            reply_error(call, 400, "Invalid value for include: '%.64s' (expected created_by, modified_by)", items[i]);
+            free(scratch);
+            return 0;
+        }
+    }
+    free(scratch);
+    if (n < 0) {
+        reply_error(call, 400, "Invalid value for include: too many values");
+        return 0;
+    }
+    return 1;
+}
+
+/* Adds the user `id` to `included` once. */
+static void include_user(struct api_call *call, json_t *included, const char *id)
+{
+    size_t i;
+    json_t *v;
+    if (!*id)
+        return;
+    json_array_foreach(included, i, v)
+    {
+        if (strcmp(json_string_value(json_object_get(v, "id")), id) == 0)
+            return;
+    }
+    struct store_user u;
+    if (store_user_get(call->env->store, call->who.org_id, id, &u) == KH_OK) {
+        json_array_append_new(included, render_user(call->env->store, &u));
+        store_user_clear(&u);
+    }
+}
+
+/* Fills the filter part of an API key query from the query string. */
+static int api_key_filters_or_reply(struct api_call *call, struct store_api_key_query *q)
+{
+    char msg[256];
+    const struct query *qs = &call->query;
+    q->remote_config = -1;
+    if (query_time(qs, "filter[created_at][start]", &q->created_start, msg, sizeof msg) ||
+        query_time(qs, "filter[created_at][end]", &q->created_end, msg, sizeof msg) ||
+        query_time(qs, "filter[modified_at][start]", &q->modified_start, msg, sizeof msg) ||
+        query_time(qs, "filter[modified_at][end]", &q->modified_end, msg, sizeof msg) ||
+        query_bool(qs, "filter[remote_config_read_enabled]", &q->remote_config, msg, sizeof msg)) {
+        reply_error(call, 400, "%s", msg);
+        return 0;
+    }
+    return filter_or_reply(call, "filter", &q->name_filter) && filter_or_reply(call, "filter[category]", &q->category);
+}
+
+void api_keys_list(struct api_call *call)
+{
+    struct store_api_key_query q;
+    struct store_api_key_list list;
+    int inc_created, inc_modified;
+    memset(&q, 0, sizeof q);
+    if (!require_perm_or_reply(call, PERM_API_KEYS_READ) || !page_or_reply(call, &q.page.limit, &q.page.offset) ||
+        !sort_or_reply(call, api_key_sorts, 4, &q.sort, &q.desc) || !api_key_filters_or_reply(call, &q) ||
+        !include_or_reply(call, &inc_created, &inc_modified))
+        return;
+    q.org_id = call->who.org_id;
+    int rc = store_api_key_list(call->env->store, &q, &list);
+    if (rc) {
+        reply_store_error(call, rc);
+        return;
+    }
+    json_t *data = json_array(), *included = json_array();
+    for (size_t i = 0; i < list.n; i++) {
+        json_array_append_new(data, render_api_key(&list.items[i], NULL));
+        if (inc_created)
+            include_user(call, included, list.items[i].created_by);
+        if (inc_modified)
+            include_user(call, included, list.items[i].modified_by);
+    }
+    json_t *body = json_pack("{s:o,s:{s:I,s:{s:I}}}", "data", data, "meta", "max_allowed",
+                             (json_int_t)call->env->cfg->max_api_keys, "page", "total_filtered_count",
+                             (json_int_t)list.total);
+    if (inc_created || inc_modified)
+        json_object_set_new(body, "included", included);
+    else
+        json_decref(included);
+    store_api_key_list_free(&list);
+    reply_json(call, 200, body);
+}
+
+/* Inserts a new API key for the caller's org; answers the error itself and
+ * returns non-zero on failure. On success *out holds the row (caller clears)
+ * and value the key, to be shown once. */
+static int create_key_or_reply(struct api_call *call, const char *name, const char *category, int rc_enabled,
+                               struct store_api_key *out, char value[API_KEY_VALUE_LEN + 1])
+{
+    int64_t count = 0;
+    memset(out, 0, sizeof *out);
+    int rc = store_api_key_count(call->env->store, call->who.org_id, &count);
+    if (rc) {
+        reply_store_error(call, rc);
+        return rc;
+    }
+    if (count >= call->env->cfg->max_api_keys) {
+        reply_error(call, 400, "API key limit reached: this organization may have at most %ld API keys",
+                    call->env->cfg->max_api_keys);
+        return KH_EINVAL;
+    }
+    uuid_generate(out->id);
+    memcpy(out->org_id, call->who.org_id, UUID_STR);
+    out->name = xstrdup(name);
+    out->category = xstrdup(category ? category : "default");
+    out->remote_config_read_enabled = call->env->cfg->remote_config ? rc_enabled : 0;
+    memcpy(out->created_by, call->who.user_id, UUID_STR);
+    memcpy(out->modified_by, call->who.user_id, UUID_STR);
+    out->created_at = out->modified_at = call->now;
+    rc = cred_api_key_create(call->env->store, call->env->secret, out, value);
+    if (rc) {
+        store_api_key_clear(out);
+        reply_store_error(call, rc);
+    }
+    return rc;
+}
+
+void api_keys_create(struct api_call *call)
+{
+    struct jx jx = {0};
+    struct store_api_key key;
+    char value[API_KEY_VALUE_LEN + 1];
+    if (!require_perm_or_reply(call, PERM_API_KEYS_WRITE))
+        return;
+    json_t *root = body_or_reply(call, &jx);
+    if (!root)
+        return;
+    json_t *data = jx_obj(&jx, root, "", "data", 1);
+    jx_type(&jx, data, "data", "api_keys");
+    json_t *attrs = jx_obj(&jx, data, "data", "attributes", 1);
+    const char *name = jx_str(&jx, attrs, "data.attributes", "name", 1, 1, KH_MAX_NAME_LEN);
+    const char *category = jx_str(&jx, attrs, "data.attributes", "category", 0, 1, 64);
+    int rc_enabled = jx_bool(&jx, attrs, "data.attributes", "remote_config_read_enabled", 1);
+    if (jx.failed)
+        reply_jx(call, &jx);
+    else if (create_key_or_reply(call, name, category, rc_enabled, &key, value) == KH_OK) {
+        log_info("api key %s (...%s) created by user %s", key.id, key.last4, call->who.user_id);
+        reply_json(call, 201, json_pack("{s:o}", "data", render_api_key(&key, value)));
+        store_api_key_clear(&key);
+        secret_wipe(value, sizeof value);
+    }
+    json_decref(root);
+}
+
+void api_keys_v1_create(struct api_call *call)
+{
+    static const char *const allowed[] = {"name", NULL};
+    struct jx jx = {0};
+    struct store_api_key key;
+    char value[API_KEY_VALUE_LEN + 1];
+    if (!require_perm_or_reply(call, PERM_API_KEYS_WRITE))
+        return;
+    json_t *root = body_or_reply(call, &jx);
+    if (!root)
+        return;
+    jx_only(&jx, root, allowed);
+    const char *name = jx_str(&jx, root, "", "name", 1, 1, KH_MAX_NAME_LEN);
+    if (jx.failed)
+        reply_jx(call, &jx);
+    else if (create_key_or_reply(call, name, NULL, 1, &key, value) == KH_OK) {
+        log_info("api key %s (...%s) created by user %s", key.id, key.last4, call->who.user_id);
+        reply_json(call, 200, json_pack("{s:o}", "api_key", render_api_key_v1(call, &key, value)));
+        store_api_key_clear(&key);
+        secret_wipe(value, sizeof value);
+    }
+    json_decref(root);
+}
+
+/* v1 lists every key of the org with its value, oldest first. The org's key
+ * count is capped by max_api_keys, which bounds the answer. */
+void api_keys_v1_list(struct api_call *call)
+{
+    struct store_api_key_query q;
+    struct store_api_key_list list;
+    if (!require_perm_or_reply(call, PERM_API_KEYS_READ))
+        return;
+    memset(&q, 0, sizeof q);
+    q.org_id = call->who.org_id;
+    q.remote_config = -1;
+    q.sort = STORE_SORT_CREATED_AT;
+    q.page.limit = 100000;
+    int rc = store_api_key_list(call->env->store, &q, &list);
+    if (rc) {
+        reply_store_error(call, rc);
+        return;
+    }
+    json_t *keys = json_array();
+    for (size_t i = 0; i < list.n && !rc; i++) {
+        char value[API_KEY_VALUE_LEN + 1];
+        rc = unseal_key(call, &list.items[i], value);
+        if (!rc)
+            json_array_append_new(keys, render_api_key_v1(call, &list.items[i], value));
+        secret_wipe(value, sizeof value);
+    }
+    store_api_key_list_free(&list);
+    if (rc) {
+        json_decref(keys);
+        reply_error(call, 500, "A stored API key could not be decrypted with this server's secret");
+        return;
+    }
+    reply_json(call, 200, json_pack("{s:o}", "api_keys", keys));
+}

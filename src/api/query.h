@@ -1,0 +1,42 @@
+/* query.h - the query string: percent-decoding into bounded key/value pairs,
+ * and the typed readers (page[size], sort, timestamps, booleans) that answer
+ * their own 400s through reply_error (the *_or_reply pattern). */
+#ifndef KH_QUERY_H
+#define KH_QUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define QUERY_MAX_PARAMS 64
+#define QUERY_MAX_LEN 8192
+
+struct query_param {
+    char *key;
+    char *value;
+};
+
+struct query {
+    struct query_param params[QUERY_MAX_PARAMS];
+    size_t n;
+};
+
+/* Splits and percent-decodes (and '+' as space) a raw query string.
+ * Returns 0, or KH_EINVAL for a string too long, too many parameters, a bad
+ * escape or a decoded NUL. */
+int query_parse(const char *raw, size_t len, struct query *q);
+void query_free(struct query *q);
+/* The last value of key, or NULL. */
+const char *query_get(const struct query *q, const char *key);
+/* Collects every value of key, splitting comma lists; returns the count, or
+ * -1 when there are more than max. Values are borrowed (out[i] points into q
+ * or into scratch, which the caller frees). */
+int query_get_list(const struct query *q, const char *key, const char **out, size_t max, char **scratch);
+
+/* Strict readers; return 0 with *out set (or untouched when absent), or
+ * KH_EINVAL with msg filled. */
+int query_int(const struct query *q, const char *key, int64_t min, int64_t max, int64_t *out, char *msg,
+              size_t msglen);
+int query_bool(const struct query *q, const char *key, int *out, char *msg, size_t msglen);
+int query_time(const struct query *q, const char *key, int64_t *out, char *msg, size_t msglen);
+
+#endif

@@ -1,0 +1,113 @@
+/* render.c - JSON pieces that several resource families share: timestamps in
+ * Datadog's two formats, relationships, user objects, and the validation of
+ * scope lists (used by application keys, PATs and SATs alike). */
+#include "api/internal.h"
+
+#include "util/clock.h"
+#include "util/xmalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+json_t *render_relationship(const char *type, const char *id)
+{
+    if (!id || !*id)
+        return json_pack("{s:n}", "data");
+    return json_pack("{s:{s:s,s:s}}", "data", "id", id, "type", type);
+}
+
+json_t *render_iso_time(int64_t us)
+{
+    char buf[CLOCK_BUF];
+    if (!us)
+        return json_null();
+    clock_format_iso(us, buf);
+    return json_string(buf);
+}
+
+json_t *render_rfc3339(int64_t us, int trim)
+{
+    char buf[CLOCK_BUF];
+    if (!us)
+        return json_null();
+    clock_format_rfc3339(us, trim, buf);
+    return json_string(buf);
+}
+
+json_t *render_user(struct store *st, const struct store_user *u)
+{
+    json_t *roles = json_array();
+    struct store_strlist ids;
+    if (store_user_roles(st, u->id, &ids) == KH_OK) {
+        for (size_t i = 0; i < ids.n; i++)
+            json_array_append_new(roles, json_pack("{s:s,s:s}", "id", ids.items[i], "type", "roles"));
+        store_strlist_free(&ids);
+    }
+    json_t *attrs = json_pack("{s:o,s:b,s:s,s:s,s:b,s:o,s:o,s:b,s:s,s:o,s:b,s:n}", "created_at",
+                              render_iso_time(u->created_at), "disabled", u->disabled, "email", u->email, "handle",
+                              u->service_account ? u->id : u->email, "mfa_enabled", 0, "modified_at",
+                              render_iso_time(u->modified_at), "name", u->name ? json_string(u->name) : json_null(),
+                              "service_account", u->service_account, "status", u->disabled ? "Disabled" : "Active",
+                              "title", u->title ? json_string(u->title) : json_null(), "verified", 1,
+                              "last_login_time");
+    return json_pack("{s:s,s:s,s:o,s:{s:{s:o},s:o}}", "id", u->id, "type", "users", "attributes", attrs,
+                     "relationships", "roles", "data", roles, "org", render_relationship("orgs", u->org_id));
+}
+
+char *scopes_or_reply(struct api_call *call, struct jx *jx, json_t *scopes, const char *path, int required,
+                      struct permset *set)
+{
+    permset_clear(set);
+    if (!scopes) {
+        if (required)
+            jx_fail(jx, "Missing required field '%s'", path);
+        reply_jx(call, jx);
+        return NULL;
+    }
+    if (!json_is_array(scopes)) {
+        jx_fail(jx, "Field '%s' must be an array of permission names", path);
+        reply_jx(call, jx);
+        return NULL;
+    }
+    if (json_array_size(scopes) == 0 || json_array_size(scopes) > 256) {
+        jx_fail(jx, "Field '%s' must list between 1 and 256 permission names", path);
+        reply_jx(call, jx);
+        return NULL;
+    }
+    json_t *out = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(scopes, i, v)
+    {
+        int idx = json_is_string(v) ? perm_find(json_string_value(v)) : -1;
+        if (!json_is_string(v)) {
+            jx_fail(jx, "Field '%s[%zu]' must be a string", path, i);
+        } else if (idx < 0) {
+            jx_fail(jx, "Invalid scope '%.100s' in '%s': not a known permission name", json_string_value(v), path);
+        } else if (!permset_has(set, idx)) {
+            permset_add(set, idx);
+            json_array_append(out, v);
+        }
+        if (jx->failed) {
+            json_decref(out);
+            reply_jx(call, jx);
+            return NULL;
+        }
+    }
+    /* Nobody grants what they do not hold: a scope beyond the caller's own
+     * effective permissions (role, narrowed by its own scopes) is refused. */
+    if (!permset_subset(set, &call->who.perms)) {
+        for (size_t k = 0; k < perm_count(); k++) {
+            if (permset_has(set, (int)k) && !permset_has(&call->who.perms, (int)k)) {
+                reply_error(call, 403, "Forbidden: cannot grant scope '%s' that the caller does not hold",
+                            perm_get(k)->name);
+                break;
+            }
+        }
+        json_decref(out);
+        return NULL;
+    }
+    char *text = json_dumps(out, JSON_COMPACT);
+    json_decref(out);
+    return text;
+}

@@ -1,0 +1,146 @@
+/* reply.c - every answer is built here: JSON bodies, {"errors":[...]} error
+ * bodies, permission checks that answer 403 themselves, and the shared
+ * request readers (body, paging) that answer 400 themselves. */
+#include "api/internal.h"
+
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void set_body(struct api_call *call, int status, const char *ctype, char *body)
+{
+    struct api_response *res = call->res;
+    free(res->body);
+    res->status = status;
+    res->content_type = ctype;
+    res->body = body;
+    res->body_len = body ? strlen(body) : 0;
+}
+
+void reply_json(struct api_call *call, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!text)
+        abort(); /* jansson fails only on allocation failure */
+    int vnd = call->route && (call->route->flags & ROUTE_VND);
+    set_body(call, status, vnd ? "application/vnd.api+json" : "application/json", text);
+}
+
+void reply_error(struct api_call *call, int status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *body = json_pack("{s:[s]}", "errors", msg);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!text)
+        abort();
+    set_body(call, status, "application/json", text);
+}
+
+void reply_empty(struct api_call *call, int status)
+{
+    set_body(call, status, NULL, NULL);
+}
+
+void reply_jx(struct api_call *call, const struct jx *jx)
+{
+    reply_error(call, 400, "%s", jx->msg);
+}
+
+void reply_store_error(struct api_call *call, int rc)
+{
+    if (rc == KH_EBUSY || rc == KH_ESTORE)
+        reply_error(call, 503, "The credential store is unavailable; try again");
+    else
+        reply_error(call, 500, "Internal error");
+}
+
+int has_perm(const struct api_call *call, int perm)
+{
+    return permset_has(&call->who.perms, perm);
+}
+
+int require_perm_or_reply(struct api_call *call, int perm)
+{
+    if (has_perm(call, perm))
+        return 1;
+    reply_error(call, 403, "Forbidden: this operation requires the %s permission", perm_get((size_t)perm)->name);
+    return 0;
+}
+
+int require_any_perm_or_reply(struct api_call *call, int perm_a, int perm_b)
+{
+    if (has_perm(call, perm_a) || has_perm(call, perm_b))
+        return 1;
+    reply_error(call, 403, "Forbidden: this operation requires the %s or %s permission",
+                perm_get((size_t)perm_a)->name, perm_get((size_t)perm_b)->name);
+    return 0;
+}
+
+json_t *body_or_reply(struct api_call *call, struct jx *jx)
+{
+    json_t *root = jx_parse(jx, call->req->body, call->req->body_len, KH_MAX_JSON_DEPTH);
+    if (!root)
+        reply_jx(call, jx);
+    return root;
+}
+
+int page_or_reply(struct api_call *call, int64_t *limit, int64_t *offset)
+{
+    char msg[256];
+    int64_t size = 10, number = 0;
+    if (query_int(&call->query, "page[size]", 1, 100, &size, msg, sizeof msg) ||
+        query_int(&call->query, "page[number]", 0, 1000000000, &number, msg, sizeof msg)) {
+        reply_error(call, 400, "%s", msg);
+        return 0;
+    }
+    *limit = size;
+    *offset = size * number;
+    return 1;
+}
+
+int sort_or_reply(struct api_call *call, const struct sort_option *options, size_t n, enum store_sort *sort,
+                  int *desc)
+{
+    const char *v = query_get(&call->query, "sort");
+    *sort = options[0].sort;
+    *desc = 0;
+    if (!v)
+        return 1;
+    const char *name = v[0] == '-' ? v + 1 : v;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(options[i].name, name) == 0) {
+            *sort = options[i].sort;
+            *desc = v[0] == '-';
+            return 1;
+        }
+    }
+    char allowed[512] = "";
+    for (size_t i = 0; i < n; i++)
+        snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed), "%s%s, -%s", i ? ", " : "",
+                 options[i].name, options[i].name);
+    reply_error(call, 400, "Invalid value for sort: '%.64s' (expected one of %s)", v, allowed);
+    return 0;
+}
+
+int filter_or_reply(struct api_call *call, const char *key, const char **out)
+{
+    const char *v = query_get(&call->query, key);
+    *out = NULL;
+    if (v && strlen(v) > KH_MAX_NAME_LEN) {
+        reply_error(call, 400, "Invalid value for %s: at most %d characters", key, KH_MAX_NAME_LEN);
+        return 0;
+    }
+    if (v && *v)
+        *out = v;
+    return 1;
+}

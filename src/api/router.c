@@ -1,0 +1,175 @@
+/* router.c - the exact method + path table, authentication before the
+ * handler, and api_handle(), the entry point the HTTP adapter calls.
+ *
+ * Patterns match whole paths segment by segment; "{}" captures one segment of
+ * at most KH_MAX_ID_LEN bytes (a longer one can name nothing, so it is 404). */
+#include "api/internal.h"
+
+#include "util/clock.h"
+#include "util/xmalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define V (ROUTE_AUTH | ROUTE_VND)
+
+static const struct route routes[] = {
+    {"GET", "/api/v1/validate", validate_v1, 0},
+    {"GET", "/api/v1/api_key", api_keys_v1_list, ROUTE_AUTH},
+    {"POST", "/api/v1/api_key", api_keys_v1_create, ROUTE_AUTH},
+    {"GET", "/api/v2/api_keys", api_keys_list, ROUTE_AUTH},
+    {"POST", "/api/v2/api_keys", api_keys_create, ROUTE_AUTH},
+    {"GET", "/api/v2/personal_access_tokens", access_tokens_list, V},
+    {"POST", "/api/v2/personal_access_tokens", access_tokens_create, V},
+    {"GET", "/api/v2/personal_access_tokens/{}", access_tokens_get, V},
+    {"DELETE", "/api/v2/personal_access_tokens/{}", access_tokens_revoke, V},
+    {"POST", "/api/v2/service_accounts", service_accounts_create, ROUTE_AUTH},
+    {"POST", "/api/v2/service_accounts/{}/access_tokens", sa_tokens_create, V},
+    {"GET", "/api/v2/service_accounts/{}/access_tokens/{}", sa_tokens_get, V},
+};
+
+/* Matches path against pattern; on success copies the captured segments into
+ * call->params. Returns 1 on a match. */
+static int match(const char *pattern, const char *path, size_t path_len, struct api_call *call)
+{
+    const char *p = pattern, *s = path, *end = path + path_len;
+    size_t n = 0;
+    while (*p && s < end) {
+        if (p[0] == '{' && p[1] == '}') {
+            const char *seg = s;
+            while (s < end && *s != '/')
+                s++;
+            size_t len = (size_t)(s - seg);
+            if (len == 0 || len > KH_MAX_ID_LEN || n == API_MAX_PARAMS)
+                return 0;
+            memcpy(call->params[n], seg, len);
+            call->params[n][len] = '\0';
+            n++;
+            p += 2;
+        } else if (*p == *s) {
+            p++, s++;
+        } else {
+            return 0;
+        }
+    }
+    if (*p || s != end)
+        return 0;
+    call->n_params = n;
+    return 1;
+}
+
+/* Finds the route; *path_known is set when some route has this path (so a
+ * wrong method is 405, not 404). */
+static const struct route *find_route(const struct api_request *req, struct api_call *call, int *path_known)
+{
+    *path_known = 0;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        if (!match(routes[i].pattern, req->path, req->path_len, call))
+            continue;
+        *path_known = 1;
+        if (strlen(routes[i].method) == req->method_len && memcmp(routes[i].method, req->method, req->method_len) == 0)
+            return &routes[i];
+    }
+    return NULL;
+}
+
+const char *api_header_get(const struct api_request *req, const char *name, size_t *len)
+{
+    size_t nlen = strlen(name);
+    for (size_t i = 0; i < req->n_headers; i++) {
+        const struct api_header *h = &req->headers[i];
+        if (h->name_len == nlen && memcmp(h->name, name, nlen) == 0) {
+            *len = h->value_len;
+            return h->value;
+        }
+    }
+    *len = 0;
+    return NULL;
+}
+
+/* The path as it may be logged: the route pattern with ids filled in, except
+ * a key value in the path (v1 key routes), which is cut to its last 4. */
+static void set_log_path(struct api_call *call)
+{
+    struct api_response *res = call->res;
+    size_t plen = call->req->path_len < API_LOG_PATH - 1 ? call->req->path_len : API_LOG_PATH - 1;
+    if (!call->route || !(call->route->flags & ROUTE_SECRET_PARAM) || call->n_params == 0) {
+        memcpy(res->log_path, call->req->path, plen);
+        res->log_path[plen] = '\0';
+        return;
+    }
+    const char *last = call->params[call->n_params - 1];
+    size_t keylen = strlen(last);
+    size_t prefix = plen > keylen ? plen - keylen : 0;
+    snprintf(res->log_path, API_LOG_PATH, "%.*s****%s", (int)prefix, call->req->path,
+             keylen > 4 ? last + keylen - 4 : "");
+}
+
+static int authenticate_or_reply(struct api_call *call)
+{
+    const struct api_request *req = call->req;
+    struct auth_input in;
+    memset(&in, 0, sizeof in);
+    in.api_key = api_header_get(req, "dd-api-key", &in.api_key_len);
+    in.app_key = api_header_get(req, "dd-application-key", &in.app_key_len);
+    in.authorization = api_header_get(req, "authorization", &in.authorization_len);
+    /* Deprecated query-string equivalents (apiKeyAuthQuery/appKeyAuthQuery). */
+    if (!in.api_key && (in.api_key = query_get(&call->query, "api_key")))
+        in.api_key_len = strlen(in.api_key);
+    if (!in.app_key && (in.app_key = query_get(&call->query, "application_key")))
+        in.app_key_len = strlen(in.app_key);
+    struct auth_env env = {call->env->store, call->env->secret, call->now};
+    int rc = auth_authenticate(&env, &in, &call->who);
+    switch (rc) {
+    case KH_OK:
+        return 1;
+    case AUTH_MISSING:
+        reply_error(call, 403, "Forbidden: no credentials (send DD-API-KEY and DD-APPLICATION-KEY, or "
+                               "Authorization: Bearer <token>)");
+        return 0;
+    case AUTH_INVALID:
+        reply_error(call, 403, "Forbidden");
+        return 0;
+    default:
+        reply_store_error(call, rc);
+        return 0;
+    }
+}
+
+void api_handle(struct api_env *env, const struct api_request *req, struct api_response *res)
+{
+    struct api_call call;
+    int path_known;
+    memset(res, 0, sizeof *res);
+    memset(&call, 0, sizeof call);
+    call.env = env;
+    call.req = req;
+    call.res = res;
+    call.now = clock_now_us();
+    call.route = find_route(req, &call, &path_known);
+    set_log_path(&call);
+    if (!call.route) {
+        if (path_known)
+            reply_error(&call, 405, "Method %.*s not allowed on %.*s", (int)(req->method_len > 16 ? 16 : req->method_len),
+                        req->method, (int)(req->path_len > 100 ? 100 : req->path_len), req->path);
+        else
+            reply_error(&call, 404, "Not found");
+        return;
+    }
+    if (query_parse(req->query, req->query_len, &call.query)) {
+        reply_error(&call, 400, "Malformed query string");
+        return;
+    }
+    if (!(call.route->flags & ROUTE_AUTH) || authenticate_or_reply(&call))
+        call.route->handler(&call);
+    query_free(&call.query);
+    if (res->status == 0)
+        reply_error(&call, 500, "Internal error: no answer");
+}
+
+void api_response_free(struct api_response *res)
+{
+    free(res->body);
+    res->body = NULL;
+}

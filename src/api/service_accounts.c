@@ -1,0 +1,153 @@
+/* service_accounts.c - POST /api/v2/service_accounts. A service account is a
+ * user with service_account=true (it is read, updated and disabled through
+ * /api/v2/users/{id}); it owns service access tokens and application keys. */
+#include "api/internal.h"
+
+#include "util/log.h"
+#include "util/uuid.h"
+#include "util/xmalloc.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ROLES 32
+#define MAX_EMAIL_LEN 254
+
+/* Reads relationships.roles.data[] into ids; each role must exist in the
+ * caller's org and, unless the caller holds user_access_manage, be one of
+ * the caller's own roles (doc-SA). Answers and returns -1 on failure. */
+static int roles_or_reply(struct api_call *call, struct jx *jx, json_t *data, char ids[][UUID_STR], size_t *n)
+{
+    *n = 0;
+    json_t *rel = jx_obj(jx, data, "data", "relationships", 0);
+    json_t *roles = jx_obj(jx, rel, "data.relationships", "roles", 0);
+    json_t *arr = jx_arr(jx, roles, "data.relationships.roles", "data", 0);
+    if (!jx->failed && arr && json_array_size(arr) > MAX_ROLES)
+        jx_fail(jx, "Field 'data.relationships.roles.data' may list at most %d roles", MAX_ROLES);
+    if (jx->failed || !arr)
+        return jx->failed ? (reply_jx(call, jx), -1) : 0;
+    struct store_strlist mine = {0};
+    int manage = has_perm(call, PERM_USER_ACCESS_MANAGE);
+    if (!manage && store_user_roles(call->env->store, call->who.user_id, &mine)) {
+        reply_store_error(call, KH_ESTORE);
+        return -1;
+    }
+    size_t i;
+    json_t *item;
+    int rc = 0;
+    json_array_foreach(arr, i, item)
+    {
+        char path[64];
+        snprintf(path, sizeof path, "data.relationships.roles.data[%zu]", i);
+        if (!json_is_object(item)) {
+            jx_fail(jx, "Field '%s' must be an object", path);
+        }
+        jx_type(jx, item, path, "roles");
+        const char *id = jx_str(jx, item, path, "id", 1, 1, KH_MAX_ID_LEN);
+        if (jx->failed) {
+            reply_jx(call, jx);
+            rc = -1;
+            break;
+        }
+        struct store_role role;
+        int src = uuid_valid(id, strlen(id)) ? store_role_get(call->env->store, call->who.org_id, id, &role)
+                                              : KH_ENOTFOUND;
+        store_role_clear(&role);
+        if (src) {
+            if (src == KH_ENOTFOUND)
+                reply_error(call, 400, "Role %.64s not found", id);
+            else
+                reply_store_error(call, src);
+            rc = -1;
+            break;
+        }
+        int held = manage;
+        for (size_t k = 0; k < mine.n && !held; k++)
+            held = strcmp(mine.items[k], id) == 0;
+        if (!held) {
+            reply_error(call, 403, "Forbidden: cannot grant role %s without the user_access_manage permission", id);
+            rc = -1;
+            break;
+        }
+        memcpy(ids[(*n)++], id, UUID_STR);
+    }
+    store_strlist_free(&mine);
+    return rc;
+}
+
+static int plausible_email(const char *s)
+{
+    const char *at = strchr(s, '@');
+    if (!at || at == s || !at[1] || strchr(at + 1, '@'))
+        return 0;
+    for (; *s; s++)
+        if (isspace((unsigned char)*s) || iscntrl((unsigned char)*s))
+            return 0;
+    return 1;
+}
+
+/* Inserts the user and its role links in one transaction. */
+static int insert_account(struct store *st, const struct store_user *u, char roles[][UUID_STR], size_t n)
+{
+    int rc = store_begin(st);
+    if (rc)
+        return rc;
+    rc = store_user_insert(st, u);
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = store_user_role_add(st, u->id, roles[i]);
+    if (rc) {
+        store_rollback(st);
+        return rc;
+    }
+    return store_commit(st);
+}
+
+void service_accounts_create(struct api_call *call)
+{
+    struct jx jx = {0};
+    char roles[MAX_ROLES][UUID_STR];
+    size_t n_roles = 0;
+    if (!require_perm_or_reply(call, PERM_SERVICE_ACCOUNT_WRITE))
+        return;
+    json_t *root = body_or_reply(call, &jx);
+    if (!root)
+        return;
+    json_t *data = jx_obj(&jx, root, "", "data", 1);
+    jx_type(&jx, data, "data", "users");
+    json_t *attrs = jx_obj(&jx, data, "data", "attributes", 1);
+    const char *email = jx_str(&jx, attrs, "data.attributes", "email", 1, 1, MAX_EMAIL_LEN);
+    const char *name = jx_str(&jx, attrs, "data.attributes", "name", 0, 0, KH_MAX_NAME_LEN);
+    const char *title = jx_str(&jx, attrs, "data.attributes", "title", 0, 0, KH_MAX_NAME_LEN);
+    if (!jx.failed && !json_is_boolean(json_object_get(attrs, "service_account")))
+        jx_fail(&jx, json_object_get(attrs, "service_account") ? "Field 'data.attributes.service_account' must be a boolean"
+                                                               : "Missing required field 'data.attributes.service_account'");
+    if (!jx.failed && !json_is_true(json_object_get(attrs, "service_account")))
+        jx_fail(&jx, "Field 'data.attributes.service_account' must be true");
+    if (!jx.failed && !plausible_email(email))
+        jx_fail(&jx, "Field 'data.attributes.email' must be an email address");
+    if (jx.failed) {
+        reply_jx(call, &jx);
+    } else if (roles_or_reply(call, &jx, data, roles, &n_roles) == 0) {
+        struct store_user u;
+        memset(&u, 0, sizeof u);
+        uuid_generate(u.id);
+        memcpy(u.org_id, call->who.org_id, UUID_STR);
+        u.email = xstrdup(email);
+        for (char *p = u.email; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        u.name = name ? xstrdup(name) : NULL;
+        u.title = title ? xstrdup(title) : NULL;
+        u.service_account = 1;
+        u.created_at = u.modified_at = call->now;
+        int rc = insert_account(call->env->store, &u, roles, n_roles);
+        if (rc) {
+            reply_store_error(call, rc);
+        } else {
+            log_info("service account %s created by user %s", u.id, call->who.user_id);
+            reply_json(call, 201, json_pack("{s:o}", "data", render_user(call->env->store, &u)));
+        }
+        store_user_clear(&u);
+    }
+    json_decref(root);
+}

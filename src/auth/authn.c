@@ -1,0 +1,176 @@
+/* authn.c - credential lookup and verification (see authn.h).
+ *
+ * API and application keys are found by their keyed lookup hash
+ * (HMAC-SHA-256 with the lookup key), so the value itself is never stored or
+ * compared in plain text; the found row's hash is compared again in constant
+ * time. Tokens are found by the id encoded in their public portion, and the
+ * keyed hash of their secret part is compared in constant time. */
+#include "auth/authn.h"
+
+#include "util/secret.h"
+#include "util/token.h"
+
+#include <jansson.h>
+#include <string.h>
+#include <strings.h>
+
+#define API_KEY_LEN 32
+#define APP_KEY_LEN 40
+
+int auth_scopes_to_permset(const char *scopes_json, struct permset *out)
+{
+    if (!scopes_json) {
+        permset_all(out);
+        return KH_OK;
+    }
+    permset_clear(out);
+    json_t *arr = json_loads(scopes_json, 0, NULL);
+    if (!json_is_array(arr)) {
+        json_decref(arr);
+        return KH_EINVAL;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        if (json_is_string(v))
+            permset_add(out, perm_find(json_string_value(v)));
+    }
+    json_decref(arr);
+    return KH_OK;
+}
+
+int auth_user_permset(struct store *st, const char *user_id, struct permset *out)
+{
+    struct store_strlist names;
+    permset_clear(out);
+    int rc = store_user_permissions(st, user_id, &names);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < names.n; i++)
+        permset_add(out, perm_find(names.items[i]));
+    store_strlist_free(&names);
+    return KH_OK;
+}
+
+/* Fills the user part of a principal: refuses disabled or unknown users. */
+static int load_user(const struct auth_env *env, const char *org_id, const char *user_id, struct principal *out)
+{
+    struct store_user u;
+    int rc = store_user_get(env->store, org_id, user_id, &u);
+    if (rc == KH_ENOTFOUND)
+        return AUTH_INVALID;
+    if (rc)
+        return rc;
+    int disabled = u.disabled;
+    out->service_account = u.service_account;
+    store_user_clear(&u);
+    if (disabled)
+        return AUTH_INVALID;
+    memcpy(out->org_id, org_id, UUID_STR);
+    memcpy(out->user_id, user_id, UUID_STR);
+    return auth_user_permset(env->store, user_id, &out->perms);
+}
+
+static int auth_token(const struct auth_env *env, const char *s, size_t len, struct principal *out)
+{
+    enum token_kind kind;
+    char id[UUID_STR], secret[TOKEN_SECRET_LEN + 1];
+    uint8_t hash[SECRET_HASH_LEN];
+    struct store_token t;
+    if (token_parse(s, len, &kind, id, secret))
+        return AUTH_INVALID;
+    secret_hmac(env->secret->token_key, secret, TOKEN_SECRET_LEN, hash);
+    secret_wipe(secret, sizeof secret);
+    int rc = store_token_get(env->store, id, &t);
+    if (rc == KH_ENOTFOUND)
+        return AUTH_INVALID;
+    if (rc)
+        return rc;
+    int ok = secret_equal(hash, t.secret_hash, SECRET_HASH_LEN) && (int)kind == t.kind && !t.revoked_at &&
+             (!t.expires_at || t.expires_at > env->now);
+    if (ok) {
+        struct permset scopes;
+        out->kind = kind == TOKEN_SAT ? PRINCIPAL_SAT : PRINCIPAL_PAT;
+        memcpy(out->credential_id, t.id, UUID_STR);
+        out->expires_at = t.expires_at;
+        rc = load_user(env, t.org_id, t.owner_id, out);
+        if (!rc && auth_scopes_to_permset(t.scopes, &scopes) == KH_OK)
+            permset_intersect(&out->perms, &scopes);
+        else if (!rc)
+            rc = AUTH_INVALID;
+    }
+    store_token_clear(&t);
+    return ok ? rc : AUTH_INVALID;
+}
+
+int auth_find_api_key(const struct auth_env *env, const char *key, size_t len, struct store_api_key *out)
+{
+    uint8_t lookup[SECRET_HASH_LEN];
+    memset(out, 0, sizeof *out);
+    if (len != API_KEY_LEN)
+        return AUTH_INVALID;
+    secret_hmac(env->secret->lookup_key, key, len, lookup);
+    int rc = store_api_key_find(env->store, lookup, out);
+    if (rc == KH_ENOTFOUND)
+        return AUTH_INVALID;
+    if (!rc && !secret_equal(lookup, out->key.lookup, SECRET_HASH_LEN)) {
+        store_api_key_clear(out);
+        return AUTH_INVALID;
+    }
+    return rc;
+}
+
+static int auth_keys(const struct auth_env *env, const struct auth_input *in, struct principal *out)
+{
+    struct store_api_key api;
+    struct store_app_key app;
+    uint8_t lookup[SECRET_HASH_LEN];
+    int rc = auth_find_api_key(env, in->api_key, in->api_key_len, &api);
+    if (rc)
+        return rc;
+    if (in->app_key_len != APP_KEY_LEN) {
+        store_api_key_clear(&api);
+        return AUTH_INVALID;
+    }
+    secret_hmac(env->secret->lookup_key, in->app_key, in->app_key_len, lookup);
+    rc = store_app_key_find(env->store, lookup, &app);
+    if (rc == KH_ENOTFOUND)
+        rc = AUTH_INVALID;
+    if (!rc && (!secret_equal(lookup, app.key.lookup, SECRET_HASH_LEN) || strcmp(app.org_id, api.org_id) != 0))
+        rc = AUTH_INVALID;
+    if (!rc) {
+        struct permset scopes;
+        out->kind = PRINCIPAL_KEYS;
+        memcpy(out->credential_id, app.id, UUID_STR);
+        memcpy(out->api_key_id, api.id, UUID_STR);
+        rc = load_user(env, app.org_id, app.owner_id, out);
+        if (!rc && auth_scopes_to_permset(app.scopes, &scopes) == KH_OK)
+            permset_intersect(&out->perms, &scopes);
+        else if (!rc)
+            rc = AUTH_INVALID;
+    }
+    store_api_key_clear(&api);
+    store_app_key_clear(&app);
+    return rc;
+}
+
+int auth_authenticate(const struct auth_env *env, const struct auth_input *in, struct principal *out)
+{
+    memset(out, 0, sizeof *out);
+    if (in->authorization_len) {
+        const char *a = in->authorization;
+        size_t n = in->authorization_len;
+        if (n < 7 || strncasecmp(a, "Bearer ", 7) != 0)
+            return AUTH_INVALID;
+        a += 7, n -= 7;
+        while (n && *a == ' ')
+            a++, n--;
+        return auth_token(env, a, n, out);
+    }
+    if (in->app_key_len && token_looks_like(in->app_key, in->app_key_len))
+        return auth_token(env, in->app_key, in->app_key_len, out);
+    if (!in->api_key_len || !in->app_key_len)
+        return in->api_key_len || in->app_key_len ? AUTH_INVALID : AUTH_MISSING;
+    return auth_keys(env, in, out);
+}

@@ -1,0 +1,68 @@
+/* authn.h - who is calling: turns the credentials of a request into a
+ * principal (org, user, effective permissions).
+ *
+ * Accepted, in this order (SEMANTICS 2.1):
+ *   Authorization: Bearer <PAT|SAT>
+ *   DD-APPLICATION-KEY: <PAT|SAT>  (DD-API-KEY is then optional and ignored)
+ *   DD-API-KEY + DD-APPLICATION-KEY (the application key names the user)
+ * Effective permissions are the user's role permissions, narrowed to the
+ * credential's scopes when it has them. Revoked or expired tokens and
+ * disabled users are refused. Every secret comparison is constant-time. */
+#ifndef KH_AUTHN_H
+#define KH_AUTHN_H
+
+#include "auth/permissions.h"
+#include "store/store.h"
+
+#include <stddef.h>
+
+struct auth_input {
+    const char *api_key;
+    size_t api_key_len;
+    const char *app_key;
+    size_t app_key_len;
+    const char *authorization;
+    size_t authorization_len;
+};
+
+enum principal_kind { PRINCIPAL_KEYS = 1, PRINCIPAL_PAT, PRINCIPAL_SAT };
+
+struct principal {
+    enum principal_kind kind;
+    char org_id[UUID_STR];
+    char user_id[UUID_STR];
+    char credential_id[UUID_STR]; /* application key or token id */
+    char api_key_id[UUID_STR];    /* "" for token callers */
+    int service_account;
+    struct permset perms;         /* effective permissions */
+    int64_t expires_at;           /* token expiry, 0 when none */
+};
+
+/* Outcomes beyond KH_OK / store errors. */
+enum {
+    AUTH_MISSING = 100, /* no credentials were presented */
+    AUTH_INVALID = 101, /* credentials presented but not valid */
+};
+
+struct auth_env {
+    struct store *store;
+    const struct server_secret *secret;
+    int64_t now;
+};
+
+/* Authenticates a request. Returns KH_OK and fills *out, AUTH_MISSING,
+ * AUTH_INVALID, or a store error (KH_ESTORE/KH_EBUSY). */
+int auth_authenticate(const struct auth_env *env, const struct auth_input *in, struct principal *out);
+
+/* Finds a live API key by its value (for /api/v1/validate); KH_OK,
+ * AUTH_INVALID or a store error. Fills *out (caller clears). */
+int auth_find_api_key(const struct auth_env *env, const char *key, size_t len, struct store_api_key *out);
+
+/* The permission set named by a JSON scopes array text; returns KH_EINVAL
+ * for malformed text. NULL text = every permission (unscoped). */
+int auth_scopes_to_permset(const char *scopes_json, struct permset *out);
+
+/* Loads the role permissions of a user into *out. */
+int auth_user_permset(struct store *st, const char *user_id, struct permset *out);
+
+#endif

@@ -1,0 +1,74 @@
+/* credentials.c - generation and storage of credential values (see
+ * credentials.h). Values leave this file only through value_out, to be shown
+ * once to whoever created them. */
+#include "auth/credentials.h"
+
+#include "util/secret.h"
+#include "util/xmalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Generates a hex value of len characters and seals it into *sealed. */
+static void new_sealed_value(const struct server_secret *s, size_t len, char *value, struct store_sealed *sealed)
+{
+    secret_random_hex(value, len);
+    value[len] = '\0';
+    secret_hmac(s->lookup_key, value, len, sealed->lookup);
+    sealed->sealed_len = len + SECRET_SEAL_OVERHEAD;
+    sealed->sealed = xmalloc(sealed->sealed_len);
+    secret_seal(s, value, len, sealed->sealed);
+}
+
+static void drop_sealed(struct store_sealed *sealed)
+{
+    free(sealed->sealed);
+    sealed->sealed = NULL;
+    sealed->sealed_len = 0;
+}
+
+int cred_api_key_create(struct store *st, const struct server_secret *s, struct store_api_key *key,
+                        char value_out[API_KEY_VALUE_LEN + 1])
+{
+    new_sealed_value(s, API_KEY_VALUE_LEN, value_out, &key->key);
+    memcpy(key->last4, value_out + API_KEY_VALUE_LEN - 4, 5);
+    int rc = store_api_key_insert(st, key);
+    drop_sealed(&key->key);
+    if (rc)
+        secret_wipe(value_out, API_KEY_VALUE_LEN);
+    return rc;
+}
+
+int cred_app_key_create(struct store *st, const struct server_secret *s, struct store_app_key *key,
+                        char value_out[APP_KEY_VALUE_LEN + 1])
+{
+    new_sealed_value(s, APP_KEY_VALUE_LEN, value_out, &key->key);
+    memcpy(key->last4, value_out + APP_KEY_VALUE_LEN - 4, 5);
+    int rc = store_app_key_insert(st, key);
+    drop_sealed(&key->key);
+    if (rc)
+        secret_wipe(value_out, APP_KEY_VALUE_LEN);
+    return rc;
+}
+
+int cred_token_create(struct store *st, const struct server_secret *s, struct store_token *tok,
+                      char value_out[TOKEN_LEN + 1])
+{
+    char secret[TOKEN_SECRET_LEN + 1];
+    token_mint(tok->kind == STORE_TOKEN_SAT ? TOKEN_SAT : TOKEN_PAT, tok->id, value_out, secret);
+    secret_hmac(s->token_key, secret, TOKEN_SECRET_LEN, tok->secret_hash);
+    secret_wipe(secret, sizeof secret);
+    int rc = store_token_insert(st, tok);
+    if (rc)
+        secret_wipe(value_out, TOKEN_LEN);
+    return rc;
+}
+
+int cred_unseal(const struct server_secret *s, const struct store_sealed *sealed, char *out, size_t outlen)
+{
+    if (sealed->sealed_len < SECRET_SEAL_OVERHEAD || sealed->sealed_len - SECRET_SEAL_OVERHEAD != outlen)
+        return KH_ECRYPTO;
+    int rc = secret_open(s, sealed->sealed, sealed->sealed_len, (uint8_t *)out);
+    out[rc ? 0 : outlen] = '\0';
+    return rc;
+}

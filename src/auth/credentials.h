@@ -1,0 +1,31 @@
+/* credentials.h - minting credentials: the one place where a new API key,
+ * application key or token value is generated, sealed or hashed, and stored.
+ * Used by the API handlers and by the CLI (init, org add, user add). */
+#ifndef KH_CREDENTIALS_H
+#define KH_CREDENTIALS_H
+
+#include "store/store.h"
+#include "util/token.h"
+
+#define API_KEY_VALUE_LEN 32
+#define APP_KEY_VALUE_LEN 40
+
+/* Fills key->key (sealed value and lookup hash) and key->last4 from a fresh
+ * 32-hex-character value, inserts the row, and copies the value to
+ * value_out. The caller fills the other fields; key->key is freed here on
+ * every path. */
+int cred_api_key_create(struct store *st, const struct server_secret *s, struct store_api_key *key,
+                        char value_out[API_KEY_VALUE_LEN + 1]);
+/* The same for a 40-hex-character application key. */
+int cred_app_key_create(struct store *st, const struct server_secret *s, struct store_app_key *key,
+                        char value_out[APP_KEY_VALUE_LEN + 1]);
+/* Mints a token for tok (id, org, owner, name, scopes, times filled by the
+ * caller; kind decides the prefix), stores its keyed hash and writes the
+ * whole token to value_out. */
+int cred_token_create(struct store *st, const struct server_secret *s, struct store_token *tok,
+                      char value_out[TOKEN_LEN + 1]);
+/* Decrypts a sealed key value into out (len bytes + NUL); KH_ECRYPTO if the
+ * stored value does not authenticate. */
+int cred_unseal(const struct server_secret *s, const struct store_sealed *sealed, char *out, size_t outlen);
+
+#endif

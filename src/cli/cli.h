@@ -1,0 +1,25 @@
+/* cli.h - the subcommands of the keyhold binary. Each takes argc/argv after
+ * the command words and returns the process exit status. They call core code
+ * (store, auth, http), never HTTP handlers. */
+#ifndef KH_CLI_H
+#define KH_CLI_H
+
+#include "auth/provision.h"
+#include "config.h"
+#include "store/store.h"
+
+int cli_init(int argc, char **argv);
+int cli_org_add(int argc, char **argv);
+int cli_user_add(int argc, char **argv);
+int cli_serve(int argc, char **argv);
+
+/* Shared helpers (cli_common.c). */
+/* Opens the store and loads the secret; prints the error and returns 1 on
+ * failure. require_init refuses a store that `init` has not set up. */
+int cli_open(const struct config *cfg, int require_init, struct store **st, struct server_secret *secret);
+/* Prints provisioned credentials as text or JSON. */
+void cli_print_provisioned(const struct provisioned *p, int json, int with_org);
+/* Usage text of a subcommand, printed on --help or a usage error. */
+void cli_usage(const char *text, int to_stderr);
+
+#endif

@@ -1,0 +1,160 @@
+/* cli_init.c - `keyhold init` (first org of a new store, and the server
+ * secret) and `keyhold org add` (another org in an initialised store). */
+#include "cli/cli.h"
+
+#include "util/xmalloc.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char INIT_USAGE[] =
+    "usage: keyhold init --db FILE [--org NAME] [--admin-email EMAIL] [--secret FILE] [--json]\n"
+    "\n"
+    "Creates a new store: the server secret (FILE.secret, mode 0600, unless --secret),\n"
+    "the first org, an admin user whose role holds every permission, one API key and\n"
+    "one application key for that admin, and prints them. Refuses an initialised store.\n";
+
+static const char ORG_USAGE[] = "usage: keyhold org add --db FILE --name NAME --admin-email EMAIL [--json]\n"
+                                "\n"
+                                "Adds an org to an initialised store, with its own admin user, API key and\n"
+                                "application key, printed like `keyhold init`.\n";
+
+enum { OPT_DB = 1, OPT_ORG, OPT_EMAIL, OPT_SECRET, OPT_JSON, OPT_HELP, OPT_NAME };
+
+static const struct option init_options[] = {
+    {"db", required_argument, NULL, OPT_DB},          {"org", required_argument, NULL, OPT_ORG},
+    {"name", required_argument, NULL, OPT_NAME},      {"admin-email", required_argument, NULL, OPT_EMAIL},
+    {"secret", required_argument, NULL, OPT_SECRET},  {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, OPT_HELP},            {NULL, 0, NULL, 0},
+};
+
+struct init_args {
+    struct config cfg;
+    const char *org;
+    const char *email;
+    int json;
+};
+
+/* Returns -1 to continue, or an exit status. */
+static int parse(int argc, char **argv, const char *usage, struct init_args *a)
+{
+    int c;
+    config_defaults(&a->cfg);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", init_options, NULL)) != -1) {
+        switch (c) {
+        case OPT_DB:
+            free(a->cfg.db_path);
+            a->cfg.db_path = xstrdup(optarg);
+            break;
+        case OPT_ORG:
+        case OPT_NAME:
+            a->org = optarg;
+            break;
+        case OPT_EMAIL:
+            a->email = optarg;
+            break;
+        case OPT_SECRET:
+            free(a->cfg.secret_path);
+            a->cfg.secret_path = xstrdup(optarg);
+            break;
+        case OPT_JSON:
+            a->json = 1;
+            break;
+        case OPT_HELP:
+            cli_usage(usage, 0);
+            return 0;
+        default:
+            cli_usage(usage, 1);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "keyhold: unexpected argument '%s'\n", argv[optind]);
+        cli_usage(usage, 1);
+        return 2;
+    }
+    return -1;
+}
+
+int cli_init(int argc, char **argv)
+{
+    struct init_args a = {.org = "keyhold", .email = "admin@example.com"};
+    struct server_secret secret;
+    struct store *st = NULL;
+    struct provisioned p;
+    char err[512], *serr = NULL, *v = NULL;
+    int status = parse(argc, argv, INIT_USAGE, &a);
+    if (status >= 0)
+        goto out;
+    status = 1;
+    if (store_open(a.cfg.db_path, &st, &serr)) {
+        fprintf(stderr, "keyhold: %s\n", serr);
+        goto out;
+    }
+    if (store_meta_get(st, "initialized", &v) == KH_OK) {
+        fprintf(stderr, "keyhold: %s is already initialised; use `keyhold org add` to add an org\n", a.cfg.db_path);
+        goto out;
+    }
+    char *secret_path = config_secret_path(&a.cfg);
+    int rc = secret_file_create(secret_path, err, sizeof err);
+    if (rc == KH_ECONFLICT) /* left by an init that failed later: reuse it */
+        rc = secret_file_load(secret_path, &secret, err, sizeof err);
+    else if (rc == KH_OK)
+        rc = secret_file_load(secret_path, &secret, err, sizeof err);
+    free(secret_path);
+    if (rc) {
+        fprintf(stderr, "keyhold: %s\n", err);
+        goto out;
+    }
+    if (provision_org(st, &secret, a.org, a.email, &p) || store_meta_set(st, "initialized", "1")) {
+        fprintf(stderr, "keyhold: cannot initialise %s\n", a.cfg.db_path);
+        goto out;
+    }
+    if (!a.json)
+        printf("keyhold initialised %s\n\n", a.cfg.db_path);
+    cli_print_provisioned(&p, a.json, 1);
+    provisioned_wipe(&p);
+    secret_wipe(&secret, sizeof secret);
+    status = 0;
+out:
+    free(serr);
+    free(v);
+    store_close(st);
+    config_free(&a.cfg);
+    return status;
+}
+
+int cli_org_add(int argc, char **argv)
+{
+    struct init_args a = {0};
+    struct server_secret secret;
+    struct store *st = NULL;
+    struct provisioned p;
+    int status = parse(argc, argv, ORG_USAGE, &a);
+    if (status >= 0)
+        goto out;
+    if (!a.org || !a.email) {
+        fprintf(stderr, "keyhold: org add needs --name and --admin-email\n");
+        cli_usage(ORG_USAGE, 1);
+        status = 2;
+        goto out;
+    }
+    status = cli_open(&a.cfg, 1, &st, &secret);
+    if (status)
+        goto out;
+    if (provision_org(st, &secret, a.org, a.email, &p)) {
+        fprintf(stderr, "keyhold: cannot add org %s\n", a.org);
+        status = 1;
+    } else {
+        cli_print_provisioned(&p, a.json, 1);
+        provisioned_wipe(&p);
+    }
+    secret_wipe(&secret, sizeof secret);
+out:
+    store_close(st);
+    config_free(&a.cfg);
+    return status;
+}

@@ -1,0 +1,113 @@
+/* cli_user.c - `keyhold user add`: a user whose role holds exactly the given
+ * permissions, with one application key (for tests and restricted users
+ * until the users and roles API exists). */
+#include "cli/cli.h"
+
+#include "util/xmalloc.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char USAGE[] =
+    "usage: keyhold user add --db FILE --org ORG_ID --email EMAIL --permissions P1,P2,... [--json]\n"
+    "\n"
+    "Adds a user to ORG_ID whose role holds exactly the listed permissions (Datadog\n"
+    "permission names, e.g. user_app_keys) and prints its id and application key.\n";
+
+#define MAX_PERMS 128
+
+int cli_user_add(int argc, char **argv)
+{
+    enum { OPT_DB = 1, OPT_ORG, OPT_EMAIL, OPT_PERMS, OPT_JSON, OPT_HELP, OPT_SECRET };
+    static const struct option options[] = {
+        {"db", required_argument, NULL, OPT_DB},
+        {"org", required_argument, NULL, OPT_ORG},
+        {"email", required_argument, NULL, OPT_EMAIL},
+        {"permissions", required_argument, NULL, OPT_PERMS},
+        {"secret", required_argument, NULL, OPT_SECRET},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    struct config cfg;
+    const char *org = NULL, *email = NULL, *perms_arg = NULL;
+    int json = 0, c, status = 2;
+    struct store *st = NULL;
+    struct server_secret secret;
+    char *perms_copy = NULL;
+    config_defaults(&cfg);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (c) {
+        case OPT_DB:
+            free(cfg.db_path);
+            cfg.db_path = xstrdup(optarg);
+            break;
+        case OPT_SECRET:
+            free(cfg.secret_path);
+            cfg.secret_path = xstrdup(optarg);
+            break;
+        case OPT_ORG:
+            org = optarg;
+            break;
+        case OPT_EMAIL:
+            email = optarg;
+            break;
+        case OPT_PERMS:
+            perms_arg = optarg;
+            break;
+        case OPT_JSON:
+            json = 1;
+            break;
+        case OPT_HELP:
+            cli_usage(USAGE, 0);
+            status = 0;
+            goto out;
+        default:
+            cli_usage(USAGE, 1);
+            goto out;
+        }
+    }
+    if (!org || !email || !perms_arg || optind < argc) {
+        fprintf(stderr, "keyhold: user add needs --org, --email and --permissions\n");
+        cli_usage(USAGE, 1);
+        goto out;
+    }
+    const char *perms[MAX_PERMS];
+    size_t n = 0;
+    perms_copy = xstrdup(perms_arg);
+    for (char *save = NULL, *p = strtok_r(perms_copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+        if (n == MAX_PERMS) {
+            fprintf(stderr, "keyhold: at most %d permissions\n", MAX_PERMS);
+            goto out;
+        }
+        perms[n++] = p;
+    }
+    status = cli_open(&cfg, 1, &st, &secret);
+    if (status)
+        goto out;
+    struct provisioned p;
+    const char *bad = NULL;
+    int rc = provision_user(st, &secret, org, email, perms, n, &p, &bad);
+    secret_wipe(&secret, sizeof secret);
+    if (rc == KH_EINVAL && bad) {
+        fprintf(stderr, "keyhold: unknown permission '%s'\n", bad);
+        status = 1;
+    } else if (rc == KH_ENOTFOUND) {
+        fprintf(stderr, "keyhold: no org with id %s\n", org);
+        status = 1;
+    } else if (rc) {
+        fprintf(stderr, "keyhold: cannot add user %s\n", email);
+        status = 1;
+    } else {
+        cli_print_provisioned(&p, json, 0);
+        provisioned_wipe(&p);
+    }
+out:
+    free(perms_copy);
+    store_close(st);
+    config_free(&cfg);
+    return status;
+}

@@ -1,0 +1,64 @@
+/* config.c - defaults and environment for struct config (see config.h). */
+#include "config.h"
+
+#include "util/errors.h"
+#include "util/xmalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void config_defaults(struct config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    const char *db = getenv("KEYHOLD_DB");
+    cfg->db_path = xstrdup(db && *db ? db : "./var/keyhold.db");
+    const char *secret = getenv("KEYHOLD_SECRET_FILE");
+    cfg->secret_path = secret && *secret ? xstrdup(secret) : NULL;
+    cfg->listen_host = xstrdup("127.0.0.1");
+    cfg->listen_port = 8080;
+    const char *listen = getenv("KEYHOLD_LISTEN");
+    if (listen && *listen)
+        config_set_listen(cfg, listen);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->threads = n > 0 && n < 64 ? (int)n : 1;
+    cfg->max_api_keys = 50;
+    cfg->max_app_keys = 1000;
+    cfg->remote_config = 1;
+}
+
+char *config_secret_path(const struct config *cfg)
+{
+    if (cfg->secret_path)
+        return xstrdup(cfg->secret_path);
+    return xasprintf("%s.secret", cfg->db_path);
+}
+
+int config_set_listen(struct config *cfg, const char *hostport)
+{
+    const char *colon = strrchr(hostport, ':');
+    if (!colon || colon == hostport)
+        return KH_EINVAL;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535 || end == colon + 1)
+        return KH_EINVAL;
+    const char *host = hostport;
+    size_t hostlen = (size_t)(colon - hostport);
+    if (host[0] == '[' && hostlen >= 2 && host[hostlen - 1] == ']') {
+        host++;
+        hostlen -= 2;
+    }
+    free(cfg->listen_host);
+    cfg->listen_host = xstrndup(host, hostlen);
+    cfg->listen_port = (int)port;
+    return KH_OK;
+}
+
+void config_free(struct config *cfg)
+{
+    free(cfg->db_path);
+    free(cfg->secret_path);
+    free(cfg->listen_host);
+    memset(cfg, 0, sizeof *cfg);
+}

@@ -1,0 +1,32 @@
+/* config.h - the only process-wide settings. Filled once at startup from the
+ * command line and environment, then treated as read-only by every thread. */
+#ifndef KH_CONFIG_H
+#define KH_CONFIG_H
+
+#include <stddef.h>
+
+#define KH_MAX_BODY (1024 * 1024) /* request bodies above this get 413 */
+#define KH_MAX_JSON_DEPTH 32
+#define KH_MAX_ID_LEN 128   /* path ids longer than this are never found */
+#define KH_MAX_NAME_LEN 255 /* names of keys, tokens, users */
+
+struct config {
+    char *db_path;     /* the store (SQLite file path) */
+    char *secret_path; /* the server secret; default "<db_path>.secret" */
+    char *listen_host;
+    int listen_port;
+    int threads;          /* event loops; default: online CPUs */
+    long max_api_keys;    /* per org; answered as meta.max_allowed */
+    long max_app_keys;    /* per user; meta.max_allowed_per_user */
+    int remote_config;    /* org-level Remote Config switch */
+};
+
+/* Defaults, then KEYHOLD_* environment variables. */
+void config_defaults(struct config *cfg);
+/* "<db_path>.secret" unless set; caller frees. */
+char *config_secret_path(const struct config *cfg);
+/* Parses "HOST:PORT" into cfg; returns 0 or KH_EINVAL. */
+int config_set_listen(struct config *cfg, const char *hostport);
+void config_free(struct config *cfg);
+
+#endif

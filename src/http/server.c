@@ -1,0 +1,335 @@
+/* server.c - libh2o adapter and event-loop threads.
+ *
+ * One h2o event loop per thread, each with its own listening socket on the
+ * same address (SO_REUSEPORT lets the kernel spread connections) and its own
+ * store handle. A request is turned into a plain struct api_request,
+ * answered synchronously by api_handle(), and the struct api_response is
+ * written back with an explicit content length (keep-alive survives every
+ * answer). HTTP/1.1 only: Debian's libh2o 2.2.5 lacks the HTTP/2 rapid-reset
+ * fix, so upgrade_to_http2 is off and no TLS/ALPN is offered.
+ *
+ * Shutdown: the main thread waits for SIGINT/SIGTERM with sigwait(), raises
+ * `stopping`; every loop notices within LOOP_TICK_MS, closes its listener,
+ * keeps running until its in-flight requests have been written (bounded by
+ * DRAIN_MS), then closes its store. */
+#include "http/server.h"
+
+#include "api/api.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <h2o.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define LOOP_TICK_MS 100
+#define DRAIN_MS 10000
+#define REQUEST_TIMEOUT_MS 10000
+#define LISTEN_BACKLOG 1024
+#define MAX_REQUEST_HEADERS 100
+
+struct worker {
+    h2o_context_t ctx; /* first: on_req finds the worker from req->conn->ctx */
+    pthread_t thread;
+    int index;
+    int listen_fd;
+    h2o_socket_t *listener;
+    h2o_accept_ctx_t accept_ctx;
+    struct api_env env;
+    struct store *store;
+    int inflight; /* requests whose response is not yet fully written */
+    int failed;
+};
+
+struct server {
+    const struct config *cfg;
+    const struct server_secret *secret;
+    h2o_globalconf_t globalconf;
+    struct worker *workers;
+    int n_workers;
+    atomic_int stopping;
+};
+
+/* The running server. Static so that what the event loops allocated stays
+ * reachable after http_serve() returns: the process exits right after, and
+ * leak checkers should not report connections we deliberately leave open. */
+static struct server the_server_state;
+static struct server *the_server;
+
+/* Lives in the request pool; its dispose callback runs once the response
+ * has been written (or the connection died): the access log line. */
+struct request_done {
+    struct worker *w;
+    int64_t started_us;
+    int status;
+    char method[12];
+    char path[API_LOG_PATH];
+};
+
+static void on_request_done(void *p)
+{
+    struct request_done *d = p;
+    d->w->inflight--;
+    log_info("access %s %s %d %.3fms", d->method, d->path, d->status,
+             (double)(clock_mono_us() - d->started_us) / 1000.0);
+}
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    default: return status < 500 ? "Client Error" : "Internal Server Error";
+    }
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    struct worker *w = (struct worker *)req->conn->ctx;
+    struct api_request areq;
+    struct api_response ares;
+    struct request_done *done = h2o_mem_alloc_shared(&req->pool, sizeof *done, on_request_done);
+    done->w = w;
+    done->started_us = clock_mono_us();
+    w->inflight++;
+
+    memset(&areq, 0, sizeof areq);
+    areq.method = req->method.base;
+    areq.method_len = req->method.len;
+    areq.path = req->path.base;
+    areq.path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    if (req->query_at != SIZE_MAX) {
+        areq.query = req->path.base + req->query_at + 1;
+        areq.query_len = req->path.len - req->query_at - 1;
+    }
+    areq.body = req->entity.base;
+    areq.body_len = req->entity.base ? req->entity.len : 0;
+    size_t nh = req->headers.size < MAX_REQUEST_HEADERS ? req->headers.size : MAX_REQUEST_HEADERS;
+    struct api_header *hs = h2o_mem_alloc_pool(&req->pool, sizeof *hs * (nh ? nh : 1));
+    for (size_t i = 0; i < nh; i++) {
+        hs[i].name = req->headers.entries[i].name->base;
+        hs[i].name_len = req->headers.entries[i].name->len;
+        hs[i].value = req->headers.entries[i].value.base;
+        hs[i].value_len = req->headers.entries[i].value.len;
+    }
+    areq.headers = hs;
+    areq.n_headers = nh;
+
+    if (req->headers.size > MAX_REQUEST_HEADERS) {
+        static const char too_many[] = "{\"errors\":[\"Too many request headers\"]}";
+        memset(&ares, 0, sizeof ares);
+        ares.status = 431;
+        ares.content_type = "application/json";
+        ares.body = xstrdup(too_many);
+        ares.body_len = sizeof too_many - 1;
+        snprintf(ares.log_path, sizeof ares.log_path, "%.*s", (int)(areq.path_len > 100 ? 100 : areq.path_len),
+                 areq.path);
+    } else {
+        api_handle(&w->env, &areq, &ares);
+    }
+
+    done->status = ares.status;
+    snprintf(done->method, sizeof done->method, "%.*s", (int)(req->method.len > 10 ? 10 : req->method.len),
+             req->method.base);
+    memcpy(done->path, ares.log_path, sizeof done->path);
+
+    req->res.status = ares.status;
+    req->res.reason = reason_phrase(ares.status);
+    if (ares.content_type)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ares.content_type,
+                       strlen(ares.content_type));
+    char *body = h2o_mem_alloc_pool(&req->pool, ares.body_len + 1);
+    memcpy(body, ares.body ? ares.body : "", ares.body_len);
+    req->res.content_length = ares.body_len;
+    api_response_free(&ares);
+    h2o_send_inline(req, body, ares.body_len);
+    return 0;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    struct worker *w = listener->data;
+    h2o_socket_t *sock;
+    if (err)
+        return;
+    if ((sock = h2o_evloop_socket_accept(listener)) == NULL)
+        return;
+    h2o_accept(&w->accept_ctx, sock);
+}
+
+/* Opens a non-blocking listening socket with SO_REUSEPORT on host:port. */
+static int open_listener(const char *host, int port, char *err, size_t errlen)
+{
+    struct addrinfo hints, *ai = NULL;
+    char portstr[16];
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(portstr, sizeof portstr, "%d", port);
+    int gai = getaddrinfo(host, portstr, &hints, &ai);
+    if (gai) {
+        snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(gai));
+        return -1;
+    }
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0), on = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) || bind(fd, ai->ai_addr, ai->ai_addrlen) ||
+        listen(fd, LISTEN_BACKLOG) || fcntl(fd, F_SETFL, O_NONBLOCK)) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
+
+static int bound_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len))
+        return -1;
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct server *srv = the_server;
+    h2o_evloop_t *loop = h2o_evloop_create();
+    h2o_context_init(&w->ctx, loop, &srv->globalconf);
+    w->accept_ctx.ctx = &w->ctx;
+    w->accept_ctx.hosts = srv->globalconf.hosts;
+    w->listener = h2o_evloop_socket_create(loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+    w->listener->data = w;
+    h2o_socket_read_start(w->listener, on_accept);
+
+    while (!atomic_load(&srv->stopping))
+        h2o_evloop_run(loop, LOOP_TICK_MS); /* returns on signals and ticks alike: loop again */
+
+    /* Stop accepting, then let in-flight answers finish writing. */
+    h2o_socket_read_stop(w->listener);
+    h2o_socket_close(w->listener);
+    h2o_context_request_shutdown(&w->ctx);
+    int64_t deadline = clock_mono_us() + (int64_t)DRAIN_MS * 1000;
+    while (w->inflight > 0 && clock_mono_us() < deadline)
+        h2o_evloop_run(loop, 10);
+    /* The store is closed cleanly; the loop and context die with the process
+     * (idle keep-alive connections may still reference them). */
+    store_close(w->store);
+    w->store = NULL;
+    return NULL;
+}
+
+static void configure_h2o(struct server *srv)
+{
+    h2o_config_init(&srv->globalconf);
+    srv->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("keyhold"));
+    srv->globalconf.max_request_entity_size = KH_MAX_BODY;
+    srv->globalconf.http1.upgrade_to_http2 = 0;
+    srv->globalconf.http1.req_timeout = REQUEST_TIMEOUT_MS;
+    h2o_hostconf_t *host = h2o_config_register_host(&srv->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    h2o_handler_t *handler = h2o_create_handler(path, sizeof *handler);
+    handler->on_req = on_req;
+}
+
+/* Opens every worker's socket and store before any thread starts, so that a
+ * bad address or database is reported at once. */
+static int prepare_workers(struct server *srv)
+{
+    char err[256];
+    int port = srv->cfg->listen_port;
+    for (int i = 0; i < srv->n_workers; i++) {
+        struct worker *w = &srv->workers[i];
+        char *serr = NULL;
+        w->index = i;
+        w->listen_fd = open_listener(srv->cfg->listen_host, port, err, sizeof err);
+        if (w->listen_fd < 0) {
+            log_error("%s", err);
+            return -1;
+        }
+        if (i == 0)
+            port = bound_port(w->listen_fd); /* port 0: every loop shares the one the kernel chose */
+        if (store_open(srv->cfg->db_path, &w->store, &serr)) {
+            log_error("%s", serr);
+            free(serr);
+            return -1;
+        }
+        w->env.cfg = srv->cfg;
+        w->env.secret = srv->secret;
+        w->env.store = w->store;
+    }
+    log_info("keyhold listening on http://%s:%d (%d event loops, store %s)", srv->cfg->listen_host, port,
+             srv->n_workers, srv->cfg->db_path);
+    return 0;
+}
+
+int http_serve(const struct config *cfg, const struct server_secret *secret)
+{
+    struct server *srv = &the_server_state;
+    sigset_t sigs;
+    int rc = 0;
+    memset(srv, 0, sizeof *srv);
+    srv->cfg = cfg;
+    srv->secret = secret;
+    srv->n_workers = cfg->threads > 0 ? cfg->threads : 1;
+    srv->workers = xcalloc((size_t)srv->n_workers, sizeof *srv->workers);
+    the_server = srv;
+
+    /* Every thread inherits this mask; only sigwait() below sees the signals. */
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+    configure_h2o(srv);
+    if (prepare_workers(srv)) {
+        rc = 1;
+        goto out;
+    }
+    for (int i = 0; i < srv->n_workers; i++)
+        pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    log_info("received %s: finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    atomic_store(&srv->stopping, 1);
+    for (int i = 0; i < srv->n_workers; i++)
+        pthread_join(srv->workers[i].thread, NULL);
+    log_info("keyhold stopped");
+out:
+    for (int i = 0; i < srv->n_workers; i++) {
+        store_close(srv->workers[i].store);
+        if (rc && srv->workers[i].listen_fd > 0)
+            close(srv->workers[i].listen_fd);
+    }
+    return rc;
+}

@@ -1,0 +1,178 @@
+/* store.c - the store_*() wrappers, the only callers of store_ops methods:
+ * one place for backend selection, the fault-injection hook used by unit
+ * tests, and the row destructors. */
+#include "store/store.h"
+
+#include "util/xmalloc.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+static _Atomic(store_fault_fn) fault_hook;
+
+void store_set_fault_hook(store_fault_fn fn)
+{
+    atomic_store(&fault_hook, fn);
+}
+
+static int fault(const char *op)
+{
+    store_fault_fn fn = atomic_load(&fault_hook);
+    return fn ? fn(op) : KH_OK;
+}
+
+int store_open(const char *dsn, struct store **out, char **err)
+{
+    *out = NULL;
+    *err = NULL;
+    if (strncmp(dsn, "postgres://", 11) == 0 || strncmp(dsn, "postgresql://", 13) == 0) {
+        *err = xstrdup("the PostgreSQL store is not built into this keyhold yet");
+        return KH_EINVAL;
+    }
+    return store_sqlite_ops.open(dsn, out, err);
+}
+
+void store_close(struct store *st)
+{
+    if (st)
+        st->ops->close(st);
+}
+
+/* Defines store_NAME(st, ...) forwarding to st->ops->NAME after the fault
+ * hook has had its say. */
+#define STORE_WRAP(name, params, args)                                                                                 \
+    int store_##name params                                                                                            \
+    {                                                                                                                  \
+        int rc = fault(#name);                                                                                         \
+        return rc ? rc : st->ops->name args;                                                                           \
+    }
+
+STORE_WRAP(begin, (struct store * st), (st))
+STORE_WRAP(commit, (struct store * st), (st))
+STORE_WRAP(rollback, (struct store * st), (st))
+STORE_WRAP(meta_get, (struct store * st, const char *key, char **value), (st, key, value))
+STORE_WRAP(meta_set, (struct store * st, const char *key, const char *value), (st, key, value))
+STORE_WRAP(org_insert, (struct store * st, const struct store_org *org), (st, org))
+STORE_WRAP(org_get, (struct store * st, const char *id, struct store_org *out), (st, id, out))
+STORE_WRAP(org_count, (struct store * st, int64_t *count), (st, count))
+STORE_WRAP(user_insert, (struct store * st, const struct store_user *user), (st, user))
+STORE_WRAP(user_get, (struct store * st, const char *org_id, const char *id, struct store_user *out),
+           (st, org_id, id, out))
+STORE_WRAP(role_insert, (struct store * st, const struct store_role *role), (st, role))
+STORE_WRAP(role_get, (struct store * st, const char *org_id, const char *id, struct store_role *out),
+           (st, org_id, id, out))
+STORE_WRAP(role_permission_add, (struct store * st, const char *role_id, const char *permission),
+           (st, role_id, permission))
+STORE_WRAP(user_role_add, (struct store * st, const char *user_id, const char *role_id), (st, user_id, role_id))
+STORE_WRAP(user_permissions, (struct store * st, const char *user_id, struct store_strlist *out), (st, user_id, out))
+STORE_WRAP(user_roles, (struct store * st, const char *user_id, struct store_strlist *out), (st, user_id, out))
+STORE_WRAP(api_key_insert, (struct store * st, const struct store_api_key *key), (st, key))
+STORE_WRAP(api_key_get, (struct store * st, const char *org_id, const char *id, struct store_api_key *out),
+           (st, org_id, id, out))
+STORE_WRAP(api_key_find, (struct store * st, const uint8_t lookup[SECRET_HASH_LEN], struct store_api_key *out),
+           (st, lookup, out))
+STORE_WRAP(api_key_list,
+           (struct store * st, const struct store_api_key_query *q, struct store_api_key_list *out),
+           (st, q, out))
+STORE_WRAP(api_key_count, (struct store * st, const char *org_id, int64_t *count), (st, org_id, count))
+STORE_WRAP(app_key_insert, (struct store * st, const struct store_app_key *key), (st, key))
+STORE_WRAP(app_key_find, (struct store * st, const uint8_t lookup[SECRET_HASH_LEN], struct store_app_key *out),
+           (st, lookup, out))
+STORE_WRAP(token_insert, (struct store * st, const struct store_token *tok), (st, tok))
+STORE_WRAP(token_get, (struct store * st, const char *id, struct store_token *out), (st, id, out))
+STORE_WRAP(token_list, (struct store * st, const struct store_token_query *q, struct store_token_list *out),
+           (st, q, out))
+STORE_WRAP(token_revoke, (struct store * st, const char *org_id, const char *id, int64_t when),
+           (st, org_id, id, when))
+
+void store_org_clear(struct store_org *o)
+{
+    if (!o)
+        return;
+    free(o->name);
+    memset(o, 0, sizeof *o);
+}
+
+void store_user_clear(struct store_user *u)
+{
+    if (!u)
+        return;
+    free(u->email);
+    free(u->name);
+    free(u->title);
+    memset(u, 0, sizeof *u);
+}
+
+void store_role_clear(struct store_role *r)
+{
+    if (!r)
+        return;
+    free(r->name);
+    memset(r, 0, sizeof *r);
+}
+
+static void sealed_clear(struct store_sealed *s)
+{
+    free(s->sealed);
+    memset(s, 0, sizeof *s);
+}
+
+void store_api_key_clear(struct store_api_key *k)
+{
+    if (!k)
+        return;
+    free(k->name);
+    free(k->category);
+    sealed_clear(&k->key);
+    memset(k, 0, sizeof *k);
+}
+
+void store_app_key_clear(struct store_app_key *k)
+{
+    if (!k)
+        return;
+    free(k->name);
+    free(k->scopes);
+    sealed_clear(&k->key);
+    memset(k, 0, sizeof *k);
+}
+
+void store_token_clear(struct store_token *t)
+{
+    if (!t)
+        return;
+    free(t->name);
+    free(t->scopes);
+    memset(t, 0, sizeof *t);
+}
+
+void store_api_key_list_free(struct store_api_key_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        store_api_key_clear(&l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+void store_token_list_free(struct store_token_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        store_token_clear(&l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+void store_strlist_free(struct store_strlist *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        free(l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}

@@ -1,0 +1,286 @@
+/* store.h - the storage interface: one struct of function pointers, one
+ * implementation per backend (store_sqlite.c now, store_pg.c later), and the
+ * store_*() wrappers that are the only callers of those pointers (store.c).
+ *
+ * The store knows rows, not requests: nothing here includes api/, auth/ or
+ * http/ headers, and no SQL type or dialect leaks out of src/store/.
+ *
+ * Contract, for every method:
+ *   - returns KH_OK, KH_ENOTFOUND (lookup found nothing / update touched no
+ *     row), KH_ECONFLICT (unique constraint), KH_EBUSY (locked past the busy
+ *     timeout) or KH_ESTORE (any other storage failure). On failure nothing
+ *     was written (every write is one statement or one transaction).
+ *   - rows returned through out-parameters are owned by the caller and freed
+ *     with the matching *_clear() / *_list_free(); on failure the out-row is
+ *     left zeroed so clearing it is always safe.
+ *   - timestamps are int64 microseconds since the epoch, UTC; 0 means NULL.
+ *   - secrets never reach the store: tokens arrive as keyed hashes, API and
+ *     application keys as a keyed lookup hash plus an AES-GCM sealed value.
+ *
+ * A store handle is used by one thread at a time; each event-loop thread opens
+ * its own. */
+#ifndef KH_STORE_H
+#define KH_STORE_H
+
+#include "util/errors.h"
+#include "util/secret.h"
+#include "util/uuid.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_OPS_VERSION 1
+
+/* capability bits of store_ops.caps */
+#define STORE_CAP_TRANSACTIONS 0x1
+#define STORE_CAP_LISTEN_NOTIFY 0x2
+
+struct store; /* backend state; each backend embeds this first */
+
+struct store_org {
+    char id[UUID_STR];
+    char *name;
+    int64_t created_at;
+};
+
+struct store_user {
+    char id[UUID_STR];
+    char org_id[UUID_STR];
+    char *email;
+    char *name; /* NULL when not given */
+    char *title;
+    int service_account;
+    int disabled;
+    int64_t created_at;
+    int64_t modified_at;
+};
+
+struct store_role {
+    char id[UUID_STR];
+    char org_id[UUID_STR];
+    char *name;
+    int64_t created_at;
+    int64_t modified_at;
+};
+
+/* A sealed secret value (AES-GCM output of secret_seal) and its keyed lookup
+ * hash. */
+struct store_sealed {
+    uint8_t lookup[SECRET_HASH_LEN];
+    uint8_t *sealed;
+    size_t sealed_len;
+};
+
+struct store_api_key {
+    char id[UUID_STR];
+    char org_id[UUID_STR];
+    char *name;
+    char last4[5];
+    char *category;
+    int remote_config_read_enabled;
+    char created_by[UUID_STR];
+    char modified_by[UUID_STR]; /* "" when never modified */
+    int64_t created_at;
+    int64_t modified_at;
+    int64_t last_used_at;
+    struct store_sealed key;
+};
+
+struct store_app_key {
+    char id[UUID_STR];
+    char org_id[UUID_STR];
+    char owner_id[UUID_STR];
+    char *name;
+    char last4[5];
+    char *scopes; /* JSON array text, or NULL for an unscoped key */
+    int64_t created_at;
+    int64_t last_used_at;
+    struct store_sealed key;
+};
+
+enum store_token_kind { STORE_TOKEN_PAT = 1, STORE_TOKEN_SAT = 2 };
+
+struct store_token {
+    char id[UUID_STR];
+    char org_id[UUID_STR];
+    char owner_id[UUID_STR];
+    int kind; /* enum store_token_kind */
+    char *name;
+    char *scopes; /* JSON array text */
+    uint8_t secret_hash[SECRET_HASH_LEN];
+    int64_t created_at;
+    int64_t modified_at;
+    int64_t expires_at;
+    int64_t last_used_at;
+    int64_t revoked_at;
+};
+
+/* Sort orders shared by the list queries. */
+enum store_sort {
+    STORE_SORT_NAME = 0,
+    STORE_SORT_CREATED_AT,
+    STORE_SORT_MODIFIED_AT,
+    STORE_SORT_LAST4,
+    STORE_SORT_EXPIRES_AT,
+    STORE_SORT_LAST_USED_AT,
+};
+
+#define STORE_MAX_OWNERS 32
+
+struct store_page {
+    int64_t limit;  /* rows to return */
+    int64_t offset; /* rows to skip */
+};
+
+struct store_api_key_query {
+    const char *org_id;
+    const char *name_filter; /* case-insensitive substring, or NULL */
+    int64_t created_start, created_end;   /* inclusive, 0 = unbounded */
+    int64_t modified_start, modified_end; /* inclusive, 0 = unbounded */
+    int remote_config;                    /* -1 any, 0 false, 1 true */
+    const char *category;                 /* or NULL */
+    enum store_sort sort;
+    int desc;
+    struct store_page page;
+};
+
+struct store_token_query {
+    const char *org_id;
+    int kind;                 /* 0 = PATs and SATs */
+    const char *owner_ids[STORE_MAX_OWNERS];
+    size_t n_owners;          /* 0 = every owner */
+    const char *name_filter;  /* case-insensitive substring, or NULL */
+    int64_t now;              /* tokens expired at `now` are left out */
+    enum store_sort sort;
+    int desc;
+    struct store_page page;
+};
+
+struct store_api_key_list {
+    struct store_api_key *items;
+    size_t n;
+    int64_t total; /* rows matching the filters, ignoring paging */
+};
+
+struct store_token_list {
+    struct store_token *items;
+    size_t n;
+    int64_t total;
+};
+
+struct store_strlist {
+    char **items;
+    size_t n;
+};
+
+struct store_ops {
+    int version; /* STORE_OPS_VERSION */
+    unsigned caps;
+    const char *name;
+
+    /* Opens (creating if needed) and migrates the store named by dsn. On
+     * failure *err is an allocated message owned by the caller. */
+    int (*open)(const char *dsn, struct store **out, char **err);
+    void (*close)(struct store *st);
+
+    /* Transactions group several writes (used by init and org creation). */
+    int (*begin)(struct store *st);
+    int (*commit)(struct store *st);
+    int (*rollback)(struct store *st);
+
+    /* Small key/value table for store-wide facts ("initialized"). */
+    int (*meta_get)(struct store *st, const char *key, char **value);
+    int (*meta_set)(struct store *st, const char *key, const char *value);
+
+    int (*org_insert)(struct store *st, const struct store_org *org);
+    int (*org_get)(struct store *st, const char *id, struct store_org *out);
+    int (*org_count)(struct store *st, int64_t *count);
+
+    int (*user_insert)(struct store *st, const struct store_user *user);
+    /* Finds a user of org_id (any org when org_id is NULL). */
+    int (*user_get)(struct store *st, const char *org_id, const char *id, struct store_user *out);
+    int (*role_insert)(struct store *st, const struct store_role *role);
+    int (*role_get)(struct store *st, const char *org_id, const char *id, struct store_role *out);
+    int (*role_permission_add)(struct store *st, const char *role_id, const char *permission);
+    int (*user_role_add)(struct store *st, const char *user_id, const char *role_id);
+    /* Names of every permission held through the user's roles (deduplicated). */
+    int (*user_permissions)(struct store *st, const char *user_id, struct store_strlist *out);
+    /* Roles of a user. */
+    int (*user_roles)(struct store *st, const char *user_id, struct store_strlist *role_ids);
+
+    int (*api_key_insert)(struct store *st, const struct store_api_key *key);
+    int (*api_key_get)(struct store *st, const char *org_id, const char *id, struct store_api_key *out);
+    int (*api_key_find)(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], struct store_api_key *out);
+    int (*api_key_list)(struct store *st, const struct store_api_key_query *q, struct store_api_key_list *out);
+    int (*api_key_count)(struct store *st, const char *org_id, int64_t *count);
+
+    int (*app_key_insert)(struct store *st, const struct store_app_key *key);
+    int (*app_key_find)(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], struct store_app_key *out);
+
+    int (*token_insert)(struct store *st, const struct store_token *tok);
+    /* Any token by id, revoked or not (the caller decides what it may see). */
+    int (*token_get)(struct store *st, const char *id, struct store_token *out);
+    /* Lists live (not revoked, not expired at q->now) tokens. */
+    int (*token_list)(struct store *st, const struct store_token_query *q, struct store_token_list *out);
+    /* Marks a live token revoked; KH_ENOTFOUND when absent or already revoked. */
+    int (*token_revoke)(struct store *st, const char *org_id, const char *id, int64_t when);
+};
+
+/* The backends. */
+extern const struct store_ops store_sqlite_ops;
+
+/* Every backend's handle starts with this. */
+struct store {
+    const struct store_ops *ops;
+};
+
+/* Picks the backend from the dsn ("postgres://..." later; anything else is a
+ * SQLite file path) and opens it. */
+int store_open(const char *dsn, struct store **out, char **err);
+void store_close(struct store *st);
+
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+int store_rollback(struct store *st);
+int store_meta_get(struct store *st, const char *key, char **value);
+int store_meta_set(struct store *st, const char *key, const char *value);
+int store_org_insert(struct store *st, const struct store_org *org);
+int store_org_get(struct store *st, const char *id, struct store_org *out);
+int store_org_count(struct store *st, int64_t *count);
+int store_user_insert(struct store *st, const struct store_user *user);
+int store_user_get(struct store *st, const char *org_id, const char *id, struct store_user *out);
+int store_role_insert(struct store *st, const struct store_role *role);
+int store_role_get(struct store *st, const char *org_id, const char *id, struct store_role *out);
+int store_role_permission_add(struct store *st, const char *role_id, const char *permission);
+int store_user_role_add(struct store *st, const char *user_id, const char *role_id);
+int store_user_permissions(struct store *st, const char *user_id, struct store_strlist *out);
+int store_user_roles(struct store *st, const char *user_id, struct store_strlist *out);
+int store_api_key_insert(struct store *st, const struct store_api_key *key);
+int store_api_key_get(struct store *st, const char *org_id, const char *id, struct store_api_key *out);
+int store_api_key_find(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], struct store_api_key *out);
+int store_api_key_list(struct store *st, const struct store_api_key_query *q, struct store_api_key_list *out);
+int store_api_key_count(struct store *st, const char *org_id, int64_t *count);
+int store_app_key_insert(struct store *st, const struct store_app_key *key);
+int store_app_key_find(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], struct store_app_key *out);
+int store_token_insert(struct store *st, const struct store_token *tok);
+int store_token_get(struct store *st, const char *id, struct store_token *out);
+int store_token_list(struct store *st, const struct store_token_query *q, struct store_token_list *out);
+int store_token_revoke(struct store *st, const char *org_id, const char *id, int64_t when);
+
+/* Row destructors; all are NULL-safe and leave the row zeroed. */
+void store_org_clear(struct store_org *o);
+void store_user_clear(struct store_user *u);
+void store_role_clear(struct store_role *r);
+void store_api_key_clear(struct store_api_key *k);
+void store_app_key_clear(struct store_app_key *k);
+void store_token_clear(struct store_token *t);
+void store_api_key_list_free(struct store_api_key_list *l);
+void store_token_list_free(struct store_token_list *l);
+void store_strlist_free(struct store_strlist *l);
+
+/* Test hook: when set, every wrapper first asks it whether to fail, and
+ * returns its code instead of calling the backend (see tests/unit/store_faulty.c). */
+typedef int (*store_fault_fn)(const char *op);
+void store_set_fault_hook(store_fault_fn fn);
+
+#endif

@@ -1,0 +1,986 @@
+/* store_sqlite.c - the embedded SQLite backend of the store interface.
+ *
+ * One connection per handle (one handle per thread), WAL mode so readers never
+ * wait for the writer, synchronous=FULL so an acknowledged write survives a
+ * crash or power loss, and a busy timeout so concurrent writers queue instead
+ * of failing. Fixed statements are prepared once per connection and reused;
+ * list queries are composed from their filters (see token_list_sql). */
+#include "store/store.h"
+
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const char *const store_sqlite_migrations[];
+
+#define BUSY_TIMEOUT_MS 5000
+
+/* Fixed statements, prepared lazily and kept for the connection's life. */
+enum stmt_id {
+    S_META_GET,
+    S_META_SET,
+    S_ORG_INSERT,
+    S_ORG_GET,
+    S_ORG_COUNT,
+    S_USER_INSERT,
+    S_USER_GET,
+    S_USER_GET_ANY_ORG,
+    S_ROLE_INSERT,
+    S_ROLE_GET,
+    S_ROLE_PERM_ADD,
+    S_USER_ROLE_ADD,
+    S_USER_PERMS,
+    S_USER_ROLES,
+    S_API_KEY_INSERT,
+    S_API_KEY_GET,
+    S_API_KEY_FIND,
+    S_API_KEY_COUNT,
+    S_APP_KEY_INSERT,
+    S_APP_KEY_FIND,
+    S_TOKEN_INSERT,
+    S_TOKEN_GET,
+    S_TOKEN_REVOKE,
+    S_COUNT
+};
+
+#define API_KEY_COLS                                                                                                   \
+    "id, org_id, name, last4, category, remote_config_read_enabled, created_by, modified_by, created_at, "             \
+    "modified_at, last_used_at, key_lookup, key_sealed"
+#define APP_KEY_COLS "id, org_id, owner_id, name, last4, scopes, created_at, last_used_at, key_lookup, key_sealed"
+#define TOKEN_COLS                                                                                                     \
+    "id, org_id, owner_id, kind, name, scopes, secret_hash, created_at, modified_at, expires_at, last_used_at, "      \
+    "revoked_at"
+#define USER_COLS "id, org_id, email, name, title, service_account, disabled, created_at, modified_at"
+
+static const char *const stmt_sql[S_COUNT] = {
+    [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [S_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2",
+    [S_ORG_INSERT] = "INSERT INTO orgs(id, name, created_at) VALUES (?1, ?2, ?3)",
+    [S_ORG_GET] = "SELECT id, name, created_at FROM orgs WHERE id = ?1",
+    [S_ORG_COUNT] = "SELECT count(*) FROM orgs",
+    [S_USER_INSERT] = "INSERT INTO users(" USER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [S_USER_GET] = "SELECT " USER_COLS " FROM users WHERE id = ?1 AND org_id = ?2",
+    [S_USER_GET_ANY_ORG] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
+    [S_ROLE_INSERT] = "INSERT INTO roles(id, org_id, name, created_at, modified_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_ROLE_GET] = "SELECT id, org_id, name, created_at, modified_at FROM roles WHERE id = ?1 AND org_id = ?2",
+    [S_ROLE_PERM_ADD] = "INSERT OR IGNORE INTO role_permissions(role_id, permission) VALUES (?1, ?2)",
+    [S_USER_ROLE_ADD] = "INSERT OR IGNORE INTO user_roles(user_id, role_id) VALUES (?1, ?2)",
+    [S_USER_PERMS] = "SELECT DISTINCT rp.permission FROM user_roles ur JOIN role_permissions rp "
+                     "ON rp.role_id = ur.role_id WHERE ur.user_id = ?1 ORDER BY rp.permission",
+    [S_USER_ROLES] = "SELECT role_id FROM user_roles WHERE user_id = ?1 ORDER BY role_id",
+    [S_API_KEY_INSERT] = "INSERT INTO api_keys(" API_KEY_COLS
+                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [S_API_KEY_GET] = "SELECT " API_KEY_COLS " FROM api_keys WHERE id = ?1 AND org_id = ?2",
+    [S_API_KEY_FIND] = "SELECT " API_KEY_COLS " FROM api_keys WHERE key_lookup = ?1",
+    [S_API_KEY_COUNT] = "SELECT count(*) FROM api_keys WHERE org_id = ?1",
+    [S_APP_KEY_INSERT] = "INSERT INTO app_keys(" APP_KEY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [S_APP_KEY_FIND] = "SELECT " APP_KEY_COLS " FROM app_keys WHERE key_lookup = ?1",
+    [S_TOKEN_INSERT] = "INSERT INTO tokens(" TOKEN_COLS
+                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    [S_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE id = ?1",
+    [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ?3 WHERE id = ?1 AND org_id = ?2 AND revoked_at IS NULL",
+};
+
+struct sqlite_store {
+    struct store base; /* must be first */
+    sqlite3 *db;
+    sqlite3_stmt *stmts[S_COUNT];
+};
+
+static struct sqlite_store *S(struct store *st)
+{
+    return (struct sqlite_store *)st;
+}
+
+/* Maps an SQLite result code to a KH_E* code, logging real failures. */
+static int map_rc(struct sqlite_store *s, int rc, const char *what)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return KH_OK;
+    case SQLITE_CONSTRAINT:
+        return KH_ECONFLICT;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        log_warn("store: %s: database busy", what);
+        return KH_EBUSY;
+    default:
+        log_error("store: %s: %s", what, sqlite3_errmsg(s->db));
+        return KH_ESTORE;
+    }
+}
+
+/* Returns the reset, cleared prepared statement for id, or NULL. */
+static sqlite3_stmt *stmt(struct sqlite_store *s, enum stmt_id id)
+{
+    sqlite3_stmt *st = s->stmts[id];
+    if (!st) {
+        if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id], NULL) != SQLITE_OK) {
+            log_error("store: prepare: %s", sqlite3_errmsg(s->db));
+            return NULL;
+        }
+        return s->stmts[id];
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Binds "" as NULL, for optional ids held in fixed arrays. */
+static void bind_id(sqlite3_stmt *st, int i, const char *v)
+{
+    bind_text(st, i, v && *v ? v : NULL);
+}
+
+static void bind_time(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v)
+        sqlite3_bind_int64(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? xstrdup((const char *)t) : NULL;
+}
+
+static void col_copy(sqlite3_stmt *st, int i, char *out, size_t outlen)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    out[0] = '\0';
+    if (t) {
+        strncpy(out, (const char *)t, outlen - 1);
+        out[outlen - 1] = '\0';
+    }
+}
+
+static void col_sealed(sqlite3_stmt *st, int lookup_col, int sealed_col, struct store_sealed *out)
+{
+    const void *l = sqlite3_column_blob(st, lookup_col);
+    if (l && sqlite3_column_bytes(st, lookup_col) == SECRET_HASH_LEN)
+        memcpy(out->lookup, l, SECRET_HASH_LEN);
+    int n = sqlite3_column_bytes(st, sealed_col);
+    const void *b = sqlite3_column_blob(st, sealed_col);
+    out->sealed = xmalloc((size_t)n);
+    if (b)
+        memcpy(out->sealed, b, (size_t)n);
+    out->sealed_len = (size_t)n;
+}
+
+static void read_api_key(sqlite3_stmt *st, struct store_api_key *k)
+{
+    col_copy(st, 0, k->id, sizeof k->id);
+    col_copy(st, 1, k->org_id, sizeof k->org_id);
+    k->name = col_dup(st, 2);
+    col_copy(st, 3, k->last4, sizeof k->last4);
+    k->category = col_dup(st, 4);
+    k->remote_config_read_enabled = sqlite3_column_int(st, 5);
+    col_copy(st, 6, k->created_by, sizeof k->created_by);
+    col_copy(st, 7, k->modified_by, sizeof k->modified_by);
+    k->created_at = sqlite3_column_int64(st, 8);
+    k->modified_at = sqlite3_column_int64(st, 9);
+    k->last_used_at = sqlite3_column_int64(st, 10);
+    col_sealed(st, 11, 12, &k->key);
+}
+
+static void read_app_key(sqlite3_stmt *st, struct store_app_key *k)
+{
+    col_copy(st, 0, k->id, sizeof k->id);
+    col_copy(st, 1, k->org_id, sizeof k->org_id);
+    col_copy(st, 2, k->owner_id, sizeof k->owner_id);
+    k->name = col_dup(st, 3);
+    col_copy(st, 4, k->last4, sizeof k->last4);
+    k->scopes = col_dup(st, 5);
+    k->created_at = sqlite3_column_int64(st, 6);
+    k->last_used_at = sqlite3_column_int64(st, 7);
+    col_sealed(st, 8, 9, &k->key);
+}
+
+static void read_token(sqlite3_stmt *st, struct store_token *t)
+{
+    col_copy(st, 0, t->id, sizeof t->id);
+    col_copy(st, 1, t->org_id, sizeof t->org_id);
+    col_copy(st, 2, t->owner_id, sizeof t->owner_id);
+    t->kind = sqlite3_column_int(st, 3);
+    t->name = col_dup(st, 4);
+    t->scopes = col_dup(st, 5);
+    const void *h = sqlite3_column_blob(st, 6);
+    if (h && sqlite3_column_bytes(st, 6) == SECRET_HASH_LEN)
+        memcpy(t->secret_hash, h, SECRET_HASH_LEN);
+    t->created_at = sqlite3_column_int64(st, 7);
+    t->modified_at = sqlite3_column_int64(st, 8);
+    t->expires_at = sqlite3_column_int64(st, 9);
+    t->last_used_at = sqlite3_column_int64(st, 10);
+    t->revoked_at = sqlite3_column_int64(st, 11);
+}
+
+static void read_user(sqlite3_stmt *st, struct store_user *u)
+{
+    col_copy(st, 0, u->id, sizeof u->id);
+    col_copy(st, 1, u->org_id, sizeof u->org_id);
+    u->email = col_dup(st, 2);
+    u->name = col_dup(st, 3);
+    u->title = col_dup(st, 4);
+    u->service_account = sqlite3_column_int(st, 5);
+    u->disabled = sqlite3_column_int(st, 6);
+    u->created_at = sqlite3_column_int64(st, 7);
+    u->modified_at = sqlite3_column_int64(st, 8);
+}
+
+/* Runs a write statement to completion. */
+static int run_write(struct sqlite_store *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = map_rc(s, sqlite3_step(st), what);
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Steps a single-row query: KH_OK with the row current, KH_ENOTFOUND, or an
+ * error. The caller reads the row and resets. */
+static int step_one(struct sqlite_store *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return KH_OK;
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? KH_ENOTFOUND : map_rc(s, rc, what);
+}
+
+static int exec_sql(struct sqlite_store *s, const char *sql, const char *what)
+{
+    return map_rc(s, sqlite3_exec(s->db, sql, NULL, NULL, NULL), what);
+}
+
+/* ---- open, migrate, close ---- */
+
+static int applied_version(struct sqlite_store *s, int64_t *v)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1, &st, NULL))
+        return map_rc(s, sqlite3_errcode(s->db), "migrations");
+    int rc = sqlite3_step(st);
+    *v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? KH_OK : map_rc(s, rc, "migrations");
+}
+
+/* Applies every migration not yet recorded, each in its own IMMEDIATE
+ * transaction so that two processes opening a fresh store at once serialize. */
+static int migrate(struct sqlite_store *s)
+{
+    int rc = exec_sql(s, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                         "applied_at INTEGER NOT NULL)",
+                      "migrations");
+    for (int64_t i = 0; !rc && store_sqlite_migrations[i]; i++) {
+        int64_t have = 0;
+        if ((rc = exec_sql(s, "BEGIN IMMEDIATE", "migrations")))
+            break;
+        if (!(rc = applied_version(s, &have)) && have < i + 1) {
+            char *ins = sqlite3_mprintf("INSERT INTO schema_migrations VALUES (%lld, strftime('%%s','now'))",
+                                        (long long)(i + 1));
+            rc = exec_sql(s, store_sqlite_migrations[i], "migration");
+            if (!rc)
+                rc = exec_sql(s, ins, "migrations");
+            sqlite3_free(ins);
+        }
+        if (rc)
+            exec_sql(s, "ROLLBACK", "migrations");
+        else
+            rc = exec_sql(s, "COMMIT", "migrations");
+    }
+    return rc;
+}
+
+static void sqlite_close(struct store *st)
+{
+    struct sqlite_store *s = S(st);
+    if (!s)
+        return;
+    for (int i = 0; i < S_COUNT; i++)
+        sqlite3_finalize(s->stmts[i]);
+    /* The last connection to close checkpoints the WAL into the database. */
+    sqlite3_close_v2(s->db);
+    free(s);
+}
+
+static int sqlite_open(const char *dsn, struct store **out, char **err)
+{
+    struct sqlite_store *s = xcalloc(1, sizeof *s);
+    s->base.ops = &store_sqlite_ops;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(dsn, &s->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        *err = xasprintf("cannot open database %s: %s", dsn, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        sqlite_close(&s->base);
+        return KH_ESTORE;
+    }
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(s->db, 1);
+    rc = exec_sql(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", "pragmas");
+    if (!rc)
+        rc = migrate(s);
+    if (rc) {
+        *err = xasprintf("cannot prepare database %s: %s", dsn, sqlite3_errmsg(s->db));
+        sqlite_close(&s->base);
+        return rc;
+    }
+    *out = &s->base;
+    return KH_OK;
+}
+
+static int sqlite_begin(struct store *st)
+{
+    return exec_sql(S(st), "BEGIN IMMEDIATE", "begin");
+}
+
+static int sqlite_commit(struct store *st)
+{
+    return exec_sql(S(st), "COMMIT", "commit");
+}
+
+static int sqlite_rollback(struct store *st)
+{
+    return exec_sql(S(st), "ROLLBACK", "rollback");
+}
+
+/* ---- meta, orgs, users, roles ---- */
+
+static int sqlite_meta_get(struct store *st, const char *key, char **value)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_META_GET);
+    *value = NULL;
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, key);
+    int rc = step_one(s, q, "meta_get");
+    if (!rc) {
+        *value = col_dup(q, 0);
+        sqlite3_reset(q);
+    }
+    return rc;
+}
+
+static int sqlite_meta_set(struct store *st, const char *key, const char *value)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_META_SET);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, key);
+    bind_text(q, 2, value);
+    return run_write(s, q, "meta_set");
+}
+
+static int sqlite_org_insert(struct store *st, const struct store_org *org)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_ORG_INSERT);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, org->id);
+    bind_text(q, 2, org->name);
+    sqlite3_bind_int64(q, 3, org->created_at);
+    return run_write(s, q, "org_insert");
+}
+
+static int sqlite_org_get(struct store *st, const char *id, struct store_org *out)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_ORG_GET);
+    memset(out, 0, sizeof *out);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, id);
+    int rc = step_one(s, q, "org_get");
+    if (!rc) {
+        col_copy(q, 0, out->id, sizeof out->id);
+        out->name = col_dup(q, 1);
+        out->created_at = sqlite3_column_int64(q, 2);
+        sqlite3_reset(q);
+    }
+    return rc;
+}
+
+static int count_query(struct sqlite_store *s, enum stmt_id id, const char *arg, int64_t *count)
+{
+    sqlite3_stmt *q = stmt(s, id);
+    *count = 0;
+    if (!q)
+        return KH_ESTORE;
+    if (arg)
+        bind_text(q, 1, arg);
+    int rc = step_one(s, q, "count");
+    if (!rc) {
+        *count = sqlite3_column_int64(q, 0);
+        sqlite3_reset(q);
+    }
+    return rc;
+}
+
+static int sqlite_org_count(struct store *st, int64_t *count)
+{
+    return count_query(S(st), S_ORG_COUNT, NULL, count);
+}
+
+static int sqlite_user_insert(struct store *st, const struct store_user *u)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_USER_INSERT);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, u->id);
+    bind_text(q, 2, u->org_id);
+    bind_text(q, 3, u->email);
+    bind_text(q, 4, u->name);
+    bind_text(q, 5, u->title);
+    sqlite3_bind_int(q, 6, u->service_account);
+    sqlite3_bind_int(q, 7, u->disabled);
+    sqlite3_bind_int64(q, 8, u->created_at);
+    sqlite3_bind_int64(q, 9, u->modified_at);
+    return run_write(s, q, "user_insert");
+}
+
+static int sqlite_user_get(struct store *st, const char *org_id, const char *id, struct store_user *out)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, org_id ? S_USER_GET : S_USER_GET_ANY_ORG);
+    memset(out, 0, sizeof *out);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, id);
+    if (org_id)
+        bind_text(q, 2, org_id);
+    int rc = step_one(s, q, "user_get");
+    if (!rc) {
+        read_user(q, out);
+        sqlite3_reset(q);
+    }
+    return rc;
+}
+
+static int sqlite_role_insert(struct store *st, const struct store_role *r)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_ROLE_INSERT);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, r->id);
+    bind_text(q, 2, r->org_id);
+    bind_text(q, 3, r->name);
+    sqlite3_bind_int64(q, 4, r->created_at);
+    sqlite3_bind_int64(q, 5, r->modified_at);
+    return run_write(s, q, "role_insert");
+}
+
+static int sqlite_role_get(struct store *st, const char *org_id, const char *id, struct store_role *out)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_ROLE_GET);
+    memset(out, 0, sizeof *out);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, id);
+    bind_text(q, 2, org_id);
+    int rc = step_one(s, q, "role_get");
+    if (!rc) {
+        col_copy(q, 0, out->id, sizeof out->id);
+        col_copy(q, 1, out->org_id, sizeof out->org_id);
+        out->name = col_dup(q, 2);
+        out->created_at = sqlite3_column_int64(q, 3);
+        out->modified_at = sqlite3_column_int64(q, 4);
+        sqlite3_reset(q);
+    }
+    return rc;
+}
+
+static int pair_write(struct store *st, enum stmt_id id, const char *a, const char *b, const char *what)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, id);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, a);
+    bind_text(q, 2, b);
+    return run_write(s, q, what);
+}
+
+static int sqlite_role_permission_add(struct store *st, const char *role_id, const char *permission)
+{
+    return pair_write(st, S_ROLE_PERM_ADD, role_id, permission, "role_permission_add");
+}
+
+static int sqlite_user_role_add(struct store *st, const char *user_id, const char *role_id)
+{
+    return pair_write(st, S_USER_ROLE_ADD, user_id, role_id, "user_role_add");
+}
+
+/* Collects the first column of every row into a string list. */
+static int strlist_query(struct sqlite_store *s, enum stmt_id id, const char *arg, struct store_strlist *out)
+{
+    sqlite3_stmt *q = stmt(s, id);
+    size_t cap = 0;
+    memset(out, 0, sizeof *out);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, arg);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 16;
+            out->items = xrealloc(out->items, cap * sizeof *out->items);
+        }
+        out->items[out->n++] = col_dup(q, 0);
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) {
+        store_strlist_free(out);
+        return map_rc(s, rc, "strlist");
+    }
+    return KH_OK;
+}
+
+static int sqlite_user_permissions(struct store *st, const char *user_id, struct store_strlist *out)
+{
+    return strlist_query(S(st), S_USER_PERMS, user_id, out);
+}
+
+static int sqlite_user_roles(struct store *st, const char *user_id, struct store_strlist *out)
+{
+    return strlist_query(S(st), S_USER_ROLES, user_id, out);
+}
+
+/* ---- API keys ---- */
+
+static int sqlite_api_key_insert(struct store *st, const struct store_api_key *k)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_API_KEY_INSERT);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, k->id);
+    bind_text(q, 2, k->org_id);
+    bind_text(q, 3, k->name);
+    bind_text(q, 4, k->last4);
+    bind_text(q, 5, k->category ? k->category : "default");
+    sqlite3_bind_int(q, 6, k->remote_config_read_enabled);
+    bind_text(q, 7, k->created_by);
+    bind_id(q, 8, k->modified_by);
+    sqlite3_bind_int64(q, 9, k->created_at);
+    sqlite3_bind_int64(q, 10, k->modified_at);
+    bind_time(q, 11, k->last_used_at);
+    sqlite3_bind_blob(q, 12, k->key.lookup, SECRET_HASH_LEN, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(q, 13, k->key.sealed, (int)k->key.sealed_len, SQLITE_TRANSIENT);
+    return run_write(s, q, "api_key_insert");
+}
+
+static int api_key_one(struct sqlite_store *s, sqlite3_stmt *q, struct store_api_key *out)
+{
+    int rc = step_one(s, q, "api_key");
+    if (!rc) {
+        read_api_key(q, out);
+        sqlite3_reset(q);
+    }
+    return rc;
+}
+
+static int sqlite_api_key_get(struct store *st, const char *org_id, const char *id, struct store_api_key *out)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_API_KEY_GET);
+    memset(out, 0, sizeof *out);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, id);
+    bind_text(q, 2, org_id);
+    return api_key_one(s, q, out);
+}
+
+static int sqlite_api_key_find(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], struct store_api_key *out)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_API_KEY_FIND);
+    memset(out, 0, sizeof *out);
+    if (!q)
+        return KH_ESTORE;
+    sqlite3_bind_blob(q, 1, lookup, SECRET_HASH_LEN, SQLITE_TRANSIENT);
+    return api_key_one(s, q, out);
+}
+
+static int sqlite_api_key_count(struct store *st, const char *org_id, int64_t *count)
+{
+    return count_query(S(st), S_API_KEY_COUNT, org_id, count);
+}
+
+/* ---- composed list queries ----
+ *
+ * A list is two statements over the same WHERE clause: the page (ORDER BY
+ * an indexed column, then id, LIMIT/OFFSET) and the filtered count. Values
+ * are always bound, never spliced into the SQL. */
+
+struct binds {
+    struct {
+        int is_int;
+        const char *text;
+        int64_t i;
+    } v[64];
+    int n;
+};
+
+static void add_text(struct binds *b, const char *t)
+{
+    b->v[b->n].is_int = 0;
+    b->v[b->n++].text = t;
+}
+
+static void add_int(struct binds *b, int64_t i)
+{
+    b->v[b->n].is_int = 1;
+    b->v[b->n++].i = i;
+}
+
+static void apply_binds(sqlite3_stmt *q, const struct binds *b)
+{
+    for (int i = 0; i < b->n; i++) {
+        if (b->v[i].is_int)
+            sqlite3_bind_int64(q, i + 1, b->v[i].i);
+        else
+            sqlite3_bind_text(q, i + 1, b->v[i].text, -1, SQLITE_TRANSIENT);
+    }
+}
+
+/* Turns a user substring into a LIKE pattern with \ as the escape, so % and _
+ * in the filter match themselves. Caller frees. */
+static char *like_pattern(const char *s)
+{
+    struct buf b;
+    buf_init(&b, 4 * strlen(s) + 8);
+    buf_adds(&b, "%");
+    for (; *s; s++) {
+        if (*s == '%' || *s == '_' || *s == '\\')
+            buf_add(&b, "\\", 1);
+        buf_add(&b, s, 1);
+    }
+    buf_adds(&b, "%");
+    return buf_steal(&b, NULL);
+}
+
+static const char *sort_column(enum store_sort sort)
+{
+    switch (sort) {
+    case STORE_SORT_CREATED_AT:
+        return "created_at";
+    case STORE_SORT_MODIFIED_AT:
+        return "modified_at";
+    case STORE_SORT_LAST4:
+        return "last4";
+    case STORE_SORT_EXPIRES_AT:
+        return "expires_at";
+    case STORE_SORT_LAST_USED_AT:
+        return "last_used_at";
+    case STORE_SORT_NAME:
+    default:
+        return "name COLLATE NOCASE";
+    }
+}
+
+/* Runs the count statement of a composed list. */
+static int run_count(struct sqlite_store *s, const char *sql, const struct binds *b, int64_t *total)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return map_rc(s, sqlite3_errcode(s->db), "list count");
+    apply_binds(q, b);
+    int rc = sqlite3_step(q);
+    *total = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW ? KH_OK : map_rc(s, rc, "list count");
+}
+
+/* Runs the page statement, calling read(row, item) into a growing array of
+ * itemsize-byte items. */
+static int run_page(struct sqlite_store *s, const char *sql, const struct binds *b, size_t itemsize,
+                    void (*read)(sqlite3_stmt *, void *), void **items, size_t *n)
+{
+    sqlite3_stmt *q;
+    size_t cap = 0;
+    *items = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return map_rc(s, sqlite3_errcode(s->db), "list");
+    apply_binds(q, b);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            *items = xrealloc(*items, cap * itemsize);
+        }
+        void *it = (char *)*items + *n * itemsize;
+        memset(it, 0, itemsize);
+        read(q, it);
+        (*n)++;
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? KH_OK : map_rc(s, rc, "list");
+}
+
+static void read_api_key_v(sqlite3_stmt *q, void *it)
+{
+    read_api_key(q, it);
+}
+
+static void read_token_v(sqlite3_stmt *q, void *it)
+{
+    read_token(q, it);
+}
+
+/* Finishes a composed list: runs the page and the count over where/binds. */
+static int run_list(struct sqlite_store *s, const char *table, const char *cols, const char *where, struct binds *b,
+                    enum store_sort sort, int desc, const struct store_page *page, size_t itemsize,
+                    void (*read)(sqlite3_stmt *, void *), void **items, size_t *n, int64_t *total)
+{
+    const char *dir = desc ? "DESC" : "ASC";
+    char *count_sql = sqlite3_mprintf("SELECT count(*) FROM %s WHERE %s", table, where);
+    int rc = run_count(s, count_sql, b, total);
+    sqlite3_free(count_sql);
+    if (rc)
+        return rc;
+    char *page_sql = sqlite3_mprintf("SELECT %s FROM %s WHERE %s ORDER BY %s %s, id %s LIMIT ?%d OFFSET ?%d", cols,
+                                     table, where, sort_column(sort), dir, dir, b->n + 1, b->n + 2);
+    add_int(b, page->limit);
+    add_int(b, page->offset);
+    rc = run_page(s, page_sql, b, itemsize, read, items, n);
+    sqlite3_free(page_sql);
+    return rc;
+}
+
+static int sqlite_api_key_list(struct store *st, const struct store_api_key_query *q, struct store_api_key_list *out)
+{
+    struct sqlite_store *s = S(st);
+    struct binds b = {.n = 0};
+    struct buf w;
+    char *pattern = NULL;
+    memset(out, 0, sizeof *out);
+    buf_init(&w, 4096);
+    buf_adds(&w, "org_id = ?1");
+    add_text(&b, q->org_id);
+    if (q->name_filter) {
+        pattern = like_pattern(q->name_filter);
+        add_text(&b, pattern);
+        buf_printf(&w, " AND name LIKE ?%d ESCAPE '\\'", b.n);
+    }
+    const struct {
+        int64_t v;
+        const char *cond;
+    } ranges[] = {
+        {q->created_start, "created_at >="},
+        {q->created_end, "created_at <="},
+        {q->modified_start, "modified_at >="},
+        {q->modified_end, "modified_at <="},
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        if (ranges[i].v) {
+            add_int(&b, ranges[i].v);
+            buf_printf(&w, " AND %s ?%d", ranges[i].cond, b.n);
+        }
+    }
+    if (q->remote_config >= 0) {
+        add_int(&b, q->remote_config);
+        buf_printf(&w, " AND remote_config_read_enabled = ?%d", b.n);
+    }
+    if (q->category) {
+        add_text(&b, q->category);
+        buf_printf(&w, " AND category = ?%d", b.n);
+    }
+    void *items = NULL;
+    int rc = run_list(s, "api_keys", API_KEY_COLS, w.p, &b, q->sort, q->desc, &q->page, sizeof(struct store_api_key),
+                      read_api_key_v, &items, &out->n, &out->total);
+    out->items = items;
+    if (rc)
+        store_api_key_list_free(out);
+    buf_free(&w);
+    free(pattern);
+    return rc;
+}
+
+static int sqlite_token_list(struct store *st, const struct store_token_query *q, struct store_token_list *out)
+{
+    struct sqlite_store *s = S(st);
+    struct binds b = {.n = 0};
+    struct buf w;
+    char *pattern = NULL;
+    memset(out, 0, sizeof *out);
+    buf_init(&w, 4096);
+    /* "revoked_at IS NULL" matches the partial indexes' predicate. */
+    add_text(&b, q->org_id);
+    add_int(&b, q->now);
+    buf_adds(&w, "org_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)");
+    if (q->kind) {
+        add_int(&b, q->kind);
+        buf_printf(&w, " AND kind = ?%d", b.n);
+    }
+    if (q->n_owners) {
+        buf_adds(&w, " AND owner_id IN (");
+        for (size_t i = 0; i < q->n_owners && i < STORE_MAX_OWNERS; i++) {
+            add_text(&b, q->owner_ids[i]);
+            buf_printf(&w, "%s?%d", i ? ", " : "", b.n);
+        }
+        buf_adds(&w, ")");
+    }
+    if (q->name_filter) {
+        pattern = like_pattern(q->name_filter);
+        add_text(&b, pattern);
+        buf_printf(&w, " AND name LIKE ?%d ESCAPE '\\'", b.n);
+    }
+    void *items = NULL;
+    int rc = run_list(s, "tokens", TOKEN_COLS, w.p, &b, q->sort, q->desc, &q->page, sizeof(struct store_token),
+                      read_token_v, &items, &out->n, &out->total);
+    out->items = items;
+    if (rc)
+        store_token_list_free(out);
+    buf_free(&w);
+    free(pattern);
+    return rc;
+}
+
+/* ---- application keys ---- */
+
+static int sqlite_app_key_insert(struct store *st, const struct store_app_key *k)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_APP_KEY_INSERT);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, k->id);
+    bind_text(q, 2, k->org_id);
+    bind_text(q, 3, k->owner_id);
+    bind_text(q, 4, k->name);
+    bind_text(q, 5, k->last4);
+    bind_text(q, 6, k->scopes);
+    sqlite3_bind_int64(q, 7, k->created_at);
+    bind_time(q, 8, k->last_used_at);
+    sqlite3_bind_blob(q, 9, k->key.lookup, SECRET_HASH_LEN, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(q, 10, k->key.sealed, (int)k->key.sealed_len, SQLITE_TRANSIENT);
+    return run_write(s, q, "app_key_insert");
+}
+
+static int sqlite_app_key_find(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], struct store_app_key *out)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_APP_KEY_FIND);
+    memset(out, 0, sizeof *out);
+    if (!q)
+        return KH_ESTORE;
+    sqlite3_bind_blob(q, 1, lookup, SECRET_HASH_LEN, SQLITE_TRANSIENT);
+    int rc = step_one(s, q, "app_key_find");
+    if (!rc) {
+        read_app_key(q, out);
+        sqlite3_reset(q);
+    }
+    return rc;
+}
+
+/* ---- tokens ---- */
+
+static int sqlite_token_insert(struct store *st, const struct store_token *t)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_TOKEN_INSERT);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, t->id);
+    bind_text(q, 2, t->org_id);
+    bind_text(q, 3, t->owner_id);
+    sqlite3_bind_int(q, 4, t->kind);
+    bind_text(q, 5, t->name);
+    bind_text(q, 6, t->scopes);
+    sqlite3_bind_blob(q, 7, t->secret_hash, SECRET_HASH_LEN, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 8, t->created_at);
+    bind_time(q, 9, t->modified_at);
+    bind_time(q, 10, t->expires_at);
+    bind_time(q, 11, t->last_used_at);
+    bind_time(q, 12, t->revoked_at);
+    return run_write(s, q, "token_insert");
+}
+
+static int sqlite_token_get(struct store *st, const char *id, struct store_token *out)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_TOKEN_GET);
+    memset(out, 0, sizeof *out);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, id);
+    int rc = step_one(s, q, "token_get");
+    if (!rc) {
+        read_token(q, out);
+        sqlite3_reset(q);
+    }
+    return rc;
+}
+
+static int sqlite_token_revoke(struct store *st, const char *org_id, const char *id, int64_t when)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_TOKEN_REVOKE);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, id);
+    bind_text(q, 2, org_id);
+    sqlite3_bind_int64(q, 3, when);
+    int rc = run_write(s, q, "token_revoke");
+    if (!rc && sqlite3_changes(s->db) == 0)
+        rc = KH_ENOTFOUND;
+    return rc;
+}
+
+const struct store_ops store_sqlite_ops = {
+    .version = STORE_OPS_VERSION,
+    .caps = STORE_CAP_TRANSACTIONS,
+    .name = "sqlite",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .meta_get = sqlite_meta_get,
+    .meta_set = sqlite_meta_set,
+    .org_insert = sqlite_org_insert,
+    .org_get = sqlite_org_get,
+    .org_count = sqlite_org_count,
+    .user_insert = sqlite_user_insert,
+    .user_get = sqlite_user_get,
+    .role_insert = sqlite_role_insert,
+    .role_get = sqlite_role_get,
+    .role_permission_add = sqlite_role_permission_add,
+    .user_role_add = sqlite_user_role_add,
+    .user_permissions = sqlite_user_permissions,
+    .user_roles = sqlite_user_roles,
+    .api_key_insert = sqlite_api_key_insert,
+    .api_key_get = sqlite_api_key_get,
+    .api_key_find = sqlite_api_key_find,
+    .api_key_list = sqlite_api_key_list,
+    .api_key_count = sqlite_api_key_count,
+    .app_key_insert = sqlite_app_key_insert,
+    .app_key_find = sqlite_app_key_find,
+    .token_insert = sqlite_token_insert,
+    .token_get = sqlite_token_get,
+    .token_list = sqlite_token_list,
+    .token_revoke = sqlite_token_revoke,
+};

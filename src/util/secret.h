@@ -1,0 +1,58 @@
+/* secret.h - everything keyhold does with cryptography, on OpenSSL's libcrypto.
+ *
+ * The server secret (a file outside the database, mode 0600, made by
+ * `keyhold init`) holds one 32-byte master key. Three subkeys are derived from
+ * it with HMAC-SHA-256 so that no key serves two purposes:
+ *   token_key   keyed hash of PAT/SAT secrets (the only form stored)
+ *   lookup_key  keyed hash of API/application key values, the index by which
+ *               a presented key is found without storing it in plain text
+ *   enc_key     AES-256-GCM key for API/application key values, which
+ *               Datadog's API returns on some reads
+ *
+ * Secret file format (text, one line): "keyhold-secret v1 <64 hex chars>\n". */
+#ifndef KH_SECRET_H
+#define KH_SECRET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SECRET_KEY_LEN 32
+#define SECRET_HASH_LEN 32
+/* nonce (12) + tag (16) around the ciphertext */
+#define SECRET_SEAL_OVERHEAD 28
+
+struct server_secret {
+    int version;
+    uint8_t token_key[SECRET_KEY_LEN];
+    uint8_t lookup_key[SECRET_KEY_LEN];
+    uint8_t enc_key[SECRET_KEY_LEN];
+};
+
+/* Fills buf with n bytes from the CSPRNG; aborts if the CSPRNG fails, since
+ * no credential may ever be minted from weak randomness. */
+void secret_random(void *buf, size_t n);
+/* n random characters of [0-9A-Za-z] (rejection sampling, no modulo bias). */
+void secret_random_base62(char *out, size_t n);
+/* n random lowercase hex characters. */
+void secret_random_hex(char *out, size_t n);
+
+void secret_hmac(const uint8_t key[SECRET_KEY_LEN], const void *data, size_t len, uint8_t out[SECRET_HASH_LEN]);
+/* Constant-time comparison; returns 1 when equal. */
+int secret_equal(const void *a, const void *b, size_t n);
+void secret_wipe(void *p, size_t n);
+
+/* AES-256-GCM. seal writes len + SECRET_SEAL_OVERHEAD bytes to out.
+ * open writes len - SECRET_SEAL_OVERHEAD bytes; returns KH_ECRYPTO when the
+ * tag does not verify. */
+void secret_seal(const struct server_secret *s, const void *in, size_t len, uint8_t *out);
+int secret_open(const struct server_secret *s, const uint8_t *in, size_t len, uint8_t *out);
+
+/* Creates a new secret file with mode 0600; fails with KH_ECONFLICT if it
+ * exists. */
+int secret_file_create(const char *path, char *err, size_t errlen);
+/* Loads a secret file; refuses one readable or writable by group/others. */
+int secret_file_load(const char *path, struct server_secret *out, char *err, size_t errlen);
+/* Derives the subkeys from a master key (exposed for tests). */
+void secret_derive(const uint8_t master[SECRET_KEY_LEN], struct server_secret *out);
+
+#endif

@@ -1,0 +1,1 @@
+int kh_store_faulty_placeholder;
