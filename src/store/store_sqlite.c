@@ -346,7 +346,12 @@ static int sqlite_open(const char *dsn, struct store **out, char **err)
 
 static int sqlite_begin(struct store *st)
 {
-    return exec_sql(S(st), "BEGIN IMMEDIATE", "begin");
+    struct sqlite_store *s = S(st);
+    /* A transaction left open by a failed commit path would make every later
+     * write part of it: end it before starting a new one. */
+    if (!sqlite3_get_autocommit(s->db))
+        exec_sql(s, "ROLLBACK", "begin");
+    return exec_sql(s, "BEGIN IMMEDIATE", "begin");
 }
 
 static int sqlite_commit(struct store *st)
@@ -356,7 +361,9 @@ static int sqlite_commit(struct store *st)
 
 static int sqlite_rollback(struct store *st)
 {
-    return exec_sql(S(st), "ROLLBACK", "rollback");
+    struct sqlite_store *s = S(st);
+    /* SQLite may already have rolled back (e.g. after SQLITE_FULL). */
+    return sqlite3_get_autocommit(s->db) ? KH_OK : exec_sql(s, "ROLLBACK", "rollback");
 }
 
 /* ---- meta, orgs, users, roles ---- */

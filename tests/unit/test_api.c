@@ -1,0 +1,230 @@
+/* test_api.c - the handlers through api_handle() with plain requests (no
+ * HTTP): routing, paging arithmetic, every 400 path of the list queries,
+ * body validation, and a clean 503 when the store fails. */
+#include "test.h"
+
+#include "api/api.h"
+#include "fixture.h"
+#include "store_faulty.h"
+#include "util/clock.h"
+#include "util/xmalloc.h"
+
+#include <jansson.h>
+
+struct ctx {
+    struct fixture f;
+    struct config cfg;
+    struct api_env env;
+};
+
+static void ctx_open(struct ctx *c)
+{
+    fixture_open(&c->f);
+    config_defaults(&c->cfg);
+    c->env.cfg = &c->cfg;
+    c->env.secret = &c->f.secret;
+    c->env.store = c->f.st;
+}
+
+static void ctx_close(struct ctx *c)
+{
+    config_free(&c->cfg);
+    fixture_close(&c->f);
+}
+
+/* Sends method target (path?query) with the admin's keys; returns the status
+ * and, when out is given, the parsed body. */
+static int send_req(struct ctx *c, const char *method, const char *target, const char *body, json_t **out)
+{
+    struct api_header h[2] = {
+        {"dd-api-key", 10, c->f.admin.api_key, strlen(c->f.admin.api_key)},
+        {"dd-application-key", 18, c->f.admin.app_key, strlen(c->f.admin.app_key)},
+    };
+    struct api_request req = {0};
+    struct api_response res;
+    const char *q = strchr(target, '?');
+    req.method = method;
+    req.method_len = strlen(method);
+    req.path = target;
+    req.path_len = q ? (size_t)(q - target) : strlen(target);
+    req.query = q ? q + 1 : NULL;
+    req.query_len = q ? strlen(q + 1) : 0;
+    req.body = body;
+    req.body_len = body ? strlen(body) : 0;
+    req.headers = h;
+    req.n_headers = 2;
+    api_handle(&c->env, &req, &res);
+    if (out)
+        *out = res.body ? json_loads(res.body, 0, NULL) : NULL;
+    int status = res.status;
+    /* Every error answer is {"errors":[string, ...]}. */
+    if (status >= 400) {
+        json_t *e = json_loads(res.body, 0, NULL);
+        json_t *arr = json_object_get(e, "errors");
+        CHECK(json_is_array(arr) && json_array_size(arr) >= 1 && json_is_string(json_array_get(arr, 0)));
+        json_decref(e);
+    }
+    api_response_free(&res);
+    return status;
+}
+
+static char *pat_body(const char *name)
+{
+    char exp[CLOCK_BUF];
+    clock_format_rfc3339(clock_now_us() + 2LL * 86400 * 1000000, 0, exp);
+    return xasprintf("{\"data\":{\"type\":\"personal_access_tokens\",\"attributes\":{\"name\":\"%s\","
+                     "\"scopes\":[\"api_keys_read\"],\"expires_at\":\"%s\"}}}",
+                     name, exp);
+}
+
+static void routing_answers_404_and_405(void)
+{
+    struct ctx c;
+    ctx_open(&c);
+    CHECK_INT(send_req(&c, "GET", "/api/v2/nothing", NULL, NULL), 404);
+    CHECK_INT(send_req(&c, "GET", "/api/v2/api_keys/", NULL, NULL), 404);
+    CHECK_INT(send_req(&c, "PUT", "/api/v2/personal_access_tokens", NULL, NULL), 405);
+    CHECK_INT(send_req(&c, "GET", "/api/v2/api_keysX", NULL, NULL), 404);
+    CHECK_INT(send_req(&c, "GET", "/api/v2/personal_access_tokens/not-a-uuid", NULL, NULL), 404);
+    ctx_close(&c);
+}
+
+static void paging_selects_the_right_slice(void)
+{
+    struct ctx c;
+    json_t *body;
+    ctx_open(&c);
+    for (int i = 0; i < 25; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "tok%02d", i);
+        char *b = pat_body(name);
+        CHECK_INT(send_req(&c, "POST", "/api/v2/personal_access_tokens", b, NULL), 201);
+        free(b);
+    }
+    struct {
+        const char *q;
+        size_t n;
+        const char *first;
+    } cases[] = {
+        {"", 10, "tok00"},
+        {"?page%5Bsize%5D=10&page%5Bnumber%5D=2", 5, "tok20"},
+        {"?page[size]=7&page[number]=1", 7, "tok07"},
+        {"?page[size]=100", 25, "tok00"},
+        {"?page[size]=10&page[number]=3", 0, NULL},
+        {"?sort=-name&page[size]=1", 1, "tok24"},
+        {"?filter=OK1&page[size]=100", 10, "tok10"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char target[128];
+        snprintf(target, sizeof target, "/api/v2/personal_access_tokens%s", cases[i].q);
+        CHECK_INT(send_req(&c, "GET", target, NULL, &body), 200);
+        json_t *data = json_object_get(body, "data");
+        CHECK_INT(json_array_size(data), cases[i].n);
+        int64_t total = json_integer_value(json_object_get(json_object_get(json_object_get(body, "meta"), "page"),
+                                                           "total_filtered_count"));
+        CHECK_INT(total, strstr(cases[i].q, "filter") ? 10 : 25);
+        if (cases[i].first)
+            CHECK_STR(json_string_value(json_object_get(json_object_get(json_array_get(data, 0), "attributes"), "name")),
+                      cases[i].first);
+        json_decref(body);
+    }
+    ctx_close(&c);
+}
+
+static void bad_query_values_get_400(void)
+{
+    struct ctx c;
+    ctx_open(&c);
+    const char *bad[] = {
+        "/api/v2/personal_access_tokens?page[size]=0",
+        "/api/v2/personal_access_tokens?page[size]=101",
+        "/api/v2/personal_access_tokens?page[size]=ten",
+        "/api/v2/personal_access_tokens?page[number]=-1",
+        "/api/v2/personal_access_tokens?sort=size",
+        "/api/v2/personal_access_tokens?sort=--name",
+        "/api/v2/personal_access_tokens?filter=%zz",
+        "/api/v2/api_keys?sort=expires_at",
+        "/api/v2/api_keys?filter[created_at][start]=yesterday",
+        "/api/v2/api_keys?filter[modified_at][end]=2020-13-01",
+        "/api/v2/api_keys?filter[remote_config_read_enabled]=maybe",
+        "/api/v2/api_keys?include=owner",
+        "/api/v2/api_keys?page[size]=1000",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int st = send_req(&c, "GET", bad[i], NULL, NULL);
+        if (st != 400)
+            fprintf(stderr, "  %s -> %d\n", bad[i], st);
+        CHECK_INT(st, 400);
+    }
+    ctx_close(&c);
+}
+
+static void bad_bodies_get_400_naming_the_field(void)
+{
+    struct ctx c;
+    json_t *body;
+    ctx_open(&c);
+    struct {
+        const char *body;
+        const char *needle;
+    } cases[] = {
+        {"", "body is required"},
+        {"{", "Invalid JSON"},
+        {"[]", "expected an object"},
+        {"{\"data\":{\"type\":\"api_keys\",\"attributes\":{\"name\":\"a\",\"name\":\"b\"}}}", "Invalid JSON"},
+        {"{}", "'data'"},
+        {"{\"data\":{\"type\":\"users\",\"attributes\":{\"name\":\"x\"}}}", "'data.type' must be 'api_keys'"},
+        {"{\"data\":{\"type\":\"api_keys\"}}", "'data.attributes'"},
+        {"{\"data\":{\"type\":\"api_keys\",\"attributes\":{\"name\":5}}}", "'data.attributes.name' must be a string"},
+        {"{\"data\":{\"type\":\"api_keys\",\"attributes\":{\"name\":\"  \"}}}", "must not be empty"},
+        {"{\"data\":{\"type\":\"api_keys\",\"attributes\":{\"name\":\"k\",\"remote_config_read_enabled\":\"yes\"}}}",
+         "must be a boolean"},
+        {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", "nested deeper"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CHECK_INT(send_req(&c, "POST", "/api/v2/api_keys", cases[i].body, &body), 400);
+        const char *msg = json_string_value(json_array_get(json_object_get(body, "errors"), 0));
+        if (!msg || !strstr(msg, cases[i].needle)) {
+            fprintf(stderr, "  body %s: message '%s' lacks '%s'\n", cases[i].body, msg ? msg : "", cases[i].needle);
+            CHECK(0);
+        }
+        json_decref(body);
+    }
+    ctx_close(&c);
+}
+
+static void store_failure_is_a_clean_503(void)
+{
+    struct ctx c;
+    json_t *body;
+    ctx_open(&c);
+    faulty_fail_after(1, KH_EBUSY);
+    CHECK_INT(send_req(&c, "GET", "/api/v2/api_keys", NULL, NULL), 503);
+    faulty_off();
+    /* Fail the write itself: no token may appear afterwards. */
+    for (int n = 1; n < 12; n++) {
+        char *b = pat_body("faulty");
+        faulty_fail_after(n, KH_ESTORE);
+        int st = send_req(&c, "POST", "/api/v2/personal_access_tokens", b, NULL);
+        int calls = faulty_calls();
+        faulty_off();
+        free(b);
+        if (calls < n)
+            break;
+        CHECK_INT(st, 503);
+        CHECK_INT(send_req(&c, "GET", "/api/v2/personal_access_tokens", NULL, &body), 200);
+        CHECK_INT(json_array_size(json_object_get(body, "data")), 0);
+        json_decref(body);
+    }
+    ctx_close(&c);
+}
+
+int main(void)
+{
+    RUN(routing_answers_404_and_405);
+    RUN(paging_selects_the_right_slice);
+    RUN(bad_query_values_get_400);
+    RUN(bad_bodies_get_400_naming_the_field);
+    RUN(store_failure_is_a_clean_503);
+    return TEST_SUMMARY();
+}

@@ -1,0 +1,249 @@
+#define _GNU_SOURCE
+/* test_store.c - the SQLite store through the store_*() interface: rows
+ * round-trip, lookups, list filters/sorting/paging, revocation, constraints,
+ * migrations on reopen, and failures injected through the fault hook. */
+#include "test.h"
+
+#include "auth/permissions.h"
+#include "fixture.h"
+#include "store_faulty.h"
+#include "util/clock.h"
+#include "util/xmalloc.h"
+
+static void make_token(struct fixture *f, const char *owner, int kind, const char *name, int64_t created,
+                       int64_t expires, struct store_token *t)
+{
+    memset(t, 0, sizeof *t);
+    uuid_generate(t->id);
+    memcpy(t->org_id, f->admin.org_id, UUID_STR);
+    memcpy(t->owner_id, owner, UUID_STR);
+    t->kind = kind;
+    t->name = xstrdup(name);
+    t->scopes = xstrdup("[\"api_keys_read\"]");
+    memset(t->secret_hash, 0xab, SECRET_HASH_LEN);
+    t->created_at = created;
+    t->expires_at = expires;
+}
+
+static void provisioned_admin_holds_every_permission(void)
+{
+    struct fixture f;
+    struct store_strlist perms;
+    struct store_user u;
+    fixture_open(&f);
+    CHECK_INT(store_user_permissions(f.st, f.admin.user_id, &perms), KH_OK);
+    CHECK_INT(perms.n, perm_count());
+    store_strlist_free(&perms);
+    CHECK_INT(store_user_get(f.st, f.admin.org_id, f.admin.user_id, &u), KH_OK);
+    CHECK_STR(u.email, "admin@example.com");
+    store_user_clear(&u);
+    CHECK_INT(store_user_get(f.st, "00000000-0000-0000-0000-000000000000", f.admin.user_id, &u), KH_ENOTFOUND);
+    fixture_close(&f);
+}
+
+static void keys_are_found_by_lookup_hash_only(void)
+{
+    struct fixture f;
+    struct store_api_key k;
+    struct store_app_key a;
+    uint8_t lookup[SECRET_HASH_LEN];
+    fixture_open(&f);
+    secret_hmac(f.secret.lookup_key, f.admin.api_key, 32, lookup);
+    CHECK_INT(store_api_key_find(f.st, lookup, &k), KH_OK);
+    CHECK_STR(k.last4, f.admin.api_key + 28);
+    CHECK(k.key.sealed_len == 32 + SECRET_SEAL_OVERHEAD);
+    CHECK(memmem(k.key.sealed, k.key.sealed_len, f.admin.api_key, 32) == NULL);
+    store_api_key_clear(&k);
+    secret_hmac(f.secret.lookup_key, f.admin.app_key, 40, lookup);
+    CHECK_INT(store_app_key_find(f.st, lookup, &a), KH_OK);
+    CHECK_STR(a.owner_id, f.admin.user_id);
+    CHECK(a.scopes == NULL);
+    store_app_key_clear(&a);
+    lookup[0] ^= 1;
+    CHECK_INT(store_app_key_find(f.st, lookup, &a), KH_ENOTFOUND);
+    fixture_close(&f);
+}
+
+static void token_list_sorts_filters_and_pages(void)
+{
+    struct fixture f;
+    struct store_token t;
+    struct store_token_list list;
+    struct provisioned bob;
+    const char *none = NULL;
+    const char *perms[] = {"user_app_keys"};
+    fixture_open(&f);
+    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "bob@example.com", perms, 1, &bob, &none), KH_OK);
+    int64_t now = clock_now_us();
+    const char *names[] = {"delta", "Alpha", "charlie", "bravo", "echo 100%"};
+    for (int i = 0; i < 5; i++) {
+        make_token(&f, i < 3 ? f.admin.user_id : bob.user_id, i == 4 ? STORE_TOKEN_SAT : STORE_TOKEN_PAT, names[i],
+                   now + i, 0, &t);
+        CHECK_INT(store_token_insert(f.st, &t), KH_OK);
+        store_token_clear(&t);
+    }
+    make_token(&f, f.admin.user_id, STORE_TOKEN_PAT, "expired", now, now - 1, &t);
+    CHECK_INT(store_token_insert(f.st, &t), KH_OK);
+    store_token_clear(&t);
+
+    struct store_token_query q = {.org_id = f.admin.org_id, .now = now, .page = {10, 0}};
+    CHECK_INT(store_token_list(f.st, &q, &list), KH_OK);
+    CHECK_INT(list.total, 5); /* the expired one is left out */
+    CHECK_STR(list.items[0].name, "Alpha"); /* case-insensitive name order */
+    CHECK_STR(list.items[1].name, "bravo");
+    CHECK_STR(list.items[4].name, "echo 100%");
+    store_token_list_free(&list);
+
+    q.sort = STORE_SORT_CREATED_AT;
+    q.desc = 1;
+    q.page.limit = 2;
+    q.page.offset = 2;
+    CHECK_INT(store_token_list(f.st, &q, &list), KH_OK);
+    CHECK_INT(list.n, 2);
+    CHECK_INT(list.total, 5);
+    CHECK_STR(list.items[0].name, "charlie");
+    CHECK_STR(list.items[1].name, "Alpha");
+    store_token_list_free(&list);
+
+    q.page.limit = 10;
+    q.page.offset = 0;
+    q.name_filter = "100%";
+    CHECK_INT(store_token_list(f.st, &q, &list), KH_OK);
+    CHECK_INT(list.total, 1);
+    store_token_list_free(&list);
+    q.name_filter = "%";
+    CHECK_INT(store_token_list(f.st, &q, &list), KH_OK);
+    CHECK_INT(list.total, 1); /* % matches itself, not everything */
+    store_token_list_free(&list);
+
+    q.name_filter = NULL;
+    q.owner_ids[0] = bob.user_id;
+    q.n_owners = 1;
+    CHECK_INT(store_token_list(f.st, &q, &list), KH_OK);
+    CHECK_INT(list.total, 2);
+    store_token_list_free(&list);
+    q.kind = STORE_TOKEN_SAT;
+    CHECK_INT(store_token_list(f.st, &q, &list), KH_OK);
+    CHECK_INT(list.total, 1);
+    CHECK_INT(list.items[0].kind, STORE_TOKEN_SAT);
+    store_token_list_free(&list);
+    provisioned_wipe(&bob);
+    fixture_close(&f);
+}
+
+static void revoke_is_once_and_org_scoped(void)
+{
+    struct fixture f;
+    struct store_token t, got;
+    fixture_open(&f);
+    make_token(&f, f.admin.user_id, STORE_TOKEN_PAT, "t", clock_now_us(), 0, &t);
+    CHECK_INT(store_token_insert(f.st, &t), KH_OK);
+    CHECK_INT(store_token_revoke(f.st, "00000000-0000-0000-0000-000000000000", t.id, 5), KH_ENOTFOUND);
+    CHECK_INT(store_token_revoke(f.st, f.admin.org_id, t.id, 5), KH_OK);
+    CHECK_INT(store_token_revoke(f.st, f.admin.org_id, t.id, 6), KH_ENOTFOUND);
+    CHECK_INT(store_token_get(f.st, t.id, &got), KH_OK);
+    CHECK_INT(got.revoked_at, 5);
+    store_token_clear(&got);
+    CHECK_INT(store_token_insert(f.st, &t), KH_ECONFLICT); /* same id twice */
+    store_token_clear(&t);
+    fixture_close(&f);
+}
+
+static void api_key_list_applies_every_filter(void)
+{
+    struct fixture f;
+    struct store_api_key_list list;
+    fixture_open(&f);
+    int64_t base = 1700000000000000LL;
+    for (int i = 0; i < 4; i++) {
+        struct store_api_key k = {0};
+        char value[33];
+        uuid_generate(k.id);
+        memcpy(k.org_id, f.admin.org_id, UUID_STR);
+        k.name = xasprintf("key %d", i);
+        k.category = xstrdup(i % 2 ? "ci" : "default");
+        k.remote_config_read_enabled = i % 2;
+        memcpy(k.created_by, f.admin.user_id, UUID_STR);
+        k.created_at = base + i * 1000000;
+        k.modified_at = base + i * 2000000;
+        CHECK_INT(cred_api_key_create(f.st, &f.secret, &k, value), KH_OK);
+        store_api_key_clear(&k);
+    }
+    struct store_api_key_query q = {.org_id = f.admin.org_id, .remote_config = -1, .page = {10, 0}};
+    CHECK_INT(store_api_key_list(f.st, &q, &list), KH_OK);
+    CHECK_INT(list.total, 5); /* with the bootstrap key */
+    store_api_key_list_free(&list);
+    q.created_start = base + 1000000;
+    q.created_end = base + 2000000; /* inclusive on both ends */
+    CHECK_INT(store_api_key_list(f.st, &q, &list), KH_OK);
+    CHECK_INT(list.total, 2);
+    store_api_key_list_free(&list);
+    q.created_start = q.created_end = 0;
+    q.modified_end = base + 2000000;
+    CHECK_INT(store_api_key_list(f.st, &q, &list), KH_OK);
+    CHECK_INT(list.total, 2);
+    store_api_key_list_free(&list);
+    q.modified_end = 0;
+    q.category = "ci";
+    q.remote_config = 1;
+    CHECK_INT(store_api_key_list(f.st, &q, &list), KH_OK);
+    CHECK_INT(list.total, 2);
+    store_api_key_list_free(&list);
+    q.category = NULL;
+    q.remote_config = -1;
+    q.name_filter = "KEY 3";
+    CHECK_INT(store_api_key_list(f.st, &q, &list), KH_OK);
+    CHECK_INT(list.total, 1);
+    CHECK_STR(list.items[0].name, "key 3");
+    store_api_key_list_free(&list);
+    fixture_close(&f);
+}
+
+static void reopen_keeps_rows_and_schema(void)
+{
+    struct fixture f;
+    int64_t orgs = 0;
+    char *err = NULL;
+    fixture_open(&f);
+    store_close(f.st);
+    CHECK_INT(store_open(f.path, &f.st, &err), KH_OK);
+    CHECK_INT(store_org_count(f.st, &orgs), KH_OK);
+    CHECK_INT(orgs, 1);
+    fixture_close(&f);
+}
+
+static void injected_failure_rolls_back_provisioning(void)
+{
+    struct fixture f;
+    struct provisioned p;
+    int64_t orgs = 0;
+    fixture_open(&f);
+    /* Fail each step of provisioning in turn: nothing partial may remain. */
+    for (int n = 2; n < 12; n++) {
+        faulty_fail_after(n, KH_ESTORE);
+        int rc = provision_org(f.st, &f.secret, "second", "x@example.com", &p);
+        int calls = faulty_calls();
+        faulty_off();
+        if (calls < n)
+            break; /* provisioning finished before the fault: done */
+        CHECK_INT(rc, KH_ESTORE);
+        CHECK_INT(store_org_count(f.st, &orgs), KH_OK);
+        CHECK_INT(orgs, 1);
+    }
+    CHECK_INT(provision_org(f.st, &f.secret, "second", "x@example.com", &p), KH_OK);
+    CHECK_INT(store_org_count(f.st, &orgs), KH_OK);
+    CHECK_INT(orgs, 2);
+    fixture_close(&f);
+}
+
+int main(void)
+{
+    RUN(provisioned_admin_holds_every_permission);
+    RUN(keys_are_found_by_lookup_hash_only);
+    RUN(token_list_sorts_filters_and_pages);
+    RUN(revoke_is_once_and_org_scoped);
+    RUN(api_key_list_applies_every_filter);
+    RUN(reopen_keeps_rows_and_schema);
+    RUN(injected_failure_rolls_back_provisioning);
+    return TEST_SUMMARY();
+}

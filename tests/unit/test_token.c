@@ -1,0 +1,108 @@
+/* test_token.c - PAT/SAT format: alias encoding, checksum, parsing. */
+#include "test.h"
+
+#include "util/base62.h"
+#include "util/errors.h"
+#include "util/token.h"
+
+static void alias_matches_datadog_recording(void)
+{
+    /* SEMANTICS 1.2: id da1bd5f8-... is public portion 6dZ2zcpumTdlnHIgx2SlHA. */
+    char alias[TOKEN_ALIAS_LEN + 1];
+    CHECK_INT(token_alias("da1bd5f8-847b-4aec-a33d-11b04ebde244", alias), KH_OK);
+    CHECK_STR(alias, "6dZ2zcpumTdlnHIgx2SlHA");
+    CHECK_INT(token_alias("00000000-0000-0000-0000-000000000000", alias), KH_OK);
+    CHECK_STR(alias, "0000000000000000000000");
+    CHECK_INT(token_alias("not-a-uuid", alias), KH_EINVAL);
+}
+
+static void mint_then_parse_round_trips(void)
+{
+    const char *id = "6a0f3c8e-2b1d-4f5a-9c7e-1d2b3c4d5e6f";
+    char tok[TOKEN_LEN + 1], secret[TOKEN_SECRET_LEN + 1], got_id[UUID_STR], got_secret[TOKEN_SECRET_LEN + 1];
+    enum token_kind kind;
+    for (int k = TOKEN_PAT; k <= TOKEN_SAT; k++) {
+        token_mint((enum token_kind)k, id, tok, secret);
+        CHECK_INT(strlen(tok), TOKEN_LEN);
+        CHECK(strncmp(tok, k == TOKEN_PAT ? "ddpat_" : "ddsat_", 6) == 0);
+        CHECK_INT(token_parse(tok, strlen(tok), &kind, got_id, got_secret), KH_OK);
+        CHECK_INT(kind, k);
+        CHECK_STR(got_id, id);
+        CHECK_STR(got_secret, secret);
+    }
+}
+
+static void secrets_differ_between_mints(void)
+{
+    const char *id = "6a0f3c8e-2b1d-4f5a-9c7e-1d2b3c4d5e6f";
+    char a[TOKEN_LEN + 1], b[TOKEN_LEN + 1], sa[TOKEN_SECRET_LEN + 1], sb[TOKEN_SECRET_LEN + 1];
+    token_mint(TOKEN_PAT, id, a, sa);
+    token_mint(TOKEN_PAT, id, b, sb);
+    CHECK(strcmp(sa, sb) != 0);
+    CHECK(strncmp(a, b, 29) == 0); /* same prefix and alias */
+}
+
+static void checksum_catches_any_single_change(void)
+{
+    char tok[TOKEN_LEN + 1], secret[TOKEN_SECRET_LEN + 1], id[UUID_STR], s[TOKEN_SECRET_LEN + 1];
+    enum token_kind kind;
+    token_mint(TOKEN_PAT, "6a0f3c8e-2b1d-4f5a-9c7e-1d2b3c4d5e6f", tok, secret);
+    int caught = 0, tried = 0;
+    for (size_t i = 6; i < TOKEN_LEN; i++) {
+        if (i == 28)
+            continue;
+        char saved = tok[i];
+        tok[i] = saved == 'a' ? 'b' : 'a';
+        tried++;
+        caught += token_parse(tok, TOKEN_LEN, &kind, id, s) == KH_EINVAL;
+        tok[i] = saved;
+    }
+    CHECK_INT(caught, tried);
+}
+
+static void malformed_tokens_are_refused(void)
+{
+    char id[UUID_STR], s[TOKEN_SECRET_LEN + 1];
+    enum token_kind kind;
+    const char *bad[] = {
+        "",
+        "ddpat_",
+        "ddxxx_5TnZu0gjGUZ8B5p9KHLWOL_Mgs29LiGDtuUABV2VofNPKqpwKXqGC1N9aVZ",
+        "ddpat_5TnZu0gjGUZ8B5p9KHLWOL-Mgs29LiGDtuUABV2VofNPKqpwKXqGC1N9aVZ",
+        "ddpat_5TnZu0gjGUZ8B5p9KHLWOL_Mgs29LiGDtuUABV2VofNPKqpwKXqGC1N9aV",
+        "ddpat_5TnZu0gjGUZ8B5p9KHLWOL_Mgs29LiGDtuUABV2VofNPKqpwKXqGC1N9aVZZ",
+        "ddpat_zzzzzzzzzzzzzzzzzzzzzz_Mgs29LiGDtuUABV2VofNPKqpwKXqGC1N9aVZ",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_INT(token_parse(bad[i], strlen(bad[i]), &kind, id, s), KH_EINVAL);
+    CHECK(token_looks_like("ddsat_x", 7));
+    CHECK(!token_looks_like("ddapp_x", 7));
+}
+
+static void base62_round_trips_and_bounds(void)
+{
+    uint8_t in[16], out[16];
+    char enc[23];
+    for (int v = 0; v < 256; v += 17) {
+        memset(in, v, sizeof in);
+        CHECK_INT(base62_encode(in, 16, enc, 22), KH_OK);
+        CHECK_INT(base62_decode(enc, 22, out, 16), KH_OK);
+        CHECK(memcmp(in, out, 16) == 0);
+    }
+    uint8_t big[4] = {0xff, 0xff, 0xff, 0xff};
+    CHECK_INT(base62_encode(big, 4, enc, 5), KH_EINVAL); /* 62^5 < 2^32 */
+    CHECK_INT(base62_encode(big, 4, enc, 6), KH_OK);
+    CHECK_INT(base62_decode("zzzzzzzzzzzzzzzzzzzzzzz", 23, out, 16), KH_EINVAL); /* overflow */
+    CHECK_INT(base62_decode("ab-c", 4, out, 16), KH_EINVAL);
+}
+
+int main(void)
+{
+    RUN(alias_matches_datadog_recording);
+    RUN(mint_then_parse_round_trips);
+    RUN(secrets_differ_between_mints);
+    RUN(checksum_catches_any_single_change);
+    RUN(malformed_tokens_are_refused);
+    RUN(base62_round_trips_and_bounds);
+    return TEST_SUMMARY();
+}
