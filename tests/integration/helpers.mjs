@@ -1,0 +1,157 @@
+// helpers.mjs - starts a real keyhold server on a free port against a fresh
+// store, and builds official-client configurations for its credentials.
+//
+// KEYHOLD_BIN picks the binary (default ../../build/keyhold); the suite runs
+// once against the normal build and once against the ASan/UBSan build. When
+// the server stops, its log is checked for sanitizer reports and for every
+// secret the test handed to `remember()`.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { request as httpRequest } from "node:http";
+import assert from "node:assert/strict";
+import { client, v1, v2 } from "@datadog/datadog-api-client";
+
+export { client, v1, v2 };
+
+export const BIN = resolve(process.env.KEYHOLD_BIN || new URL("../../build/keyhold", import.meta.url).pathname);
+
+export class Server {
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), "keyhold-it-"));
+    this.db = join(this.dir, "keyhold.db");
+    this.log = "";
+    this.secrets = new Set();
+  }
+
+  cli(...args) {
+    return execFileSync(BIN, [...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  }
+
+  cliJson(...args) {
+    const out = JSON.parse(this.cli(...args, "--json"));
+    for (const k of ["api_key", "app_key"]) if (out[k]) this.remember(out[k]);
+    return out;
+  }
+
+  /** Initialises the store (first org) and starts serving on a free port. */
+  async start() {
+    this.admin = this.cliJson("init", "--db", this.db, "--org", "Org One", "--admin-email", "admin@one.example");
+    this.proc = spawn(BIN, ["serve", "--db", this.db, "--listen", "127.0.0.1:0", "--threads", "2"], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    this.exited = new Promise((res) => this.proc.on("exit", (code, signal) => res({ code, signal })));
+    this.port = await new Promise((res, rej) => {
+      const timer = setTimeout(() => rej(new Error("server did not start:\n" + this.log)), 15000);
+      this.proc.stderr.on("data", (d) => {
+        this.log += d.toString();
+        const m = this.log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+        if (m) {
+          clearTimeout(timer);
+          res(Number(m[1]));
+        }
+      });
+      this.proc.on("exit", () => rej(new Error("server exited:\n" + this.log)));
+    });
+    this.base = `http://127.0.0.1:${this.port}`;
+    return this;
+  }
+
+  /** Records a secret that must never appear in the server's log. */
+  remember(secret) {
+    this.secrets.add(secret);
+    return secret;
+  }
+
+  /** Another org with its own admin. */
+  addOrg(name, email) {
+    return this.cliJson("org", "add", "--db", this.db, "--name", name, "--admin-email", email);
+  }
+
+  /** A user of org whose role holds exactly perms; returns {user_id, app_key, api_key}. */
+  addUser(org, email, perms) {
+    const u = this.cliJson("user", "add", "--db", this.db, "--org", org.org_id, "--email", email, "--permissions",
+      perms.join(","));
+    return { ...u, api_key: org.api_key, org_id: org.org_id };
+  }
+
+  /** Official client configuration authenticating with API + application key. */
+  config(creds = this.admin, extra = {}) {
+    const conf = client.createConfiguration({
+      baseServer: new client.BaseServerConfiguration(this.base, {}),
+      authMethods: { apiKeyAuth: creds.api_key, appKeyAuth: creds.app_key, ...extra },
+      enableRetry: false,
+    });
+    conf.unstableOperations["v2.validate"] = true;
+    return conf;
+  }
+
+  /** Configuration authenticating only with a bearer token (PAT/SAT). */
+  bearer(token) {
+    const conf = client.createConfiguration({
+      baseServer: new client.BaseServerConfiguration(this.base, {}),
+      authMethods: { AuthZ: { accessToken: token } },
+      enableRetry: false,
+    });
+    return conf;
+  }
+
+  /** Plain HTTP for what the client cannot express. Resolves {status, headers, body, json}. */
+  raw(method, path, { headers = {}, body } = {}) {
+    return new Promise((res, rej) => {
+      const req = httpRequest(`${this.base}${path}`, { method, headers }, (r) => {
+        const chunks = [];
+        r.on("data", (c) => chunks.push(c));
+        r.on("end", () => {
+          const text = Buffer.concat(chunks).toString();
+          let json;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          res({ status: r.statusCode, headers: r.headers, body: text, json });
+        });
+      });
+      req.on("error", rej);
+      if (body !== undefined) req.write(body);
+      req.end();
+    });
+  }
+
+  keyHeaders(creds = this.admin) {
+    return { "DD-API-KEY": creds.api_key, "DD-APPLICATION-KEY": creds.app_key };
+  }
+
+  /** SIGTERM, expect a clean exit, no sanitizer report, no secret in the log. */
+  async stop() {
+    if (!this.proc) return;
+    this.proc.kill("SIGTERM");
+    const { code } = await this.exited;
+    this.proc = null;
+    assert.equal(code, 0, "server exit status\n" + this.log);
+    assert.doesNotMatch(this.log, /AddressSanitizer|LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer/,
+      "sanitizer report in server log");
+    for (const s of this.secrets) assert.ok(!this.log.includes(s), "a secret appeared in the server log");
+    const db = readFileSync(this.db);
+    for (const s of this.secrets) assert.ok(!db.includes(Buffer.from(s)), "a secret is stored in plain text");
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Expects an ApiException with this HTTP status from the client; returns its body. */
+export async function expectStatus(promise, status) {
+  try {
+    await promise;
+  } catch (e) {
+    assert.equal(e.code, status, `expected HTTP ${status}, got ${e.code}: ${JSON.stringify(e.body)}`);
+    return e.body;
+  }
+  assert.fail(`expected HTTP ${status}, the call succeeded`);
+}
+
+/** An ISO timestamp `hours` from now. */
+export function hoursFromNow(hours) {
+  return new Date(Date.now() + hours * 3600 * 1000);
+}
