@@ -39,6 +39,7 @@
 #define REQUEST_TIMEOUT_MS 10000
 #define LISTEN_BACKLOG 1024
 #define MAX_REQUEST_HEADERS 100
+#define MAX_HEADER_BYTES (16 * 1024)
 
 struct worker {
     h2o_context_t ctx; /* first: on_req finds the worker from req->conn->ctx */
@@ -101,6 +102,7 @@ static const char *reason_phrase(int status)
     case 413: return "Payload Too Large";
     case 422: return "Unprocessable Entity";
     case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
     case 503: return "Service Unavailable";
     default: return status < 500 ? "Client Error" : "Internal Server Error";
     }
@@ -128,7 +130,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     areq.body = req->entity.base;
     areq.body_len = req->entity.base ? req->entity.len : 0;
     size_t nh = req->headers.size < MAX_REQUEST_HEADERS ? req->headers.size : MAX_REQUEST_HEADERS;
+    size_t header_bytes = 0;
     struct api_header *hs = h2o_mem_alloc_pool(&req->pool, sizeof *hs * (nh ? nh : 1));
+    for (size_t i = 0; i < req->headers.size; i++)
+        header_bytes += req->headers.entries[i].name->len + req->headers.entries[i].value.len;
     for (size_t i = 0; i < nh; i++) {
         hs[i].name = req->headers.entries[i].name->base;
         hs[i].name_len = req->headers.entries[i].name->len;
@@ -138,8 +143,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     areq.headers = hs;
     areq.n_headers = nh;
 
-    if (req->headers.size > MAX_REQUEST_HEADERS) {
-        static const char too_many[] = "{\"errors\":[\"Too many request headers\"]}";
+    if (req->headers.size > MAX_REQUEST_HEADERS || header_bytes > MAX_HEADER_BYTES) {
+        static const char too_many[] = "{\"errors\":[\"Request headers too large: at most 100 headers and 16 KiB\"]}";
         memset(&ares, 0, sizeof ares);
         ares.status = 431;
         ares.content_type = "application/json";

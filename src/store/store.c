@@ -48,41 +48,58 @@ void store_close(struct store *st)
         return rc ? rc : st->ops->name args;                                                                           \
     }
 
+/* The same for methods with an out-parameter, which is zeroed first so the
+ * contract (a failed call leaves the out-row safe to clear) holds even when
+ * the fault hook answers instead of the backend. */
+#define STORE_WRAP_OUT(name, params, args, out)                                                                        \
+    int store_##name params                                                                                            \
+    {                                                                                                                  \
+        memset(out, 0, sizeof *(out));                                                                                 \
+        int rc = fault(#name);                                                                                         \
+        return rc ? rc : st->ops->name args;                                                                           \
+    }
+
 STORE_WRAP(begin, (struct store * st), (st))
 STORE_WRAP(commit, (struct store * st), (st))
 STORE_WRAP(rollback, (struct store * st), (st))
-STORE_WRAP(meta_get, (struct store * st, const char *key, char **value), (st, key, value))
+STORE_WRAP_OUT(meta_get, (struct store * st, const char *key, char **value),
+               (st, key, value), value)
 STORE_WRAP(meta_set, (struct store * st, const char *key, const char *value), (st, key, value))
 STORE_WRAP(org_insert, (struct store * st, const struct store_org *org), (st, org))
-STORE_WRAP(org_get, (struct store * st, const char *id, struct store_org *out), (st, id, out))
-STORE_WRAP(org_count, (struct store * st, int64_t *count), (st, count))
+STORE_WRAP_OUT(org_get, (struct store * st, const char *id, struct store_org *out),
+               (st, id, out), out)
+STORE_WRAP_OUT(org_count, (struct store * st, int64_t *count),
+               (st, count), count)
 STORE_WRAP(user_insert, (struct store * st, const struct store_user *user), (st, user))
-STORE_WRAP(user_get, (struct store * st, const char *org_id, const char *id, struct store_user *out),
-           (st, org_id, id, out))
+STORE_WRAP_OUT(user_get, (struct store * st, const char *org_id, const char *id, struct store_user *out),
+               (st, org_id, id, out), out)
 STORE_WRAP(role_insert, (struct store * st, const struct store_role *role), (st, role))
-STORE_WRAP(role_get, (struct store * st, const char *org_id, const char *id, struct store_role *out),
-           (st, org_id, id, out))
+STORE_WRAP_OUT(role_get, (struct store * st, const char *org_id, const char *id, struct store_role *out),
+               (st, org_id, id, out), out)
 STORE_WRAP(role_permission_add, (struct store * st, const char *role_id, const char *permission),
            (st, role_id, permission))
 STORE_WRAP(user_role_add, (struct store * st, const char *user_id, const char *role_id), (st, user_id, role_id))
-STORE_WRAP(user_permissions, (struct store * st, const char *user_id, struct store_strlist *out), (st, user_id, out))
-STORE_WRAP(user_roles, (struct store * st, const char *user_id, struct store_strlist *out), (st, user_id, out))
+STORE_WRAP_OUT(user_permissions, (struct store * st, const char *user_id, struct store_strlist *out),
+               (st, user_id, out), out)
+STORE_WRAP_OUT(user_roles, (struct store * st, const char *user_id, struct store_strlist *out),
+               (st, user_id, out), out)
 STORE_WRAP(api_key_insert, (struct store * st, const struct store_api_key *key), (st, key))
-STORE_WRAP(api_key_get, (struct store * st, const char *org_id, const char *id, struct store_api_key *out),
-           (st, org_id, id, out))
-STORE_WRAP(api_key_find, (struct store * st, const uint8_t lookup[SECRET_HASH_LEN], struct store_api_key *out),
-           (st, lookup, out))
-STORE_WRAP(api_key_list,
-           (struct store * st, const struct store_api_key_query *q, struct store_api_key_list *out),
-           (st, q, out))
-STORE_WRAP(api_key_count, (struct store * st, const char *org_id, int64_t *count), (st, org_id, count))
+STORE_WRAP_OUT(api_key_get, (struct store * st, const char *org_id, const char *id, struct store_api_key *out),
+               (st, org_id, id, out), out)
+STORE_WRAP_OUT(api_key_find, (struct store * st, const uint8_t lookup[SECRET_HASH_LEN], struct store_api_key *out),
+               (st, lookup, out), out)
+STORE_WRAP_OUT(api_key_list, (struct store * st, const struct store_api_key_query *q, struct store_api_key_list *out),
+               (st, q, out), out)
+STORE_WRAP_OUT(api_key_count, (struct store * st, const char *org_id, int64_t *count),
+               (st, org_id, count), count)
 STORE_WRAP(app_key_insert, (struct store * st, const struct store_app_key *key), (st, key))
-STORE_WRAP(app_key_find, (struct store * st, const uint8_t lookup[SECRET_HASH_LEN], struct store_app_key *out),
-           (st, lookup, out))
+STORE_WRAP_OUT(app_key_find, (struct store * st, const uint8_t lookup[SECRET_HASH_LEN], struct store_app_key *out),
+               (st, lookup, out), out)
 STORE_WRAP(token_insert, (struct store * st, const struct store_token *tok), (st, tok))
-STORE_WRAP(token_get, (struct store * st, const char *id, struct store_token *out), (st, id, out))
-STORE_WRAP(token_list, (struct store * st, const struct store_token_query *q, struct store_token_list *out),
-           (st, q, out))
+STORE_WRAP_OUT(token_get, (struct store * st, const char *id, struct store_token *out),
+               (st, id, out), out)
+STORE_WRAP_OUT(token_list, (struct store * st, const struct store_token_query *q, struct store_token_list *out),
+               (st, q, out), out)
 STORE_WRAP(token_revoke, (struct store * st, const char *org_id, const char *id, int64_t when),
            (st, org_id, id, when))
 

@@ -1,0 +1,76 @@
+# keyhold - front door. `make run` to try it, `make test` for everything CI runs.
+#
+#   make deps     install missing Debian packages (apt-get, non-interactive)
+#   make          build build/keyhold (CMake, RelWithDebInfo)
+#   make run      deps + build + init ./var/keyhold.db if absent + serve on 127.0.0.1:8080
+#   make test     unit tests (ctest) and integration tests (node + official Datadog client),
+#                 on the normal build and on an AddressSanitizer+UBSan build, plus a clang build
+#   make lint     refuse banned C functions in src/
+
+SHELL := /bin/bash
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+DEB_PACKAGES := build-essential cmake pkg-config clang libh2o-evloop-dev libjansson-dev \
+                libsqlite3-dev libssl-dev zlib1g-dev
+NODE_PACKAGES := nodejs npm
+
+INTEGRATION := tests/integration
+IT_FILES := seed.test.mjs auth.test.mjs hostile.test.mjs
+
+.PHONY: all build deps run test unit integration lint clean build-asan build-clang
+
+all: build
+
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing $(NODE_PACKAGES)"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build/Makefile: CMakeLists.txt
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: build/Makefile
+	cmake --build build -j $(JOBS)
+
+build-asan:
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKH_SANITIZE=ON >/dev/null
+	cmake --build build-asan -j $(JOBS)
+
+build-clang:
+	CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build build-clang -j $(JOBS)
+
+run: deps build
+	@mkdir -p var
+	@if [ ! -f var/keyhold.db ]; then ./build/keyhold init --db var/keyhold.db; echo; fi
+	./build/keyhold serve --db var/keyhold.db --listen 127.0.0.1:8080
+
+lint:
+	@if grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|atoll)\s*\(' src -r; then \
+	  echo "lint: banned function (see STYLE.md habit 9)"; exit 1; fi
+	@echo "lint: ok"
+
+$(INTEGRATION)/node_modules/.package-lock.json: $(INTEGRATION)/package-lock.json
+	cd $(INTEGRATION) && npm ci --no-audit --no-fund --loglevel=error
+
+unit: build build-asan
+	cd build && ctest --output-on-failure
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure
+
+integration: build build-asan $(INTEGRATION)/node_modules/.package-lock.json
+	cd $(INTEGRATION) && KEYHOLD_BIN=$(CURDIR)/build/keyhold node --test --test-concurrency=1 $(IT_FILES)
+	cd $(INTEGRATION) && KEYHOLD_BIN=$(CURDIR)/build-asan/keyhold ASAN_OPTIONS=detect_leaks=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	  UBSAN_OPTIONS=print_stacktrace=1 node --test --test-concurrency=1 $(IT_FILES)
+
+test: deps lint build-clang unit integration
+
+clean:
+	rm -rf build build-asan build-clang

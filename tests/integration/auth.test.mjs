@@ -1,0 +1,180 @@
+// auth.test.mjs - who may do what: credential forms, permission rules, scope
+// narrowing, org isolation and revocation, through the official client.
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { Server, v1, v2, expectStatus, hoursFromNow } from "./helpers.mjs";
+
+let srv, org2, alice, bob, reader, writer, nobody;
+
+const pat = (name, scopes) => ({
+  body: { data: { type: "personal_access_tokens", attributes: { name, scopes, expiresAt: hoursFromNow(48) } } },
+});
+const keysAs = (creds) => new v2.KeyManagementApi(srv.config(creds));
+
+before(async () => {
+  srv = await new Server().start();
+  org2 = srv.addOrg("Org Two", "admin@two.example");
+  const org1 = srv.admin;
+  alice = srv.addUser(org1, "alice@one.example", ["user_app_keys", "api_keys_read"]);
+  bob = srv.addUser(org1, "bob@one.example", ["user_app_keys"]);
+  reader = srv.addUser(org1, "reader@one.example", ["org_app_keys_read"]);
+  writer = srv.addUser(org1, "writer@one.example", ["org_app_keys_write"]);
+  nobody = srv.addUser(org1, "nobody@one.example", ["dashboards_read"]);
+});
+
+after(async () => {
+  await srv.stop();
+});
+
+describe("credentials", () => {
+  test("no credentials, a wrong key, or a mismatched pair: 403 with a JSON error", async () => {
+    const cases = [
+      {},
+      { "DD-API-KEY": srv.admin.api_key },
+      { "DD-APPLICATION-KEY": srv.admin.app_key },
+      { "DD-API-KEY": "0".repeat(32), "DD-APPLICATION-KEY": srv.admin.app_key },
+      { "DD-API-KEY": srv.admin.api_key, "DD-APPLICATION-KEY": "0".repeat(40) },
+      { "DD-API-KEY": srv.admin.api_key, "DD-APPLICATION-KEY": org2.app_key }, // keys of two orgs
+      { "DD-API-KEY": srv.admin.api_key + "x", "DD-APPLICATION-KEY": srv.admin.app_key },
+      { Authorization: "Bearer nope" },
+      { Authorization: "Basic " + Buffer.from("a:b").toString("base64") },
+      { Authorization: "Bearer ddpat_5TnZu0gjGUZ8B5p9KHLWOL_Mgs29LiGDtuUABV2VofNPKqpwKXqGC1N9aVZ" },
+    ];
+    for (const headers of cases) {
+      for (const path of ["/api/v2/api_keys", "/api/v2/personal_access_tokens", "/api/v1/api_key"]) {
+        const r = await srv.raw("GET", path, { headers });
+        assert.equal(r.status, 403, `${path} ${JSON.stringify(headers)}`);
+        assert.equal(typeof r.json.errors[0], "string");
+      }
+    }
+  });
+
+  test("a PAT works as a bearer token and alone in DD-APPLICATION-KEY", async () => {
+    const t = (await keysAs(srv.admin).createPersonalAccessToken(pat("bearer", ["api_keys_read"]))).data;
+    const token = srv.remember(t.attributes.key);
+    assert.ok((await new v2.KeyManagementApi(srv.bearer(token)).listAPIKeys({})).data.length >= 1);
+    const r = await srv.raw("GET", "/api/v2/api_keys", { headers: { "DD-APPLICATION-KEY": token } });
+    assert.equal(r.status, 200);
+    // With a PAT in DD-APPLICATION-KEY, DD-API-KEY is not evaluated (SEMANTICS 2.1).
+    const r2 = await srv.raw("GET", "/api/v2/api_keys", { headers: { "DD-APPLICATION-KEY": token, "DD-API-KEY": "junk" } });
+    assert.equal(r2.status, 200);
+    // A token whose checksum does not match is refused without a lookup.
+    const tampered = token.slice(0, -1) + (token.endsWith("A") ? "B" : "A");
+    assert.equal((await srv.raw("GET", "/api/v2/api_keys", { headers: { Authorization: `Bearer ${tampered}` } })).status, 403);
+  });
+
+  test("a token's scopes narrow what it may do", async () => {
+    const t = (await keysAs(srv.admin).createPersonalAccessToken(pat("narrow", ["api_keys_read"]))).data;
+    const asToken = new v2.KeyManagementApi(srv.bearer(srv.remember(t.attributes.key)));
+    await asToken.listAPIKeys({});
+    await expectStatus(asToken.listPersonalAccessTokens({}), 403); // needs user_app_keys
+    await expectStatus(asToken.createAPIKey({ body: { data: { type: "api_keys", attributes: { name: "x" } } } }), 403);
+  });
+
+  test("nobody grants a scope they do not hold; a token cannot outlive itself", async () => {
+    const body = await expectStatus(keysAs(bob).createPersonalAccessToken(pat("greedy", ["api_keys_read"])), 403);
+    assert.match(body.errors[0], /api_keys_read/);
+    const t = (await keysAs(alice).createPersonalAccessToken({
+      body: { data: { type: "personal_access_tokens", attributes: { name: "short", scopes: ["user_app_keys"], expiresAt: hoursFromNow(30) } } },
+    })).data;
+    const asToken = new v2.KeyManagementApi(srv.bearer(srv.remember(t.attributes.key)));
+    await expectStatus(asToken.createPersonalAccessToken(pat("wider", ["user_app_keys", "api_keys_read"])), 403);
+    await expectStatus(asToken.createPersonalAccessToken(pat("longer", ["user_app_keys"])), 403); // 48h > 30h
+    const ok = await asToken.createPersonalAccessToken({
+      body: { data: { type: "personal_access_tokens", attributes: { name: "child", scopes: ["user_app_keys"], expiresAt: hoursFromNow(25) } } },
+    });
+    srv.remember(ok.data.attributes.key);
+  });
+});
+
+describe("permission rules for access tokens", () => {
+  let aliceTok, bobTok;
+  before(async () => {
+    aliceTok = (await keysAs(alice).createPersonalAccessToken(pat("alice token", ["user_app_keys"]))).data;
+    bobTok = (await keysAs(bob).createPersonalAccessToken(pat("bob token", ["user_app_keys"]))).data;
+    srv.remember(aliceTok.attributes.key);
+    srv.remember(bobTok.attributes.key);
+  });
+
+  test("user_app_keys alone lists only the caller's own tokens", async () => {
+    const res = await keysAs(bob).listPersonalAccessTokens({ pageSize: 100 });
+    assert.ok(res.data.length >= 1);
+    assert.ok(res.data.every((t) => t.relationships.ownedBy.data.id === bob.user_id));
+    assert.equal(res.meta.page.totalFilteredCount, res.data.length);
+    const others = await keysAs(bob).listPersonalAccessTokens({ filterOwnedBy: [alice.user_id] });
+    assert.equal(others.data.length, 0);
+  });
+
+  test("org_app_keys_read lists and reads every token of the org", async () => {
+    const res = await keysAs(reader).listPersonalAccessTokens({ pageSize: 100 });
+    const owners = new Set(res.data.map((t) => t.relationships.ownedBy.data.id));
+    assert.ok(owners.has(alice.user_id) && owners.has(bob.user_id));
+    assert.equal((await keysAs(reader).getPersonalAccessToken({ tokenId: aliceTok.id })).data.id, aliceTok.id);
+    await expectStatus(keysAs(reader).revokePersonalAccessToken({ tokenId: aliceTok.id }), 403);
+  });
+
+  test("user_app_keys cannot read or revoke another user's token", async () => {
+    await expectStatus(keysAs(bob).getPersonalAccessToken({ tokenId: aliceTok.id }), 404);
+    await expectStatus(keysAs(bob).revokePersonalAccessToken({ tokenId: aliceTok.id }), 404);
+    assert.equal((await keysAs(alice).getPersonalAccessToken({ tokenId: aliceTok.id })).data.id, aliceTok.id);
+  });
+
+  test("without any key permission: 403", async () => {
+    await expectStatus(keysAs(nobody).listPersonalAccessTokens({}), 403);
+    await expectStatus(keysAs(nobody).createPersonalAccessToken(pat("x", ["dashboards_read"])), 403);
+    await expectStatus(keysAs(nobody).listAPIKeys({}), 403);
+    await expectStatus(new v1.KeyManagementApi(srv.config(nobody)).listAPIKeys(), 403);
+    await expectStatus(new v2.ServiceAccountsApi(srv.config(nobody)).createServiceAccount({
+      body: { data: { type: "users", attributes: { email: "x@one.example", serviceAccount: true } } },
+    }), 403);
+  });
+
+  test("org_app_keys_write revokes anyone's token; the owner's use stops at once", async () => {
+    const asBob = new v2.KeyManagementApi(srv.bearer(bobTok.attributes.key));
+    assert.ok((await asBob.listPersonalAccessTokens({})).data.length >= 1);
+    await keysAs(writer).revokePersonalAccessToken({ tokenId: bobTok.id });
+    await expectStatus(asBob.listPersonalAccessTokens({}), 403);
+    await expectStatus(keysAs(bob).getPersonalAccessToken({ tokenId: bobTok.id }), 404);
+  });
+});
+
+describe("org isolation", () => {
+  let token1, account1, sat1;
+  before(async () => {
+    token1 = (await keysAs(srv.admin).createPersonalAccessToken(pat("org1 token", ["api_keys_read"]))).data;
+    srv.remember(token1.attributes.key);
+    const sa = new v2.ServiceAccountsApi(srv.config());
+    account1 = (await sa.createServiceAccount({
+      body: { data: { type: "users", attributes: { email: "svc@one.example", serviceAccount: true } } },
+    })).data;
+    sat1 = (await sa.createServiceAccountAccessToken({
+      serviceAccountId: account1.id,
+      body: { data: { type: "service_access_tokens", attributes: { name: "s", scopes: ["api_keys_read"] } } },
+    })).data;
+    srv.remember(sat1.attributes.key);
+  });
+
+  test("another org's admin sees none of this org's tokens or keys", async () => {
+    const k2 = keysAs(org2);
+    const tokens = await k2.listPersonalAccessTokens({ pageSize: 100 });
+    assert.ok(!tokens.data.some((t) => t.id === token1.id || t.id === sat1.id));
+    const apiKeys = await k2.listAPIKeys({ pageSize: 100 });
+    assert.deepEqual(apiKeys.data.map((k) => k.attributes.last4), [org2.api_key.slice(-4)]);
+    const v1keys = await new v1.KeyManagementApi(srv.config(org2)).listAPIKeys();
+    assert.deepEqual(v1keys.apiKeys.map((k) => k.key), [org2.api_key]);
+  });
+
+  test("ids of another org are 404 for read, revoke and token creation", async () => {
+    const k2 = keysAs(org2);
+    const sa2 = new v2.ServiceAccountsApi(srv.config(org2));
+    await expectStatus(k2.getPersonalAccessToken({ tokenId: token1.id }), 404);
+    await expectStatus(k2.revokePersonalAccessToken({ tokenId: token1.id }), 404);
+    await expectStatus(sa2.getServiceAccountAccessToken({ serviceAccountId: account1.id, tokenId: sat1.id }), 404);
+    await expectStatus(sa2.createServiceAccountAccessToken({
+      serviceAccountId: account1.id,
+      body: { data: { type: "service_access_tokens", attributes: { name: "steal", scopes: ["api_keys_read"] } } },
+    }), 404);
+    // Still there for its own org.
+    assert.equal((await keysAs(srv.admin).getPersonalAccessToken({ tokenId: token1.id })).data.id, token1.id);
+  });
+});

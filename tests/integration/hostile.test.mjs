@@ -1,0 +1,115 @@
+// hostile.test.mjs - bad input over plain HTTP (what the official client
+// cannot send): every answer is a 4xx, never a crash or a hang, and the
+// server keeps serving afterwards.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { connect } from "node:net";
+import { Server } from "./helpers.mjs";
+
+let srv;
+
+before(async () => {
+  srv = await new Server().start();
+});
+
+after(async () => {
+  await srv.stop();
+});
+
+/** Writes raw bytes on a fresh connection; resolves what came back before close or timeout. */
+function rawSocket(bytes, { timeoutMs = 5000 } = {}) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const sock = connect(srv.port, "127.0.0.1");
+    const chunks = [];
+    const done = (why) => {
+      sock.destroy();
+      resolve({ text: Buffer.concat(chunks).toString("latin1"), why, ms: Date.now() - started });
+    };
+    sock.setTimeout(timeoutMs, () => done("timeout"));
+    sock.on("data", (c) => chunks.push(c));
+    sock.on("end", () => done("closed"));
+    sock.on("error", () => done("error"));
+    sock.write(bytes);
+  });
+}
+
+const statusOf = (text) => Number((text.match(/^HTTP\/1\.1 (\d{3})/) || [])[1]);
+
+test("malformed and mistyped JSON bodies get 400 {errors}", async () => {
+  const h = srv.keyHeaders();
+  const bodies = [
+    "{", "null", "\"str\"", "[1,2]", "{\"data\":[]}", "{\"data\":{\"type\":7}}",
+    "{\"data\":{\"type\":\"api_keys\",\"attributes\":{\"name\":[\"x\"]}}}",
+    "{\"data\":{\"type\":\"api_keys\",\"attributes\":{\"name\":\"x\",\"category\":false}}}",
+    "{\"data\":{\"type\":\"api_keys\",\"attributes\":{\"name\":\"" + "n".repeat(300) + "\"}}}",
+    "\u0000", "{\"a\":\"\\u0000\"}", "[".repeat(5000) + "]".repeat(5000), "{\"data\":1}garbage",
+  ];
+  for (const path of ["/api/v2/api_keys", "/api/v2/personal_access_tokens", "/api/v2/service_accounts", "/api/v1/api_key"]) {
+    for (const body of bodies) {
+      const r = await srv.raw("POST", path, { headers: h, body });
+      assert.equal(r.status, 400, `${path} ${body.slice(0, 40)}`);
+      assert.equal(typeof r.json.errors[0], "string");
+    }
+  }
+});
+
+test("a body over 1 MiB is refused with 413", async () => {
+  const r = await srv.raw("POST", "/api/v2/api_keys", { headers: srv.keyHeaders(), body: "x".repeat(1024 * 1024 + 10) });
+  assert.equal(r.status, 413);
+});
+
+test("oversized or too many headers get 431 {errors}", async () => {
+  const big = await srv.raw("GET", "/api/v2/api_keys", { headers: { ...srv.keyHeaders(), "X-Big": "b".repeat(20000) } });
+  assert.equal(big.status, 431);
+  assert.match(big.json.errors[0], /headers too large/);
+  const many = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`x-h${i}`, "v"]));
+  // libh2o's parser itself stops at 100 headers and answers 400.
+  const st = (await srv.raw("GET", "/api/v2/api_keys", { headers: many })).status;
+  assert.ok(st === 400 || st === 431, String(st));
+});
+
+test("unknown paths are 404, wrong methods 405, both as JSON", async () => {
+  const nf = await srv.raw("GET", "/api/v2/nope", { headers: srv.keyHeaders() });
+  assert.equal(nf.status, 404);
+  assert.deepEqual(nf.json, { errors: ["Not found"] });
+  const m = await srv.raw("PATCH", "/api/v1/validate");
+  assert.equal(m.status, 405);
+  assert.equal(typeof m.json.errors[0], "string");
+  const long = await srv.raw("GET", "/api/v2/personal_access_tokens/" + "a".repeat(5000), { headers: srv.keyHeaders() });
+  assert.equal(long.status, 404);
+  const enc = await srv.raw("GET", "/api/v2/personal_access_tokens?page%5Bsize%5D=%ZZ", { headers: srv.keyHeaders() });
+  assert.equal(enc.status, 400);
+});
+
+test("broken request lines and NUL bytes get 400 from the HTTP layer", async () => {
+  for (const bytes of [
+    "GARBAGE\r\n\r\n",
+    "GET /api/v1/validate HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\n\r\n",
+    "GET /api/v1/validate HTTP/9.9\r\n\r\n",
+  ]) {
+    const r = await rawSocket(Buffer.from(bytes, "latin1"));
+    assert.ok(statusOf(r.text) >= 400 && statusOf(r.text) < 500, JSON.stringify(bytes) + " -> " + r.text.slice(0, 40));
+  }
+});
+
+test("an error answer keeps the connection alive for the next request", async () => {
+  const key = srv.admin.api_key;
+  const req = (body) =>
+    `POST /api/v2/api_keys HTTP/1.1\r\nHost: x\r\nDD-API-KEY: ${key}\r\nDD-APPLICATION-KEY: ${srv.admin.app_key}\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  const r = await rawSocket(req("{") + `GET /api/v1/validate HTTP/1.1\r\nHost: x\r\nDD-API-KEY: ${key}\r\n\r\n`, { timeoutMs: 1500 });
+  const statuses = [...r.text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+  assert.deepEqual(statuses, [400, 200]);
+});
+
+test("a client that stalls mid-request is cut off", async () => {
+  const r = await rawSocket("GET /api/v1/validate HTTP/1.1\r\nHost: x\r\n", { timeoutMs: 30000 });
+  assert.notEqual(r.why, "timeout", "the server must close a stalled connection itself");
+  assert.ok(r.ms < 25000);
+});
+
+test("after all of that the server still answers", async () => {
+  const r = await srv.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": srv.admin.api_key } });
+  assert.equal(r.status, 200);
+});
