@@ -15,7 +15,7 @@ DEB_PACKAGES := build-essential cmake pkg-config clang libh2o-evloop-dev libjans
 NODE_PACKAGES := nodejs npm
 
 INTEGRATION := tests/integration
-IT_FILES := seed.test.mjs auth.test.mjs hostile.test.mjs
+IT_FILES := seed.test.mjs auth.test.mjs hostile.test.mjs cli.test.mjs
 
 .PHONY: all build deps run test unit integration lint clean build-asan build-clang
 

@@ -18,8 +18,9 @@ export { client, v1, v2 };
 export const BIN = resolve(process.env.KEYHOLD_BIN || new URL("../../build/keyhold", import.meta.url).pathname);
 
 export class Server {
-  constructor() {
-    this.dir = mkdtempSync(join(tmpdir(), "keyhold-it-"));
+  /** A server on a fresh store, or on the store in an existing dir. */
+  constructor(dir) {
+    this.dir = dir || mkdtempSync(join(tmpdir(), "keyhold-it-"));
     this.db = join(this.dir, "keyhold.db");
     this.log = "";
     this.secrets = new Set();
@@ -38,6 +39,12 @@ export class Server {
   /** Initialises the store (first org) and starts serving on a free port. */
   async start() {
     this.admin = this.cliJson("init", "--db", this.db, "--org", "Org One", "--admin-email", "admin@one.example");
+    return this.serve();
+  }
+
+  /** Starts `keyhold serve` on the existing store and waits for its port. */
+  async serve() {
+    this.log = "";
     this.proc = spawn(BIN, ["serve", "--db", this.db, "--listen", "127.0.0.1:0", "--threads", "2"], {
       stdio: ["ignore", "ignore", "pipe"],
     });

@@ -1,0 +1,87 @@
+// cli.test.mjs - the command-line contract (init, org add, user add, help)
+// and the server's lifecycle: access log, graceful SIGINT/SIGTERM with
+// requests in flight, data intact after a restart.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { statSync, existsSync } from "node:fs";
+import { Server, BIN, v2 } from "./helpers.mjs";
+
+const run = (...args) => spawnSync(BIN, args, { encoding: "utf8" });
+
+test("--help describes keyhold and each command", () => {
+  const top = run("--help");
+  assert.equal(top.status, 0);
+  for (const c of ["init", "org add", "user add", "serve"]) assert.ok(top.stdout.includes(c), c);
+  for (const args of [["init", "--help"], ["serve", "--help"], ["org", "add", "--help"], ["user", "add", "--help"]]) {
+    const r = run(...args);
+    assert.equal(r.status, 0, args.join(" "));
+    assert.match(r.stdout, /^usage: keyhold /);
+  }
+  assert.equal(run("frobnicate").status, 2);
+  assert.equal(run("serve", "--listen", "nonsense").status, 2);
+});
+
+test("init creates a private secret and refuses an initialised store", () => {
+  const srv = new Server();
+  const first = srv.cliJson("init", "--db", srv.db);
+  for (const k of ["org_id", "user_id", "api_key", "app_key"]) assert.ok(first[k], k);
+  assert.match(first.api_key, /^[0-9a-f]{32}$/);
+  assert.match(first.app_key, /^[0-9a-f]{40}$/);
+  assert.equal(statSync(srv.db + ".secret").mode & 0o777, 0o600);
+  assert.equal(statSync(srv.db).mode & 0o077, 0);
+  const again = run("init", "--db", srv.db);
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /already initialised/);
+  const text = run("org", "add", "--db", srv.db, "--name", "Two", "--admin-email", "a@two.example");
+  assert.equal(text.status, 0);
+  assert.match(text.stdout, /API key:\s+[0-9a-f]{32}/);
+  const bad = run("user", "add", "--db", srv.db, "--org", first.org_id, "--email", "x@y.z", "--permissions", "fly");
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /unknown permission 'fly'/);
+  const noOrg = run("user", "add", "--db", srv.db, "--org", "00000000-0000-4000-8000-000000000000", "--email", "x@y.z",
+    "--permissions", "user_app_keys");
+  assert.equal(noOrg.status, 1);
+  const fresh = new Server();
+  const notInit = run("serve", "--db", fresh.db);
+  assert.equal(notInit.status, 1);
+  assert.match(notInit.stderr, /init/);
+  assert.ok(!existsSync(fresh.db + ".secret"));
+});
+
+test("one access line per request, without query strings or secrets", async () => {
+  const srv = await new Server().start();
+  const r = await srv.raw("GET", `/api/v1/validate?api_key=${srv.admin.api_key}`);
+  assert.equal(r.status, 200);
+  await srv.raw("GET", "/api/v2/api_keys", { headers: srv.keyHeaders() });
+  await new Promise((res) => setTimeout(res, 100));
+  assert.match(srv.log, /access GET \/api\/v1\/validate 200 [\d.]+ms/);
+  assert.match(srv.log, /access GET \/api\/v2\/api_keys 200 [\d.]+ms/);
+  assert.ok(!srv.log.includes("api_key="));
+  await srv.stop(); // also checks: exit 0, no secret in log or in the database file
+});
+
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  test(`${signal} finishes in-flight requests, exits 0, and the data survives a restart`, async () => {
+    const srv = await new Server().start();
+    const keys = new v2.KeyManagementApi(srv.config());
+    const created = await keys.createAPIKey({ body: { data: { type: "api_keys", attributes: { name: "durable" } } } });
+    srv.remember(created.data.attributes.key);
+    const inflight = Array.from({ length: 40 }, () =>
+      srv.raw("GET", "/api/v2/api_keys", { headers: srv.keyHeaders() }).then((r) => r.status, () => "refused"));
+    srv.proc.kill(signal);
+    const results = await Promise.all(inflight);
+    const { code } = await srv.exited;
+    assert.equal(code, 0);
+    assert.match(srv.log, /finishing in-flight requests/);
+    // Every answered request got a complete answer; the rest were refused outright.
+    for (const r of results) assert.ok(r === 200 || r === "refused", String(r));
+    srv.proc = null;
+    // Restart on the same store: the key is there and still validates.
+    const again = Object.assign(new Server(srv.dir), { admin: srv.admin, secrets: srv.secrets });
+    await again.serve();
+    const v = await again.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": created.data.attributes.key } });
+    assert.equal(v.status, 200);
+    await again.stop();
+  });
+}
