@@ -87,6 +87,34 @@ describe("credentials", () => {
   });
 });
 
+describe("expiry", () => {
+  test("a token stops authenticating at its expires_at and disappears from reads", async () => {
+    // The admin's role, read from the included user of the API key list.
+    const inc = await keysAs(srv.admin).listAPIKeys({ include: "created_by" });
+    const roleId = inc.included[0].relationships.roles.data[0].id;
+    const sa = new v2.ServiceAccountsApi(srv.config());
+    const account = (await sa.createServiceAccount({
+      body: { data: { type: "users", attributes: { email: "ephemeral@one.example", serviceAccount: true },
+        relationships: { roles: { data: [{ id: roleId, type: "roles" }] } } } },
+    })).data;
+    assert.deepEqual(account.relationships.roles.data.map((r) => r.id), [roleId]);
+    const expiresAt = new Date(Date.now() + 3000);
+    const r = await srv.raw("POST", `/api/v2/service_accounts/${account.id}/access_tokens`, {
+      headers: srv.keyHeaders(),
+      body: JSON.stringify({ data: { type: "service_access_tokens", attributes: { name: "brief", scopes: ["api_keys_read"], expires_at: expiresAt.toISOString() } } }),
+    });
+    assert.equal(r.status, 201);
+    const sat = srv.remember(r.json.data.attributes.key);
+    const asSat = new v2.KeyManagementApi(srv.bearer(sat));
+    assert.ok((await asSat.listAPIKeys({})).data.length >= 1);
+    await new Promise((res) => setTimeout(res, Math.max(0, expiresAt - Date.now()) + 300));
+    await expectStatus(asSat.listAPIKeys({}), 403);
+    await expectStatus(sa.getServiceAccountAccessToken({ serviceAccountId: account.id, tokenId: r.json.data.id }), 404);
+    const list = await keysAs(srv.admin).listPersonalAccessTokens({ pageSize: 100 });
+    assert.ok(!list.data.some((t) => t.id === r.json.data.id));
+  });
+});
+
 describe("permission rules for access tokens", () => {
   let aliceTok, bobTok;
   before(async () => {
@@ -124,8 +152,15 @@ describe("permission rules for access tokens", () => {
     await expectStatus(keysAs(nobody).createPersonalAccessToken(pat("x", ["dashboards_read"])), 403);
     await expectStatus(keysAs(nobody).listAPIKeys({}), 403);
     await expectStatus(new v1.KeyManagementApi(srv.config(nobody)).listAPIKeys(), 403);
-    await expectStatus(new v2.ServiceAccountsApi(srv.config(nobody)).createServiceAccount({
+    const saNobody = new v2.ServiceAccountsApi(srv.config(nobody));
+    await expectStatus(saNobody.createServiceAccount({
       body: { data: { type: "users", attributes: { email: "x@one.example", serviceAccount: true } } },
+    }), 403);
+    const none = "00000000-0000-4000-8000-000000000000";
+    await expectStatus(saNobody.getServiceAccountAccessToken({ serviceAccountId: none, tokenId: none }), 403);
+    await expectStatus(new v2.ServiceAccountsApi(srv.config(bob)).createServiceAccountAccessToken({
+      serviceAccountId: none,
+      body: { data: { type: "service_access_tokens", attributes: { name: "x", scopes: ["user_app_keys"] } } },
     }), 403);
   });
 

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { statSync, existsSync } from "node:fs";
+import { statSync, existsSync, rmSync } from "node:fs";
 import { Server, BIN, v2 } from "./helpers.mjs";
 
 const run = (...args) => spawnSync(BIN, args, { encoding: "utf8" });
@@ -47,6 +47,8 @@ test("init creates a private secret and refuses an initialised store", () => {
   assert.equal(notInit.status, 1);
   assert.match(notInit.stderr, /init/);
   assert.ok(!existsSync(fresh.db + ".secret"));
+  rmSync(srv.dir, { recursive: true, force: true });
+  rmSync(fresh.dir, { recursive: true, force: true });
 });
 
 test("one access line per request, without query strings or secrets", async () => {
