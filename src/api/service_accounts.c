@@ -25,8 +25,12 @@ static int roles_or_reply(struct api_call *call, struct jx *jx, json_t *data, ch
     json_t *arr = jx_arr(jx, roles, "data.relationships.roles", "data", 0);
     if (!jx->failed && arr && json_array_size(arr) > MAX_ROLES)
         jx_fail(jx, "Field 'data.relationships.roles.data' may list at most %d roles", MAX_ROLES);
-    if (jx->failed || !arr)
-        return jx->failed ? (reply_jx(call, jx), -1) : 0;
+    if (jx->failed) {
+        reply_jx(call, jx);
+        return -1;
+    }
+    if (!arr)
+        return 0;
     struct store_strlist mine = {0};
     int manage = has_perm(call, PERM_USER_ACCESS_MANAGE);
     if (!manage && store_user_roles(call->env->store, call->who.user_id, &mine)) {
@@ -40,9 +44,8 @@ static int roles_or_reply(struct api_call *call, struct jx *jx, json_t *data, ch
     {
         char path[64];
         snprintf(path, sizeof path, "data.relationships.roles.data[%zu]", i);
-        if (!json_is_object(item)) {
+        if (!json_is_object(item))
             jx_fail(jx, "Field '%s' must be an object", path);
-        }
         jx_type(jx, item, path, "roles");
         const char *id = jx_str(jx, item, path, "id", 1, 1, KH_MAX_ID_LEN);
         if (jx->failed) {
@@ -50,7 +53,7 @@ static int roles_or_reply(struct api_call *call, struct jx *jx, json_t *data, ch
             rc = -1;
             break;
         }
-        struct store_role role;
+        struct store_role role = {0};
         int src = uuid_valid(id, strlen(id)) ? store_role_get(call->env->store, call->who.org_id, id, &role)
                                               : KH_ENOTFOUND;
         store_role_clear(&role);

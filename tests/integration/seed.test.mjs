@@ -254,6 +254,25 @@ describe("GET /api/v2/service_accounts/{id}/access_tokens/{token_id}", () => {
     assert.equal(account.attributes.disabled, false);
   });
 
+  test("service account creation validates email, flag and roles", async () => {
+    const h = srv.keyHeaders();
+    const body = (attributes, relationships) => JSON.stringify({ data: { type: "users", attributes, ...(relationships ? { relationships } : {}) } });
+    const cases = [
+      [body({ service_account: true }), /email/],
+      [body({ email: "x@one.example" }), /service_account/],
+      [body({ email: "x@one.example", service_account: false }), /must be true/],
+      [body({ email: "not-an-email", service_account: true }), /email/],
+      [body({ email: "x@one.example", service_account: true }, { roles: { data: [{ id: "nope", type: "roles" }] } }), /Role nope not found/],
+      [body({ email: "x@one.example", service_account: true }, { roles: { data: ["x"] } }), /must be an object/],
+      [body({ email: "x@one.example", service_account: true }, { roles: { data: [{ id: "00000000-0000-4000-8000-000000000000", type: "roles" }] } }), /not found/],
+    ];
+    for (const [b, re] of cases) {
+      const r = await srv.raw("POST", "/api/v2/service_accounts", { headers: h, body: b });
+      assert.equal(r.status, 400, b);
+      assert.match(r.json.errors[0], re);
+    }
+  });
+
   test("SAT create answers the secret once, with owner type service_account", () => {
     assert.match(sat.attributes.key, SAT);
     assert.equal(sat.type, "service_access_tokens");
