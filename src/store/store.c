@@ -83,6 +83,32 @@ STORE_WRAP_OUT(user_permissions, (struct store * st, const char *user_id, struct
                (st, user_id, out), out)
 STORE_WRAP_OUT(user_roles, (struct store * st, const char *user_id, struct store_strlist *out),
                (st, user_id, out), out)
+STORE_WRAP_OUT(user_list, (struct store * st, const struct store_user_query *q, struct store_user_list *out),
+               (st, q, out), out)
+STORE_WRAP(user_update, (struct store * st, const struct store_user *user), (st, user))
+STORE_WRAP(user_role_remove, (struct store * st, const char *user_id, const char *role_id), (st, user_id, role_id))
+STORE_WRAP_OUT(role_list, (struct store * st, const struct store_role_query *q, struct store_role_list *out),
+               (st, q, out), out)
+STORE_WRAP(role_update, (struct store * st, const struct store_role *role), (st, role))
+STORE_WRAP(role_delete, (struct store * st, const char *org_id, const char *id), (st, org_id, id))
+STORE_WRAP_OUT(role_permissions, (struct store * st, const char *role_id, struct store_strlist *out), (st, role_id, out),
+               out)
+STORE_WRAP(role_permission_remove, (struct store * st, const char *role_id, const char *permission),
+           (st, role_id, permission))
+STORE_WRAP(api_key_update, (struct store * st, const struct store_api_key *key), (st, key))
+STORE_WRAP(api_key_delete, (struct store * st, const char *org_id, const char *id), (st, org_id, id))
+STORE_WRAP_OUT(app_key_get, (struct store * st, const char *org_id, const char *id, struct store_app_key *out),
+               (st, org_id, id, out), out)
+STORE_WRAP_OUT(app_key_list,
+               (struct store * st, const struct store_app_key_query *q, struct store_app_key_list *out),
+               (st, q, out), out)
+STORE_WRAP(app_key_update, (struct store * st, const struct store_app_key *key), (st, key))
+STORE_WRAP(app_key_delete, (struct store * st, const char *org_id, const char *id), (st, org_id, id))
+STORE_WRAP(app_key_delete_owned, (struct store * st, const char *owner_id), (st, owner_id))
+STORE_WRAP_OUT(app_key_count, (struct store * st, const char *owner_id, int64_t *count), (st, owner_id, count), count)
+STORE_WRAP(token_update, (struct store * st, const struct store_token *tok), (st, tok))
+STORE_WRAP(token_revoke_owned, (struct store * st, const char *owner_id, int64_t when), (st, owner_id, when))
+STORE_WRAP(touch, (struct store * st, const struct store_touch *items, size_t n), (st, items, n))
 STORE_WRAP(api_key_insert, (struct store * st, const struct store_api_key *key), (st, key))
 STORE_WRAP_OUT(api_key_get, (struct store * st, const char *org_id, const char *id, struct store_api_key *out),
                (st, org_id, id, out), out)
@@ -164,25 +190,23 @@ void store_token_clear(struct store_token *t)
     memset(t, 0, sizeof *t);
 }
 
-void store_api_key_list_free(struct store_api_key_list *l)
-{
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        store_api_key_clear(&l->items[i]);
-    free(l->items);
-    memset(l, 0, sizeof *l);
-}
+/* Defines a list destructor: clears every row, frees the array, zeroes the list. */
+#define STORE_LIST_FREE(fn, list_type, clear)                                                                          \
+    void fn(list_type *l)                                                                                              \
+    {                                                                                                                  \
+        if (!l)                                                                                                        \
+            return;                                                                                                    \
+        for (size_t i = 0; i < l->n; i++)                                                                              \
+            clear(&l->items[i]);                                                                                       \
+        free(l->items);                                                                                                \
+        memset(l, 0, sizeof *l);                                                                                       \
+    }
 
-void store_token_list_free(struct store_token_list *l)
-{
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        store_token_clear(&l->items[i]);
-    free(l->items);
-    memset(l, 0, sizeof *l);
-}
+STORE_LIST_FREE(store_api_key_list_free, struct store_api_key_list, store_api_key_clear)
+STORE_LIST_FREE(store_token_list_free, struct store_token_list, store_token_clear)
+STORE_LIST_FREE(store_app_key_list_free, struct store_app_key_list, store_app_key_clear)
+STORE_LIST_FREE(store_user_list_free, struct store_user_list, store_user_clear)
+STORE_LIST_FREE(store_role_list_free, struct store_role_list, store_role_clear)
 
 void store_strlist_free(struct store_strlist *l)
 {

@@ -61,6 +61,7 @@ struct store_role {
     char *name;
     int64_t created_at;
     int64_t modified_at;
+    int64_t user_count; /* filled by role_get/role_list */
 };
 
 /* A sealed secret value (AES-GCM output of secret_seal) and its keyed lookup
@@ -123,6 +124,9 @@ enum store_sort {
     STORE_SORT_LAST4,
     STORE_SORT_EXPIRES_AT,
     STORE_SORT_LAST_USED_AT,
+    STORE_SORT_EMAIL,
+    STORE_SORT_STATUS,
+    STORE_SORT_USER_COUNT,
 };
 
 #define STORE_MAX_OWNERS 32
@@ -156,6 +160,51 @@ struct store_token_query {
     struct store_page page;
 };
 
+struct store_app_key_query {
+    const char *org_id;
+    const char *owner_ids[STORE_MAX_OWNERS];
+    size_t n_owners;         /* 0 = every owner */
+    const char *name_filter; /* case-insensitive substring, or NULL */
+    int64_t created_start, created_end;
+    enum store_sort sort;
+    int desc;
+    struct store_page page;
+};
+
+#define STORE_MAX_IDS 32
+
+struct store_user_query {
+    const char *org_id;
+    const char *filter;  /* substring of name or email, or NULL */
+    int status_mask;     /* STORE_STATUS_* bits; 0 = any */
+    const char *role_id; /* only members of this role, or NULL */
+    enum store_sort sort;
+    int desc;
+    struct store_page page;
+};
+
+#define STORE_STATUS_ACTIVE 0x1
+#define STORE_STATUS_PENDING 0x2
+#define STORE_STATUS_DISABLED 0x4
+
+struct store_role_query {
+    const char *org_id;
+    const char *filter; /* substring of the name, or NULL */
+    const char *ids[STORE_MAX_IDS];
+    size_t n_ids; /* 0 = any */
+    enum store_sort sort;
+    int desc;
+    struct store_page page;
+};
+
+/* One credential use, for last_used_at bookkeeping. */
+enum store_touch_kind { STORE_TOUCH_API_KEY = 1, STORE_TOUCH_APP_KEY, STORE_TOUCH_TOKEN };
+struct store_touch {
+    int kind;
+    char id[UUID_STR];
+    int64_t when;
+};
+
 struct store_api_key_list {
     struct store_api_key *items;
     size_t n;
@@ -166,6 +215,26 @@ struct store_token_list {
     struct store_token *items;
     size_t n;
     int64_t total;
+};
+
+struct store_app_key_list {
+    struct store_app_key *items;
+    size_t n;
+    int64_t total;
+};
+
+struct store_user_list {
+    struct store_user *items;
+    size_t n;
+    int64_t total;          /* matching the filters */
+    int64_t total_unfiltered; /* every user of the org (Pagination.total_count) */
+};
+
+struct store_role_list {
+    struct store_role *items;
+    size_t n;
+    int64_t total;
+    int64_t total_unfiltered;
 };
 
 struct store_strlist {
@@ -207,15 +276,38 @@ struct store_ops {
     int (*user_permissions)(struct store *st, const char *user_id, struct store_strlist *out);
     /* Roles of a user. */
     int (*user_roles)(struct store *st, const char *user_id, struct store_strlist *role_ids);
+    int (*user_list)(struct store *st, const struct store_user_query *q, struct store_user_list *out);
+    /* Writes email, name, title, disabled and modified_at of (org_id, id). */
+    int (*user_update)(struct store *st, const struct store_user *user);
+    int (*user_role_remove)(struct store *st, const char *user_id, const char *role_id);
+    int (*role_list)(struct store *st, const struct store_role_query *q, struct store_role_list *out);
+    /* Writes name and modified_at of (org_id, id). */
+    int (*role_update)(struct store *st, const struct store_role *role);
+    /* Deletes the role, its permission grants and memberships. */
+    int (*role_delete)(struct store *st, const char *org_id, const char *id);
+    int (*role_permissions)(struct store *st, const char *role_id, struct store_strlist *out);
+    int (*role_permission_remove)(struct store *st, const char *role_id, const char *permission);
 
     int (*api_key_insert)(struct store *st, const struct store_api_key *key);
     int (*api_key_get)(struct store *st, const char *org_id, const char *id, struct store_api_key *out);
     int (*api_key_find)(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], struct store_api_key *out);
     int (*api_key_list)(struct store *st, const struct store_api_key_query *q, struct store_api_key_list *out);
     int (*api_key_count)(struct store *st, const char *org_id, int64_t *count);
+    /* Writes name, category, remote_config_read_enabled, modified_by and
+     * modified_at of (org_id, id). */
+    int (*api_key_update)(struct store *st, const struct store_api_key *key);
+    int (*api_key_delete)(struct store *st, const char *org_id, const char *id);
 
     int (*app_key_insert)(struct store *st, const struct store_app_key *key);
     int (*app_key_find)(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], struct store_app_key *out);
+    int (*app_key_get)(struct store *st, const char *org_id, const char *id, struct store_app_key *out);
+    int (*app_key_list)(struct store *st, const struct store_app_key_query *q, struct store_app_key_list *out);
+    /* Writes name and scopes of (org_id, id). */
+    int (*app_key_update)(struct store *st, const struct store_app_key *key);
+    int (*app_key_delete)(struct store *st, const char *org_id, const char *id);
+    /* Deletes every application key a user owns (user disabled). */
+    int (*app_key_delete_owned)(struct store *st, const char *owner_id);
+    int (*app_key_count)(struct store *st, const char *owner_id, int64_t *count);
 
     int (*token_insert)(struct store *st, const struct store_token *tok);
     /* Any token by id, revoked or not (the caller decides what it may see). */
@@ -224,6 +316,14 @@ struct store_ops {
     int (*token_list)(struct store *st, const struct store_token_query *q, struct store_token_list *out);
     /* Marks a live token revoked; KH_ENOTFOUND when absent or already revoked. */
     int (*token_revoke)(struct store *st, const char *org_id, const char *id, int64_t when);
+    /* Writes name, scopes and modified_at of a live token (org_id, id). */
+    int (*token_update)(struct store *st, const struct store_token *tok);
+    /* Revokes every live token a user owns (user disabled). */
+    int (*token_revoke_owned)(struct store *st, const char *owner_id, int64_t when);
+
+    /* Records credential uses: last_used_at only ever moves forward. One
+     * transaction for the whole batch. */
+    int (*touch)(struct store *st, const struct store_touch *items, size_t n);
 };
 
 /* The backends. */
@@ -255,17 +355,36 @@ int store_role_permission_add(struct store *st, const char *role_id, const char 
 int store_user_role_add(struct store *st, const char *user_id, const char *role_id);
 int store_user_permissions(struct store *st, const char *user_id, struct store_strlist *out);
 int store_user_roles(struct store *st, const char *user_id, struct store_strlist *out);
+int store_user_list(struct store *st, const struct store_user_query *q, struct store_user_list *out);
+int store_user_update(struct store *st, const struct store_user *user);
+int store_user_role_remove(struct store *st, const char *user_id, const char *role_id);
+int store_role_list(struct store *st, const struct store_role_query *q, struct store_role_list *out);
+int store_role_update(struct store *st, const struct store_role *role);
+int store_role_delete(struct store *st, const char *org_id, const char *id);
+int store_role_permissions(struct store *st, const char *role_id, struct store_strlist *out);
+int store_role_permission_remove(struct store *st, const char *role_id, const char *permission);
 int store_api_key_insert(struct store *st, const struct store_api_key *key);
 int store_api_key_get(struct store *st, const char *org_id, const char *id, struct store_api_key *out);
 int store_api_key_find(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], struct store_api_key *out);
 int store_api_key_list(struct store *st, const struct store_api_key_query *q, struct store_api_key_list *out);
 int store_api_key_count(struct store *st, const char *org_id, int64_t *count);
+int store_api_key_update(struct store *st, const struct store_api_key *key);
+int store_api_key_delete(struct store *st, const char *org_id, const char *id);
 int store_app_key_insert(struct store *st, const struct store_app_key *key);
 int store_app_key_find(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], struct store_app_key *out);
+int store_app_key_get(struct store *st, const char *org_id, const char *id, struct store_app_key *out);
+int store_app_key_list(struct store *st, const struct store_app_key_query *q, struct store_app_key_list *out);
+int store_app_key_update(struct store *st, const struct store_app_key *key);
+int store_app_key_delete(struct store *st, const char *org_id, const char *id);
+int store_app_key_delete_owned(struct store *st, const char *owner_id);
+int store_app_key_count(struct store *st, const char *owner_id, int64_t *count);
 int store_token_insert(struct store *st, const struct store_token *tok);
 int store_token_get(struct store *st, const char *id, struct store_token *out);
 int store_token_list(struct store *st, const struct store_token_query *q, struct store_token_list *out);
 int store_token_revoke(struct store *st, const char *org_id, const char *id, int64_t when);
+int store_token_update(struct store *st, const struct store_token *tok);
+int store_token_revoke_owned(struct store *st, const char *owner_id, int64_t when);
+int store_touch(struct store *st, const struct store_touch *items, size_t n);
 
 /* Row destructors; all are NULL-safe and leave the row zeroed. */
 void store_org_clear(struct store_org *o);
@@ -276,6 +395,9 @@ void store_app_key_clear(struct store_app_key *k);
 void store_token_clear(struct store_token *t);
 void store_api_key_list_free(struct store_api_key_list *l);
 void store_token_list_free(struct store_token_list *l);
+void store_app_key_list_free(struct store_app_key_list *l);
+void store_user_list_free(struct store_user_list *l);
+void store_role_list_free(struct store_role_list *l);
 void store_strlist_free(struct store_strlist *l);
 
 /* Test hook: when set, every wrapper first asks it whether to fail, and

@@ -44,6 +44,24 @@ enum stmt_id {
     S_TOKEN_INSERT,
     S_TOKEN_GET,
     S_TOKEN_REVOKE,
+    S_USER_UPDATE,
+    S_USER_ROLE_REMOVE,
+    S_ROLE_UPDATE,
+    S_ROLE_DELETE,
+    S_ROLE_PERMS,
+    S_ROLE_PERM_REMOVE,
+    S_API_KEY_UPDATE,
+    S_API_KEY_DELETE,
+    S_APP_KEY_GET,
+    S_APP_KEY_UPDATE,
+    S_APP_KEY_DELETE,
+    S_APP_KEY_DELETE_OWNED,
+    S_APP_KEY_COUNT,
+    S_TOKEN_UPDATE,
+    S_TOKEN_REVOKE_OWNED,
+    S_TOUCH_API_KEY,
+    S_TOUCH_APP_KEY,
+    S_TOUCH_TOKEN,
     S_COUNT
 };
 
@@ -55,6 +73,9 @@ enum stmt_id {
     "id, org_id, owner_id, kind, name, scopes, secret_hash, created_at, modified_at, expires_at, last_used_at, "      \
     "revoked_at"
 #define USER_COLS "id, org_id, email, name, title, service_account, disabled, created_at, modified_at"
+#define ROLE_COLS                                                                                                      \
+    "id, org_id, name, created_at, modified_at, "                                                                      \
+    "(SELECT count(*) FROM user_roles ur WHERE ur.role_id = roles.id) AS user_count"
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
@@ -66,7 +87,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_USER_GET] = "SELECT " USER_COLS " FROM users WHERE id = ?1 AND org_id = ?2",
     [S_USER_GET_ANY_ORG] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
     [S_ROLE_INSERT] = "INSERT INTO roles(id, org_id, name, created_at, modified_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    [S_ROLE_GET] = "SELECT id, org_id, name, created_at, modified_at FROM roles WHERE id = ?1 AND org_id = ?2",
+    [S_ROLE_GET] = "SELECT " ROLE_COLS " FROM roles WHERE id = ?1 AND org_id = ?2",
     [S_ROLE_PERM_ADD] = "INSERT OR IGNORE INTO role_permissions(role_id, permission) VALUES (?1, ?2)",
     [S_USER_ROLE_ADD] = "INSERT OR IGNORE INTO user_roles(user_id, role_id) VALUES (?1, ?2)",
     [S_USER_PERMS] = "SELECT DISTINCT rp.permission FROM user_roles ur JOIN role_permissions rp "
@@ -83,6 +104,27 @@ static const char *const stmt_sql[S_COUNT] = {
                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     [S_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE id = ?1",
     [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ?3 WHERE id = ?1 AND org_id = ?2 AND revoked_at IS NULL",
+    [S_USER_UPDATE] = "UPDATE users SET email = ?3, name = ?4, title = ?5, disabled = ?6, modified_at = ?7 "
+                      "WHERE id = ?1 AND org_id = ?2",
+    [S_USER_ROLE_REMOVE] = "DELETE FROM user_roles WHERE user_id = ?1 AND role_id = ?2",
+    [S_ROLE_UPDATE] = "UPDATE roles SET name = ?3, modified_at = ?4 WHERE id = ?1 AND org_id = ?2",
+    [S_ROLE_DELETE] = "DELETE FROM roles WHERE id = ?1 AND org_id = ?2",
+    [S_ROLE_PERMS] = "SELECT permission FROM role_permissions WHERE role_id = ?1 ORDER BY permission",
+    [S_ROLE_PERM_REMOVE] = "DELETE FROM role_permissions WHERE role_id = ?1 AND permission = ?2",
+    [S_API_KEY_UPDATE] = "UPDATE api_keys SET name = ?3, category = ?4, remote_config_read_enabled = ?5, "
+                         "modified_by = ?6, modified_at = ?7 WHERE id = ?1 AND org_id = ?2",
+    [S_API_KEY_DELETE] = "DELETE FROM api_keys WHERE id = ?1 AND org_id = ?2",
+    [S_APP_KEY_GET] = "SELECT " APP_KEY_COLS " FROM app_keys WHERE id = ?1 AND org_id = ?2",
+    [S_APP_KEY_UPDATE] = "UPDATE app_keys SET name = ?3, scopes = ?4 WHERE id = ?1 AND org_id = ?2",
+    [S_APP_KEY_DELETE] = "DELETE FROM app_keys WHERE id = ?1 AND org_id = ?2",
+    [S_APP_KEY_DELETE_OWNED] = "DELETE FROM app_keys WHERE owner_id = ?1",
+    [S_APP_KEY_COUNT] = "SELECT count(*) FROM app_keys WHERE owner_id = ?1",
+    [S_TOKEN_UPDATE] = "UPDATE tokens SET name = ?3, scopes = ?4, modified_at = ?5 "
+                       "WHERE id = ?1 AND org_id = ?2 AND revoked_at IS NULL",
+    [S_TOKEN_REVOKE_OWNED] = "UPDATE tokens SET revoked_at = ?2 WHERE owner_id = ?1 AND revoked_at IS NULL",
+    [S_TOUCH_API_KEY] = "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1 AND coalesce(last_used_at, 0) < ?2",
+    [S_TOUCH_APP_KEY] = "UPDATE app_keys SET last_used_at = ?2 WHERE id = ?1 AND coalesce(last_used_at, 0) < ?2",
+    [S_TOUCH_TOKEN] = "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1 AND coalesce(last_used_at, 0) < ?2",
 };
 
 struct sqlite_store {
@@ -241,6 +283,16 @@ static void read_user(sqlite3_stmt *st, struct store_user *u)
     u->disabled = sqlite3_column_int(st, 6);
     u->created_at = sqlite3_column_int64(st, 7);
     u->modified_at = sqlite3_column_int64(st, 8);
+}
+
+static void read_role(sqlite3_stmt *st, struct store_role *r)
+{
+    col_copy(st, 0, r->id, sizeof r->id);
+    col_copy(st, 1, r->org_id, sizeof r->org_id);
+    r->name = col_dup(st, 2);
+    r->created_at = sqlite3_column_int64(st, 3);
+    r->modified_at = sqlite3_column_int64(st, 4);
+    r->user_count = sqlite3_column_int64(st, 5);
 }
 
 /* Runs a write statement to completion. */
@@ -507,11 +559,7 @@ static int sqlite_role_get(struct store *st, const char *org_id, const char *id,
     bind_text(q, 2, org_id);
     int rc = step_one(s, q, "role_get");
     if (!rc) {
-        col_copy(q, 0, out->id, sizeof out->id);
-        col_copy(q, 1, out->org_id, sizeof out->org_id);
-        out->name = col_dup(q, 2);
-        out->created_at = sqlite3_column_int64(q, 3);
-        out->modified_at = sqlite3_column_int64(q, 4);
+        read_role(q, out);
         sqlite3_reset(q);
     }
     return rc;
@@ -688,6 +736,26 @@ static char *like_pattern(const char *s)
     return buf_steal(&b, NULL);
 }
 
+/* Adds " AND <col> IN (?, ...)" for a list of ids. */
+static void where_in(struct buf *w, struct binds *b, const char *col, const char *const *ids, size_t n)
+{
+    buf_printf(w, " AND %s IN (", col);
+    for (size_t i = 0; i < n; i++) {
+        add_text(b, ids[i]);
+        buf_printf(w, "%s?%d", i ? ", " : "", b->n);
+    }
+    buf_adds(w, ")");
+}
+
+/* Adds " AND <col> LIKE ?" for a case-insensitive substring; *pattern is
+ * allocated for the binds' lifetime and freed by the caller. */
+static void where_like(struct buf *w, struct binds *b, const char *col, const char *filter, char **pattern)
+{
+    *pattern = like_pattern(filter);
+    add_text(b, *pattern);
+    buf_printf(w, " AND %s LIKE ?%d ESCAPE '\\'", col, b->n);
+}
+
 static const char *sort_column(enum store_sort sort)
 {
     switch (sort) {
@@ -701,6 +769,12 @@ static const char *sort_column(enum store_sort sort)
         return "expires_at";
     case STORE_SORT_LAST_USED_AT:
         return "last_used_at";
+    case STORE_SORT_EMAIL:
+        return "email COLLATE NOCASE";
+    case STORE_SORT_STATUS:
+        return "disabled";
+    case STORE_SORT_USER_COUNT:
+        return "user_count";
     case STORE_SORT_NAME:
     default:
         return "name COLLATE NOCASE";
@@ -757,6 +831,21 @@ static void read_token_v(sqlite3_stmt *q, void *it)
     read_token(q, it);
 }
 
+static void read_app_key_v(sqlite3_stmt *q, void *it)
+{
+    read_app_key(q, it);
+}
+
+static void read_user_v(sqlite3_stmt *q, void *it)
+{
+    read_user(q, it);
+}
+
+static void read_role_v(sqlite3_stmt *q, void *it)
+{
+    read_role(q, it);
+}
+
 /* Finishes a composed list: runs the page and the count over where/binds. */
 static int run_list(struct sqlite_store *s, const char *table, const char *cols, const char *where, struct binds *b,
                     enum store_sort sort, int desc, const struct store_page *page, size_t itemsize,
@@ -787,11 +876,8 @@ static int sqlite_api_key_list(struct store *st, const struct store_api_key_quer
     buf_init(&w, 4096);
     buf_adds(&w, "org_id = ?1");
     add_text(&b, q->org_id);
-    if (q->name_filter) {
-        pattern = like_pattern(q->name_filter);
-        add_text(&b, pattern);
-        buf_printf(&w, " AND name LIKE ?%d ESCAPE '\\'", b.n);
-    }
+    if (q->name_filter)
+        where_like(&w, &b, "name", q->name_filter, &pattern);
     const struct {
         int64_t v;
         const char *cond;
@@ -842,19 +928,10 @@ static int sqlite_token_list(struct store *st, const struct store_token_query *q
         add_int(&b, q->kind);
         buf_printf(&w, " AND kind = ?%d", b.n);
     }
-    if (q->n_owners) {
-        buf_adds(&w, " AND owner_id IN (");
-        for (size_t i = 0; i < q->n_owners && i < STORE_MAX_OWNERS; i++) {
-            add_text(&b, q->owner_ids[i]);
-            buf_printf(&w, "%s?%d", i ? ", " : "", b.n);
-        }
-        buf_adds(&w, ")");
-    }
-    if (q->name_filter) {
-        pattern = like_pattern(q->name_filter);
-        add_text(&b, pattern);
-        buf_printf(&w, " AND name LIKE ?%d ESCAPE '\\'", b.n);
-    }
+    if (q->n_owners)
+        where_in(&w, &b, "owner_id", q->owner_ids, q->n_owners < STORE_MAX_OWNERS ? q->n_owners : STORE_MAX_OWNERS);
+    if (q->name_filter)
+        where_like(&w, &b, "name", q->name_filter, &pattern);
     void *items = NULL;
     int rc = run_list(s, "tokens", TOKEN_COLS, w.p, &b, q->sort, q->desc, &q->page, sizeof(struct store_token),
                       read_token_v, &items, &out->n, &out->total);
@@ -957,6 +1034,306 @@ static int sqlite_token_revoke(struct store *st, const char *org_id, const char 
     return rc;
 }
 
+static int sqlite_app_key_list(struct store *st, const struct store_app_key_query *q, struct store_app_key_list *out)
+{
+    struct sqlite_store *s = S(st);
+    struct binds b = {.n = 0};
+    struct buf w;
+    char *pattern = NULL;
+    memset(out, 0, sizeof *out);
+    buf_init(&w, 4096);
+    add_text(&b, q->org_id);
+    buf_adds(&w, "org_id = ?1");
+    if (q->n_owners)
+        where_in(&w, &b, "owner_id", q->owner_ids, q->n_owners < STORE_MAX_OWNERS ? q->n_owners : STORE_MAX_OWNERS);
+    if (q->name_filter)
+        where_like(&w, &b, "name", q->name_filter, &pattern);
+    if (q->created_start) {
+        add_int(&b, q->created_start);
+        buf_printf(&w, " AND created_at >= ?%d", b.n);
+    }
+    if (q->created_end) {
+        add_int(&b, q->created_end);
+        buf_printf(&w, " AND created_at <= ?%d", b.n);
+    }
+    void *items = NULL;
+    int rc = run_list(s, "app_keys", APP_KEY_COLS, w.p, &b, q->sort, q->desc, &q->page, sizeof(struct store_app_key),
+                      read_app_key_v, &items, &out->n, &out->total);
+    out->items = items;
+    if (rc)
+        store_app_key_list_free(out);
+    buf_free(&w);
+    free(pattern);
+    return rc;
+}
+
+/* Counts rows of table in an org (a list's unfiltered total). */
+static int org_total(struct sqlite_store *s, const char *table, const char *org_id, int64_t *total)
+{
+    char *sql = sqlite3_mprintf("SELECT count(*) FROM %s WHERE org_id = ?1", table);
+    struct binds b = {.n = 0};
+    add_text(&b, org_id);
+    int rc = run_count(s, sql, &b, total);
+    sqlite3_free(sql);
+    return rc;
+}
+
+static int sqlite_user_list(struct store *st, const struct store_user_query *q, struct store_user_list *out)
+{
+    struct sqlite_store *s = S(st);
+    struct binds b = {.n = 0};
+    struct buf w;
+    char *pattern = NULL;
+    memset(out, 0, sizeof *out);
+    buf_init(&w, 4096);
+    add_text(&b, q->org_id);
+    buf_adds(&w, "org_id = ?1");
+    if (q->filter) {
+        pattern = like_pattern(q->filter);
+        add_text(&b, pattern);
+        buf_printf(&w, " AND (name LIKE ?%d ESCAPE '\\' OR email LIKE ?%d ESCAPE '\\')", b.n, b.n);
+    }
+    if (q->status_mask) {
+        /* Every keyhold user is either Active or Disabled; none is Pending. */
+        int active = q->status_mask & STORE_STATUS_ACTIVE, disabled = q->status_mask & STORE_STATUS_DISABLED;
+        buf_adds(&w, active && disabled ? "" : active ? " AND disabled = 0" : disabled ? " AND disabled = 1" : " AND 0");
+    }
+    if (q->role_id) {
+        add_text(&b, q->role_id);
+        buf_printf(&w, " AND id IN (SELECT user_id FROM user_roles WHERE role_id = ?%d)", b.n);
+    }
+    void *items = NULL;
+    int rc = run_list(s, "users", USER_COLS, w.p, &b, q->sort, q->desc, &q->page, sizeof(struct store_user),
+                      read_user_v, &items, &out->n, &out->total);
+    out->items = items;
+    if (!rc)
+        rc = org_total(s, "users", q->org_id, &out->total_unfiltered);
+    if (rc)
+        store_user_list_free(out);
+    buf_free(&w);
+    free(pattern);
+    return rc;
+}
+
+static int sqlite_role_list(struct store *st, const struct store_role_query *q, struct store_role_list *out)
+{
+    struct sqlite_store *s = S(st);
+    struct binds b = {.n = 0};
+    struct buf w;
+    char *pattern = NULL;
+    memset(out, 0, sizeof *out);
+    buf_init(&w, 4096);
+    add_text(&b, q->org_id);
+    buf_adds(&w, "org_id = ?1");
+    if (q->filter)
+        where_like(&w, &b, "name", q->filter, &pattern);
+    if (q->n_ids)
+        where_in(&w, &b, "id", q->ids, q->n_ids < STORE_MAX_IDS ? q->n_ids : STORE_MAX_IDS);
+    void *items = NULL;
+    int rc = run_list(s, "roles", ROLE_COLS, w.p, &b, q->sort, q->desc, &q->page, sizeof(struct store_role),
+                      read_role_v, &items, &out->n, &out->total);
+    out->items = items;
+    if (!rc)
+        rc = org_total(s, "roles", q->org_id, &out->total_unfiltered);
+    if (rc)
+        store_role_list_free(out);
+    buf_free(&w);
+    free(pattern);
+    return rc;
+}
+
+/* Runs an UPDATE/DELETE keyed by its first binds; KH_ENOTFOUND when it
+ * touched no row. */
+static int run_change(struct sqlite_store *s, sqlite3_stmt *q, const char *what)
+{
+    int rc = run_write(s, q, what);
+    if (!rc && sqlite3_changes(s->db) == 0)
+        rc = KH_ENOTFOUND;
+    return rc;
+}
+
+static int sqlite_user_update(struct store *st, const struct store_user *u)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_USER_UPDATE);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, u->id);
+    bind_text(q, 2, u->org_id);
+    bind_text(q, 3, u->email);
+    bind_text(q, 4, u->name);
+    bind_text(q, 5, u->title);
+    sqlite3_bind_int(q, 6, u->disabled);
+    sqlite3_bind_int64(q, 7, u->modified_at);
+    return run_change(s, q, "user_update");
+}
+
+/* A DELETE/UPDATE with two text keys. */
+static int pair_change(struct store *st, enum stmt_id id, const char *a, const char *b, const char *what)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, id);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, a);
+    bind_text(q, 2, b);
+    return run_change(s, q, what);
+}
+
+static int sqlite_user_role_remove(struct store *st, const char *user_id, const char *role_id)
+{
+    return pair_change(st, S_USER_ROLE_REMOVE, user_id, role_id, "user_role_remove");
+}
+
+static int sqlite_role_update(struct store *st, const struct store_role *r)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_ROLE_UPDATE);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, r->id);
+    bind_text(q, 2, r->org_id);
+    bind_text(q, 3, r->name);
+    sqlite3_bind_int64(q, 4, r->modified_at);
+    return run_change(s, q, "role_update");
+}
+
+static int sqlite_role_delete(struct store *st, const char *org_id, const char *id)
+{
+    /* role_permissions and user_roles rows go with it (ON DELETE CASCADE). */
+    return pair_change(st, S_ROLE_DELETE, id, org_id, "role_delete");
+}
+
+static int sqlite_role_permissions(struct store *st, const char *role_id, struct store_strlist *out)
+{
+    return strlist_query(S(st), S_ROLE_PERMS, role_id, out);
+}
+
+static int sqlite_role_permission_remove(struct store *st, const char *role_id, const char *permission)
+{
+    return pair_change(st, S_ROLE_PERM_REMOVE, role_id, permission, "role_permission_remove");
+}
+
+static int sqlite_api_key_update(struct store *st, const struct store_api_key *k)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_API_KEY_UPDATE);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, k->id);
+    bind_text(q, 2, k->org_id);
+    bind_text(q, 3, k->name);
+    bind_text(q, 4, k->category ? k->category : "default");
+    sqlite3_bind_int(q, 5, k->remote_config_read_enabled);
+    bind_id(q, 6, k->modified_by);
+    sqlite3_bind_int64(q, 7, k->modified_at);
+    return run_change(s, q, "api_key_update");
+}
+
+static int sqlite_api_key_delete(struct store *st, const char *org_id, const char *id)
+{
+    return pair_change(st, S_API_KEY_DELETE, id, org_id, "api_key_delete");
+}
+
+static int sqlite_app_key_get(struct store *st, const char *org_id, const char *id, struct store_app_key *out)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_APP_KEY_GET);
+    memset(out, 0, sizeof *out);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, id);
+    bind_text(q, 2, org_id);
+    int rc = step_one(s, q, "app_key_get");
+    if (!rc) {
+        read_app_key(q, out);
+        sqlite3_reset(q);
+    }
+    return rc;
+}
+
+static int sqlite_app_key_update(struct store *st, const struct store_app_key *k)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_APP_KEY_UPDATE);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, k->id);
+    bind_text(q, 2, k->org_id);
+    bind_text(q, 3, k->name);
+    bind_text(q, 4, k->scopes);
+    return run_change(s, q, "app_key_update");
+}
+
+static int sqlite_app_key_delete(struct store *st, const char *org_id, const char *id)
+{
+    return pair_change(st, S_APP_KEY_DELETE, id, org_id, "app_key_delete");
+}
+
+static int sqlite_app_key_delete_owned(struct store *st, const char *owner_id)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_APP_KEY_DELETE_OWNED);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, owner_id);
+    return run_write(s, q, "app_key_delete_owned");
+}
+
+static int sqlite_app_key_count(struct store *st, const char *owner_id, int64_t *count)
+{
+    return count_query(S(st), S_APP_KEY_COUNT, owner_id, count);
+}
+
+static int sqlite_token_update(struct store *st, const struct store_token *t)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_TOKEN_UPDATE);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, t->id);
+    bind_text(q, 2, t->org_id);
+    bind_text(q, 3, t->name);
+    bind_text(q, 4, t->scopes);
+    sqlite3_bind_int64(q, 5, t->modified_at);
+    return run_change(s, q, "token_update");
+}
+
+static int sqlite_token_revoke_owned(struct store *st, const char *owner_id, int64_t when)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_TOKEN_REVOKE_OWNED);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, owner_id);
+    sqlite3_bind_int64(q, 2, when);
+    return run_write(s, q, "token_revoke_owned");
+}
+
+static int sqlite_touch(struct store *st, const struct store_touch *items, size_t n)
+{
+    struct sqlite_store *s = S(st);
+    int rc = sqlite_begin(st);
+    for (size_t i = 0; !rc && i < n; i++) {
+        enum stmt_id id = items[i].kind == STORE_TOUCH_API_KEY   ? S_TOUCH_API_KEY
+                          : items[i].kind == STORE_TOUCH_APP_KEY ? S_TOUCH_APP_KEY
+                                                                 : S_TOUCH_TOKEN;
+        sqlite3_stmt *q = stmt(s, id);
+        if (!q) {
+            rc = KH_ESTORE;
+            break;
+        }
+        bind_text(q, 1, items[i].id);
+        sqlite3_bind_int64(q, 2, items[i].when);
+        rc = run_write(s, q, "touch");
+    }
+    if (rc) {
+        sqlite_rollback(st);
+        return rc;
+    }
+    return sqlite_commit(st);
+}
+
 const struct store_ops store_sqlite_ops = {
     .version = STORE_OPS_VERSION,
     .caps = STORE_CAP_TRANSACTIONS,
@@ -990,4 +1367,23 @@ const struct store_ops store_sqlite_ops = {
     .token_get = sqlite_token_get,
     .token_list = sqlite_token_list,
     .token_revoke = sqlite_token_revoke,
+    .user_list = sqlite_user_list,
+    .user_update = sqlite_user_update,
+    .user_role_remove = sqlite_user_role_remove,
+    .role_list = sqlite_role_list,
+    .role_update = sqlite_role_update,
+    .role_delete = sqlite_role_delete,
+    .role_permissions = sqlite_role_permissions,
+    .role_permission_remove = sqlite_role_permission_remove,
+    .api_key_update = sqlite_api_key_update,
+    .api_key_delete = sqlite_api_key_delete,
+    .app_key_get = sqlite_app_key_get,
+    .app_key_list = sqlite_app_key_list,
+    .app_key_update = sqlite_app_key_update,
+    .app_key_delete = sqlite_app_key_delete,
+    .app_key_delete_owned = sqlite_app_key_delete_owned,
+    .app_key_count = sqlite_app_key_count,
+    .token_update = sqlite_token_update,
+    .token_revoke_owned = sqlite_token_revoke_owned,
+    .touch = sqlite_touch,
 };
