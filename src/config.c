@@ -25,6 +25,7 @@ void config_defaults(struct config *cfg)
     cfg->max_api_keys = 50;
     cfg->max_app_keys = 1000;
     cfg->remote_config = 1;
+    cfg->usage_flush_ms = 2000;
 }
 
 char *config_secret_path(const struct config *cfg)

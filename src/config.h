@@ -19,6 +19,7 @@ struct config {
     long max_api_keys;    /* per org; answered as meta.max_allowed */
     long max_app_keys;    /* per user; meta.max_allowed_per_user */
     int remote_config;    /* org-level Remote Config switch */
+    int usage_flush_ms;   /* how often last-used times are written */
 };
 
 /* Defaults, then KEYHOLD_* environment variables. */

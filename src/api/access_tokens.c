@@ -21,6 +21,8 @@
 #define DAY_US (86400LL * 1000000)
 #define CLOCK_SLACK_US (60LL * 1000000) /* tolerated client clock skew */
 
+static int load_sa_token_or_reply(struct api_call *call, int want_dead, struct store_user *sa, struct store_token *t);
+
 static const char *token_type(int kind)
 {
     return kind == STORE_TOKEN_SAT ? "service_access_tokens" : "personal_access_tokens";
@@ -77,17 +79,7 @@ static int load_token_or_reply(struct api_call *call, const char *id, int kind, 
 /* Loads the live service account named by the first path parameter. */
 static int load_service_account_or_reply(struct api_call *call, struct store_user *sa)
 {
-    const char *id = call->params[0];
-    int rc = uuid_valid(id, strlen(id)) ? store_user_get(call->env->store, call->who.org_id, id, sa) : KH_ENOTFOUND;
-    if (!rc && (!sa->service_account || sa->disabled)) {
-        store_user_clear(sa);
-        rc = KH_ENOTFOUND;
-    }
-    if (rc == KH_ENOTFOUND)
-        reply_error(call, 404, "Service account not found");
-    else if (rc)
-        reply_store_error(call, rc);
-    return rc;
+    return service_account_or_reply(call, call->params[0], sa);
 }
 
 static const struct sort_option token_sorts[] = {
@@ -295,14 +287,129 @@ void sa_tokens_get(struct api_call *call)
 {
     struct store_user sa;
     struct store_token t;
+    if (load_sa_token_or_reply(call, 0, &sa, &t))
+        return;
+    reply_json(call, 200, json_pack("{s:o}", "data", render_token(&t, NULL)));
+    store_token_clear(&t);
+}
+
+/* Shared body of PAT and SAT updates: name and scopes may change;
+ * expires_at may not (SEMANTICS 3.3). t is the loaded live token. */
+static void update_token(struct api_call *call, struct store_token *t)
+{
+    struct jx jx = {0};
+    json_t *root = NULL;
+    struct permset set;
+    json_t *data = data_or_reply(call, &jx, &root, token_type(t->kind), t->id, 400,
+                                 "Field 'data.id' does not match the token id in the path");
+    json_t *attrs = data ? jx_obj(&jx, data, "data", "attributes", 1) : NULL;
+    const char *name = jx_str(&jx, attrs, "data.attributes", "name", 0, 1, KH_MAX_NAME_LEN);
+    json_t *scopes = json_object_get(attrs, "scopes");
+    if (data && !jx.failed && json_object_get(attrs, "expires_at"))
+        jx_fail(&jx, "Field 'data.attributes.expires_at' cannot be changed; create a new token instead");
+    if (data && jx.failed) {
+        reply_jx(call, &jx);
+        goto out;
+    }
+    if (!data)
+        goto out;
+    if (scopes) {
+        char *text = scopes_or_reply(call, &jx, scopes, "data.attributes.scopes", 1, &set);
+        if (!text)
+            goto out;
+        free(t->scopes);
+        t->scopes = text;
+    }
+    if (name) {
+        free(t->name);
+        t->name = xstrdup(name);
+    }
+    t->modified_at = call->now;
+    int rc = store_token_update(call->env->store, t);
+    if (rc == KH_ENOTFOUND) {
+        reply_error(call, 404, "Access token not found");
+    } else if (rc) {
+        reply_store_error(call, rc);
+    } else {
+        log_info("access token %s updated by user %s", t->id, call->who.user_id);
+        reply_json(call, 200, json_pack("{s:o}", "data", render_token(t, NULL)));
+    }
+out:
+    json_decref(root);
+}
+
+void access_tokens_update(struct api_call *call)
+{
+    struct store_token t;
+    if (!require_any_perm_or_reply(call, PERM_USER_APP_KEYS, PERM_ORG_APP_KEYS_WRITE) ||
+        load_token_or_reply(call, call->params[0], STORE_TOKEN_PAT, 0, &t))
+        return;
+    int own = strcmp(t.owner_id, call->who.user_id) == 0;
+    if (own ? !has_perm(call, PERM_USER_APP_KEYS) && !has_perm(call, PERM_ORG_APP_KEYS_WRITE)
+            : !has_perm(call, PERM_ORG_APP_KEYS_WRITE))
+        reply_error(call, 404, "Access token not found");
+    else
+        update_token(call, &t);
+    store_token_clear(&t);
+}
+
+/* Loads the service account of the path and its token params[1]. */
+static int load_sa_token_or_reply(struct api_call *call, int want_dead, struct store_user *sa, struct store_token *t)
+{
+    if (!require_perm_or_reply(call, PERM_SERVICE_ACCOUNT_WRITE) || load_service_account_or_reply(call, sa))
+        return -1;
+    int rc = load_token_or_reply(call, call->params[1], STORE_TOKEN_SAT, want_dead, t);
+    if (!rc && strcmp(t->owner_id, sa->id) != 0) {
+        store_token_clear(t);
+        reply_error(call, 404, "Access token not found");
+        rc = KH_ENOTFOUND;
+    }
+    store_user_clear(sa);
+    return rc;
+}
+
+void sa_tokens_list(struct api_call *call)
+{
+    struct store_user sa;
+    struct store_token_query q;
+    memset(&q, 0, sizeof q);
     if (!require_perm_or_reply(call, PERM_SERVICE_ACCOUNT_WRITE) || load_service_account_or_reply(call, &sa))
         return;
-    if (load_token_or_reply(call, call->params[1], STORE_TOKEN_SAT, 0, &t) == KH_OK) {
-        if (strcmp(t.owner_id, sa.id) != 0)
-            reply_error(call, 404, "Access token not found");
-        else
-            reply_json(call, 200, json_pack("{s:o}", "data", render_token(&t, NULL)));
-        store_token_clear(&t);
+    if (page_or_reply(call, &q.page.limit, &q.page.offset) && sort_or_reply(call, token_sorts, 4, &q.sort, &q.desc) &&
+        filter_or_reply(call, "filter", &q.name_filter)) {
+        q.org_id = call->who.org_id;
+        q.now = call->now;
+        q.kind = STORE_TOKEN_SAT;
+        q.owner_ids[0] = sa.id;
+        q.n_owners = 1;
+        reply_token_list(call, &q);
     }
     store_user_clear(&sa);
+}
+
+void sa_tokens_update(struct api_call *call)
+{
+    struct store_user sa;
+    struct store_token t;
+    if (load_sa_token_or_reply(call, 0, &sa, &t))
+        return;
+    update_token(call, &t);
+    store_token_clear(&t);
+}
+
+/* Revoking again (or an expired token) answers 204, like PATs. */
+void sa_tokens_revoke(struct api_call *call)
+{
+    struct store_user sa;
+    struct store_token t;
+    if (load_sa_token_or_reply(call, 1, &sa, &t))
+        return;
+    int rc = token_live(&t, call->now) ? store_token_revoke(call->env->store, call->who.org_id, t.id, call->now) : KH_OK;
+    if (rc && rc != KH_ENOTFOUND) {
+        reply_store_error(call, rc);
+    } else {
+        log_info("service access token %s revoked by user %s", t.id, call->who.user_id);
+        reply_empty(call, 204);
+    }
+    store_token_clear(&t);
 }

@@ -49,6 +49,7 @@ struct api_env {
     const struct config *cfg;
     const struct server_secret *secret;
     struct store *store;
+    struct usage_buffer *usage; /* last-used bookkeeping of this thread; may be NULL */
 };
 
 /* Routes and answers one request. Always fills *res (status >= 200). */

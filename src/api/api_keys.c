@@ -277,3 +277,193 @@ void api_keys_v1_list(struct api_call *call)
     }
     reply_json(call, 200, json_pack("{s:o}", "api_keys", keys));
 }
+
+/* Loads an API key of the caller's org by its id (v2 paths) or, when
+ * by_value is set, by the key value itself (v1 paths). Answers 404 "API key
+ * not found" or a store error and returns non-zero when there is none. */
+static int load_key_or_reply(struct api_call *call, const char *param, int by_value, struct store_api_key *k)
+{
+    int rc = KH_ENOTFOUND;
+    memset(k, 0, sizeof *k);
+    if (by_value) {
+        struct auth_env env = {call->env->store, call->env->secret, call->now, NULL};
+        rc = auth_find_api_key(&env, param, strlen(param), k);
+        if (rc == AUTH_INVALID)
+            rc = KH_ENOTFOUND;
+    } else if (is_uuid(param)) {
+        rc = store_api_key_get(call->env->store, call->who.org_id, param, k);
+    }
+    if (!rc && strcmp(k->org_id, call->who.org_id) != 0) {
+        store_api_key_clear(k);
+        rc = KH_ENOTFOUND;
+    }
+    if (rc == KH_ENOTFOUND)
+        reply_error(call, 404, "API key not found");
+    else if (rc)
+        reply_store_error(call, rc);
+    return rc;
+}
+
+/* Answers 200 {"data": FullAPIKey} (v2) with the decrypted value, and the
+ * included users when asked. */
+static void reply_full_key(struct api_call *call, const struct store_api_key *k, int inc_created, int inc_modified)
+{
+    char value[API_KEY_VALUE_LEN + 1];
+    if (unseal_key(call, k, value)) {
+        reply_error(call, 500, "The stored API key could not be decrypted with this server's secret");
+        return;
+    }
+    json_t *body = json_pack("{s:o}", "data", render_api_key(k, value));
+    secret_wipe(value, sizeof value);
+    if (inc_created || inc_modified) {
+        json_t *included = json_array();
+        if (inc_created)
+            include_user(call, included, k->created_by);
+        if (inc_modified)
+            include_user(call, included, k->modified_by);
+        json_object_set_new(body, "included", included);
+    }
+    reply_json(call, 200, body);
+}
+
+void api_keys_get(struct api_call *call)
+{
+    struct store_api_key k;
+    int inc_created, inc_modified;
+    if (!require_perm_or_reply(call, PERM_API_KEYS_READ) || !include_or_reply(call, &inc_created, &inc_modified) ||
+        load_key_or_reply(call, call->params[0], 0, &k))
+        return;
+    reply_full_key(call, &k, inc_created, inc_modified);
+    store_api_key_clear(&k);
+}
+
+/* Writes the changed key and re-reads it, so the answer shows what was stored. */
+static int save_key_or_reply(struct api_call *call, struct store_api_key *k)
+{
+    memcpy(k->modified_by, call->who.user_id, UUID_STR);
+    k->modified_at = call->now;
+    int rc = store_api_key_update(call->env->store, k);
+    if (rc == KH_ENOTFOUND)
+        reply_error(call, 404, "API key not found");
+    else if (rc)
+        reply_store_error(call, rc);
+    else
+        log_info("api key %s (...%s) updated by user %s", k->id, k->last4, call->who.user_id);
+    return rc;
+}
+
+void api_keys_update(struct api_call *call)
+{
+    struct jx jx = {0};
+    struct store_api_key k;
+    json_t *root = NULL;
+    if (!require_perm_or_reply(call, PERM_API_KEYS_WRITE))
+        return;
+    json_t *data = data_or_reply(call, &jx, &root, "api_keys", call->params[0], 400,
+                                 "Field 'data.id' does not match the API key id in the path");
+    json_t *attrs = data ? jx_obj(&jx, data, "data", "attributes", 1) : NULL;
+    const char *name = jx_str(&jx, attrs, "data.attributes", "name", 1, 1, KH_MAX_NAME_LEN);
+    const char *category = jx_str(&jx, attrs, "data.attributes", "category", 0, 1, 64);
+    json_t *rc_field = json_object_get(attrs, "remote_config_read_enabled");
+    int rc_enabled = jx_bool(&jx, attrs, "data.attributes", "remote_config_read_enabled", 1);
+    if (data && jx.failed)
+        reply_jx(call, &jx);
+    else if (data && load_key_or_reply(call, call->params[0], 0, &k) == KH_OK) {
+        free(k.name);
+        k.name = xstrdup(name);
+        if (category) {
+            free(k.category);
+            k.category = xstrdup(category);
+        }
+        if (rc_field)
+            k.remote_config_read_enabled = call->env->cfg->remote_config ? rc_enabled : 0;
+        if (save_key_or_reply(call, &k) == KH_OK)
+            reply_full_key(call, &k, 0, 0);
+        store_api_key_clear(&k);
+    }
+    json_decref(root);
+}
+
+void api_keys_delete(struct api_call *call)
+{
+    if (!require_perm_or_reply(call, PERM_API_KEYS_DELETE))
+        return;
+    int rc = is_uuid(call->params[0]) ? store_api_key_delete(call->env->store, call->who.org_id, call->params[0])
+                                      : KH_ENOTFOUND;
+    if (rc == KH_ENOTFOUND) {
+        reply_error(call, 404, "API key not found");
+    } else if (rc) {
+        reply_store_error(call, rc);
+    } else {
+        log_info("api key %s deleted by user %s", call->params[0], call->who.user_id);
+        reply_empty(call, 204);
+    }
+}
+
+/* Answers {"api_key": ApiKey} (v1) with the decrypted value. */
+static void reply_v1_key(struct api_call *call, const struct store_api_key *k)
+{
+    char value[API_KEY_VALUE_LEN + 1];
+    if (unseal_key(call, k, value)) {
+        reply_error(call, 500, "The stored API key could not be decrypted with this server's secret");
+        return;
+    }
+    reply_json(call, 200, json_pack("{s:o}", "api_key", render_api_key_v1(call, k, value)));
+    secret_wipe(value, sizeof value);
+}
+
+void api_keys_v1_get(struct api_call *call)
+{
+    struct store_api_key k;
+    if (!require_perm_or_reply(call, PERM_API_KEYS_READ) || load_key_or_reply(call, call->params[0], 1, &k))
+        return;
+    reply_v1_key(call, &k);
+    store_api_key_clear(&k);
+}
+
+void api_keys_v1_update(struct api_call *call)
+{
+    static const char *const allowed[] = {"name", NULL};
+    struct jx jx = {0};
+    struct store_api_key k;
+    if (!require_perm_or_reply(call, PERM_API_KEYS_WRITE))
+        return;
+    json_t *root = body_or_reply(call, &jx);
+    if (!root)
+        return;
+    jx_only(&jx, root, allowed);
+    const char *name = jx_str(&jx, root, "", "name", 1, 1, KH_MAX_NAME_LEN);
+    if (jx.failed) {
+        reply_jx(call, &jx);
+    } else if (load_key_or_reply(call, call->params[0], 1, &k) == KH_OK) {
+        free(k.name);
+        k.name = xstrdup(name);
+        if (save_key_or_reply(call, &k) == KH_OK)
+            reply_v1_key(call, &k);
+        store_api_key_clear(&k);
+    }
+    json_decref(root);
+}
+
+/* v1 delete answers 200 with the deleted key. */
+void api_keys_v1_delete(struct api_call *call)
+{
+    struct store_api_key k;
+    if (!require_perm_or_reply(call, PERM_API_KEYS_DELETE) || load_key_or_reply(call, call->params[0], 1, &k))
+        return;
+    char value[API_KEY_VALUE_LEN + 1];
+    int rc = unseal_key(call, &k, value);
+    if (rc) {
+        reply_error(call, 500, "The stored API key could not be decrypted with this server's secret");
+    } else if ((rc = store_api_key_delete(call->env->store, call->who.org_id, k.id)) != KH_OK) {
+        if (rc == KH_ENOTFOUND)
+            reply_error(call, 404, "API key not found");
+        else
+            reply_store_error(call, rc);
+    } else {
+        log_info("api key %s (...%s) deleted by user %s", k.id, k.last4, call->who.user_id);
+        reply_json(call, 200, json_pack("{s:o}", "api_key", render_api_key_v1(call, &k, value)));
+    }
+    secret_wipe(value, sizeof value);
+    store_api_key_clear(&k);
+}

@@ -15,6 +15,7 @@
 #define ROUTE_AUTH 0x1         /* needs an authenticated principal */
 #define ROUTE_VND 0x2          /* answers application/vnd.api+json (PAT/SAT endpoints) */
 #define ROUTE_SECRET_PARAM 0x4 /* the last path parameter is a key value: mask it in logs */
+#define ROUTE_MISSING_401 0x8  /* no credentials at all: 401 instead of 403 */
 
 struct api_call;
 typedef void (*api_handler)(struct api_call *call);
@@ -71,6 +72,40 @@ int sort_or_reply(struct api_call *call, const struct sort_option *options, size
  * absent or empty. */
 int filter_or_reply(struct api_call *call, const char *key, const char **out);
 
+/* Parses a JSON:API body {"data":{"type":type, ...}} or answers 400. Returns
+ * the data object (borrowed from *root, which the caller decrefs) or NULL.
+ * When id_status is non-zero, data.id is required and must equal path_id,
+ * else the answer is id_status with id_msg (Datadog uses 400 or 422). */
+json_t *data_or_reply(struct api_call *call, struct jx *jx, json_t **root, const char *type, const char *path_id,
+                      int id_status, const char *id_msg);
+/* Refuses (403) calls made with a PAT or SAT: such calls cannot create or
+ * update application keys (SEMANTICS 2.1). */
+int not_token_or_reply(struct api_call *call);
+/* Loads the live service account `id` of the caller's org into *sa (caller
+ * clears); answers 404 "Service account not found" (or a store error) and
+ * returns non-zero otherwise. */
+int service_account_or_reply(struct api_call *call, const char *id, struct store_user *sa);
+#define MAX_ROLES 32
+#define MAX_EMAIL_LEN 254
+/* Reads data.relationships.roles.data[] into ids: each role must exist in the
+ * caller's org and, unless the caller holds user_access_manage, be one of
+ * the caller's own roles. Answers and returns -1 on failure. */
+int roles_or_reply(struct api_call *call, struct jx *jx, json_t *data, char ids[][UUID_STR], size_t *n);
+/* Inserts a user and its role memberships in one transaction. */
+int insert_user_with_roles(struct store *st, const struct store_user *u, char roles[][UUID_STR], size_t n);
+int plausible_email(const char *s);
+/* Disables a user and, in the same transaction, deletes its application
+ * keys and revokes its tokens; its credentials stop working at once. */
+int disable_user(struct store *st, struct store_user *u, int64_t now);
+/* A Permission object of the catalogue entry at index i. */
+json_t *render_permission(size_t i);
+/* Reads page[size]/page[number]/sort/filter of a user list into q, or answers. */
+int user_query_or_reply(struct api_call *call, struct store_user_query *q);
+/* Runs a user list query and answers UsersResponse. */
+void reply_user_list(struct api_call *call, const struct store_user_query *q);
+/* Non-zero when s is a canonical UUID (ids from paths). */
+int is_uuid(const char *s);
+
 /* ---- shared renderers (render.c) ---- */
 json_t *render_relationship(const char *type, const char *id);
 json_t *render_iso_time(int64_t us);     /* key service format, null for 0 */
@@ -95,5 +130,53 @@ void sa_tokens_create(struct api_call *call);
 void sa_tokens_get(struct api_call *call);
 void service_accounts_create(struct api_call *call);
 void validate_v1(struct api_call *call);
+void validate_v2(struct api_call *call);
+void validate_keys(struct api_call *call);
+void api_keys_get(struct api_call *call);
+void api_keys_update(struct api_call *call);
+void api_keys_delete(struct api_call *call);
+void api_keys_v1_get(struct api_call *call);
+void api_keys_v1_update(struct api_call *call);
+void api_keys_v1_delete(struct api_call *call);
+void app_keys_list(struct api_call *call);
+void app_keys_get(struct api_call *call);
+void app_keys_update(struct api_call *call);
+void app_keys_delete(struct api_call *call);
+void my_app_keys_list(struct api_call *call);
+void my_app_keys_create(struct api_call *call);
+void my_app_keys_get(struct api_call *call);
+void my_app_keys_update(struct api_call *call);
+void my_app_keys_delete(struct api_call *call);
+void sa_app_keys_list(struct api_call *call);
+void sa_app_keys_create(struct api_call *call);
+void sa_app_keys_get(struct api_call *call);
+void sa_app_keys_update(struct api_call *call);
+void sa_app_keys_delete(struct api_call *call);
+void app_keys_v1_list(struct api_call *call);
+void app_keys_v1_create(struct api_call *call);
+void app_keys_v1_get(struct api_call *call);
+void app_keys_v1_update(struct api_call *call);
+void app_keys_v1_delete(struct api_call *call);
+void access_tokens_update(struct api_call *call);
+void sa_tokens_list(struct api_call *call);
+void sa_tokens_update(struct api_call *call);
+void sa_tokens_revoke(struct api_call *call);
+void users_list(struct api_call *call);
+void users_create(struct api_call *call);
+void users_get(struct api_call *call);
+void users_update(struct api_call *call);
+void users_disable(struct api_call *call);
+void roles_list(struct api_call *call);
+void roles_create(struct api_call *call);
+void roles_get(struct api_call *call);
+void roles_update(struct api_call *call);
+void roles_delete(struct api_call *call);
+void role_permissions_list(struct api_call *call);
+void role_permissions_add(struct api_call *call);
+void role_permissions_remove(struct api_call *call);
+void role_users_list(struct api_call *call);
+void role_users_add(struct api_call *call);
+void role_users_remove(struct api_call *call);
+void permissions_list(struct api_call *call);
 
 #endif

@@ -4,6 +4,7 @@
 #include "api/internal.h"
 
 #include "util/log.h"
+#include "util/uuid.h"
 #include "util/xmalloc.h"
 
 #include <stdarg.h>
@@ -143,4 +144,39 @@ int filter_or_reply(struct api_call *call, const char *key, const char **out)
     if (v && *v)
         *out = v;
     return 1;
+}
+
+json_t *data_or_reply(struct api_call *call, struct jx *jx, json_t **root, const char *type, const char *path_id,
+                      int id_status, const char *id_msg)
+{
+    *root = body_or_reply(call, jx);
+    if (!*root)
+        return NULL;
+    json_t *data = jx_obj(jx, *root, "", "data", 1);
+    if (type)
+        jx_type(jx, data, "data", type);
+    const char *id = id_status ? jx_str(jx, data, "data", "id", 1, 1, KH_MAX_ID_LEN) : NULL;
+    if (jx->failed) {
+        reply_jx(call, jx);
+        return NULL;
+    }
+    if (id_status && strcmp(id, path_id) != 0) {
+        reply_error(call, id_status, "%s", id_msg);
+        return NULL;
+    }
+    return data;
+}
+
+int not_token_or_reply(struct api_call *call)
+{
+    if (call->who.kind != PRINCIPAL_PAT && call->who.kind != PRINCIPAL_SAT)
+        return 1;
+    reply_error(call, 403, "Forbidden: application keys cannot be created or updated with a personal or service "
+                           "access token");
+    return 0;
+}
+
+int is_uuid(const char *s)
+{
+    return uuid_valid(s, strlen(s));
 }

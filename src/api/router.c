@@ -15,18 +15,71 @@
 #define V (ROUTE_AUTH | ROUTE_VND)
 
 static const struct route routes[] = {
+    /* validation */
     {"GET", "/api/v1/validate", validate_v1, 0},
+    {"GET", "/api/v2/validate", validate_v2, 0},
+    {"GET", "/api/v2/validate_keys", validate_keys, ROUTE_AUTH | ROUTE_MISSING_401},
+    /* API keys */
     {"GET", "/api/v1/api_key", api_keys_v1_list, ROUTE_AUTH},
     {"POST", "/api/v1/api_key", api_keys_v1_create, ROUTE_AUTH},
+    {"GET", "/api/v1/api_key/{}", api_keys_v1_get, ROUTE_AUTH | ROUTE_SECRET_PARAM},
+    {"PUT", "/api/v1/api_key/{}", api_keys_v1_update, ROUTE_AUTH | ROUTE_SECRET_PARAM},
+    {"DELETE", "/api/v1/api_key/{}", api_keys_v1_delete, ROUTE_AUTH | ROUTE_SECRET_PARAM},
     {"GET", "/api/v2/api_keys", api_keys_list, ROUTE_AUTH},
     {"POST", "/api/v2/api_keys", api_keys_create, ROUTE_AUTH},
+    {"GET", "/api/v2/api_keys/{}", api_keys_get, ROUTE_AUTH},
+    {"PATCH", "/api/v2/api_keys/{}", api_keys_update, ROUTE_AUTH},
+    {"DELETE", "/api/v2/api_keys/{}", api_keys_delete, ROUTE_AUTH},
+    /* application keys */
+    {"GET", "/api/v1/application_key", app_keys_v1_list, ROUTE_AUTH},
+    {"POST", "/api/v1/application_key", app_keys_v1_create, ROUTE_AUTH},
+    {"GET", "/api/v1/application_key/{}", app_keys_v1_get, ROUTE_AUTH | ROUTE_SECRET_PARAM},
+    {"PUT", "/api/v1/application_key/{}", app_keys_v1_update, ROUTE_AUTH | ROUTE_SECRET_PARAM},
+    {"DELETE", "/api/v1/application_key/{}", app_keys_v1_delete, ROUTE_AUTH | ROUTE_SECRET_PARAM},
+    {"GET", "/api/v2/application_keys", app_keys_list, ROUTE_AUTH},
+    {"GET", "/api/v2/application_keys/{}", app_keys_get, ROUTE_AUTH},
+    {"PATCH", "/api/v2/application_keys/{}", app_keys_update, ROUTE_AUTH},
+    {"DELETE", "/api/v2/application_keys/{}", app_keys_delete, ROUTE_AUTH},
+    {"GET", "/api/v2/current_user/application_keys", my_app_keys_list, ROUTE_AUTH},
+    {"POST", "/api/v2/current_user/application_keys", my_app_keys_create, ROUTE_AUTH},
+    {"GET", "/api/v2/current_user/application_keys/{}", my_app_keys_get, ROUTE_AUTH},
+    {"PATCH", "/api/v2/current_user/application_keys/{}", my_app_keys_update, ROUTE_AUTH},
+    {"DELETE", "/api/v2/current_user/application_keys/{}", my_app_keys_delete, ROUTE_AUTH},
+    {"GET", "/api/v2/service_accounts/{}/application_keys", sa_app_keys_list, ROUTE_AUTH},
+    {"POST", "/api/v2/service_accounts/{}/application_keys", sa_app_keys_create, ROUTE_AUTH},
+    {"GET", "/api/v2/service_accounts/{}/application_keys/{}", sa_app_keys_get, ROUTE_AUTH},
+    {"PATCH", "/api/v2/service_accounts/{}/application_keys/{}", sa_app_keys_update, ROUTE_AUTH},
+    {"DELETE", "/api/v2/service_accounts/{}/application_keys/{}", sa_app_keys_delete, ROUTE_AUTH},
+    /* personal and service access tokens */
     {"GET", "/api/v2/personal_access_tokens", access_tokens_list, V},
     {"POST", "/api/v2/personal_access_tokens", access_tokens_create, V},
     {"GET", "/api/v2/personal_access_tokens/{}", access_tokens_get, V},
+    {"PATCH", "/api/v2/personal_access_tokens/{}", access_tokens_update, V},
     {"DELETE", "/api/v2/personal_access_tokens/{}", access_tokens_revoke, V},
     {"POST", "/api/v2/service_accounts", service_accounts_create, ROUTE_AUTH},
+    {"GET", "/api/v2/service_accounts/{}/access_tokens", sa_tokens_list, V},
     {"POST", "/api/v2/service_accounts/{}/access_tokens", sa_tokens_create, V},
     {"GET", "/api/v2/service_accounts/{}/access_tokens/{}", sa_tokens_get, V},
+    {"PATCH", "/api/v2/service_accounts/{}/access_tokens/{}", sa_tokens_update, V},
+    {"DELETE", "/api/v2/service_accounts/{}/access_tokens/{}", sa_tokens_revoke, V},
+    /* users, roles, permissions */
+    {"GET", "/api/v2/users", users_list, ROUTE_AUTH},
+    {"POST", "/api/v2/users", users_create, ROUTE_AUTH},
+    {"GET", "/api/v2/users/{}", users_get, ROUTE_AUTH},
+    {"PATCH", "/api/v2/users/{}", users_update, ROUTE_AUTH},
+    {"DELETE", "/api/v2/users/{}", users_disable, ROUTE_AUTH},
+    {"GET", "/api/v2/roles", roles_list, ROUTE_AUTH},
+    {"POST", "/api/v2/roles", roles_create, ROUTE_AUTH},
+    {"GET", "/api/v2/roles/{}", roles_get, ROUTE_AUTH},
+    {"PATCH", "/api/v2/roles/{}", roles_update, ROUTE_AUTH},
+    {"DELETE", "/api/v2/roles/{}", roles_delete, ROUTE_AUTH},
+    {"GET", "/api/v2/roles/{}/permissions", role_permissions_list, ROUTE_AUTH},
+    {"POST", "/api/v2/roles/{}/permissions", role_permissions_add, ROUTE_AUTH},
+    {"DELETE", "/api/v2/roles/{}/permissions", role_permissions_remove, ROUTE_AUTH},
+    {"GET", "/api/v2/roles/{}/users", role_users_list, ROUTE_AUTH},
+    {"POST", "/api/v2/roles/{}/users", role_users_add, ROUTE_AUTH},
+    {"DELETE", "/api/v2/roles/{}/users", role_users_remove, ROUTE_AUTH},
+    {"GET", "/api/v2/permissions", permissions_list, ROUTE_AUTH},
 };
 
 /* Matches path against pattern; on success copies the captured segments into
@@ -119,12 +172,16 @@ static int authenticate_or_reply(struct api_call *call)
         in.api_key_len = strlen(in.api_key);
     if (!in.app_key && (in.app_key = query_get(&call->query, "application_key")))
         in.app_key_len = strlen(in.app_key);
-    struct auth_env env = {call->env->store, call->env->secret, call->now};
+    struct auth_env env = {call->env->store, call->env->secret, call->now, call->env->usage};
     int rc = auth_authenticate(&env, &in, &call->who);
     switch (rc) {
     case KH_OK:
         return 1;
     case AUTH_MISSING:
+        if (call->route->flags & ROUTE_MISSING_401) {
+            reply_error(call, 401, "Unauthorized: send DD-API-KEY and DD-APPLICATION-KEY");
+            return 0;
+        }
         reply_error(call, 403, "Forbidden: no credentials (send DD-API-KEY and DD-APPLICATION-KEY, or "
                                "Authorization: Bearer <token>)");
         return 0;

@@ -11,13 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_ROLES 32
-#define MAX_EMAIL_LEN 254
 
 /* Reads relationships.roles.data[] into ids; each role must exist in the
  * caller's org and, unless the caller holds user_access_manage, be one of
  * the caller's own roles (doc-SA). Answers and returns -1 on failure. */
-static int roles_or_reply(struct api_call *call, struct jx *jx, json_t *data, char ids[][UUID_STR], size_t *n)
+int roles_or_reply(struct api_call *call, struct jx *jx, json_t *data, char ids[][UUID_STR], size_t *n)
 {
     *n = 0;
     json_t *rel = jx_obj(jx, data, "data", "relationships", 0);
@@ -79,7 +77,23 @@ static int roles_or_reply(struct api_call *call, struct jx *jx, json_t *data, ch
     return rc;
 }
 
-static int plausible_email(const char *s)
+int service_account_or_reply(struct api_call *call, const char *id, struct store_user *sa)
+{
+    int rc = is_uuid(id) ? store_user_get(call->env->store, call->who.org_id, id, sa) : KH_ENOTFOUND;
+    if (!rc && (!sa->service_account || sa->disabled)) {
+        store_user_clear(sa);
+        rc = KH_ENOTFOUND;
+    }
+    if (rc)
+        memset(sa, 0, sizeof *sa);
+    if (rc == KH_ENOTFOUND)
+        reply_error(call, 404, "Service account not found");
+    else if (rc)
+        reply_store_error(call, rc);
+    return rc;
+}
+
+int plausible_email(const char *s)
 {
     const char *at = strchr(s, '@');
     if (!at || at == s || !at[1] || strchr(at + 1, '@'))
@@ -90,8 +104,7 @@ static int plausible_email(const char *s)
     return 1;
 }
 
-/* Inserts the user and its role links in one transaction. */
-static int insert_account(struct store *st, const struct store_user *u, char roles[][UUID_STR], size_t n)
+int insert_user_with_roles(struct store *st, const struct store_user *u, char roles[][UUID_STR], size_t n)
 {
     int rc = store_begin(st);
     if (rc)
@@ -143,7 +156,7 @@ void service_accounts_create(struct api_call *call)
         u.title = title ? xstrdup(title) : NULL;
         u.service_account = 1;
         u.created_at = u.modified_at = call->now;
-        int rc = insert_account(call->env->store, &u, roles, n_roles);
+        int rc = insert_user_with_roles(call->env->store, &u, roles, n_roles);
         if (rc) {
             reply_store_error(call, rc);
         } else {

@@ -1,28 +1,74 @@
-/* validate.c - GET /api/v1/validate: is this API key valid? Needs only the
- * API key (no application key, no permission) and answers exactly
- * {"valid":true}, or 403 as Datadog does (SEMANTICS 2.2). */
+/* validate.c - the validation endpoints (SEMANTICS 2.2):
+ *   GET /api/v1/validate       API key only: {"valid":true} or 403
+ *   GET /api/v2/validate       API key only: org id, key id and scopes; its
+ *                              403 is a JSON:API error object
+ *   GET /api/v2/validate_keys  API + application key (or a PAT/SAT in
+ *                              DD-APPLICATION-KEY): {"status":"ok"}, 401 when
+ *                              no credentials, 403 when they are not valid */
 #include "api/internal.h"
 
 #include <string.h>
 
-void validate_v1(struct api_call *call)
+/* Finds the API key of the request (header or deprecated query parameter);
+ * *present tells whether one was sent. */
+static int find_request_api_key(struct api_call *call, struct store_api_key *k, int *present)
 {
     size_t len = 0;
     const char *key = api_header_get(call->req, "dd-api-key", &len);
     if (!key && (key = query_get(&call->query, "api_key")))
         len = strlen(key);
-    if (!key || !len) {
-        reply_error(call, 403, "API key required");
-        return;
-    }
-    struct auth_env env = {call->env->store, call->env->secret, call->now};
+    *present = key && len;
+    memset(k, 0, sizeof *k);
+    if (!*present)
+        return AUTH_MISSING;
+    struct auth_env env = {call->env->store, call->env->secret, call->now, call->env->usage};
+    int rc = auth_find_api_key(&env, key, len, k);
+    if (rc == KH_OK)
+        auth_record_use(&env, STORE_TOUCH_API_KEY, k->id);
+    return rc;
+}
+
+void validate_v1(struct api_call *call)
+{
     struct store_api_key k;
-    int rc = auth_find_api_key(&env, key, len, &k);
+    int present;
+    int rc = find_request_api_key(call, &k, &present);
     store_api_key_clear(&k);
-    if (rc == AUTH_INVALID)
+    if (!present)
+        reply_error(call, 403, "API key required");
+    else if (rc == AUTH_INVALID)
         reply_error(call, 403, "Forbidden");
     else if (rc)
         reply_store_error(call, rc);
     else
         reply_json(call, 200, json_pack("{s:b}", "valid", 1));
+}
+
+void validate_v2(struct api_call *call)
+{
+    struct store_api_key k;
+    int present;
+    int rc = find_request_api_key(call, &k, &present);
+    if (rc == KH_OK) {
+        /* keyhold API keys carry no scopes of their own. */
+        reply_json(call, 200,
+                   json_pack("{s:{s:s,s:s,s:{s:s,s:[],s:b}}}", "data", "id", k.org_id, "type", "validate_v2",
+                             "attributes", "api_key_id", k.id, "api_key_scopes", "valid", 1));
+    } else if (rc == AUTH_INVALID || rc == AUTH_MISSING) {
+        const char *detail = present ? "The API key is not valid" : "API key required";
+        json_t *body = json_pack("{s:[{s:s,s:s,s:s}]}", "errors", "status", "403", "title", "Forbidden", "detail",
+                                 detail);
+        reply_json(call, 403, body);
+        call->res->content_type = "application/json";
+    } else {
+        reply_store_error(call, rc);
+    }
+    store_api_key_clear(&k);
+}
+
+/* Authenticated by the router (ROUTE_AUTH); answers 401 itself for a request
+ * without credentials, which the router lets through for this route. */
+void validate_keys(struct api_call *call)
+{
+    reply_json(call, 200, json_pack("{s:s}", "status", "ok"));
 }

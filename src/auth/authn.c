@@ -7,6 +7,7 @@
  * keyed hash of their secret part is compared in constant time. */
 #include "auth/authn.h"
 
+#include "auth/usage.h"
 #include "util/secret.h"
 #include "util/token.h"
 
@@ -16,6 +17,12 @@
 
 #define API_KEY_LEN 32
 #define APP_KEY_LEN 40
+
+void auth_record_use(const struct auth_env *env, int kind, const char *id)
+{
+    if (env->usage && usage_record(env->usage, kind, id, env->now))
+        usage_flush(env->usage, env->store);
+}
 
 int auth_scopes_to_permset(const char *scopes_json, struct permset *out)
 {
@@ -99,6 +106,8 @@ static int auth_token(const struct auth_env *env, const char *s, size_t len, str
             permset_intersect(&out->perms, &scopes);
         else if (!rc)
             rc = AUTH_INVALID;
+        if (!rc)
+            auth_record_use(env, STORE_TOUCH_TOKEN, t.id);
     }
     store_token_clear(&t);
     return ok ? rc : AUTH_INVALID;
@@ -149,6 +158,10 @@ static int auth_keys(const struct auth_env *env, const struct auth_input *in, st
             permset_intersect(&out->perms, &scopes);
         else if (!rc)
             rc = AUTH_INVALID;
+        if (!rc) {
+            auth_record_use(env, STORE_TOUCH_API_KEY, api.id);
+            auth_record_use(env, STORE_TOUCH_APP_KEY, app.id);
+        }
     }
     store_api_key_clear(&api);
     store_app_key_clear(&app);

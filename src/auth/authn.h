@@ -44,11 +44,18 @@ enum {
     AUTH_INVALID = 101, /* credentials presented but not valid */
 };
 
+struct usage_buffer;
+
 struct auth_env {
     struct store *store;
     const struct server_secret *secret;
     int64_t now;
+    struct usage_buffer *usage; /* where successful uses are recorded; may be NULL */
 };
+
+/* Records that a credential was used now (for last_used_at), flushing the
+ * usage buffer when it is full. kind is an enum store_touch_kind. */
+void auth_record_use(const struct auth_env *env, int kind, const char *id);
 
 /* Authenticates a request. Returns KH_OK and fills *out, AUTH_MISSING,
  * AUTH_INVALID, or a store error (KH_ESTORE/KH_EBUSY). */

@@ -82,6 +82,14 @@ int perm_find(const char *name)
     return -1;
 }
 
+int perm_find_id(const char *id)
+{
+    for (size_t i = 0; i < perm_count(); i++)
+        if (strcmp(catalogue[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
 void permset_clear(struct permset *s)
 {
     memset(s, 0, sizeof *s);

@@ -41,6 +41,8 @@ size_t perm_count(void);
 const struct permission *perm_get(size_t index);
 /* Index of a permission name, or -1 if keyhold does not know it. */
 int perm_find(const char *name);
+/* Index of a permission id, or -1. */
+int perm_find_id(const char *id);
 
 void permset_clear(struct permset *s);
 void permset_all(struct permset *s);

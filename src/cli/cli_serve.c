@@ -13,7 +13,8 @@
 
 static const char USAGE[] =
     "usage: keyhold serve [--db FILE] [--listen HOST:PORT] [--threads N] [--secret FILE]\n"
-    "                     [--max-api-keys N] [--log-level error|warn|info|debug]\n"
+    "                     [--max-api-keys N] [--max-app-keys N] [--usage-flush-ms N]\n"
+    "                     [--log-level error|warn|info|debug]\n"
     "\n"
     "Serves the Datadog-compatible key management API over HTTP/1.1.\n"
     "  --db FILE          store (default ./var/keyhold.db, or KEYHOLD_DB)\n"
@@ -21,6 +22,8 @@ static const char USAGE[] =
     "  --threads N        event loops (default: one per CPU)\n"
     "  --secret FILE      server secret (default FILE.secret, or KEYHOLD_SECRET_FILE)\n"
     "  --max-api-keys N   API keys allowed per org (default 50)\n"
+    "  --max-app-keys N   application keys allowed per user (default 1000)\n"
+    "  --usage-flush-ms N how often last-used times are written (default 2000)\n"
     "SIGINT or SIGTERM: finish in-flight requests, close the store, exit 0.\n";
 
 static int parse_long(const char *s, long min, long max, long *out)
@@ -35,13 +38,15 @@ static int parse_long(const char *s, long min, long max, long *out)
 
 int cli_serve(int argc, char **argv)
 {
-    enum { OPT_DB = 1, OPT_LISTEN, OPT_THREADS, OPT_SECRET, OPT_MAX_API, OPT_LOG, OPT_HELP };
+    enum { OPT_DB = 1, OPT_LISTEN, OPT_THREADS, OPT_SECRET, OPT_MAX_API, OPT_MAX_APP, OPT_FLUSH, OPT_LOG, OPT_HELP };
     static const struct option options[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"secret", required_argument, NULL, OPT_SECRET},
         {"max-api-keys", required_argument, NULL, OPT_MAX_API},
+        {"max-app-keys", required_argument, NULL, OPT_MAX_APP},
+        {"usage-flush-ms", required_argument, NULL, OPT_FLUSH},
         {"log-level", required_argument, NULL, OPT_LOG},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
@@ -82,6 +87,19 @@ int cli_serve(int argc, char **argv)
                 fprintf(stderr, "keyhold: --max-api-keys wants 1..1000000\n");
                 goto out;
             }
+            break;
+        case OPT_MAX_APP:
+            if (parse_long(optarg, 1, 1000000, &cfg.max_app_keys)) {
+                fprintf(stderr, "keyhold: --max-app-keys wants 1..1000000\n");
+                goto out;
+            }
+            break;
+        case OPT_FLUSH:
+            if (parse_long(optarg, 10, 60000, &n)) {
+                fprintf(stderr, "keyhold: --usage-flush-ms wants 10..60000\n");
+                goto out;
+            }
+            cfg.usage_flush_ms = (int)n;
             break;
         case OPT_LOG: {
             int found = 0;

@@ -15,6 +15,7 @@
 #include "http/server.h"
 
 #include "api/api.h"
+#include "auth/usage.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -236,8 +237,14 @@ static void *worker_main(void *arg)
     w->listener->data = w;
     h2o_socket_read_start(w->listener, on_accept);
 
-    while (!atomic_load(&srv->stopping))
+    int64_t flush_every = (int64_t)srv->cfg->usage_flush_ms * 1000, last_flush = clock_mono_us();
+    while (!atomic_load(&srv->stopping)) {
         h2o_evloop_run(loop, LOOP_TICK_MS); /* returns on signals and ticks alike: loop again */
+        if (clock_mono_us() - last_flush >= flush_every) {
+            usage_flush(w->env.usage, w->store);
+            last_flush = clock_mono_us();
+        }
+    }
 
     /* Stop accepting, then let in-flight answers finish writing. */
     h2o_socket_read_stop(w->listener);
@@ -246,8 +253,12 @@ static void *worker_main(void *arg)
     int64_t deadline = clock_mono_us() + (int64_t)DRAIN_MS * 1000;
     while (w->inflight > 0 && clock_mono_us() < deadline)
         h2o_evloop_run(loop, 10);
-    /* The store is closed cleanly; the loop and context die with the process
-     * (idle keep-alive connections may still reference them). */
+    /* Last uses are written, the store is closed cleanly; the loop and context
+     * die with the process (idle keep-alive connections may still reference
+     * them). */
+    usage_flush(w->env.usage, w->store);
+    usage_free(w->env.usage);
+    w->env.usage = NULL;
     store_close(w->store);
     w->store = NULL;
     return NULL;
@@ -291,6 +302,7 @@ static int prepare_workers(struct server *srv)
         w->env.cfg = srv->cfg;
         w->env.secret = srv->secret;
         w->env.store = w->store;
+        w->env.usage = usage_new(4096);
     }
     log_info("keyhold listening on http://%s:%d (%d event loops, store %s)", srv->cfg->listen_host, port,
              srv->n_workers, srv->cfg->db_path);
@@ -332,6 +344,8 @@ int http_serve(const struct config *cfg, const struct server_secret *secret)
     log_info("keyhold stopped");
 out:
     for (int i = 0; i < srv->n_workers; i++) {
+        usage_free(srv->workers[i].env.usage);
+        srv->workers[i].env.usage = NULL;
         store_close(srv->workers[i].store);
         if (rc && srv->workers[i].listen_fd > 0)
             close(srv->workers[i].listen_fd);

@@ -1,0 +1,565 @@
+/* app_keys.c - application keys under four paths that share one id space:
+ *   /api/v2/application_keys                     the org's keys (admin view)
+ *   /api/v2/current_user/application_keys        the caller's own keys
+ *   /api/v2/service_accounts/{id}/application_keys  a service account's keys
+ *   /api/v1/application_key                      v1 shape, keyed by value
+ * A key deleted under one path is gone under all. The value is shown where
+ * Datadog shows it (SEMANTICS 1.3): on creation, on the current user's get and
+ * update, and in every v1 answer; never in lists, org or service account
+ * reads. Calls made with a PAT or SAT cannot create or update keys. */
+#include "api/internal.h"
+
+#include "auth/credentials.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/secret.h"
+#include "util/xmalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Which path family a handler serves. */
+enum scope { ORG, CURRENT_USER, SERVICE_ACCOUNT };
+
+/* An application key as JSON:API; value NULL = no key attribute. with_used
+ * adds last_used_at (reads and lists, not creation). */
+static json_t *render_app_key(const struct store_app_key *k, const char *value, int with_used)
+{
+    json_t *scopes = k->scopes ? json_loads(k->scopes, 0, NULL) : NULL;
+    json_t *attrs = json_pack("{s:o,s:s,s:s,s:o}", "created_at", render_iso_time(k->created_at), "last4", k->last4,
+                              "name", k->name, "scopes", scopes ? scopes : json_null());
+    if (value)
+        json_object_set_new(attrs, "key", json_string(value));
+    if (with_used)
+        json_object_set_new(attrs, "last_used_at", render_iso_time(k->last_used_at));
+    return json_pack("{s:s,s:s,s:o,s:{s:o}}", "id", k->id, "type", "application_keys", "attributes", attrs,
+                     "relationships", "owned_by", render_relationship("users", k->owner_id));
+}
+
+/* Decrypts a key value; logs and returns non-zero on a tampered row. */
+static int unseal_app_key(struct api_call *call, const struct store_app_key *k, char value[APP_KEY_VALUE_LEN + 1])
+{
+    int rc = cred_unseal(call->env->secret, &k->key, value, APP_KEY_VALUE_LEN);
+    if (rc) {
+        log_error("application key %s: stored value does not decrypt with this server secret", k->id);
+        reply_error(call, 500, "The stored application key could not be decrypted with this server's secret");
+    }
+    return rc;
+}
+
+/* The owner a family's path names, or NULL for the org family. For the
+ * service account family, loads and checks the account (404 when it is not a
+ * live service account of the caller's org). Returns non-zero when answered. */
+static int owner_or_reply(struct api_call *call, enum scope scope, const char **owner)
+{
+    *owner = NULL;
+    if (scope == CURRENT_USER) {
+        *owner = call->who.user_id;
+        return 0;
+    }
+    if (scope == ORG)
+        return 0;
+    struct store_user sa;
+    const char *id = call->params[0];
+    int rc = service_account_or_reply(call, id, &sa);
+    store_user_clear(&sa);
+    *owner = id;
+    return rc;
+}
+
+/* Loads key `id` of the caller's org, which must belong to owner when owner
+ * is set. Answers 404 "Application key not found" otherwise. */
+static int load_app_key_or_reply(struct api_call *call, const char *id, const char *owner, struct store_app_key *k)
+{
+    int rc = is_uuid(id) ? store_app_key_get(call->env->store, call->who.org_id, id, k) : KH_ENOTFOUND;
+    if (!rc && owner && strcmp(k->owner_id, owner) != 0) {
+        store_app_key_clear(k);
+        rc = KH_ENOTFOUND;
+    }
+    if (rc)
+        memset(k, 0, sizeof *k);
+    if (rc == KH_ENOTFOUND)
+        reply_error(call, 404, "Application key not found");
+    else if (rc)
+        reply_store_error(call, rc);
+    return rc;
+}
+
+static int family_perm_or_reply(struct api_call *call, enum scope scope, int org_perm)
+{
+    if (scope == CURRENT_USER)
+        return require_perm_or_reply(call, PERM_USER_APP_KEYS);
+    if (scope == SERVICE_ACCOUNT)
+        return require_perm_or_reply(call, PERM_SERVICE_ACCOUNT_WRITE);
+    return require_perm_or_reply(call, org_perm);
+}
+
+static const struct sort_option app_key_sorts[] = {
+    {"name", STORE_SORT_NAME},
+    {"created_at", STORE_SORT_CREATED_AT},
+    {"last4", STORE_SORT_LAST4},
+};
+
+/* Reads include (only owned_by exists); returns -1 when answered 400. */
+static int include_owner_or_reply(struct api_call *call)
+{
+    const char *inc = query_get(&call->query, "include");
+    if (!inc || !*inc)
+        return 0;
+    if (strcmp(inc, "owned_by") == 0)
+        return 1;
+    reply_error(call, 400, "Invalid value for include: '%.64s' (expected owned_by)", inc);
+    return -1;
+}
+
+static json_t *render_owner(struct api_call *call, const char *owner_id)
+{
+    struct store_user u;
+    json_t *o = NULL;
+    if (store_user_get(call->env->store, call->who.org_id, owner_id, &u) == KH_OK) {
+        o = render_user(call->env->store, &u);
+        store_user_clear(&u);
+    }
+    return o;
+}
+
+static void list_keys(struct api_call *call, enum scope scope)
+{
+    struct store_app_key_query q;
+    struct store_app_key_list list;
+    char msg[256], *scratch = NULL;
+    const char *owner;
+    int include = 0;
+    memset(&q, 0, sizeof q);
+    if (!family_perm_or_reply(call, scope, PERM_ORG_APP_KEYS_READ) || owner_or_reply(call, scope, &owner) ||
+        !page_or_reply(call, &q.page.limit, &q.page.offset) || !sort_or_reply(call, app_key_sorts, 3, &q.sort, &q.desc) ||
+        !filter_or_reply(call, "filter", &q.name_filter) || (scope != SERVICE_ACCOUNT && (include = include_owner_or_reply(call)) < 0))
+        return;
+    if (query_time(&call->query, "filter[created_at][start]", &q.created_start, msg, sizeof msg) ||
+        query_time(&call->query, "filter[created_at][end]", &q.created_end, msg, sizeof msg)) {
+        reply_error(call, 400, "%s", msg);
+        return;
+    }
+    if (owner) {
+        q.owner_ids[0] = owner;
+        q.n_owners = 1;
+    } else {
+        int n = query_get_list(&call->query, "filter[owned_by]", q.owner_ids, STORE_MAX_OWNERS, &scratch);
+        if (n < 0) {
+            reply_error(call, 400, "Invalid value for filter[owned_by]: at most %d owner ids", STORE_MAX_OWNERS);
+            free(scratch);
+            return;
+        }
+        q.n_owners = (size_t)n;
+    }
+    q.org_id = call->who.org_id;
+    int rc = store_app_key_list(call->env->store, &q, &list);
+    free(scratch);
+    if (rc) {
+        reply_store_error(call, rc);
+        return;
+    }
+    json_t *data = json_array(), *included = json_array();
+    for (size_t i = 0; i < list.n; i++) {
+        json_array_append_new(data, render_app_key(&list.items[i], NULL, 1));
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(list.items[j].owner_id, list.items[i].owner_id) == 0;
+        json_t *o = include && !seen ? render_owner(call, list.items[i].owner_id) : NULL;
+        if (o)
+            json_array_append_new(included, o);
+    }
+    json_t *body = json_pack("{s:o,s:{s:I,s:{s:I}}}", "data", data, "meta", "max_allowed_per_user",
+                             (json_int_t)call->env->cfg->max_app_keys, "page", "total_filtered_count",
+                             (json_int_t)list.total);
+    if (include)
+        json_object_set_new(body, "included", included);
+    else
+        json_decref(included);
+    store_app_key_list_free(&list);
+    reply_json(call, 200, body);
+}
+
+/* Creates a key named `name` with scopes text (NULL = unscoped) for owner;
+ * answers errors itself. On success *k is the stored row (caller clears). */
+static int create_key_or_reply(struct api_call *call, const char *owner, const char *name, char *scopes,
+                               struct store_app_key *k, char value[APP_KEY_VALUE_LEN + 1])
+{
+    int64_t count = 0;
+    memset(k, 0, sizeof *k);
+    int rc = store_app_key_count(call->env->store, owner, &count);
+    if (!rc && count >= call->env->cfg->max_app_keys) {
+        reply_error(call, 400, "Application key limit reached: a user may have at most %ld application keys",
+                    call->env->cfg->max_app_keys);
+        free(scopes);
+        return KH_EINVAL;
+    }
+    if (!rc) {
+        uuid_generate(k->id);
+        memcpy(k->org_id, call->who.org_id, UUID_STR);
+        memcpy(k->owner_id, owner, UUID_STR);
+        k->name = xstrdup(name);
+        k->scopes = scopes;
+        scopes = NULL;
+        k->created_at = call->now;
+        rc = cred_app_key_create(call->env->store, call->env->secret, k, value);
+    }
+    free(scopes);
+    if (rc) {
+        store_app_key_clear(k);
+        reply_store_error(call, rc);
+        return rc;
+    }
+    log_info("application key %s (...%s) created for %s by user %s", k->id, k->last4, owner, call->who.user_id);
+    return KH_OK;
+}
+
+/* Reads optional, nullable scopes: *text NULL = unscoped. Returns non-zero
+ * when answered. */
+static int optional_scopes_or_reply(struct api_call *call, struct jx *jx, json_t *attrs, char **text, int *present)
+{
+    struct permset set;
+    json_t *v = json_object_get(attrs, "scopes");
+    *text = NULL;
+    *present = v != NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    *text = scopes_or_reply(call, jx, v, "data.attributes.scopes", 0, &set);
+    return *text ? 0 : -1;
+}
+
+static void create_key(struct api_call *call, enum scope scope)
+{
+    struct jx jx = {0};
+    json_t *root = NULL;
+    const char *owner;
+    char *scopes = NULL;
+    int present;
+    struct store_app_key k;
+    char value[APP_KEY_VALUE_LEN + 1];
+    if (!family_perm_or_reply(call, scope, PERM_USER_APP_KEYS) || !not_token_or_reply(call) ||
+        owner_or_reply(call, scope, &owner))
+        return;
+    json_t *data = data_or_reply(call, &jx, &root, "application_keys", NULL, 0, NULL);
+    json_t *attrs = data ? jx_obj(&jx, data, "data", "attributes", 1) : NULL;
+    const char *name = jx_str(&jx, attrs, "data.attributes", "name", 1, 1, KH_MAX_NAME_LEN);
+    if (data && jx.failed)
+        reply_jx(call, &jx);
+    else if (data && optional_scopes_or_reply(call, &jx, attrs, &scopes, &present) == 0 &&
+             create_key_or_reply(call, owner, name, scopes, &k, value) == KH_OK) {
+        reply_json(call, 201, json_pack("{s:o}", "data", render_app_key(&k, value, 0)));
+        secret_wipe(value, sizeof value);
+        store_app_key_clear(&k);
+    }
+    json_decref(root);
+}
+
+/* Answers one key: with its value for the current user's family. */
+static void reply_key(struct api_call *call, enum scope scope, const struct store_app_key *k, int include)
+{
+    char value[APP_KEY_VALUE_LEN + 1];
+    if (scope == CURRENT_USER && unseal_app_key(call, k, value))
+        return;
+    json_t *body = json_pack("{s:o}", "data", render_app_key(k, scope == CURRENT_USER ? value : NULL, 1));
+    if (scope == CURRENT_USER)
+        secret_wipe(value, sizeof value);
+    json_t *o = include ? render_owner(call, k->owner_id) : NULL;
+    if (o)
+        json_object_set_new(body, "included", json_pack("[o]", o));
+    reply_json(call, 200, body);
+}
+
+static void get_key(struct api_call *call, enum scope scope)
+{
+    struct store_app_key k;
+    const char *owner;
+    int include = 0;
+    const char *id = call->params[scope == SERVICE_ACCOUNT ? 1 : 0];
+    if (!family_perm_or_reply(call, scope, PERM_ORG_APP_KEYS_READ) || owner_or_reply(call, scope, &owner) ||
+        (scope == ORG && (include = include_owner_or_reply(call)) < 0) || load_app_key_or_reply(call, id, owner, &k))
+        return;
+    reply_key(call, scope, &k, include);
+    store_app_key_clear(&k);
+}
+
+static void update_key(struct api_call *call, enum scope scope)
+{
+    struct jx jx = {0};
+    json_t *root = NULL;
+    const char *owner;
+    char *scopes = NULL;
+    int present = 0;
+    struct store_app_key k;
+    const char *id = call->params[scope == SERVICE_ACCOUNT ? 1 : 0];
+    if (!family_perm_or_reply(call, scope, PERM_ORG_APP_KEYS_WRITE) || !not_token_or_reply(call) ||
+        owner_or_reply(call, scope, &owner))
+        return;
+    json_t *data = data_or_reply(call, &jx, &root, "application_keys", id, 400,
+                                 "Field 'data.id' does not match the application key id in the path");
+    json_t *attrs = data ? jx_obj(&jx, data, "data", "attributes", 1) : NULL;
+    const char *name = jx_str(&jx, attrs, "data.attributes", "name", 0, 1, KH_MAX_NAME_LEN);
+    if (data && jx.failed)
+        reply_jx(call, &jx);
+    else if (data && optional_scopes_or_reply(call, &jx, attrs, &scopes, &present) == 0 &&
+             load_app_key_or_reply(call, id, owner, &k) == KH_OK) {
+        if (name) {
+            free(k.name);
+            k.name = xstrdup(name);
+        }
+        if (present) {
+            free(k.scopes);
+            k.scopes = scopes;
+            scopes = NULL;
+        }
+        int rc = store_app_key_update(call->env->store, &k);
+        if (rc == KH_ENOTFOUND)
+            reply_error(call, 404, "Application key not found");
+        else if (rc)
+            reply_store_error(call, rc);
+        else
+            reply_key(call, scope, &k, 0);
+        store_app_key_clear(&k);
+    }
+    free(scopes);
+    json_decref(root);
+}
+
+static void delete_key(struct api_call *call, enum scope scope)
+{
+    struct store_app_key k;
+    const char *owner;
+    const char *id = call->params[scope == SERVICE_ACCOUNT ? 1 : 0];
+    if (!family_perm_or_reply(call, scope, PERM_ORG_APP_KEYS_WRITE) || owner_or_reply(call, scope, &owner) ||
+        load_app_key_or_reply(call, id, owner, &k))
+        return;
+    int rc = store_app_key_delete(call->env->store, call->who.org_id, k.id);
+    if (rc == KH_ENOTFOUND) {
+        reply_error(call, 404, "Application key not found");
+    } else if (rc) {
+        reply_store_error(call, rc);
+    } else {
+        log_info("application key %s (...%s) deleted by user %s", k.id, k.last4, call->who.user_id);
+        reply_empty(call, 204);
+    }
+    store_app_key_clear(&k);
+}
+
+void app_keys_list(struct api_call *call) { list_keys(call, ORG); }
+void app_keys_get(struct api_call *call) { get_key(call, ORG); }
+void app_keys_update(struct api_call *call) { update_key(call, ORG); }
+void app_keys_delete(struct api_call *call) { delete_key(call, ORG); }
+void my_app_keys_list(struct api_call *call) { list_keys(call, CURRENT_USER); }
+void my_app_keys_create(struct api_call *call) { create_key(call, CURRENT_USER); }
+void my_app_keys_get(struct api_call *call) { get_key(call, CURRENT_USER); }
+void my_app_keys_update(struct api_call *call) { update_key(call, CURRENT_USER); }
+void my_app_keys_delete(struct api_call *call) { delete_key(call, CURRENT_USER); }
+void sa_app_keys_list(struct api_call *call) { list_keys(call, SERVICE_ACCOUNT); }
+void sa_app_keys_create(struct api_call *call) { create_key(call, SERVICE_ACCOUNT); }
+void sa_app_keys_get(struct api_call *call) { get_key(call, SERVICE_ACCOUNT); }
+void sa_app_keys_update(struct api_call *call) { update_key(call, SERVICE_ACCOUNT); }
+void sa_app_keys_delete(struct api_call *call) { delete_key(call, SERVICE_ACCOUNT); }
+
+/* ---- v1: /api/v1/application_key, keyed by the key value ---- */
+
+/* {hash, name, owner}: owner is the owner's handle (email). */
+static json_t *render_app_key_v1(struct api_call *call, const struct store_app_key *k, const char *value)
+{
+    struct store_user u;
+    json_t *o = json_pack("{s:s,s:s}", "hash", value, "name", k->name);
+    if (store_user_get(call->env->store, k->org_id, k->owner_id, &u) == KH_OK) {
+        json_object_set_new(o, "owner", json_string(u.email));
+        store_user_clear(&u);
+    }
+    return o;
+}
+
+static int v1_sees_all(struct api_call *call, int org_perm)
+{
+    return has_perm(call, org_perm);
+}
+
+/* Finds a key of the caller's org by value; without the org permission only
+ * the caller's own keys are visible. */
+static int load_v1_key_or_reply(struct api_call *call, int org_perm, struct store_app_key *k)
+{
+    uint8_t lookup[SECRET_HASH_LEN];
+    const char *value = call->params[0];
+    int rc = KH_ENOTFOUND;
+    memset(k, 0, sizeof *k);
+    if (strlen(value) == APP_KEY_VALUE_LEN) {
+        secret_hmac(call->env->secret->lookup_key, value, APP_KEY_VALUE_LEN, lookup);
+        rc = store_app_key_find(call->env->store, lookup, k);
+    }
+    if (!rc && (strcmp(k->org_id, call->who.org_id) != 0 ||
+                (!v1_sees_all(call, org_perm) && strcmp(k->owner_id, call->who.user_id) != 0))) {
+        store_app_key_clear(k);
+        rc = KH_ENOTFOUND;
+    }
+    if (rc == KH_ENOTFOUND)
+        reply_error(call, 404, "Application key not found");
+    else if (rc)
+        reply_store_error(call, rc);
+    return rc;
+}
+
+/* Answers {"application_key": {...}} with status. */
+static void reply_v1(struct api_call *call, int status, const struct store_app_key *k)
+{
+    char value[APP_KEY_VALUE_LEN + 1];
+    if (unseal_app_key(call, k, value))
+        return;
+    reply_json(call, status, json_pack("{s:o}", "application_key", render_app_key_v1(call, k, value)));
+    secret_wipe(value, sizeof value);
+}
+
+/* Reads the v1 body {"name": ...}; NULL when answered 400. */
+static json_t *v1_body_or_reply(struct api_call *call, const char **name)
+{
+    static const char *const allowed[] = {"name", NULL};
+    struct jx jx = {0};
+    json_t *root = body_or_reply(call, &jx);
+    if (!root)
+        return NULL;
+    jx_only(&jx, root, allowed);
+    *name = jx_str(&jx, root, "", "name", 1, 1, KH_MAX_NAME_LEN);
+    if (jx.failed) {
+        reply_jx(call, &jx);
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}
+
+/* 409 when owner already has another key called name (the v1 API's only
+ * documented conflict). */
+static int name_free_or_reply(struct api_call *call, const char *owner, const char *name, const char *except_id)
+{
+    struct store_app_key_query q;
+    struct store_app_key_list list;
+    memset(&q, 0, sizeof q);
+    q.org_id = call->who.org_id;
+    q.owner_ids[0] = owner;
+    q.n_owners = 1;
+    q.name_filter = name;
+    q.page.limit = 1000;
+    int rc = store_app_key_list(call->env->store, &q, &list);
+    if (rc) {
+        reply_store_error(call, rc);
+        return rc;
+    }
+    for (size_t i = 0; i < list.n && !rc; i++)
+        if (strcmp(list.items[i].name, name) == 0 && (!except_id || strcmp(list.items[i].id, except_id) != 0))
+            rc = KH_ECONFLICT;
+    store_app_key_list_free(&list);
+    if (rc)
+        reply_error(call, 409, "An application key with the name '%.100s' already exists", name);
+    return rc;
+}
+
+void app_keys_v1_list(struct api_call *call)
+{
+    struct store_app_key_query q;
+    struct store_app_key_list list;
+    if (!require_any_perm_or_reply(call, PERM_ORG_APP_KEYS_READ, PERM_USER_APP_KEYS))
+        return;
+    memset(&q, 0, sizeof q);
+    q.org_id = call->who.org_id;
+    if (!v1_sees_all(call, PERM_ORG_APP_KEYS_READ)) {
+        q.owner_ids[0] = call->who.user_id;
+        q.n_owners = 1;
+    }
+    q.sort = STORE_SORT_CREATED_AT;
+    q.page.limit = 100000;
+    int rc = store_app_key_list(call->env->store, &q, &list);
+    if (rc) {
+        reply_store_error(call, rc);
+        return;
+    }
+    json_t *keys = json_array();
+    for (size_t i = 0; i < list.n && !rc; i++) {
+        char value[APP_KEY_VALUE_LEN + 1];
+        rc = unseal_app_key(call, &list.items[i], value);
+        if (!rc)
+            json_array_append_new(keys, render_app_key_v1(call, &list.items[i], value));
+        secret_wipe(value, sizeof value);
+    }
+    store_app_key_list_free(&list);
+    if (rc)
+        json_decref(keys);
+    else
+        reply_json(call, 200, json_pack("{s:o}", "application_keys", keys));
+}
+
+void app_keys_v1_create(struct api_call *call)
+{
+    const char *name;
+    struct store_app_key k;
+    char value[APP_KEY_VALUE_LEN + 1];
+    if (!require_perm_or_reply(call, PERM_USER_APP_KEYS) || !not_token_or_reply(call))
+        return;
+    json_t *root = v1_body_or_reply(call, &name);
+    if (!root)
+        return;
+    if (name_free_or_reply(call, call->who.user_id, name, NULL) == KH_OK &&
+        create_key_or_reply(call, call->who.user_id, name, NULL, &k, value) == KH_OK) {
+        reply_json(call, 200, json_pack("{s:o}", "application_key", render_app_key_v1(call, &k, value)));
+        secret_wipe(value, sizeof value);
+        store_app_key_clear(&k);
+    }
+    json_decref(root);
+}
+
+void app_keys_v1_get(struct api_call *call)
+{
+    struct store_app_key k;
+    if (!require_any_perm_or_reply(call, PERM_ORG_APP_KEYS_READ, PERM_USER_APP_KEYS) ||
+        load_v1_key_or_reply(call, PERM_ORG_APP_KEYS_READ, &k))
+        return;
+    reply_v1(call, 200, &k);
+    store_app_key_clear(&k);
+}
+
+void app_keys_v1_update(struct api_call *call)
+{
+    const char *name;
+    struct store_app_key k;
+    if (!require_any_perm_or_reply(call, PERM_ORG_APP_KEYS_WRITE, PERM_USER_APP_KEYS) || !not_token_or_reply(call))
+        return;
+    json_t *root = v1_body_or_reply(call, &name);
+    if (!root)
+        return;
+    if (load_v1_key_or_reply(call, PERM_ORG_APP_KEYS_WRITE, &k) == KH_OK) {
+        if (name_free_or_reply(call, k.owner_id, name, k.id) == KH_OK) {
+            free(k.name);
+            k.name = xstrdup(name);
+            int rc = store_app_key_update(call->env->store, &k);
+            if (rc)
+                reply_store_error(call, rc);
+            else
+                reply_v1(call, 200, &k);
+        }
+        store_app_key_clear(&k);
+    }
+    json_decref(root);
+}
+
+/* v1 delete answers 200 with the deleted key. */
+void app_keys_v1_delete(struct api_call *call)
+{
+    struct store_app_key k;
+    char value[APP_KEY_VALUE_LEN + 1];
+    if (!require_any_perm_or_reply(call, PERM_ORG_APP_KEYS_WRITE, PERM_USER_APP_KEYS) ||
+        load_v1_key_or_reply(call, PERM_ORG_APP_KEYS_WRITE, &k))
+        return;
+    if (unseal_app_key(call, &k, value) == KH_OK) {
+        int rc = store_app_key_delete(call->env->store, call->who.org_id, k.id);
+        if (rc == KH_ENOTFOUND)
+            reply_error(call, 404, "Application key not found");
+        else if (rc)
+            reply_store_error(call, rc);
+        else
+            reply_json(call, 200, json_pack("{s:o}", "application_key", render_app_key_v1(call, &k, value)));
+        secret_wipe(value, sizeof value);
+    }
+    store_app_key_clear(&k);
+}

@@ -1,0 +1,429 @@
+/* roles.c - /api/v2/roles and /api/v2/permissions: roles hold permissions,
+ * users hold roles, and a user's permissions are the union over its roles
+ * (narrowed per request by the scopes of the credential used). */
+#include "api/internal.h"
+
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Datadog's permission records carry a creation date; keyhold's catalogue is
+ * fixed, so one date stands for all. */
+#define CATALOGUE_CREATED "2018-10-19T15:35:23.734317+00:00"
+
+json_t *render_permission(size_t i)
+{
+    const struct permission *p = perm_get(i);
+    size_t n = strlen(p->name);
+    const char *display_type = n > 5 && strcmp(p->name + n - 5, "_read") == 0 ? "read" : "write";
+    return json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s,s:b}}", "id", p->id, "type", "permissions", "attributes",
+                     "created", CATALOGUE_CREATED, "description", p->description, "display_name", p->display_name,
+                     "display_type", display_type, "group_name", p->group, "name", p->name, "restricted", 0);
+}
+
+/* [{id, type: permissions}] of a role's permissions. */
+static json_t *role_permission_refs(struct store *st, const char *role_id)
+{
+    struct store_strlist names;
+    json_t *arr = json_array();
+    if (store_role_permissions(st, role_id, &names) == KH_OK) {
+        for (size_t i = 0; i < names.n; i++) {
+            int idx = perm_find(names.items[i]);
+            if (idx >= 0)
+                json_array_append_new(arr, json_pack("{s:s,s:s}", "id", perm_get((size_t)idx)->id, "type",
+                                                     "permissions"));
+        }
+        store_strlist_free(&names);
+    }
+    return arr;
+}
+
+static json_t *render_role(struct store *st, const struct store_role *r, int with_count)
+{
+    json_t *attrs = json_pack("{s:o,s:o,s:s}", "created_at", render_iso_time(r->created_at), "modified_at",
+                              render_iso_time(r->modified_at), "name", r->name);
+    if (with_count)
+        json_object_set_new(attrs, "user_count", json_integer(r->user_count));
+    return json_pack("{s:s,s:s,s:o,s:{s:{s:o}}}", "id", r->id, "type", "roles", "attributes", attrs, "relationships",
+                     "permissions", "data", role_permission_refs(st, r->id));
+}
+
+static int load_role_or_reply(struct api_call *call, struct store_role *r)
+{
+    const char *id = call->params[0];
+    int rc = is_uuid(id) ? store_role_get(call->env->store, call->who.org_id, id, r) : KH_ENOTFOUND;
+    if (rc)
+        memset(r, 0, sizeof *r);
+    if (rc == KH_ENOTFOUND)
+        reply_error(call, 404, "Role %s not found", id);
+    else if (rc)
+        reply_store_error(call, rc);
+    return rc;
+}
+
+static const struct sort_option role_sorts[] = {
+    {"name", STORE_SORT_NAME},
+    {"modified_at", STORE_SORT_MODIFIED_AT},
+    {"user_count", STORE_SORT_USER_COUNT},
+};
+
+void roles_list(struct api_call *call)
+{
+    struct store_role_query q;
+    struct store_role_list list;
+    char *scratch = NULL;
+    memset(&q, 0, sizeof q);
+    if (!require_perm_or_reply(call, PERM_USER_ACCESS_READ) || !page_or_reply(call, &q.page.limit, &q.page.offset) ||
+        !sort_or_reply(call, role_sorts, 3, &q.sort, &q.desc) || !filter_or_reply(call, "filter", &q.filter))
+        return;
+    int n = query_get_list(&call->query, "filter[id]", q.ids, STORE_MAX_IDS, &scratch);
+    if (n < 0) {
+        reply_error(call, 400, "Invalid value for filter[id]: at most %d role ids", STORE_MAX_IDS);
+        free(scratch);
+        return;
+    }
+    q.n_ids = (size_t)n;
+    q.org_id = call->who.org_id;
+    int rc = store_role_list(call->env->store, &q, &list);
+    free(scratch);
+    if (rc) {
+        reply_store_error(call, rc);
+        return;
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; i < list.n; i++)
+        json_array_append_new(data, render_role(call->env->store, &list.items[i], 1));
+    reply_json(call, 200,
+               json_pack("{s:o,s:{s:{s:I,s:I}}}", "data", data, "meta", "page", "total_count",
+                         (json_int_t)list.total_unfiltered, "total_filtered_count", (json_int_t)list.total));
+    store_role_list_free(&list);
+}
+
+/* Reads relationships.permissions.data[] (permission ids) into a set; *given
+ * tells whether the body had the list at all. Answers 400 and returns -1 on
+ * an unknown id. */
+static int permission_refs_or_reply(struct api_call *call, struct jx *jx, json_t *data, struct permset *set, int *given)
+{
+    permset_clear(set);
+    json_t *rel = jx_obj(jx, data, "data", "relationships", 0);
+    json_t *perms = jx_obj(jx, rel, "data.relationships", "permissions", 0);
+    json_t *arr = jx_arr(jx, perms, "data.relationships.permissions", "data", 0);
+    *given = arr != NULL;
+    size_t i;
+    json_t *item;
+    json_array_foreach(arr, i, item)
+    {
+        char path[64];
+        snprintf(path, sizeof path, "data.relationships.permissions.data[%zu]", i);
+        if (!json_is_object(item))
+            jx_fail(jx, "Field '%s' must be an object", path);
+        const char *id = jx_str(jx, item, path, "id", 1, 1, KH_MAX_ID_LEN);
+        if (!jx->failed && perm_find_id(id) < 0)
+            jx_fail(jx, "Permission %.64s not found", id);
+        if (jx->failed)
+            break;
+        permset_add(set, perm_find_id(id));
+    }
+    if (jx->failed) {
+        reply_jx(call, jx);
+        return -1;
+    }
+    return 0;
+}
+
+/* Makes the role's permissions exactly `set`. */
+static int set_role_permissions(struct store *st, const char *role_id, const struct permset *set)
+{
+    struct store_strlist have;
+    int rc = store_role_permissions(st, role_id, &have);
+    for (size_t i = 0; !rc && i < have.n; i++) {
+        int idx = perm_find(have.items[i]);
+        if (idx < 0 || !permset_has(set, idx))
+            rc = store_role_permission_remove(st, role_id, have.items[i]);
+    }
+    store_strlist_free(&have);
+    for (size_t i = 0; !rc && i < perm_count(); i++)
+        if (permset_has(set, (int)i))
+            rc = store_role_permission_add(st, role_id, perm_get(i)->name);
+    return rc;
+}
+
+/* A role name: not empty, not only whitespace. */
+static const char *role_name_or_fail(struct jx *jx, json_t *attrs, int required)
+{
+    const char *name = jx_str(jx, attrs, "data.attributes", "name", required, 0, KH_MAX_NAME_LEN);
+    if (name) {
+        const char *p = name;
+        while (*p && isspace((unsigned char)*p))
+            p++;
+        if (!*p)
+            jx_fail(jx, "Role names cannot be only whitespace");
+    }
+    return name;
+}
+
+/* Runs role writes in one transaction; maps a duplicate name to 409. */
+static int finish_role_write(struct api_call *call, int rc)
+{
+    if (rc) {
+        store_rollback(call->env->store);
+        if (rc == KH_ECONFLICT)
+            reply_error(call, 409, "A role with the same name already exists");
+        else if (rc == KH_ENOTFOUND)
+            reply_error(call, 404, "Role %s not found", call->params[0]);
+        else
+            reply_store_error(call, rc);
+        return rc;
+    }
+    rc = store_commit(call->env->store);
+    if (rc)
+        reply_store_error(call, rc);
+    return rc;
+}
+
+void roles_create(struct api_call *call)
+{
+    struct jx jx = {0};
+    json_t *root = NULL;
+    struct permset set;
+    int given;
+    if (!require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE))
+        return;
+    root = body_or_reply(call, &jx);
+    json_t *data = root ? jx_obj(&jx, root, "", "data", 1) : NULL;
+    if (data && json_object_get(data, "type"))
+        jx_type(&jx, data, "data", "roles");
+    json_t *attrs = jx_obj(&jx, data, "data", "attributes", 1);
+    const char *name = role_name_or_fail(&jx, attrs, 1);
+    if (root && jx.failed) {
+        reply_jx(call, &jx);
+    } else if (root && permission_refs_or_reply(call, &jx, data, &set, &given) == 0) {
+        struct store_role r = {0};
+        uuid_generate(r.id);
+        memcpy(r.org_id, call->who.org_id, UUID_STR);
+        r.name = xstrdup(name);
+        r.created_at = r.modified_at = call->now;
+        int rc = store_begin(call->env->store);
+        if (!rc)
+            rc = store_role_insert(call->env->store, &r);
+        if (!rc)
+            rc = set_role_permissions(call->env->store, r.id, &set);
+        if (finish_role_write(call, rc) == KH_OK) {
+            log_info("role %s created by user %s", r.id, call->who.user_id);
+            reply_json(call, 200, json_pack("{s:o}", "data", render_role(call->env->store, &r, 0)));
+        }
+        store_role_clear(&r);
+    }
+    json_decref(root);
+}
+
+void roles_get(struct api_call *call)
+{
+    struct store_role r;
+    if (!require_perm_or_reply(call, PERM_USER_ACCESS_READ) || load_role_or_reply(call, &r))
+        return;
+    reply_json(call, 200, json_pack("{s:o}", "data", render_role(call->env->store, &r, 1)));
+    store_role_clear(&r);
+}
+
+void roles_update(struct api_call *call)
+{
+    struct jx jx = {0};
+    json_t *root = NULL;
+    struct permset set;
+    int given = 0;
+    struct store_role r;
+    if (!require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE))
+        return;
+    json_t *data = data_or_reply(call, &jx, &root, "roles", call->params[0], 422,
+                                 "The id attribute in the request body does not match the role_id in the URL");
+    json_t *attrs = data ? jx_obj(&jx, data, "data", "attributes", 1) : NULL;
+    const char *name = role_name_or_fail(&jx, attrs, 0);
+    if (data && jx.failed)
+        reply_jx(call, &jx);
+    else if (data && permission_refs_or_reply(call, &jx, data, &set, &given) == 0 &&
+             load_role_or_reply(call, &r) == KH_OK) {
+        if (name) {
+            free(r.name);
+            r.name = xstrdup(name);
+        }
+        r.modified_at = call->now;
+        int rc = store_begin(call->env->store);
+        if (!rc)
+            rc = store_role_update(call->env->store, &r);
+        if (!rc && given)
+            rc = set_role_permissions(call->env->store, r.id, &set);
+        if (finish_role_write(call, rc) == KH_OK) {
+            log_info("role %s updated by user %s", r.id, call->who.user_id);
+            reply_json(call, 200, json_pack("{s:o}", "data", render_role(call->env->store, &r, 1)));
+        }
+        store_role_clear(&r);
+    }
+    json_decref(root);
+}
+
+void roles_delete(struct api_call *call)
+{
+    if (!require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE))
+        return;
+    int rc = is_uuid(call->params[0]) ? store_role_delete(call->env->store, call->who.org_id, call->params[0])
+                                      : KH_ENOTFOUND;
+    if (rc == KH_ENOTFOUND) {
+        reply_error(call, 404, "Role %s not found", call->params[0]);
+    } else if (rc) {
+        reply_store_error(call, rc);
+    } else {
+        log_info("role %s deleted by user %s", call->params[0], call->who.user_id);
+        reply_empty(call, 204);
+    }
+}
+
+/* Answers PermissionsResponse with the role's permissions. */
+static void reply_role_permissions(struct api_call *call, const char *role_id)
+{
+    struct store_strlist names;
+    int rc = store_role_permissions(call->env->store, role_id, &names);
+    if (rc) {
+        reply_store_error(call, rc);
+        return;
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; i < names.n; i++) {
+        int idx = perm_find(names.items[i]);
+        if (idx >= 0)
+            json_array_append_new(data, render_permission((size_t)idx));
+    }
+    store_strlist_free(&names);
+    reply_json(call, 200, json_pack("{s:o}", "data", data));
+}
+
+void role_permissions_list(struct api_call *call)
+{
+    struct store_role r;
+    if (!require_perm_or_reply(call, PERM_USER_ACCESS_READ) || load_role_or_reply(call, &r))
+        return;
+    reply_role_permissions(call, r.id);
+    store_role_clear(&r);
+}
+
+/* Reads {"data":{"id":...,"type":type}} (RelationshipToPermission /
+ * RelationshipToUser); returns the id or NULL when answered 400. */
+static const char *relationship_id_or_reply(struct api_call *call, struct jx *jx, json_t **root, const char *type)
+{
+    json_t *data = data_or_reply(call, jx, root, NULL, NULL, 0, NULL);
+    if (data && json_object_get(data, "type"))
+        jx_type(jx, data, "data", type);
+    const char *id = jx_str(jx, data, "data", "id", 1, 1, KH_MAX_ID_LEN);
+    if (data && jx->failed) {
+        reply_jx(call, jx);
+        return NULL;
+    }
+    return id;
+}
+
+static void change_role_permission(struct api_call *call, int add)
+{
+    struct jx jx = {0};
+    json_t *root = NULL;
+    struct store_role r;
+    if (!require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE) || load_role_or_reply(call, &r))
+        return;
+    const char *id = relationship_id_or_reply(call, &jx, &root, "permissions");
+    int idx = id ? perm_find_id(id) : -1;
+    if (id && idx < 0) {
+        reply_error(call, 400, "Permission %.64s not found", id);
+    } else if (id) {
+        const char *name = perm_get((size_t)idx)->name;
+        int rc = add ? store_role_permission_add(call->env->store, r.id, name)
+                     : store_role_permission_remove(call->env->store, r.id, name);
+        if (rc && rc != KH_ENOTFOUND) {
+            reply_store_error(call, rc);
+        } else {
+            log_info("permission %s %s role %s by user %s", name, add ? "granted to" : "revoked from", r.id,
+                     call->who.user_id);
+            reply_role_permissions(call, r.id);
+        }
+    }
+    store_role_clear(&r);
+    json_decref(root);
+}
+
+void role_permissions_add(struct api_call *call)
+{
+    change_role_permission(call, 1);
+}
+
+void role_permissions_remove(struct api_call *call)
+{
+    change_role_permission(call, 0);
+}
+
+static void reply_role_users(struct api_call *call, const char *role_id)
+{
+    struct store_user_query q;
+    memset(&q, 0, sizeof q);
+    if (!user_query_or_reply(call, &q))
+        return;
+    q.role_id = role_id;
+    reply_user_list(call, &q);
+}
+
+void role_users_list(struct api_call *call)
+{
+    struct store_role r;
+    if (!require_perm_or_reply(call, PERM_USER_ACCESS_READ) || load_role_or_reply(call, &r))
+        return;
+    reply_role_users(call, r.id);
+    store_role_clear(&r);
+}
+
+static void change_role_user(struct api_call *call, int add)
+{
+    struct jx jx = {0};
+    json_t *root = NULL;
+    struct store_role r;
+    struct store_user u;
+    if (!require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE) || load_role_or_reply(call, &r))
+        return;
+    const char *id = relationship_id_or_reply(call, &jx, &root, "users");
+    int rc = !id ? -1 : is_uuid(id) ? store_user_get(call->env->store, call->who.org_id, id, &u) : KH_ENOTFOUND;
+    if (rc == KH_ENOTFOUND) {
+        reply_error(call, 404, "User %.64s not found", id);
+    } else if (rc > 0) {
+        reply_store_error(call, rc);
+    } else if (rc == 0) {
+        rc = add ? store_user_role_add(call->env->store, u.id, r.id) : store_user_role_remove(call->env->store, u.id, r.id);
+        if (rc && rc != KH_ENOTFOUND) {
+            reply_store_error(call, rc);
+        } else {
+            log_info("user %s %s role %s by user %s", u.id, add ? "added to" : "removed from", r.id, call->who.user_id);
+            reply_role_users(call, r.id);
+        }
+        store_user_clear(&u);
+    }
+    store_role_clear(&r);
+    json_decref(root);
+}
+
+void role_users_add(struct api_call *call)
+{
+    change_role_user(call, 1);
+}
+
+void role_users_remove(struct api_call *call)
+{
+    change_role_user(call, 0);
+}
+
+void permissions_list(struct api_call *call)
+{
+    if (!require_perm_or_reply(call, PERM_USER_ACCESS_READ))
+        return;
+    json_t *data = json_array();
+    for (size_t i = 0; i < perm_count(); i++)
+        json_array_append_new(data, render_permission(i));
+    reply_json(call, 200, json_pack("{s:o}", "data", data));
+}

@@ -1,0 +1,259 @@
+/* users.c - /api/v2/users: list, create, get, update, disable. Service
+ * accounts are users too (service_account=true) and are read, updated and
+ * disabled here. Disabling a user deletes its application keys and revokes
+ * its tokens in the same transaction (SEMANTICS 3.5). */
+#include "api/internal.h"
+
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct sort_option user_sorts[] = {
+    {"name", STORE_SORT_NAME},   {"email", STORE_SORT_EMAIL},           {"status", STORE_SORT_STATUS},
+    {"created_at", STORE_SORT_CREATED_AT}, {"modified_at", STORE_SORT_MODIFIED_AT},
+};
+
+int user_query_or_reply(struct api_call *call, struct store_user_query *q)
+{
+    if (!page_or_reply(call, &q->page.limit, &q->page.offset) || !sort_or_reply(call, user_sorts, 5, &q->sort, &q->desc) ||
+        !filter_or_reply(call, "filter", &q->filter))
+        return 0;
+    q->org_id = call->who.org_id;
+    return 1;
+}
+
+void reply_user_list(struct api_call *call, const struct store_user_query *q)
+{
+    struct store_user_list list;
+    int rc = store_user_list(call->env->store, q, &list);
+    if (rc) {
+        reply_store_error(call, rc);
+        return;
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; i < list.n; i++)
+        json_array_append_new(data, render_user(call->env->store, &list.items[i]));
+    reply_json(call, 200,
+               json_pack("{s:o,s:{s:{s:I,s:I}}}", "data", data, "meta", "page", "total_count",
+                         (json_int_t)list.total_unfiltered, "total_filtered_count", (json_int_t)list.total));
+    store_user_list_free(&list);
+}
+
+/* sort_dir=asc|desc, an alternative to the '-' prefix. */
+static int sort_dir_or_reply(struct api_call *call, int *desc)
+{
+    const char *d = query_get(&call->query, "sort_dir");
+    if (!d)
+        return 1;
+    if (strcmp(d, "asc") == 0 || strcmp(d, "desc") == 0) {
+        *desc = d[0] == 'd';
+        return 1;
+    }
+    reply_error(call, 400, "Invalid value for sort_dir: '%.32s' (expected asc or desc)", d);
+    return 0;
+}
+
+/* filter[status]: a comma list of Active, Pending, Disabled. */
+static int status_or_reply(struct api_call *call, int *mask)
+{
+    const char *items[8];
+    char *scratch = NULL;
+    int n = query_get_list(&call->query, "filter[status]", items, 8, &scratch), ok = n >= 0;
+    *mask = 0;
+    for (int i = 0; ok && i < n; i++) {
+        if (strcmp(items[i], "Active") == 0)
+            *mask |= STORE_STATUS_ACTIVE;
+        else if (strcmp(items[i], "Pending") == 0)
+            *mask |= STORE_STATUS_PENDING;
+        else if (strcmp(items[i], "Disabled") == 0)
+            *mask |= STORE_STATUS_DISABLED;
+        else
+            ok = 0;
+    }
+    free(scratch);
+    if (!ok)
+        reply_error(call, 400, "Invalid value for filter[status]: expected a comma list of Active, Pending, Disabled");
+    return ok;
+}
+
+void users_list(struct api_call *call)
+{
+    struct store_user_query q;
+    memset(&q, 0, sizeof q);
+    if (!require_perm_or_reply(call, PERM_USER_ACCESS_READ) || !user_query_or_reply(call, &q) ||
+        !sort_dir_or_reply(call, &q.desc) || !status_or_reply(call, &q.status_mask))
+        return;
+    reply_user_list(call, &q);
+}
+
+/* Loads user params[0] of the caller's org, or answers 404 "<id> not found". */
+static int load_user_or_reply(struct api_call *call, struct store_user *u)
+{
+    const char *id = call->params[0];
+    int rc = is_uuid(id) ? store_user_get(call->env->store, call->who.org_id, id, u) : KH_ENOTFOUND;
+    if (rc)
+        memset(u, 0, sizeof *u);
+    if (rc == KH_ENOTFOUND)
+        reply_error(call, 404, "%s not found", id);
+    else if (rc)
+        reply_store_error(call, rc);
+    return rc;
+}
+
+static void reply_user(struct api_call *call, int status, const struct store_user *u)
+{
+    reply_json(call, status, json_pack("{s:o}", "data", render_user(call->env->store, u)));
+}
+
+void users_create(struct api_call *call)
+{
+    struct jx jx = {0};
+    json_t *root = NULL;
+    char roles[MAX_ROLES][UUID_STR];
+    size_t n_roles = 0;
+    if (!require_perm_or_reply(call, PERM_USER_ACCESS_INVITE))
+        return;
+    json_t *data = data_or_reply(call, &jx, &root, "users", NULL, 0, NULL);
+    json_t *attrs = data ? jx_obj(&jx, data, "data", "attributes", 1) : NULL;
+    const char *email = jx_str(&jx, attrs, "data.attributes", "email", 1, 1, MAX_EMAIL_LEN);
+    const char *name = jx_str(&jx, attrs, "data.attributes", "name", 0, 0, KH_MAX_NAME_LEN);
+    const char *title = jx_str(&jx, attrs, "data.attributes", "title", 0, 0, KH_MAX_NAME_LEN);
+    if (data && !jx.failed && !plausible_email(email))
+        jx_fail(&jx, "Field 'data.attributes.email' must be an email address");
+    if (data && jx.failed) {
+        reply_jx(call, &jx);
+    } else if (data && roles_or_reply(call, &jx, data, roles, &n_roles) == 0) {
+        struct store_user u;
+        memset(&u, 0, sizeof u);
+        uuid_generate(u.id);
+        memcpy(u.org_id, call->who.org_id, UUID_STR);
+        u.email = xstrdup(email);
+        for (char *p = u.email; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        u.name = name ? xstrdup(name) : NULL;
+        u.title = title ? xstrdup(title) : NULL;
+        u.created_at = u.modified_at = call->now;
+        int rc = insert_user_with_roles(call->env->store, &u, roles, n_roles);
+        if (rc) {
+            reply_store_error(call, rc);
+        } else {
+            log_info("user %s created by user %s", u.id, call->who.user_id);
+            reply_user(call, 201, &u);
+        }
+        store_user_clear(&u);
+    }
+    json_decref(root);
+}
+
+void users_get(struct api_call *call)
+{
+    struct store_user u;
+    if (!require_perm_or_reply(call, PERM_USER_ACCESS_READ) || load_user_or_reply(call, &u))
+        return;
+    reply_user(call, 200, &u);
+    store_user_clear(&u);
+}
+
+/* user_access_manage may change anyone; service_account_write only service
+ * accounts (x-permission: user_access_manage OR service_account_write). */
+static int may_manage_or_reply(struct api_call *call, const struct store_user *u)
+{
+    if (has_perm(call, PERM_USER_ACCESS_MANAGE) || (u->service_account && has_perm(call, PERM_SERVICE_ACCOUNT_WRITE)))
+        return 1;
+    reply_error(call, 403, "Forbidden: this operation requires the user_access_manage permission%s",
+                u->service_account ? " or service_account_write" : "");
+    return 0;
+}
+
+int disable_user(struct store *st, struct store_user *u, int64_t now)
+{
+    int rc = store_begin(st);
+    if (rc)
+        return rc;
+    u->disabled = 1;
+    u->modified_at = now;
+    rc = store_user_update(st, u);
+    if (!rc)
+        rc = store_app_key_delete_owned(st, u->id);
+    if (!rc)
+        rc = store_token_revoke_owned(st, u->id, now);
+    if (rc) {
+        store_rollback(st);
+        return rc;
+    }
+    return store_commit(st);
+}
+
+void users_update(struct api_call *call)
+{
+    struct jx jx = {0};
+    json_t *root = NULL;
+    struct store_user u;
+    if (!require_any_perm_or_reply(call, PERM_USER_ACCESS_MANAGE, PERM_SERVICE_ACCOUNT_WRITE))
+        return;
+    json_t *data = data_or_reply(call, &jx, &root, "users", call->params[0], 422,
+                                 "UUID's in the URL and request body do not match");
+    json_t *attrs = data ? jx_obj(&jx, data, "data", "attributes", 1) : NULL;
+    const char *email = jx_str(&jx, attrs, "data.attributes", "email", 0, 1, MAX_EMAIL_LEN);
+    const char *name = jx_str(&jx, attrs, "data.attributes", "name", 0, 0, KH_MAX_NAME_LEN);
+    json_t *disabled_field = json_object_get(attrs, "disabled");
+    int disabled = jx_bool(&jx, attrs, "data.attributes", "disabled", 0);
+    if (data && !jx.failed && email && !plausible_email(email))
+        jx_fail(&jx, "Field 'data.attributes.email' must be an email address");
+    if (data && jx.failed) {
+        reply_jx(call, &jx);
+    } else if (data && load_user_or_reply(call, &u) == KH_OK) {
+        if (may_manage_or_reply(call, &u)) {
+            int was_disabled = u.disabled;
+            if (email) {
+                free(u.email);
+                u.email = xstrdup(email);
+                for (char *p = u.email; *p; p++)
+                    *p = (char)tolower((unsigned char)*p);
+            }
+            if (name) {
+                free(u.name);
+                u.name = xstrdup(name);
+            }
+            u.modified_at = call->now;
+            int rc;
+            if (disabled_field && disabled && !was_disabled) {
+                rc = disable_user(call->env->store, &u, call->now);
+            } else {
+                if (disabled_field)
+                    u.disabled = disabled;
+                rc = store_user_update(call->env->store, &u);
+            }
+            if (rc) {
+                reply_store_error(call, rc);
+            } else {
+                log_info("user %s updated by user %s", u.id, call->who.user_id);
+                reply_user(call, 200, &u);
+            }
+        }
+        store_user_clear(&u);
+    }
+    json_decref(root);
+}
+
+void users_disable(struct api_call *call)
+{
+    struct store_user u;
+    if (!require_any_perm_or_reply(call, PERM_USER_ACCESS_MANAGE, PERM_SERVICE_ACCOUNT_WRITE) ||
+        load_user_or_reply(call, &u))
+        return;
+    if (may_manage_or_reply(call, &u)) {
+        int rc = u.disabled ? KH_OK : disable_user(call->env->store, &u, call->now);
+        if (rc) {
+            reply_store_error(call, rc);
+        } else {
+            log_info("user %s disabled by user %s: its application keys and tokens are revoked", u.id,
+                     call->who.user_id);
+            reply_empty(call, 204);
+        }
+    }
+    store_user_clear(&u);
+}
