@@ -15,7 +15,8 @@ DEB_PACKAGES := build-essential cmake pkg-config clang libh2o-evloop-dev libjans
 NODE_PACKAGES := nodejs npm
 
 INTEGRATION := tests/integration
-IT_FILES := seed.test.mjs auth.test.mjs hostile.test.mjs cli.test.mjs
+IT_FILES := seed.test.mjs auth.test.mjs operations.test.mjs hostile.test.mjs cli.test.mjs
+SPEC_DIR ?= $(abspath ../shared/spec)
 
 .PHONY: all build deps run test unit integration lint clean build-asan build-clang
 
@@ -64,11 +65,20 @@ unit: build build-asan
 	cd build && ctest --output-on-failure
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure
 
+# Each run records the operations its client calls made; coverage.test.mjs then checks that
+# every operation of the spec was called (node's runner orders files itself, so it runs apart).
 integration: build build-asan $(INTEGRATION)/node_modules/.package-lock.json
-	cd $(INTEGRATION) && KEYHOLD_BIN=$(CURDIR)/build/keyhold node --test --test-concurrency=1 $(IT_FILES)
-	cd $(INTEGRATION) && KEYHOLD_BIN=$(CURDIR)/build-asan/keyhold ASAN_OPTIONS=detect_leaks=1 \
+	rm -f build/coverage.jsonl build-asan/coverage.jsonl
+	cd $(INTEGRATION) && KEYHOLD_BIN=$(CURDIR)/build/keyhold KEYHOLD_SPEC_DIR=$(SPEC_DIR) \
+	  KEYHOLD_COVERAGE_FILE=$(CURDIR)/build/coverage.jsonl node --test --test-concurrency=1 $(IT_FILES)
+	cd $(INTEGRATION) && KEYHOLD_SPEC_DIR=$(SPEC_DIR) KEYHOLD_COVERAGE_FILE=$(CURDIR)/build/coverage.jsonl \
+	  node --test coverage.test.mjs
+	cd $(INTEGRATION) && KEYHOLD_BIN=$(CURDIR)/build-asan/keyhold KEYHOLD_SPEC_DIR=$(SPEC_DIR) \
+	  KEYHOLD_COVERAGE_FILE=$(CURDIR)/build-asan/coverage.jsonl ASAN_OPTIONS=detect_leaks=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1 node --test --test-concurrency=1 $(IT_FILES)
+	cd $(INTEGRATION) && KEYHOLD_SPEC_DIR=$(SPEC_DIR) KEYHOLD_COVERAGE_FILE=$(CURDIR)/build-asan/coverage.jsonl \
+	  node --test coverage.test.mjs
 
 test: deps lint build-clang unit integration
 

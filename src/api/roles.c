@@ -165,13 +165,15 @@ static const char *role_name_or_fail(struct jx *jx, json_t *attrs, int required)
     return name;
 }
 
-/* Runs role writes in one transaction; maps a duplicate name to 409. */
+/* Ends a transaction of role writes. A duplicate name is a 400 with the
+ * message Datadog uses (its 409 belongs to CloneRole, which this API lacks;
+ * CreateRole and UpdateRole declare 400). */
 static int finish_role_write(struct api_call *call, int rc)
 {
     if (rc) {
         store_rollback(call->env->store);
         if (rc == KH_ECONFLICT)
-            reply_error(call, 409, "A role with the same name already exists");
+            reply_error(call, 400, "A role with the same name already exists");
         else if (rc == KH_ENOTFOUND)
             reply_error(call, 404, "Role %s not found", call->params[0]);
         else

@@ -12,6 +12,7 @@ import { join, resolve } from "node:path";
 import { request as httpRequest } from "node:http";
 import assert from "node:assert/strict";
 import { client, v1, v2 } from "@datadog/datadog-api-client";
+import { ContractCheckingHttp } from "./contract.mjs";
 
 export { client, v1, v2 };
 
@@ -24,6 +25,12 @@ export class Server {
     this.db = join(this.dir, "keyhold.db");
     this.log = "";
     this.secrets = new Set();
+    this.contractProblems = [];
+  }
+
+  /** The transport every client configuration uses: answers are checked against the spec. */
+  http() {
+    return new ContractCheckingHttp(client.IsomorphicFetchHttpLibrary, this.contractProblems);
   }
 
   cli(...args) {
@@ -37,15 +44,15 @@ export class Server {
   }
 
   /** Initialises the store (first org) and starts serving on a free port. */
-  async start() {
+  async start(...serveArgs) {
     this.admin = this.cliJson("init", "--db", this.db, "--org", "Org One", "--admin-email", "admin@one.example");
-    return this.serve();
+    return this.serve(...serveArgs);
   }
 
   /** Starts `keyhold serve` on the existing store and waits for its port. */
-  async serve() {
+  async serve(...serveArgs) {
     this.log = "";
-    this.proc = spawn(BIN, ["serve", "--db", this.db, "--listen", "127.0.0.1:0", "--threads", "2"], {
+    this.proc = spawn(BIN, ["serve", "--db", this.db, "--listen", "127.0.0.1:0", "--threads", "2", ...serveArgs], {
       stdio: ["ignore", "ignore", "pipe"],
     });
     this.exited = new Promise((res) => this.proc.on("exit", (code, signal) => res({ code, signal })));
@@ -88,6 +95,7 @@ export class Server {
     const conf = client.createConfiguration({
       baseServer: new client.BaseServerConfiguration(this.base, {}),
       authMethods: { apiKeyAuth: creds.api_key, appKeyAuth: creds.app_key, ...extra },
+      httpApi: this.http(),
       enableRetry: false,
     });
     conf.unstableOperations["v2.validate"] = true;
@@ -99,8 +107,10 @@ export class Server {
     const conf = client.createConfiguration({
       baseServer: new client.BaseServerConfiguration(this.base, {}),
       authMethods: { AuthZ: { accessToken: token } },
+      httpApi: this.http(),
       enableRetry: false,
     });
+    conf.unstableOperations["v2.validate"] = true;
     return conf;
   }
 
@@ -131,12 +141,14 @@ export class Server {
     return { "DD-API-KEY": creds.api_key, "DD-APPLICATION-KEY": creds.app_key };
   }
 
-  /** SIGTERM, expect a clean exit, no sanitizer report, no secret in the log. */
+  /** SIGTERM, expect a clean exit, no sanitizer report, no secret in the log,
+   * and every answer the client received conforming to the spec. */
   async stop() {
     if (!this.proc) return;
     this.proc.kill("SIGTERM");
     const { code } = await this.exited;
     this.proc = null;
+    assert.deepEqual(this.contractProblems, [], "answers that do not match the spec");
     assert.equal(code, 0, "server exit status\n" + this.log);
     assert.doesNotMatch(this.log, /AddressSanitizer|LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer/,
       "sanitizer report in server log");

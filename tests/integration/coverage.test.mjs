@@ -1,0 +1,25 @@
+// coverage.test.mjs - runs last: every operation of ../shared/spec/*.yaml
+// must have been called through the official client by the suites before it.
+// The contract-checking transport (contract.mjs) appends each call's
+// operation to $KEYHOLD_COVERAGE_FILE; the Makefile sets and clears it.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, existsSync } from "node:fs";
+import { operations, COVERAGE_FILE } from "./contract.mjs";
+
+test("every operation of the spec is called by an integration test", () => {
+  assert.ok(COVERAGE_FILE, "KEYHOLD_COVERAGE_FILE must name the file the suites record their calls in");
+  assert.ok(existsSync(COVERAGE_FILE), `no calls were recorded in ${COVERAGE_FILE}`);
+  const called = new Map();
+  for (const line of readFileSync(COVERAGE_FILE, "utf8").split("\n").filter(Boolean)) {
+    const { id, status } = JSON.parse(line);
+    if (!called.has(id)) called.set(id, new Set());
+    called.get(id).add(status);
+  }
+  const all = operations().ops.map((o) => `${o.version}.${o.operationId}`);
+  assert.equal(all.length, 60, "the spec lists 60 operations");
+  const missing = all.filter((id) => !called.has(id));
+  assert.deepEqual(missing, [], "operations no integration test calls");
+  const neverSucceeded = all.filter((id) => ![...called.get(id)].some((s) => s >= 200 && s < 300));
+  assert.deepEqual(neverSucceeded, [], "operations never called successfully");
+});
