@@ -65,7 +65,8 @@ test("one access line per request, without query strings or secrets", async () =
 
 for (const signal of ["SIGINT", "SIGTERM"]) {
   test(`${signal} finishes in-flight requests, exits 0, and the data survives a restart`, async () => {
-    const srv = await new Server().start();
+    // A flush interval longer than the test: last uses reach the store only at shutdown.
+    const srv = await new Server().start("--usage-flush-ms", "60000");
     const keys = new v2.KeyManagementApi(srv.config());
     const created = await keys.createAPIKey({ body: { data: { type: "api_keys", attributes: { name: "durable" } } } });
     srv.remember(created.data.attributes.key);
@@ -82,6 +83,9 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
     // Restart on the same store: the key is there and still validates.
     const again = Object.assign(new Server(srv.dir), { admin: srv.admin, secrets: srv.secrets });
     await again.serve();
+    // The admin's key was used before the signal: its last use was written at shutdown.
+    const listed = await again.raw("GET", "/api/v2/api_keys?filter=bootstrap", { headers: again.keyHeaders() });
+    assert.notEqual(listed.json.data[0].attributes.date_last_used, null);
     const v = await again.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": created.data.attributes.key } });
     assert.equal(v.status, 200);
     await again.stop();
