@@ -59,7 +59,6 @@ void validate_v2(struct api_call *call)
         json_t *body = json_pack("{s:[{s:s,s:s,s:s}]}", "errors", "status", "403", "title", "Forbidden", "detail",
                                  detail);
         reply_json(call, 403, body);
-        call->res->content_type = "application/json";
     } else {
         reply_store_error(call, rc);
     }

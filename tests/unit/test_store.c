@@ -236,6 +236,82 @@ static void injected_failure_rolls_back_provisioning(void)
     fixture_close(&f);
 }
 
+static void touch_only_moves_forward(void)
+{
+    struct fixture f;
+    struct store_token t, got;
+    fixture_open(&f);
+    make_token(&f, f.admin.user_id, STORE_TOKEN_PAT, "t", clock_now_us(), 0, &t);
+    CHECK_INT(store_token_insert(f.st, &t), KH_OK);
+    struct store_touch batch[2] = {{STORE_TOUCH_TOKEN, "", 2000}, {STORE_TOUCH_TOKEN, "", 1000}};
+    memcpy(batch[0].id, t.id, UUID_STR);
+    memcpy(batch[1].id, t.id, UUID_STR);
+    CHECK_INT(store_touch(f.st, batch, 2), KH_OK);
+    CHECK_INT(store_token_get(f.st, t.id, &got), KH_OK);
+    CHECK_INT(got.last_used_at, 2000); /* the older use did not move it back */
+    store_token_clear(&got);
+    store_token_clear(&t);
+    fixture_close(&f);
+}
+
+static void owned_credentials_go_with_their_owner(void)
+{
+    struct fixture f;
+    struct provisioned bob;
+    const char *none = NULL, *perms[] = {"user_app_keys"};
+    struct store_token t, got;
+    struct store_app_key_list keys;
+    fixture_open(&f);
+    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "bob@example.com", perms, 1, &bob, &none), KH_OK);
+    make_token(&f, bob.user_id, STORE_TOKEN_PAT, "bob's", clock_now_us(), 0, &t);
+    CHECK_INT(store_token_insert(f.st, &t), KH_OK);
+    CHECK_INT(store_app_key_delete_owned(f.st, bob.user_id), KH_OK);
+    CHECK_INT(store_token_revoke_owned(f.st, bob.user_id, 77), KH_OK);
+    CHECK_INT(store_token_get(f.st, t.id, &got), KH_OK);
+    CHECK_INT(got.revoked_at, 77);
+    store_token_clear(&got);
+    struct store_app_key_query q = {.org_id = f.admin.org_id, .page = {100, 0}};
+    CHECK_INT(store_app_key_list(f.st, &q, &keys), KH_OK);
+    CHECK_INT(keys.total, 1); /* only the admin's key is left */
+    CHECK_STR(keys.items[0].owner_id, f.admin.user_id);
+    store_app_key_list_free(&keys);
+    store_token_clear(&t);
+    provisioned_wipe(&bob);
+    fixture_close(&f);
+}
+
+static void roles_count_users_and_cascade_on_delete(void)
+{
+    struct fixture f;
+    struct store_role_list roles;
+    struct store_user_list users;
+    struct store_strlist perms;
+    fixture_open(&f);
+    struct store_role_query q = {.org_id = f.admin.org_id, .sort = STORE_SORT_USER_COUNT, .desc = 1, .page = {10, 0}};
+    CHECK_INT(store_role_list(f.st, &q, &roles), KH_OK);
+    CHECK_INT(roles.n, 1);
+    CHECK_INT(roles.items[0].user_count, 1);
+    char role_id[UUID_STR];
+    memcpy(role_id, roles.items[0].id, UUID_STR);
+    store_role_list_free(&roles);
+    struct store_user_query uq = {.org_id = f.admin.org_id, .role_id = role_id, .page = {10, 0}};
+    CHECK_INT(store_user_list(f.st, &uq, &users), KH_OK);
+    CHECK_INT(users.total, 1);
+    store_user_list_free(&users);
+    CHECK_INT(store_role_delete(f.st, f.admin.org_id, role_id), KH_OK);
+    CHECK_INT(store_role_delete(f.st, f.admin.org_id, role_id), KH_ENOTFOUND);
+    CHECK_INT(store_user_permissions(f.st, f.admin.user_id, &perms), KH_OK);
+    CHECK_INT(perms.n, 0); /* grants and membership went with the role */
+    store_strlist_free(&perms);
+    uq.status_mask = STORE_STATUS_DISABLED;
+    uq.role_id = NULL;
+    CHECK_INT(store_user_list(f.st, &uq, &users), KH_OK);
+    CHECK_INT(users.total, 0);
+    CHECK_INT(users.total_unfiltered, 1);
+    store_user_list_free(&users);
+    fixture_close(&f);
+}
+
 int main(void)
 {
     RUN(provisioned_admin_holds_every_permission);
@@ -245,5 +321,8 @@ int main(void)
     RUN(api_key_list_applies_every_filter);
     RUN(reopen_keeps_rows_and_schema);
     RUN(injected_failure_rolls_back_provisioning);
+    RUN(touch_only_moves_forward);
+    RUN(owned_credentials_go_with_their_owner);
+    RUN(roles_count_users_and_cascade_on_delete);
     return TEST_SUMMARY();
 }
