@@ -170,19 +170,18 @@ static const char *role_name_or_fail(struct jx *jx, json_t *attrs, int required)
  * CreateRole and UpdateRole declare 400). */
 static int finish_role_write(struct api_call *call, int rc)
 {
-    if (rc) {
-        store_rollback(call->env->store);
+    int write_rc = rc;
+    rc = store_end(call->env->store, rc);
+    if (write_rc) {
         if (rc == KH_ECONFLICT)
             reply_error(call, 400, "A role with the same name already exists");
         else if (rc == KH_ENOTFOUND)
             reply_error(call, 404, "Role %s not found", call->params[0]);
         else
             reply_store_error(call, rc);
-        return rc;
+    } else if (rc) {
+        reply_store_error(call, rc); /* the commit failed */
     }
-    rc = store_commit(call->env->store);
-    if (rc)
-        reply_store_error(call, rc);
     return rc;
 }
 

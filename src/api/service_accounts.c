@@ -112,11 +112,7 @@ int insert_user_with_roles(struct store *st, const struct store_user *u, char ro
     rc = store_user_insert(st, u);
     for (size_t i = 0; !rc && i < n; i++)
         rc = store_user_role_add(st, u->id, roles[i]);
-    if (rc) {
-        store_rollback(st);
-        return rc;
-    }
-    return store_commit(st);
+    return store_end(st, rc);
 }
 
 void service_accounts_create(struct api_call *call)

@@ -180,11 +180,7 @@ int disable_user(struct store *st, struct store_user *u, int64_t now)
         rc = store_app_key_delete_owned(st, u->id);
     if (!rc)
         rc = store_token_revoke_owned(st, u->id, now);
-    if (rc) {
-        store_rollback(st);
-        return rc;
-    }
-    return store_commit(st);
+    return store_end(st, rc);
 }
 
 void users_update(struct api_call *call)

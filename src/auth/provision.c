@@ -60,12 +60,7 @@ static int add_user(struct store *st, const struct server_secret *s, const char 
 /* Runs the transaction's outcome: commit on success, rollback otherwise. */
 static int finish(struct store *st, int rc, struct provisioned *out)
 {
-    if (rc) {
-        store_rollback(st);
-        provisioned_wipe(out);
-        return rc;
-    }
-    rc = store_commit(st);
+    rc = store_end(st, rc);
     if (rc)
         provisioned_wipe(out);
     return rc;

@@ -129,6 +129,15 @@ STORE_WRAP_OUT(token_list, (struct store * st, const struct store_token_query *q
 STORE_WRAP(token_revoke, (struct store * st, const char *org_id, const char *id, int64_t when),
            (st, org_id, id, when))
 
+int store_end(struct store *st, int rc)
+{
+    if (rc) {
+        store_rollback(st);
+        return rc;
+    }
+    return store_commit(st);
+}
+
 void store_org_clear(struct store_org *o)
 {
     if (!o)

@@ -342,6 +342,9 @@ void store_close(struct store *st);
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 int store_rollback(struct store *st);
+/* Ends a transaction begun with store_begin: commits when rc is KH_OK,
+ * otherwise rolls back. Returns rc, or the commit's failure. */
+int store_end(struct store *st, int rc);
 int store_meta_get(struct store *st, const char *key, char **value);
 int store_meta_set(struct store *st, const char *key, const char *value);
 int store_org_insert(struct store *st, const struct store_org *org);

@@ -736,6 +736,27 @@ static char *like_pattern(const char *s)
     return buf_steal(&b, NULL);
 }
 
+/* Adds " AND <col> >= start" / " AND <col> <= end" for the bounds that are
+ * set (0 = unbounded); both are inclusive. */
+static void where_range(struct buf *w, struct binds *b, const char *col, int64_t start, int64_t end)
+{
+    if (start) {
+        add_int(b, start);
+        buf_printf(w, " AND %s >= ?%d", col, b->n);
+    }
+    if (end) {
+        add_int(b, end);
+        buf_printf(w, " AND %s <= ?%d", col, b->n);
+    }
+}
+
+/* Adds " AND <col> = ?" for a value. */
+static void where_eq_int(struct buf *w, struct binds *b, const char *col, int64_t v)
+{
+    add_int(b, v);
+    buf_printf(w, " AND %s = ?%d", col, b->n);
+}
+
 /* Adds " AND <col> IN (?, ...)" for a list of ids. */
 static void where_in(struct buf *w, struct binds *b, const char *col, const char *const *ids, size_t n)
 {
@@ -878,25 +899,10 @@ static int sqlite_api_key_list(struct store *st, const struct store_api_key_quer
     add_text(&b, q->org_id);
     if (q->name_filter)
         where_like(&w, &b, "name", q->name_filter, &pattern);
-    const struct {
-        int64_t v;
-        const char *cond;
-    } ranges[] = {
-        {q->created_start, "created_at >="},
-        {q->created_end, "created_at <="},
-        {q->modified_start, "modified_at >="},
-        {q->modified_end, "modified_at <="},
-    };
-    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
-        if (ranges[i].v) {
-            add_int(&b, ranges[i].v);
-            buf_printf(&w, " AND %s ?%d", ranges[i].cond, b.n);
-        }
-    }
-    if (q->remote_config >= 0) {
-        add_int(&b, q->remote_config);
-        buf_printf(&w, " AND remote_config_read_enabled = ?%d", b.n);
-    }
+    where_range(&w, &b, "created_at", q->created_start, q->created_end);
+    where_range(&w, &b, "modified_at", q->modified_start, q->modified_end);
+    if (q->remote_config >= 0)
+        where_eq_int(&w, &b, "remote_config_read_enabled", q->remote_config);
     if (q->category) {
         add_text(&b, q->category);
         buf_printf(&w, " AND category = ?%d", b.n);
@@ -924,10 +930,8 @@ static int sqlite_token_list(struct store *st, const struct store_token_query *q
     add_text(&b, q->org_id);
     add_int(&b, q->now);
     buf_adds(&w, "org_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)");
-    if (q->kind) {
-        add_int(&b, q->kind);
-        buf_printf(&w, " AND kind = ?%d", b.n);
-    }
+    if (q->kind)
+        where_eq_int(&w, &b, "kind", q->kind);
     if (q->n_owners)
         where_in(&w, &b, "owner_id", q->owner_ids, q->n_owners < STORE_MAX_OWNERS ? q->n_owners : STORE_MAX_OWNERS);
     if (q->name_filter)
@@ -1048,14 +1052,7 @@ static int sqlite_app_key_list(struct store *st, const struct store_app_key_quer
         where_in(&w, &b, "owner_id", q->owner_ids, q->n_owners < STORE_MAX_OWNERS ? q->n_owners : STORE_MAX_OWNERS);
     if (q->name_filter)
         where_like(&w, &b, "name", q->name_filter, &pattern);
-    if (q->created_start) {
-        add_int(&b, q->created_start);
-        buf_printf(&w, " AND created_at >= ?%d", b.n);
-    }
-    if (q->created_end) {
-        add_int(&b, q->created_end);
-        buf_printf(&w, " AND created_at <= ?%d", b.n);
-    }
+    where_range(&w, &b, "created_at", q->created_start, q->created_end);
     void *items = NULL;
     int rc = run_list(s, "app_keys", APP_KEY_COLS, w.p, &b, q->sort, q->desc, &q->page, sizeof(struct store_app_key),
                       read_app_key_v, &items, &out->n, &out->total);
