@@ -16,7 +16,10 @@ NODE_PACKAGES := nodejs npm
 
 INTEGRATION := tests/integration
 IT_FILES := seed.test.mjs auth.test.mjs operations.test.mjs hostile.test.mjs cli.test.mjs
-SPEC_DIR ?= $(abspath ../shared/spec)
+# The contract (../shared/spec): beside this checkout, or beside the repository a
+# local clone was made from (as in `git clone . /tmp/kh-ci`).
+ORIGIN_DIR := $(shell git config --get remote.origin.url 2>/dev/null | grep '^/' )
+SPEC_DIR ?= $(firstword $(wildcard $(abspath ../shared/spec) $(if $(ORIGIN_DIR),$(abspath $(ORIGIN_DIR)/../shared/spec))) $(abspath ../shared/spec))
 
 .PHONY: all build deps run test unit integration lint clean build-asan build-clang
 

@@ -11,10 +11,18 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { request as httpRequest } from "node:http";
 import assert from "node:assert/strict";
+import { after } from "node:test";
 import { client, v1, v2 } from "@datadog/datadog-api-client";
 import { ContractCheckingHttp } from "./contract.mjs";
 
 export { client, v1, v2 };
+
+// Servers still running when a test file ends (a test failed before its
+// stop()) are killed, so that a failure never leaves the runner waiting.
+const live = new Set();
+after(() => {
+  for (const s of live) s.proc?.kill("SIGKILL");
+});
 
 export const BIN = resolve(process.env.KEYHOLD_BIN || new URL("../../build/keyhold", import.meta.url).pathname);
 
@@ -55,7 +63,11 @@ export class Server {
     this.proc = spawn(BIN, ["serve", "--db", this.db, "--listen", "127.0.0.1:0", "--threads", "2", ...serveArgs], {
       stdio: ["ignore", "ignore", "pipe"],
     });
-    this.exited = new Promise((res) => this.proc.on("exit", (code, signal) => res({ code, signal })));
+    live.add(this);
+    this.exited = new Promise((res) => this.proc.on("exit", (code, signal) => {
+      live.delete(this);
+      res({ code, signal });
+    }));
     this.port = await new Promise((res, rej) => {
       const timer = setTimeout(() => rej(new Error("server did not start:\n" + this.log)), 15000);
       this.proc.stderr.on("data", (d) => {
