@@ -10,7 +10,7 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-DEB_PACKAGES := build-essential cmake pkg-config clang libh2o-evloop-dev libjansson-dev \
+DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev libh2o-evloop-dev libjansson-dev \
                 libsqlite3-dev libssl-dev zlib1g-dev
 NODE_PACKAGES := nodejs npm
 
@@ -21,7 +21,10 @@ IT_FILES := seed.test.mjs auth.test.mjs operations.test.mjs hostile.test.mjs cli
 ORIGIN_DIR := $(shell git config --get remote.origin.url 2>/dev/null | grep '^/' )
 SPEC_DIR ?= $(firstword $(wildcard $(abspath ../shared/spec) $(if $(ORIGIN_DIR),$(abspath $(ORIGIN_DIR)/../shared/spec))) $(abspath ../shared/spec))
 
-.PHONY: all build deps run test unit integration lint clean build-asan build-clang
+.PHONY: all build deps run test unit integration lint clean build-asan build-clang build-fuzz fuzz fuzz-smoke
+
+FUZZERS := fuzz_request fuzz_json fuzz_query fuzz_token
+FUZZ_SECONDS ?= 60
 
 all: build
 
@@ -56,6 +59,26 @@ run: deps build
 	@if [ ! -f var/keyhold.db ]; then ./build/keyhold init --db var/keyhold.db; echo; fi
 	./build/keyhold serve --db var/keyhold.db --listen 127.0.0.1:8080
 
+build-fuzz:
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKH_FUZZ=ON >/dev/null
+	cmake --build build-fuzz -j $(JOBS) $(addprefix --target ,$(FUZZERS))
+
+# Each target runs FUZZ_SECONDS from the committed seeds in fuzz/corpus/<name>
+# (read-only: new inputs go to build-fuzz/corpus/<name>). A crash, leak or
+# sanitizer report fails the run and leaves the input in build-fuzz/.
+fuzz: build-fuzz
+	@for f in $(FUZZERS); do \
+	  n=$${f#fuzz_}; mkdir -p build-fuzz/corpus/$$n; \
+	  echo "fuzzing $$f for $(FUZZ_SECONDS)s"; \
+	  ./build-fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+	    -artifact_prefix=build-fuzz/$$f- -print_final_stats=1 build-fuzz/corpus/$$n fuzz/corpus/$$n \
+	    2>build-fuzz/$$f.log || { tail -40 build-fuzz/$$f.log; exit 1; }; \
+	  grep -E "stat::number_of_executed_units|stat::peak_rss_mb" build-fuzz/$$f.log | sed "s/^/  $$f /"; \
+	done
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=10
+
 lint:
 	@if grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|atoll)\s*\(' src -r; then \
 	  echo "lint: banned function (see STYLE.md habit 9)"; exit 1; fi
@@ -83,7 +106,7 @@ integration: build build-asan $(INTEGRATION)/node_modules/.package-lock.json
 	cd $(INTEGRATION) && KEYHOLD_SPEC_DIR=$(SPEC_DIR) KEYHOLD_COVERAGE_FILE=$(CURDIR)/build-asan/coverage.jsonl \
 	  node --test coverage.test.mjs
 
-test: deps lint build-clang unit integration
+test: deps lint build-clang unit integration fuzz-smoke
 
 clean:
-	rm -rf build build-asan build-clang
+	rm -rf build build-asan build-clang build-fuzz

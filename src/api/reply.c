@@ -32,6 +32,15 @@ void reply_json(struct api_call *call, int status, json_t *body)
     set_body(call, status, vnd ? "application/vnd.api+json" : "application/json", text);
 }
 
+/* Replaces what cannot go into a JSON string as is (bytes of invalid UTF-8,
+ * control characters) with '?'. Messages may quote request input. */
+static void make_printable(char *msg)
+{
+    for (unsigned char *p = (unsigned char *)msg; *p; p++)
+        if (*p < 0x20 || *p >= 0x7f)
+            *p = '?';
+}
+
 void reply_error(struct api_call *call, int status, const char *fmt, ...)
 {
     char msg[512];
@@ -39,7 +48,12 @@ void reply_error(struct api_call *call, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_t *body = json_pack("{s:[s]}", "errors", msg);
+    json_t *str = json_string(msg);
+    if (!str) { /* not valid UTF-8 */
+        make_printable(msg);
+        str = json_string(msg);
+    }
+    json_t *body = json_pack("{s:[o]}", "errors", str);
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     if (!text)

@@ -89,6 +89,17 @@ static void routing_answers_404_and_405(void)
     ctx_close(&c);
 }
 
+static void error_messages_quoting_bad_bytes_stay_json(void)
+{
+    struct ctx c;
+    ctx_open(&c);
+    /* Invalid UTF-8 in the method and path is quoted by the 405/404 answers. */
+    CHECK_INT(send_req(&c, "\xe2GET", "/api/v2/personal_access_tokens", NULL, NULL), 405);
+    CHECK_INT(send_req(&c, "GET", "/api/v2/roles/\xff\xfe", NULL, NULL), 404);
+    CHECK_INT(send_req(&c, "GET", "/api/v2/users/\xc3", NULL, NULL), 404);
+    ctx_close(&c);
+}
+
 static void paging_selects_the_right_slice(void)
 {
     struct ctx c;
@@ -222,6 +233,7 @@ static void store_failure_is_a_clean_503(void)
 int main(void)
 {
     RUN(routing_answers_404_and_405);
+    RUN(error_messages_quoting_bad_bytes_stay_json);
     RUN(paging_selects_the_right_slice);
     RUN(bad_query_values_get_400);
     RUN(bad_bodies_get_400_naming_the_field);
