@@ -17,11 +17,12 @@ import { ContractCheckingHttp } from "./contract.mjs";
 
 export { client, v1, v2 };
 
-// Servers still running when a test file ends (a test failed before its
-// stop()) are killed, so that a failure never leaves the runner waiting.
+// Servers still running when a test file ends are stopped (with every check
+// of stop()), so that a test failing before its own stop() never leaves the
+// runner waiting on a child process.
 const live = new Set();
-after(() => {
-  for (const s of live) s.proc?.kill("SIGKILL");
+after(async () => {
+  await Promise.all([...live].map((s) => s.stop()));
 });
 
 export const BIN = resolve(process.env.KEYHOLD_BIN || new URL("../../build/keyhold", import.meta.url).pathname);
@@ -157,9 +158,12 @@ export class Server {
    * and every answer the client received conforming to the spec. */
   async stop() {
     if (!this.proc) return;
-    this.proc.kill("SIGTERM");
-    const { code } = await this.exited;
+    const proc = this.proc;
     this.proc = null;
+    proc.kill("SIGTERM");
+    const killer = setTimeout(() => proc.kill("SIGKILL"), 15000);
+    const { code } = await this.exited;
+    clearTimeout(killer);
     assert.deepEqual(this.contractProblems, [], "answers that do not match the spec");
     assert.equal(code, 0, "server exit status\n" + this.log);
     assert.doesNotMatch(this.log, /AddressSanitizer|LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer/,
