@@ -18,6 +18,9 @@ static const char USAGE[] =
     "  org add    add an org with its own admin and keys\n"
     "  user add   add a user with given permissions and an application key\n"
     "  serve      serve the HTTP API\n"
+    "  backup     write a consistent copy of a store, even while it is served\n"
+    "  restore    put a backup in place of a (stopped) server's store\n"
+    "  check      run the store's integrity check\n"
     "\n"
     "`keyhold COMMAND --help` describes each command.\n";
 
@@ -38,6 +41,12 @@ int main(int argc, char **argv)
         return cli_init(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)
         return cli_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "backup") == 0)
+        return cli_backup(argc - 1, argv + 1);
+    if (strcmp(cmd, "restore") == 0)
+        return cli_restore(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0)
+        return cli_check(argc - 1, argv + 1);
     if ((strcmp(cmd, "org") == 0 || strcmp(cmd, "user") == 0) && argc >= 3 && strcmp(argv[2], "add") == 0)
         return cmd[0] == 'o' ? cli_org_add(argc - 2, argv + 2) : cli_user_add(argc - 2, argv + 2);
     if ((strcmp(cmd, "org") == 0 || strcmp(cmd, "user") == 0)) {

@@ -12,6 +12,9 @@ int cli_init(int argc, char **argv);
 int cli_org_add(int argc, char **argv);
 int cli_user_add(int argc, char **argv);
 int cli_serve(int argc, char **argv);
+int cli_backup(int argc, char **argv);
+int cli_restore(int argc, char **argv);
+int cli_check(int argc, char **argv);
 
 /* Shared helpers (cli_common.c). */
 /* Opens the store and loads the secret; prints the error and returns 1 on

@@ -108,6 +108,8 @@ STORE_WRAP(app_key_delete_owned, (struct store * st, const char *owner_id), (st,
 STORE_WRAP_OUT(app_key_count, (struct store * st, const char *owner_id, int64_t *count), (st, owner_id, count), count)
 STORE_WRAP(token_update, (struct store * st, const struct store_token *tok), (st, tok))
 STORE_WRAP(token_revoke_owned, (struct store * st, const char *owner_id, int64_t when), (st, owner_id, when))
+STORE_WRAP(backup, (struct store * st, const char *dest, char **err), (st, dest, err))
+STORE_WRAP(check, (struct store * st, char **report), (st, report))
 STORE_WRAP(touch, (struct store * st, const struct store_touch *items, size_t n), (st, items, n))
 STORE_WRAP(api_key_insert, (struct store * st, const struct store_api_key *key), (st, key))
 STORE_WRAP_OUT(api_key_get, (struct store * st, const char *org_id, const char *id, struct store_api_key *out),

@@ -324,6 +324,12 @@ struct store_ops {
     /* Records credential uses: last_used_at only ever moves forward. One
      * transaction for the whole batch. */
     int (*touch)(struct store *st, const struct store_touch *items, size_t n);
+
+    /* Writes a consistent copy of the whole store to dest (a new file),
+     * while other connections keep reading and writing. */
+    int (*backup)(struct store *st, const char *dest, char **err);
+    /* Checks the store's integrity; *report is "ok" or the problems found. */
+    int (*check)(struct store *st, char **report);
 };
 
 /* The backends. */
@@ -388,6 +394,8 @@ int store_token_revoke(struct store *st, const char *org_id, const char *id, int
 int store_token_update(struct store *st, const struct store_token *tok);
 int store_token_revoke_owned(struct store *st, const char *owner_id, int64_t when);
 int store_touch(struct store *st, const struct store_touch *items, size_t n);
+int store_backup(struct store *st, const char *dest, char **err);
+int store_check(struct store *st, char **report);
 
 /* Row destructors; all are NULL-safe and leave the row zeroed. */
 void store_org_clear(struct store_org *o);

@@ -12,8 +12,10 @@
 #include "util/xmalloc.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 extern const char *const store_sqlite_migrations[];
 
@@ -1331,6 +1333,60 @@ static int sqlite_touch(struct store *st, const struct store_touch *items, size_
     return sqlite_commit(st);
 }
 
+/* Online backup with SQLite's backup API, a few hundred pages per step so
+ * that writers are never blocked for long; the copy is a consistent snapshot
+ * (the backup restarts itself if the source changes under it). The copy is
+ * written to a temporary name and renamed into place, so dest is either
+ * absent or complete. */
+static int sqlite_backup(struct store *st, const char *dest, char **err)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3 *out = NULL;
+    char *tmp = xasprintf("%s.partial", dest);
+    int rc = sqlite3_open_v2(tmp, &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    sqlite3_backup *b = rc == SQLITE_OK ? sqlite3_backup_init(out, "main", s->db, "main") : NULL;
+    if (b) {
+        do {
+            rc = sqlite3_backup_step(b, 256);
+            if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+                sqlite3_sleep(5);
+        } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+        rc = sqlite3_backup_finish(b);
+    } else if (rc == SQLITE_OK) {
+        rc = sqlite3_errcode(out);
+    }
+    if (rc != SQLITE_OK)
+        *err = xasprintf("backup to %s failed: %s", dest, out ? sqlite3_errmsg(out) : "cannot open");
+    sqlite3_close_v2(out);
+    if (rc == SQLITE_OK && rename(tmp, dest) != 0) {
+        *err = xasprintf("cannot move the backup into place at %s", dest);
+        rc = SQLITE_IOERR;
+    }
+    if (rc != SQLITE_OK)
+        unlink(tmp);
+    free(tmp);
+    return rc == SQLITE_OK ? KH_OK : KH_ESTORE;
+}
+
+static int sqlite_check(struct store *st, char **report)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q;
+    struct buf b;
+    *report = NULL;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &q, NULL) != SQLITE_OK)
+        return map_rc(s, sqlite3_errcode(s->db), "check");
+    buf_init(&b, 64 * 1024);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const unsigned char *line = sqlite3_column_text(q, 0);
+        buf_printf(&b, "%s%s", b.len ? "\n" : "", line ? (const char *)line : "");
+    }
+    sqlite3_finalize(q);
+    *report = buf_steal(&b, NULL);
+    return rc == SQLITE_DONE ? KH_OK : map_rc(s, rc, "check");
+}
+
 const struct store_ops store_sqlite_ops = {
     .version = STORE_OPS_VERSION,
     .caps = STORE_CAP_TRANSACTIONS,
@@ -1383,4 +1439,6 @@ const struct store_ops store_sqlite_ops = {
     .token_update = sqlite_token_update,
     .token_revoke_owned = sqlite_token_revoke_owned,
     .touch = sqlite_touch,
+    .backup = sqlite_backup,
+    .check = sqlite_check,
 };

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { statSync, existsSync, rmSync } from "node:fs";
+import { statSync, existsSync, rmSync, copyFileSync } from "node:fs";
 import { Server, BIN, v2 } from "./helpers.mjs";
 
 const run = (...args) => spawnSync(BIN, args, { encoding: "utf8" });
@@ -91,3 +91,41 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
     await again.stop();
   });
 }
+
+test("backup while serving, check, restore, and serve the restored store", async () => {
+  const srv = await new Server().start();
+  const h = { ...srv.keyHeaders(), "content-type": "application/json" };
+  const before = await srv.raw("POST", "/api/v2/api_keys", { headers: h, body: JSON.stringify({ data: { type: "api_keys", attributes: { name: "in backup" } } }) });
+  srv.remember(before.json.data.attributes.key);
+  // Writes keep going while the backup runs.
+  let writing = true;
+  const writer = (async () => {
+    for (let i = 0; writing && i < 200; i++)
+      await srv.raw("POST", "/api/v2/personal_access_tokens", { headers: h, body: JSON.stringify({ data: { type: "personal_access_tokens", attributes: { name: `w${i}`, scopes: ["api_keys_read"], expires_at: new Date(Date.now() + 48 * 3600e3).toISOString() } } }) })
+        .then((r) => r.json?.data && srv.remember(r.json.data.attributes.key));
+  })();
+  // The backup goes beside the store it will be restored into (srv.stop() removes srv.dir).
+  const restored = Object.assign(new Server(), { admin: srv.admin, secrets: srv.secrets });
+  const copy = `${restored.dir}/backup.db`;
+  const b = run("backup", "--db", srv.db, "--to", copy);
+  writing = false;
+  await writer;
+  assert.equal(b.status, 0, b.stderr);
+  assert.equal(run("backup", "--db", srv.db, "--to", copy).status, 1, "never overwrites a backup");
+  const chk = run("check", "--db", copy);
+  assert.equal(chk.status, 0, chk.stdout + chk.stderr);
+  assert.equal(chk.stdout.trim(), "ok");
+
+  // Restore into a fresh place and serve it with the original secret, kept apart.
+  const secretCopy = `${restored.dir}/kept.secret`;
+  copyFileSync(srv.db + ".secret", secretCopy);
+  await srv.stop();
+  const r = run("restore", "--from", copy, "--db", restored.db);
+  assert.equal(r.status, 0, r.stderr);
+  await restored.serve("--secret", secretCopy);
+  const v = await restored.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": before.json.data.attributes.key } });
+  assert.equal(v.status, 200);
+  const keys = await restored.raw("GET", "/api/v2/api_keys", { headers: restored.keyHeaders() });
+  assert.ok(keys.json.data.some((k) => k.attributes.name === "in backup"));
+  await restored.stop();
+});
