@@ -129,6 +129,8 @@ export class Server {
 
   /** Plain HTTP for what the client cannot express. Resolves {status, headers, body, json}. */
   raw(method, path, { headers = {}, body } = {}) {
+    // An explicit length: node frames a DELETE body with neither length nor chunking.
+    if (body !== undefined) headers = { ...headers, "content-length": Buffer.byteLength(body) };
     return new Promise((res, rej) => {
       const req = httpRequest(`${this.base}${path}`, { method, headers }, (r) => {
         const chunks = [];
