@@ -3,6 +3,8 @@
 #ifndef KH_CONFIG_H
 #define KH_CONFIG_H
 
+#include "api/ratelimit.h"
+
 #include <stddef.h>
 
 #define KH_MAX_BODY (1024 * 1024) /* request bodies above this get 413 */
@@ -20,6 +22,9 @@ struct config {
     long max_app_keys;    /* per user; meta.max_allowed_per_user */
     int remote_config;    /* org-level Remote Config switch */
     int usage_flush_ms;   /* how often last-used times are written */
+    struct rate_rule rate_org;           /* requests per org */
+    struct rate_rule rate_credential;    /* requests per application key or token */
+    struct rate_rule rate_auth_failures; /* failed authentications per client address */
 };
 
 /* Defaults, then KEYHOLD_* environment variables. */

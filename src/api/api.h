@@ -32,7 +32,15 @@ struct api_request {
     size_t body_len;
     const struct api_header *headers;
     size_t n_headers;
+    const char *remote_addr; /* the client's address as text, or NULL */
 };
+
+/* An answer header beyond Content-Type (the rate-limit headers). */
+struct api_out_header {
+    const char *name; /* static string */
+    char value[24];
+};
+#define API_MAX_OUT_HEADERS 5
 
 #define API_LOG_PATH 160
 
@@ -42,6 +50,8 @@ struct api_response {
     char *body;               /* owned; free with api_response_free */
     size_t body_len;
     char log_path[API_LOG_PATH]; /* the path as it may be logged (secrets masked) */
+    struct api_out_header headers[API_MAX_OUT_HEADERS];
+    size_t n_headers;
 };
 
 /* What a handler may use: settings, keys and this thread's store handle. */
@@ -50,6 +60,7 @@ struct api_env {
     const struct server_secret *secret;
     struct store *store;
     struct usage_buffer *usage; /* last-used bookkeeping of this thread; may be NULL */
+    struct ratelimiter *limiter; /* shared by every thread; NULL = no limits */
 };
 
 /* Routes and answers one request. Always fills *res (status >= 200). */

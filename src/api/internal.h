@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "api/query.h"
+#include "api/ratelimit.h"
 #include "json/jsonx.h"
 
 #include <jansson.h>
@@ -37,7 +38,17 @@ struct api_call {
     struct query query;
     struct principal who; /* valid when route->flags & ROUTE_AUTH */
     int64_t now;
+    uint64_t fingerprint; /* of the presented credentials, for auth_guard_or_reply */
 };
+
+/* ---- failed-authentication limits (router.c) ---- */
+/* Refuses (429) a request from an address past its failed-authentication
+ * limit, unless its credentials already succeeded from there. */
+int auth_guard_or_reply(struct api_call *call);
+/* Counts the outcome of an authentication (rc as auth_authenticate's). */
+void auth_note(struct api_call *call, int rc);
+/* Sets the X-RateLimit-* headers of an answer from a verdict. */
+void set_rate_headers(struct api_call *call, const struct rate_verdict *v);
 
 /* ---- replies (reply.c); each sets call->res completely ---- */
 /* Steals body. */

@@ -159,6 +159,105 @@ static void set_log_path(struct api_call *call)
              keylen > 4 ? last + keylen - 4 : "");
 }
 
+/* FNV-1a over the credential headers: tells an address's known-good
+ * credentials apart without keeping them (64 bits, in memory only). */
+static uint64_t fingerprint(const struct auth_input *in)
+{
+    uint64_t h = 1469598103934665603ULL;
+    const char *parts[3] = {in->api_key, in->app_key, in->authorization};
+    size_t lens[3] = {in->api_key_len, in->app_key_len, in->authorization_len};
+    for (int i = 0; i < 3; i++) {
+        for (size_t j = 0; parts[i] && j < lens[i]; j++)
+            h = (h ^ (unsigned char)parts[i][j]) * 1099511628211ULL;
+        h = (h ^ 0xff) * 1099511628211ULL;
+    }
+    return h;
+}
+
+void set_rate_headers(struct api_call *call, const struct rate_verdict *v)
+{
+    struct api_response *res = call->res;
+    if (!v->limit)
+        return;
+    static const char *const names[] = {"x-ratelimit-limit", "x-ratelimit-period", "x-ratelimit-remaining",
+                                        "x-ratelimit-reset", "x-ratelimit-name"};
+    const int64_t values[] = {v->limit, v->period, v->remaining, v->reset};
+    res->n_headers = 0;
+    for (int i = 0; i < 5; i++) {
+        struct api_out_header *h = &res->headers[res->n_headers++];
+        h->name = names[i];
+        if (i < 4)
+            snprintf(h->value, sizeof h->value, "%lld", (long long)values[i]);
+        else
+            snprintf(h->value, sizeof h->value, "%s", v->name);
+    }
+}
+
+static void reply_rate_limited(struct api_call *call, const struct rate_verdict *v)
+{
+    set_rate_headers(call, v);
+    reply_error(call, 429, "Rate limit of %lld requests in %lld seconds reached. Please try again later.",
+                (long long)v->limit, (long long)v->period);
+}
+
+static const char *remote(const struct api_call *call)
+{
+    return call->req->remote_addr ? call->req->remote_addr : "unknown";
+}
+
+int auth_guard_or_reply(struct api_call *call)
+{
+    struct rate_verdict v;
+    char key[80];
+    if (!call->env->limiter || !call->env->cfg->rate_auth_failures.limit)
+        return 1;
+    snprintf(key, sizeof key, "a:%s", remote(call));
+    ratelimit_peek(call->env->limiter, "auth_failures", &call->env->cfg->rate_auth_failures, key, call->now / 1000000,
+                   &v);
+    if (v.allowed || ratelimit_known_success(call->env->limiter, remote(call), call->fingerprint))
+        return 1;
+    reply_rate_limited(call, &v);
+    return 0;
+}
+
+void auth_note(struct api_call *call, int rc)
+{
+    struct rate_verdict v;
+    char key[80];
+    if (!call->env->limiter)
+        return;
+    if (rc == KH_OK) {
+        ratelimit_remember_success(call->env->limiter, remote(call), call->fingerprint);
+    } else if (rc == AUTH_INVALID) {
+        snprintf(key, sizeof key, "a:%s", remote(call));
+        ratelimit_hit(call->env->limiter, "auth_failures", &call->env->cfg->rate_auth_failures, key,
+                      call->now / 1000000, &v);
+        set_rate_headers(call, &v);
+    }
+}
+
+/* Counts the request against its org and credential; answers 429 when either
+ * limit is spent. The headers report the rule closest to its limit. */
+static int rate_or_reply(struct api_call *call)
+{
+    struct rate_verdict org, cred;
+    char key[80];
+    if (!call->env->limiter)
+        return 1;
+    int64_t now_s = call->now / 1000000;
+    snprintf(key, sizeof key, "o:%s", call->who.org_id);
+    ratelimit_hit(call->env->limiter, "org", &call->env->cfg->rate_org, key, now_s, &org);
+    snprintf(key, sizeof key, "c:%s", call->who.credential_id);
+    ratelimit_hit(call->env->limiter, "credential", &call->env->cfg->rate_credential, key, now_s, &cred);
+    const struct rate_verdict *worst = !org.limit ? &cred : !cred.limit ? &org : cred.remaining < org.remaining ? &cred : &org;
+    if (!org.allowed || !cred.allowed) {
+        reply_rate_limited(call, !org.allowed ? &org : &cred);
+        return 0;
+    }
+    set_rate_headers(call, worst);
+    return 1;
+}
+
 static int authenticate_or_reply(struct api_call *call)
 {
     const struct api_request *req = call->req;
@@ -172,11 +271,15 @@ static int authenticate_or_reply(struct api_call *call)
         in.api_key_len = strlen(in.api_key);
     if (!in.app_key && (in.app_key = query_get(&call->query, "application_key")))
         in.app_key_len = strlen(in.app_key);
+    call->fingerprint = fingerprint(&in);
+    if (!auth_guard_or_reply(call))
+        return 0;
     struct auth_env env = {call->env->store, call->env->secret, call->now, call->env->usage};
     int rc = auth_authenticate(&env, &in, &call->who);
+    auth_note(call, rc);
     switch (rc) {
     case KH_OK:
-        return 1;
+        return rate_or_reply(call);
     case AUTH_MISSING:
         if (call->route->flags & ROUTE_MISSING_401) {
             reply_error(call, 401, "Unauthorized: send DD-API-KEY and DD-APPLICATION-KEY");

@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#define AUTH_LIMITED 199 /* answered 429 already */
+
 /* Finds the API key of the request (header or deprecated query parameter);
  * *present tells whether one was sent. */
 static int find_request_api_key(struct api_call *call, struct store_api_key *k, int *present)
@@ -21,8 +23,16 @@ static int find_request_api_key(struct api_call *call, struct store_api_key *k, 
     memset(k, 0, sizeof *k);
     if (!*present)
         return AUTH_MISSING;
+    /* Guessing API keys here is limited like everywhere else. */
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
+    call->fingerprint = h;
+    if (!auth_guard_or_reply(call))
+        return AUTH_LIMITED;
     struct auth_env env = {call->env->store, call->env->secret, call->now, call->env->usage};
     int rc = auth_find_api_key(&env, key, len, k);
+    auth_note(call, rc);
     if (rc == KH_OK)
         auth_record_use(&env, STORE_TOUCH_API_KEY, k->id);
     return rc;
@@ -34,6 +44,8 @@ void validate_v1(struct api_call *call)
     int present;
     int rc = find_request_api_key(call, &k, &present);
     store_api_key_clear(&k);
+    if (rc == AUTH_LIMITED)
+        return;
     if (!present)
         reply_error(call, 403, "API key required");
     else if (rc == AUTH_INVALID)
@@ -49,7 +61,9 @@ void validate_v2(struct api_call *call)
     struct store_api_key k;
     int present;
     int rc = find_request_api_key(call, &k, &present);
-    if (rc == KH_OK) {
+    if (rc == AUTH_LIMITED) {
+        /* answered */
+    } else if (rc == KH_OK) {
         /* keyhold API keys carry no scopes of their own. */
         reply_json(call, 200,
                    json_pack("{s:{s:s,s:s,s:{s:s,s:[],s:b}}}", "data", "id", k.org_id, "type", "validate_v2",

@@ -14,7 +14,8 @@
 static const char USAGE[] =
     "usage: keyhold serve [--db FILE] [--listen HOST:PORT] [--threads N] [--secret FILE]\n"
     "                     [--max-api-keys N] [--max-app-keys N] [--usage-flush-ms N]\n"
-    "                     [--log-level error|warn|info|debug]\n"
+    "                     [--rate-limit-org N/P] [--rate-limit-credential N/P]\n"
+    "                     [--rate-limit-auth-failures N/P] [--log-level error|warn|info|debug]\n"
     "\n"
     "Serves the Datadog-compatible key management API over HTTP/1.1.\n"
     "  --db FILE          store (default ./var/keyhold.db, or KEYHOLD_DB)\n"
@@ -24,6 +25,9 @@ static const char USAGE[] =
     "  --max-api-keys N   API keys allowed per org (default 50)\n"
     "  --max-app-keys N   application keys allowed per user (default 1000)\n"
     "  --usage-flush-ms N how often last-used times are written (default 2000)\n"
+    "  --rate-limit-org N/P          requests per org per P seconds (default 20000/10; 0 = off)\n"
+    "  --rate-limit-credential N/P   requests per key or token (default 10000/10)\n"
+    "  --rate-limit-auth-failures N/P failed authentications per client address (default 60/60)\n"
     "SIGINT or SIGTERM: finish in-flight requests, close the store, exit 0.\n";
 
 static int parse_long(const char *s, long min, long max, long *out)
@@ -38,7 +42,20 @@ static int parse_long(const char *s, long min, long max, long *out)
 
 int cli_serve(int argc, char **argv)
 {
-    enum { OPT_DB = 1, OPT_LISTEN, OPT_THREADS, OPT_SECRET, OPT_MAX_API, OPT_MAX_APP, OPT_FLUSH, OPT_LOG, OPT_HELP };
+    enum {
+        OPT_DB = 1,
+        OPT_LISTEN,
+        OPT_THREADS,
+        OPT_SECRET,
+        OPT_MAX_API,
+        OPT_MAX_APP,
+        OPT_FLUSH,
+        OPT_RATE_ORG,
+        OPT_RATE_CRED,
+        OPT_RATE_AUTH,
+        OPT_LOG,
+        OPT_HELP
+    };
     static const struct option options[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"listen", required_argument, NULL, OPT_LISTEN},
@@ -47,6 +64,9 @@ int cli_serve(int argc, char **argv)
         {"max-api-keys", required_argument, NULL, OPT_MAX_API},
         {"max-app-keys", required_argument, NULL, OPT_MAX_APP},
         {"usage-flush-ms", required_argument, NULL, OPT_FLUSH},
+        {"rate-limit-org", required_argument, NULL, OPT_RATE_ORG},
+        {"rate-limit-credential", required_argument, NULL, OPT_RATE_CRED},
+        {"rate-limit-auth-failures", required_argument, NULL, OPT_RATE_AUTH},
         {"log-level", required_argument, NULL, OPT_LOG},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
@@ -101,6 +121,18 @@ int cli_serve(int argc, char **argv)
             }
             cfg.usage_flush_ms = (int)n;
             break;
+        case OPT_RATE_ORG:
+        case OPT_RATE_CRED:
+        case OPT_RATE_AUTH: {
+            struct rate_rule *rule = c == OPT_RATE_ORG    ? &cfg.rate_org
+                                     : c == OPT_RATE_CRED ? &cfg.rate_credential
+                                                          : &cfg.rate_auth_failures;
+            if (ratelimit_parse_rule(optarg, rule)) {
+                fprintf(stderr, "keyhold: rate limits are N/P (N requests per P seconds) or 0, got '%s'\n", optarg);
+                goto out;
+            }
+            break;
+        }
         case OPT_LOG: {
             int found = 0;
             for (int i = 0; i < 4; i++)

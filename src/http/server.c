@@ -15,6 +15,7 @@
 #include "http/server.h"
 
 #include "api/api.h"
+#include "api/ratelimit.h"
 #include "auth/usage.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -25,6 +26,7 @@
 #include <fcntl.h>
 #include <h2o.h>
 #include <netdb.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -61,6 +63,7 @@ struct server {
     h2o_globalconf_t globalconf;
     struct worker *workers;
     int n_workers;
+    struct ratelimiter *limiter; /* shared by every loop */
     atomic_int stopping;
 };
 
@@ -109,6 +112,19 @@ static const char *reason_phrase(int status)
     }
 }
 
+/* The client's address as text, in the request pool. */
+static const char *peer_address(h2o_req_t *req)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    char *out = h2o_mem_alloc_pool(&req->pool, INET6_ADDRSTRLEN);
+    const void *addr = ss.ss_family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
+                                                : (const void *)&((struct sockaddr_in *)&ss)->sin_addr;
+    if (!len || !inet_ntop(ss.ss_family, addr, out, INET6_ADDRSTRLEN))
+        return "unknown";
+    return out;
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     struct worker *w = (struct worker *)req->conn->ctx;
@@ -143,6 +159,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     areq.headers = hs;
     areq.n_headers = nh;
+    areq.remote_addr = peer_address(req);
 
     if (req->headers.size > MAX_REQUEST_HEADERS || header_bytes > MAX_HEADER_BYTES) {
         static const char too_many[] = "{\"errors\":[\"Request headers too large: at most 100 headers and 16 KiB\"]}";
@@ -167,6 +184,11 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     if (ares.content_type)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ares.content_type,
                        strlen(ares.content_type));
+    for (size_t i = 0; i < ares.n_headers; i++) {
+        const char *v = h2o_strdup(&req->pool, ares.headers[i].value, SIZE_MAX).base;
+        h2o_add_header_by_str(&req->pool, &req->res.headers, ares.headers[i].name, strlen(ares.headers[i].name), 0,
+                              NULL, v, strlen(v));
+    }
     char *body = h2o_mem_alloc_pool(&req->pool, ares.body_len + 1);
     memcpy(body, ares.body ? ares.body : "", ares.body_len);
     req->res.content_length = ares.body_len;
@@ -303,6 +325,7 @@ static int prepare_workers(struct server *srv)
         w->env.secret = srv->secret;
         w->env.store = w->store;
         w->env.usage = usage_new(4096);
+        w->env.limiter = srv->limiter;
     }
     log_info("keyhold listening on http://%s:%d (%d event loops, store %s)", srv->cfg->listen_host, port,
              srv->n_workers, srv->cfg->db_path);
@@ -329,6 +352,7 @@ int http_serve(const struct config *cfg, const struct server_secret *secret)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
     configure_h2o(srv);
+    srv->limiter = ratelimit_new();
     if (prepare_workers(srv)) {
         rc = 1;
         goto out;
