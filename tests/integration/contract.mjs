@@ -74,9 +74,10 @@ export function checkResponse(method, url, status, contentType, text) {
  * notes the operation for the coverage test.
  */
 export class ContractCheckingHttp {
-  constructor(IsomorphicFetchHttpLibrary, problems) {
+  constructor(IsomorphicFetchHttpLibrary, problems, responses) {
     this.inner = new IsomorphicFetchHttpLibrary();
     this.problems = problems;
+    this.responses = responses;
   }
 
   async send(request) {
@@ -87,10 +88,36 @@ export class ContractCheckingHttp {
     const url = request.getUrl();
     for (const p of checkResponse(method, url, res.httpStatusCode, res.headers["content-type"], text)) this.problems.push(p);
     const op = findOperation(method, new URL(url).pathname);
+    if (op && this.responses) this.responses.push({ id: `${op.version}.${op.operationId}`, text });
     if (op && COVERAGE_FILE) {
       appendFileSync(COVERAGE_FILE, JSON.stringify({ id: `${op.version}.${op.operationId}`, status: res.httpStatusCode }) + "\n");
     }
     res.body = { text: async () => text, binary: async () => Buffer.from(text) };
     return res;
   }
+}
+
+// Where Datadog's API shows each kind of secret again after its creation
+// (SEMANTICS 1.3). Tokens: never. API and application keys: never in these.
+const TOKEN_SHOWN_IN = new Set(["v2.CreatePersonalAccessToken", "v2.CreateServiceAccountAccessToken"]);
+const KEY_NEVER_IN = new Set([
+  "v2.ListAPIKeys", "v2.ListApplicationKeys", "v2.ListCurrentUserApplicationKeys",
+  "v2.ListServiceAccountApplicationKeys", "v2.GetApplicationKey", "v2.UpdateApplicationKey",
+  "v2.GetServiceAccountApplicationKey", "v2.UpdateServiceAccountApplicationKey",
+  "v2.ListPersonalAccessTokens", "v2.GetPersonalAccessToken", "v2.UpdatePersonalAccessToken",
+  "v2.ListServiceAccountAccessTokens", "v2.GetServiceAccountAccessToken", "v2.UpdateServiceAccountAccessToken",
+  "v2.ListUsers", "v2.GetUser", "v2.Validate", "v2.ValidateAPIKey", "v1.Validate",
+]);
+
+/** Secrets that appear in an answer where they must not: [{id, secret tail}]. */
+export function leakedSecrets(responses, secrets) {
+  const leaks = [];
+  for (const secret of secrets) {
+    const isToken = secret.startsWith("ddpat_") || secret.startsWith("ddsat_");
+    for (const r of responses) {
+      const forbidden = isToken ? !TOKEN_SHOWN_IN.has(r.id) : KEY_NEVER_IN.has(r.id);
+      if (forbidden && r.text.includes(secret)) leaks.push(`${r.id} shows a secret ending ...${secret.slice(-4)}`);
+    }
+  }
+  return leaks;
 }

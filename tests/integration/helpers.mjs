@@ -13,7 +13,7 @@ import { request as httpRequest } from "node:http";
 import assert from "node:assert/strict";
 import { after } from "node:test";
 import { client, v1, v2 } from "@datadog/datadog-api-client";
-import { ContractCheckingHttp } from "./contract.mjs";
+import { ContractCheckingHttp, findOperation, leakedSecrets } from "./contract.mjs";
 
 export { client, v1, v2 };
 
@@ -35,11 +35,12 @@ export class Server {
     this.log = "";
     this.secrets = new Set();
     this.contractProblems = [];
+    this.responses = []; // {id, text} of every answer, client or raw, for the secret scan
   }
 
   /** The transport every client configuration uses: answers are checked against the spec. */
   http() {
-    return new ContractCheckingHttp(client.IsomorphicFetchHttpLibrary, this.contractProblems);
+    return new ContractCheckingHttp(client.IsomorphicFetchHttpLibrary, this.contractProblems, this.responses);
   }
 
   cli(...args) {
@@ -143,6 +144,8 @@ export class Server {
           } catch {
             json = undefined;
           }
+          const op = findOperation(method, new URL(`${this.base}${path}`).pathname);
+          if (op) this.responses.push({ id: `${op.version}.${op.operationId}`, text });
           res({ status: r.statusCode, headers: r.headers, body: text, json });
         });
       });
@@ -167,6 +170,7 @@ export class Server {
     const { code } = await this.exited;
     clearTimeout(killer);
     assert.deepEqual(this.contractProblems, [], "answers that do not match the spec");
+    assert.deepEqual(leakedSecrets(this.responses, this.secrets), [], "secrets shown where they must not be");
     assert.equal(code, 0, "server exit status\n" + this.log);
     assert.doesNotMatch(this.log, /AddressSanitizer|LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer/,
       "sanitizer report in server log");
