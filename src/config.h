@@ -22,6 +22,7 @@ struct config {
     long max_app_keys;    /* per user; meta.max_allowed_per_user */
     int remote_config;    /* org-level Remote Config switch */
     int usage_flush_ms;   /* how often last-used times are written */
+    long max_connections; /* open connections, over all event loops */
     struct rate_rule rate_org;           /* requests per org */
     struct rate_rule rate_credential;    /* requests per application key or token */
     struct rate_rule rate_auth_failures; /* failed authentications per client address */

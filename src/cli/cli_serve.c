@@ -13,7 +13,7 @@
 
 static const char USAGE[] =
     "usage: keyhold serve [--db FILE] [--listen HOST:PORT] [--threads N] [--secret FILE]\n"
-    "                     [--max-api-keys N] [--max-app-keys N] [--usage-flush-ms N]\n"
+    "                     [--max-api-keys N] [--max-app-keys N] [--usage-flush-ms N] [--max-connections N]\n"
     "                     [--rate-limit-org N/P] [--rate-limit-credential N/P]\n"
     "                     [--rate-limit-auth-failures N/P] [--log-level error|warn|info|debug]\n"
     "\n"
@@ -25,6 +25,7 @@ static const char USAGE[] =
     "  --max-api-keys N   API keys allowed per org (default 50)\n"
     "  --max-app-keys N   application keys allowed per user (default 1000)\n"
     "  --usage-flush-ms N how often last-used times are written (default 2000)\n"
+    "  --max-connections N open connections, over all event loops (default 8192)\n"
     "  --rate-limit-org N/P          requests per org per P seconds (default 20000/10; 0 = off)\n"
     "  --rate-limit-credential N/P   requests per key or token (default 10000/10)\n"
     "  --rate-limit-auth-failures N/P failed authentications per client address (default 60/60)\n"
@@ -50,6 +51,7 @@ int cli_serve(int argc, char **argv)
         OPT_MAX_API,
         OPT_MAX_APP,
         OPT_FLUSH,
+        OPT_MAX_CONN,
         OPT_RATE_ORG,
         OPT_RATE_CRED,
         OPT_RATE_AUTH,
@@ -64,6 +66,7 @@ int cli_serve(int argc, char **argv)
         {"max-api-keys", required_argument, NULL, OPT_MAX_API},
         {"max-app-keys", required_argument, NULL, OPT_MAX_APP},
         {"usage-flush-ms", required_argument, NULL, OPT_FLUSH},
+        {"max-connections", required_argument, NULL, OPT_MAX_CONN},
         {"rate-limit-org", required_argument, NULL, OPT_RATE_ORG},
         {"rate-limit-credential", required_argument, NULL, OPT_RATE_CRED},
         {"rate-limit-auth-failures", required_argument, NULL, OPT_RATE_AUTH},
@@ -120,6 +123,12 @@ int cli_serve(int argc, char **argv)
                 goto out;
             }
             cfg.usage_flush_ms = (int)n;
+            break;
+        case OPT_MAX_CONN:
+            if (parse_long(optarg, 1, 1000000, &cfg.max_connections)) {
+                fprintf(stderr, "keyhold: --max-connections wants 1..1000000\n");
+                goto out;
+            }
             break;
         case OPT_RATE_ORG:
         case OPT_RATE_CRED:

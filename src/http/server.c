@@ -54,7 +54,8 @@ struct worker {
     struct api_env env;
     struct store *store;
     int inflight; /* requests whose response is not yet fully written */
-    int failed;
+    size_t max_connections;
+    int cap_warned;
 };
 
 struct server {
@@ -197,6 +198,15 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     return 0;
 }
 
+/* Open HTTP/1 connections of a loop (libh2o keeps them in a list). */
+static size_t open_connections(struct worker *w)
+{
+    size_t n = 0;
+    for (h2o_linklist_t *l = w->ctx.http1._conns.next; l != &w->ctx.http1._conns; l = l->next)
+        n++;
+    return n;
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     struct worker *w = listener->data;
@@ -205,6 +215,16 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         return;
     if ((sock = h2o_evloop_socket_accept(listener)) == NULL)
         return;
+    /* Past the cap, a new connection is closed at once rather than left in
+     * the backlog: the loop keeps serving the connections it has. */
+    if (open_connections(w) >= w->max_connections) {
+        if (!w->cap_warned)
+            log_warn("connection cap of %zu per event loop reached; refusing new connections", w->max_connections);
+        w->cap_warned = 1;
+        h2o_socket_close(sock);
+        return;
+    }
+    w->cap_warned = 0;
     h2o_accept(&w->accept_ctx, sock);
 }
 
@@ -326,6 +346,7 @@ static int prepare_workers(struct server *srv)
         w->env.store = w->store;
         w->env.usage = usage_new(4096);
         w->env.limiter = srv->limiter;
+        w->max_connections = (size_t)(srv->cfg->max_connections / srv->n_workers + 1);
     }
     log_info("keyhold listening on http://%s:%d (%d event loops, store %s)", srv->cfg->listen_host, port,
              srv->n_workers, srv->cfg->db_path);

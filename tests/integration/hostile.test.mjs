@@ -117,3 +117,40 @@ test("after all of that the server still answers", async () => {
   const r = await srv.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": srv.admin.api_key } });
   assert.equal(r.status, 200);
 });
+
+test("slowloris: 1000 stalled connections do not stop valid requests being served", async () => {
+  const stalled = [];
+  for (let i = 0; i < 1000; i++) {
+    const s = connect(srv.port, "127.0.0.1");
+    s.on("error", () => {});
+    s.write("GET /api/v1/validate HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+    stalled.push(s);
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  const started = Date.now();
+  for (let i = 0; i < 20; i++) {
+    const r = await srv.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": srv.admin.api_key } });
+    assert.equal(r.status, 200);
+  }
+  assert.ok(Date.now() - started < 5000, "valid requests are answered promptly");
+  for (const s of stalled) s.destroy();
+});
+
+test("past the connection cap new connections are refused, existing ones keep working", async () => {
+  const capped = await new Server().start("--max-connections", "50", "--threads", "1");
+  const held = [];
+  for (let i = 0; i < 60; i++) {
+    const s = connect(capped.port, "127.0.0.1");
+    s.on("error", () => {});
+    held.push(s);
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  const closed = held.filter((s) => s.destroyed || s.readyState === "closed" || s.readableEnded).length;
+  assert.ok(closed >= 9, `${closed} of 60 connections were closed by the cap`);
+  for (const s of held) s.destroy();
+  await new Promise((r) => setTimeout(r, 200));
+  const r = await capped.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": capped.admin.api_key } });
+  assert.equal(r.status, 200);
+  assert.match(capped.log, /connection cap of \d+ per event loop reached/);
+  await capped.stop();
+});
