@@ -21,6 +21,7 @@ static void ctx_open(struct ctx *c)
 {
     fixture_open(&c->f);
     config_defaults(&c->cfg);
+    memset(&c->env, 0, sizeof c->env); /* no usage buffer, no rate limiter */
     c->env.cfg = &c->cfg;
     c->env.secret = &c->f.secret;
     c->env.store = c->f.st;
