@@ -216,8 +216,7 @@ static void create_token(struct api_call *call, int kind, const char *owner_id)
         reply_store_error(call, rc);
         goto out;
     }
-    log_info("%s %s created for %s by user %s", kind == STORE_TOKEN_SAT ? "service access token" : "personal access token",
-             t.id, owner_id, call->who.user_id);
+    audit(call, "created", kind == STORE_TOKEN_SAT ? "service_access_token" : "personal_access_token", t.id);
     reply_json(call, 201, json_pack("{s:o}", "data", render_token(&t, value)));
     secret_wipe(value, sizeof value);
 out:
@@ -267,7 +266,7 @@ void access_tokens_revoke(struct api_call *call)
         if (rc && rc != KH_ENOTFOUND) {
             reply_store_error(call, rc);
         } else {
-            log_info("personal access token %s revoked by user %s", t.id, call->who.user_id);
+            audit(call, "revoked", "personal_access_token", t.id);
             reply_empty(call, 204);
         }
     }
@@ -331,7 +330,7 @@ static void update_token(struct api_call *call, struct store_token *t)
     } else if (rc) {
         reply_store_error(call, rc);
     } else {
-        log_info("access token %s updated by user %s", t->id, call->who.user_id);
+        audit(call, "updated", t->kind == STORE_TOKEN_SAT ? "service_access_token" : "personal_access_token", t->id);
         reply_json(call, 200, json_pack("{s:o}", "data", render_token(t, NULL)));
     }
 out:
@@ -408,7 +407,7 @@ void sa_tokens_revoke(struct api_call *call)
     if (rc && rc != KH_ENOTFOUND) {
         reply_store_error(call, rc);
     } else {
-        log_info("service access token %s revoked by user %s", t.id, call->who.user_id);
+        audit(call, "revoked", "service_access_token", t.id);
         reply_empty(call, 204);
     }
     store_token_clear(&t);

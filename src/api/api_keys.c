@@ -211,7 +211,7 @@ void api_keys_create(struct api_call *call)
     if (jx.failed)
         reply_jx(call, &jx);
     else if (create_key_or_reply(call, name, category, rc_enabled, &key, value) == KH_OK) {
-        log_info("api key %s (...%s) created by user %s", key.id, key.last4, call->who.user_id);
+        audit(call, "created", "api_key", key.id);
         reply_json(call, 201, json_pack("{s:o}", "data", render_api_key(&key, value)));
         store_api_key_clear(&key);
         secret_wipe(value, sizeof value);
@@ -235,7 +235,7 @@ void api_keys_v1_create(struct api_call *call)
     if (jx.failed)
         reply_jx(call, &jx);
     else if (create_key_or_reply(call, name, NULL, 1, &key, value) == KH_OK) {
-        log_info("api key %s (...%s) created by user %s", key.id, key.last4, call->who.user_id);
+        audit(call, "created", "api_key", key.id);
         reply_json(call, 200, json_pack("{s:o}", "api_key", render_api_key_v1(call, &key, value)));
         store_api_key_clear(&key);
         secret_wipe(value, sizeof value);
@@ -348,7 +348,7 @@ static int save_key_or_reply(struct api_call *call, struct store_api_key *k)
     else if (rc)
         reply_store_error(call, rc);
     else
-        log_info("api key %s (...%s) updated by user %s", k->id, k->last4, call->who.user_id);
+        audit(call, "updated", "api_key", k->id);
     return rc;
 }
 
@@ -395,7 +395,7 @@ void api_keys_delete(struct api_call *call)
     } else if (rc) {
         reply_store_error(call, rc);
     } else {
-        log_info("api key %s deleted by user %s", call->params[0], call->who.user_id);
+        audit(call, "deleted", "api_key", call->params[0]);
         reply_empty(call, 204);
     }
 }
@@ -461,7 +461,7 @@ void api_keys_v1_delete(struct api_call *call)
         else
             reply_store_error(call, rc);
     } else {
-        log_info("api key %s (...%s) deleted by user %s", k.id, k.last4, call->who.user_id);
+        audit(call, "deleted", "api_key", k.id);
         reply_json(call, 200, json_pack("{s:o}", "api_key", render_api_key_v1(call, &k, value)));
     }
     secret_wipe(value, sizeof value);

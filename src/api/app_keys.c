@@ -210,7 +210,7 @@ static int create_key_or_reply(struct api_call *call, const char *owner, const c
         reply_store_error(call, rc);
         return rc;
     }
-    log_info("application key %s (...%s) created for %s by user %s", k->id, k->last4, owner, call->who.user_id);
+    audit(call, "created", "application_key", k->id);
     return KH_OK;
 }
 
@@ -316,8 +316,10 @@ static void update_key(struct api_call *call, enum scope scope)
             reply_error(call, 404, "Application key not found");
         else if (rc)
             reply_store_error(call, rc);
-        else
+        else {
+            audit(call, "updated", "application_key", k.id);
             reply_key(call, scope, &k, 0);
+        }
         store_app_key_clear(&k);
     }
     free(scopes);
@@ -338,7 +340,7 @@ static void delete_key(struct api_call *call, enum scope scope)
     } else if (rc) {
         reply_store_error(call, rc);
     } else {
-        log_info("application key %s (...%s) deleted by user %s", k.id, k.last4, call->who.user_id);
+        audit(call, "deleted", "application_key", k.id);
         reply_empty(call, 204);
     }
     store_app_key_clear(&k);
@@ -533,10 +535,12 @@ void app_keys_v1_update(struct api_call *call)
             free(k.name);
             k.name = xstrdup(name);
             int rc = store_app_key_update(call->env->store, &k);
-            if (rc)
+            if (rc) {
                 reply_store_error(call, rc);
-            else
+            } else {
+                audit(call, "updated", "application_key", k.id);
                 reply_v1(call, 200, &k);
+            }
         }
         store_app_key_clear(&k);
     }
@@ -557,8 +561,10 @@ void app_keys_v1_delete(struct api_call *call)
             reply_error(call, 404, "Application key not found");
         else if (rc)
             reply_store_error(call, rc);
-        else
+        else {
+            audit(call, "deleted", "application_key", k.id);
             reply_json(call, 200, json_pack("{s:o}", "application_key", render_app_key_v1(call, &k, value)));
+        }
         secret_wipe(value, sizeof value);
     }
     store_app_key_clear(&k);

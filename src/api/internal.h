@@ -50,6 +50,11 @@ void auth_note(struct api_call *call, int rc);
 /* Sets the X-RateLimit-* headers of an answer from a verdict. */
 void set_rate_headers(struct api_call *call, const struct rate_verdict *v);
 
+/* Records a credential event in the audit trail (and the log): action on
+ * the target of kind by the caller, from its address. Never a secret. A
+ * failure to record is logged, not answered: the change itself is done. */
+void audit(struct api_call *call, const char *action, const char *kind, const char *target_id);
+
 /* ---- replies (reply.c); each sets call->res completely ---- */
 /* Steals body. */
 void reply_json(struct api_call *call, int status, json_t *body);

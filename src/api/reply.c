@@ -194,3 +194,19 @@ int is_uuid(const char *s)
 {
     return uuid_valid(s, strlen(s));
 }
+
+void audit(struct api_call *call, const char *action, const char *kind, const char *target_id)
+{
+    struct store_audit e;
+    memset(&e, 0, sizeof e);
+    e.at = call->now;
+    snprintf(e.org_id, sizeof e.org_id, "%s", call->who.org_id);
+    snprintf(e.actor_id, sizeof e.actor_id, "%s", call->who.user_id);
+    snprintf(e.action, sizeof e.action, "%s", action);
+    snprintf(e.target_kind, sizeof e.target_kind, "%s", kind);
+    snprintf(e.target_id, sizeof e.target_id, "%s", target_id ? target_id : "");
+    snprintf(e.source, sizeof e.source, "%s", call->req->remote_addr ? call->req->remote_addr : "");
+    log_info("audit %s %s %s by user %s from %s", action, kind, e.target_id, e.actor_id, e.source[0] ? e.source : "-");
+    if (store_audit_insert(call->env->store, &e) != KH_OK)
+        log_error("audit: could not record %s %s %s", action, kind, e.target_id);
+}

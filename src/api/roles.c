@@ -213,7 +213,7 @@ void roles_create(struct api_call *call)
         if (!rc)
             rc = set_role_permissions(call->env->store, r.id, &set);
         if (finish_role_write(call, rc) == KH_OK) {
-            log_info("role %s created by user %s", r.id, call->who.user_id);
+            audit(call, "created", "role", r.id);
             reply_json(call, 200, json_pack("{s:o}", "data", render_role(call->env->store, &r, 0)));
         }
         store_role_clear(&r);
@@ -258,7 +258,7 @@ void roles_update(struct api_call *call)
         if (!rc && given)
             rc = set_role_permissions(call->env->store, r.id, &set);
         if (finish_role_write(call, rc) == KH_OK) {
-            log_info("role %s updated by user %s", r.id, call->who.user_id);
+            audit(call, "updated", "role", r.id);
             reply_json(call, 200, json_pack("{s:o}", "data", render_role(call->env->store, &r, 1)));
         }
         store_role_clear(&r);
@@ -277,7 +277,7 @@ void roles_delete(struct api_call *call)
     } else if (rc) {
         reply_store_error(call, rc);
     } else {
-        log_info("role %s deleted by user %s", call->params[0], call->who.user_id);
+        audit(call, "deleted", "role", call->params[0]);
         reply_empty(call, 204);
     }
 }
@@ -343,8 +343,7 @@ static void change_role_permission(struct api_call *call, int add)
         if (rc && rc != KH_ENOTFOUND) {
             reply_store_error(call, rc);
         } else {
-            log_info("permission %s %s role %s by user %s", name, add ? "granted to" : "revoked from", r.id,
-                     call->who.user_id);
+            audit(call, add ? "permission_granted" : "permission_revoked", "role", r.id);
             reply_role_permissions(call, r.id);
         }
     }
@@ -400,7 +399,7 @@ static void change_role_user(struct api_call *call, int add)
         if (rc && rc != KH_ENOTFOUND) {
             reply_store_error(call, rc);
         } else {
-            log_info("user %s %s role %s by user %s", u.id, add ? "added to" : "removed from", r.id, call->who.user_id);
+            audit(call, add ? "member_added" : "member_removed", "role", r.id);
             reply_role_users(call, r.id);
         }
         store_user_clear(&u);

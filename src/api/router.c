@@ -233,7 +233,23 @@ void auth_note(struct api_call *call, int rc)
         ratelimit_hit(call->env->limiter, "auth_failures", &call->env->cfg->rate_auth_failures, key,
                       call->now / 1000000, &v);
         set_rate_headers(call, &v);
+        /* This failure spent the address's allowance: from now on the guard
+         * refuses its unknown credentials. Recorded once per window. */
+        if (v.limit && v.allowed && v.remaining == 0)
+            audit(call, "auth_failure_burst", "client_address", NULL);
     }
+}
+
+/* Audit events that only authentication sees. */
+static void audit_authentication(struct api_call *call, int rc)
+{
+    const char *kind = call->who.kind == PRINCIPAL_PAT   ? "personal_access_token"
+                       : call->who.kind == PRINCIPAL_SAT ? "service_access_token"
+                                                         : "application_key";
+    if (rc == KH_OK && call->who.first_use)
+        audit(call, "first_use", kind, call->who.credential_id);
+    if (rc == AUTH_INVALID && call->who.expired)
+        audit(call, "expired_use", "access_token", call->who.credential_id);
 }
 
 /* Counts the request against its org and credential; answers 429 when either
@@ -277,6 +293,7 @@ static int authenticate_or_reply(struct api_call *call)
     struct auth_env env = {call->env->store, call->env->secret, call->now, call->env->usage};
     int rc = auth_authenticate(&env, &in, &call->who);
     auth_note(call, rc);
+    audit_authentication(call, rc);
     switch (rc) {
     case KH_OK:
         return rate_or_reply(call);

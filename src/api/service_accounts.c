@@ -156,7 +156,7 @@ void service_accounts_create(struct api_call *call)
         if (rc) {
             reply_store_error(call, rc);
         } else {
-            log_info("service account %s created by user %s", u.id, call->who.user_id);
+            audit(call, "created", "service_account", u.id);
             reply_json(call, 201, json_pack("{s:o}", "data", render_user(call->env->store, &u)));
         }
         store_user_clear(&u);

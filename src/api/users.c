@@ -140,7 +140,7 @@ void users_create(struct api_call *call)
         if (rc) {
             reply_store_error(call, rc);
         } else {
-            log_info("user %s created by user %s", u.id, call->who.user_id);
+            audit(call, "created", "user", u.id);
             reply_user(call, 201, &u);
         }
         store_user_clear(&u);
@@ -226,7 +226,7 @@ void users_update(struct api_call *call)
             if (rc) {
                 reply_store_error(call, rc);
             } else {
-                log_info("user %s updated by user %s", u.id, call->who.user_id);
+                audit(call, u.disabled ? "disabled" : "updated", "user", u.id);
                 reply_user(call, 200, &u);
             }
         }
@@ -246,8 +246,7 @@ void users_disable(struct api_call *call)
         if (rc) {
             reply_store_error(call, rc);
         } else {
-            log_info("user %s disabled by user %s: its application keys and tokens are revoked", u.id,
-                     call->who.user_id);
+            audit(call, "disabled", "user", u.id);
             reply_empty(call, 204);
         }
     }

@@ -94,8 +94,13 @@ static int auth_token(const struct auth_env *env, const char *s, size_t len, str
         return AUTH_INVALID;
     if (rc)
         return rc;
-    int ok = secret_equal(hash, t.secret_hash, SECRET_HASH_LEN) && (int)kind == t.kind && !t.revoked_at &&
-             (!t.expires_at || t.expires_at > env->now);
+    int right = secret_equal(hash, t.secret_hash, SECRET_HASH_LEN) && (int)kind == t.kind && !t.revoked_at;
+    int ok = right && (!t.expires_at || t.expires_at > env->now);
+    if (right && !ok) {
+        out->expired = 1;
+        memcpy(out->credential_id, t.id, UUID_STR);
+        memcpy(out->org_id, t.org_id, UUID_STR);
+    }
     if (ok) {
         struct permset scopes;
         out->kind = kind == TOKEN_SAT ? PRINCIPAL_SAT : PRINCIPAL_PAT;
@@ -106,8 +111,10 @@ static int auth_token(const struct auth_env *env, const char *s, size_t len, str
             permset_intersect(&out->perms, &scopes);
         else if (!rc)
             rc = AUTH_INVALID;
-        if (!rc)
+        if (!rc) {
+            out->first_use = !t.last_used_at && !usage_has(env->usage, STORE_TOUCH_TOKEN, t.id);
             auth_record_use(env, STORE_TOUCH_TOKEN, t.id);
+        }
     }
     store_token_clear(&t);
     return ok ? rc : AUTH_INVALID;
@@ -159,6 +166,7 @@ static int auth_keys(const struct auth_env *env, const struct auth_input *in, st
         else if (!rc)
             rc = AUTH_INVALID;
         if (!rc) {
+            out->first_use = !app.last_used_at && !usage_has(env->usage, STORE_TOUCH_APP_KEY, app.id);
             auth_record_use(env, STORE_TOUCH_API_KEY, api.id);
             auth_record_use(env, STORE_TOUCH_APP_KEY, app.id);
         }

@@ -36,6 +36,8 @@ struct principal {
     int service_account;
     struct permset perms;         /* effective permissions */
     int64_t expires_at;           /* token expiry, 0 when none */
+    int first_use;                /* the credential had never been used before */
+    int expired;                  /* on AUTH_INVALID: a right token past its expiry */
 };
 
 /* Outcomes beyond KH_OK / store errors. */

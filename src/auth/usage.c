@@ -87,3 +87,14 @@ size_t usage_pending(const struct usage_buffer *u)
 {
     return u ? u->used : 0;
 }
+
+int usage_has(const struct usage_buffer *u, int kind, const char *id)
+{
+    if (!u)
+        return 0;
+    size_t mask = u->cap - 1;
+    for (size_t i = hash_id(id) & mask; u->slots[i].kind; i = (i + 1) & mask)
+        if (u->slots[i].kind == kind && strcmp(u->slots[i].id, id) == 0)
+            return 1;
+    return 0;
+}

@@ -24,5 +24,7 @@ int usage_record(struct usage_buffer *u, int kind, const char *id, int64_t when)
  * retried by the next flush). Returns the store's result. */
 int usage_flush(struct usage_buffer *u, struct store *st);
 size_t usage_pending(const struct usage_buffer *u);
+/* Non-zero when a use of (kind, id) is waiting to be written. */
+int usage_has(const struct usage_buffer *u, int kind, const char *id);
 
 #endif

@@ -110,6 +110,9 @@ STORE_WRAP(token_update, (struct store * st, const struct store_token *tok), (st
 STORE_WRAP(token_revoke_owned, (struct store * st, const char *owner_id, int64_t when), (st, owner_id, when))
 STORE_WRAP(backup, (struct store * st, const char *dest, char **err), (st, dest, err))
 STORE_WRAP(check, (struct store * st, char **report), (st, report))
+STORE_WRAP(audit_insert, (struct store * st, const struct store_audit *e), (st, e))
+STORE_WRAP_OUT(audit_list, (struct store * st, int64_t since, int64_t limit, struct store_audit_list *out),
+               (st, since, limit, out), out)
 STORE_WRAP(touch, (struct store * st, const struct store_touch *items, size_t n), (st, items, n))
 STORE_WRAP(api_key_insert, (struct store * st, const struct store_api_key *key), (st, key))
 STORE_WRAP_OUT(api_key_get, (struct store * st, const char *org_id, const char *id, struct store_api_key *out),
@@ -218,6 +221,12 @@ STORE_LIST_FREE(store_token_list_free, struct store_token_list, store_token_clea
 STORE_LIST_FREE(store_app_key_list_free, struct store_app_key_list, store_app_key_clear)
 STORE_LIST_FREE(store_user_list_free, struct store_user_list, store_user_clear)
 STORE_LIST_FREE(store_role_list_free, struct store_role_list, store_role_clear)
+
+static void audit_clear(struct store_audit *e)
+{
+    (void)e; /* fixed-size fields only */
+}
+STORE_LIST_FREE(store_audit_list_free, struct store_audit_list, audit_clear)
 
 void store_strlist_free(struct store_strlist *l)
 {

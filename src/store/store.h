@@ -205,6 +205,23 @@ struct store_touch {
     int64_t when;
 };
 
+struct store_audit {
+    int64_t seq; /* assigned by the store */
+    int64_t at;
+    char org_id[UUID_STR];
+    char actor_id[UUID_STR];
+    char action[32];
+    char target_kind[32];
+    char target_id[UUID_STR];
+    char source[48];
+};
+
+struct store_audit_list {
+    struct store_audit *items;
+    size_t n;
+    int64_t total;
+};
+
 struct store_api_key_list {
     struct store_api_key *items;
     size_t n;
@@ -330,6 +347,10 @@ struct store_ops {
     int (*backup)(struct store *st, const char *dest, char **err);
     /* Checks the store's integrity; *report is "ok" or the problems found. */
     int (*check)(struct store *st, char **report);
+
+    int (*audit_insert)(struct store *st, const struct store_audit *e);
+    /* Events at or after since, oldest first, at most limit of them. */
+    int (*audit_list)(struct store *st, int64_t since, int64_t limit, struct store_audit_list *out);
 };
 
 /* The backends. */
@@ -396,6 +417,9 @@ int store_token_revoke_owned(struct store *st, const char *owner_id, int64_t whe
 int store_touch(struct store *st, const struct store_touch *items, size_t n);
 int store_backup(struct store *st, const char *dest, char **err);
 int store_check(struct store *st, char **report);
+int store_audit_insert(struct store *st, const struct store_audit *e);
+int store_audit_list(struct store *st, int64_t since, int64_t limit, struct store_audit_list *out);
+void store_audit_list_free(struct store_audit_list *l);
 
 /* Row destructors; all are NULL-safe and leave the row zeroed. */
 void store_org_clear(struct store_org *o);

@@ -64,6 +64,8 @@ enum stmt_id {
     S_TOUCH_API_KEY,
     S_TOUCH_APP_KEY,
     S_TOUCH_TOKEN,
+    S_AUDIT_INSERT,
+    S_AUDIT_LIST,
     S_COUNT
 };
 
@@ -126,6 +128,10 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_TOKEN_REVOKE_OWNED] = "UPDATE tokens SET revoked_at = ?2 WHERE owner_id = ?1 AND revoked_at IS NULL",
     [S_TOUCH_API_KEY] = "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1 AND coalesce(last_used_at, 0) < ?2",
     [S_TOUCH_APP_KEY] = "UPDATE app_keys SET last_used_at = ?2 WHERE id = ?1 AND coalesce(last_used_at, 0) < ?2",
+    [S_AUDIT_INSERT] = "INSERT INTO audit_events(at, org_id, actor_id, action, target_kind, target_id, source) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_AUDIT_LIST] = "SELECT seq, at, org_id, actor_id, action, target_kind, target_id, source FROM audit_events "
+                     "WHERE at >= ?1 ORDER BY seq LIMIT ?2",
     [S_TOUCH_TOKEN] = "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1 AND coalesce(last_used_at, 0) < ?2",
 };
 
@@ -1387,6 +1393,63 @@ static int sqlite_check(struct store *st, char **report)
     return rc == SQLITE_DONE ? KH_OK : map_rc(s, rc, "check");
 }
 
+static int sqlite_audit_insert(struct store *st, const struct store_audit *e)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_AUDIT_INSERT);
+    if (!q)
+        return KH_ESTORE;
+    sqlite3_bind_int64(q, 1, e->at);
+    bind_id(q, 2, e->org_id);
+    bind_id(q, 3, e->actor_id);
+    bind_text(q, 4, e->action);
+    bind_text(q, 5, e->target_kind);
+    bind_id(q, 6, e->target_id);
+    bind_id(q, 7, e->source);
+    return run_write(s, q, "audit_insert");
+}
+
+static void read_audit(sqlite3_stmt *q, void *it)
+{
+    struct store_audit *e = it;
+    e->seq = sqlite3_column_int64(q, 0);
+    e->at = sqlite3_column_int64(q, 1);
+    col_copy(q, 2, e->org_id, sizeof e->org_id);
+    col_copy(q, 3, e->actor_id, sizeof e->actor_id);
+    col_copy(q, 4, e->action, sizeof e->action);
+    col_copy(q, 5, e->target_kind, sizeof e->target_kind);
+    col_copy(q, 6, e->target_id, sizeof e->target_id);
+    col_copy(q, 7, e->source, sizeof e->source);
+}
+
+static int sqlite_audit_list(struct store *st, int64_t since, int64_t limit, struct store_audit_list *out)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_AUDIT_LIST);
+    size_t cap = 0;
+    memset(out, 0, sizeof *out);
+    if (!q)
+        return KH_ESTORE;
+    sqlite3_bind_int64(q, 1, since);
+    sqlite3_bind_int64(q, 2, limit);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 64;
+            out->items = xrealloc(out->items, cap * sizeof *out->items);
+        }
+        memset(&out->items[out->n], 0, sizeof out->items[0]);
+        read_audit(q, &out->items[out->n++]);
+    }
+    sqlite3_reset(q);
+    out->total = (int64_t)out->n;
+    if (rc != SQLITE_DONE) {
+        store_audit_list_free(out);
+        return map_rc(s, rc, "audit_list");
+    }
+    return KH_OK;
+}
+
 const struct store_ops store_sqlite_ops = {
     .version = STORE_OPS_VERSION,
     .caps = STORE_CAP_TRANSACTIONS,
@@ -1441,4 +1504,6 @@ const struct store_ops store_sqlite_ops = {
     .touch = sqlite_touch,
     .backup = sqlite_backup,
     .check = sqlite_check,
+    .audit_insert = sqlite_audit_insert,
+    .audit_list = sqlite_audit_list,
 };

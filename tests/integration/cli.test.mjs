@@ -129,3 +129,31 @@ test("backup while serving, check, restore, and serve the restored store", async
   assert.ok(keys.json.data.some((k) => k.attributes.name === "in backup"));
   await restored.stop();
 });
+
+test("the audit trail records credential events with actor and address, never a secret", async () => {
+  const srv = await new Server().start("--rate-limit-auth-failures", "3/600");
+  const h = { ...srv.keyHeaders(), "content-type": "application/json" };
+  const t = (await srv.raw("POST", "/api/v2/personal_access_tokens", { headers: h, body: JSON.stringify({ data: { type: "personal_access_tokens", attributes: { name: "audited", scopes: ["api_keys_read"], expires_at: new Date(Date.now() + 48 * 3600e3).toISOString() } } }) })).json.data;
+  const token = srv.remember(t.attributes.key);
+  assert.equal((await srv.raw("GET", "/api/v2/api_keys", { headers: { Authorization: `Bearer ${token}` } })).status, 200);
+  await srv.raw("PATCH", `/api/v2/personal_access_tokens/${t.id}`, { headers: h, body: JSON.stringify({ data: { type: "personal_access_tokens", id: t.id, attributes: { name: "audited 2" } } }) });
+  await srv.raw("DELETE", `/api/v2/personal_access_tokens/${t.id}`, { headers: h });
+  for (let i = 0; i < 4; i++)
+    await srv.raw("GET", "/api/v2/api_keys", { headers: { "DD-API-KEY": srv.admin.api_key, "DD-APPLICATION-KEY": String(i).repeat(40) } });
+  const out = run("audit", "--db", srv.db, "--json");
+  assert.equal(out.status, 0, out.stderr);
+  const events = JSON.parse(out.stdout);
+  const of = (action, kind) => events.filter((e) => e.action === action && e.target_kind === kind);
+  for (const action of ["created", "first_use", "updated", "revoked"]) {
+    const e = of(action, "personal_access_token");
+    assert.equal(e.length, 1, action);
+    assert.equal(e[0].target_id, t.id);
+    assert.equal(e[0].source, "127.0.0.1");
+  }
+  assert.equal(of("created", "personal_access_token")[0].actor_id, srv.admin.user_id);
+  assert.equal(of("auth_failure_burst", "client_address").length, 1);
+  for (const s of srv.secrets) assert.ok(!out.stdout.includes(s), "no secret in the audit trail");
+  const text = run("audit", "--db", srv.db, "--since", new Date(Date.now() + 3600e3).toISOString());
+  assert.equal(text.stdout, "", "--since filters by time");
+  await srv.stop();
+});
