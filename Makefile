@@ -21,7 +21,10 @@ IT_FILES := seed.test.mjs auth.test.mjs operations.test.mjs authz-matrix.test.mj
 ORIGIN_DIR := $(shell git config --get remote.origin.url 2>/dev/null | grep '^/' )
 SPEC_DIR ?= $(firstword $(wildcard $(abspath ../shared/spec) $(if $(ORIGIN_DIR),$(abspath $(ORIGIN_DIR)/../shared/spec))) $(abspath ../shared/spec))
 
-.PHONY: all build deps run test unit integration lint clean build-asan build-clang build-fuzz fuzz fuzz-smoke
+.PHONY: all build deps run test unit integration lint clean build-asan build-clang build-fuzz fuzz fuzz-smoke soak
+
+SOAK_SECONDS ?= 600
+CRASH_ROUNDS ?= 5
 
 FUZZERS := fuzz_request fuzz_json fuzz_query fuzz_token
 FUZZ_SECONDS ?= 60
@@ -78,6 +81,13 @@ fuzz: build-fuzz
 
 fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=10
+
+# The long variants of issue 4: mixed traffic for SOAK_SECONDS (memory,
+# 5xx, log errors, integrity) and CRASH_ROUNDS rounds of the kill -9 test.
+soak: build $(INTEGRATION)/node_modules/.package-lock.json
+	cd $(INTEGRATION) && KEYHOLD_BIN=$(CURDIR)/build/keyhold SOAK_SECONDS=$(SOAK_SECONDS) node ../soak/soak.mjs
+	cd $(INTEGRATION) && KEYHOLD_BIN=$(CURDIR)/build/keyhold KEYHOLD_SPEC_DIR=$(SPEC_DIR) \
+	  KEYHOLD_CRASH_ROUNDS=$(CRASH_ROUNDS) node --test crash.test.mjs
 
 lint:
 	@if grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|atoll)\s*\(' src -r; then \

@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.body = buf + pos;
     req.body_len = size - pos;
 
-    struct api_env env = {&cfg, &secret, st, NULL};
+    struct api_env env = {.cfg = &cfg, .secret = &secret, .store = st};
     api_handle(&env, &req, &res);
     if (res.status < 200 || (res.status >= 500 && res.status != 503))
         abort();
