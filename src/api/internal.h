@@ -39,6 +39,7 @@ struct api_call {
     struct principal who; /* valid when route->flags & ROUTE_AUTH */
     int64_t now;
     uint64_t fingerprint; /* of the presented credentials, for auth_guard_or_reply */
+    int audit_failed;     /* an audit event could not be written: the request fails */
 };
 
 /* ---- failed-authentication limits (router.c) ---- */
@@ -51,8 +52,9 @@ void auth_note(struct api_call *call, int rc);
 void set_rate_headers(struct api_call *call, const struct rate_verdict *v);
 
 /* Records a credential event in the audit trail (and the log): action on
- * the target of kind by the caller, from its address. Never a secret. A
- * failure to record is logged, not answered: the change itself is done. */
+ * the target of kind by the caller, from its address. Never a secret. It is
+ * written in the request's transaction: if it cannot be, the whole request
+ * is rolled back and answered 503 (router.c, run_handler). */
 void audit(struct api_call *call, const char *action, const char *kind, const char *target_id);
 
 /* ---- replies (reply.c); each sets call->res completely ---- */
@@ -110,6 +112,11 @@ int roles_or_reply(struct api_call *call, struct jx *jx, json_t *data, char ids[
 /* Inserts a user and its role memberships in one transaction. */
 int insert_user_with_roles(struct store *st, const struct store_user *u, char roles[][UUID_STR], size_t n);
 int plausible_email(const char *s);
+/* Fills *u as a new user of the caller's org (email lower-cased). */
+void new_user(struct api_call *call, struct store_user *u, const char *email, const char *name, const char *title,
+              int service_account);
+/* Replaces *email with a lower-cased copy of value. */
+void set_email(char **email, const char *value);
 /* Disables a user and, in the same transaction, deletes its application
  * keys and revokes its tokens; its credentials stop working at once. */
 int disable_user(struct store *st, struct store_user *u, int64_t now);

@@ -207,6 +207,8 @@ void audit(struct api_call *call, const char *action, const char *kind, const ch
     snprintf(e.target_id, sizeof e.target_id, "%s", target_id ? target_id : "");
     snprintf(e.source, sizeof e.source, "%s", call->req->remote_addr ? call->req->remote_addr : "");
     log_info("audit %s %s %s by user %s from %s", action, kind, e.target_id, e.actor_id, e.source[0] ? e.source : "-");
-    if (store_audit_insert(call->env->store, &e) != KH_OK)
+    if (store_audit_insert(call->env->store, &e) != KH_OK) {
         log_error("audit: could not record %s %s %s", action, kind, e.target_id);
+        call->audit_failed = 1;
+    }
 }

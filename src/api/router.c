@@ -314,6 +314,37 @@ static int authenticate_or_reply(struct api_call *call)
     }
 }
 
+/* Runs the handler. A request that may change state runs in one store
+ * transaction, so that its changes and their audit events are committed
+ * together, before the answer is sent, or not at all: a failed commit turns
+ * a success into 503. */
+static void run_handler(struct api_call *call)
+{
+    int reads_only = call->req->method_len == 3 && memcmp(call->req->method, "GET", 3) == 0;
+    if (reads_only) {
+        call->route->handler(call);
+        return;
+    }
+    int rc = store_begin(call->env->store);
+    if (rc) {
+        reply_store_error(call, rc);
+        return;
+    }
+    call->route->handler(call);
+    if (call->audit_failed) {
+        store_rollback(call->env->store);
+        reply_store_error(call, KH_ESTORE);
+    } else if (call->res->status >= 200 && call->res->status < 300) {
+        rc = store_commit(call->env->store);
+        if (rc) {
+            store_rollback(call->env->store);
+            reply_store_error(call, rc);
+        }
+    } else {
+        store_rollback(call->env->store);
+    }
+}
+
 void api_handle(struct api_env *env, const struct api_request *req, struct api_response *res)
 {
     struct api_call call;
@@ -339,7 +370,7 @@ void api_handle(struct api_env *env, const struct api_request *req, struct api_r
         return;
     }
     if (!(call.route->flags & ROUTE_AUTH) || authenticate_or_reply(&call))
-        call.route->handler(&call);
+        run_handler(&call);
     query_free(&call.query);
     if (res->status == 0)
         reply_error(&call, 500, "Internal error: no answer");

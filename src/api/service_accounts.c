@@ -93,6 +93,27 @@ int service_account_or_reply(struct api_call *call, const char *id, struct store
     return rc;
 }
 
+void set_email(char **email, const char *value)
+{
+    free(*email);
+    *email = xstrdup(value);
+    for (char *p = *email; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+}
+
+void new_user(struct api_call *call, struct store_user *u, const char *email, const char *name, const char *title,
+              int service_account)
+{
+    memset(u, 0, sizeof *u);
+    uuid_generate(u->id);
+    memcpy(u->org_id, call->who.org_id, UUID_STR);
+    set_email(&u->email, email);
+    u->name = name ? xstrdup(name) : NULL;
+    u->title = title ? xstrdup(title) : NULL;
+    u->service_account = service_account;
+    u->created_at = u->modified_at = call->now;
+}
+
 int plausible_email(const char *s)
 {
     const char *at = strchr(s, '@');
@@ -142,16 +163,7 @@ void service_accounts_create(struct api_call *call)
         reply_jx(call, &jx);
     } else if (roles_or_reply(call, &jx, data, roles, &n_roles) == 0) {
         struct store_user u;
-        memset(&u, 0, sizeof u);
-        uuid_generate(u.id);
-        memcpy(u.org_id, call->who.org_id, UUID_STR);
-        u.email = xstrdup(email);
-        for (char *p = u.email; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
-        u.name = name ? xstrdup(name) : NULL;
-        u.title = title ? xstrdup(title) : NULL;
-        u.service_account = 1;
-        u.created_at = u.modified_at = call->now;
+        new_user(call, &u, email, name, title, 1);
         int rc = insert_user_with_roles(call->env->store, &u, roles, n_roles);
         if (rc) {
             reply_store_error(call, rc);

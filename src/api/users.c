@@ -127,15 +127,7 @@ void users_create(struct api_call *call)
         reply_jx(call, &jx);
     } else if (data && roles_or_reply(call, &jx, data, roles, &n_roles) == 0) {
         struct store_user u;
-        memset(&u, 0, sizeof u);
-        uuid_generate(u.id);
-        memcpy(u.org_id, call->who.org_id, UUID_STR);
-        u.email = xstrdup(email);
-        for (char *p = u.email; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
-        u.name = name ? xstrdup(name) : NULL;
-        u.title = title ? xstrdup(title) : NULL;
-        u.created_at = u.modified_at = call->now;
+        new_user(call, &u, email, name, title, 0);
         int rc = insert_user_with_roles(call->env->store, &u, roles, n_roles);
         if (rc) {
             reply_store_error(call, rc);
@@ -204,12 +196,8 @@ void users_update(struct api_call *call)
     } else if (data && load_user_or_reply(call, &u) == KH_OK) {
         if (may_manage_or_reply(call, &u)) {
             int was_disabled = u.disabled;
-            if (email) {
-                free(u.email);
-                u.email = xstrdup(email);
-                for (char *p = u.email; *p; p++)
-                    *p = (char)tolower((unsigned char)*p);
-            }
+            if (email)
+                set_email(&u.email, email);
             if (name) {
                 free(u.name);
                 u.name = xstrdup(name);

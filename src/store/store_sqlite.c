@@ -139,6 +139,7 @@ struct sqlite_store {
     struct store base; /* must be first */
     sqlite3 *db;
     sqlite3_stmt *stmts[S_COUNT];
+    int depth; /* open transactions: 1 = BEGIN, deeper ones are savepoints */
 };
 
 static struct sqlite_store *S(struct store *st)
@@ -404,26 +405,59 @@ static int sqlite_open(const char *dsn, struct store **out, char **err)
     return KH_OK;
 }
 
+/* Transactions nest: the outermost is BEGIN IMMEDIATE (the write lock is
+ * taken up front, so a transaction never fails half-way on a lock), inner
+ * ones are savepoints. A request that changes state runs in one transaction
+ * (router.c), and the store operations it calls may open their own. */
 static int sqlite_begin(struct store *st)
 {
     struct sqlite_store *s = S(st);
-    /* A transaction left open by a failed commit path would make every later
-     * write part of it: end it before starting a new one. */
-    if (!sqlite3_get_autocommit(s->db))
-        exec_sql(s, "ROLLBACK", "begin");
-    return exec_sql(s, "BEGIN IMMEDIATE", "begin");
+    int rc;
+    if (s->depth == 0) {
+        /* A transaction left open by a failed commit path would make every
+         * later write part of it: end it first. */
+        if (!sqlite3_get_autocommit(s->db))
+            exec_sql(s, "ROLLBACK", "begin");
+        rc = exec_sql(s, "BEGIN IMMEDIATE", "begin");
+    } else {
+        char sql[32];
+        snprintf(sql, sizeof sql, "SAVEPOINT kh%d", s->depth);
+        rc = exec_sql(s, sql, "savepoint");
+    }
+    if (!rc)
+        s->depth++;
+    return rc;
 }
 
 static int sqlite_commit(struct store *st)
 {
-    return exec_sql(S(st), "COMMIT", "commit");
+    struct sqlite_store *s = S(st);
+    if (s->depth <= 1) {
+        int rc = exec_sql(s, "COMMIT", "commit");
+        if (!rc || sqlite3_get_autocommit(s->db))
+            s->depth = 0;
+        return rc;
+    }
+    char sql[32];
+    snprintf(sql, sizeof sql, "RELEASE kh%d", s->depth - 1);
+    int rc = exec_sql(s, sql, "release");
+    if (!rc)
+        s->depth--;
+    return rc;
 }
 
 static int sqlite_rollback(struct store *st)
 {
     struct sqlite_store *s = S(st);
-    /* SQLite may already have rolled back (e.g. after SQLITE_FULL). */
-    return sqlite3_get_autocommit(s->db) ? KH_OK : exec_sql(s, "ROLLBACK", "rollback");
+    if (s->depth <= 1) {
+        s->depth = 0;
+        /* SQLite may already have rolled back (e.g. after SQLITE_FULL). */
+        return sqlite3_get_autocommit(s->db) ? KH_OK : exec_sql(s, "ROLLBACK", "rollback");
+    }
+    char sql[64];
+    snprintf(sql, sizeof sql, "ROLLBACK TO kh%d; RELEASE kh%d", s->depth - 1, s->depth - 1);
+    s->depth--;
+    return exec_sql(s, sql, "rollback to savepoint");
 }
 
 /* ---- meta, orgs, users, roles ---- */
@@ -810,6 +844,28 @@ static const char *sort_column(enum store_sort sort)
     }
 }
 
+/* The WHERE clause of a composed list being built: text, binds, and the LIKE
+ * pattern they borrow. list_where_begin() starts it with "org_id = ?1". */
+struct where {
+    struct buf w;
+    struct binds b;
+    char *pattern;
+};
+
+static void list_where_begin(struct where *q, const char *org_id)
+{
+    memset(q, 0, sizeof *q);
+    buf_init(&q->w, 4096);
+    add_text(&q->b, org_id);
+    buf_adds(&q->w, "org_id = ?1");
+}
+
+static void list_where_end(struct where *q)
+{
+    buf_free(&q->w);
+    free(q->pattern);
+}
+
 /* Runs the count statement of a composed list. */
 static int run_count(struct sqlite_store *s, const char *sql, const struct binds *b, int64_t *total)
 {
@@ -897,61 +953,50 @@ static int run_list(struct sqlite_store *s, const char *table, const char *cols,
 
 static int sqlite_api_key_list(struct store *st, const struct store_api_key_query *q, struct store_api_key_list *out)
 {
-    struct sqlite_store *s = S(st);
-    struct binds b = {.n = 0};
-    struct buf w;
-    char *pattern = NULL;
-    memset(out, 0, sizeof *out);
-    buf_init(&w, 4096);
-    buf_adds(&w, "org_id = ?1");
-    add_text(&b, q->org_id);
-    if (q->name_filter)
-        where_like(&w, &b, "name", q->name_filter, &pattern);
-    where_range(&w, &b, "created_at", q->created_start, q->created_end);
-    where_range(&w, &b, "modified_at", q->modified_start, q->modified_end);
-    if (q->remote_config >= 0)
-        where_eq_int(&w, &b, "remote_config_read_enabled", q->remote_config);
-    if (q->category) {
-        add_text(&b, q->category);
-        buf_printf(&w, " AND category = ?%d", b.n);
-    }
+    struct where wh;
     void *items = NULL;
-    int rc = run_list(s, "api_keys", API_KEY_COLS, w.p, &b, q->sort, q->desc, &q->page, sizeof(struct store_api_key),
-                      read_api_key_v, &items, &out->n, &out->total);
+    memset(out, 0, sizeof *out);
+    list_where_begin(&wh, q->org_id);
+    if (q->name_filter)
+        where_like(&wh.w, &wh.b, "name", q->name_filter, &wh.pattern);
+    where_range(&wh.w, &wh.b, "created_at", q->created_start, q->created_end);
+    where_range(&wh.w, &wh.b, "modified_at", q->modified_start, q->modified_end);
+    if (q->remote_config >= 0)
+        where_eq_int(&wh.w, &wh.b, "remote_config_read_enabled", q->remote_config);
+    if (q->category) {
+        add_text(&wh.b, q->category);
+        buf_printf(&wh.w, " AND category = ?%d", wh.b.n);
+    }
+    int rc = run_list(S(st), "api_keys", API_KEY_COLS, wh.w.p, &wh.b, q->sort, q->desc, &q->page,
+                      sizeof(struct store_api_key), read_api_key_v, &items, &out->n, &out->total);
     out->items = items;
     if (rc)
         store_api_key_list_free(out);
-    buf_free(&w);
-    free(pattern);
+    list_where_end(&wh);
     return rc;
 }
 
 static int sqlite_token_list(struct store *st, const struct store_token_query *q, struct store_token_list *out)
 {
-    struct sqlite_store *s = S(st);
-    struct binds b = {.n = 0};
-    struct buf w;
-    char *pattern = NULL;
-    memset(out, 0, sizeof *out);
-    buf_init(&w, 4096);
-    /* "revoked_at IS NULL" matches the partial indexes' predicate. */
-    add_text(&b, q->org_id);
-    add_int(&b, q->now);
-    buf_adds(&w, "org_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)");
-    if (q->kind)
-        where_eq_int(&w, &b, "kind", q->kind);
-    if (q->n_owners)
-        where_in(&w, &b, "owner_id", q->owner_ids, q->n_owners < STORE_MAX_OWNERS ? q->n_owners : STORE_MAX_OWNERS);
-    if (q->name_filter)
-        where_like(&w, &b, "name", q->name_filter, &pattern);
+    struct where wh;
     void *items = NULL;
-    int rc = run_list(s, "tokens", TOKEN_COLS, w.p, &b, q->sort, q->desc, &q->page, sizeof(struct store_token),
-                      read_token_v, &items, &out->n, &out->total);
+    memset(out, 0, sizeof *out);
+    list_where_begin(&wh, q->org_id);
+    /* "revoked_at IS NULL" matches the partial indexes' predicate. */
+    add_int(&wh.b, q->now);
+    buf_printf(&wh.w, " AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?%d)", wh.b.n);
+    if (q->kind)
+        where_eq_int(&wh.w, &wh.b, "kind", q->kind);
+    if (q->n_owners)
+        where_in(&wh.w, &wh.b, "owner_id", q->owner_ids, q->n_owners < STORE_MAX_OWNERS ? q->n_owners : STORE_MAX_OWNERS);
+    if (q->name_filter)
+        where_like(&wh.w, &wh.b, "name", q->name_filter, &wh.pattern);
+    int rc = run_list(S(st), "tokens", TOKEN_COLS, wh.w.p, &wh.b, q->sort, q->desc, &q->page,
+                      sizeof(struct store_token), read_token_v, &items, &out->n, &out->total);
     out->items = items;
     if (rc)
         store_token_list_free(out);
-    buf_free(&w);
-    free(pattern);
+    list_where_end(&wh);
     return rc;
 }
 
@@ -1048,27 +1093,21 @@ static int sqlite_token_revoke(struct store *st, const char *org_id, const char 
 
 static int sqlite_app_key_list(struct store *st, const struct store_app_key_query *q, struct store_app_key_list *out)
 {
-    struct sqlite_store *s = S(st);
-    struct binds b = {.n = 0};
-    struct buf w;
-    char *pattern = NULL;
-    memset(out, 0, sizeof *out);
-    buf_init(&w, 4096);
-    add_text(&b, q->org_id);
-    buf_adds(&w, "org_id = ?1");
-    if (q->n_owners)
-        where_in(&w, &b, "owner_id", q->owner_ids, q->n_owners < STORE_MAX_OWNERS ? q->n_owners : STORE_MAX_OWNERS);
-    if (q->name_filter)
-        where_like(&w, &b, "name", q->name_filter, &pattern);
-    where_range(&w, &b, "created_at", q->created_start, q->created_end);
+    struct where wh;
     void *items = NULL;
-    int rc = run_list(s, "app_keys", APP_KEY_COLS, w.p, &b, q->sort, q->desc, &q->page, sizeof(struct store_app_key),
-                      read_app_key_v, &items, &out->n, &out->total);
+    memset(out, 0, sizeof *out);
+    list_where_begin(&wh, q->org_id);
+    if (q->n_owners)
+        where_in(&wh.w, &wh.b, "owner_id", q->owner_ids, q->n_owners < STORE_MAX_OWNERS ? q->n_owners : STORE_MAX_OWNERS);
+    if (q->name_filter)
+        where_like(&wh.w, &wh.b, "name", q->name_filter, &wh.pattern);
+    where_range(&wh.w, &wh.b, "created_at", q->created_start, q->created_end);
+    int rc = run_list(S(st), "app_keys", APP_KEY_COLS, wh.w.p, &wh.b, q->sort, q->desc, &q->page,
+                      sizeof(struct store_app_key), read_app_key_v, &items, &out->n, &out->total);
     out->items = items;
     if (rc)
         store_app_key_list_free(out);
-    buf_free(&w);
-    free(pattern);
+    list_where_end(&wh);
     return rc;
 }
 
@@ -1086,64 +1125,54 @@ static int org_total(struct sqlite_store *s, const char *table, const char *org_
 static int sqlite_user_list(struct store *st, const struct store_user_query *q, struct store_user_list *out)
 {
     struct sqlite_store *s = S(st);
-    struct binds b = {.n = 0};
-    struct buf w;
-    char *pattern = NULL;
+    struct where wh;
+    void *items = NULL;
     memset(out, 0, sizeof *out);
-    buf_init(&w, 4096);
-    add_text(&b, q->org_id);
-    buf_adds(&w, "org_id = ?1");
+    list_where_begin(&wh, q->org_id);
     if (q->filter) {
-        pattern = like_pattern(q->filter);
-        add_text(&b, pattern);
-        buf_printf(&w, " AND (name LIKE ?%d ESCAPE '\\' OR email LIKE ?%d ESCAPE '\\')", b.n, b.n);
+        wh.pattern = like_pattern(q->filter);
+        add_text(&wh.b, wh.pattern);
+        buf_printf(&wh.w, " AND (name LIKE ?%d ESCAPE '\\' OR email LIKE ?%d ESCAPE '\\')", wh.b.n, wh.b.n);
     }
     if (q->status_mask) {
         /* Every keyhold user is either Active or Disabled; none is Pending. */
         int active = q->status_mask & STORE_STATUS_ACTIVE, disabled = q->status_mask & STORE_STATUS_DISABLED;
-        buf_adds(&w, active && disabled ? "" : active ? " AND disabled = 0" : disabled ? " AND disabled = 1" : " AND 0");
+        buf_adds(&wh.w, active && disabled ? "" : active ? " AND disabled = 0" : disabled ? " AND disabled = 1" : " AND 0");
     }
     if (q->role_id) {
-        add_text(&b, q->role_id);
-        buf_printf(&w, " AND id IN (SELECT user_id FROM user_roles WHERE role_id = ?%d)", b.n);
+        add_text(&wh.b, q->role_id);
+        buf_printf(&wh.w, " AND id IN (SELECT user_id FROM user_roles WHERE role_id = ?%d)", wh.b.n);
     }
-    void *items = NULL;
-    int rc = run_list(s, "users", USER_COLS, w.p, &b, q->sort, q->desc, &q->page, sizeof(struct store_user),
+    int rc = run_list(s, "users", USER_COLS, wh.w.p, &wh.b, q->sort, q->desc, &q->page, sizeof(struct store_user),
                       read_user_v, &items, &out->n, &out->total);
     out->items = items;
     if (!rc)
         rc = org_total(s, "users", q->org_id, &out->total_unfiltered);
     if (rc)
         store_user_list_free(out);
-    buf_free(&w);
-    free(pattern);
+    list_where_end(&wh);
     return rc;
 }
 
 static int sqlite_role_list(struct store *st, const struct store_role_query *q, struct store_role_list *out)
 {
     struct sqlite_store *s = S(st);
-    struct binds b = {.n = 0};
-    struct buf w;
-    char *pattern = NULL;
-    memset(out, 0, sizeof *out);
-    buf_init(&w, 4096);
-    add_text(&b, q->org_id);
-    buf_adds(&w, "org_id = ?1");
-    if (q->filter)
-        where_like(&w, &b, "name", q->filter, &pattern);
-    if (q->n_ids)
-        where_in(&w, &b, "id", q->ids, q->n_ids < STORE_MAX_IDS ? q->n_ids : STORE_MAX_IDS);
+    struct where wh;
     void *items = NULL;
-    int rc = run_list(s, "roles", ROLE_COLS, w.p, &b, q->sort, q->desc, &q->page, sizeof(struct store_role),
+    memset(out, 0, sizeof *out);
+    list_where_begin(&wh, q->org_id);
+    if (q->filter)
+        where_like(&wh.w, &wh.b, "name", q->filter, &wh.pattern);
+    if (q->n_ids)
+        where_in(&wh.w, &wh.b, "id", q->ids, q->n_ids < STORE_MAX_IDS ? q->n_ids : STORE_MAX_IDS);
+    int rc = run_list(s, "roles", ROLE_COLS, wh.w.p, &wh.b, q->sort, q->desc, &q->page, sizeof(struct store_role),
                       read_role_v, &items, &out->n, &out->total);
     out->items = items;
     if (!rc)
         rc = org_total(s, "roles", q->org_id, &out->total_unfiltered);
     if (rc)
         store_role_list_free(out);
-    buf_free(&w);
-    free(pattern);
+    list_where_end(&wh);
     return rc;
 }
 
