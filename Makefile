@@ -21,7 +21,7 @@ IT_FILES := seed.test.mjs auth.test.mjs operations.test.mjs authz-matrix.test.mj
 ORIGIN_DIR := $(shell git config --get remote.origin.url 2>/dev/null | grep '^/' )
 SPEC_DIR ?= $(firstword $(wildcard $(abspath ../shared/spec) $(if $(ORIGIN_DIR),$(abspath $(ORIGIN_DIR)/../shared/spec))) $(abspath ../shared/spec))
 
-.PHONY: all build deps run test unit integration lint clean build-asan build-clang build-fuzz fuzz fuzz-smoke soak
+.PHONY: all build deps run test unit integration lint clean build-asan build-clang build-fuzz fuzz fuzz-smoke soak bench
 
 SOAK_SECONDS ?= 600
 CRASH_ROUNDS ?= 5
@@ -88,6 +88,10 @@ soak: build $(INTEGRATION)/node_modules/.package-lock.json
 	cd $(INTEGRATION) && KEYHOLD_BIN=$(CURDIR)/build/keyhold SOAK_SECONDS=$(SOAK_SECONDS) node ../soak/soak.mjs
 	cd $(INTEGRATION) && KEYHOLD_BIN=$(CURDIR)/build/keyhold KEYHOLD_SPEC_DIR=$(SPEC_DIR) \
 	  KEYHOLD_CRASH_ROUNDS=$(CRASH_ROUNDS) node --test crash.test.mjs
+
+# Issue 5: keyhold against nginx with wrk; writes bench/RESULTS.md (installs wrk and nginx).
+bench: deps build
+	bash bench/run.sh
 
 lint:
 	@if grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|atoll)\s*\(' src -r; then \

@@ -1,0 +1,139 @@
+/* cli_seed.c - `keyhold seed`: fills a store with realistic rows fast, for
+ * benchmarks (issue 5). Tokens are minted exactly as the API mints them
+ * (random secret, keyed hash) and owned by the first org's admin, inserted
+ * in transactions of 10,000 rows. */
+#include "cli/cli.h"
+
+#include "auth/credentials.h"
+#include "util/clock.h"
+#include "util/xmalloc.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char USAGE[] = "usage: keyhold seed --db FILE --org ORG_ID --owner USER_ID [--tokens N] [--api-keys N]\n"
+                            "\n"
+                            "Adds N personal access tokens owned by USER_ID and N API keys to ORG_ID, fast\n"
+                            "(batched transactions), for benchmarks. Their secrets are not printed.\n";
+
+#define BATCH 10000
+
+static int seed_tokens(struct store *st, const struct server_secret *secret, const char *org, const char *owner,
+                       long n)
+{
+    char value[TOKEN_LEN + 1];
+    int64_t now = clock_now_us();
+    int rc = KH_OK;
+    for (long i = 0; i < n && !rc; i += BATCH) {
+        rc = store_begin(st);
+        for (long j = i; !rc && j < n && j < i + BATCH; j++) {
+            struct store_token t = {0};
+            uuid_generate(t.id);
+            memcpy(t.org_id, org, UUID_STR);
+            memcpy(t.owner_id, owner, UUID_STR);
+            t.kind = STORE_TOKEN_PAT;
+            t.name = xasprintf("seed token %08ld", j);
+            t.scopes = xstrdup("[\"api_keys_read\"]");
+            t.created_at = now + j;
+            t.expires_at = now + 300LL * 86400 * 1000000;
+            rc = cred_token_create(st, secret, &t, value);
+            store_token_clear(&t);
+        }
+        rc = store_end(st, rc);
+    }
+    return rc;
+}
+
+static int seed_api_keys(struct store *st, const struct server_secret *secret, const char *org, const char *owner,
+                         long n)
+{
+    char value[API_KEY_VALUE_LEN + 1];
+    int64_t now = clock_now_us();
+    int rc = store_begin(st);
+    for (long j = 0; !rc && j < n; j++) {
+        struct store_api_key k = {0};
+        uuid_generate(k.id);
+        memcpy(k.org_id, org, UUID_STR);
+        k.name = xasprintf("seed key %08ld", j);
+        k.category = xstrdup("default");
+        memcpy(k.created_by, owner, UUID_STR);
+        k.created_at = k.modified_at = now + j;
+        rc = cred_api_key_create(st, secret, &k, value);
+        store_api_key_clear(&k);
+    }
+    return store_end(st, rc);
+}
+
+int cli_seed(int argc, char **argv)
+{
+    enum { OPT_DB = 1, OPT_ORG, OPT_OWNER, OPT_TOKENS, OPT_KEYS, OPT_HELP };
+    static const struct option options[] = {
+        {"db", required_argument, NULL, OPT_DB},         {"org", required_argument, NULL, OPT_ORG},
+        {"owner", required_argument, NULL, OPT_OWNER},   {"tokens", required_argument, NULL, OPT_TOKENS},
+        {"api-keys", required_argument, NULL, OPT_KEYS}, {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    struct config cfg;
+    const char *org = NULL, *owner = NULL;
+    long tokens = 0, keys = 0;
+    int c, status = 2;
+    config_defaults(&cfg);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case OPT_DB:
+            free(cfg.db_path);
+            cfg.db_path = xstrdup(optarg);
+            break;
+        case OPT_ORG:
+            org = optarg;
+            break;
+        case OPT_OWNER:
+            owner = optarg;
+            break;
+        case OPT_TOKENS:
+        case OPT_KEYS: {
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 0 || v > 100000000) {
+                fprintf(stderr, "keyhold: counts are 0..100000000\n");
+                goto out;
+            }
+            *(c == OPT_TOKENS ? &tokens : &keys) = v;
+            break;
+        }
+        case OPT_HELP:
+            cli_usage(USAGE, 0);
+            status = 0;
+            goto out;
+        default:
+            cli_usage(USAGE, 1);
+            goto out;
+        }
+    }
+    if (!org || !owner || optind < argc) {
+        cli_usage(USAGE, 1);
+        goto out;
+    }
+    struct store *st = NULL;
+    struct server_secret secret;
+    if ((status = cli_open(&cfg, 1, &st, &secret)))
+        goto out;
+    int64_t t0 = clock_mono_us();
+    int rc = seed_tokens(st, &secret, org, owner, tokens);
+    if (!rc)
+        rc = seed_api_keys(st, &secret, org, owner, keys);
+    store_close(st);
+    secret_wipe(&secret, sizeof secret);
+    if (rc) {
+        fprintf(stderr, "keyhold: seeding failed (is %s an org and %s one of its users?)\n", org, owner);
+        status = 1;
+    } else {
+        printf("seeded %ld tokens and %ld API keys in %.1f s\n", tokens, keys, (double)(clock_mono_us() - t0) / 1e6);
+    }
+out:
+    config_free(&cfg);
+    return status;
+}
