@@ -462,6 +462,63 @@ static int sqlite_rollback(struct store *st)
 
 /* ---- meta, orgs, users, roles ---- */
 
+static void read_api_key_v(sqlite3_stmt *q, void *it)
+{
+    read_api_key(q, it);
+}
+
+static void read_token_v(sqlite3_stmt *q, void *it)
+{
+    read_token(q, it);
+}
+
+static void read_app_key_v(sqlite3_stmt *q, void *it)
+{
+    read_app_key(q, it);
+}
+
+static void read_user_v(sqlite3_stmt *q, void *it)
+{
+    read_user(q, it);
+}
+
+static void read_role_v(sqlite3_stmt *q, void *it)
+{
+    read_role(q, it);
+}
+
+/* A single-row lookup: binds up to two text keys (a, then b when not NULL)
+ * or one blob key, steps once, and reads the row with read(). The row is
+ * zeroed first (outlen bytes), so a failed lookup leaves it safe to clear. */
+static int get_row(struct sqlite_store *s, enum stmt_id id, const char *a, const char *b, const uint8_t *blob,
+                   void (*read)(sqlite3_stmt *, void *), void *out, size_t outlen, const char *what)
+{
+    sqlite3_stmt *q = stmt(s, id);
+    memset(out, 0, outlen);
+    if (!q)
+        return KH_ESTORE;
+    if (blob)
+        sqlite3_bind_blob(q, 1, blob, SECRET_HASH_LEN, SQLITE_TRANSIENT);
+    else
+        bind_text(q, 1, a);
+    if (b)
+        bind_text(q, 2, b);
+    int rc = step_one(s, q, what);
+    if (!rc) {
+        read(q, out);
+        sqlite3_reset(q);
+    }
+    return rc;
+}
+
+static void read_org_v(sqlite3_stmt *q, void *it)
+{
+    struct store_org *o = it;
+    col_copy(q, 0, o->id, sizeof o->id);
+    o->name = col_dup(q, 1);
+    o->created_at = sqlite3_column_int64(q, 2);
+}
+
 static int sqlite_meta_get(struct store *st, const char *key, char **value)
 {
     struct sqlite_store *s = S(st);
@@ -503,20 +560,7 @@ static int sqlite_org_insert(struct store *st, const struct store_org *org)
 
 static int sqlite_org_get(struct store *st, const char *id, struct store_org *out)
 {
-    struct sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt(s, S_ORG_GET);
-    memset(out, 0, sizeof *out);
-    if (!q)
-        return KH_ESTORE;
-    bind_text(q, 1, id);
-    int rc = step_one(s, q, "org_get");
-    if (!rc) {
-        col_copy(q, 0, out->id, sizeof out->id);
-        out->name = col_dup(q, 1);
-        out->created_at = sqlite3_column_int64(q, 2);
-        sqlite3_reset(q);
-    }
-    return rc;
+    return get_row(S(st), S_ORG_GET, id, NULL, NULL, read_org_v, out, sizeof *out, "org_get");
 }
 
 static int count_query(struct sqlite_store *s, enum stmt_id id, const char *arg, int64_t *count)
@@ -560,20 +604,8 @@ static int sqlite_user_insert(struct store *st, const struct store_user *u)
 
 static int sqlite_user_get(struct store *st, const char *org_id, const char *id, struct store_user *out)
 {
-    struct sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt(s, org_id ? S_USER_GET : S_USER_GET_ANY_ORG);
-    memset(out, 0, sizeof *out);
-    if (!q)
-        return KH_ESTORE;
-    bind_text(q, 1, id);
-    if (org_id)
-        bind_text(q, 2, org_id);
-    int rc = step_one(s, q, "user_get");
-    if (!rc) {
-        read_user(q, out);
-        sqlite3_reset(q);
-    }
-    return rc;
+    return get_row(S(st), org_id ? S_USER_GET : S_USER_GET_ANY_ORG, id, org_id, NULL, read_user_v, out, sizeof *out,
+                   "user_get");
 }
 
 static int sqlite_role_insert(struct store *st, const struct store_role *r)
@@ -592,19 +624,7 @@ static int sqlite_role_insert(struct store *st, const struct store_role *r)
 
 static int sqlite_role_get(struct store *st, const char *org_id, const char *id, struct store_role *out)
 {
-    struct sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt(s, S_ROLE_GET);
-    memset(out, 0, sizeof *out);
-    if (!q)
-        return KH_ESTORE;
-    bind_text(q, 1, id);
-    bind_text(q, 2, org_id);
-    int rc = step_one(s, q, "role_get");
-    if (!rc) {
-        read_role(q, out);
-        sqlite3_reset(q);
-    }
-    return rc;
+    return get_row(S(st), S_ROLE_GET, id, org_id, NULL, read_role_v, out, sizeof *out, "role_get");
 }
 
 static int pair_write(struct store *st, enum stmt_id id, const char *a, const char *b, const char *what)
@@ -687,37 +707,15 @@ static int sqlite_api_key_insert(struct store *st, const struct store_api_key *k
     return run_write(s, q, "api_key_insert");
 }
 
-static int api_key_one(struct sqlite_store *s, sqlite3_stmt *q, struct store_api_key *out)
-{
-    int rc = step_one(s, q, "api_key");
-    if (!rc) {
-        read_api_key(q, out);
-        sqlite3_reset(q);
-    }
-    return rc;
-}
 
 static int sqlite_api_key_get(struct store *st, const char *org_id, const char *id, struct store_api_key *out)
 {
-    struct sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt(s, S_API_KEY_GET);
-    memset(out, 0, sizeof *out);
-    if (!q)
-        return KH_ESTORE;
-    bind_text(q, 1, id);
-    bind_text(q, 2, org_id);
-    return api_key_one(s, q, out);
+    return get_row(S(st), S_API_KEY_GET, id, org_id, NULL, read_api_key_v, out, sizeof *out, "api_key_get");
 }
 
 static int sqlite_api_key_find(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], struct store_api_key *out)
 {
-    struct sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt(s, S_API_KEY_FIND);
-    memset(out, 0, sizeof *out);
-    if (!q)
-        return KH_ESTORE;
-    sqlite3_bind_blob(q, 1, lookup, SECRET_HASH_LEN, SQLITE_TRANSIENT);
-    return api_key_one(s, q, out);
+    return get_row(S(st), S_API_KEY_FIND, NULL, NULL, lookup, read_api_key_v, out, sizeof *out, "api_key_find");
 }
 
 static int sqlite_api_key_count(struct store *st, const char *org_id, int64_t *count)
@@ -906,31 +904,6 @@ static int run_page(struct sqlite_store *s, const char *sql, const struct binds 
     return rc == SQLITE_DONE ? KH_OK : map_rc(s, rc, "list");
 }
 
-static void read_api_key_v(sqlite3_stmt *q, void *it)
-{
-    read_api_key(q, it);
-}
-
-static void read_token_v(sqlite3_stmt *q, void *it)
-{
-    read_token(q, it);
-}
-
-static void read_app_key_v(sqlite3_stmt *q, void *it)
-{
-    read_app_key(q, it);
-}
-
-static void read_user_v(sqlite3_stmt *q, void *it)
-{
-    read_user(q, it);
-}
-
-static void read_role_v(sqlite3_stmt *q, void *it)
-{
-    read_role(q, it);
-}
-
 /* Finishes a composed list: runs the page and the count over where/binds. */
 static int run_list(struct sqlite_store *s, const char *table, const char *cols, const char *where, struct binds *b,
                     enum store_sort sort, int desc, const struct store_page *page, size_t itemsize,
@@ -1023,18 +996,7 @@ static int sqlite_app_key_insert(struct store *st, const struct store_app_key *k
 
 static int sqlite_app_key_find(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], struct store_app_key *out)
 {
-    struct sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt(s, S_APP_KEY_FIND);
-    memset(out, 0, sizeof *out);
-    if (!q)
-        return KH_ESTORE;
-    sqlite3_bind_blob(q, 1, lookup, SECRET_HASH_LEN, SQLITE_TRANSIENT);
-    int rc = step_one(s, q, "app_key_find");
-    if (!rc) {
-        read_app_key(q, out);
-        sqlite3_reset(q);
-    }
-    return rc;
+    return get_row(S(st), S_APP_KEY_FIND, NULL, NULL, lookup, read_app_key_v, out, sizeof *out, "app_key_find");
 }
 
 /* ---- tokens ---- */
@@ -1062,18 +1024,7 @@ static int sqlite_token_insert(struct store *st, const struct store_token *t)
 
 static int sqlite_token_get(struct store *st, const char *id, struct store_token *out)
 {
-    struct sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt(s, S_TOKEN_GET);
-    memset(out, 0, sizeof *out);
-    if (!q)
-        return KH_ESTORE;
-    bind_text(q, 1, id);
-    int rc = step_one(s, q, "token_get");
-    if (!rc) {
-        read_token(q, out);
-        sqlite3_reset(q);
-    }
-    return rc;
+    return get_row(S(st), S_TOKEN_GET, id, NULL, NULL, read_token_v, out, sizeof *out, "token_get");
 }
 
 static int sqlite_token_revoke(struct store *st, const char *org_id, const char *id, int64_t when)
@@ -1271,19 +1222,7 @@ static int sqlite_api_key_delete(struct store *st, const char *org_id, const cha
 
 static int sqlite_app_key_get(struct store *st, const char *org_id, const char *id, struct store_app_key *out)
 {
-    struct sqlite_store *s = S(st);
-    sqlite3_stmt *q = stmt(s, S_APP_KEY_GET);
-    memset(out, 0, sizeof *out);
-    if (!q)
-        return KH_ESTORE;
-    bind_text(q, 1, id);
-    bind_text(q, 2, org_id);
-    int rc = step_one(s, q, "app_key_get");
-    if (!rc) {
-        read_app_key(q, out);
-        sqlite3_reset(q);
-    }
-    return rc;
+    return get_row(S(st), S_APP_KEY_GET, id, org_id, NULL, read_app_key_v, out, sizeof *out, "app_key_get");
 }
 
 static int sqlite_app_key_update(struct store *st, const struct store_app_key *k)
