@@ -24,6 +24,8 @@ int cli_seed(int argc, char **argv);
 int cli_open(const struct config *cfg, int require_init, struct store **st, struct server_secret *secret);
 /* Prints provisioned credentials as text or JSON. */
 void cli_print_provisioned(const struct provisioned *p, int json, int with_org);
+/* Parses a whole decimal number in [min, max]; returns 0 or -1. */
+int cli_parse_long(const char *s, long min, long max, long *out);
 /* Usage text of a subcommand, printed on --help or a usage error. */
 void cli_usage(const char *text, int to_stderr);
 

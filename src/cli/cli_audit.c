@@ -24,11 +24,11 @@ int cli_audit(int argc, char **argv)
         {"help", no_argument, NULL, OPT_HELP},         {NULL, 0, NULL, 0},
     };
     const char *db = NULL;
-    int64_t since = 0, limit = 1000;
+    int64_t since = 0;
+    long limit = 1000;
     int json = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        char *end;
         switch (c) {
         case OPT_DB:
             db = optarg;
@@ -40,8 +40,7 @@ int cli_audit(int argc, char **argv)
             }
             break;
         case OPT_LIMIT:
-            limit = strtoll(optarg, &end, 10);
-            if (*end || limit < 1 || limit > 1000000) {
+            if (cli_parse_long(optarg, 1, 1000000, &limit)) {
                 fprintf(stderr, "keyhold: --limit wants 1..1000000\n");
                 return 2;
             }

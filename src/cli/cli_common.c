@@ -60,6 +60,16 @@ void cli_print_provisioned(const struct provisioned *p, int json, int with_org)
     printf("\nKeep these safe: the application key is shown only now.\n");
 }
 
+int cli_parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 void cli_usage(const char *text, int to_stderr)
 {
     fputs(text, to_stderr ? stderr : stdout);

@@ -82,7 +82,6 @@ int cli_seed(int argc, char **argv)
     config_defaults(&cfg);
     optind = 1;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        char *end;
         switch (c) {
         case OPT_DB:
             free(cfg.db_path);
@@ -96,8 +95,8 @@ int cli_seed(int argc, char **argv)
             break;
         case OPT_TOKENS:
         case OPT_KEYS: {
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 0 || v > 100000000) {
+            long v;
+            if (cli_parse_long(optarg, 0, 100000000, &v)) {
                 fprintf(stderr, "keyhold: counts are 0..100000000\n");
                 goto out;
             }

@@ -31,15 +31,6 @@ static const char USAGE[] =
     "  --rate-limit-auth-failures N/P failed authentications per client address (default 60/60)\n"
     "SIGINT or SIGTERM: finish in-flight requests, close the store, exit 0.\n";
 
-static int parse_long(const char *s, long min, long max, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
 
 int cli_serve(int argc, char **argv)
 {
@@ -95,7 +86,7 @@ int cli_serve(int argc, char **argv)
             }
             break;
         case OPT_THREADS:
-            if (parse_long(optarg, 1, 64, &n)) {
+            if (cli_parse_long(optarg, 1, 64, &n)) {
                 fprintf(stderr, "keyhold: --threads wants 1..64\n");
                 goto out;
             }
@@ -106,26 +97,26 @@ int cli_serve(int argc, char **argv)
             cfg.secret_path = xstrdup(optarg);
             break;
         case OPT_MAX_API:
-            if (parse_long(optarg, 1, 1000000, &cfg.max_api_keys)) {
+            if (cli_parse_long(optarg, 1, 1000000, &cfg.max_api_keys)) {
                 fprintf(stderr, "keyhold: --max-api-keys wants 1..1000000\n");
                 goto out;
             }
             break;
         case OPT_MAX_APP:
-            if (parse_long(optarg, 1, 1000000, &cfg.max_app_keys)) {
+            if (cli_parse_long(optarg, 1, 1000000, &cfg.max_app_keys)) {
                 fprintf(stderr, "keyhold: --max-app-keys wants 1..1000000\n");
                 goto out;
             }
             break;
         case OPT_FLUSH:
-            if (parse_long(optarg, 10, 60000, &n)) {
+            if (cli_parse_long(optarg, 10, 60000, &n)) {
                 fprintf(stderr, "keyhold: --usage-flush-ms wants 10..60000\n");
                 goto out;
             }
             cfg.usage_flush_ms = (int)n;
             break;
         case OPT_MAX_CONN:
-            if (parse_long(optarg, 1, 1000000, &cfg.max_connections)) {
+            if (cli_parse_long(optarg, 1, 1000000, &cfg.max_connections)) {
                 fprintf(stderr, "keyhold: --max-connections wants 1..1000000\n");
                 goto out;
             }
