@@ -14,6 +14,7 @@
 static const char USAGE[] =
     "usage: keyhold serve [--db FILE] [--listen HOST:PORT] [--threads N] [--secret FILE]\n"
     "                     [--max-api-keys N] [--max-app-keys N] [--usage-flush-ms N] [--max-connections N]\n"
+    "                     [--request-timeout SECONDS]\n"
     "                     [--rate-limit-org N/P] [--rate-limit-credential N/P]\n"
     "                     [--rate-limit-auth-failures N/P] [--log-level error|warn|info|debug]\n"
     "\n"
@@ -26,6 +27,8 @@ static const char USAGE[] =
     "  --max-app-keys N   application keys allowed per user (default 1000)\n"
     "  --usage-flush-ms N how often last-used times are written (default 2000)\n"
     "  --max-connections N open connections, over all event loops (default 8192)\n"
+    "  --request-timeout S a request not fully received within S seconds of the\n"
+    "                     connection turning to it is answered 408 (default 10)\n"
     "  --rate-limit-org N/P          requests per org per P seconds (default 20000/10; 0 = off)\n"
     "  --rate-limit-credential N/P   requests per key or token (default 10000/10)\n"
     "  --rate-limit-auth-failures N/P failed authentications per client address (default 60/60)\n"
@@ -43,6 +46,7 @@ int cli_serve(int argc, char **argv)
         OPT_MAX_APP,
         OPT_FLUSH,
         OPT_MAX_CONN,
+        OPT_REQ_TIMEOUT,
         OPT_RATE_ORG,
         OPT_RATE_CRED,
         OPT_RATE_AUTH,
@@ -58,6 +62,7 @@ int cli_serve(int argc, char **argv)
         {"max-app-keys", required_argument, NULL, OPT_MAX_APP},
         {"usage-flush-ms", required_argument, NULL, OPT_FLUSH},
         {"max-connections", required_argument, NULL, OPT_MAX_CONN},
+        {"request-timeout", required_argument, NULL, OPT_REQ_TIMEOUT},
         {"rate-limit-org", required_argument, NULL, OPT_RATE_ORG},
         {"rate-limit-credential", required_argument, NULL, OPT_RATE_CRED},
         {"rate-limit-auth-failures", required_argument, NULL, OPT_RATE_AUTH},
@@ -120,6 +125,13 @@ int cli_serve(int argc, char **argv)
                 fprintf(stderr, "keyhold: --max-connections wants 1..1000000\n");
                 goto out;
             }
+            break;
+        case OPT_REQ_TIMEOUT:
+            if (cli_parse_long(optarg, 1, 3600, &n)) {
+                fprintf(stderr, "keyhold: --request-timeout wants 1..3600 seconds\n");
+                goto out;
+            }
+            cfg.request_timeout_ms = (int)n * 1000;
             break;
         case OPT_RATE_ORG:
         case OPT_RATE_CRED:

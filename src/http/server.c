@@ -8,6 +8,13 @@
  * answer). HTTP/1.1 only: Debian's libh2o 2.2.5 lacks the HTTP/2 rapid-reset
  * fix, so upgrade_to_http2 is off and no TLS/ALPN is offered.
  *
+ * Request timeout: libh2o 2.2 drops a connection whose request is not read
+ * within req_timeout without a word. keyhold keeps its own watch on every
+ * connection (struct conn_watch, reached through sock->on_close) and, when
+ * the time runs out, answers 408 with a JSON body if part of a request had
+ * arrived, or closes quietly if the connection was merely idle. libh2o's
+ * own timeout stays as a backstop a few seconds later.
+ *
  * Shutdown: the main thread waits for SIGINT/SIGTERM with sigwait(), raises
  * `stopping`; every loop notices within LOOP_TICK_MS, closes its listener,
  * keeps running until its in-flight requests have been written (bounded by
@@ -39,7 +46,8 @@
 
 #define LOOP_TICK_MS 100
 #define DRAIN_MS 10000
-#define REQUEST_TIMEOUT_MS 10000
+#define WATCH_EVERY_MS 250
+#define BACKSTOP_MS 5000 /* libh2o's timeout, past ours */
 #define LISTEN_BACKLOG 1024
 #define MAX_REQUEST_HEADERS 100
 #define MAX_HEADER_BYTES (16 * 1024)
@@ -56,6 +64,18 @@ struct worker {
     int inflight; /* requests whose response is not yet fully written */
     size_t max_connections;
     int cap_warned;
+    h2o_linklist_t watches; /* struct conn_watch of every open connection */
+};
+
+/* What keyhold knows of one connection, to answer a stalled request. Owned
+ * by the socket: freed by its on_close callback. */
+struct conn_watch {
+    h2o_linklist_t link;
+    h2o_socket_t *sock;
+    struct request_done *current; /* the request being answered, or NULL */
+    size_t bytes_done;            /* sock->bytes_read when it last turned to a new request */
+    int64_t waiting_since;        /* when it last turned to a new request */
+    int timed_out;
 };
 
 struct server {
@@ -78,6 +98,7 @@ static struct server *the_server;
  * has been written (or the connection died): the access log line. */
 struct request_done {
     struct worker *w;
+    struct conn_watch *watch; /* NULL once the connection is gone */
     int64_t started_us;
     int status;
     char method[12];
@@ -88,6 +109,11 @@ static void on_request_done(void *p)
 {
     struct request_done *d = p;
     d->w->inflight--;
+    if (d->watch) {
+        d->watch->current = NULL;
+        d->watch->bytes_done = d->watch->sock->bytes_read;
+        d->watch->waiting_since = clock_mono_us();
+    }
     log_info("access %s %s %d %.3fms", d->method, d->path, d->status,
              (double)(clock_mono_us() - d->started_us) / 1000.0);
 }
@@ -103,6 +129,7 @@ static const char *reason_phrase(int status)
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
     case 422: return "Unprocessable Entity";
@@ -126,6 +153,55 @@ static const char *peer_address(h2o_req_t *req)
     return out;
 }
 
+static void on_conn_close(void *p)
+{
+    struct conn_watch *cw = p;
+    if (cw->current)
+        cw->current->watch = NULL;
+    h2o_linklist_unlink(&cw->link);
+    free(cw);
+}
+
+static struct conn_watch *watch_of(h2o_conn_t *conn)
+{
+    h2o_socket_t *sock = conn->callbacks->get_socket ? conn->callbacks->get_socket(conn) : NULL;
+    return sock && sock->on_close.cb == on_conn_close ? sock->on_close.data : NULL;
+}
+
+/* Ends a connection whose request did not arrive in time. The socket stays
+ * libh2o's: the 408 is written straight to the descriptor (nothing else is
+ * being written on a connection that waits for a request) and the write side
+ * is shut, so the client sees the answer and EOF, and libh2o closes the
+ * connection itself when the client does (or at its backstop timeout). */
+static void answer_timeout(struct conn_watch *cw, int partial)
+{
+    static const char body[] = "{\"errors\":[\"Request Timeout: the request was not received in time\"]}";
+    char msg[256];
+    int fd = h2o_socket_get_fd(cw->sock);
+    cw->timed_out = 1;
+    if (partial) {
+        int n = snprintf(msg, sizeof msg,
+                         "HTTP/1.1 408 Request Timeout\r\nServer: keyhold\r\nConnection: close\r\n"
+                         "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                         sizeof body - 1, body);
+        if (send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+            log_debug("408 not delivered: %s", strerror(errno));
+        log_info("access - - 408 (request not received within the timeout)");
+    }
+    shutdown(fd, partial ? SHUT_WR : SHUT_RDWR);
+}
+
+static void watch_connections(struct worker *w, int64_t timeout_us)
+{
+    int64_t now = clock_mono_us();
+    for (h2o_linklist_t *l = w->watches.next; l != &w->watches; l = l->next) {
+        struct conn_watch *cw = H2O_STRUCT_FROM_MEMBER(struct conn_watch, link, l);
+        if (cw->current || cw->timed_out || now - cw->waiting_since < timeout_us)
+            continue;
+        answer_timeout(cw, cw->sock->bytes_read > cw->bytes_done);
+    }
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     struct worker *w = (struct worker *)req->conn->ctx;
@@ -134,6 +210,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     struct request_done *done = h2o_mem_alloc_shared(&req->pool, sizeof *done, on_request_done);
     done->w = w;
     done->started_us = clock_mono_us();
+    done->watch = watch_of(req->conn);
+    if (done->watch)
+        done->watch->current = done;
     w->inflight++;
 
     memset(&areq, 0, sizeof areq);
@@ -225,6 +304,12 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         return;
     }
     w->cap_warned = 0;
+    struct conn_watch *cw = xcalloc(1, sizeof *cw);
+    cw->sock = sock;
+    cw->waiting_since = clock_mono_us();
+    h2o_linklist_insert(&w->watches, &cw->link);
+    sock->on_close.cb = on_conn_close;
+    sock->on_close.data = cw;
     h2o_accept(&w->accept_ctx, sock);
 }
 
@@ -280,8 +365,13 @@ static void *worker_main(void *arg)
     h2o_socket_read_start(w->listener, on_accept);
 
     int64_t flush_every = (int64_t)srv->cfg->usage_flush_ms * 1000, last_flush = clock_mono_us();
+    int64_t last_watch = last_flush, timeout_us = (int64_t)srv->cfg->request_timeout_ms * 1000;
     while (!atomic_load(&srv->stopping)) {
         h2o_evloop_run(loop, LOOP_TICK_MS); /* returns on signals and ticks alike: loop again */
+        if (clock_mono_us() - last_watch >= WATCH_EVERY_MS * 1000) {
+            watch_connections(w, timeout_us);
+            last_watch = clock_mono_us();
+        }
         if (clock_mono_us() - last_flush >= flush_every) {
             usage_flush(w->env.usage, w->store);
             last_flush = clock_mono_us();
@@ -312,7 +402,7 @@ static void configure_h2o(struct server *srv)
     srv->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("keyhold"));
     srv->globalconf.max_request_entity_size = KH_MAX_BODY;
     srv->globalconf.http1.upgrade_to_http2 = 0;
-    srv->globalconf.http1.req_timeout = REQUEST_TIMEOUT_MS;
+    srv->globalconf.http1.req_timeout = (uint64_t)srv->cfg->request_timeout_ms + BACKSTOP_MS;
     h2o_hostconf_t *host = h2o_config_register_host(&srv->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(path, sizeof *handler);
@@ -329,6 +419,7 @@ static int prepare_workers(struct server *srv)
         struct worker *w = &srv->workers[i];
         char *serr = NULL;
         w->index = i;
+        h2o_linklist_init_anchor(&w->watches);
         w->listen_fd = open_listener(srv->cfg->listen_host, port, err, sizeof err);
         if (w->listen_fd < 0) {
             log_error("%s", err);
