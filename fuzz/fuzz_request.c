@@ -27,7 +27,7 @@ static void setup(void)
     uint8_t master[SECRET_KEY_LEN] = {1};
     char *err = NULL;
     config_defaults(&cfg);
-    secret_derive(master, &secret);
+    secret_from_master(master, &secret);
     if (store_open(":memory:", &st, &err) || provision_org(st, &secret, "fuzz", "fuzz@example.com", &admin))
         abort();
 }

@@ -22,6 +22,7 @@ static const char USAGE[] =
     "  restore    put a backup in place of a (stopped) server's store\n"
     "  check      run the store's integrity check\n"
     "  audit      read the audit trail of credential events\n"
+    "  rotate-secret  add a server secret version and re-encrypt keys under it\n"
     "  seed       fill a store with many tokens and keys, for benchmarks\n"
     "\n"
     "`keyhold COMMAND --help` describes each command.\n";
@@ -51,6 +52,8 @@ int main(int argc, char **argv)
         return cli_check(argc - 1, argv + 1);
     if (strcmp(cmd, "audit") == 0)
         return cli_audit(argc - 1, argv + 1);
+    if (strcmp(cmd, "rotate-secret") == 0)
+        return cli_rotate_secret(argc - 1, argv + 1);
     if (strcmp(cmd, "seed") == 0)
         return cli_seed(argc - 1, argv + 1);
     if ((strcmp(cmd, "org") == 0 || strcmp(cmd, "user") == 0) && argc >= 3 && strcmp(argv[2], "add") == 0)

@@ -384,14 +384,11 @@ static int v1_sees_all(struct api_call *call, int org_perm)
  * the caller's own keys are visible. */
 static int load_v1_key_or_reply(struct api_call *call, int org_perm, struct store_app_key *k)
 {
-    uint8_t lookup[SECRET_HASH_LEN];
     const char *value = call->params[0];
     int rc = KH_ENOTFOUND;
     memset(k, 0, sizeof *k);
-    if (strlen(value) == APP_KEY_VALUE_LEN) {
-        secret_hmac(call->env->secret->lookup_key, value, APP_KEY_VALUE_LEN, lookup);
-        rc = store_app_key_find(call->env->store, lookup, k);
-    }
+    if (strlen(value) == APP_KEY_VALUE_LEN)
+        rc = cred_find_app_key(call->env->store, call->env->secret, value, APP_KEY_VALUE_LEN, k);
     if (!rc && (strcmp(k->org_id, call->who.org_id) != 0 ||
                 (!v1_sees_all(call, org_perm) && strcmp(k->owner_id, call->who.user_id) != 0))) {
         store_app_key_clear(k);

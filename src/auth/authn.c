@@ -7,6 +7,8 @@
  * keyed hash of their secret part is compared in constant time. */
 #include "auth/authn.h"
 
+#include "auth/credentials.h"
+
 #include "auth/usage.h"
 #include "util/secret.h"
 #include "util/token.h"
@@ -87,14 +89,17 @@ static int auth_token(const struct auth_env *env, const char *s, size_t len, str
     struct store_token t;
     if (token_parse(s, len, &kind, id, secret))
         return AUTH_INVALID;
-    secret_hmac(env->secret->token_key, secret, TOKEN_SECRET_LEN, hash);
-    secret_wipe(secret, sizeof secret);
     int rc = store_token_get(env->store, id, &t);
-    if (rc == KH_ENOTFOUND)
-        return AUTH_INVALID;
-    if (rc)
-        return rc;
-    int right = secret_equal(hash, t.secret_hash, SECRET_HASH_LEN) && (int)kind == t.kind && !t.revoked_at;
+    if (rc) {
+        secret_wipe(secret, sizeof secret);
+        return rc == KH_ENOTFOUND ? AUTH_INVALID : rc;
+    }
+    /* The hash is made under the secret version the token was minted under;
+     * a version pruned from the secret file leaves nothing to match. */
+    const struct secret_key *k = secret_version(env->secret, t.secret_version);
+    secret_hmac(k ? k->token_key : secret_current(env->secret)->token_key, secret, TOKEN_SECRET_LEN, hash);
+    secret_wipe(secret, sizeof secret);
+    int right = k && secret_equal(hash, t.secret_hash, SECRET_HASH_LEN) && (int)kind == t.kind && !t.revoked_at;
     int ok = right && (!t.expires_at || t.expires_at > env->now);
     if (right && !ok) {
         out->expired = 1;
@@ -122,26 +127,17 @@ static int auth_token(const struct auth_env *env, const char *s, size_t len, str
 
 int auth_find_api_key(const struct auth_env *env, const char *key, size_t len, struct store_api_key *out)
 {
-    uint8_t lookup[SECRET_HASH_LEN];
     memset(out, 0, sizeof *out);
     if (len != API_KEY_LEN)
         return AUTH_INVALID;
-    secret_hmac(env->secret->lookup_key, key, len, lookup);
-    int rc = store_api_key_find(env->store, lookup, out);
-    if (rc == KH_ENOTFOUND)
-        return AUTH_INVALID;
-    if (!rc && !secret_equal(lookup, out->key.lookup, SECRET_HASH_LEN)) {
-        store_api_key_clear(out);
-        return AUTH_INVALID;
-    }
-    return rc;
+    int rc = cred_find_api_key(env->store, env->secret, key, len, out);
+    return rc == KH_ENOTFOUND ? AUTH_INVALID : rc;
 }
 
 static int auth_keys(const struct auth_env *env, const struct auth_input *in, struct principal *out)
 {
     struct store_api_key api;
     struct store_app_key app;
-    uint8_t lookup[SECRET_HASH_LEN];
     int rc = auth_find_api_key(env, in->api_key, in->api_key_len, &api);
     if (rc)
         return rc;
@@ -149,11 +145,10 @@ static int auth_keys(const struct auth_env *env, const struct auth_input *in, st
         store_api_key_clear(&api);
         return AUTH_INVALID;
     }
-    secret_hmac(env->secret->lookup_key, in->app_key, in->app_key_len, lookup);
-    rc = store_app_key_find(env->store, lookup, &app);
+    rc = cred_find_app_key(env->store, env->secret, in->app_key, in->app_key_len, &app);
     if (rc == KH_ENOTFOUND)
         rc = AUTH_INVALID;
-    if (!rc && (!secret_equal(lookup, app.key.lookup, SECRET_HASH_LEN) || strcmp(app.org_id, api.org_id) != 0))
+    if (!rc && strcmp(app.org_id, api.org_id) != 0)
         rc = AUTH_INVALID;
     if (!rc) {
         struct permset scopes;

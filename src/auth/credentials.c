@@ -10,14 +10,23 @@
 #include <string.h>
 
 /* Generates a hex value of len characters and seals it into *sealed. */
+/* Seals value under the current secret version. */
+static void seal_value(const struct server_secret *s, const char *value, size_t len, struct store_sealed *sealed)
+{
+    const struct secret_key *k = secret_current(s);
+    secret_hmac(k->lookup_key, value, len, sealed->lookup);
+    sealed->sealed_len = len + SECRET_SEAL_OVERHEAD;
+    sealed->sealed = xmalloc(sealed->sealed_len);
+    sealed->secret_version = k->version;
+    secret_seal(k, value, len, sealed->sealed);
+}
+
+/* Generates a hex value of len characters and seals it into *sealed. */
 static void new_sealed_value(const struct server_secret *s, size_t len, char *value, struct store_sealed *sealed)
 {
     secret_random_hex(value, len);
     value[len] = '\0';
-    secret_hmac(s->lookup_key, value, len, sealed->lookup);
-    sealed->sealed_len = len + SECRET_SEAL_OVERHEAD;
-    sealed->sealed = xmalloc(sealed->sealed_len);
-    secret_seal(s, value, len, sealed->sealed);
+    seal_value(s, value, len, sealed);
 }
 
 static void drop_sealed(struct store_sealed *sealed)
@@ -56,7 +65,8 @@ int cred_token_create(struct store *st, const struct server_secret *s, struct st
 {
     char secret[TOKEN_SECRET_LEN + 1];
     token_mint(tok->kind == STORE_TOKEN_SAT ? TOKEN_SAT : TOKEN_PAT, tok->id, value_out, secret);
-    secret_hmac(s->token_key, secret, TOKEN_SECRET_LEN, tok->secret_hash);
+    tok->secret_version = secret_current(s)->version;
+    secret_hmac(secret_current(s)->token_key, secret, TOKEN_SECRET_LEN, tok->secret_hash);
     secret_wipe(secret, sizeof secret);
     int rc = store_token_insert(st, tok);
     if (rc)
@@ -68,7 +78,44 @@ int cred_unseal(const struct server_secret *s, const struct store_sealed *sealed
 {
     if (sealed->sealed_len < SECRET_SEAL_OVERHEAD || sealed->sealed_len - SECRET_SEAL_OVERHEAD != outlen)
         return KH_ECRYPTO;
-    int rc = secret_open(s, sealed->sealed, sealed->sealed_len, (uint8_t *)out);
+    const struct secret_key *k = secret_version(s, sealed->secret_version);
+    int rc = k ? secret_open(k, sealed->sealed, sealed->sealed_len, (uint8_t *)out) : KH_ECRYPTO;
     out[rc ? 0 : outlen] = '\0';
     return rc;
 }
+
+int cred_reseal(const struct server_secret *s, const struct store_sealed *old, struct store_sealed *out)
+{
+    char value[APP_KEY_VALUE_LEN + 1];
+    size_t len = old->sealed_len - SECRET_SEAL_OVERHEAD;
+    if (old->sealed_len < SECRET_SEAL_OVERHEAD || len >= sizeof value)
+        return KH_ECRYPTO;
+    int rc = cred_unseal(s, old, value, len);
+    if (!rc)
+        seal_value(s, value, len, out);
+    secret_wipe(value, sizeof value);
+    return rc;
+}
+
+/* Tries the lookup hash of value under each secret version, newest first:
+ * after a rotation, keys not yet re-sealed are still found. */
+#define FIND_BY_VALUE(kind, finder, clear)                                                                             \
+    int cred_find_##kind(struct store *st, const struct server_secret *s, const char *value, size_t len,            \
+                         struct store_##kind *out)                                                                     \
+    {                                                                                                                  \
+        uint8_t lookup[SECRET_HASH_LEN];                                                                               \
+        int rc = KH_ENOTFOUND;                                                                                         \
+        memset(out, 0, sizeof *out);                                                                                   \
+        for (int i = 0; i < s->n && rc == KH_ENOTFOUND; i++) {                                                        \
+            secret_hmac(s->keys[i].lookup_key, value, len, lookup);                                                   \
+            rc = finder(st, lookup, out);                                                                              \
+            if (!rc && !secret_equal(lookup, out->key.lookup, SECRET_HASH_LEN)) {                                     \
+                clear(out);                                                                                            \
+                rc = KH_ENOTFOUND;                                                                                     \
+            }                                                                                                          \
+        }                                                                                                              \
+        return rc;                                                                                                     \
+    }
+
+FIND_BY_VALUE(api_key, store_api_key_find, store_api_key_clear)
+FIND_BY_VALUE(app_key, store_app_key_find, store_app_key_clear)

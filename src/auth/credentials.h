@@ -27,5 +27,14 @@ int cred_token_create(struct store *st, const struct server_secret *s, struct st
 /* Decrypts a sealed key value into out (len bytes + NUL); KH_ECRYPTO if the
  * stored value does not authenticate. */
 int cred_unseal(const struct server_secret *s, const struct store_sealed *sealed, char *out, size_t outlen);
+/* Finds a key by its presented value, whichever secret version it is sealed
+ * under. KH_OK, KH_ENOTFOUND or a store error; *out as the store fills it. */
+int cred_find_api_key(struct store *st, const struct server_secret *s, const char *value, size_t len,
+                      struct store_api_key *out);
+int cred_find_app_key(struct store *st, const struct server_secret *s, const char *value, size_t len,
+                      struct store_app_key *out);
+/* Opens *old (under whichever version sealed it) and seals the value again
+ * under the current version into *out (out->sealed from xmalloc). */
+int cred_reseal(const struct server_secret *s, const struct store_sealed *old, struct store_sealed *out);
 
 #endif

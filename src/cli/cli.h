@@ -17,6 +17,7 @@ int cli_restore(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_audit(int argc, char **argv);
 int cli_seed(int argc, char **argv);
+int cli_rotate_secret(int argc, char **argv);
 
 /* Shared helpers (cli_common.c). */
 /* Opens the store and loads the secret; prints the error and returns 1 on

@@ -42,11 +42,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOOP_TICK_MS 100
 #define DRAIN_MS 10000
 #define WATCH_EVERY_MS 250
+#define SECRET_CHECK_MS 1000
 #define BACKSTOP_MS 5000 /* libh2o's timeout, past ours */
 #define LISTEN_BACKLOG 1024
 #define MAX_REQUEST_HEADERS 100
@@ -80,7 +83,11 @@ struct conn_watch {
 
 struct server {
     const struct config *cfg;
-    const struct server_secret *secret;
+    _Atomic(const struct server_secret *) secret; /* swapped when the file changes */
+    struct server_secret **reloaded;             /* every secret loaded since start, freed at exit */
+    size_t n_reloaded;
+    char *secret_path;
+    struct stat secret_stat;
     h2o_globalconf_t globalconf;
     struct worker *workers;
     int n_workers;
@@ -207,6 +214,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     struct worker *w = (struct worker *)req->conn->ctx;
     struct api_request areq;
     struct api_response ares;
+    w->env.secret = atomic_load(&the_server->secret);
     struct request_done *done = h2o_mem_alloc_shared(&req->pool, sizeof *done, on_request_done);
     done->w = w;
     done->started_us = clock_mono_us();
@@ -396,6 +404,53 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Loads the secret file again (after `keyhold rotate-secret`) and makes it
+ * the one every new request uses. A bad file is reported and ignored: the
+ * server keeps the secret it has. */
+static void reload_secret(struct server *srv)
+{
+    char err[512];
+    struct server_secret *s = xmalloc(sizeof *s);
+    if (secret_file_load(srv->secret_path, s, err, sizeof err)) {
+        log_error("server secret not reloaded: %s", err);
+        secret_wipe(s, sizeof *s);
+        free(s);
+        return;
+    }
+    srv->reloaded = xrealloc(srv->reloaded, (srv->n_reloaded + 1) * sizeof *srv->reloaded);
+    srv->reloaded[srv->n_reloaded++] = s;
+    atomic_store(&srv->secret, s);
+    log_info("server secret reloaded: %d version%s, current v%d", s->n, s->n == 1 ? "" : "s",
+             secret_current(s)->version);
+}
+
+static int secret_file_changed(struct server *srv)
+{
+    struct stat now;
+    if (stat(srv->secret_path, &now))
+        return 0; /* mid-rename or gone: keep what we have */
+    int changed = now.st_ino != srv->secret_stat.st_ino || now.st_size != srv->secret_stat.st_size ||
+                  now.st_mtim.tv_sec != srv->secret_stat.st_mtim.tv_sec ||
+                  now.st_mtim.tv_nsec != srv->secret_stat.st_mtim.tv_nsec;
+    srv->secret_stat = now;
+    return changed;
+}
+
+/* The main thread's life while the loops serve: reload the secret on SIGHUP
+ * or when its file changes (checked every SECRET_CHECK_MS, so several nodes
+ * sharing a rotated file all follow it), until SIGINT or SIGTERM. */
+static int wait_for_stop(struct server *srv, const sigset_t *sigs)
+{
+    struct timespec every = {SECRET_CHECK_MS / 1000, (SECRET_CHECK_MS % 1000) * 1000000L};
+    for (;;) {
+        int sig = sigtimedwait(sigs, NULL, &every);
+        if (sig == SIGINT || sig == SIGTERM)
+            return sig;
+        if (sig == SIGHUP || secret_file_changed(srv))
+            reload_secret(srv);
+    }
+}
+
 static void configure_h2o(struct server *srv)
 {
     h2o_config_init(&srv->globalconf);
@@ -433,7 +488,6 @@ static int prepare_workers(struct server *srv)
             return -1;
         }
         w->env.cfg = srv->cfg;
-        w->env.secret = srv->secret;
         w->env.store = w->store;
         w->env.usage = usage_new(4096);
         w->env.limiter = srv->limiter;
@@ -451,7 +505,9 @@ int http_serve(const struct config *cfg, const struct server_secret *secret)
     int rc = 0;
     memset(srv, 0, sizeof *srv);
     srv->cfg = cfg;
-    srv->secret = secret;
+    atomic_store(&srv->secret, secret);
+    srv->secret_path = config_secret_path(cfg);
+    stat(srv->secret_path, &srv->secret_stat);
     srv->n_workers = cfg->threads > 0 ? cfg->threads : 1;
     srv->workers = xcalloc((size_t)srv->n_workers, sizeof *srv->workers);
     the_server = srv;
@@ -461,6 +517,7 @@ int http_serve(const struct config *cfg, const struct server_secret *secret)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
     configure_h2o(srv);
@@ -471,8 +528,7 @@ int http_serve(const struct config *cfg, const struct server_secret *secret)
     }
     for (int i = 0; i < srv->n_workers; i++)
         pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
-    int sig = 0;
-    sigwait(&sigs, &sig);
+    int sig = wait_for_stop(srv, &sigs);
     log_info("received %s: finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
     atomic_store(&srv->stopping, 1);
     for (int i = 0; i < srv->n_workers; i++)
@@ -486,5 +542,11 @@ out:
         if (rc && srv->workers[i].listen_fd > 0)
             close(srv->workers[i].listen_fd);
     }
+    for (size_t i = 0; i < srv->n_reloaded; i++) {
+        secret_wipe(srv->reloaded[i], sizeof *srv->reloaded[i]);
+        free(srv->reloaded[i]);
+    }
+    free(srv->reloaded);
+    free(srv->secret_path);
     return rc;
 }

@@ -110,6 +110,10 @@ STORE_WRAP(token_update, (struct store * st, const struct store_token *tok), (st
 STORE_WRAP(token_revoke_owned, (struct store * st, const char *owner_id, int64_t when), (st, owner_id, when))
 STORE_WRAP(backup, (struct store * st, const char *dest, char **err), (st, dest, err))
 STORE_WRAP(check, (struct store * st, char **report), (st, report))
+STORE_WRAP(reseal, (struct store * st, int table, int version, store_reseal_fn fn, void *arg, int64_t *count),
+           (st, table, version, fn, arg, count))
+STORE_WRAP(secret_versions, (struct store * st, int64_t now, int *versions, size_t max, size_t *n),
+           (st, now, versions, max, n))
 STORE_WRAP(audit_insert, (struct store * st, const struct store_audit *e), (st, e))
 STORE_WRAP_OUT(audit_list, (struct store * st, int64_t since, int64_t limit, struct store_audit_list *out),
                (st, since, limit, out), out)

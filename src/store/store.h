@@ -64,12 +64,13 @@ struct store_role {
     int64_t user_count; /* filled by role_get/role_list */
 };
 
-/* A sealed secret value (AES-GCM output of secret_seal) and its keyed lookup
- * hash. */
+/* A sealed secret value (AES-GCM output of secret_seal), its keyed lookup
+ * hash, and the version of the server secret both were made under. */
 struct store_sealed {
     uint8_t lookup[SECRET_HASH_LEN];
     uint8_t *sealed;
     size_t sealed_len;
+    int secret_version;
 };
 
 struct store_api_key {
@@ -109,6 +110,7 @@ struct store_token {
     char *name;
     char *scopes; /* JSON array text */
     uint8_t secret_hash[SECRET_HASH_LEN];
+    int secret_version; /* of the server secret the hash was made under */
     int64_t created_at;
     int64_t modified_at;
     int64_t expires_at;
@@ -259,6 +261,14 @@ struct store_strlist {
     size_t n;
 };
 
+/* Which keys store_reseal() walks. */
+enum store_sealed_table { STORE_SEALED_API_KEYS = 1, STORE_SEALED_APP_KEYS = 2 };
+
+/* Re-seals one key under another secret version: reads *old and fills *out
+ * (out->sealed from xmalloc; the store frees it). A non-zero return stops
+ * the walk with that code. */
+typedef int (*store_reseal_fn)(void *arg, const struct store_sealed *old, struct store_sealed *out);
+
 struct store_ops {
     int version; /* STORE_OPS_VERSION */
     unsigned caps;
@@ -348,6 +358,14 @@ struct store_ops {
     /* Checks the store's integrity; *report is "ok" or the problems found. */
     int (*check)(struct store *st, char **report);
 
+    /* Rewrites every key of `table` not made under secret `version` with what
+     * fn gives (new lookup hash and sealed value, made under `version`), in
+     * the caller's transaction; *count is how many keys were rewritten. */
+    int (*reseal)(struct store *st, int table, int version, store_reseal_fn fn, void *arg, int64_t *count);
+    /* The secret versions that rows able to authenticate still use: every API
+     * and application key, tokens neither revoked nor expired at now. */
+    int (*secret_versions)(struct store *st, int64_t now, int *versions, size_t max, size_t *n);
+
     int (*audit_insert)(struct store *st, const struct store_audit *e);
     /* Events at or after since, oldest first, at most limit of them. */
     int (*audit_list)(struct store *st, int64_t since, int64_t limit, struct store_audit_list *out);
@@ -417,6 +435,8 @@ int store_token_revoke_owned(struct store *st, const char *owner_id, int64_t whe
 int store_touch(struct store *st, const struct store_touch *items, size_t n);
 int store_backup(struct store *st, const char *dest, char **err);
 int store_check(struct store *st, char **report);
+int store_reseal(struct store *st, int table, int version, store_reseal_fn fn, void *arg, int64_t *count);
+int store_secret_versions(struct store *st, int64_t now, int *versions, size_t max, size_t *n);
 int store_audit_insert(struct store *st, const struct store_audit *e);
 int store_audit_list(struct store *st, int64_t since, int64_t limit, struct store_audit_list *out);
 void store_audit_list_free(struct store_audit_list *l);

@@ -71,11 +71,12 @@ enum stmt_id {
 
 #define API_KEY_COLS                                                                                                   \
     "id, org_id, name, last4, category, remote_config_read_enabled, created_by, modified_by, created_at, "             \
-    "modified_at, last_used_at, key_lookup, key_sealed"
-#define APP_KEY_COLS "id, org_id, owner_id, name, last4, scopes, created_at, last_used_at, key_lookup, key_sealed"
+    "modified_at, last_used_at, key_lookup, key_sealed, secret_version"
+#define APP_KEY_COLS                                                                                                   \
+    "id, org_id, owner_id, name, last4, scopes, created_at, last_used_at, key_lookup, key_sealed, secret_version"
 #define TOKEN_COLS                                                                                                     \
     "id, org_id, owner_id, kind, name, scopes, secret_hash, created_at, modified_at, expires_at, last_used_at, "      \
-    "revoked_at"
+    "revoked_at, secret_version"
 #define USER_COLS "id, org_id, email, name, title, service_account, disabled, created_at, modified_at"
 #define ROLE_COLS                                                                                                      \
     "id, org_id, name, created_at, modified_at, "                                                                      \
@@ -98,14 +99,14 @@ static const char *const stmt_sql[S_COUNT] = {
                      "ON rp.role_id = ur.role_id WHERE ur.user_id = ?1 ORDER BY rp.permission",
     [S_USER_ROLES] = "SELECT role_id FROM user_roles WHERE user_id = ?1 ORDER BY role_id",
     [S_API_KEY_INSERT] = "INSERT INTO api_keys(" API_KEY_COLS
-                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     [S_API_KEY_GET] = "SELECT " API_KEY_COLS " FROM api_keys WHERE id = ?1 AND org_id = ?2",
     [S_API_KEY_FIND] = "SELECT " API_KEY_COLS " FROM api_keys WHERE key_lookup = ?1",
     [S_API_KEY_COUNT] = "SELECT count(*) FROM api_keys WHERE org_id = ?1",
-    [S_APP_KEY_INSERT] = "INSERT INTO app_keys(" APP_KEY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [S_APP_KEY_INSERT] = "INSERT INTO app_keys(" APP_KEY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [S_APP_KEY_FIND] = "SELECT " APP_KEY_COLS " FROM app_keys WHERE key_lookup = ?1",
     [S_TOKEN_INSERT] = "INSERT INTO tokens(" TOKEN_COLS
-                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     [S_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE id = ?1",
     [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ?3 WHERE id = ?1 AND org_id = ?2 AND revoked_at IS NULL",
     [S_USER_UPDATE] = "UPDATE users SET email = ?3, name = ?4, title = ?5, disabled = ?6, modified_at = ?7 "
@@ -221,8 +222,10 @@ static void col_copy(sqlite3_stmt *st, int i, char *out, size_t outlen)
     }
 }
 
+/* The lookup hash, sealed value and secret version in three columns in a row. */
 static void col_sealed(sqlite3_stmt *st, int lookup_col, int sealed_col, struct store_sealed *out)
 {
+    out->secret_version = sqlite3_column_int(st, sealed_col + 1);
     const void *l = sqlite3_column_blob(st, lookup_col);
     if (l && sqlite3_column_bytes(st, lookup_col) == SECRET_HASH_LEN)
         memcpy(out->lookup, l, SECRET_HASH_LEN);
@@ -279,6 +282,7 @@ static void read_token(sqlite3_stmt *st, struct store_token *t)
     t->expires_at = sqlite3_column_int64(st, 9);
     t->last_used_at = sqlite3_column_int64(st, 10);
     t->revoked_at = sqlite3_column_int64(st, 11);
+    t->secret_version = sqlite3_column_int(st, 12);
 }
 
 static void read_user(sqlite3_stmt *st, struct store_user *u)
@@ -704,6 +708,7 @@ static int sqlite_api_key_insert(struct store *st, const struct store_api_key *k
     bind_time(q, 11, k->last_used_at);
     sqlite3_bind_blob(q, 12, k->key.lookup, SECRET_HASH_LEN, SQLITE_TRANSIENT);
     sqlite3_bind_blob(q, 13, k->key.sealed, (int)k->key.sealed_len, SQLITE_TRANSIENT);
+    sqlite3_bind_int(q, 14, k->key.secret_version);
     return run_write(s, q, "api_key_insert");
 }
 
@@ -991,6 +996,7 @@ static int sqlite_app_key_insert(struct store *st, const struct store_app_key *k
     bind_time(q, 8, k->last_used_at);
     sqlite3_bind_blob(q, 9, k->key.lookup, SECRET_HASH_LEN, SQLITE_TRANSIENT);
     sqlite3_bind_blob(q, 10, k->key.sealed, (int)k->key.sealed_len, SQLITE_TRANSIENT);
+    sqlite3_bind_int(q, 11, k->key.secret_version);
     return run_write(s, q, "app_key_insert");
 }
 
@@ -1019,6 +1025,7 @@ static int sqlite_token_insert(struct store *st, const struct store_token *t)
     bind_time(q, 10, t->expires_at);
     bind_time(q, 11, t->last_used_at);
     bind_time(q, 12, t->revoked_at);
+    sqlite3_bind_int(q, 13, t->secret_version);
     return run_write(s, q, "token_insert");
 }
 
@@ -1418,6 +1425,89 @@ static int sqlite_audit_list(struct store *st, int64_t since, int64_t limit, str
     return KH_OK;
 }
 
+/* ---- secret rotation ---- */
+
+#define RESEAL_BATCH 256
+
+struct reseal_row {
+    char id[UUID_STR];
+    struct store_sealed old;
+};
+
+/* Up to RESEAL_BATCH keys of the table not made under version. */
+static int reseal_batch(struct sqlite_store *s, const char *sql, int version, struct reseal_row *rows, size_t *n)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+    *n = 0;
+    if (rc != SQLITE_OK)
+        return map_rc(s, rc, "reseal");
+    sqlite3_bind_int(q, 1, version);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW && *n < RESEAL_BATCH) {
+        col_copy(q, 0, rows[*n].id, UUID_STR);
+        col_sealed(q, 1, 2, &rows[*n].old);
+        (*n)++;
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KH_OK : map_rc(s, rc, "reseal");
+}
+
+static int sqlite_reseal(struct store *st, int table, int version, store_reseal_fn fn, void *arg, int64_t *count)
+{
+    struct sqlite_store *s = S(st);
+    const char *t = table == STORE_SEALED_API_KEYS ? "api_keys" : "app_keys";
+    char *select = sqlite3_mprintf("SELECT id, key_lookup, key_sealed, secret_version FROM %s "
+                                   "WHERE secret_version != ?1 LIMIT %d",
+                                   t, RESEAL_BATCH);
+    char *update = sqlite3_mprintf("UPDATE %s SET key_lookup = ?2, key_sealed = ?3, secret_version = ?4 "
+                                   "WHERE id = ?1",
+                                   t);
+    struct reseal_row *rows = xcalloc(RESEAL_BATCH, sizeof *rows);
+    sqlite3_stmt *u = NULL;
+    size_t n = 0;
+    int rc = map_rc(s, sqlite3_prepare_v2(s->db, update, -1, &u, NULL), "reseal");
+    *count = 0;
+    while (!rc && !(rc = reseal_batch(s, select, version, rows, &n)) && n) {
+        for (size_t i = 0; i < n; i++) {
+            struct store_sealed fresh = {.secret_version = version};
+            if (!rc && !(rc = fn(arg, &rows[i].old, &fresh))) {
+                bind_text(u, 1, rows[i].id);
+                sqlite3_bind_blob(u, 2, fresh.lookup, SECRET_HASH_LEN, SQLITE_TRANSIENT);
+                sqlite3_bind_blob(u, 3, fresh.sealed, (int)fresh.sealed_len, SQLITE_TRANSIENT);
+                sqlite3_bind_int(u, 4, version);
+                if (!(rc = run_write(s, u, "reseal")))
+                    (*count)++;
+            }
+            free(fresh.sealed);
+            free(rows[i].old.sealed);
+        }
+    }
+    sqlite3_finalize(u);
+    sqlite3_free(select);
+    sqlite3_free(update);
+    free(rows);
+    return rc;
+}
+
+static int sqlite_secret_versions(struct store *st, int64_t now, int *versions, size_t max, size_t *n)
+{
+    struct sqlite_store *s = S(st);
+    static const char sql[] = "SELECT secret_version FROM api_keys UNION SELECT secret_version FROM app_keys "
+                              "UNION SELECT secret_version FROM tokens WHERE revoked_at IS NULL "
+                              "AND (expires_at IS NULL OR expires_at > ?1)";
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+    *n = 0;
+    if (rc != SQLITE_OK)
+        return map_rc(s, rc, "secret_versions");
+    sqlite3_bind_int64(q, 1, now);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        if (*n < max)
+            versions[(*n)++] = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    return map_rc(s, rc, "secret_versions");
+}
+
 const struct store_ops store_sqlite_ops = {
     .version = STORE_OPS_VERSION,
     .caps = STORE_CAP_TRANSACTIONS,
@@ -1474,4 +1564,6 @@ const struct store_ops store_sqlite_ops = {
     .check = sqlite_check,
     .audit_insert = sqlite_audit_insert,
     .audit_list = sqlite_audit_list,
+    .reseal = sqlite_reseal,
+    .secret_versions = sqlite_secret_versions,
 };

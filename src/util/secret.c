@@ -5,6 +5,7 @@
 
 #include "util/errors.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -71,7 +72,7 @@ void secret_wipe(void *p, size_t n)
     OPENSSL_cleanse(p, n);
 }
 
-void secret_seal(const struct server_secret *s, const void *in, size_t len, uint8_t *out)
+void secret_seal(const struct secret_key *s, const void *in, size_t len, uint8_t *out)
 {
     uint8_t *nonce = out, *ct = out + 12, *tag = out + 12 + len;
     int n = 0;
@@ -84,7 +85,7 @@ void secret_seal(const struct server_secret *s, const void *in, size_t len, uint
     EVP_CIPHER_CTX_free(c);
 }
 
-int secret_open(const struct server_secret *s, const uint8_t *in, size_t len, uint8_t *out)
+int secret_open(const struct secret_key *s, const uint8_t *in, size_t len, uint8_t *out)
 {
     if (len < SECRET_SEAL_OVERHEAD)
         return KH_ECRYPTO;
@@ -106,36 +107,124 @@ int secret_open(const struct server_secret *s, const uint8_t *in, size_t len, ui
     return KH_OK;
 }
 
-void secret_derive(const uint8_t master[SECRET_KEY_LEN], struct server_secret *out)
+const struct secret_key *secret_current(const struct server_secret *s)
 {
-    out->version = 1;
+    return &s->keys[0];
+}
+
+const struct secret_key *secret_version(const struct server_secret *s, int version)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->keys[i].version == version)
+            return &s->keys[i];
+    return NULL;
+}
+
+/* The labels name the derivation scheme, not the secret version: every
+ * version derives its subkeys the same way from its own master key. */
+void secret_derive(const uint8_t master[SECRET_KEY_LEN], int version, struct secret_key *out)
+{
+    out->version = version;
+    memcpy(out->master, master, SECRET_KEY_LEN);
     secret_hmac(master, "keyhold token hash v1", 21, out->token_key);
     secret_hmac(master, "keyhold key lookup v1", 21, out->lookup_key);
     secret_hmac(master, "keyhold key encryption v1", 25, out->enc_key);
 }
 
-int secret_file_create(const char *path, char *err, size_t errlen)
+void secret_from_master(const uint8_t master[SECRET_KEY_LEN], struct server_secret *out)
+{
+    memset(out, 0, sizeof *out);
+    out->n = 1;
+    secret_derive(master, 1, &out->keys[0]);
+}
+
+/* "keyhold-secret v<N> <64 hex>" */
+static int parse_line(const char *line, size_t len, struct secret_key *out)
 {
     uint8_t master[SECRET_KEY_LEN];
+    char *end;
+    if (len < 16 || memcmp(line, "keyhold-secret v", 16) != 0)
+        return KH_EINVAL;
+    errno = 0;
+    long version = strtol(line + 16, &end, 10);
+    if (errno || end == line + 16 || version < 1 || version > 1000000 || *end != ' ' ||
+        (size_t)(end + 1 - line) + 2 * SECRET_KEY_LEN != len)
+        return KH_EINVAL;
+    const char *hex = end + 1;
+    for (size_t i = 0; i < SECRET_KEY_LEN; i++) {
+        char hx[3] = {hex[2 * i], hex[2 * i + 1], 0};
+        if (!isxdigit((unsigned char)hx[0]) || !isxdigit((unsigned char)hx[1]))
+            return KH_EINVAL;
+        master[i] = (uint8_t)strtoul(hx, NULL, 16);
+    }
+    secret_derive(master, (int)version, out);
+    secret_wipe(master, sizeof master);
+    return KH_OK;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+    return ((const struct secret_key *)b)->version - ((const struct secret_key *)a)->version;
+}
+
+/* Parses the file content: every line a version, newest first after. */
+static int parse_file(char *text, size_t len, struct server_secret *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t at = 0; at < len;) {
+        char *nl = memchr(text + at, '\n', len - at);
+        size_t line_len = (nl ? (size_t)(nl - text) : len) - at;
+        if (line_len) {
+            if (out->n == SECRET_MAX_VERSIONS || parse_line(text + at, line_len, &out->keys[out->n]))
+                return KH_EINVAL;
+            if (secret_version(out, out->keys[out->n].version))
+                return KH_EINVAL; /* the same version twice */
+            out->n++;
+        }
+        at += line_len + 1;
+    }
+    if (!out->n)
+        return KH_EINVAL;
+    qsort(out->keys, (size_t)out->n, sizeof out->keys[0], newest_first);
+    return KH_OK;
+}
+
+/* Writes every version of s to fd, newest first. */
+static int write_versions(int fd, const struct server_secret *s)
+{
     char line[128];
+    int rc = KH_OK;
+    for (int k = 0; k < s->n && !rc; k++) {
+        int n = snprintf(line, sizeof line, "keyhold-secret v%d ", s->keys[k].version);
+        for (size_t i = 0; i < SECRET_KEY_LEN; i++)
+            n += snprintf(line + n, sizeof line - (size_t)n, "%02x", s->keys[k].master[i]);
+        line[n++] = '\n';
+        if (write(fd, line, (size_t)n) != n)
+            rc = KH_EIO;
+    }
+    secret_wipe(line, sizeof line);
+    return rc || fsync(fd) ? KH_EIO : KH_OK;
+}
+
+int secret_file_create(const char *path, char *err, size_t errlen)
+{
+    struct server_secret s;
+    uint8_t master[SECRET_KEY_LEN];
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(err, errlen, "cannot create secret file %s: %s", path, strerror(errno));
         return errno == EEXIST ? KH_ECONFLICT : KH_EIO;
     }
     secret_random(master, sizeof master);
-    int n = snprintf(line, sizeof line, "keyhold-secret v1 ");
-    for (size_t i = 0; i < sizeof master; i++)
-        n += snprintf(line + n, sizeof line - (size_t)n, "%02x", master[i]);
-    line[n++] = '\n';
-    int rc = KH_OK;
-    if (write(fd, line, (size_t)n) != n || fsync(fd) != 0) {
-        snprintf(err, errlen, "cannot write secret file %s: %s", path, strerror(errno));
-        rc = KH_EIO;
-    }
-    close(fd);
+    memset(&s, 0, sizeof s);
+    s.n = 1;
+    secret_derive(master, 1, &s.keys[0]);
     secret_wipe(master, sizeof master);
-    secret_wipe(line, sizeof line);
+    int rc = write_versions(fd, &s);
+    if (rc)
+        snprintf(err, errlen, "cannot write secret file %s: %s", path, strerror(errno));
+    close(fd);
+    secret_wipe(&s, sizeof s);
     if (rc)
         unlink(path);
     return rc;
@@ -144,9 +233,9 @@ int secret_file_create(const char *path, char *err, size_t errlen)
 int secret_file_load(const char *path, struct server_secret *out, char *err, size_t errlen)
 {
     struct stat st;
-    char line[160];
-    uint8_t master[SECRET_KEY_LEN];
+    char text[SECRET_MAX_VERSIONS * 100 + 1];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
+    memset(out, 0, sizeof *out);
     if (fd < 0) {
         snprintf(err, errlen, "cannot open secret file %s: %s", path, strerror(errno));
         return errno == ENOENT ? KH_ENOTFOUND : KH_EIO;
@@ -156,29 +245,87 @@ int secret_file_load(const char *path, struct server_secret *out, char *err, siz
         close(fd);
         return KH_EINVAL;
     }
-    ssize_t n = read(fd, line, sizeof line - 1);
+    size_t len = 0;
+    ssize_t n;
+    while (len < sizeof text - 1 && (n = read(fd, text + len, sizeof text - 1 - len)) > 0)
+        len += (size_t)n;
     close(fd);
-    int rc = KH_OK;
-    if (n < 18 + 64 || memcmp(line, "keyhold-secret v1 ", 18) != 0) {
-        rc = KH_EINVAL;
+    int rc = len == sizeof text - 1 ? KH_EINVAL : parse_file(text, len, out);
+    if (rc) {
+        snprintf(err, errlen, "secret file %s is not a keyhold secret (or holds more than %d versions)", path,
+                 SECRET_MAX_VERSIONS);
+        secret_wipe(out, sizeof *out);
+    }
+    secret_wipe(text, sizeof text);
+    return rc;
+}
+
+/* Replaces the file with the versions of s: a new 0600 file beside it,
+ * fsynced, renamed over it, and the directory fsynced, so a crash leaves
+ * either the old file or the new one. */
+static int replace_file(const char *path, const struct server_secret *s, char *err, size_t errlen)
+{
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 5), *dir = malloc(plen + 2);
+    if (!tmp || !dir)
+        abort();
+    snprintf(tmp, plen + 5, "%s.new", path);
+    unlink(tmp); /* left by an interrupted rotation */
+    int rc = KH_EIO, fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        rc = write_versions(fd, s);
+        close(fd);
+    }
+    if (!rc && rename(tmp, path) != 0)
+        rc = KH_EIO;
+    if (rc) {
+        snprintf(err, errlen, "cannot replace secret file %s: %s", path, strerror(errno));
+        unlink(tmp);
     } else {
-        for (size_t i = 0; i < SECRET_KEY_LEN; i++) {
-            unsigned v;
-            char hx[3] = {line[18 + 2 * i], line[18 + 2 * i + 1], 0};
-            char *end;
-            v = (unsigned)strtoul(hx, &end, 16);
-            if (*end) {
-                rc = KH_EINVAL;
-                break;
-            }
-            master[i] = (uint8_t)v;
+        const char *slash = strrchr(path, '/');
+        snprintf(dir, plen + 2, "%.*s", slash ? (int)(slash - path + 1) : 1, slash ? path : ".");
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
         }
     }
-    if (rc)
-        snprintf(err, errlen, "secret file %s is not a keyhold secret", path);
-    else
-        secret_derive(master, out);
-    secret_wipe(master, sizeof master);
-    secret_wipe(line, sizeof line);
+    free(tmp);
+    free(dir);
     return rc;
+}
+
+int secret_file_add_version(const char *path, struct server_secret *out, char *err, size_t errlen)
+{
+    uint8_t master[SECRET_KEY_LEN];
+    int rc = secret_file_load(path, out, err, errlen);
+    if (rc)
+        return rc;
+    if (out->n == SECRET_MAX_VERSIONS) {
+        snprintf(err, errlen, "secret file %s already holds %d versions: run `keyhold rotate-secret --prune` first",
+                 path, SECRET_MAX_VERSIONS);
+        return KH_ECONFLICT;
+    }
+    memmove(&out->keys[1], &out->keys[0], sizeof out->keys[0] * (size_t)out->n);
+    secret_random(master, sizeof master);
+    secret_derive(master, out->keys[1].version + 1, &out->keys[0]);
+    secret_wipe(master, sizeof master);
+    out->n++;
+    return replace_file(path, out, err, errlen);
+}
+
+int secret_file_retain(const char *path, int (*keep)(int version, void *arg), void *arg, struct server_secret *out,
+                       char *err, size_t errlen)
+{
+    int rc = secret_file_load(path, out, err, errlen), kept = 1;
+    if (rc)
+        return rc;
+    for (int i = 1; i < out->n; i++)
+        if (keep(out->keys[i].version, arg))
+            out->keys[kept++] = out->keys[i];
+    if (kept == out->n)
+        return KH_OK;
+    secret_wipe(&out->keys[kept], sizeof out->keys[0] * (size_t)(out->n - kept));
+    out->n = kept;
+    return replace_file(path, out, err, errlen);
 }

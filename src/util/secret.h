@@ -9,7 +9,13 @@
  *   enc_key     AES-256-GCM key for API/application key values, which
  *               Datadog's API returns on some reads
  *
- * Secret file format (text, one line): "keyhold-secret v1 <64 hex chars>\n". */
+ * The secret is versioned so that it can be rotated (`keyhold rotate-secret`):
+ * the file holds one line per version, "keyhold-secret v<N> <64 hex chars>\n".
+ * The newest version seals and hashes everything new; every row records the
+ * version it was made under, so older versions stay usable for reading until
+ * no live row needs them (API and application keys are re-sealed under the
+ * new version at rotation; token hashes cannot be, since only the hash is
+ * stored, so their version stays in the file while such tokens live). */
 #ifndef KH_SECRET_H
 #define KH_SECRET_H
 
@@ -20,12 +26,21 @@
 #define SECRET_HASH_LEN 32
 /* nonce (12) + tag (16) around the ciphertext */
 #define SECRET_SEAL_OVERHEAD 28
+#define SECRET_MAX_VERSIONS 32
 
-struct server_secret {
+/* One version of the server secret and its derived subkeys. */
+struct secret_key {
     int version;
+    uint8_t master[SECRET_KEY_LEN]; /* kept to rewrite the file on rotation */
     uint8_t token_key[SECRET_KEY_LEN];
     uint8_t lookup_key[SECRET_KEY_LEN];
     uint8_t enc_key[SECRET_KEY_LEN];
+};
+
+/* Every version in the secret file, newest first (keys[0] is current). */
+struct server_secret {
+    int n;
+    struct secret_key keys[SECRET_MAX_VERSIONS];
 };
 
 /* Fills buf with n bytes from the CSPRNG; aborts if the CSPRNG fails, since
@@ -44,15 +59,30 @@ void secret_wipe(void *p, size_t n);
 /* AES-256-GCM. seal writes len + SECRET_SEAL_OVERHEAD bytes to out.
  * open writes len - SECRET_SEAL_OVERHEAD bytes; returns KH_ECRYPTO when the
  * tag does not verify. */
-void secret_seal(const struct server_secret *s, const void *in, size_t len, uint8_t *out);
-int secret_open(const struct server_secret *s, const uint8_t *in, size_t len, uint8_t *out);
+void secret_seal(const struct secret_key *k, const void *in, size_t len, uint8_t *out);
+int secret_open(const struct secret_key *k, const uint8_t *in, size_t len, uint8_t *out);
+
+/* The version new rows are made under. */
+const struct secret_key *secret_current(const struct server_secret *s);
+/* The given version, or NULL when the file no longer holds it. */
+const struct secret_key *secret_version(const struct server_secret *s, int version);
 
 /* Creates a new secret file with mode 0600; fails with KH_ECONFLICT if it
  * exists. */
 int secret_file_create(const char *path, char *err, size_t errlen);
-/* Loads a secret file; refuses one readable or writable by group/others. */
+/* Loads every version of a secret file; refuses one readable or writable by
+ * group/others, and malformed or duplicate lines. */
 int secret_file_load(const char *path, struct server_secret *out, char *err, size_t errlen);
-/* Derives the subkeys from a master key (exposed for tests). */
-void secret_derive(const uint8_t master[SECRET_KEY_LEN], struct server_secret *out);
+/* Adds a new random version (one above the newest) to the file, replacing it
+ * atomically (0600, fsync, rename); *out is the new content. */
+int secret_file_add_version(const char *path, struct server_secret *out, char *err, size_t errlen);
+/* Rewrites the file keeping only the current version and the versions for
+ * which keep(version, arg) is true; *out is the new content. */
+int secret_file_retain(const char *path, int (*keep)(int version, void *arg), void *arg, struct server_secret *out,
+                       char *err, size_t errlen);
+/* A one-version secret (version 1) from a master key, as tests use. */
+void secret_from_master(const uint8_t master[SECRET_KEY_LEN], struct server_secret *out);
+/* Derives the subkeys of one version from its master key (exposed for tests). */
+void secret_derive(const uint8_t master[SECRET_KEY_LEN], int version, struct secret_key *out);
 
 #endif

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { statSync, existsSync, rmSync, copyFileSync } from "node:fs";
+import { statSync, existsSync, rmSync, copyFileSync, readFileSync } from "node:fs";
 import { Server, BIN, v2 } from "./helpers.mjs";
 
 const run = (...args) => spawnSync(BIN, args, { encoding: "utf8" });
@@ -156,4 +156,65 @@ test("the audit trail records credential events with actor and address, never a 
   const text = run("audit", "--db", srv.db, "--since", new Date(Date.now() + 3600e3).toISOString());
   assert.equal(text.stdout, "", "--since filters by time");
   await srv.stop();
+});
+
+test("rotate-secret: a running server follows the new version; keys and tokens keep working; prune", async () => {
+  const srv = await new Server().start();
+  const keys = new v2.KeyManagementApi(srv.config());
+  const made = (await keys.createAPIKey({ body: { data: { type: "api_keys", attributes: { name: "before" } } } })).data;
+  const apiKey = srv.remember(made.attributes.key);
+  const pat = (await keys.createPersonalAccessToken({
+    body: { data: { type: "personal_access_tokens", attributes: { name: "old", scopes: ["api_keys_read"], expiresAt: new Date(Date.now() + 864e5) } } },
+  })).data;
+  const token = srv.remember(pat.attributes.key);
+  const validate = (headers) => srv.raw("GET", "/api/v1/validate", { headers });
+  const secretFile = srv.db + ".secret";
+
+  const r = run("rotate-secret", "--db", srv.db, "--wait", "2");
+  await new Promise((res) => setTimeout(res, 200)); // spawnSync held node's loop: let the server's log in
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /server secret v2 written/);
+  assert.match(r.stdout, /re-encrypted 2 API keys and 1 application keys under v2/);
+  assert.equal(statSync(secretFile).mode & 0o777, 0o600);
+  assert.equal(readFileSync(secretFile, "utf8").trim().split("\n").length, 2);
+  assert.match(srv.log, /server secret reloaded: 2 versions, current v2/);
+
+  // Re-sealed keys are found and shown as they were; the token minted under v1 still authenticates.
+  assert.equal((await validate({ "DD-API-KEY": apiKey })).status, 200);
+  assert.equal((await validate({ "DD-API-KEY": srv.admin.api_key })).status, 200);
+  assert.equal((await keys.getAPIKey({ apiKeyId: made.id })).data.attributes.key, apiKey);
+  const bearerKeys = new v2.KeyManagementApi(srv.bearer(token));
+  assert.ok((await bearerKeys.listAPIKeys({})).data.length >= 2);
+  // New credentials are made under v2.
+  const after = (await keys.createAPIKey({ body: { data: { type: "api_keys", attributes: { name: "after" } } } })).data;
+  assert.equal((await validate({ "DD-API-KEY": srv.remember(after.attributes.key) })).status, 200);
+
+  // v1 is kept while the live token needs it, dropped once it is revoked.
+  const keep = run("rotate-secret", "--db", srv.db, "--prune");
+  assert.equal(keep.status, 0, keep.stderr);
+  assert.match(keep.stdout, /keeps 2 versions, current v2/);
+  await keys.revokePersonalAccessToken({ tokenId: pat.id });
+  const drop = run("rotate-secret", "--db", srv.db, "--prune");
+  assert.equal(drop.status, 0, drop.stderr);
+  assert.match(drop.stdout, /removed v1/);
+  assert.equal(readFileSync(secretFile, "utf8").trim().split("\n").length, 1);
+  await new Promise((res) => setTimeout(res, 1500));
+  assert.match(srv.log, /server secret reloaded: 1 version, current v2/);
+  assert.equal((await validate({ "DD-API-KEY": apiKey })).status, 200);
+  assert.equal((await validate({ "DD-API-KEY": srv.admin.api_key })).status, 200);
+
+  const audit = run("audit", "--db", srv.db, "--json");
+  assert.match(audit.stdout, /"action":"rotated"/);
+  assert.match(audit.stdout, /"action":"version_removed"/);
+  await srv.stop();
+});
+
+test("rotate-secret refuses a store without its secret and a bad option", () => {
+  const srv = new Server();
+  assert.equal(run("rotate-secret").status, 2);
+  assert.equal(run("rotate-secret", "--db", srv.db, "--wait", "-1").status, 2);
+  const missing = run("rotate-secret", "--db", srv.db, "--wait", "0");
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /secret/);
+  rmSync(srv.dir, { recursive: true, force: true });
 });

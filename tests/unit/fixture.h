@@ -24,7 +24,7 @@ static inline void fixture_open(struct fixture *f)
     snprintf(f->path, sizeof f->path, "/tmp/kh-test-XXXXXX");
     int fd = mkstemp(f->path);
     close(fd);
-    secret_derive(master, &f->secret);
+    secret_from_master(master, &f->secret);
     if (store_open(f->path, &f->st, &err) || provision_org(f->st, &f->secret, "test org", "Admin@Example.com", &f->admin)) {
         fprintf(stderr, "fixture: %s\n", err ? err : "provision failed");
         exit(1);

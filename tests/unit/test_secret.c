@@ -4,22 +4,25 @@
 #include "util/errors.h"
 #include "util/secret.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 static void derived_keys_are_distinct_and_deterministic(void)
 {
     uint8_t master[SECRET_KEY_LEN] = {1, 2, 3};
-    struct server_secret a, b;
-    secret_derive(master, &a);
-    secret_derive(master, &b);
+    struct secret_key a, b;
+    secret_derive(master, 1, &a);
+    secret_derive(master, 1, &b);
     CHECK(memcmp(&a, &b, sizeof a) == 0);
     CHECK(memcmp(a.token_key, a.lookup_key, SECRET_KEY_LEN) != 0);
     CHECK(memcmp(a.lookup_key, a.enc_key, SECRET_KEY_LEN) != 0);
     master[0] = 9;
-    secret_derive(master, &b);
+    secret_derive(master, 2, &b);
     CHECK(memcmp(a.token_key, b.token_key, SECRET_KEY_LEN) != 0);
+    CHECK_INT(b.version, 2);
 }
 
 static void hmac_depends_on_key_and_data(void)
@@ -38,10 +41,10 @@ static void hmac_depends_on_key_and_data(void)
 static void seal_round_trips_and_detects_tampering(void)
 {
     uint8_t master[SECRET_KEY_LEN] = {7};
-    struct server_secret s, other;
-    secret_derive(master, &s);
+    struct secret_key s, other;
+    secret_derive(master, 1, &s);
     master[0] = 8;
-    secret_derive(master, &other);
+    secret_derive(master, 1, &other);
     const char *plain = "0123456789abcdef0123456789abcdef";
     uint8_t sealed[32 + SECRET_SEAL_OVERHEAD], out[32], sealed2[32 + SECRET_SEAL_OVERHEAD];
     secret_seal(&s, plain, 32, sealed);
@@ -84,6 +87,74 @@ static void secret_file_is_private_and_round_trips(void)
     CHECK_INT(secret_file_load(path, &a, err, sizeof err), KH_ENOTFOUND);
 }
 
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    chmod(path, 0600);
+}
+
+static int keep_version_1(int version, void *arg)
+{
+    (void)arg;
+    return version == 1;
+}
+
+/* rotate-secret's file operations: versions are added atomically, loaded
+ * newest first, old ones stay readable, and retain drops only what it is
+ * told to (never the current version). */
+static void secret_file_versions(void)
+{
+    char path[] = "/tmp/kh-secret-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    unlink(path);
+    char err[256];
+    struct server_secret v1, v3, again, kept;
+    CHECK_INT(secret_file_create(path, err, sizeof err), KH_OK);
+    CHECK_INT(secret_file_load(path, &v1, err, sizeof err), KH_OK);
+    CHECK_INT(v1.n, 1);
+    CHECK_INT(secret_current(&v1)->version, 1);
+    CHECK_INT(secret_file_add_version(path, &v3, err, sizeof err), KH_OK);
+    CHECK_INT(secret_file_add_version(path, &v3, err, sizeof err), KH_OK);
+    CHECK_INT(v3.n, 3);
+    CHECK_INT(secret_current(&v3)->version, 3);
+    CHECK(secret_version(&v3, 4) == NULL);
+    /* version 1 is unchanged, so what it sealed still opens */
+    CHECK(memcmp(secret_version(&v3, 1), secret_current(&v1), sizeof(struct secret_key)) == 0);
+    CHECK(memcmp(secret_version(&v3, 2)->enc_key, secret_version(&v3, 3)->enc_key, SECRET_KEY_LEN) != 0);
+    CHECK_INT(secret_file_load(path, &again, err, sizeof err), KH_OK);
+    CHECK(memcmp(&again, &v3, sizeof again) == 0);
+    struct stat st;
+    CHECK_INT(stat(path, &st), 0);
+    CHECK_INT(st.st_mode & 0777, 0600);
+
+    CHECK_INT(secret_file_retain(path, keep_version_1, NULL, &kept, err, sizeof err), KH_OK);
+    CHECK_INT(kept.n, 2);
+    CHECK_INT(kept.keys[0].version, 3);
+    CHECK_INT(kept.keys[1].version, 1);
+    CHECK_INT(secret_file_load(path, &again, err, sizeof err), KH_OK);
+    CHECK(memcmp(&again, &kept, sizeof again) == 0);
+
+    /* a duplicated version or a malformed line is refused */
+    char line[200];
+    snprintf(line, sizeof line, "keyhold-secret v7 %064d\nkeyhold-secret v7 %064d\n", 1, 2);
+    write_text(path, line);
+    CHECK_INT(secret_file_load(path, &again, err, sizeof err), KH_EINVAL);
+    snprintf(line, sizeof line, "keyhold-secret v7 %063dg\n", 1);
+    write_text(path, line);
+    CHECK_INT(secret_file_load(path, &again, err, sizeof err), KH_EINVAL);
+    snprintf(line, sizeof line, "keyhold-secret v0 %064d\n", 1);
+    write_text(path, line);
+    CHECK_INT(secret_file_load(path, &again, err, sizeof err), KH_EINVAL);
+    snprintf(line, sizeof line, "\nkeyhold-secret v12 %064d\n\n", 1);
+    write_text(path, line);
+    CHECK_INT(secret_file_load(path, &again, err, sizeof err), KH_OK);
+    CHECK_INT(secret_current(&again)->version, 12);
+    unlink(path);
+}
+
 static void random_strings_use_their_alphabets(void)
 {
     char b62[200], hex[200];
@@ -107,6 +178,7 @@ int main(void)
     RUN(hmac_depends_on_key_and_data);
     RUN(seal_round_trips_and_detects_tampering);
     RUN(secret_file_is_private_and_round_trips);
+    RUN(secret_file_versions);
     RUN(random_strings_use_their_alphabets);
     return TEST_SUMMARY();
 }

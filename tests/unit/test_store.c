@@ -48,13 +48,13 @@ static void keys_are_found_by_lookup_hash_only(void)
     struct store_app_key a;
     uint8_t lookup[SECRET_HASH_LEN];
     fixture_open(&f);
-    secret_hmac(f.secret.lookup_key, f.admin.api_key, 32, lookup);
+    secret_hmac(secret_current(&f.secret)->lookup_key, f.admin.api_key, 32, lookup);
     CHECK_INT(store_api_key_find(f.st, lookup, &k), KH_OK);
     CHECK_STR(k.last4, f.admin.api_key + 28);
     CHECK(k.key.sealed_len == 32 + SECRET_SEAL_OVERHEAD);
     CHECK(memmem(k.key.sealed, k.key.sealed_len, f.admin.api_key, 32) == NULL);
     store_api_key_clear(&k);
-    secret_hmac(f.secret.lookup_key, f.admin.app_key, 40, lookup);
+    secret_hmac(secret_current(&f.secret)->lookup_key, f.admin.app_key, 40, lookup);
     CHECK_INT(store_app_key_find(f.st, lookup, &a), KH_OK);
     CHECK_STR(a.owner_id, f.admin.user_id);
     CHECK(a.scopes == NULL);

@@ -1,0 +1,205 @@
+/* cli_secret.c - `keyhold rotate-secret`: a new version of the server secret,
+ * with every API and application key re-sealed under it.
+ *
+ * Order matters while servers run. The new version is written to the file
+ * first; servers notice the change within a second and from then on seal new
+ * keys under it and look keys up under every version they hold. Only after
+ * --wait seconds are the stored keys re-sealed, in one transaction, so no
+ * running server ever meets a key sealed under a version it does not know.
+ * Token hashes cannot be re-made (the token itself is not stored), so older
+ * versions stay in the file while live tokens were minted under them;
+ * --prune drops the versions nothing live uses any more. */
+#include "cli/cli.h"
+
+#include "auth/credentials.h"
+#include "util/clock.h"
+#include "util/xmalloc.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char USAGE[] =
+    "usage: keyhold rotate-secret --db FILE [--secret FILE] [--wait SECONDS] [--prune]\n"
+    "\n"
+    "Adds a new version to the server secret and re-encrypts every API and\n"
+    "application key under it. Running servers load the new version by\n"
+    "themselves (they check the file every second, or at once on SIGHUP); the\n"
+    "keys are re-encrypted after --wait seconds (default 3) so that every server\n"
+    "knows the new version first. Tokens keep working: their hashes stay under\n"
+    "the version they were made with, which stays in the file.\n"
+    "  --prune  instead: remove the versions no live key or token uses any more\n";
+
+struct rotate_args {
+    struct config cfg;
+    long wait_s;
+    int prune;
+};
+
+/* Returns -1 to go on, or an exit status. */
+static int parse_args(int argc, char **argv, struct rotate_args *a)
+{
+    enum { OPT_DB = 1, OPT_SECRET, OPT_WAIT, OPT_PRUNE, OPT_HELP };
+    static const struct option options[] = {
+        {"db", required_argument, NULL, OPT_DB},       {"secret", required_argument, NULL, OPT_SECRET},
+        {"wait", required_argument, NULL, OPT_WAIT},   {"prune", no_argument, NULL, OPT_PRUNE},
+        {"help", no_argument, NULL, OPT_HELP},         {NULL, 0, NULL, 0},
+    };
+    int c, have_db = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (c) {
+        case OPT_DB:
+            free(a->cfg.db_path);
+            a->cfg.db_path = xstrdup(optarg);
+            have_db = 1;
+            break;
+        case OPT_SECRET:
+            free(a->cfg.secret_path);
+            a->cfg.secret_path = xstrdup(optarg);
+            break;
+        case OPT_WAIT:
+            if (cli_parse_long(optarg, 0, 3600, &a->wait_s)) {
+                fprintf(stderr, "keyhold: --wait wants 0..3600 seconds\n");
+                return 2;
+            }
+            break;
+        case OPT_PRUNE:
+            a->prune = 1;
+            break;
+        case OPT_HELP:
+            cli_usage(USAGE, 0);
+            return 0;
+        default:
+            cli_usage(USAGE, 1);
+            return 2;
+        }
+    }
+    if (!have_db || optind < argc) {
+        cli_usage(USAGE, 1);
+        return 2;
+    }
+    return -1;
+}
+
+static void audit_rotation(struct store *st, const char *action, int version)
+{
+    struct store_audit e;
+    memset(&e, 0, sizeof e);
+    e.at = clock_now_us();
+    snprintf(e.action, sizeof e.action, "%s", action);
+    snprintf(e.target_kind, sizeof e.target_kind, "server_secret");
+    snprintf(e.target_id, sizeof e.target_id, "v%d", version);
+    snprintf(e.source, sizeof e.source, "cli");
+    store_audit_insert(st, &e);
+}
+
+static int reseal_one(void *arg, const struct store_sealed *old, struct store_sealed *out)
+{
+    return cred_reseal(arg, old, out);
+}
+
+static int rotate(struct store *st, const char *secret_path, long wait_s)
+{
+    char err[512];
+    struct server_secret next;
+    int64_t api = 0, app = 0;
+    if (secret_file_add_version(secret_path, &next, err, sizeof err)) {
+        fprintf(stderr, "keyhold: %s\n", err);
+        return 1;
+    }
+    int version = secret_current(&next)->version;
+    printf("server secret v%d written to %s\n", version, secret_path);
+    if (wait_s > 0) {
+        printf("waiting %ld s for running servers to load it...\n", wait_s);
+        fflush(stdout);
+        struct timespec ts = {wait_s, 0};
+        while (nanosleep(&ts, &ts) != 0)
+            ;
+    }
+    int rc = store_begin(st);
+    if (!rc)
+        rc = store_reseal(st, STORE_SEALED_API_KEYS, version, reseal_one, &next, &api);
+    if (!rc)
+        rc = store_reseal(st, STORE_SEALED_APP_KEYS, version, reseal_one, &next, &app);
+    if (!rc)
+        audit_rotation(st, "rotated", version);
+    rc = store_end(st, rc);
+    secret_wipe(&next, sizeof next);
+    if (rc) {
+        fprintf(stderr,
+                "keyhold: re-encrypting the keys failed (%s); nothing was changed in the store. The file keeps v%d, "
+                "which is harmless: run rotate-secret again.\n",
+                rc == KH_ECRYPTO ? "a key is sealed under a secret version the file no longer holds"
+                : rc == KH_EBUSY ? "the store stayed locked"
+                                 : "storage error",
+                version);
+        return 1;
+    }
+    printf("re-encrypted %lld API keys and %lld application keys under v%d\n", (long long)api, (long long)app,
+           version);
+    return 0;
+}
+
+struct in_use {
+    int versions[SECRET_MAX_VERSIONS * 4];
+    size_t n;
+};
+
+static int version_in_use(int version, void *arg)
+{
+    const struct in_use *u = arg;
+    for (size_t i = 0; i < u->n; i++)
+        if (u->versions[i] == version)
+            return 1;
+    return 0;
+}
+
+static int prune(struct store *st, const char *secret_path, const struct server_secret *before)
+{
+    char err[512];
+    struct in_use used;
+    struct server_secret after;
+    size_t max = sizeof used.versions / sizeof used.versions[0];
+    if (store_secret_versions(st, clock_now_us(), used.versions, max, &used.n) || used.n == max) {
+        fprintf(stderr, "keyhold: cannot read which secret versions the store uses\n");
+        return 1;
+    }
+    if (secret_file_retain(secret_path, version_in_use, &used, &after, err, sizeof err)) {
+        fprintf(stderr, "keyhold: %s\n", err);
+        return 1;
+    }
+    for (int i = 0; i < before->n; i++)
+        if (!secret_version(&after, before->keys[i].version)) {
+            printf("removed v%d\n", before->keys[i].version);
+            audit_rotation(st, "version_removed", before->keys[i].version);
+        }
+    printf("server secret keeps %d version%s, current v%d\n", after.n, after.n == 1 ? "" : "s",
+           secret_current(&after)->version);
+    secret_wipe(&after, sizeof after);
+    return 0;
+}
+
+int cli_rotate_secret(int argc, char **argv)
+{
+    struct rotate_args a;
+    struct server_secret secret;
+    struct store *st = NULL;
+    memset(&a, 0, sizeof a);
+    config_defaults(&a.cfg);
+    a.wait_s = 3;
+    int status = parse_args(argc, argv, &a);
+    if (status < 0) {
+        char *path = config_secret_path(&a.cfg);
+        status = cli_open(&a.cfg, 1, &st, &secret);
+        if (!status)
+            status = a.prune ? prune(st, path, &secret) : rotate(st, path, a.wait_s);
+        free(path);
+        store_close(st);
+        secret_wipe(&secret, sizeof secret);
+    }
+    config_free(&a.cfg);
+    return status;
+}
