@@ -66,6 +66,10 @@ struct api_env {
 /* Routes and answers one request. Always fills *res (status >= 200). */
 void api_handle(struct api_env *env, const struct api_request *req, struct api_response *res);
 void api_response_free(struct api_response *res);
+/* {"errors":["message"]} as compact JSON text (malloc'd; caller frees), with
+ * bytes that are not UTF-8 made printable. Used for every error body, also
+ * those the HTTP layer writes itself. */
+char *api_error_body(const char *message);
 
 /* Finds a request header by lower-case name; NULL when absent. */
 const char *api_header_get(const struct api_request *req, const char *name, size_t *len);

@@ -48,6 +48,13 @@ void reply_error(struct api_call *call, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    set_body(call, status, "application/json", api_error_body(msg));
+}
+
+char *api_error_body(const char *message)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", message);
     json_t *str = json_string(msg);
     if (!str) { /* not valid UTF-8 */
         make_printable(msg);
@@ -58,7 +65,7 @@ void reply_error(struct api_call *call, int status, const char *fmt, ...)
     json_decref(body);
     if (!text)
         abort();
-    set_body(call, status, "application/json", text);
+    return text;
 }
 
 void reply_empty(struct api_call *call, int status)

@@ -26,6 +26,7 @@
 #include "auth/usage.h"
 #include "store/store.h"
 #include "util/clock.h"
+#include "util/buf.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -294,6 +295,18 @@ static size_t open_connections(struct worker *w)
     return n;
 }
 
+/* Hands a connected socket to libh2o, with its stall watch. */
+static void serve_socket(struct worker *w, h2o_socket_t *sock)
+{
+    struct conn_watch *cw = xcalloc(1, sizeof *cw);
+    cw->sock = sock;
+    cw->waiting_since = clock_mono_us();
+    h2o_linklist_insert(&w->watches, &cw->link);
+    sock->on_close.cb = on_conn_close;
+    sock->on_close.data = cw;
+    h2o_accept(&w->accept_ctx, sock);
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     struct worker *w = listener->data;
@@ -312,13 +325,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         return;
     }
     w->cap_warned = 0;
-    struct conn_watch *cw = xcalloc(1, sizeof *cw);
-    cw->sock = sock;
-    cw->waiting_since = clock_mono_us();
-    h2o_linklist_insert(&w->watches, &cw->link);
-    sock->on_close.cb = on_conn_close;
-    sock->on_close.data = cw;
-    h2o_accept(&w->accept_ctx, sock);
+    serve_socket(w, sock);
 }
 
 /* Opens a non-blocking listening socket with SO_REUSEPORT on host:port. */
@@ -451,6 +458,51 @@ static int wait_for_stop(struct server *srv, const sigset_t *sigs)
     }
 }
 
+/* libh2o answers some requests itself (unparsable request lines, bodies
+ * past max_request_entity_size, bad framing) with a text/plain body. The
+ * API promises {"errors":[...]} on every error, so this filter turns those
+ * bodies into that JSON, keeping libh2o's message. libh2o sends such an
+ * answer in one piece; anything else passes through untouched. */
+static void json_error_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size_t bufcnt,
+                            h2o_send_state_t state)
+{
+    if (h2o_send_state_is_in_progress(state)) {
+        h2o_ostream_send_next(self, req, bufs, bufcnt, state);
+        return;
+    }
+    size_t len = 0;
+    for (size_t i = 0; i < bufcnt; i++)
+        len += bufs[i].len;
+    char *text = h2o_mem_alloc_pool(&req->pool, len + 1);
+    len = 0;
+    for (size_t i = 0; i < bufcnt; i++) {
+        memcpy(text + len, bufs[i].base, bufs[i].len);
+        len += bufs[i].len;
+    }
+    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        len--;
+    text[len] = '\0';
+    char *body = api_error_body(len ? text : req->res.reason);
+    h2o_iovec_t json = h2o_strdup(&req->pool, body, SIZE_MAX);
+    free(body);
+    req->res.content_length = json.len;
+    h2o_ostream_send_next(self, req, &json, 1, state);
+}
+
+static void json_error_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    (void)self;
+    ssize_t ct = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    if (req->res.status >= 400 && ct != -1 && req->res.headers.entries[ct].value.len >= 10 &&
+        memcmp(req->res.headers.entries[ct].value.base, "text/plain", 10) == 0) {
+        req->res.headers.entries[ct].value = h2o_iovec_init(H2O_STRLIT("application/json"));
+        h2o_ostream_t *o = h2o_add_ostream(req, sizeof *o, slot);
+        o->do_send = json_error_send;
+        slot = &o->next;
+    }
+    h2o_setup_next_ostream(req, slot);
+}
+
 static void configure_h2o(struct server *srv)
 {
     h2o_config_init(&srv->globalconf);
@@ -462,6 +514,10 @@ static void configure_h2o(struct server *srv)
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(path, sizeof *handler);
     handler->on_req = on_req;
+    /* libh2o's own errors are answered under "/" or, before a host is
+     * chosen, under the host's fallback path: filter both. */
+    h2o_create_filter(path, sizeof(h2o_filter_t))->on_setup_ostream = json_error_setup;
+    h2o_create_filter(&host->fallback_path, sizeof(h2o_filter_t))->on_setup_ostream = json_error_setup;
 }
 
 /* Opens every worker's socket and store before any thread starts, so that a
@@ -549,4 +605,75 @@ out:
     free(srv->reloaded);
     free(srv->secret_path);
     return rc;
+}
+
+/* ---- in-process harness for the request fuzzer ---- */
+
+static struct worker *harness;
+
+void http_harness_init(const struct config *cfg, const struct server_secret *secret, struct store *st)
+{
+    struct server *srv = &the_server_state;
+    memset(srv, 0, sizeof *srv);
+    srv->cfg = cfg;
+    atomic_store(&srv->secret, secret);
+    srv->n_workers = 1;
+    srv->workers = harness = xcalloc(1, sizeof *harness);
+    the_server = srv;
+    signal(SIGPIPE, SIG_IGN);
+    configure_h2o(srv);
+    srv->limiter = ratelimit_new();
+    h2o_linklist_init_anchor(&harness->watches);
+    h2o_context_init(&harness->ctx, h2o_evloop_create(), &srv->globalconf);
+    harness->accept_ctx.ctx = &harness->ctx;
+    harness->accept_ctx.hosts = srv->globalconf.hosts;
+    harness->store = st;
+    harness->env.cfg = cfg;
+    harness->env.store = st;
+    harness->env.limiter = srv->limiter;
+    harness->max_connections = SIZE_MAX;
+}
+
+/* Reads what the server wrote so far; returns 1 once it closed its side. */
+static int drain_client(int fd, struct buf *out)
+{
+    char chunk[4096];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n > 0)
+            buf_add(out, chunk, (size_t)n);
+        else
+            return n == 0 || errno != EAGAIN;
+    }
+}
+
+int http_harness_exchange(const void *in, size_t len, struct buf *out)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv))
+        return -1;
+    serve_socket(harness, h2o_evloop_socket_create(harness->ctx.loop, sv[0], 0));
+    const char *p = in;
+    size_t sent = 0;
+    int closed = 0;
+    /* Bounded: every exchange ends when the server closes after the client's
+     * EOF, which libh2o does once it has answered what it could parse. */
+    for (int round = 0; round < 1000 && !closed; round++) {
+        if (sent < len) {
+            ssize_t n = write(sv[1], p + sent, len - sent);
+            if (n > 0)
+                sent += (size_t)n;
+            if (sent == len)
+                shutdown(sv[1], SHUT_WR);
+        } else if (len == 0 && round == 0) {
+            shutdown(sv[1], SHUT_WR);
+        }
+        h2o_evloop_run(harness->ctx.loop, 1);
+        closed = drain_client(sv[1], out);
+    }
+    close(sv[1]);
+    /* let libh2o finish closing its side before the next exchange */
+    for (int i = 0; i < 10 && harness->watches.next != &harness->watches; i++)
+        h2o_evloop_run(harness->ctx.loop, 0);
+    return closed ? 0 : -1;
 }

@@ -12,4 +12,15 @@
  * it cannot start. */
 int http_serve(const struct config *cfg, const struct server_secret *secret);
 
+/* For the request fuzzer: the real HTTP stack (libh2o parsing, the JSON
+ * error filter, routing, handlers) on one event loop in this thread, over
+ * the given store. */
+struct store;
+struct buf;
+void http_harness_init(const struct config *cfg, const struct server_secret *secret, struct store *st);
+/* Writes len bytes as a client on a fresh connection, then EOF; runs the loop
+ * until the server closes; appends what it wrote back to *out. Returns 0, or
+ * -1 when the server did not close within the bound. */
+int http_harness_exchange(const void *in, size_t len, struct buf *out);
+
 #endif

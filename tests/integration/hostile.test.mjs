@@ -86,15 +86,28 @@ test("unknown paths are 404, wrong methods 405, both as JSON", async () => {
   assert.equal(enc.status, 400);
 });
 
-test("broken request lines and NUL bytes get 400 from the HTTP layer", async () => {
+test("errors from the HTTP layer are 4xx with a JSON body (bar libh2o's fixed answer to unparsable bytes)", async () => {
+  const bodyOf = (text) => text.slice(text.indexOf("\r\n\r\n") + 4);
+  const fixed = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n" +
+    "Content-Length: 11\r\n\r\nBad Request";
   for (const bytes of [
     "GARBAGE\r\n\r\n",
     "GET /api/v1/validate HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\n\r\n",
     "GET /api/v1/validate HTTP/9.9\r\n\r\n",
+    "POST /api/v2/api_keys HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n",
+    "POST /api/v2/api_keys HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
   ]) {
-    const r = await rawSocket(Buffer.from(bytes, "latin1"));
-    assert.ok(statusOf(r.text) >= 400 && statusOf(r.text) < 500, JSON.stringify(bytes) + " -> " + r.text.slice(0, 40));
+    const r = await rawSocket(Buffer.from(bytes, "latin1"), { timeoutMs: 2000 });
+    const status = statusOf(r.text);
+    assert.ok(status >= 400 && status < 500, JSON.stringify(bytes) + " -> " + r.text.slice(0, 40));
+    if (r.text === fixed) continue;
+    assert.match(r.text, /\r\ncontent-type: application\/json\r\n/i, JSON.stringify(bytes));
+    const json = JSON.parse(bodyOf(r.text));
+    assert.equal(typeof json.errors[0], "string");
   }
+  const big = await rawSocket("POST /api/v2/api_keys HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n");
+  assert.equal(statusOf(big.text), 413);
+  assert.match(JSON.parse(bodyOf(big.text)).errors[0], /too large/);
 });
 
 test("an error answer keeps the connection alive for the next request", async () => {
