@@ -910,14 +910,16 @@ static int run_page(struct sqlite_store *s, const char *sql, const struct binds 
 }
 
 /* Finishes a composed list: runs the page and the count over where/binds. */
+/* count_sql: the statement counting the rows of the list (same binds), or
+ * NULL for "SELECT count(*) FROM table WHERE where". */
 static int run_list(struct sqlite_store *s, const char *table, const char *cols, const char *where, struct binds *b,
-                    enum store_sort sort, int desc, const struct store_page *page, size_t itemsize,
-                    void (*read)(sqlite3_stmt *, void *), void **items, size_t *n, int64_t *total)
+                    const char *count_sql, enum store_sort sort, int desc, const struct store_page *page,
+                    size_t itemsize, void (*read)(sqlite3_stmt *, void *), void **items, size_t *n, int64_t *total)
 {
     const char *dir = desc ? "DESC" : "ASC";
-    char *count_sql = sqlite3_mprintf("SELECT count(*) FROM %s WHERE %s", table, where);
-    int rc = run_count(s, count_sql, b, total);
-    sqlite3_free(count_sql);
+    char *default_count = count_sql ? NULL : sqlite3_mprintf("SELECT count(*) FROM %s WHERE %s", table, where);
+    int rc = run_count(s, count_sql ? count_sql : default_count, b, total);
+    sqlite3_free(default_count);
     if (rc)
         return rc;
     char *page_sql = sqlite3_mprintf("SELECT %s FROM %s WHERE %s ORDER BY %s %s, id %s LIMIT ?%d OFFSET ?%d", cols,
@@ -945,7 +947,7 @@ static int sqlite_api_key_list(struct store *st, const struct store_api_key_quer
         add_text(&wh.b, q->category);
         buf_printf(&wh.w, " AND category = ?%d", wh.b.n);
     }
-    int rc = run_list(S(st), "api_keys", API_KEY_COLS, wh.w.p, &wh.b, q->sort, q->desc, &q->page,
+    int rc = run_list(S(st), "api_keys", API_KEY_COLS, wh.w.p, &wh.b, NULL, q->sort, q->desc, &q->page,
                       sizeof(struct store_api_key), read_api_key_v, &items, &out->n, &out->total);
     out->items = items;
     if (rc)
@@ -958,19 +960,30 @@ static int sqlite_token_list(struct store *st, const struct store_token_query *q
 {
     struct where wh;
     void *items = NULL;
+    char *count_sql = NULL;
     memset(out, 0, sizeof *out);
     list_where_begin(&wh, q->org_id);
     /* "revoked_at IS NULL" matches the partial indexes' predicate. */
     add_int(&wh.b, q->now);
     buf_printf(&wh.w, " AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?%d)", wh.b.n);
+    size_t scope_at = wh.w.len;
     if (q->kind)
         where_eq_int(&wh.w, &wh.b, "kind", q->kind);
     if (q->n_owners)
         where_in(&wh.w, &wh.b, "owner_id", q->owner_ids, q->n_owners < STORE_MAX_OWNERS ? q->n_owners : STORE_MAX_OWNERS);
+    /* Without a name filter the total comes from token_counts (005), less
+     * the live tokens already past their expiry: the cost follows the page,
+     * not the org's token count. */
+    if (!q->name_filter)
+        count_sql = sqlite3_mprintf("SELECT (SELECT coalesce(sum(live), 0) FROM token_counts WHERE org_id = ?1%s) - "
+                                    "(SELECT count(*) FROM tokens WHERE org_id = ?1 AND revoked_at IS NULL "
+                                    "AND expires_at IS NOT NULL AND expires_at <= ?2%s)",
+                                    wh.w.p + scope_at, wh.w.p + scope_at);
     if (q->name_filter)
         where_like(&wh.w, &wh.b, "name", q->name_filter, &wh.pattern);
-    int rc = run_list(S(st), "tokens", TOKEN_COLS, wh.w.p, &wh.b, q->sort, q->desc, &q->page,
+    int rc = run_list(S(st), "tokens", TOKEN_COLS, wh.w.p, &wh.b, count_sql, q->sort, q->desc, &q->page,
                       sizeof(struct store_token), read_token_v, &items, &out->n, &out->total);
+    sqlite3_free(count_sql);
     out->items = items;
     if (rc)
         store_token_list_free(out);
@@ -1060,7 +1073,7 @@ static int sqlite_app_key_list(struct store *st, const struct store_app_key_quer
     if (q->name_filter)
         where_like(&wh.w, &wh.b, "name", q->name_filter, &wh.pattern);
     where_range(&wh.w, &wh.b, "created_at", q->created_start, q->created_end);
-    int rc = run_list(S(st), "app_keys", APP_KEY_COLS, wh.w.p, &wh.b, q->sort, q->desc, &q->page,
+    int rc = run_list(S(st), "app_keys", APP_KEY_COLS, wh.w.p, &wh.b, NULL, q->sort, q->desc, &q->page,
                       sizeof(struct store_app_key), read_app_key_v, &items, &out->n, &out->total);
     out->items = items;
     if (rc)
@@ -1101,7 +1114,7 @@ static int sqlite_user_list(struct store *st, const struct store_user_query *q, 
         add_text(&wh.b, q->role_id);
         buf_printf(&wh.w, " AND id IN (SELECT user_id FROM user_roles WHERE role_id = ?%d)", wh.b.n);
     }
-    int rc = run_list(s, "users", USER_COLS, wh.w.p, &wh.b, q->sort, q->desc, &q->page, sizeof(struct store_user),
+    int rc = run_list(s, "users", USER_COLS, wh.w.p, &wh.b, NULL, q->sort, q->desc, &q->page, sizeof(struct store_user),
                       read_user_v, &items, &out->n, &out->total);
     out->items = items;
     if (!rc)
@@ -1123,7 +1136,7 @@ static int sqlite_role_list(struct store *st, const struct store_role_query *q, 
         where_like(&wh.w, &wh.b, "name", q->filter, &wh.pattern);
     if (q->n_ids)
         where_in(&wh.w, &wh.b, "id", q->ids, q->n_ids < STORE_MAX_IDS ? q->n_ids : STORE_MAX_IDS);
-    int rc = run_list(s, "roles", ROLE_COLS, wh.w.p, &wh.b, q->sort, q->desc, &q->page, sizeof(struct store_role),
+    int rc = run_list(s, "roles", ROLE_COLS, wh.w.p, &wh.b, NULL, q->sort, q->desc, &q->page, sizeof(struct store_role),
                       read_role_v, &items, &out->n, &out->total);
     out->items = items;
     if (!rc)
