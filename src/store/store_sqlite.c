@@ -397,7 +397,13 @@ static int sqlite_open(const char *dsn, struct store **out, char **err)
     }
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(s->db, 1);
-    rc = exec_sql(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", "pragmas");
+    /* A 64 MiB page cache per connection (SQLite's default is 2 MiB): with a
+     * million tokens the hot index pages stay in memory instead of being
+     * read again with pread() on every list page and insert. */
+    rc = exec_sql(s,
+                  "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
+                  "PRAGMA cache_size = -65536;",
+                  "pragmas");
     if (!rc)
         rc = migrate(s);
     if (rc) {
