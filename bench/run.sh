@@ -11,6 +11,8 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-3}
 THREADS=${THREADS:-2}
 BIG_TOKENS=${BIG_TOKENS:-1000000}
+STORES=${STORES:-small big}  # which stores to measure (a partial run does not write RESULTS.md)
+CASES=${CASES:-12345}        # which case numbers to run
 BIN=./build/keyhold
 
 need=""
@@ -37,8 +39,9 @@ make_store() { # name tokens
   $BIN seed --db "$db" --org "$(json "$work/$1.json" org_id)" --owner "$(json "$work/$1.json" user_id)" \
     --tokens "$2" --api-keys 10 >&2
 }
-make_store small 10000
-make_store big "$BIG_TOKENS"
+for store in $STORES; do
+  if [ "$store" = small ]; then make_store small 10000; else make_store big "$BIG_TOKENS"; fi
+done
 
 # --- servers ---
 start_keyhold() { # name -> sets KPORT, KPID
@@ -85,6 +88,7 @@ results="$work/results.txt"
 : > "$results"
 bench_case() { # label store path script headers...
   local label=$1 store=$2 path=$3 script=$4; shift 4
+  case "$CASES" in *"${label%%.*}"*) ;; *) return 0 ;; esac
   local k_rps=() k50=() k99=() n_rps=()
   for _ in $(seq "$ROUNDS"); do
     read -r r a b < <(run_wrk "http://127.0.0.1:$KPORT$path" "$script" "$@")
@@ -100,7 +104,7 @@ bench_case() { # label store path script headers...
   echo "$label ($store): $kr req/s, p50 $kp50 ms, p99 $kp99 ms, nginx $nr req/s, ratio $ratio" >&2
 }
 
-for store in small big; do
+for store in $STORES; do
   start_keyhold "$store"
   API=$(json "$work/$store.json" api_key); APP=$(json "$work/$store.json" app_key)
   H=(-H "DD-API-KEY: $API" -H "DD-APPLICATION-KEY: $APP")
@@ -121,6 +125,11 @@ LUA
   kill "$KPID"; wait "$KPID" 2>/dev/null || true
 done
 
+if [ "$STORES" != "small big" ] || [ "$CASES" != 12345 ]; then
+  echo "partial run (STORES=$STORES CASES=$CASES): bench/RESULTS.md left as it was" >&2
+  cat "$results"
+  exit 0
+fi
 {
   echo "# keyhold benchmark results"
   echo

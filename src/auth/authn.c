@@ -22,8 +22,8 @@
 
 void auth_record_use(const struct auth_env *env, int kind, const char *id)
 {
-    if (env->usage && usage_record(env->usage, kind, id, env->now))
-        usage_flush(env->usage, env->store);
+    if (env->usage)
+        usage_record(env->usage, kind, id, env->now);
 }
 
 int auth_scopes_to_permset(const char *scopes_json, struct permset *out)

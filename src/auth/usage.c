@@ -1,5 +1,6 @@
 /* usage.c - an open-addressing table of (credential id -> latest use),
- * flushed in batches (see usage.h). */
+ * flushed in batches (see usage.h). It grows instead of filling up: it holds
+ * at most the credentials used between two flushes. */
 #include "auth/usage.h"
 
 #include "util/log.h"
@@ -41,26 +42,47 @@ static size_t hash_id(const char *id)
     return (size_t)h;
 }
 
-int usage_record(struct usage_buffer *u, int kind, const char *id, int64_t when)
+static struct store_touch *slot_for(struct store_touch *slots, size_t cap, int kind, const char *id)
 {
-    size_t mask = u->cap - 1;
-    for (size_t i = hash_id(id) & mask;; i = (i + 1) & mask) {
-        struct store_touch *s = &u->slots[i];
-        if (!s->kind) {
-            s->kind = kind;
-            memcpy(s->id, id, UUID_STR);
-            s->id[UUID_STR - 1] = '\0';
-            s->when = when;
-            u->used++;
-            break;
-        }
-        if (s->kind == kind && strcmp(s->id, id) == 0) {
-            if (when > s->when)
-                s->when = when;
-            break;
-        }
+    size_t mask = cap - 1;
+    for (size_t i = hash_id(id) & mask;; i = (i + 1) & mask)
+        if (!slots[i].kind || (slots[i].kind == kind && strcmp(slots[i].id, id) == 0))
+            return &slots[i];
+}
+
+/* Doubles the table, keeping it at most half full so probes stay short. */
+static void grow(struct usage_buffer *u)
+{
+    size_t cap = u->cap * 2;
+    struct store_touch *slots = xcalloc(cap, sizeof *slots);
+    for (size_t i = 0; i < u->cap; i++)
+        if (u->slots[i].kind)
+            *slot_for(slots, cap, u->slots[i].kind, u->slots[i].id) = u->slots[i];
+    free(u->slots);
+    u->slots = slots;
+    u->cap = cap;
+}
+
+void usage_record(struct usage_buffer *u, int kind, const char *id, int64_t when)
+{
+    struct store_touch *s = slot_for(u->slots, u->cap, kind, id);
+    if (!s->kind) {
+        s->kind = kind;
+        memcpy(s->id, id, UUID_STR);
+        s->id[UUID_STR - 1] = '\0';
+        s->when = when;
+        if (++u->used * 2 > u->cap)
+            grow(u);
+    } else if (when > s->when) {
+        s->when = when;
     }
-    return u->used * 2 >= u->cap; /* keep the table at most half full */
+}
+
+void usage_merge(struct usage_buffer *dst, const struct usage_buffer *src)
+{
+    for (size_t i = 0; i < src->cap; i++)
+        if (src->slots[i].kind)
+            usage_record(dst, src->slots[i].kind, src->slots[i].id, src->slots[i].when);
 }
 
 int usage_flush(struct usage_buffer *u, struct store *st)
@@ -90,11 +112,5 @@ size_t usage_pending(const struct usage_buffer *u)
 
 int usage_has(const struct usage_buffer *u, int kind, const char *id)
 {
-    if (!u)
-        return 0;
-    size_t mask = u->cap - 1;
-    for (size_t i = hash_id(id) & mask; u->slots[i].kind; i = (i + 1) & mask)
-        if (u->slots[i].kind == kind && strcmp(u->slots[i].id, id) == 0)
-            return 1;
-    return 0;
+    return u && slot_for(u->slots, u->cap, kind, id)->kind != 0;
 }

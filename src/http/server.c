@@ -2,10 +2,12 @@
  *
  * One h2o event loop per thread, each with its own listening socket on the
  * same address (SO_REUSEPORT lets the kernel spread connections) and its own
- * store handle. A request is turned into a plain struct api_request,
- * answered synchronously by api_handle(), and the struct api_response is
- * written back with an explicit content length (keep-alive survives every
- * answer). HTTP/1.1 only: Debian's libh2o 2.2.5 lacks the HTTP/2 rapid-reset
+ * store handle. A request is turned into a plain struct api_request and
+ * answered by api_handle(): a read (GET) at once on the loop, anything that
+ * may change state by the writer thread (writer.h), which commits many in
+ * one transaction and posts each answer back to its loop through a libh2o
+ * multithread queue. The struct api_response is written back with an
+ * explicit content length (keep-alive survives every answer). HTTP/1.1 only: Debian's libh2o 2.2.5 lacks the HTTP/2 rapid-reset
  * fix, so upgrade_to_http2 is off and no TLS/ALPN is offered.
  *
  * Request timeout: libh2o 2.2 drops a connection whose request is not read
@@ -21,6 +23,7 @@
  * DRAIN_MS), then closes its store. */
 #include "http/server.h"
 
+#include "http/writer.h"
 #include "api/api.h"
 #include "api/ratelimit.h"
 #include "auth/usage.h"
@@ -55,6 +58,7 @@
 #define LISTEN_BACKLOG 1024
 #define MAX_REQUEST_HEADERS 100
 #define MAX_HEADER_BYTES (16 * 1024)
+#define USAGE_START_SLOTS 256
 
 struct worker {
     h2o_context_t ctx; /* first: on_req finds the worker from req->conn->ctx */
@@ -65,7 +69,10 @@ struct worker {
     h2o_accept_ctx_t accept_ctx;
     struct api_env env;
     struct store *store;
-    int inflight; /* requests whose response is not yet fully written */
+    int inflight;       /* requests whose response is not yet fully written */
+    int pending_writes; /* requests handed to the writer, not yet back */
+    h2o_multithread_queue_t *queue;
+    h2o_multithread_receiver_t written; /* answers of the writer */
     size_t max_connections;
     int cap_warned;
     h2o_linklist_t watches; /* struct conn_watch of every open connection */
@@ -93,6 +100,8 @@ struct server {
     struct worker *workers;
     int n_workers;
     struct ratelimiter *limiter; /* shared by every loop */
+    struct writer *writer;       /* answers every request that may change state */
+    struct store *writer_store;
     atomic_int stopping;
 };
 
@@ -210,6 +219,101 @@ static void watch_connections(struct worker *w, int64_t timeout_us)
     }
 }
 
+/* Writes a response of ours back through libh2o, and frees its body. */
+static void send_answer(h2o_req_t *req, struct request_done *done, struct api_response *ares)
+{
+    done->status = ares->status;
+    snprintf(done->method, sizeof done->method, "%.*s", (int)(req->method.len > 10 ? 10 : req->method.len),
+             req->method.base);
+    memcpy(done->path, ares->log_path, sizeof done->path);
+
+    req->res.status = ares->status;
+    req->res.reason = reason_phrase(ares->status);
+    if (ares->content_type)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ares->content_type,
+                       strlen(ares->content_type));
+    for (size_t i = 0; i < ares->n_headers; i++) {
+        const char *v = h2o_strdup(&req->pool, ares->headers[i].value, SIZE_MAX).base;
+        h2o_add_header_by_str(&req->pool, &req->res.headers, ares->headers[i].name, strlen(ares->headers[i].name), 0,
+                              NULL, v, strlen(v));
+    }
+    size_t len = ares->body_len;
+    char *body = h2o_mem_alloc_pool(&req->pool, len + 1);
+    memcpy(body, ares->body ? ares->body : "", len);
+    req->res.content_length = len;
+    api_response_free(ares);
+    h2o_send_inline(req, body, len);
+}
+
+/* A request handed to the writer thread. Owned by the loop that handed it:
+ * freed when the writer's answer comes back (on_written). If libh2o drops the
+ * request first (the connection died), its pool's guard clears req. */
+struct pending_write {
+    h2o_multithread_message_t msg; /* first: the message is the struct */
+    struct worker *w;
+    h2o_req_t *req;
+    struct request_done *done;
+    struct write_guard *guard;
+    struct write_job *job;
+};
+
+struct write_guard {
+    struct pending_write *pw; /* NULL once answered */
+};
+
+static void on_guard_dispose(void *p)
+{
+    struct write_guard *g = p;
+    if (g->pw)
+        g->pw->req = NULL;
+}
+
+/* Writer thread: the job's answer is final; post it to its loop. */
+static void on_write_done(struct write_job *job)
+{
+    struct pending_write *pw = job->owner;
+    h2o_multithread_send_message(&pw->w->written, &pw->msg);
+}
+
+/* Loop thread: answers that came back from the writer. */
+static void on_written(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    struct worker *w = H2O_STRUCT_FROM_MEMBER(struct worker, written, receiver);
+    while (!h2o_linklist_is_empty(messages)) {
+        struct pending_write *pw = (struct pending_write *)messages->next; /* msg.link is first */
+        h2o_linklist_unlink(&pw->msg.link);
+        w->pending_writes--;
+        if (pw->req) {
+            pw->guard->pw = NULL;
+            send_answer(pw->req, pw->done, &pw->job->res);
+        }
+        write_job_free(pw->job);
+        free(pw);
+    }
+}
+
+static int is_read(const struct api_request *areq)
+{
+    return (areq->method_len == 3 && memcmp(areq->method, "GET", 3) == 0) ||
+           (areq->method_len == 4 && memcmp(areq->method, "HEAD", 4) == 0);
+}
+
+static void hand_to_writer(struct worker *w, h2o_req_t *req, struct request_done *done, const struct api_request *areq)
+{
+    struct pending_write *pw = xcalloc(1, sizeof *pw);
+    pw->w = w;
+    pw->req = req;
+    pw->done = done;
+    pw->guard = h2o_mem_alloc_shared(&req->pool, sizeof *pw->guard, on_guard_dispose);
+    pw->guard->pw = pw;
+    pw->job = write_job_new(areq);
+    pw->job->secret = w->env.secret;
+    pw->job->on_done = on_write_done;
+    pw->job->owner = pw;
+    w->pending_writes++;
+    writer_submit(the_server->writer, pw->job);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     struct worker *w = (struct worker *)req->conn->ctx;
@@ -259,30 +363,13 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         ares.body_len = sizeof too_many - 1;
         snprintf(ares.log_path, sizeof ares.log_path, "%.*s", (int)(areq.path_len > 100 ? 100 : areq.path_len),
                  areq.path);
+    } else if (the_server->writer && !is_read(&areq)) {
+        hand_to_writer(w, req, done, &areq);
+        return 0;
     } else {
         api_handle(&w->env, &areq, &ares);
     }
-
-    done->status = ares.status;
-    snprintf(done->method, sizeof done->method, "%.*s", (int)(req->method.len > 10 ? 10 : req->method.len),
-             req->method.base);
-    memcpy(done->path, ares.log_path, sizeof done->path);
-
-    req->res.status = ares.status;
-    req->res.reason = reason_phrase(ares.status);
-    if (ares.content_type)
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ares.content_type,
-                       strlen(ares.content_type));
-    for (size_t i = 0; i < ares.n_headers; i++) {
-        const char *v = h2o_strdup(&req->pool, ares.headers[i].value, SIZE_MAX).base;
-        h2o_add_header_by_str(&req->pool, &req->res.headers, ares.headers[i].name, strlen(ares.headers[i].name), 0,
-                              NULL, v, strlen(v));
-    }
-    char *body = h2o_mem_alloc_pool(&req->pool, ares.body_len + 1);
-    memcpy(body, ares.body ? ares.body : "", ares.body_len);
-    req->res.content_length = ares.body_len;
-    api_response_free(&ares);
-    h2o_send_inline(req, body, ares.body_len);
+    send_answer(req, done, &ares);
     return 0;
 }
 
@@ -367,6 +454,20 @@ static int bound_port(int fd)
     return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
+/* Hands the loop's last-used times to the writer, which writes them in its
+ * next batch: no event loop waits for a disk write of its own. */
+static void hand_usage(struct worker *w)
+{
+    if (!usage_pending(w->env.usage))
+        return;
+    if (!the_server->writer) {
+        usage_flush(w->env.usage, w->store);
+        return;
+    }
+    writer_submit_usage(the_server->writer, w->env.usage);
+    w->env.usage = usage_new(USAGE_START_SLOTS);
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -378,6 +479,8 @@ static void *worker_main(void *arg)
     w->listener = h2o_evloop_socket_create(loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     w->listener->data = w;
     h2o_socket_read_start(w->listener, on_accept);
+    w->queue = h2o_multithread_create_queue(loop);
+    h2o_multithread_register_receiver(w->queue, &w->written, on_written);
 
     int64_t flush_every = (int64_t)srv->cfg->usage_flush_ms * 1000, last_flush = clock_mono_us();
     int64_t last_watch = last_flush, timeout_us = (int64_t)srv->cfg->request_timeout_ms * 1000;
@@ -388,7 +491,7 @@ static void *worker_main(void *arg)
             last_watch = clock_mono_us();
         }
         if (clock_mono_us() - last_flush >= flush_every) {
-            usage_flush(w->env.usage, w->store);
+            hand_usage(w);
             last_flush = clock_mono_us();
         }
     }
@@ -398,12 +501,12 @@ static void *worker_main(void *arg)
     h2o_socket_close(w->listener);
     h2o_context_request_shutdown(&w->ctx);
     int64_t deadline = clock_mono_us() + (int64_t)DRAIN_MS * 1000;
-    while (w->inflight > 0 && clock_mono_us() < deadline)
+    while ((w->inflight > 0 || w->pending_writes > 0) && clock_mono_us() < deadline)
         h2o_evloop_run(loop, 10);
-    /* Last uses are written, the store is closed cleanly; the loop and context
-     * die with the process (idle keep-alive connections may still reference
-     * them). */
-    usage_flush(w->env.usage, w->store);
+    /* Last uses go to the writer (stopped after every loop), the store is
+     * closed cleanly; the loop and context die with the process (idle
+     * keep-alive connections may still reference them). */
+    hand_usage(w);
     usage_free(w->env.usage);
     w->env.usage = NULL;
     store_close(w->store);
@@ -545,12 +648,24 @@ static int prepare_workers(struct server *srv)
         }
         w->env.cfg = srv->cfg;
         w->env.store = w->store;
-        w->env.usage = usage_new(4096);
+        w->env.usage = usage_new(USAGE_START_SLOTS);
         w->env.limiter = srv->limiter;
         w->max_connections = (size_t)(srv->cfg->max_connections / srv->n_workers + 1);
     }
     log_info("keyhold listening on http://%s:%d (%d event loops, store %s)", srv->cfg->listen_host, port,
              srv->n_workers, srv->cfg->db_path);
+    return 0;
+}
+
+static int start_writer(struct server *srv)
+{
+    char *err = NULL;
+    if (store_open(srv->cfg->db_path, &srv->writer_store, &err)) {
+        log_error("%s", err);
+        free(err);
+        return -1;
+    }
+    srv->writer = writer_start(srv->cfg, srv->writer_store, srv->limiter);
     return 0;
 }
 
@@ -578,7 +693,7 @@ int http_serve(const struct config *cfg, const struct server_secret *secret)
 
     configure_h2o(srv);
     srv->limiter = ratelimit_new();
-    if (prepare_workers(srv)) {
+    if (prepare_workers(srv) || start_writer(srv)) {
         rc = 1;
         goto out;
     }
@@ -589,8 +704,11 @@ int http_serve(const struct config *cfg, const struct server_secret *secret)
     atomic_store(&srv->stopping, 1);
     for (int i = 0; i < srv->n_workers; i++)
         pthread_join(srv->workers[i].thread, NULL);
+    writer_stop(srv->writer); /* after the loops: it answers what they handed over */
+    srv->writer = NULL;
     log_info("keyhold stopped");
 out:
+    store_close(srv->writer_store);
     for (int i = 0; i < srv->n_workers; i++) {
         usage_free(srv->workers[i].env.usage);
         srv->workers[i].env.usage = NULL;

@@ -1,0 +1,267 @@
+/* writer.c - the group-commit writer thread (see writer.h). */
+#include "http/writer.h"
+
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct writer {
+    struct api_env env; /* the writer's store, its own last-used buffer */
+    pthread_t thread;
+    pthread_mutex_t lock; /* guards everything below */
+    pthread_cond_t wake;
+    struct write_job *head, **tail;
+    struct usage_buffer **handed; /* last-used buffers from the loops */
+    size_t n_handed, cap_handed;
+    int stopping;
+    struct writer_stats stats;
+};
+
+/* ---- jobs ---- */
+
+struct job_copy {
+    struct write_job job;
+    struct api_header *headers;
+    char *bytes;
+};
+
+/* Copies n bytes to *at, NUL-terminated; NULL stays NULL. */
+static const char *copy_text(char **at, const char *s, size_t n)
+{
+    if (!s)
+        return NULL;
+    char *out = *at;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    *at += n + 1;
+    return out;
+}
+
+struct write_job *write_job_new(const struct api_request *req)
+{
+    size_t size = req->method_len + req->path_len + req->query_len + req->body_len + 4;
+    for (size_t i = 0; i < req->n_headers; i++)
+        size += req->headers[i].name_len + req->headers[i].value_len + 2;
+    if (req->remote_addr)
+        size += strlen(req->remote_addr) + 1;
+
+    struct job_copy *c = xcalloc(1, sizeof *c);
+    c->bytes = xmalloc(size);
+    c->headers = xcalloc(req->n_headers ? req->n_headers : 1, sizeof *c->headers);
+    char *at = c->bytes;
+    struct api_request *r = &c->job.req;
+    r->method = copy_text(&at, req->method, req->method_len);
+    r->method_len = req->method_len;
+    r->path = copy_text(&at, req->path, req->path_len);
+    r->path_len = req->path_len;
+    r->query = copy_text(&at, req->query, req->query_len);
+    r->query_len = req->query_len;
+    r->body = copy_text(&at, req->body, req->body_len);
+    r->body_len = req->body_len;
+    for (size_t i = 0; i < req->n_headers; i++) {
+        c->headers[i].name = copy_text(&at, req->headers[i].name, req->headers[i].name_len);
+        c->headers[i].name_len = req->headers[i].name_len;
+        c->headers[i].value = copy_text(&at, req->headers[i].value, req->headers[i].value_len);
+        c->headers[i].value_len = req->headers[i].value_len;
+    }
+    r->headers = c->headers;
+    r->n_headers = req->n_headers;
+    if (req->remote_addr)
+        r->remote_addr = copy_text(&at, req->remote_addr, strlen(req->remote_addr));
+    return &c->job;
+}
+
+void write_job_free(struct write_job *job)
+{
+    if (!job)
+        return;
+    struct job_copy *c = (struct job_copy *)job;
+    api_response_free(&job->res);
+    free(c->headers);
+    free(c->bytes);
+    free(c);
+}
+
+/* ---- batches ---- */
+
+/* The COMMIT failed: nothing of the batch was applied, so no job may be
+ * answered as if it had been. Jobs that had failed already keep their
+ * answers (their savepoints were rolled back anyway). */
+static void unapply(struct write_job *jobs)
+{
+    for (struct write_job *j = jobs; j; j = j->next) {
+        if (j->res.status < 200 || j->res.status >= 300)
+            continue;
+        api_response_free(&j->res);
+        j->res.status = 503;
+        j->res.content_type = "application/json";
+        j->res.body = api_error_body("The credential store is unavailable; try again");
+        j->res.body_len = strlen(j->res.body);
+        j->res.n_headers = 0;
+    }
+}
+
+static void run_batch(struct writer *wr, struct write_job *jobs, struct usage_buffer **handed, size_t n_handed,
+                      int flush_usage)
+{
+    struct store *st = wr->env.store;
+    /* If BEGIN fails (another process holds the write lock past the busy
+     * timeout), each job runs in its own transaction, as router.c does
+     * without a writer, and answers for itself. */
+    int batched = store_begin(st) == KH_OK;
+    for (struct write_job *j = jobs; j; j = j->next) {
+        wr->env.secret = j->secret;
+        api_handle(&wr->env, &j->req, &j->res);
+    }
+    for (size_t i = 0; i < n_handed; i++) {
+        usage_merge(wr->env.usage, handed[i]);
+        usage_free(handed[i]);
+    }
+    if (flush_usage)
+        usage_flush(wr->env.usage, st);
+    if (batched && store_commit(st) != KH_OK) {
+        store_rollback(st);
+        unapply(jobs);
+        log_error("writer: a batch could not be committed; its changes were answered 503");
+        pthread_mutex_lock(&wr->lock);
+        wr->stats.failed_commits++;
+        pthread_mutex_unlock(&wr->lock);
+    }
+    while (jobs) {
+        struct write_job *next = jobs->next;
+        jobs->on_done(jobs); /* the job may be freed from here on */
+        jobs = next;
+    }
+}
+
+/* Waits until there is work, the writer stops, or (with last-used times
+ * pending) the flush interval has passed since the last flush. Called and
+ * returns with the lock held. */
+static void wait_for_work(struct writer *wr, int64_t last_flush_us)
+{
+    while (!wr->head && !wr->n_handed && !wr->stopping) {
+        if (!usage_pending(wr->env.usage)) {
+            pthread_cond_wait(&wr->wake, &wr->lock);
+            continue;
+        }
+        int64_t due_us = last_flush_us + (int64_t)wr->env.cfg->usage_flush_ms * 1000 - clock_mono_us();
+        if (due_us <= 0)
+            return;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += due_us / 1000000;
+        until.tv_nsec += (long)(due_us % 1000000) * 1000;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        if (pthread_cond_timedwait(&wr->wake, &wr->lock, &until) == ETIMEDOUT)
+            return;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    struct writer *wr = arg;
+    int64_t last_flush = clock_mono_us();
+    pthread_mutex_lock(&wr->lock);
+    for (;;) {
+        wait_for_work(wr, last_flush);
+        int stop = wr->stopping && !wr->head;
+        struct write_job *batch = wr->head, **end = &wr->head;
+        size_t n = 0;
+        while (*end && n < WRITER_MAX_BATCH) {
+            end = &(*end)->next;
+            n++;
+        }
+        wr->head = *end;
+        *end = NULL;
+        if (!wr->head)
+            wr->tail = &wr->head;
+        struct usage_buffer **handed = wr->handed;
+        size_t n_handed = wr->n_handed;
+        wr->handed = NULL;
+        wr->n_handed = wr->cap_handed = 0;
+        wr->stats.jobs += n;
+        wr->stats.batches += n > 0;
+        pthread_mutex_unlock(&wr->lock);
+
+        int due = stop || clock_mono_us() - last_flush >= (int64_t)wr->env.cfg->usage_flush_ms * 1000;
+        if (batch || n_handed || (due && usage_pending(wr->env.usage)))
+            run_batch(wr, batch, handed, n_handed, due);
+        if (due)
+            last_flush = clock_mono_us();
+        free(handed);
+        if (stop)
+            return NULL;
+        pthread_mutex_lock(&wr->lock);
+    }
+}
+
+/* ---- the interface ---- */
+
+struct writer *writer_start(const struct config *cfg, struct store *st, struct ratelimiter *limiter)
+{
+    struct writer *wr = xcalloc(1, sizeof *wr);
+    wr->env.cfg = cfg;
+    wr->env.store = st;
+    wr->env.usage = usage_new(4096);
+    wr->env.limiter = limiter;
+    wr->tail = &wr->head;
+    pthread_mutex_init(&wr->lock, NULL);
+    pthread_cond_init(&wr->wake, NULL);
+    pthread_create(&wr->thread, NULL, writer_main, wr);
+    return wr;
+}
+
+void writer_submit(struct writer *wr, struct write_job *job)
+{
+    job->next = NULL;
+    pthread_mutex_lock(&wr->lock);
+    *wr->tail = job;
+    wr->tail = &job->next;
+    pthread_cond_signal(&wr->wake);
+    pthread_mutex_unlock(&wr->lock);
+}
+
+void writer_submit_usage(struct writer *wr, struct usage_buffer *u)
+{
+    pthread_mutex_lock(&wr->lock);
+    if (wr->n_handed == wr->cap_handed) {
+        wr->cap_handed = wr->cap_handed ? wr->cap_handed * 2 : 8;
+        wr->handed = xrealloc(wr->handed, wr->cap_handed * sizeof *wr->handed);
+    }
+    wr->handed[wr->n_handed++] = u;
+    pthread_cond_signal(&wr->wake);
+    pthread_mutex_unlock(&wr->lock);
+}
+
+void writer_stop(struct writer *wr)
+{
+    if (!wr)
+        return;
+    pthread_mutex_lock(&wr->lock);
+    wr->stopping = 1;
+    pthread_cond_signal(&wr->wake);
+    pthread_mutex_unlock(&wr->lock);
+    pthread_join(wr->thread, NULL);
+    log_info("writer: %llu changes in %llu batches, %llu failed commits", (unsigned long long)wr->stats.jobs,
+             (unsigned long long)wr->stats.batches, (unsigned long long)wr->stats.failed_commits);
+    usage_free(wr->env.usage);
+    pthread_cond_destroy(&wr->wake);
+    pthread_mutex_destroy(&wr->lock);
+    free(wr);
+}
+
+void writer_get_stats(struct writer *wr, struct writer_stats *out)
+{
+    pthread_mutex_lock(&wr->lock);
+    *out = wr->stats;
+    pthread_mutex_unlock(&wr->lock);
+}
