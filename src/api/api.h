@@ -60,6 +60,7 @@ struct api_env {
     const struct server_secret *secret;
     struct store *store;
     struct usage_buffer *usage; /* last-used bookkeeping of this thread; may be NULL */
+    struct auth_cache *auth_cache; /* this thread's authentication outcomes; may be NULL */
     struct ratelimiter *limiter; /* shared by every thread; NULL = no limits */
 };
 

@@ -286,7 +286,7 @@ static int load_key_or_reply(struct api_call *call, const char *param, int by_va
     int rc = KH_ENOTFOUND;
     memset(k, 0, sizeof *k);
     if (by_value) {
-        struct auth_env env = {call->env->store, call->env->secret, call->now, NULL};
+        struct auth_env env = {call->env->store, call->env->secret, call->now, NULL, NULL};
         rc = auth_find_api_key(&env, param, strlen(param), k);
         if (rc == AUTH_INVALID)
             rc = KH_ENOTFOUND;

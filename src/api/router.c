@@ -290,7 +290,7 @@ static int authenticate_or_reply(struct api_call *call)
     call->fingerprint = fingerprint(&in);
     if (!auth_guard_or_reply(call))
         return 0;
-    struct auth_env env = {call->env->store, call->env->secret, call->now, call->env->usage};
+    struct auth_env env = {call->env->store, call->env->secret, call->now, call->env->usage, call->env->auth_cache};
     int rc = auth_authenticate(&env, &in, &call->who);
     auth_note(call, rc);
     audit_authentication(call, rc);

@@ -11,16 +11,16 @@
 
 #define AUTH_LIMITED 199 /* answered 429 already */
 
-/* Finds the API key of the request (header or deprecated query parameter);
- * *present tells whether one was sent. */
-static int find_request_api_key(struct api_call *call, struct store_api_key *k, int *present)
+/* Checks the API key of the request (header or deprecated query parameter):
+ * on KH_OK k->api_key_id and k->org_id name it; *present tells whether one
+ * was sent. */
+static int find_request_api_key(struct api_call *call, struct principal *k, int *present)
 {
     size_t len = 0;
     const char *key = api_header_get(call->req, "dd-api-key", &len);
     if (!key && (key = query_get(&call->query, "api_key")))
         len = strlen(key);
     *present = key && len;
-    memset(k, 0, sizeof *k);
     if (!*present)
         return AUTH_MISSING;
     /* Guessing API keys here is limited like everywhere else. */
@@ -30,20 +30,17 @@ static int find_request_api_key(struct api_call *call, struct store_api_key *k, 
     call->fingerprint = h;
     if (!auth_guard_or_reply(call))
         return AUTH_LIMITED;
-    struct auth_env env = {call->env->store, call->env->secret, call->now, call->env->usage};
-    int rc = auth_find_api_key(&env, key, len, k);
+    struct auth_env env = {call->env->store, call->env->secret, call->now, call->env->usage, call->env->auth_cache};
+    int rc = auth_check_api_key(&env, key, len, k);
     auth_note(call, rc);
-    if (rc == KH_OK)
-        auth_record_use(&env, STORE_TOUCH_API_KEY, k->id);
     return rc;
 }
 
 void validate_v1(struct api_call *call)
 {
-    struct store_api_key k;
+    struct principal k;
     int present;
     int rc = find_request_api_key(call, &k, &present);
-    store_api_key_clear(&k);
     if (rc == AUTH_LIMITED)
         return;
     if (!present)
@@ -58,7 +55,7 @@ void validate_v1(struct api_call *call)
 
 void validate_v2(struct api_call *call)
 {
-    struct store_api_key k;
+    struct principal k;
     int present;
     int rc = find_request_api_key(call, &k, &present);
     if (rc == AUTH_LIMITED) {
@@ -67,7 +64,7 @@ void validate_v2(struct api_call *call)
         /* keyhold API keys carry no scopes of their own. */
         reply_json(call, 200,
                    json_pack("{s:{s:s,s:s,s:{s:s,s:[],s:b}}}", "data", "id", k.org_id, "type", "validate_v2",
-                             "attributes", "api_key_id", k.id, "api_key_scopes", "valid", 1));
+                             "attributes", "api_key_id", k.api_key_id, "api_key_scopes", "valid", 1));
     } else if (rc == AUTH_INVALID || rc == AUTH_MISSING) {
         const char *detail = present ? "The API key is not valid" : "API key required";
         json_t *body = json_pack("{s:[{s:s,s:s,s:s}]}", "errors", "status", "403", "title", "Forbidden", "detail",
@@ -76,7 +73,6 @@ void validate_v2(struct api_call *call)
     } else {
         reply_store_error(call, rc);
     }
-    store_api_key_clear(&k);
 }
 
 /* Authenticated by the router (ROUTE_AUTH); answers 401 itself for a request

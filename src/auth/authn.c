@@ -7,6 +7,7 @@
  * keyed hash of their secret part is compared in constant time. */
 #include "auth/authn.h"
 
+#include "auth/authcache.h"
 #include "auth/credentials.h"
 
 #include "auth/usage.h"
@@ -171,7 +172,7 @@ static int auth_keys(const struct auth_env *env, const struct auth_input *in, st
     return rc;
 }
 
-int auth_authenticate(const struct auth_env *env, const struct auth_input *in, struct principal *out)
+static int authenticate_uncached(const struct auth_env *env, const struct auth_input *in, struct principal *out)
 {
     memset(out, 0, sizeof *out);
     if (in->authorization_len) {
@@ -189,4 +190,74 @@ int auth_authenticate(const struct auth_env *env, const struct auth_input *in, s
     if (!in->api_key_len || !in->app_key_len)
         return in->api_key_len || in->app_key_len ? AUTH_INVALID : AUTH_MISSING;
     return auth_keys(env, in, out);
+}
+
+/* ---- through the cache (authcache.h) ---- */
+
+/* What a successful authentication records, replayed on a cache hit. */
+static void record_uses(const struct auth_env *env, const struct principal *who)
+{
+    switch (who->kind) {
+    case PRINCIPAL_KEYS:
+        auth_record_use(env, STORE_TOUCH_API_KEY, who->api_key_id);
+        auth_record_use(env, STORE_TOUCH_APP_KEY, who->credential_id);
+        break;
+    case PRINCIPAL_PAT:
+    case PRINCIPAL_SAT:
+        auth_record_use(env, STORE_TOUCH_TOKEN, who->credential_id);
+        break;
+    default: /* the API-key-only check */
+        auth_record_use(env, STORE_TOUCH_API_KEY, who->api_key_id);
+    }
+}
+
+/* Answers from the cache when it can, else asks `uncached` and keeps its
+ * outcome. The stamp is read before the store is: a commit that lands in
+ * between leaves the new entry stale at once, never the other way round. */
+static int cached(const struct auth_env *env, char domain, const struct auth_input *in, struct principal *out,
+                  int (*uncached)(const struct auth_env *, const struct auth_input *, struct principal *))
+{
+    struct store_stamp stamp;
+    uint8_t digest[SECRET_HASH_LEN];
+    int rc;
+    if (!env->cache || store_change_stamp(env->store, &stamp) != KH_OK)
+        return uncached(env, in, out);
+    auth_cache_digest(env->cache, domain, in, digest);
+    if (auth_cache_get(env->cache, digest, &stamp, env->secret, env->now, &rc, out)) {
+        if (rc == KH_OK)
+            record_uses(env, out);
+        return rc;
+    }
+    rc = uncached(env, in, out);
+    /* An expired token's refusal depends on the clock, not only on the
+     * store: it is not kept (it is rare, and a clock set back must not be
+     * answered from memory). */
+    if (rc == KH_OK || (rc == AUTH_INVALID && !out->expired))
+        auth_cache_put(env->cache, digest, &stamp, env->secret, rc, out);
+    return rc;
+}
+
+int auth_authenticate(const struct auth_env *env, const struct auth_input *in, struct principal *out)
+{
+    return cached(env, 'A', in, out, authenticate_uncached);
+}
+
+static int check_api_key_uncached(const struct auth_env *env, const struct auth_input *in, struct principal *out)
+{
+    struct store_api_key k;
+    memset(out, 0, sizeof *out);
+    int rc = auth_find_api_key(env, in->api_key, in->api_key_len, &k);
+    if (rc == KH_OK) {
+        memcpy(out->api_key_id, k.id, UUID_STR);
+        memcpy(out->org_id, k.org_id, UUID_STR);
+        auth_record_use(env, STORE_TOUCH_API_KEY, k.id);
+    }
+    store_api_key_clear(&k);
+    return rc;
+}
+
+int auth_check_api_key(const struct auth_env *env, const char *key, size_t len, struct principal *out)
+{
+    struct auth_input in = {.api_key = key, .api_key_len = len};
+    return cached(env, 'K', &in, out, check_api_key_uncached);
 }

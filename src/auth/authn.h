@@ -47,25 +47,31 @@ enum {
 };
 
 struct usage_buffer;
+struct auth_cache;
 
 struct auth_env {
     struct store *store;
     const struct server_secret *secret;
     int64_t now;
     struct usage_buffer *usage; /* where successful uses are recorded; may be NULL */
+    struct auth_cache *cache;   /* this thread's cache of outcomes (authcache.h); may be NULL */
 };
 
-/* Records that a credential was used now (for last_used_at), flushing the
- * usage buffer when it is full. kind is an enum store_touch_kind. */
+/* Records that a credential was used now (for last_used_at). kind is an
+ * enum store_touch_kind. */
 void auth_record_use(const struct auth_env *env, int kind, const char *id);
 
 /* Authenticates a request. Returns KH_OK and fills *out, AUTH_MISSING,
  * AUTH_INVALID, or a store error (KH_ESTORE/KH_EBUSY). */
 int auth_authenticate(const struct auth_env *env, const struct auth_input *in, struct principal *out);
 
-/* Finds a live API key by its value (for /api/v1/validate); KH_OK,
- * AUTH_INVALID or a store error. Fills *out (caller clears). */
+/* Finds a live API key by its value; KH_OK, AUTH_INVALID or a store error.
+ * Fills *out (caller clears). Never cached. */
 int auth_find_api_key(const struct auth_env *env, const char *key, size_t len, struct store_api_key *out);
+
+/* The API-key-only check of the validate endpoints, through the cache: on
+ * KH_OK fills out->api_key_id and out->org_id and records the use. */
+int auth_check_api_key(const struct auth_env *env, const char *key, size_t len, struct principal *out);
 
 /* The permission set named by a JSON scopes array text; returns KH_EINVAL
  * for malformed text. NULL text = every permission (unscoped). */

@@ -26,6 +26,7 @@
 #include "http/writer.h"
 #include "api/api.h"
 #include "api/ratelimit.h"
+#include "auth/authcache.h"
 #include "auth/usage.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -59,6 +60,7 @@
 #define MAX_REQUEST_HEADERS 100
 #define MAX_HEADER_BYTES (16 * 1024)
 #define USAGE_START_SLOTS 256
+#define AUTH_CACHE_ENTRIES 16384 /* per event loop */
 
 struct worker {
     h2o_context_t ctx; /* first: on_req finds the worker from req->conn->ctx */
@@ -509,6 +511,8 @@ static void *worker_main(void *arg)
     hand_usage(w);
     usage_free(w->env.usage);
     w->env.usage = NULL;
+    auth_cache_free(w->env.auth_cache);
+    w->env.auth_cache = NULL;
     store_close(w->store);
     w->store = NULL;
     return NULL;
@@ -649,6 +653,7 @@ static int prepare_workers(struct server *srv)
         w->env.cfg = srv->cfg;
         w->env.store = w->store;
         w->env.usage = usage_new(USAGE_START_SLOTS);
+        w->env.auth_cache = auth_cache_new(AUTH_CACHE_ENTRIES);
         w->env.limiter = srv->limiter;
         w->max_connections = (size_t)(srv->cfg->max_connections / srv->n_workers + 1);
     }
@@ -712,6 +717,8 @@ out:
     for (int i = 0; i < srv->n_workers; i++) {
         usage_free(srv->workers[i].env.usage);
         srv->workers[i].env.usage = NULL;
+        auth_cache_free(srv->workers[i].env.auth_cache);
+        srv->workers[i].env.auth_cache = NULL;
         store_close(srv->workers[i].store);
         if (rc && srv->workers[i].listen_fd > 0)
             close(srv->workers[i].listen_fd);

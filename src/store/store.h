@@ -175,6 +175,10 @@ struct store_app_key_query {
 
 #define STORE_MAX_IDS 32
 
+struct store_stamp {
+    uint64_t a, b;
+};
+
 struct store_user_query {
     const char *org_id;
     const char *filter;  /* substring of name or email, or NULL */
@@ -365,6 +369,14 @@ struct store_ops {
     /* The secret versions that rows able to authenticate still use: every API
      * and application key, tokens neither revoked nor expired at now. */
     int (*secret_versions)(struct store *st, int64_t now, int *versions, size_t max, size_t *n);
+    /* A fingerprint of everything committed to the store by any connection
+     * of any process, read without a transaction or a lock: it changes with
+     * every commit. Whoever caches what it read keeps the stamp with it and
+     * drops the entry when the stamp has moved; once a commit has returned,
+     * every later call anywhere sees a new stamp. KH_ESTORE when the backend
+     * cannot tell (nothing may then be cached). Cheap enough for every
+     * request. */
+    int (*change_stamp)(struct store *st, struct store_stamp *out);
 
     int (*audit_insert)(struct store *st, const struct store_audit *e);
     /* Events at or after since, oldest first, at most limit of them. */
@@ -437,6 +449,7 @@ int store_backup(struct store *st, const char *dest, char **err);
 int store_check(struct store *st, char **report);
 int store_reseal(struct store *st, int table, int version, store_reseal_fn fn, void *arg, int64_t *count);
 int store_secret_versions(struct store *st, int64_t now, int *versions, size_t max, size_t *n);
+int store_change_stamp(struct store *st, struct store_stamp *out);
 int store_audit_insert(struct store *st, const struct store_audit *e);
 int store_audit_list(struct store *st, int64_t since, int64_t limit, struct store_audit_list *out);
 void store_audit_list_free(struct store_audit_list *l);

@@ -15,6 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern const char *const store_sqlite_migrations[];
@@ -141,6 +145,8 @@ struct sqlite_store {
     sqlite3 *db;
     sqlite3_stmt *stmts[S_COUNT];
     int depth; /* open transactions: 1 = BEGIN, deeper ones are savepoints */
+    const volatile uint32_t *wal_index; /* the -shm file's first page, mapped read-only; see sqlite_change_stamp */
+    size_t wal_index_len;
 };
 
 static struct sqlite_store *S(struct store *st)
@@ -379,6 +385,8 @@ static void sqlite_close(struct store *st)
         return;
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(s->stmts[i]);
+    if (s->wal_index)
+        munmap((void *)s->wal_index, s->wal_index_len);
     /* The last connection to close checkpoints the WAL into the database. */
     sqlite3_close_v2(s->db);
     free(s);
@@ -1387,6 +1395,55 @@ static int sqlite_check(struct store *st, char **report)
     return rc == SQLITE_DONE ? KH_OK : map_rc(s, rc, "check");
 }
 
+/* The change stamp of a WAL database is read from the wal-index header that
+ * SQLite keeps at the start of the -shm file, shared by every connection of
+ * every process (format: https://www.sqlite.org/walformat.html, "The
+ * WAL-Index Header"). Each commit increments iChange and moves mxFrame (the
+ * last valid frame), and a WAL restart changes the salts, so the tuple
+ * (iChange, mxFrame, salt-1, salt-2) of the first header copy, which SQLite
+ * writes last and behind a memory barrier, differs after every commit. A torn
+ * read can only look changed, never unchanged. The mapping is made on first
+ * use, once this connection has opened the WAL; a file that is missing,
+ * short, or of another version gives KH_ESTORE, and callers do not cache. */
+#define WAL_INDEX_VERSION 3007000u
+
+static int map_wal_index(struct sqlite_store *s)
+{
+    const char *db = sqlite3_db_filename(s->db, "main");
+    if (!db || !*db)
+        return KH_ESTORE;
+    char *path = xasprintf("%s-shm", db);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
+    struct stat sb;
+    if (fd < 0)
+        return KH_ESTORE;
+    long page = sysconf(_SC_PAGESIZE);
+    void *map = MAP_FAILED;
+    if (!fstat(fd, &sb) && sb.st_size >= page)
+        map = mmap(NULL, (size_t)page, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+        return KH_ESTORE;
+    s->wal_index = map;
+    s->wal_index_len = (size_t)page;
+    return KH_OK;
+}
+
+static int sqlite_change_stamp(struct store *st, struct store_stamp *out)
+{
+    struct sqlite_store *s = S(st);
+    if (!s->wal_index && map_wal_index(s))
+        return KH_ESTORE;
+    atomic_thread_fence(memory_order_acquire);
+    const volatile uint32_t *h = s->wal_index; /* words: 0 iVersion, 2 iChange, 4 mxFrame, 8-9 aSalt */
+    if (h[0] != WAL_INDEX_VERSION)
+        return KH_ESTORE;
+    out->a = (uint64_t)h[2] << 32 | h[4];
+    out->b = (uint64_t)h[8] << 32 | h[9];
+    return KH_OK;
+}
+
 static int sqlite_audit_insert(struct store *st, const struct store_audit *e)
 {
     struct sqlite_store *s = S(st);
@@ -1585,4 +1642,5 @@ const struct store_ops store_sqlite_ops = {
     .audit_list = sqlite_audit_list,
     .reseal = sqlite_reseal,
     .secret_versions = sqlite_secret_versions,
+    .change_stamp = sqlite_change_stamp,
 };

@@ -173,6 +173,54 @@ describe("permission rules for access tokens", () => {
   });
 });
 
+// Authentication outcomes are kept in memory per event loop (src/auth/authcache.h) and
+// count only while nothing has been committed: each credential below is used many times
+// first, so that it is answered from memory, then revoked; the next request must fail.
+describe("revocation with a warm authentication cache", () => {
+  const warm = async (path, headers, times = 20) => {
+    for (let i = 0; i < times; i++) assert.equal((await srv.raw("GET", path, { headers })).status, 200);
+  };
+
+  test("a deleted API key is refused by the very next validate", async () => {
+    const keys = keysAs(srv.admin);
+    const k = (await keys.createAPIKey({ body: { data: { type: "api_keys", attributes: { name: "warm" } } } })).data;
+    const headers = { "DD-API-KEY": srv.remember(k.attributes.key) };
+    await warm("/api/v1/validate", headers);
+    await warm("/api/v2/validate", headers);
+    await keys.deleteAPIKey({ apiKeyId: k.id });
+    assert.equal((await srv.raw("GET", "/api/v1/validate", { headers })).status, 403);
+    assert.equal((await srv.raw("GET", "/api/v2/validate", { headers })).status, 403);
+  });
+
+  test("a deleted application key is refused by the very next request", async () => {
+    const keys = keysAs(srv.admin);
+    const body = { body: { data: { type: "application_keys", attributes: { name: "warm app" } } } };
+    const k = (await keys.createCurrentUserApplicationKey(body)).data;
+    const headers = { "DD-API-KEY": srv.admin.api_key, "DD-APPLICATION-KEY": srv.remember(k.attributes.key) };
+    await warm("/api/v2/validate_keys", headers);
+    await warm("/api/v2/api_keys", headers, 5);
+    await keys.deleteCurrentUserApplicationKey({ appKeyId: k.id });
+    assert.equal((await srv.raw("GET", "/api/v2/validate_keys", { headers })).status, 403);
+    assert.equal((await srv.raw("GET", "/api/v2/api_keys", { headers })).status, 403);
+  });
+
+  test("a disabled user's keys are refused by the very next request", async () => {
+    const carol = srv.addUser(srv.admin, "carol@one.example", ["api_keys_read"]); // another process writes
+    const headers = { "DD-API-KEY": srv.admin.api_key, "DD-APPLICATION-KEY": carol.app_key };
+    await warm("/api/v2/validate_keys", headers);
+    await new v2.UsersApi(srv.config()).disableUser({ userId: carol.user_id });
+    assert.equal((await srv.raw("GET", "/api/v2/validate_keys", { headers })).status, 403);
+  });
+
+  test("a revoked PAT is refused by the very next request", async () => {
+    const t = (await keysAs(srv.admin).createPersonalAccessToken(pat("warm pat", ["api_keys_read"]))).data;
+    const headers = { Authorization: `Bearer ${srv.remember(t.attributes.key)}` };
+    await warm("/api/v2/api_keys", headers);
+    await keysAs(srv.admin).revokePersonalAccessToken({ tokenId: t.id });
+    assert.equal((await srv.raw("GET", "/api/v2/api_keys", { headers })).status, 403);
+  });
+});
+
 describe("org isolation", () => {
   let token1, account1, sat1;
   before(async () => {

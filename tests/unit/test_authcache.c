@@ -1,0 +1,224 @@
+/* test_authcache.c - the change stamp moves with every commit, from another
+ * connection or another process, and the authentication cache answers again
+ * only while nothing was committed: revocations, disabled users and token
+ * expiry take effect on the very next request. */
+#include "test.h"
+
+#include "auth/authcache.h"
+#include "fixture.h"
+#include "util/clock.h"
+#include "util/token.h"
+
+#include <sqlite3.h>
+#include <sys/wait.h>
+
+static int same(const struct store_stamp *a, const struct store_stamp *b)
+{
+    return a->a == b->a && a->b == b->b;
+}
+
+static void stamp_moves_with_every_commit_anywhere(void)
+{
+    struct fixture f;
+    struct store *other = NULL;
+    char *err = NULL;
+    struct store_stamp s1, s2;
+    fixture_open(&f);
+    CHECK_INT(store_open(f.path, &other, &err), KH_OK);
+    CHECK_INT(store_change_stamp(f.st, &s1), KH_OK);
+    CHECK_INT(store_change_stamp(f.st, &s2), KH_OK);
+    CHECK(same(&s1, &s2)); /* nothing committed */
+
+    /* reads change nothing */
+    struct store_org org;
+    CHECK_INT(store_org_get(other, f.admin.org_id, &org), KH_OK);
+    store_org_clear(&org);
+    CHECK_INT(store_change_stamp(f.st, &s2), KH_OK);
+    CHECK(same(&s1, &s2));
+
+    /* a commit on another connection */
+    CHECK_INT(store_meta_set(other, "test", "1"), KH_OK);
+    CHECK_INT(store_change_stamp(f.st, &s2), KH_OK);
+    CHECK(!same(&s1, &s2));
+
+    /* a commit by another process */
+    s1 = s2;
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct store *child = NULL;
+        char *cerr = NULL;
+        _exit(store_open(f.path, &child, &cerr) || store_meta_set(child, "test", "2") ? 1 : 0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK_INT(store_change_stamp(f.st, &s2), KH_OK);
+    CHECK(!same(&s1, &s2));
+
+    /* a checkpoint that empties the WAL, then one commit that starts it
+     * over from its first frame: still a new stamp */
+    s1 = s2;
+    sqlite3 *raw = NULL;
+    CHECK_INT(sqlite3_open(f.path, &raw), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL), SQLITE_OK);
+    CHECK_INT(store_change_stamp(f.st, &s2), KH_OK);
+    CHECK_INT(sqlite3_exec(raw, "INSERT OR REPLACE INTO meta(key, value) VALUES ('test', '3')", NULL, NULL, NULL),
+              SQLITE_OK);
+    sqlite3_close(raw);
+    struct store_stamp s3;
+    CHECK_INT(store_change_stamp(f.st, &s3), KH_OK);
+    CHECK(!same(&s2, &s3));
+    CHECK(!same(&s1, &s3));
+
+    store_close(other);
+    fixture_close(&f);
+}
+
+struct ctx {
+    struct fixture f;
+    struct auth_cache *cache;
+    struct auth_env env;
+    struct auth_input keys;
+};
+
+static void ctx_open(struct ctx *c)
+{
+    fixture_open(&c->f);
+    c->cache = auth_cache_new(64);
+    c->env = (struct auth_env){c->f.st, &c->f.secret, clock_now_us(), NULL, c->cache};
+    c->keys = (struct auth_input){c->f.admin.api_key, strlen(c->f.admin.api_key), c->f.admin.app_key,
+                                  strlen(c->f.admin.app_key), NULL, 0};
+}
+
+static void ctx_close(struct ctx *c)
+{
+    auth_cache_free(c->cache);
+    fixture_close(&c->f);
+}
+
+static uint64_t hits(struct ctx *c)
+{
+    struct auth_cache_stats s;
+    auth_cache_get_stats(c->cache, &s);
+    return s.hits;
+}
+
+static void answers_from_memory_until_a_commit(void)
+{
+    struct ctx c;
+    struct principal who, again;
+    ctx_open(&c);
+    CHECK_INT(auth_authenticate(&c.env, &c.keys, &who), KH_OK);
+    CHECK_INT(hits(&c), 0);
+    CHECK_INT(auth_authenticate(&c.env, &c.keys, &again), KH_OK);
+    CHECK_INT(hits(&c), 1);
+    CHECK_STR(again.user_id, who.user_id);
+    CHECK_STR(again.credential_id, who.credential_id);
+    CHECK(memcmp(&again.perms, &who.perms, sizeof who.perms) == 0);
+
+    /* a wrong key is refused from memory too */
+    struct auth_input bad = c.keys;
+    bad.app_key = "0000000000000000000000000000000000000000";
+    CHECK_INT(auth_authenticate(&c.env, &bad, &who), AUTH_INVALID);
+    CHECK_INT(auth_authenticate(&c.env, &bad, &who), AUTH_INVALID);
+    CHECK_INT(hits(&c), 2);
+
+    /* the application key is deleted on another connection: refused at once */
+    struct store *other = NULL;
+    char *err = NULL;
+    CHECK_INT(store_open(c.f.path, &other, &err), KH_OK);
+    CHECK_INT(store_app_key_delete(other, c.f.admin.org_id, again.credential_id), KH_OK);
+    CHECK_INT(auth_authenticate(&c.env, &c.keys, &who), AUTH_INVALID);
+    CHECK_INT(hits(&c), 2);
+    store_close(other);
+    ctx_close(&c);
+}
+
+static void disabled_user_and_deleted_api_key_are_refused_at_once(void)
+{
+    struct ctx c;
+    struct principal who;
+    ctx_open(&c);
+    CHECK_INT(auth_authenticate(&c.env, &c.keys, &who), KH_OK);
+    CHECK_INT(auth_check_api_key(&c.env, c.keys.api_key, c.keys.api_key_len, &who), KH_OK);
+    CHECK_INT(auth_check_api_key(&c.env, c.keys.api_key, c.keys.api_key_len, &who), KH_OK);
+    CHECK_INT(hits(&c), 1);
+
+    struct store_user u;
+    CHECK_INT(store_user_get(c.f.st, c.f.admin.org_id, c.f.admin.user_id, &u), KH_OK);
+    u.disabled = 1;
+    CHECK_INT(store_user_update(c.f.st, &u), KH_OK);
+    store_user_clear(&u);
+    CHECK_INT(auth_authenticate(&c.env, &c.keys, &who), AUTH_INVALID);
+
+    CHECK_INT(auth_check_api_key(&c.env, c.keys.api_key, c.keys.api_key_len, &who), KH_OK);
+    CHECK_INT(store_api_key_delete(c.f.st, c.f.admin.org_id, who.api_key_id), KH_OK);
+    CHECK_INT(auth_check_api_key(&c.env, c.keys.api_key, c.keys.api_key_len, &who), AUTH_INVALID);
+    ctx_close(&c);
+}
+
+static void token_entry_ends_at_its_expiry(void)
+{
+    struct ctx c;
+    struct principal who;
+    ctx_open(&c);
+    struct store_token t = {0};
+    char value[TOKEN_LEN + 1], secret[TOKEN_SECRET_LEN + 1];
+    uuid_generate(t.id);
+    memcpy(t.org_id, c.f.admin.org_id, UUID_STR);
+    memcpy(t.owner_id, c.f.admin.user_id, UUID_STR);
+    t.kind = STORE_TOKEN_PAT;
+    t.name = "short-lived";
+    t.scopes = "[\"api_keys_read\"]";
+    t.created_at = t.modified_at = c.env.now;
+    t.expires_at = c.env.now + 1000000; /* one second */
+    token_mint(TOKEN_PAT, t.id, value, secret);
+    t.secret_version = secret_current(&c.f.secret)->version;
+    secret_hmac(secret_current(&c.f.secret)->token_key, secret, TOKEN_SECRET_LEN, t.secret_hash);
+    CHECK_INT(store_token_insert(c.f.st, &t), KH_OK);
+
+    struct auth_input bearer = {0};
+    char header[TOKEN_LEN + 8];
+    snprintf(header, sizeof header, "Bearer %s", value);
+    bearer.authorization = header;
+    bearer.authorization_len = strlen(header);
+    CHECK_INT(auth_authenticate(&c.env, &bearer, &who), KH_OK);
+    CHECK_INT(auth_authenticate(&c.env, &bearer, &who), KH_OK);
+    CHECK_INT(hits(&c), 1);
+    c.env.now = t.expires_at; /* nothing committed, but the token is over */
+    CHECK_INT(auth_authenticate(&c.env, &bearer, &who), AUTH_INVALID);
+    CHECK(who.expired);
+    CHECK_INT(hits(&c), 1);
+
+    /* a revocation, with the clock back: refused at once as well */
+    c.env.now = t.created_at;
+    CHECK_INT(auth_authenticate(&c.env, &bearer, &who), KH_OK);
+    CHECK_INT(store_token_revoke(c.f.st, c.f.admin.org_id, t.id, c.env.now), KH_OK);
+    CHECK_INT(auth_authenticate(&c.env, &bearer, &who), AUTH_INVALID);
+    ctx_close(&c);
+}
+
+/* A reloaded secret (rotate-secret) starts over: entries made under another
+ * secret do not count. */
+static void entries_belong_to_their_secret(void)
+{
+    struct ctx c;
+    struct principal who;
+    ctx_open(&c);
+    CHECK_INT(auth_authenticate(&c.env, &c.keys, &who), KH_OK);
+    struct server_secret copy = c.f.secret;
+    c.env.secret = &copy;
+    CHECK_INT(auth_authenticate(&c.env, &c.keys, &who), KH_OK);
+    CHECK_INT(hits(&c), 0);
+    ctx_close(&c);
+}
+
+int main(void)
+{
+    RUN(stamp_moves_with_every_commit_anywhere);
+    RUN(answers_from_memory_until_a_commit);
+    RUN(disabled_user_and_deleted_api_key_are_refused_at_once);
+    RUN(token_entry_ends_at_its_expiry);
+    RUN(entries_belong_to_their_secret);
+    return TEST_SUMMARY();
+}
