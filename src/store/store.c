@@ -114,6 +114,7 @@ STORE_WRAP(reseal, (struct store * st, int table, int version, store_reseal_fn f
            (st, table, version, fn, arg, count))
 STORE_WRAP(secret_versions, (struct store * st, int64_t now, int *versions, size_t max, size_t *n),
            (st, now, versions, max, n))
+STORE_WRAP(bulk_mode, (struct store * st, int on), (st, on))
 STORE_WRAP(change_stamp, (struct store * st, struct store_stamp *out), (st, out))
 STORE_WRAP(audit_insert, (struct store * st, const struct store_audit *e), (st, e))
 STORE_WRAP_OUT(audit_list, (struct store * st, int64_t since, int64_t limit, struct store_audit_list *out),

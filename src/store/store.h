@@ -377,6 +377,12 @@ struct store_ops {
      * cannot tell (nothing may then be cached). Cheap enough for every
      * request. */
     int (*change_stamp)(struct store *st, struct store_stamp *out);
+    /* Bulk loading (`keyhold seed`) on a handle nobody else is using: on=1
+     * trades concurrency for write volume until on=0 restores the normal
+     * mode. Durability and atomicity of each transaction are kept. KH_EBUSY
+     * when another connection is open; the load may then go on in the normal
+     * mode. */
+    int (*bulk_mode)(struct store *st, int on);
 
     int (*audit_insert)(struct store *st, const struct store_audit *e);
     /* Events at or after since, oldest first, at most limit of them. */
@@ -450,6 +456,7 @@ int store_check(struct store *st, char **report);
 int store_reseal(struct store *st, int table, int version, store_reseal_fn fn, void *arg, int64_t *count);
 int store_secret_versions(struct store *st, int64_t now, int *versions, size_t max, size_t *n);
 int store_change_stamp(struct store *st, struct store_stamp *out);
+int store_bulk_mode(struct store *st, int on);
 int store_audit_insert(struct store *st, const struct store_audit *e);
 int store_audit_list(struct store *st, int64_t since, int64_t limit, struct store_audit_list *out);
 void store_audit_list_free(struct store_audit_list *l);
