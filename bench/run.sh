@@ -74,7 +74,7 @@ to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$
 run_wrk() { # url script headers... -> "rps p50 p99"
   local url=$1 script=$2; shift 2
   local out
-  out=$(wrk -t1 -c64 -d"${DURATION}s" --latency ${script:+-s "$script"} "$@" "$url")
+  out=$(wrk -t1 -c64 -d"${DURATION}s" --timeout 30s --latency ${script:+-s "$script"} "$@" "$url")
   local rps p50 p99
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}' | to_ms)
@@ -89,20 +89,28 @@ results="$work/results.txt"
 bench_case() { # label store path script headers...
   local label=$1 store=$2 path=$3 script=$4; shift 4
   case "$CASES" in *"${label%%.*}"*) ;; *) return 0 ;; esac
-  local k_rps=() k50=() k99=() n_rps=()
+  local k_rps=() k50=() k99=() n_rps=() n99=()
   for _ in $(seq "$ROUNDS"); do
     read -r r a b < <(run_wrk "http://127.0.0.1:$KPORT$path" "$script" "$@")
     k_rps+=("$r"); k50+=("$a"); k99+=("$b")
     read -r r a b < <(run_wrk "http://127.0.0.1:$NPORT/" "" )
-    n_rps+=("$r")
+    n_rps+=("$r"); n99+=("$b")
   done
-  local kr kp50 kp99 nr
+  local kr kp50 kp99 nr np99
   kr=$(printf '%s\n' "${k_rps[@]}" | median); kp50=$(printf '%s\n' "${k50[@]}" | median)
   kp99=$(printf '%s\n' "${k99[@]}" | median); nr=$(printf '%s\n' "${n_rps[@]}" | median)
+  np99=$(printf '%s\n' "${n99[@]}" | median)
   local ratio; ratio=$(awk -v a="$kr" -v b="$nr" 'BEGIN {printf "%.2f", a/b}')
-  echo "| $label | $store | $kr | $kp50 | $kp99 | $nr | $ratio | $(rss_mb "$KPID") |" >> "$results"
+  echo "| $label | $store | $kr | $kp50 | $kp99 | $nr | $np99 | $ratio | $(rss_mb "$KPID") |" >> "$results"
   echo "$label ($store): $kr req/s, p50 $kp50 ms, p99 $kp99 ms, nginx $nr req/s, ratio $ratio" >&2
 }
+
+# memory when idle with an empty store (no tokens, just the first org)
+$BIN init --db "$work/empty.db" --json > "$work/empty.json"
+start_keyhold empty
+sleep 1
+IDLE_RSS=$(rss_mb "$KPID")
+kill "$KPID"; wait "$KPID" 2>/dev/null || true
 
 for store in $STORES; do
   start_keyhold "$store"
@@ -138,9 +146,22 @@ fi
   echo "with a 14-byte JSON body), medians. keyhold: --threads $THREADS, rate limits off. Stores: small = 10,000"
   echo "tokens, big = $BIG_TOKENS tokens. Latencies in ms. RSS of keyhold after the case, in MB."
   echo
-  echo "| case | store | keyhold req/s | p50 | p99 | nginx req/s | ratio | RSS |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| case | store | keyhold req/s | p50 | p99 | nginx req/s | nginx p99 | ratio | RSS |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   cat "$results"
+  echo
+  echo "Derived (same run):"
+  awk -F' [|] ' '
+    { rps[$1 "/" $2] = $3; p99[$1 "/" $2] = $5 }
+    END {
+      ok = rps["| 1. GET /api/v1/validate/small"]; bad = rps["| 5. bad API key (403)/small"]
+      if (ok > 0) printf "- refusing vs accepting (case 5 req/s / case 1 req/s): %.2f\n", bad / ok
+      for (c in p99) if (c ~ /3\. .*\/big$/) {
+        s = c; sub(/big$/, "small", s)
+        if (p99[s] > 0) printf "- %s: p99 at %s tokens / p99 at 10,000: %.1f\n", substr(c, 3, length(c) - 6), big, p99[c] / p99[s]
+      }
+    }' big="$BIG_TOKENS" "$results"
+  echo "- idle RSS with an empty store: ${IDLE_RSS} MB"
   echo
   echo "Reproduce: \`make bench\` (ROUNDS, DURATION, THREADS, BIG_TOKENS are environment knobs)."
 } > bench/RESULTS.md
