@@ -60,25 +60,44 @@ static int64_t api_key_count(struct fixture *f)
     return n;
 }
 
+/* A store with an admin, default settings, and the second connection the
+ * writer uses. */
+struct writer_fixture {
+    struct fixture f;
+    struct config cfg;
+    struct store *wst;
+};
+
+static void writer_fixture_open(struct writer_fixture *b)
+{
+    char *err = NULL;
+    fixture_open(&b->f);
+    config_defaults(&b->cfg);
+    b->wst = NULL;
+    CHECK_INT(store_open(b->f.path, &b->wst, &err), KH_OK);
+}
+
+static void writer_fixture_close(struct writer_fixture *b)
+{
+    store_close(b->wst);
+    config_free(&b->cfg);
+    fixture_close(&b->f);
+}
+
 static void answers_every_job_after_commit_in_few_batches(void)
 {
     enum { N = 300 };
-    struct fixture f;
-    struct config cfg;
-    struct store *wst = NULL;
-    char *err = NULL;
-    fixture_open(&f);
-    config_defaults(&cfg);
-    CHECK_INT(store_open(f.path, &wst, &err), KH_OK);
-    int64_t before = api_key_count(&f);
+    struct writer_fixture b;
+    writer_fixture_open(&b);
+    int64_t before = api_key_count(&b.f);
     /* The org's key limit must count the keys made earlier in the same
      * batch: exactly 200 of the 270 creates fit. */
-    cfg.max_api_keys = before + 200;
+    b.cfg.max_api_keys = before + 200;
 
-    struct writer *wr = writer_start(&cfg, wst, NULL);
+    struct writer *wr = writer_start(&b.cfg, b.wst, NULL);
     struct write_job *jobs[N];
     for (int i = 0; i < N; i++) {
-        jobs[i] = create_key_job(&f, i % 10 == 9 ? "/api/v2/no_such_thing" : "/api/v2/api_keys", i);
+        jobs[i] = create_key_job(&b.f, i % 10 == 9 ? "/api/v2/no_such_thing" : "/api/v2/api_keys", i);
         writer_submit(wr, jobs[i]);
     }
     wait_done(N);
@@ -93,7 +112,7 @@ static void answers_every_job_after_commit_in_few_batches(void)
     CHECK_INT(over_limit, N - N / 10 - 200);
     CHECK_INT(not_found, N / 10);
     /* committed, as seen from another connection */
-    CHECK_INT(api_key_count(&f), before + created);
+    CHECK_INT(api_key_count(&b.f), before + created);
 
     struct writer_stats stats;
     writer_get_stats(wr, &stats);
@@ -103,9 +122,7 @@ static void answers_every_job_after_commit_in_few_batches(void)
      * that queued meanwhile share the next commit. */
     CHECK(stats.batches >= 1 && stats.batches < N / 4);
     writer_stop(wr);
-    store_close(wst);
-    config_free(&cfg);
-    fixture_close(&f);
+    writer_fixture_close(&b);
 }
 
 /* Fails the second commit: the first is the job's own savepoint (router.c),
@@ -118,74 +135,60 @@ static int fail_batch_commit(const char *op)
 
 static void failed_commit_answers_503_and_applies_nothing(void)
 {
-    struct fixture f;
-    struct config cfg;
-    struct store *wst = NULL;
-    char *err = NULL;
-    fixture_open(&f);
-    config_defaults(&cfg);
-    CHECK_INT(store_open(f.path, &wst, &err), KH_OK);
-    int64_t before = api_key_count(&f);
-    struct writer *wr = writer_start(&cfg, wst, NULL);
+    struct writer_fixture b;
+    writer_fixture_open(&b);
+    int64_t before = api_key_count(&b.f);
+    struct writer *wr = writer_start(&b.cfg, b.wst, NULL);
 
     commits = 0;
     store_set_fault_hook(fail_batch_commit);
-    struct write_job *job = create_key_job(&f, "/api/v2/api_keys", 1);
+    struct write_job *job = create_key_job(&b.f, "/api/v2/api_keys", 1);
     writer_submit(wr, job);
     wait_done(1);
     store_set_fault_hook(NULL);
     CHECK_INT(job->res.status, 503);
     CHECK(job->res.body && strstr(job->res.body, "\"errors\""));
-    CHECK_INT(api_key_count(&f), before);
+    CHECK_INT(api_key_count(&b.f), before);
     write_job_free(job);
 
     /* the writer goes on: the next batch commits */
-    job = create_key_job(&f, "/api/v2/api_keys", 2);
+    job = create_key_job(&b.f, "/api/v2/api_keys", 2);
     writer_submit(wr, job);
     wait_done(1);
     CHECK_INT(job->res.status, 201);
-    CHECK_INT(api_key_count(&f), before + 1);
+    CHECK_INT(api_key_count(&b.f), before + 1);
     write_job_free(job);
 
     struct writer_stats stats;
     writer_get_stats(wr, &stats);
     CHECK_INT(stats.failed_commits, 1);
     writer_stop(wr);
-    store_close(wst);
-    config_free(&cfg);
-    fixture_close(&f);
+    writer_fixture_close(&b);
 }
 
 static void handed_usage_is_written_by_stop(void)
 {
-    struct fixture f;
-    struct config cfg;
-    struct store *wst = NULL;
-    char *err = NULL;
-    fixture_open(&f);
-    config_defaults(&cfg);
-    cfg.usage_flush_ms = 60000; /* only the stop may write it */
-    CHECK_INT(store_open(f.path, &wst, &err), KH_OK);
+    struct writer_fixture b;
+    writer_fixture_open(&b);
+    b.cfg.usage_flush_ms = 60000; /* only the stop may write it */
     struct store_api_key_list list;
-    struct store_api_key_query q = {.org_id = f.admin.org_id, .remote_config = -1, .page = {10, 0}};
-    CHECK_INT(store_api_key_list(f.st, &q, &list), KH_OK);
+    struct store_api_key_query q = {.org_id = b.f.admin.org_id, .remote_config = -1, .page = {10, 0}};
+    CHECK_INT(store_api_key_list(b.f.st, &q, &list), KH_OK);
     char id[UUID_STR];
     memcpy(id, list.items[0].id, UUID_STR);
     store_api_key_list_free(&list);
 
-    struct writer *wr = writer_start(&cfg, wst, NULL);
+    struct writer *wr = writer_start(&b.cfg, b.wst, NULL);
     struct usage_buffer *u = usage_new(64);
     usage_record(u, STORE_TOUCH_API_KEY, id, 123456);
     writer_submit_usage(wr, u); /* the writer owns it now */
     writer_stop(wr);
 
     struct store_api_key k;
-    CHECK_INT(store_api_key_get(f.st, f.admin.org_id, id, &k), KH_OK);
+    CHECK_INT(store_api_key_get(b.f.st, b.f.admin.org_id, id, &k), KH_OK);
     CHECK_INT(k.last_used_at, 123456);
     store_api_key_clear(&k);
-    store_close(wst);
-    config_free(&cfg);
-    fixture_close(&f);
+    writer_fixture_close(&b);
 }
 
 int main(void)
