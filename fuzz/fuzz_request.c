@@ -43,7 +43,7 @@ static void setup(void)
     char *err = NULL;
     config_defaults(&cfg);
     secret_from_master(master, &secret);
-    if (store_open(":memory:", &st, &err) || provision_org(st, &secret, "fuzz", "fuzz@example.com", &admin))
+    if (store_open(":memory:", &st, &err) || provision_org(st, &secret, &(struct org_spec){.name = "fuzz", .admin_email = "fuzz@example.com", .first = 1}, &admin))
         abort();
     http_harness_init(&cfg, &secret, st);
 }

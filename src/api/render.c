@@ -96,14 +96,9 @@ char *scopes_or_reply(struct api_call *call, struct jx *jx, json_t *scopes, cons
     }
     /* Nobody grants what they do not hold: a scope beyond the caller's own
      * effective permissions (role, narrowed by its own scopes) is refused. */
-    if (!permset_subset(set, &call->who.perms)) {
-        for (size_t k = 0; k < perm_count(); k++) {
-            if (permset_has(set, (int)k) && !permset_has(&call->who.perms, (int)k)) {
-                reply_error(call, 403, "Forbidden: cannot grant scope '%s' that the caller does not hold",
-                            perm_get(k)->name);
-                break;
-            }
-        }
+    int missing = permset_first_missing(set, &call->who.perms);
+    if (missing >= 0) {
+        reply_error(call, 403, "Forbidden: cannot grant scope '%s' that the caller does not hold", perm_name(missing));
         json_decref(out);
         return NULL;
     }

@@ -95,7 +95,7 @@ int require_perm_or_reply(struct api_call *call, int perm)
 {
     if (has_perm(call, perm))
         return 1;
-    reply_error(call, 403, "Forbidden: this operation requires the %s permission", perm_get((size_t)perm)->name);
+    reply_error(call, 403, "Forbidden: this operation requires the %s permission", perm_name(perm));
     return 0;
 }
 
@@ -104,7 +104,7 @@ int require_any_perm_or_reply(struct api_call *call, int perm_a, int perm_b)
     if (has_perm(call, perm_a) || has_perm(call, perm_b))
         return 1;
     reply_error(call, 403, "Forbidden: this operation requires the %s or %s permission",
-                perm_get((size_t)perm_a)->name, perm_get((size_t)perm_b)->name);
+                perm_name(perm_a), perm_name(perm_b));
     return 0;
 }
 

@@ -57,9 +57,13 @@ int auth_user_permset(struct store *st, const char *user_id, struct permset *out
     int rc = store_user_permissions(st, user_id, &names);
     if (rc)
         return rc;
-    for (size_t i = 0; i < names.n; i++)
-        permset_add(out, perm_find(names.items[i]));
+    for (size_t i = 0; i < names.n; i++) {
+        int idx = perm_find(names.items[i]);
+        if (idx < PERM_CATALOG_COUNT) /* roles hold catalogue permissions only */
+            permset_add(out, idx);
+    }
     store_strlist_free(&names);
+    permset_add(out, PERM_USER_ACCESS_READ); /* every user reads users and roles */
     return KH_OK;
 }
 

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Generates a hex value of len characters and seals it into *sealed. */
 /* Seals value under the current secret version. */
 static void seal_value(const struct server_secret *s, const char *value, size_t len, struct store_sealed *sealed)
 {
@@ -21,14 +20,6 @@ static void seal_value(const struct server_secret *s, const char *value, size_t 
     secret_seal(k, value, len, sealed->sealed);
 }
 
-/* Generates a hex value of len characters and seals it into *sealed. */
-static void new_sealed_value(const struct server_secret *s, size_t len, char *value, struct store_sealed *sealed)
-{
-    secret_random_hex(value, len);
-    value[len] = '\0';
-    seal_value(s, value, len, sealed);
-}
-
 static void drop_sealed(struct store_sealed *sealed)
 {
     free(sealed->sealed);
@@ -36,13 +27,30 @@ static void drop_sealed(struct store_sealed *sealed)
     sealed->sealed_len = 0;
 }
 
+int cred_api_key_store(struct store *st, const struct server_secret *s, struct store_api_key *key, const char *value)
+{
+    seal_value(s, value, API_KEY_VALUE_LEN, &key->key);
+    memcpy(key->last4, value + API_KEY_VALUE_LEN - 4, 5);
+    int rc = store_api_key_insert(st, key);
+    drop_sealed(&key->key);
+    return rc;
+}
+
+int cred_app_key_store(struct store *st, const struct server_secret *s, struct store_app_key *key, const char *value)
+{
+    seal_value(s, value, APP_KEY_VALUE_LEN, &key->key);
+    memcpy(key->last4, value + APP_KEY_VALUE_LEN - 4, 5);
+    int rc = store_app_key_insert(st, key);
+    drop_sealed(&key->key);
+    return rc;
+}
+
 int cred_api_key_create(struct store *st, const struct server_secret *s, struct store_api_key *key,
                         char value_out[API_KEY_VALUE_LEN + 1])
 {
-    new_sealed_value(s, API_KEY_VALUE_LEN, value_out, &key->key);
-    memcpy(key->last4, value_out + API_KEY_VALUE_LEN - 4, 5);
-    int rc = store_api_key_insert(st, key);
-    drop_sealed(&key->key);
+    secret_random_hex(value_out, API_KEY_VALUE_LEN);
+    value_out[API_KEY_VALUE_LEN] = '\0';
+    int rc = cred_api_key_store(st, s, key, value_out);
     if (rc)
         secret_wipe(value_out, API_KEY_VALUE_LEN);
     return rc;
@@ -51,13 +59,24 @@ int cred_api_key_create(struct store *st, const struct server_secret *s, struct 
 int cred_app_key_create(struct store *st, const struct server_secret *s, struct store_app_key *key,
                         char value_out[APP_KEY_VALUE_LEN + 1])
 {
-    new_sealed_value(s, APP_KEY_VALUE_LEN, value_out, &key->key);
-    memcpy(key->last4, value_out + APP_KEY_VALUE_LEN - 4, 5);
-    int rc = store_app_key_insert(st, key);
-    drop_sealed(&key->key);
+    secret_random_hex(value_out, APP_KEY_VALUE_LEN);
+    value_out[APP_KEY_VALUE_LEN] = '\0';
+    int rc = cred_app_key_store(st, s, key, value_out);
     if (rc)
         secret_wipe(value_out, APP_KEY_VALUE_LEN);
     return rc;
+}
+
+int cred_value_plausible(const char *value, size_t len)
+{
+    if (!value || strlen(value) != len || token_looks_like(value, len))
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = value[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'))
+            return 0;
+    }
+    return 1;
 }
 
 int cred_token_create(struct store *st, const struct server_secret *s, struct store_token *tok,

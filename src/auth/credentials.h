@@ -19,6 +19,14 @@ int cred_api_key_create(struct store *st, const struct server_secret *s, struct 
 /* The same for a 40-hex-character application key. */
 int cred_app_key_create(struct store *st, const struct server_secret *s, struct store_app_key *key,
                         char value_out[APP_KEY_VALUE_LEN + 1]);
+/* The same with a value chosen by the operator (keyhold serve --ephemeral
+ * --api-key/--app-key): value is API_KEY_VALUE_LEN / APP_KEY_VALUE_LEN
+ * characters that cred_value_plausible() accepted. */
+int cred_api_key_store(struct store *st, const struct server_secret *s, struct store_api_key *key, const char *value);
+int cred_app_key_store(struct store *st, const struct server_secret *s, struct store_app_key *key, const char *value);
+/* Non-zero when value is exactly len characters of [0-9A-Za-z_] and does not
+ * look like a PAT or SAT (which DD-APPLICATION-KEY would route to tokens). */
+int cred_value_plausible(const char *value, size_t len);
 /* Mints a token for tok (id, org, owner, name, scopes, times filled by the
  * caller; kind decides the prefix), stores its keyed hash and writes the
  * whole token to value_out. */

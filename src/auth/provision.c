@@ -1,4 +1,5 @@
-/* provision.c - org and user creation for the CLI (see provision.h). */
+/* provision.c - org and user creation, managed roles and the test-mode
+ * reset (see provision.h). */
 #include "auth/provision.h"
 
 #include "auth/permissions.h"
@@ -7,8 +8,16 @@
 #include "util/xmalloc.h"
 
 #include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Store-wide facts kept in the meta table. */
+#define META_INITIALIZED "initialized"
+#define META_CATALOG "permission_catalog" /* fingerprint of the catalogue the managed roles follow */
+#define META_MANAGED "managed_roles"      /* set once every org has had its managed roles made */
+static const char *const meta_first[4] = {"first_org", "first_user", "first_api_key", "first_app_key"};
 
 static char *lower_dup(const char *s)
 {
@@ -18,9 +27,146 @@ static char *lower_dup(const char *s)
     return d;
 }
 
-/* Inserts a user with its own role holding `perms` and an application key. */
+/* FNV-1a over every name and id of the catalogue, with its size: changes
+ * whenever a keyhold carrying another catalogue opens the store. */
+static void catalog_fingerprint(char out[40])
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < perm_count(); i++) {
+        const struct permission *p = perm_get(i);
+        for (const char *f = p->name; *f; f++)
+            h = (h ^ (unsigned char)*f) * 1099511628211ULL;
+        for (const char *f = p->id; *f; f++)
+            h = (h ^ (unsigned char)*f) * 1099511628211ULL;
+    }
+    snprintf(out, 40, "%zu:%016llx", perm_count(), (unsigned long long)h);
+}
+
+/* The role of org_id named exactly `name`, or KH_ENOTFOUND. */
+static int role_by_name(struct store *st, const char *org_id, const char *name, struct store_role *out)
+{
+    struct store_role_query q = {.org_id = org_id, .name = name, .page = {.limit = 1}};
+    struct store_role_list list;
+    memset(out, 0, sizeof *out);
+    int rc = store_role_list(st, &q, &list);
+    if (!rc && list.n == 0)
+        rc = KH_ENOTFOUND;
+    if (!rc) {
+        *out = list.items[0];
+        memset(&list.items[0], 0, sizeof list.items[0]);
+    }
+    store_role_list_free(&list);
+    return rc;
+}
+
+int provision_set_role_permissions(struct store *st, const char *role_id, const struct permset *want,
+                                   struct permset *added)
+{
+    struct store_strlist have_names;
+    struct permset have;
+    permset_clear(&have);
+    if (added)
+        permset_clear(added);
+    int rc = store_role_permissions(st, role_id, &have_names);
+    for (size_t i = 0; !rc && i < have_names.n; i++) {
+        int idx = perm_find(have_names.items[i]);
+        if (idx >= 0 && idx < PERM_CATALOG_COUNT && permset_has(want, idx))
+            permset_add(&have, idx);
+        else /* not wanted, or a name the catalogue no longer has */
+            rc = store_role_permission_remove(st, role_id, have_names.items[i]);
+    }
+    store_strlist_free(&have_names);
+    for (int i = 0; !rc && i < PERM_CATALOG_COUNT; i++) {
+        if (permset_has(want, i) && !permset_has(&have, i)) {
+            rc = store_role_permission_add(st, role_id, perm_get((size_t)i)->name);
+            if (added)
+                permset_add(added, i);
+        }
+    }
+    return rc;
+}
+
+/* Non-zero when a role's receives_permissions_from text names `managed`. */
+static int receives_from(const char *receives, const char *managed)
+{
+    json_t *arr = receives ? json_loads(receives, 0, NULL) : NULL;
+    size_t i;
+    json_t *v;
+    int found = 0;
+    json_array_foreach(arr, i, v)
+    {
+        if (json_is_string(v) && strcmp(json_string_value(v), managed) == 0)
+            found = 1;
+    }
+    json_decref(arr);
+    return found;
+}
+
+/* Grants `gained` to every role of org_id that receives new permissions
+ * from the managed role `managed`. */
+static int pass_on(struct store *st, const char *org_id, const char *managed, const struct permset *gained)
+{
+    struct store_role_query q = {.org_id = org_id, .page = {.limit = 100}};
+    struct store_role_list list;
+    int rc = KH_OK;
+    for (int64_t offset = 0; !rc; offset += q.page.limit) {
+        q.page.offset = offset;
+        if ((rc = store_role_list(st, &q, &list)))
+            break;
+        for (size_t i = 0; !rc && i < list.n; i++) {
+            if (list.items[i].managed || !receives_from(list.items[i].receives, managed))
+                continue;
+            for (int k = 0; !rc && k < PERM_CATALOG_COUNT; k++)
+                if (permset_has(gained, k))
+                    rc = store_role_permission_add(st, list.items[i].id, perm_get((size_t)k)->name);
+        }
+        int last = list.n < (size_t)q.page.limit;
+        store_role_list_free(&list);
+        if (last)
+            break;
+    }
+    return rc;
+}
+
+/* Gives each managed role of org_id its catalogue permissions, creating the
+ * missing ones when `create` (a role of that name that is not managed is a
+ * custom role: left alone). ids[r] is the role's id, "" when there is none. */
+static int ensure_managed_roles(struct store *st, const char *org_id, int64_t now, int create,
+                                char ids[MANAGED_COUNT][UUID_STR])
+{
+    int rc = KH_OK;
+    for (int r = 0; !rc && r < MANAGED_COUNT; r++) {
+        struct store_role role;
+        struct permset want, gained;
+        ids[r][0] = '\0';
+        rc = role_by_name(st, org_id, managed_role_name(r), &role);
+        if (rc == KH_ENOTFOUND && create) {
+            uuid_generate(role.id);
+            memcpy(role.org_id, org_id, UUID_STR);
+            role.name = xstrdup(managed_role_name(r));
+            role.managed = 1;
+            role.created_at = role.modified_at = now;
+            rc = store_role_insert(st, &role);
+        } else if (rc == KH_ENOTFOUND) {
+            rc = KH_OK;
+        }
+        if (!rc && role.managed) {
+            memcpy(ids[r], role.id, UUID_STR);
+            managed_role_permset(r, &want);
+            rc = provision_set_role_permissions(st, role.id, &want, &gained);
+            if (!rc)
+                rc = pass_on(st, org_id, role.name, &gained);
+        }
+        store_role_clear(&role);
+    }
+    return rc;
+}
+
+/* Inserts a user holding role_id, or (role_id NULL) a role of its own with
+ * `perms`, and an application key (value given or generated). */
 static int add_user(struct store *st, const struct server_secret *s, const char *org_id, const char *email,
-                    const char *role_name, const char *const *perms, size_t n, struct provisioned *out)
+                    const char *role_id, const char *const *perms, size_t n, const char *app_key,
+                    struct provisioned *out)
 {
     int64_t now = clock_now_us();
     struct store_user u = {0};
@@ -30,34 +176,43 @@ static int add_user(struct store *st, const struct server_secret *s, const char 
     memcpy(u.org_id, org_id, UUID_STR);
     u.email = lower_dup(email);
     u.created_at = u.modified_at = now;
-    uuid_generate(r.id);
-    memcpy(r.org_id, org_id, UUID_STR);
-    r.name = role_name ? xstrdup(role_name) : xasprintf("Role of %s (%s)", u.email, u.id);
-    r.created_at = r.modified_at = now;
     int rc = store_user_insert(st, &u);
-    if (!rc)
+    if (!rc && !role_id) {
+        uuid_generate(r.id);
+        memcpy(r.org_id, org_id, UUID_STR);
+        r.name = xasprintf("Role of %s (%s)", u.email, u.id);
+        r.created_at = r.modified_at = now;
         rc = store_role_insert(st, &r);
-    for (size_t i = 0; !rc && i < n; i++)
-        rc = store_role_permission_add(st, r.id, perms[i]);
+        for (size_t i = 0; !rc && i < n; i++)
+            rc = store_role_permission_add(st, r.id, perms[i]);
+        role_id = r.id;
+    }
     if (!rc)
-        rc = store_user_role_add(st, u.id, r.id);
+        rc = store_user_role_add(st, u.id, role_id);
     if (!rc) {
         uuid_generate(k.id);
         memcpy(k.org_id, org_id, UUID_STR);
         memcpy(k.owner_id, u.id, UUID_STR);
         k.name = xstrdup("keyhold bootstrap key");
         k.created_at = now;
-        rc = cred_app_key_create(st, s, &k, out->app_key);
+        if (app_key) {
+            rc = cred_app_key_store(st, s, &k, app_key);
+            snprintf(out->app_key, sizeof out->app_key, "%s", app_key);
+        } else {
+            rc = cred_app_key_create(st, s, &k, out->app_key);
+        }
     }
-    if (!rc)
+    if (!rc) {
         memcpy(out->user_id, u.id, UUID_STR);
+        memcpy(out->app_key_id, k.id, UUID_STR);
+    }
     store_user_clear(&u);
     store_role_clear(&r);
     store_app_key_clear(&k);
     return rc;
 }
 
-/* Runs the transaction's outcome: commit on success, rollback otherwise. */
+/* Ends the transaction: commit on success, rollback otherwise. */
 static int finish(struct store *st, int rc, struct provisioned *out)
 {
     rc = store_end(st, rc);
@@ -66,54 +221,86 @@ static int finish(struct store *st, int rc, struct provisioned *out)
     return rc;
 }
 
-int provision_org(struct store *st, const struct server_secret *s, const char *org_name, const char *admin_email,
-                  struct provisioned *out)
+static int add_api_key(struct store *st, const struct server_secret *s, const struct org_spec *spec,
+                       struct provisioned *out)
 {
-    const char **all = xcalloc(perm_count(), sizeof *all);
-    struct store_org org = {0};
     struct store_api_key key = {0};
-    int64_t now = clock_now_us();
-    memset(out, 0, sizeof *out);
-    for (size_t i = 0; i < perm_count(); i++)
-        all[i] = perm_get(i)->name;
-    int rc = store_begin(st);
-    if (rc) {
-        free(all);
-        return rc;
-    }
-    uuid_generate(org.id);
-    org.name = xstrdup(org_name);
-    org.created_at = now;
-    rc = store_org_insert(st, &org);
-    if (!rc)
-        rc = add_user(st, s, org.id, admin_email, "Datadog Admin Role", all, perm_count(), out);
-    if (!rc) {
-        uuid_generate(key.id);
-        memcpy(key.org_id, org.id, UUID_STR);
-        key.name = xstrdup("keyhold bootstrap key");
-        key.category = xstrdup("default");
-        key.remote_config_read_enabled = 1;
-        memcpy(key.created_by, out->user_id, UUID_STR);
-        memcpy(key.modified_by, out->user_id, UUID_STR);
-        key.created_at = key.modified_at = now;
+    int rc;
+    uuid_generate(key.id);
+    memcpy(key.org_id, out->org_id, UUID_STR);
+    key.name = xstrdup("keyhold bootstrap key");
+    key.category = xstrdup("default");
+    key.remote_config_read_enabled = 1;
+    memcpy(key.created_by, out->user_id, UUID_STR);
+    memcpy(key.modified_by, out->user_id, UUID_STR);
+    key.created_at = key.modified_at = clock_now_us();
+    if (spec->api_key) {
+        rc = cred_api_key_store(st, s, &key, spec->api_key);
+        snprintf(out->api_key, sizeof out->api_key, "%s", spec->api_key);
+    } else {
         rc = cred_api_key_create(st, s, &key, out->api_key);
     }
     if (!rc)
-        memcpy(out->org_id, org.id, UUID_STR);
-    store_org_clear(&org);
+        memcpy(out->api_key_id, key.id, UUID_STR);
     store_api_key_clear(&key);
-    free(all);
+    return rc;
+}
+
+/* Records the store's first org, its admin and keys (what reset keeps). */
+static int mark_first(struct store *st, const struct provisioned *p)
+{
+    const char *ids[4] = {p->org_id, p->user_id, p->api_key_id, p->app_key_id};
+    int rc = store_meta_set(st, META_INITIALIZED, "1");
+    for (int i = 0; !rc && i < 4; i++)
+        rc = store_meta_set(st, meta_first[i], ids[i]);
+    if (!rc) {
+        char fp[40];
+        catalog_fingerprint(fp);
+        rc = store_meta_set(st, META_CATALOG, fp);
+    }
+    if (!rc)
+        rc = store_meta_set(st, META_MANAGED, "1");
+    return rc;
+}
+
+int provision_org(struct store *st, const struct server_secret *s, const struct org_spec *spec,
+                  struct provisioned *out)
+{
+    struct store_org org = {0};
+    char roles[MANAGED_COUNT][UUID_STR];
+    int64_t now = clock_now_us();
+    memset(out, 0, sizeof *out);
+    int rc = store_begin(st);
+    if (rc)
+        return rc;
+    uuid_generate(org.id);
+    org.name = xstrdup(spec->name);
+    org.created_at = now;
+    memcpy(out->org_id, org.id, UUID_STR);
+    rc = store_org_insert(st, &org);
+    if (!rc)
+        rc = ensure_managed_roles(st, org.id, now, 1, roles);
+    if (!rc)
+        rc = add_user(st, s, org.id, spec->admin_email, roles[MANAGED_ADMIN], NULL, 0, spec->app_key, out);
+    if (!rc)
+        rc = add_api_key(st, s, spec, out);
+    if (!rc && spec->first)
+        rc = mark_first(st, out);
+    store_org_clear(&org);
     return finish(st, rc, out);
 }
 
 int provision_user(struct store *st, const struct server_secret *s, const char *org_id, const char *email,
-                   const char *const *permissions, size_t n_permissions, struct provisioned *out, const char **bad)
+                   const char *role_name, const char *const *permissions, size_t n_permissions,
+                   struct provisioned *out, const char **bad)
 {
     struct store_org org;
+    struct store_role role = {0};
     memset(out, 0, sizeof *out);
     *bad = NULL;
-    for (size_t i = 0; i < n_permissions; i++) {
-        if (perm_find(permissions[i]) < 0) {
+    for (size_t i = 0; !role_name && i < n_permissions; i++) {
+        int idx = perm_find(permissions[i]);
+        if (idx < 0 || idx >= PERM_CATALOG_COUNT) {
             *bad = permissions[i];
             return KH_EINVAL;
         }
@@ -125,10 +312,95 @@ int provision_user(struct store *st, const struct server_secret *s, const char *
     rc = store_begin(st);
     if (rc)
         return rc;
-    rc = add_user(st, s, org_id, email, NULL, permissions, n_permissions, out);
+    if (role_name && (rc = role_by_name(st, org_id, role_name, &role)) == KH_ENOTFOUND)
+        *bad = role_name;
+    if (!rc)
+        rc = add_user(st, s, org_id, email, role_name ? role.id : NULL, permissions, n_permissions, NULL, out);
     if (!rc)
         memcpy(out->org_id, org_id, UUID_STR);
+    store_role_clear(&role);
     return finish(st, rc, out);
+}
+
+int provision_sync_catalog(struct store *st)
+{
+    char fp[40], *have_fp = NULL, *have_managed = NULL;
+    struct store_strlist orgs = {0};
+    catalog_fingerprint(fp);
+    int rc = store_meta_get(st, META_CATALOG, &have_fp);
+    int rc2 = store_meta_get(st, META_MANAGED, &have_managed);
+    int current = !rc && !rc2 && strcmp(have_fp, fp) == 0;
+    int create = rc2 == KH_ENOTFOUND;
+    free(have_fp);
+    free(have_managed);
+    if (current)
+        return KH_OK;
+    if ((rc && rc != KH_ENOTFOUND) || (rc2 && rc2 != KH_ENOTFOUND))
+        return rc ? rc : rc2;
+    rc = store_begin(st);
+    if (rc)
+        return rc;
+    rc = store_org_ids(st, &orgs);
+    for (size_t i = 0; !rc && i < orgs.n; i++) {
+        char ids[MANAGED_COUNT][UUID_STR];
+        rc = ensure_managed_roles(st, orgs.items[i], clock_now_us(), create, ids);
+    }
+    if (!rc)
+        rc = store_meta_set(st, META_CATALOG, fp);
+    if (!rc)
+        rc = store_meta_set(st, META_MANAGED, "1");
+    store_strlist_free(&orgs);
+    return store_end(st, rc);
+}
+
+/* Reads the ids mark_first() recorded. */
+static int read_first(struct store *st, struct store_keep *keep)
+{
+    char *out[4] = {keep->org_id, keep->user_id, keep->api_key_id, keep->app_key_id};
+    int rc = KH_OK;
+    memset(keep, 0, sizeof *keep);
+    for (int i = 0; !rc && i < 4; i++) {
+        char *v = NULL;
+        rc = store_meta_get(st, meta_first[i], &v);
+        if (!rc)
+            snprintf(out[i], UUID_STR, "%s", v);
+        free(v);
+    }
+    return rc;
+}
+
+int provision_first_org(struct store *st, char org_id[UUID_STR])
+{
+    struct store_keep keep;
+    int rc = read_first(st, &keep);
+    memcpy(org_id, rc ? "" : keep.org_id, rc ? 1 : UUID_STR);
+    return rc;
+}
+
+int provision_reset(struct store *st)
+{
+    struct store_keep keep;
+    struct store_user admin;
+    char roles[MANAGED_COUNT][UUID_STR];
+    int rc = read_first(st, &keep);
+    if (!rc)
+        rc = store_begin(st);
+    if (rc)
+        return rc;
+    rc = store_reset(st, &keep);
+    if (!rc)
+        rc = ensure_managed_roles(st, keep.org_id, clock_now_us(), 1, roles);
+    if (!rc && (rc = store_user_get(st, keep.org_id, keep.user_id, &admin)) == KH_OK) {
+        if (admin.disabled) {
+            admin.disabled = 0;
+            admin.modified_at = clock_now_us();
+            rc = store_user_update(st, &admin);
+        }
+        if (!rc)
+            rc = store_user_role_add(st, admin.id, roles[MANAGED_ADMIN]);
+        store_user_clear(&admin);
+    }
+    return store_end(st, rc);
 }
 
 void provisioned_wipe(struct provisioned *p)

@@ -13,13 +13,15 @@ static const char INIT_USAGE[] =
     "usage: keyhold init --db FILE [--org NAME] [--admin-email EMAIL] [--secret FILE] [--json]\n"
     "\n"
     "Creates a new store: the server secret (FILE.secret, mode 0600, unless --secret),\n"
-    "the first org, an admin user whose role holds every permission, one API key and\n"
-    "one application key for that admin, and prints them. Refuses an initialised store.\n";
+    "the first org with Datadog's three managed roles, an admin user holding the\n"
+    "Datadog Admin Role, one API key and one application key for that admin, and\n"
+    "prints them. Refuses an initialised store.\n";
 
 static const char ORG_USAGE[] = "usage: keyhold org add --db FILE --name NAME --admin-email EMAIL [--json]\n"
                                 "\n"
-                                "Adds an org to an initialised store, with its own admin user, API key and\n"
-                                "application key, printed like `keyhold init`.\n";
+                                "Adds an org to an initialised store, with Datadog's managed roles, its own\n"
+                                "admin user (Datadog Admin Role), API key and application key, printed like\n"
+                                "`keyhold init`.\n";
 
 enum { OPT_DB = 1, OPT_ORG, OPT_EMAIL, OPT_SECRET, OPT_JSON, OPT_HELP, OPT_NAME };
 
@@ -109,7 +111,8 @@ int cli_init(int argc, char **argv)
         fprintf(stderr, "keyhold: %s\n", err);
         goto out;
     }
-    if (provision_org(st, &secret, a.org, a.email, &p) || store_meta_set(st, "initialized", "1")) {
+    struct org_spec spec = {.name = a.org, .admin_email = a.email, .first = 1};
+    if (provision_org(st, &secret, &spec, &p)) {
         fprintf(stderr, "keyhold: cannot initialise %s\n", a.cfg.db_path);
         goto out;
     }
@@ -145,7 +148,8 @@ int cli_org_add(int argc, char **argv)
     status = cli_open(&a.cfg, 1, &st, &secret);
     if (status)
         goto out;
-    if (provision_org(st, &secret, a.org, a.email, &p)) {
+    struct org_spec spec = {.name = a.org, .admin_email = a.email};
+    if (provision_sync_catalog(st) || provision_org(st, &secret, &spec, &p)) {
         fprintf(stderr, "keyhold: cannot add org %s\n", a.org);
         status = 1;
     } else {

@@ -101,6 +101,7 @@ struct server {
     h2o_globalconf_t globalconf;
     struct worker *workers;
     int n_workers;
+    int port;                    /* the one bound (port 0: the kernel's choice) */
     struct ratelimiter *limiter; /* shared by every loop */
     struct writer *writer;       /* answers every request that may change state */
     struct store *writer_store;
@@ -560,7 +561,7 @@ static int wait_for_stop(struct server *srv, const sigset_t *sigs)
         int sig = sigtimedwait(sigs, NULL, &every);
         if (sig == SIGINT || sig == SIGTERM)
             return sig;
-        if (sig == SIGHUP || secret_file_changed(srv))
+        if (srv->secret_path && (sig == SIGHUP || secret_file_changed(srv)))
             reload_secret(srv);
     }
 }
@@ -658,7 +659,8 @@ static int prepare_workers(struct server *srv)
         w->max_connections = (size_t)(srv->cfg->max_connections / srv->n_workers + 1);
     }
     log_info("keyhold listening on http://%s:%d (%d event loops, store %s)", srv->cfg->listen_host, port,
-             srv->n_workers, srv->cfg->db_path);
+             srv->n_workers, srv->cfg->ephemeral ? "in memory" : srv->cfg->db_path);
+    srv->port = port;
     return 0;
 }
 
@@ -676,14 +678,22 @@ static int start_writer(struct server *srv)
 
 int http_serve(const struct config *cfg, const struct server_secret *secret)
 {
+    return http_serve_notify(cfg, secret, NULL, NULL);
+}
+
+int http_serve_notify(const struct config *cfg, const struct server_secret *secret, void (*ready)(int port, void *arg),
+                      void *arg)
+{
     struct server *srv = &the_server_state;
     sigset_t sigs;
     int rc = 0;
     memset(srv, 0, sizeof *srv);
     srv->cfg = cfg;
     atomic_store(&srv->secret, secret);
-    srv->secret_path = config_secret_path(cfg);
-    stat(srv->secret_path, &srv->secret_stat);
+    if (!cfg->ephemeral) { /* an ephemeral server's secret is in memory only */
+        srv->secret_path = config_secret_path(cfg);
+        stat(srv->secret_path, &srv->secret_stat);
+    }
     srv->n_workers = cfg->threads > 0 ? cfg->threads : 1;
     srv->workers = xcalloc((size_t)srv->n_workers, sizeof *srv->workers);
     the_server = srv;
@@ -704,6 +714,8 @@ int http_serve(const struct config *cfg, const struct server_secret *secret)
     }
     for (int i = 0; i < srv->n_workers; i++)
         pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
+    if (ready)
+        ready(srv->port, arg);
     int sig = wait_for_stop(srv, &sigs);
     log_info("received %s: finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
     atomic_store(&srv->stopping, 1);

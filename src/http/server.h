@@ -12,6 +12,11 @@
  * it cannot start. */
 int http_serve(const struct config *cfg, const struct server_secret *secret);
 
+/* The same, calling ready(port, arg) once every socket is listening (port is
+ * the one bound: the kernel's choice for port 0), before serving. */
+int http_serve_notify(const struct config *cfg, const struct server_secret *secret, void (*ready)(int port, void *arg),
+                      void *arg);
+
 /* For the request fuzzer: the real HTTP stack (libh2o parsing, the JSON
  * error filter, routing, handlers) on one event loop in this thread, over
  * the given store. */

@@ -6,6 +6,7 @@
 #include "util/xmalloc.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,14 @@ int store_open(const char *dsn, struct store **out, char **err)
         return KH_EINVAL;
     }
     return store_sqlite_ops.open(dsn, out, err);
+}
+
+void store_memory_dsn(char *out, size_t len)
+{
+    char name[33];
+    secret_random_hex(name, 32);
+    name[32] = '\0';
+    snprintf(out, len, "memory:%s", name);
 }
 
 void store_close(struct store *st)
@@ -70,6 +79,7 @@ STORE_WRAP_OUT(org_get, (struct store * st, const char *id, struct store_org *ou
                (st, id, out), out)
 STORE_WRAP_OUT(org_count, (struct store * st, int64_t *count),
                (st, count), count)
+STORE_WRAP_OUT(org_ids, (struct store * st, struct store_strlist *out), (st, out), out)
 STORE_WRAP(user_insert, (struct store * st, const struct store_user *user), (st, user))
 STORE_WRAP_OUT(user_get, (struct store * st, const char *org_id, const char *id, struct store_user *out),
                (st, org_id, id, out), out)
@@ -116,6 +126,10 @@ STORE_WRAP(secret_versions, (struct store * st, int64_t now, int *versions, size
            (st, now, versions, max, n))
 STORE_WRAP(bulk_mode, (struct store * st, int on), (st, on))
 STORE_WRAP(change_stamp, (struct store * st, struct store_stamp *out), (st, out))
+STORE_WRAP(invitation_insert, (struct store * st, const struct store_invitation *inv), (st, inv))
+STORE_WRAP_OUT(invitation_get, (struct store * st, const char *org_id, const char *id, struct store_invitation *out),
+               (st, org_id, id, out), out)
+STORE_WRAP(reset, (struct store * st, const struct store_keep *keep), (st, keep))
 STORE_WRAP(audit_insert, (struct store * st, const struct store_audit *e), (st, e))
 STORE_WRAP_OUT(audit_list, (struct store * st, int64_t since, int64_t limit, struct store_audit_list *out),
                (st, since, limit, out), out)
@@ -172,7 +186,16 @@ void store_role_clear(struct store_role *r)
     if (!r)
         return;
     free(r->name);
+    free(r->receives);
     memset(r, 0, sizeof *r);
+}
+
+void store_invitation_clear(struct store_invitation *inv)
+{
+    if (!inv)
+        return;
+    free(inv->login_method);
+    memset(inv, 0, sizeof *inv);
 }
 
 static void sealed_clear(struct store_sealed *s)

@@ -59,9 +59,31 @@ struct store_role {
     char id[UUID_STR];
     char org_id[UUID_STR];
     char *name;
+    int managed;    /* one of Datadog's managed roles: not changed through the API */
+    char *receives; /* JSON array of the managed role names it receives new permissions from, or NULL */
     int64_t created_at;
     int64_t modified_at;
     int64_t user_count; /* filled by role_get/role_list */
+};
+
+/* An invitation of a user to its org (nothing is mailed). */
+struct store_invitation {
+    char id[UUID_STR];
+    char org_id[UUID_STR];
+    char user_id[UUID_STR];
+    char invite_type[32];
+    char *login_method; /* NULL when not given */
+    int64_t created_at;
+    int64_t expires_at;
+};
+
+/* What store_reset keeps: one org, one of its users, one API key and one
+ * application key of that org. */
+struct store_keep {
+    char org_id[UUID_STR];
+    char user_id[UUID_STR];
+    char api_key_id[UUID_STR];
+    char app_key_id[UUID_STR];
 };
 
 /* A sealed secret value (AES-GCM output of secret_seal), its keyed lookup
@@ -196,6 +218,7 @@ struct store_user_query {
 struct store_role_query {
     const char *org_id;
     const char *filter; /* substring of the name, or NULL */
+    const char *name;   /* exactly this name, or NULL */
     const char *ids[STORE_MAX_IDS];
     size_t n_ids; /* 0 = any */
     enum store_sort sort;
@@ -295,6 +318,8 @@ struct store_ops {
     int (*org_insert)(struct store *st, const struct store_org *org);
     int (*org_get)(struct store *st, const char *id, struct store_org *out);
     int (*org_count)(struct store *st, int64_t *count);
+    /* Ids of every org, oldest first. */
+    int (*org_ids)(struct store *st, struct store_strlist *out);
 
     int (*user_insert)(struct store *st, const struct store_user *user);
     /* Finds a user of org_id (any org when org_id is NULL). */
@@ -312,7 +337,7 @@ struct store_ops {
     int (*user_update)(struct store *st, const struct store_user *user);
     int (*user_role_remove)(struct store *st, const char *user_id, const char *role_id);
     int (*role_list)(struct store *st, const struct store_role_query *q, struct store_role_list *out);
-    /* Writes name and modified_at of (org_id, id). */
+    /* Writes name, receives and modified_at of (org_id, id). */
     int (*role_update)(struct store *st, const struct store_role *role);
     /* Deletes the role, its permission grants and memberships. */
     int (*role_delete)(struct store *st, const char *org_id, const char *id);
@@ -384,6 +409,16 @@ struct store_ops {
      * mode. */
     int (*bulk_mode)(struct store *st, int on);
 
+    int (*invitation_insert)(struct store *st, const struct store_invitation *inv);
+    /* The invitation `id` of org_id. */
+    int (*invitation_get)(struct store *st, const char *org_id, const char *id, struct store_invitation *out);
+
+    /* Deletes every row but those `keep` names and the managed roles of its
+     * org: other orgs, users, custom roles, every membership and custom
+     * grant, keys, tokens, invitations and audit events (a test double's
+     * clean slate). One transaction. */
+    int (*reset)(struct store *st, const struct store_keep *keep);
+
     int (*audit_insert)(struct store *st, const struct store_audit *e);
     /* Events at or after since, oldest first, at most limit of them. */
     int (*audit_list)(struct store *st, int64_t since, int64_t limit, struct store_audit_list *out);
@@ -400,6 +435,11 @@ struct store {
 /* Picks the backend from the dsn ("postgres://..." later; anything else is a
  * SQLite file path) and opens it. */
 int store_open(const char *dsn, struct store **out, char **err);
+/* Writes a dsn naming a new store that lives in this process's memory only
+ * (nothing on disk): every handle opened on it in this process shares it,
+ * and it is gone when the last handle closes. Such a store cannot give a
+ * change stamp, so nothing is cached over it. */
+void store_memory_dsn(char *out, size_t len);
 void store_close(struct store *st);
 
 int store_begin(struct store *st);
@@ -413,6 +453,7 @@ int store_meta_set(struct store *st, const char *key, const char *value);
 int store_org_insert(struct store *st, const struct store_org *org);
 int store_org_get(struct store *st, const char *id, struct store_org *out);
 int store_org_count(struct store *st, int64_t *count);
+int store_org_ids(struct store *st, struct store_strlist *out);
 int store_user_insert(struct store *st, const struct store_user *user);
 int store_user_get(struct store *st, const char *org_id, const char *id, struct store_user *out);
 int store_role_insert(struct store *st, const struct store_role *role);
@@ -457,6 +498,9 @@ int store_reseal(struct store *st, int table, int version, store_reseal_fn fn, v
 int store_secret_versions(struct store *st, int64_t now, int *versions, size_t max, size_t *n);
 int store_change_stamp(struct store *st, struct store_stamp *out);
 int store_bulk_mode(struct store *st, int on);
+int store_invitation_insert(struct store *st, const struct store_invitation *inv);
+int store_invitation_get(struct store *st, const char *org_id, const char *id, struct store_invitation *out);
+int store_reset(struct store *st, const struct store_keep *keep);
 int store_audit_insert(struct store *st, const struct store_audit *e);
 int store_audit_list(struct store *st, int64_t since, int64_t limit, struct store_audit_list *out);
 void store_audit_list_free(struct store_audit_list *l);
@@ -465,6 +509,7 @@ void store_audit_list_free(struct store_audit_list *l);
 void store_org_clear(struct store_org *o);
 void store_user_clear(struct store_user *u);
 void store_role_clear(struct store_role *r);
+void store_invitation_clear(struct store_invitation *inv);
 void store_api_key_clear(struct store_api_key *k);
 void store_app_key_clear(struct store_app_key *k);
 void store_token_clear(struct store_token *t);

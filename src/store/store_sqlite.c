@@ -70,6 +70,9 @@ enum stmt_id {
     S_TOUCH_TOKEN,
     S_AUDIT_INSERT,
     S_AUDIT_LIST,
+    S_ORG_IDS,
+    S_INVITATION_INSERT,
+    S_INVITATION_GET,
     S_COUNT
 };
 
@@ -84,7 +87,9 @@ enum stmt_id {
 #define USER_COLS "id, org_id, email, name, title, service_account, disabled, created_at, modified_at"
 #define ROLE_COLS                                                                                                      \
     "id, org_id, name, created_at, modified_at, "                                                                      \
-    "(SELECT count(*) FROM user_roles ur WHERE ur.role_id = roles.id) AS user_count"
+    "(SELECT count(*) FROM user_roles ur WHERE ur.role_id = roles.id) AS user_count, managed, "                        \
+    "receives_permissions_from"
+#define INVITATION_COLS "id, org_id, user_id, invite_type, login_method, created_at, expires_at"
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
@@ -95,7 +100,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_USER_INSERT] = "INSERT INTO users(" USER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [S_USER_GET] = "SELECT " USER_COLS " FROM users WHERE id = ?1 AND org_id = ?2",
     [S_USER_GET_ANY_ORG] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
-    [S_ROLE_INSERT] = "INSERT INTO roles(id, org_id, name, created_at, modified_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_ROLE_INSERT] = "INSERT INTO roles(id, org_id, name, created_at, modified_at, managed, receives_permissions_from) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [S_ROLE_GET] = "SELECT " ROLE_COLS " FROM roles WHERE id = ?1 AND org_id = ?2",
     [S_ROLE_PERM_ADD] = "INSERT OR IGNORE INTO role_permissions(role_id, permission) VALUES (?1, ?2)",
     [S_USER_ROLE_ADD] = "INSERT OR IGNORE INTO user_roles(user_id, role_id) VALUES (?1, ?2)",
@@ -116,7 +122,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_USER_UPDATE] = "UPDATE users SET email = ?3, name = ?4, title = ?5, disabled = ?6, modified_at = ?7 "
                       "WHERE id = ?1 AND org_id = ?2",
     [S_USER_ROLE_REMOVE] = "DELETE FROM user_roles WHERE user_id = ?1 AND role_id = ?2",
-    [S_ROLE_UPDATE] = "UPDATE roles SET name = ?3, modified_at = ?4 WHERE id = ?1 AND org_id = ?2",
+    [S_ROLE_UPDATE] = "UPDATE roles SET name = ?3, modified_at = ?4, receives_permissions_from = ?5 "
+                      "WHERE id = ?1 AND org_id = ?2",
     [S_ROLE_DELETE] = "DELETE FROM roles WHERE id = ?1 AND org_id = ?2",
     [S_ROLE_PERMS] = "SELECT permission FROM role_permissions WHERE role_id = ?1 ORDER BY permission",
     [S_ROLE_PERM_REMOVE] = "DELETE FROM role_permissions WHERE role_id = ?1 AND permission = ?2",
@@ -138,6 +145,9 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_AUDIT_LIST] = "SELECT seq, at, org_id, actor_id, action, target_kind, target_id, source FROM audit_events "
                      "WHERE at >= ?1 ORDER BY seq LIMIT ?2",
     [S_TOUCH_TOKEN] = "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1 AND coalesce(last_used_at, 0) < ?2",
+    [S_ORG_IDS] = "SELECT id FROM orgs ORDER BY created_at, id",
+    [S_INVITATION_INSERT] = "INSERT INTO invitations(" INVITATION_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_INVITATION_GET] = "SELECT " INVITATION_COLS " FROM invitations WHERE id = ?1 AND org_id = ?2",
 };
 
 struct sqlite_store {
@@ -145,6 +155,7 @@ struct sqlite_store {
     sqlite3 *db;
     sqlite3_stmt *stmts[S_COUNT];
     int depth; /* open transactions: 1 = BEGIN, deeper ones are savepoints */
+    int in_memory;                      /* a "memory:" store: no file, no change stamp */
     const volatile uint32_t *wal_index; /* the -shm file's first page, mapped read-only; see sqlite_change_stamp */
     size_t wal_index_len;
 };
@@ -312,6 +323,8 @@ static void read_role(sqlite3_stmt *st, struct store_role *r)
     r->created_at = sqlite3_column_int64(st, 3);
     r->modified_at = sqlite3_column_int64(st, 4);
     r->user_count = sqlite3_column_int64(st, 5);
+    r->managed = sqlite3_column_int(st, 6);
+    r->receives = col_dup(st, 7);
 }
 
 /* Runs a write statement to completion. */
@@ -397,7 +410,17 @@ static int sqlite_open(const char *dsn, struct store **out, char **err)
     struct sqlite_store *s = xcalloc(1, sizeof *s);
     s->base.ops = &store_sqlite_ops;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    int rc = sqlite3_open_v2(dsn, &s->db, flags, NULL);
+    char *uri = NULL;
+    /* "memory:NAME" (store_memory_dsn): SQLite's memdb VFS, whose databases
+     * named with a leading '/' are shared by every connection of the
+     * process, with the same locking as a file. */
+    if (strncmp(dsn, "memory:", 7) == 0) {
+        uri = sqlite3_mprintf("file:/keyhold-%s?vfs=memdb", dsn + 7);
+        flags |= SQLITE_OPEN_URI;
+        s->in_memory = 1;
+    }
+    int rc = sqlite3_open_v2(uri ? uri : dsn, &s->db, flags, NULL);
+    sqlite3_free(uri);
     if (rc != SQLITE_OK) {
         *err = xasprintf("cannot open database %s: %s", dsn, s->db ? sqlite3_errmsg(s->db) : "out of memory");
         sqlite_close(&s->base);
@@ -640,6 +663,8 @@ static int sqlite_role_insert(struct store *st, const struct store_role *r)
     bind_text(q, 3, r->name);
     sqlite3_bind_int64(q, 4, r->created_at);
     sqlite3_bind_int64(q, 5, r->modified_at);
+    sqlite3_bind_int(q, 6, r->managed);
+    bind_text(q, 7, r->receives);
     return run_write(s, q, "role_insert");
 }
 
@@ -677,7 +702,8 @@ static int strlist_query(struct sqlite_store *s, enum stmt_id id, const char *ar
     memset(out, 0, sizeof *out);
     if (!q)
         return KH_ESTORE;
-    bind_text(q, 1, arg);
+    if (arg)
+        bind_text(q, 1, arg);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         if (out->n == cap) {
@@ -692,6 +718,11 @@ static int strlist_query(struct sqlite_store *s, enum stmt_id id, const char *ar
         return map_rc(s, rc, "strlist");
     }
     return KH_OK;
+}
+
+static int sqlite_org_ids(struct store *st, struct store_strlist *out)
+{
+    return strlist_query(S(st), S_ORG_IDS, NULL, out);
 }
 
 static int sqlite_user_permissions(struct store *st, const char *user_id, struct store_strlist *out)
@@ -1151,6 +1182,10 @@ static int sqlite_role_list(struct store *st, const struct store_role_query *q, 
     list_where_begin(&wh, q->org_id);
     if (q->filter)
         where_like(&wh.w, &wh.b, "name", q->filter, &wh.pattern);
+    if (q->name) {
+        add_text(&wh.b, q->name);
+        buf_printf(&wh.w, " AND name = ?%d", wh.b.n);
+    }
     if (q->n_ids)
         where_in(&wh.w, &wh.b, "id", q->ids, q->n_ids < STORE_MAX_IDS ? q->n_ids : STORE_MAX_IDS);
     int rc = run_list(s, "roles", ROLE_COLS, wh.w.p, &wh.b, NULL, q->sort, q->desc, &q->page, sizeof(struct store_role),
@@ -1217,6 +1252,7 @@ static int sqlite_role_update(struct store *st, const struct store_role *r)
     bind_text(q, 2, r->org_id);
     bind_text(q, 3, r->name);
     sqlite3_bind_int64(q, 4, r->modified_at);
+    bind_text(q, 5, r->receives);
     return run_change(s, q, "role_update");
 }
 
@@ -1436,7 +1472,7 @@ static int map_wal_index(struct sqlite_store *s)
 static int sqlite_change_stamp(struct store *st, struct store_stamp *out)
 {
     struct sqlite_store *s = S(st);
-    if (!s->wal_index && map_wal_index(s))
+    if (s->in_memory || (!s->wal_index && map_wal_index(s)))
         return KH_ESTORE;
     atomic_thread_fence(memory_order_acquire);
     const volatile uint32_t *h = s->wal_index; /* words: 0 iVersion, 2 iChange, 4 mxFrame, 8-9 aSalt */
@@ -1464,6 +1500,82 @@ static int sqlite_bulk_mode(struct store *st, int on)
         return rc;
     }
     return exec_sql(s, "PRAGMA cache_size = -65536; PRAGMA journal_mode = WAL", "normal mode");
+}
+
+/* ---- invitations ---- */
+
+static void read_invitation_v(sqlite3_stmt *q, void *it)
+{
+    struct store_invitation *inv = it;
+    col_copy(q, 0, inv->id, sizeof inv->id);
+    col_copy(q, 1, inv->org_id, sizeof inv->org_id);
+    col_copy(q, 2, inv->user_id, sizeof inv->user_id);
+    col_copy(q, 3, inv->invite_type, sizeof inv->invite_type);
+    inv->login_method = col_dup(q, 4);
+    inv->created_at = sqlite3_column_int64(q, 5);
+    inv->expires_at = sqlite3_column_int64(q, 6);
+}
+
+static int sqlite_invitation_insert(struct store *st, const struct store_invitation *inv)
+{
+    struct sqlite_store *s = S(st);
+    sqlite3_stmt *q = stmt(s, S_INVITATION_INSERT);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, inv->id);
+    bind_text(q, 2, inv->org_id);
+    bind_text(q, 3, inv->user_id);
+    bind_text(q, 4, inv->invite_type);
+    bind_text(q, 5, inv->login_method);
+    sqlite3_bind_int64(q, 6, inv->created_at);
+    sqlite3_bind_int64(q, 7, inv->expires_at);
+    return run_write(s, q, "invitation_insert");
+}
+
+static int sqlite_invitation_get(struct store *st, const char *org_id, const char *id, struct store_invitation *out)
+{
+    return get_row(S(st), S_INVITATION_GET, id, org_id, NULL, read_invitation_v, out, sizeof *out, "invitation_get");
+}
+
+/* ---- reset (test mode) ---- */
+
+/* In this order, so that no foreign key is left dangling at any step; the
+ * binds are ?1 org, ?2 user, ?3 API key, ?4 application key kept. Deleting
+ * the tokens fires the token_counts triggers; the counts then all read 0. */
+static const char *const reset_sql[] = {
+    "DELETE FROM tokens",
+    "DELETE FROM token_counts",
+    "DELETE FROM app_keys WHERE id <> ?4",
+    "DELETE FROM api_keys WHERE id <> ?3",
+    "DELETE FROM invitations",
+    "DELETE FROM user_roles",
+    "DELETE FROM roles WHERE org_id <> ?1 OR managed = 0",
+    "DELETE FROM users WHERE id <> ?2",
+    "DELETE FROM orgs WHERE id <> ?1",
+    "DELETE FROM audit_events",
+};
+
+static int sqlite_reset(struct store *st, const struct store_keep *keep)
+{
+    struct sqlite_store *s = S(st);
+    const char *keys[4] = {keep->org_id, keep->user_id, keep->api_key_id, keep->app_key_id};
+    int rc = sqlite_begin(st);
+    for (size_t i = 0; !rc && i < sizeof reset_sql / sizeof reset_sql[0]; i++) {
+        sqlite3_stmt *q;
+        if (sqlite3_prepare_v2(s->db, reset_sql[i], -1, &q, NULL) != SQLITE_OK) {
+            rc = map_rc(s, sqlite3_errcode(s->db), "reset");
+            break;
+        }
+        for (int k = 1; k <= sqlite3_bind_parameter_count(q); k++)
+            bind_text(q, k, keys[k - 1]);
+        rc = map_rc(s, sqlite3_step(q), "reset");
+        sqlite3_finalize(q);
+    }
+    if (rc) {
+        sqlite_rollback(st);
+        return rc;
+    }
+    return sqlite_commit(st);
 }
 
 static int sqlite_audit_insert(struct store *st, const struct store_audit *e)
@@ -1660,6 +1772,10 @@ const struct store_ops store_sqlite_ops = {
     .touch = sqlite_touch,
     .backup = sqlite_backup,
     .check = sqlite_check,
+    .org_ids = sqlite_org_ids,
+    .invitation_insert = sqlite_invitation_insert,
+    .invitation_get = sqlite_invitation_get,
+    .reset = sqlite_reset,
     .audit_insert = sqlite_audit_insert,
     .audit_list = sqlite_audit_list,
     .reseal = sqlite_reseal,

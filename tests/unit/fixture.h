@@ -25,7 +25,7 @@ static inline void fixture_open(struct fixture *f)
     int fd = mkstemp(f->path);
     close(fd);
     secret_from_master(master, &f->secret);
-    if (store_open(f->path, &f->st, &err) || provision_org(f->st, &f->secret, "test org", "Admin@Example.com", &f->admin)) {
+    if (store_open(f->path, &f->st, &err) || provision_org(f->st, &f->secret, &(struct org_spec){.name = "test org", .admin_email = "Admin@Example.com", .first = 1}, &f->admin)) {
         fprintf(stderr, "fixture: %s\n", err ? err : "provision failed");
         exit(1);
     }

@@ -73,7 +73,7 @@ static void token_list_sorts_filters_and_pages(void)
     const char *none = NULL;
     const char *perms[] = {"user_app_keys"};
     fixture_open(&f);
-    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "bob@example.com", perms, 1, &bob, &none), KH_OK);
+    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "bob@example.com", NULL, perms, 1, &bob, &none), KH_OK);
     int64_t now = clock_now_us();
     const char *names[] = {"delta", "Alpha", "charlie", "bravo", "echo 100%"};
     for (int i = 0; i < 5; i++) {
@@ -233,7 +233,7 @@ static void injected_failure_rolls_back_provisioning(void)
     /* Fail each step of provisioning in turn: nothing partial may remain. */
     for (int n = 2; n < 12; n++) {
         faulty_fail_after(n, KH_ESTORE);
-        int rc = provision_org(f.st, &f.secret, "second", "x@example.com", &p);
+        int rc = provision_org(f.st, &f.secret, &(struct org_spec){.name = "second", .admin_email = "x@example.com"}, &p);
         int calls = faulty_calls();
         faulty_off();
         if (calls < n)
@@ -242,7 +242,7 @@ static void injected_failure_rolls_back_provisioning(void)
         CHECK_INT(store_org_count(f.st, &orgs), KH_OK);
         CHECK_INT(orgs, 1);
     }
-    CHECK_INT(provision_org(f.st, &f.secret, "second", "x@example.com", &p), KH_OK);
+    CHECK_INT(provision_org(f.st, &f.secret, &(struct org_spec){.name = "second", .admin_email = "x@example.com"}, &p), KH_OK);
     CHECK_INT(store_org_count(f.st, &orgs), KH_OK);
     CHECK_INT(orgs, 2);
     fixture_close(&f);
@@ -274,7 +274,7 @@ static void owned_credentials_go_with_their_owner(void)
     struct store_token t, got;
     struct store_app_key_list keys;
     fixture_open(&f);
-    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "bob@example.com", perms, 1, &bob, &none), KH_OK);
+    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "bob@example.com", NULL, perms, 1, &bob, &none), KH_OK);
     make_token(&f, bob.user_id, STORE_TOKEN_PAT, "bob's", clock_now_us(), 0, &t);
     CHECK_INT(store_token_insert(f.st, &t), KH_OK);
     CHECK_INT(store_app_key_delete_owned(f.st, bob.user_id), KH_OK);
@@ -301,8 +301,11 @@ static void roles_count_users_and_cascade_on_delete(void)
     fixture_open(&f);
     struct store_role_query q = {.org_id = f.admin.org_id, .sort = STORE_SORT_USER_COUNT, .desc = 1, .page = {10, 0}};
     CHECK_INT(store_role_list(f.st, &q, &roles), KH_OK);
-    CHECK_INT(roles.n, 1);
+    CHECK_INT(roles.n, 3); /* Datadog's managed roles; the admin holds the Admin role */
     CHECK_INT(roles.items[0].user_count, 1);
+    CHECK_STR(roles.items[0].name, "Datadog Admin Role");
+    CHECK_INT(roles.items[0].managed, 1);
+    CHECK_INT(roles.items[1].user_count, 0);
     char role_id[UUID_STR];
     memcpy(role_id, roles.items[0].id, UUID_STR);
     store_role_list_free(&roles);
