@@ -17,6 +17,7 @@
 #define ROUTE_VND 0x2          /* answers application/vnd.api+json (PAT/SAT endpoints) */
 #define ROUTE_SECRET_PARAM 0x4 /* the last path parameter is a key value: mask it in logs */
 #define ROUTE_MISSING_401 0x8  /* no credentials at all: 401 instead of 403 */
+#define ROUTE_TEST_MODE 0x10   /* exists only when the server runs in test mode */
 
 struct api_call;
 typedef void (*api_handler)(struct api_call *call);
@@ -134,6 +135,8 @@ json_t *render_relationship(const char *type, const char *id);
 json_t *render_iso_time(int64_t us);     /* key service format, null for 0 */
 json_t *render_rfc3339(int64_t us, int trim); /* token service format, null for 0 */
 json_t *render_user(struct store *st, const struct store_user *u);
+/* "Active", "Pending" (not joined yet) or "Disabled". */
+const char *user_status(const struct store_user *u);
 /* Validates a scopes array: 1.. known permission names, none beyond what the
  * caller holds. Answers 400/403 and returns NULL on failure; else returns the
  * compact JSON text (caller frees) and fills *set. */
@@ -201,5 +204,12 @@ void role_users_list(struct api_call *call);
 void role_users_add(struct api_call *call);
 void role_users_remove(struct api_call *call);
 void permissions_list(struct api_call *call);
+void keyhold_reset(struct api_call *call);
+void roles_clone(struct api_call *call);
+void roles_templates(struct api_call *call);
+void users_permissions_list(struct api_call *call);
+void users_orgs_list(struct api_call *call);
+void invitations_send(struct api_call *call);
+void invitations_get(struct api_call *call);
 
 #endif

@@ -6,6 +6,7 @@
 #include "util/clock.h"
 #include "util/xmalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,11 @@ json_t *render_rfc3339(int64_t us, int trim)
     return json_string(buf);
 }
 
+const char *user_status(const struct store_user *u)
+{
+    return u->disabled ? "Disabled" : u->verified ? "Active" : "Pending";
+}
+
 json_t *render_user(struct store *st, const struct store_user *u)
 {
     json_t *roles = json_array();
@@ -43,13 +49,17 @@ json_t *render_user(struct store *st, const struct store_user *u)
             json_array_append_new(roles, json_pack("{s:s,s:s}", "id", ids.items[i], "type", "roles"));
         store_strlist_free(&ids);
     }
-    json_t *attrs = json_pack("{s:o,s:b,s:s,s:s,s:b,s:o,s:o,s:b,s:s,s:o,s:b,s:n}", "created_at",
-                              render_iso_time(u->created_at), "disabled", u->disabled, "email", u->email, "handle",
-                              u->service_account ? u->id : u->email, "mfa_enabled", 0, "modified_at",
+    /* Datadog shows Gravatar's image for the email. */
+    char md5[33], icon[96];
+    secret_md5_hex(u->email, strlen(u->email), md5);
+    snprintf(icon, sizeof icon, "https://secure.gravatar.com/avatar/%s?s=48&d=retro", md5);
+    json_t *attrs = json_pack("{s:[],s:o,s:b,s:s,s:s,s:s,s:n,s:b,s:o,s:o,s:b,s:s,s:o,s:s,s:b}",
+                              "allowed_login_methods", "created_at", render_iso_time(u->created_at), "disabled",
+                              u->disabled, "email", u->email, "handle", u->service_account ? u->id : u->email, "icon",
+                              icon, "last_login_time", "mfa_enabled", 0, "modified_at",
                               render_iso_time(u->modified_at), "name", u->name ? json_string(u->name) : json_null(),
-                              "service_account", u->service_account, "status", u->disabled ? "Disabled" : "Active",
-                              "title", u->title ? json_string(u->title) : json_null(), "verified", 1,
-                              "last_login_time");
+                              "service_account", u->service_account, "status", user_status(u), "title",
+                              u->title ? json_string(u->title) : json_null(), "uuid", u->id, "verified", u->verified);
     return json_pack("{s:s,s:s,s:o,s:{s:{s:o},s:o}}", "id", u->id, "type", "users", "attributes", attrs,
                      "relationships", "roles", "data", roles, "org", render_relationship("orgs", u->org_id));
 }

@@ -1,8 +1,11 @@
 /* roles.c - /api/v2/roles and /api/v2/permissions: roles hold permissions,
  * users hold roles, and a user's permissions are the union over its roles
- * (narrowed per request by the scopes of the credential used). */
+ * (narrowed per request by the scopes of the credential used). Datadog's
+ * three managed roles follow the catalogue and are not changed through the
+ * API; they can be cloned into roles that can. */
 #include "api/internal.h"
 
+#include "auth/provision.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -10,18 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Datadog's permission records carry a creation date; keyhold's catalogue is
- * fixed, so one date stands for all. */
-#define CATALOGUE_CREATED "2018-10-19T15:35:23.734317+00:00"
-
 json_t *render_permission(size_t i)
 {
     const struct permission *p = perm_get(i);
-    size_t n = strlen(p->name);
-    const char *display_type = n > 5 && strcmp(p->name + n - 5, "_read") == 0 ? "read" : "write";
-    return json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s,s:b}}", "id", p->id, "type", "permissions", "attributes",
-                     "created", CATALOGUE_CREATED, "description", p->description, "display_name", p->display_name,
-                     "display_type", display_type, "group_name", p->group, "name", p->name, "restricted", 0);
+    return json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s,s:[],s:b}}", "id", p->id, "type", "permissions",
+                     "attributes", "created", p->created, "description", p->description, "display_name",
+                     p->display_name, "display_type", p->display_type, "group_name", p->group, "name", p->name,
+                     "name_aliases", "restricted", p->restricted);
 }
 
 /* [{id, type: permissions}] of a role's permissions. */
@@ -43,10 +41,15 @@ static json_t *role_permission_refs(struct store *st, const char *role_id)
 
 static json_t *render_role(struct store *st, const struct store_role *r, int with_count)
 {
-    json_t *attrs = json_pack("{s:o,s:o,s:s}", "created_at", render_iso_time(r->created_at), "modified_at",
-                              render_iso_time(r->modified_at), "name", r->name);
+    json_t *attrs = json_pack("{s:o,s:o,s:s,s:b}", "created_at", render_iso_time(r->created_at), "modified_at",
+                              render_iso_time(r->modified_at), "name", r->name, "managed", r->managed);
     if (with_count)
         json_object_set_new(attrs, "user_count", json_integer(r->user_count));
+    json_t *receives = r->receives ? json_loads(r->receives, 0, NULL) : NULL;
+    if (json_is_array(receives))
+        json_object_set_new(attrs, "receives_permissions_from", receives);
+    else
+        json_decref(receives);
     return json_pack("{s:s,s:s,s:o,s:{s:{s:o}}}", "id", r->id, "type", "roles", "attributes", attrs, "relationships",
                      "permissions", "data", role_permission_refs(st, r->id));
 }
@@ -134,21 +137,39 @@ static int permission_refs_or_reply(struct api_call *call, struct jx *jx, json_t
     return 0;
 }
 
-/* Makes the role's permissions exactly `set`. */
-static int set_role_permissions(struct store *st, const char *role_id, const struct permset *set)
+/* Managed roles are Datadog's and follow the catalogue: answers 400 and
+ * returns 0 for one. */
+static int not_managed_or_reply(struct api_call *call, const struct store_role *r)
 {
-    struct store_strlist have;
-    int rc = store_role_permissions(st, role_id, &have);
-    for (size_t i = 0; !rc && i < have.n; i++) {
-        int idx = perm_find(have.items[i]);
-        if (idx < 0 || !permset_has(set, idx))
-            rc = store_role_permission_remove(st, role_id, have.items[i]);
+    if (!r->managed)
+        return 1;
+    reply_error(call, 400, "%s is a managed role and cannot be modified; clone it to make a role you can change",
+                r->name);
+    return 0;
+}
+
+/* Reads the optional attributes.receives_permissions_from: managed role
+ * names, each at most once. *out is its compact JSON text (caller frees),
+ * or NULL when absent or empty. */
+static void receives_or_fail(struct jx *jx, json_t *attrs, char **out)
+{
+    json_t *arr = jx_arr(jx, attrs, "data.attributes", "receives_permissions_from", 0);
+    size_t i;
+    json_t *v;
+    unsigned seen = 0;
+    *out = NULL;
+    json_array_foreach(arr, i, v)
+    {
+        int r = json_is_string(v) ? managed_role_find(json_string_value(v)) : -1;
+        if (r < 0 || (seen & (1u << r))) {
+            jx_fail(jx, "Field 'data.attributes.receives_permissions_from[%zu]' must name a managed role once: "
+                        "Datadog Admin Role, Datadog Standard Role or Datadog Read Only Role", i);
+            return;
+        }
+        seen |= 1u << r;
     }
-    store_strlist_free(&have);
-    for (size_t i = 0; !rc && i < perm_count(); i++)
-        if (permset_has(set, (int)i))
-            rc = store_role_permission_add(st, role_id, perm_get(i)->name);
-    return rc;
+    if (!jx->failed && json_array_size(arr) > 0)
+        *out = json_dumps(arr, JSON_COMPACT);
 }
 
 /* A role name: not empty, not only whitespace. */
@@ -165,16 +186,16 @@ static const char *role_name_or_fail(struct jx *jx, json_t *attrs, int required)
     return name;
 }
 
-/* Ends a transaction of role writes. A duplicate name is a 400 with the
- * message Datadog uses (its 409 belongs to CloneRole, which this API lacks;
- * CreateRole and UpdateRole declare 400). */
-static int finish_role_write(struct api_call *call, int rc)
+/* Ends a transaction of role writes. A duplicate name has Datadog's
+ * message, with conflict_status: 409 for CloneRole, 400 for CreateRole and
+ * UpdateRole (which declare no 409). */
+static int finish_role_write(struct api_call *call, int rc, int conflict_status)
 {
     int write_rc = rc;
     rc = store_end(call->env->store, rc);
     if (write_rc) {
         if (rc == KH_ECONFLICT)
-            reply_error(call, 400, "A role with the same name already exists");
+            reply_error(call, conflict_status, "A role with the same name already exists");
         else if (rc == KH_ENOTFOUND)
             reply_error(call, 404, "Role %s not found", call->params[0]);
         else
@@ -185,12 +206,22 @@ static int finish_role_write(struct api_call *call, int rc)
     return rc;
 }
 
+/* The read permissions Datadog gives every new role: the catalogue's
+ * restricted ones (they can be revoked from a role to restrict it). */
+static void add_default_reads(struct permset *set)
+{
+    for (size_t i = 0; i < perm_count(); i++)
+        if (perm_get(i)->restricted)
+            permset_add(set, (int)i);
+}
+
 void roles_create(struct api_call *call)
 {
     struct jx jx = {0};
     json_t *root = NULL;
     struct permset set;
     int given;
+    char *receives = NULL;
     if (!require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE))
         return;
     root = body_or_reply(call, &jx);
@@ -199,6 +230,7 @@ void roles_create(struct api_call *call)
         jx_type(&jx, data, "data", "roles");
     json_t *attrs = jx_obj(&jx, data, "data", "attributes", 1);
     const char *name = role_name_or_fail(&jx, attrs, 1);
+    receives_or_fail(&jx, attrs, &receives);
     if (root && jx.failed) {
         reply_jx(call, &jx);
     } else if (root && permission_refs_or_reply(call, &jx, data, &set, &given) == 0) {
@@ -206,18 +238,22 @@ void roles_create(struct api_call *call)
         uuid_generate(r.id);
         memcpy(r.org_id, call->who.org_id, UUID_STR);
         r.name = xstrdup(name);
+        r.receives = receives;
+        receives = NULL;
         r.created_at = r.modified_at = call->now;
+        add_default_reads(&set);
         int rc = store_begin(call->env->store);
         if (!rc)
             rc = store_role_insert(call->env->store, &r);
         if (!rc)
-            rc = set_role_permissions(call->env->store, r.id, &set);
-        if (finish_role_write(call, rc) == KH_OK) {
+            rc = provision_set_role_permissions(call->env->store, r.id, &set, NULL);
+        if (finish_role_write(call, rc, 400) == KH_OK) {
             audit(call, "created", "role", r.id);
             reply_json(call, 200, json_pack("{s:o}", "data", render_role(call->env->store, &r, 0)));
         }
         store_role_clear(&r);
     }
+    free(receives);
     json_decref(root);
 }
 
@@ -237,32 +273,86 @@ void roles_update(struct api_call *call)
     struct permset set;
     int given = 0;
     struct store_role r;
+    char *receives = NULL;
     if (!require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE))
         return;
     json_t *data = data_or_reply(call, &jx, &root, "roles", call->params[0], 422,
                                  "The id attribute in the request body does not match the role_id in the URL");
     json_t *attrs = data ? jx_obj(&jx, data, "data", "attributes", 1) : NULL;
     const char *name = role_name_or_fail(&jx, attrs, 0);
+    receives_or_fail(&jx, attrs, &receives);
+    int receives_given = json_object_get(attrs, "receives_permissions_from") != NULL;
     if (data && jx.failed)
         reply_jx(call, &jx);
     else if (data && permission_refs_or_reply(call, &jx, data, &set, &given) == 0 &&
              load_role_or_reply(call, &r) == KH_OK) {
-        if (name) {
-            free(r.name);
-            r.name = xstrdup(name);
-        }
-        r.modified_at = call->now;
-        int rc = store_begin(call->env->store);
-        if (!rc)
-            rc = store_role_update(call->env->store, &r);
-        if (!rc && given)
-            rc = set_role_permissions(call->env->store, r.id, &set);
-        if (finish_role_write(call, rc) == KH_OK) {
-            audit(call, "updated", "role", r.id);
-            reply_json(call, 200, json_pack("{s:o}", "data", render_role(call->env->store, &r, 1)));
+        if (not_managed_or_reply(call, &r)) {
+            if (name) {
+                free(r.name);
+                r.name = xstrdup(name);
+            }
+            if (receives_given) {
+                free(r.receives);
+                r.receives = receives;
+                receives = NULL;
+            }
+            r.modified_at = call->now;
+            int rc = store_begin(call->env->store);
+            if (!rc)
+                rc = store_role_update(call->env->store, &r);
+            if (!rc && given)
+                rc = provision_set_role_permissions(call->env->store, r.id, &set, NULL);
+            if (finish_role_write(call, rc, 400) == KH_OK) {
+                audit(call, "updated", "role", r.id);
+                reply_json(call, 200, json_pack("{s:o}", "data", render_role(call->env->store, &r, 1)));
+            }
         }
         store_role_clear(&r);
     }
+    free(receives);
+    json_decref(root);
+}
+
+/* POST /api/v2/roles/{id}/clone: a new role (never managed) with the
+ * source's permissions and the name given. */
+void roles_clone(struct api_call *call)
+{
+    struct jx jx = {0};
+    json_t *root = NULL;
+    struct store_role src, r = {0};
+    struct store_strlist perms = {0};
+    char *receives = NULL;
+    if (!require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE))
+        return;
+    json_t *data = data_or_reply(call, &jx, &root, "roles", NULL, 0, NULL);
+    json_t *attrs = data ? jx_obj(&jx, data, "data", "attributes", 1) : NULL;
+    const char *name = role_name_or_fail(&jx, attrs, 1);
+    receives_or_fail(&jx, attrs, &receives);
+    if (data && jx.failed) {
+        reply_jx(call, &jx);
+    } else if (data && load_role_or_reply(call, &src) == KH_OK) {
+        uuid_generate(r.id);
+        memcpy(r.org_id, call->who.org_id, UUID_STR);
+        r.name = xstrdup(name);
+        r.receives = receives;
+        receives = NULL;
+        r.created_at = r.modified_at = call->now;
+        int rc = store_begin(call->env->store);
+        if (!rc)
+            rc = store_role_insert(call->env->store, &r);
+        if (!rc)
+            rc = store_role_permissions(call->env->store, src.id, &perms);
+        for (size_t i = 0; !rc && i < perms.n; i++)
+            rc = store_role_permission_add(call->env->store, r.id, perms.items[i]);
+        if (finish_role_write(call, rc, 409) == KH_OK) {
+            audit(call, "created", "role", r.id);
+            reply_json(call, 200, json_pack("{s:o}", "data", render_role(call->env->store, &r, 0)));
+        }
+        store_strlist_free(&perms);
+        store_role_clear(&src);
+        store_role_clear(&r);
+    }
+    free(receives);
     json_decref(root);
 }
 
@@ -332,7 +422,7 @@ static void change_role_permission(struct api_call *call, int add)
     struct store_role r;
     if (!require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE) || load_role_or_reply(call, &r))
         return;
-    const char *id = relationship_id_or_reply(call, &jx, &root, "permissions");
+    const char *id = not_managed_or_reply(call, &r) ? relationship_id_or_reply(call, &jx, &root, "permissions") : NULL;
     int idx = id ? perm_find_id(id) : -1;
     if (id && idx < 0) {
         reply_error(call, 400, "Permission %.64s not found", id);
@@ -425,5 +515,39 @@ void permissions_list(struct api_call *call)
     json_t *data = json_array();
     for (size_t i = 0; i < perm_count(); i++)
         json_array_append_new(data, render_permission(i));
+    reply_json(call, 200, json_pack("{s:o}", "data", data));
+}
+
+/* What each managed role is for, in the words of Datadog's documentation. */
+static const char *const template_descriptions[MANAGED_COUNT] = {
+    [MANAGED_ADMIN] = "Read and write access to every asset, plus the sensitive permissions of user, org, key, "
+                      "billing and usage management.",
+    [MANAGED_STANDARD] = "Read access to every data type and write access to assets, without the sensitive "
+                         "management permissions.",
+    [MANAGED_READ_ONLY] = "Read access to every data type, without write access.",
+};
+
+/* GET /api/v2/roles/templates: the org's managed roles, as the starting
+ * points a new role is cloned from (their ids work with CloneRole). */
+void roles_templates(struct api_call *call)
+{
+    if (!require_perm_or_reply(call, PERM_USER_ACCESS_READ))
+        return;
+    json_t *data = json_array();
+    for (int m = 0; m < MANAGED_COUNT; m++) {
+        struct store_role_query q = {.org_id = call->who.org_id, .name = managed_role_name(m), .page = {.limit = 1}};
+        struct store_role_list list;
+        int rc = store_role_list(call->env->store, &q, &list);
+        if (rc) {
+            json_decref(data);
+            reply_store_error(call, rc);
+            return;
+        }
+        if (list.n == 1 && list.items[0].managed)
+            json_array_append_new(data, json_pack("{s:s,s:s,s:{s:s,s:s}}", "id", list.items[0].id, "type", "roles",
+                                                  "attributes", "name", list.items[0].name, "description",
+                                                  template_descriptions[m]));
+        store_role_list_free(&list);
+    }
     reply_json(call, 200, json_pack("{s:o}", "data", data));
 }

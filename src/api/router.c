@@ -66,13 +66,19 @@ static const struct route routes[] = {
     {"GET", "/api/v2/users", users_list, ROUTE_AUTH},
     {"POST", "/api/v2/users", users_create, ROUTE_AUTH},
     {"GET", "/api/v2/users/{}", users_get, ROUTE_AUTH},
+    {"GET", "/api/v2/users/{}/permissions", users_permissions_list, ROUTE_AUTH},
+    {"GET", "/api/v2/users/{}/orgs", users_orgs_list, ROUTE_AUTH},
+    {"POST", "/api/v2/user_invitations", invitations_send, ROUTE_AUTH},
+    {"GET", "/api/v2/user_invitations/{}", invitations_get, ROUTE_AUTH},
     {"PATCH", "/api/v2/users/{}", users_update, ROUTE_AUTH},
     {"DELETE", "/api/v2/users/{}", users_disable, ROUTE_AUTH},
+    {"GET", "/api/v2/roles/templates", roles_templates, ROUTE_AUTH}, /* before /api/v2/roles/{} */
     {"GET", "/api/v2/roles", roles_list, ROUTE_AUTH},
     {"POST", "/api/v2/roles", roles_create, ROUTE_AUTH},
     {"GET", "/api/v2/roles/{}", roles_get, ROUTE_AUTH},
     {"PATCH", "/api/v2/roles/{}", roles_update, ROUTE_AUTH},
     {"DELETE", "/api/v2/roles/{}", roles_delete, ROUTE_AUTH},
+    {"POST", "/api/v2/roles/{}/clone", roles_clone, ROUTE_AUTH},
     {"GET", "/api/v2/roles/{}/permissions", role_permissions_list, ROUTE_AUTH},
     {"POST", "/api/v2/roles/{}/permissions", role_permissions_add, ROUTE_AUTH},
     {"DELETE", "/api/v2/roles/{}/permissions", role_permissions_remove, ROUTE_AUTH},
@@ -80,6 +86,8 @@ static const struct route routes[] = {
     {"POST", "/api/v2/roles/{}/users", role_users_add, ROUTE_AUTH},
     {"DELETE", "/api/v2/roles/{}/users", role_users_remove, ROUTE_AUTH},
     {"GET", "/api/v2/permissions", permissions_list, ROUTE_AUTH},
+    /* keyhold's own extensions */
+    {"POST", "/api/v2/keyhold/reset", keyhold_reset, ROUTE_AUTH | ROUTE_TEST_MODE},
 };
 
 /* Matches path against pattern; on success copies the captured segments into
@@ -118,6 +126,8 @@ static const struct route *find_route(const struct api_request *req, struct api_
 {
     *path_known = 0;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        if ((routes[i].flags & ROUTE_TEST_MODE) && !call->env->cfg->test_mode)
+            continue;
         if (!match(routes[i].pattern, req->path, req->path_len, call))
             continue;
         *path_known = 1;

@@ -111,6 +111,7 @@ void new_user(struct api_call *call, struct store_user *u, const char *email, co
     u->name = name ? xstrdup(name) : NULL;
     u->title = title ? xstrdup(title) : NULL;
     u->service_account = service_account;
+    u->verified = service_account; /* a person made through the API is Pending until they join */
     u->created_at = u->modified_at = call->now;
 }
 

@@ -240,3 +240,54 @@ void users_disable(struct api_call *call)
     }
     store_user_clear(&u);
 }
+
+/* GET /api/v2/users/{id}/permissions: the union of the user's roles'
+ * permissions, in the catalogue's order. */
+void users_permissions_list(struct api_call *call)
+{
+    struct store_user u;
+    struct permset held;
+    if (!require_perm_or_reply(call, PERM_USER_ACCESS_READ) || load_user_or_reply(call, &u))
+        return;
+    int rc = auth_user_permset(call->env->store, u.id, &held);
+    store_user_clear(&u);
+    if (rc) {
+        reply_store_error(call, rc);
+        return;
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; i < perm_count(); i++)
+        if (permset_has(&held, (int)i))
+            json_array_append_new(data, render_permission(i));
+    reply_json(call, 200, json_pack("{s:o}", "data", data));
+}
+
+/* An Organization object. keyhold orgs have a name and a creation time;
+ * the rest is what Datadog answers for an org with no description, sharing
+ * or public page. */
+static json_t *render_org(const struct store_org *o)
+{
+    return json_pack("{s:s,s:s,s:{s:o,s:s,s:b,s:o,s:s,s:s,s:s,s:s}}", "id", o->id, "type", "orgs", "attributes",
+                     "created_at", render_iso_time(o->created_at), "description", "", "disabled", 0, "modified_at",
+                     render_iso_time(o->created_at), "name", o->name, "public_id", o->id, "sharing", "", "url", "");
+}
+
+/* GET /api/v2/users/{id}/orgs: the user, with the orgs it belongs to (a
+ * keyhold user belongs to exactly one) in `included`. Open to every caller
+ * of the user's org (x-permission OPEN). */
+void users_orgs_list(struct api_call *call)
+{
+    struct store_user u;
+    struct store_org org;
+    if (load_user_or_reply(call, &u))
+        return;
+    int rc = store_org_get(call->env->store, u.org_id, &org);
+    if (rc) {
+        reply_store_error(call, rc);
+    } else {
+        reply_json(call, 200, json_pack("{s:o,s:[o]}", "data", render_user(call->env->store, &u), "included",
+                                        render_org(&org)));
+    }
+    store_org_clear(&org);
+    store_user_clear(&u);
+}

@@ -175,6 +175,7 @@ static int add_user(struct store *st, const struct server_secret *s, const char 
     uuid_generate(u.id);
     memcpy(u.org_id, org_id, UUID_STR);
     u.email = lower_dup(email);
+    u.verified = 1;
     u.created_at = u.modified_at = now;
     int rc = store_user_insert(st, &u);
     if (!rc && !role_id) {

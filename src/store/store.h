@@ -51,6 +51,7 @@ struct store_user {
     char *title;
     int service_account;
     int disabled;
+    int verified; /* 0: made through the API and not joined yet (status Pending) */
     int64_t created_at;
     int64_t modified_at;
 };

@@ -84,7 +84,7 @@ enum stmt_id {
 #define TOKEN_COLS                                                                                                     \
     "id, org_id, owner_id, kind, name, scopes, secret_hash, created_at, modified_at, expires_at, last_used_at, "      \
     "revoked_at, secret_version"
-#define USER_COLS "id, org_id, email, name, title, service_account, disabled, created_at, modified_at"
+#define USER_COLS "id, org_id, email, name, title, service_account, disabled, created_at, modified_at, verified"
 #define ROLE_COLS                                                                                                      \
     "id, org_id, name, created_at, modified_at, "                                                                      \
     "(SELECT count(*) FROM user_roles ur WHERE ur.role_id = roles.id) AS user_count, managed, "                        \
@@ -97,7 +97,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_ORG_INSERT] = "INSERT INTO orgs(id, name, created_at) VALUES (?1, ?2, ?3)",
     [S_ORG_GET] = "SELECT id, name, created_at FROM orgs WHERE id = ?1",
     [S_ORG_COUNT] = "SELECT count(*) FROM orgs",
-    [S_USER_INSERT] = "INSERT INTO users(" USER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [S_USER_INSERT] = "INSERT INTO users(" USER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [S_USER_GET] = "SELECT " USER_COLS " FROM users WHERE id = ?1 AND org_id = ?2",
     [S_USER_GET_ANY_ORG] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
     [S_ROLE_INSERT] = "INSERT INTO roles(id, org_id, name, created_at, modified_at, managed, receives_permissions_from) "
@@ -313,6 +313,7 @@ static void read_user(sqlite3_stmt *st, struct store_user *u)
     u->disabled = sqlite3_column_int(st, 6);
     u->created_at = sqlite3_column_int64(st, 7);
     u->modified_at = sqlite3_column_int64(st, 8);
+    u->verified = sqlite3_column_int(st, 9);
 }
 
 static void read_role(sqlite3_stmt *st, struct store_role *r)
@@ -643,6 +644,7 @@ static int sqlite_user_insert(struct store *st, const struct store_user *u)
     sqlite3_bind_int(q, 7, u->disabled);
     sqlite3_bind_int64(q, 8, u->created_at);
     sqlite3_bind_int64(q, 9, u->modified_at);
+    sqlite3_bind_int(q, 10, u->verified);
     return run_write(s, q, "user_insert");
 }
 
@@ -885,8 +887,8 @@ static const char *sort_column(enum store_sort sort)
         return "last_used_at";
     case STORE_SORT_EMAIL:
         return "email COLLATE NOCASE";
-    case STORE_SORT_STATUS:
-        return "disabled";
+    case STORE_SORT_STATUS: /* the status as Datadog names it */
+        return "CASE WHEN disabled THEN 'Disabled' WHEN verified THEN 'Active' ELSE 'Pending' END";
     case STORE_SORT_USER_COUNT:
         return "user_count";
     case STORE_SORT_NAME:
@@ -1154,9 +1156,9 @@ static int sqlite_user_list(struct store *st, const struct store_user_query *q, 
         buf_printf(&wh.w, " AND (name LIKE ?%d ESCAPE '\\' OR email LIKE ?%d ESCAPE '\\')", wh.b.n, wh.b.n);
     }
     if (q->status_mask) {
-        /* Every keyhold user is either Active or Disabled; none is Pending. */
-        int active = q->status_mask & STORE_STATUS_ACTIVE, disabled = q->status_mask & STORE_STATUS_DISABLED;
-        buf_adds(&wh.w, active && disabled ? "" : active ? " AND disabled = 0" : disabled ? " AND disabled = 1" : " AND 0");
+        buf_printf(&wh.w, " AND (0%s%s%s)", q->status_mask & STORE_STATUS_ACTIVE ? " OR (disabled = 0 AND verified = 1)" : "",
+                   q->status_mask & STORE_STATUS_PENDING ? " OR (disabled = 0 AND verified = 0)" : "",
+                   q->status_mask & STORE_STATUS_DISABLED ? " OR disabled = 1" : "");
     }
     if (q->role_id) {
         add_text(&wh.b, q->role_id);

@@ -67,6 +67,20 @@ int secret_equal(const void *a, const void *b, size_t n)
     return CRYPTO_memcmp(a, b, n) == 0;
 }
 
+void secret_md5_hex(const void *data, size_t len, char out[33])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    static const char hex[] = "0123456789abcdef";
+    if (!EVP_Digest(data, len, md, &n, EVP_md5(), NULL) || n != 16)
+        abort(); /* a broken libcrypto: nothing sensible to answer */
+    for (unsigned i = 0; i < 16; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[32] = '\0';
+}
+
 void secret_wipe(void *p, size_t n)
 {
     OPENSSL_cleanse(p, n);

@@ -52,6 +52,9 @@ void secret_random_base62(char *out, size_t n);
 void secret_random_hex(char *out, size_t n);
 
 void secret_hmac(const uint8_t key[SECRET_KEY_LEN], const void *data, size_t len, uint8_t out[SECRET_HASH_LEN]);
+/* MD5 of data as 32 lowercase hex characters and a NUL. Not for secrets:
+ * Gravatar addresses an avatar by the MD5 of an email (a user's `icon`). */
+void secret_md5_hex(const void *data, size_t len, char out[33]);
 /* Constant-time comparison; returns 1 when equal. */
 int secret_equal(const void *a, const void *b, size_t n);
 void secret_wipe(void *p, size_t n);

@@ -23,3 +23,8 @@ CREATE TABLE invitations (
     expires_at   INTEGER NOT NULL
 );
 CREATE INDEX invitations_user ON invitations(user_id);
+
+-- users.verified: 0 while a user made through the API has not joined
+-- (Datadog's "Pending" status); users made by the command line, and
+-- service accounts, are verified from the start.
+ALTER TABLE users ADD COLUMN verified INTEGER NOT NULL DEFAULT 1;
