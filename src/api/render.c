@@ -64,6 +64,9 @@ json_t *render_user(struct store *st, const struct store_user *u)
                      "relationships", "roles", "data", roles, "org", render_relationship("orgs", u->org_id));
 }
 
+/* Datadog's own CLI mints tokens with over 300 scopes: the whole catalogue. */
+#define MAX_SCOPES 512
+
 char *scopes_or_reply(struct api_call *call, struct jx *jx, json_t *scopes, const char *path, int required,
                       struct permset *set)
 {
@@ -79,8 +82,8 @@ char *scopes_or_reply(struct api_call *call, struct jx *jx, json_t *scopes, cons
         reply_jx(call, jx);
         return NULL;
     }
-    if (json_array_size(scopes) == 0 || json_array_size(scopes) > 256) {
-        jx_fail(jx, "Field '%s' must list between 1 and 256 permission names", path);
+    if (json_array_size(scopes) == 0 || json_array_size(scopes) > MAX_SCOPES) {
+        jx_fail(jx, "Field '%s' must list between 1 and %d permission names", path, MAX_SCOPES);
         reply_jx(call, jx);
         return NULL;
     }
