@@ -9,7 +9,8 @@
 //   disabled  the API key plus the application key of a disabled user
 //   otherorg  another org's admin, on ids that exist in this org (creating
 //             and listing succeed, in and of its own org)
-//   peer      a user holding only user_app_keys, on another user's objects
+//   peer      a user holding only user_app_keys (and, as every user, reading
+//             users and roles: user_access_read), on another user's objects
 //   scoped    a PAT of the admin whose only scope is dashboards_read
 //   admin     this org's admin: the operation succeeds
 //
@@ -73,23 +74,31 @@ const ROWS = [
   ["v2.GetServiceAccountApplicationKey", "GET", (f) => `/api/v2/service_accounts/${f.saId}/application_keys/${f.saKeyId}`, null, { otherorg: 404 }],
   ["v2.UpdateServiceAccountApplicationKey", "PATCH", (f) => `/api/v2/service_accounts/${f.saId}/application_keys/${f.saKeyId}`, (f) => ({ data: { type: "application_keys", id: f.saKeyId, attributes: { name: "m2" } } }), { otherorg: 404 }],
   ["v2.DeleteServiceAccountApplicationKey", "DELETE", (f) => `/api/v2/service_accounts/${f.saId}/application_keys/${f.saKeyId}`, null, { otherorg: 404 }],
-  ["v2.ListUsers", "GET", () => "/api/v2/users", null, { otherorg: OK }],
+  ["v2.ListUsers", "GET", () => "/api/v2/users", null, { otherorg: OK, peer: OK }],
   ["v2.CreateUser", "POST", () => "/api/v2/users", () => ({ data: { type: "users", attributes: { email: "m@x.example" } } }), { otherorg: OK }],
-  ["v2.GetUser", "GET", (f) => `/api/v2/users/${f.userId}`, null, { otherorg: 404 }],
+  ["v2.GetUser", "GET", (f) => `/api/v2/users/${f.userId}`, null, { otherorg: 404, peer: OK }],
+  ["v2.ListUserPermissions", "GET", (f) => `/api/v2/users/${f.userId}/permissions`, null, { otherorg: 404, peer: OK }],
+  // x-permission OPEN: any valid caller of the user's org.
+  ["v2.ListUserOrganizations", "GET", (f) => `/api/v2/users/${f.userId}/orgs`, null, { otherorg: 404, peer: OK, scoped: OK }],
+  // Another org's admin names a user it cannot see: 400, as any unknown user.
+  ["v2.SendInvitations", "POST", () => "/api/v2/user_invitations", (f) => ({ data: [{ type: "user_invitations", relationships: { user: { data: { type: "users", id: f.userId } } } }] }), { otherorg: 400 }],
+  ["v2.GetInvitation", "GET", (f) => `/api/v2/user_invitations/${f.invitationId}`, null, { otherorg: 404 }],
   ["v2.UpdateUser", "PATCH", (f) => `/api/v2/users/${f.userId}`, (f) => ({ data: { type: "users", id: f.userId, attributes: { name: "m2" } } }), { otherorg: 404 }],
   ["v2.DisableUser", "DELETE", (f) => `/api/v2/users/${f.userId}`, null, { otherorg: 404 }],
-  ["v2.ListRoles", "GET", () => "/api/v2/roles", null, { otherorg: OK }],
+  ["v2.ListRoles", "GET", () => "/api/v2/roles", null, { otherorg: OK, peer: OK }],
+  ["v2.ListRoleTemplates", "GET", () => "/api/v2/roles/templates", null, { otherorg: OK, peer: OK }],
   ["v2.CreateRole", "POST", () => "/api/v2/roles", () => ({ data: { type: "roles", attributes: { name: `m${Math.random()}` } } }), { otherorg: OK }],
-  ["v2.GetRole", "GET", (f) => `/api/v2/roles/${f.roleId}`, null, { otherorg: 404 }],
+  ["v2.GetRole", "GET", (f) => `/api/v2/roles/${f.roleId}`, null, { otherorg: 404, peer: OK }],
+  ["v2.CloneRole", "POST", (f) => `/api/v2/roles/${f.roleId}/clone`, () => ({ data: { type: "roles", attributes: { name: `m${Math.random()}` } } }), { otherorg: 404 }],
   ["v2.UpdateRole", "PATCH", (f) => `/api/v2/roles/${f.roleId}`, (f) => ({ data: { type: "roles", id: f.roleId, attributes: { name: `m${Math.random()}` } } }), { otherorg: 404 }],
   ["v2.DeleteRole", "DELETE", (f) => `/api/v2/roles/${f.roleId}`, null, { otherorg: 404 }],
-  ["v2.ListRolePermissions", "GET", (f) => `/api/v2/roles/${f.roleId}/permissions`, null, { otherorg: 404 }],
+  ["v2.ListRolePermissions", "GET", (f) => `/api/v2/roles/${f.roleId}/permissions`, null, { otherorg: 404, peer: OK }],
   ["v2.AddPermissionToRole", "POST", (f) => `/api/v2/roles/${f.roleId}/permissions`, (f) => ({ data: { type: "permissions", id: f.permId } }), { otherorg: 404 }],
   ["v2.RemovePermissionFromRole", "DELETE", (f) => `/api/v2/roles/${f.roleId}/permissions`, (f) => ({ data: { type: "permissions", id: f.permId } }), { otherorg: 404 }],
-  ["v2.ListRoleUsers", "GET", (f) => `/api/v2/roles/${f.roleId}/users`, null, { otherorg: 404 }],
+  ["v2.ListRoleUsers", "GET", (f) => `/api/v2/roles/${f.roleId}/users`, null, { otherorg: 404, peer: OK }],
   ["v2.AddUserToRole", "POST", (f) => `/api/v2/roles/${f.roleId}/users`, (f) => ({ data: { type: "users", id: f.userId } }), { otherorg: 404 }],
   ["v2.RemoveUserFromRole", "DELETE", (f) => `/api/v2/roles/${f.roleId}/users`, (f) => ({ data: { type: "users", id: f.userId } }), { otherorg: 404 }],
-  ["v2.ListPermissions", "GET", () => "/api/v2/permissions", null, { otherorg: OK }],
+  ["v2.ListPermissions", "GET", () => "/api/v2/permissions", null, { otherorg: OK, peer: OK }],
 ];
 
 const CALLERS = ["none", "wrong", "revoked", "expired", "disabled", "otherorg", "peer", "scoped", "admin"];
@@ -122,7 +131,9 @@ async function fixtures() {
   const user = await make("/api/v2/users", { data: { type: "users", attributes: { email: "fx-user@one.example" } } });
   const role = await make("/api/v2/roles", { data: { type: "roles", attributes: { name: `fx ${Math.random()}` } } });
   await make(`/api/v2/roles/${role.id}/users`, { data: { type: "users", id: user.id } });
+  const invitation = (await make("/api/v2/user_invitations", { data: [{ type: "user_invitations", relationships: { user: { data: { type: "users", id: user.id } } } }] }))[0];
   return {
+    invitationId: invitation.id,
     apiKeyId: apiKey.id, apiKeyValue: apiKey.attributes.key, appKeyId: appK.id, appKeyValue: appK.attributes.key,
     patId: patR.id, saId: sa.id, satId: sat.id, saKeyId: saKey.id, userId: user.id, roleId: role.id, permId: headersOf.permId,
   };

@@ -396,7 +396,11 @@ describe("roles and permissions", () => {
     const role = (await roles.createRole({ body: { data: { type: "roles", attributes: { name: "Key Readers" },
       relationships: { permissions: { data: [{ id: perms.api_keys_read, type: "permissions" }] } } } } })).data;
     assert.equal(role.attributes.name, "Key Readers");
-    assert.deepEqual(role.relationships.permissions.data.map((p) => p.id), [perms.api_keys_read]);
+    // Datadog gives every new role its restricted read permissions as well.
+    const defaults = (await roles.listPermissions()).data.filter((p) => p.attributes.restricted).map((p) => p.attributes.name);
+    assert.ok(defaults.length > 0);
+    assert.deepEqual(role.relationships.permissions.data.map((p) => p.id).sort(),
+      [perms.api_keys_read, ...defaults.map((n) => perms[n])].sort());
     const dup = await expectStatus(roles.createRole({ body: { data: { type: "roles", attributes: { name: "Key Readers" } } } }), 400);
     assert.deepEqual(dup.errors, ["A role with the same name already exists"]);
     const ws = await expectStatus(roles.createRole({ body: { data: { type: "roles", attributes: { name: "   " } } } }), 400);
@@ -410,9 +414,10 @@ describe("roles and permissions", () => {
     assert.match(mismatch.errors[0], /does not match/);
 
     const added = await roles.addPermissionToRole({ roleId: role.id, body: { data: { type: "permissions", id: perms.user_app_keys } } });
-    assert.deepEqual(added.data.map((p) => p.attributes.name).sort(), ["api_keys_read", "user_app_keys"]);
+    assert.deepEqual(added.data.map((p) => p.attributes.name).sort(), ["api_keys_read", "user_app_keys", ...defaults].sort());
     const removed = await roles.removePermissionFromRole({ roleId: role.id, body: { data: { type: "permissions", id: perms.api_keys_read } } });
-    assert.deepEqual(removed.data.map((p) => p.attributes.name), ["user_app_keys"]);
+    assert.deepEqual(removed.data.map((p) => p.attributes.name).sort(), ["user_app_keys", ...defaults].sort());
+    for (const n of defaults) await roles.removePermissionFromRole({ roleId: role.id, body: { data: { type: "permissions", id: perms[n] } } });
     assert.deepEqual((await roles.listRolePermissions({ roleId: role.id })).data.map((p) => p.attributes.name), ["user_app_keys"]);
     await expectStatus(roles.addPermissionToRole({ roleId: role.id, body: { data: { type: "permissions", id: NONE } } }), 400);
 
@@ -434,13 +439,21 @@ describe("roles and permissions", () => {
     await expectStatus(roles.listRolePermissions({ roleId: role.id }), 404);
   });
 
-  test("users and roles need user_access_* permissions", async () => {
+  test("every user reads users and roles; changing them needs user_access_invite or user_access_manage", async () => {
     const gus = srv.addUser(srv.admin, "gus@one.example", ["user_app_keys"]);
     const asGus = { users: new v2.UsersApi(srv.config(gus)), roles: new v2.RolesApi(srv.config(gus)) };
-    await expectStatus(asGus.users.listUsers({}), 403);
+    assert.ok((await asGus.users.listUsers({})).data.length > 1);
+    assert.ok((await asGus.roles.listRoles({})).data.length >= 3);
     await expectStatus(asGus.users.createUser({ body: { data: { type: "users", attributes: { email: "x@one.example" } } } }), 403);
-    await expectStatus(asGus.roles.listRoles({}), 403);
     await expectStatus(asGus.roles.createRole({ body: { data: { type: "roles", attributes: { name: "mine" } } } }), 403);
     await expectStatus(asGus.users.disableUser({ userId: srv.admin.user_id }), 403);
+    // A credential scoped away from user_access_read reads neither.
+    const pat = (await keys.createPersonalAccessToken({ body: { data: { type: "personal_access_tokens",
+      attributes: { name: "no users", scopes: ["api_keys_read"], expiresAt: hoursFromNow(48) } } } })).data;
+    const scoped = new v2.UsersApi(srv.bearer(srv.remember(pat.attributes.key)));
+    await expectStatus(scoped.listUsers({}), 403);
+    const reader = (await keys.createPersonalAccessToken({ body: { data: { type: "personal_access_tokens",
+      attributes: { name: "users", scopes: ["user_access_read"], expiresAt: hoursFromNow(48) } } } })).data;
+    assert.ok((await new v2.UsersApi(srv.bearer(srv.remember(reader.attributes.key))).listUsers({})).data.length > 1);
   });
 });
