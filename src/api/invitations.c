@@ -9,15 +9,16 @@
 #include <stdio.h>
 #include <string.h>
 
-/* How long an invitation stays valid. */
+/* How long an invitation stays valid (Datadog's: two days). */
 #define INVITATION_TTL_US (48LL * 3600 * 1000000)
 #define MAX_INVITATIONS 100
 
 static json_t *render_invitation(const struct store_invitation *inv)
 {
-    return json_pack("{s:s,s:s,s:{s:o,s:o,s:s,s:s},s:{s:o}}", "id", inv->id, "type", "user_invitations",
+    return json_pack("{s:s,s:s,s:{s:o,s:o,s:s,s:o,s:s},s:{s:o}}", "id", inv->id, "type", "user_invitations",
                      "attributes", "created_at", render_iso_time(inv->created_at), "expires_at",
-                     render_iso_time(inv->expires_at), "invite_type", inv->invite_type, "uuid", inv->id,
+                     render_iso_time(inv->expires_at), "invite_type", inv->invite_type, "login_method",
+                     inv->login_method ? json_string(inv->login_method) : json_null(), "uuid", inv->id,
                      "relationships", "user", render_relationship("users", inv->user_id));
 }
 
@@ -64,7 +65,7 @@ static int invitation_or_reply(struct api_call *call, struct jx *jx, json_t *ite
     uuid_generate(inv->id);
     memcpy(inv->org_id, call->who.org_id, UUID_STR);
     memcpy(inv->user_id, id, UUID_STR);
-    snprintf(inv->invite_type, sizeof inv->invite_type, "%s", "basic_invite");
+    snprintf(inv->invite_type, sizeof inv->invite_type, "%s", "openid_invite"); /* what Datadog answers */
     inv->login_method = login ? xstrdup(login) : NULL;
     inv->created_at = call->now;
     inv->expires_at = call->now + INVITATION_TTL_US;

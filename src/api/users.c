@@ -229,8 +229,11 @@ void users_disable(struct api_call *call)
     if (!require_any_perm_or_reply(call, PERM_USER_ACCESS_MANAGE, PERM_SERVICE_ACCOUNT_WRITE) ||
         load_user_or_reply(call, &u))
         return;
-    if (may_manage_or_reply(call, &u)) {
-        int rc = u.disabled ? KH_OK : disable_user(call->env->store, &u, call->now);
+    if (u.disabled) {
+        /* Datadog answers a repeated disable as it answers an unknown user. */
+        reply_error(call, 404, "%s not found", u.id);
+    } else if (may_manage_or_reply(call, &u)) {
+        int rc = disable_user(call->env->store, &u, call->now);
         if (rc) {
             reply_store_error(call, rc);
         } else {

@@ -327,6 +327,121 @@ static void roles_count_users_and_cascade_on_delete(void)
     fixture_close(&f);
 }
 
+static void invitations_round_trip_within_their_org(void)
+{
+    struct fixture f;
+    struct store_invitation inv = {0}, got;
+    fixture_open(&f);
+    uuid_generate(inv.id);
+    memcpy(inv.org_id, f.admin.org_id, UUID_STR);
+    memcpy(inv.user_id, f.admin.user_id, UUID_STR);
+    snprintf(inv.invite_type, sizeof inv.invite_type, "openid_invite");
+    inv.created_at = 10;
+    inv.expires_at = 20;
+    CHECK_INT(store_invitation_insert(f.st, &inv), KH_OK);
+    CHECK_INT(store_invitation_insert(f.st, &inv), KH_ECONFLICT);
+    CHECK_INT(store_invitation_get(f.st, f.admin.org_id, inv.id, &got), KH_OK);
+    CHECK_STR(got.user_id, f.admin.user_id);
+    CHECK_STR(got.invite_type, "openid_invite");
+    CHECK(got.login_method == NULL);
+    CHECK_INT(got.expires_at, 20);
+    store_invitation_clear(&got);
+    CHECK_INT(store_invitation_get(f.st, "00000000-0000-0000-0000-000000000000", inv.id, &got), KH_ENOTFOUND);
+    CHECK(got.login_method == NULL);
+    fixture_close(&f);
+}
+
+static void users_are_pending_until_verified(void)
+{
+    struct fixture f;
+    struct store_user u = {0};
+    struct store_user_list l;
+    fixture_open(&f);
+    uuid_generate(u.id);
+    memcpy(u.org_id, f.admin.org_id, UUID_STR);
+    u.email = xstrdup("new@example.com");
+    u.created_at = u.modified_at = 1;
+    CHECK_INT(store_user_insert(f.st, &u), KH_OK);
+    struct store_user_query q = {.org_id = f.admin.org_id, .status_mask = STORE_STATUS_PENDING, .page = {10, 0}};
+    CHECK_INT(store_user_list(f.st, &q, &l), KH_OK);
+    CHECK_INT(l.total, 1);
+    if (l.n == 1) {
+        CHECK_STR(l.items[0].id, u.id);
+        CHECK_INT(l.items[0].verified, 0);
+    }
+    store_user_list_free(&l);
+    q.status_mask = STORE_STATUS_ACTIVE;
+    CHECK_INT(store_user_list(f.st, &q, &l), KH_OK);
+    CHECK_INT(l.total, 1); /* the admin, verified by init */
+    store_user_list_free(&l);
+    q.status_mask = STORE_STATUS_ACTIVE | STORE_STATUS_PENDING;
+    q.sort = STORE_SORT_STATUS;
+    q.desc = 1;
+    CHECK_INT(store_user_list(f.st, &q, &l), KH_OK);
+    CHECK_INT(l.total, 2);
+    if (l.n == 2)
+        CHECK_STR(l.items[0].id, u.id); /* "Pending" after "Active" */
+    store_user_list_free(&l);
+    store_user_clear(&u);
+    fixture_close(&f);
+}
+
+static void roles_are_found_by_exact_name_and_orgs_listed_oldest_first(void)
+{
+    struct fixture f;
+    struct provisioned two;
+    struct store_role_list l;
+    struct store_strlist orgs;
+    fixture_open(&f);
+    struct store_role_query q = {.org_id = f.admin.org_id, .name = "Datadog Admin", .page = {10, 0}};
+    CHECK_INT(store_role_list(f.st, &q, &l), KH_OK);
+    CHECK_INT(l.n, 0); /* exact, not a substring */
+    store_role_list_free(&l);
+    q.name = "Datadog Admin Role";
+    CHECK_INT(store_role_list(f.st, &q, &l), KH_OK);
+    CHECK_INT(l.n, 1);
+    store_role_list_free(&l);
+    CHECK_INT(provision_org(f.st, &f.secret, &(struct org_spec){.name = "two", .admin_email = "t@two.example"}, &two),
+              KH_OK);
+    CHECK_INT(store_org_ids(f.st, &orgs), KH_OK);
+    CHECK_INT(orgs.n, 2);
+    if (orgs.n == 2) {
+        CHECK_STR(orgs.items[0], f.admin.org_id);
+        CHECK_STR(orgs.items[1], two.org_id);
+    }
+    store_strlist_free(&orgs);
+    provisioned_wipe(&two);
+    fixture_close(&f);
+}
+
+static void a_memory_store_is_shared_by_the_handles_of_the_process(void)
+{
+    char dsn[64], *err = NULL;
+    struct store *a = NULL, *b = NULL, *other = NULL;
+    struct store_stamp stamp;
+    char *v = NULL;
+    store_memory_dsn(dsn, sizeof dsn);
+    CHECK_INT(store_open(dsn, &a, &err), KH_OK);
+    CHECK_INT(store_open(dsn, &b, &err), KH_OK);
+    CHECK_INT(store_meta_set(a, "k", "v"), KH_OK);
+    CHECK_INT(store_meta_get(b, "k", &v), KH_OK);
+    CHECK_STR(v, "v");
+    free(v);
+    CHECK_INT(store_change_stamp(a, &stamp), KH_ESTORE); /* nothing may be cached over it */
+    char dsn2[64];
+    store_memory_dsn(dsn2, sizeof dsn2);
+    CHECK(strcmp(dsn, dsn2) != 0);
+    CHECK_INT(store_open(dsn2, &other, &err), KH_OK);
+    CHECK_INT(store_meta_get(other, "k", &v), KH_ENOTFOUND);
+    store_close(other);
+    store_close(a);
+    store_close(b);
+    /* gone with the last handle */
+    CHECK_INT(store_open(dsn, &a, &err), KH_OK);
+    CHECK_INT(store_meta_get(a, "k", &v), KH_ENOTFOUND);
+    store_close(a);
+}
+
 int main(void)
 {
     RUN(provisioned_admin_holds_every_permission);
@@ -339,5 +454,9 @@ int main(void)
     RUN(touch_only_moves_forward);
     RUN(owned_credentials_go_with_their_owner);
     RUN(roles_count_users_and_cascade_on_delete);
+    RUN(invitations_round_trip_within_their_org);
+    RUN(users_are_pending_until_verified);
+    RUN(roles_are_found_by_exact_name_and_orgs_listed_oldest_first);
+    RUN(a_memory_store_is_shared_by_the_handles_of_the_process);
     return TEST_SUMMARY();
 }
