@@ -22,7 +22,7 @@ IT_FILES := seed.test.mjs auth.test.mjs operations.test.mjs roles-users.test.mjs
 ORIGIN_DIR := $(shell git config --get remote.origin.url 2>/dev/null | grep '^/' )
 SPEC_DIR ?= $(firstword $(wildcard $(abspath ../shared/spec) $(if $(ORIGIN_DIR),$(abspath $(ORIGIN_DIR)/../shared/spec))) $(abspath ../shared/spec))
 
-.PHONY: all build deps run test unit integration lint clean build-asan build-clang build-fuzz fuzz fuzz-smoke soak bench
+.PHONY: all build deps run test unit integration lint clean build-asan build-clang build-fuzz fuzz fuzz-smoke soak bench bench-startup
 
 SOAK_SECONDS ?= 600
 CRASH_ROUNDS ?= 5
@@ -91,8 +91,13 @@ soak: build $(INTEGRATION)/node_modules/.package-lock.json
 	  KEYHOLD_CRASH_ROUNDS=$(CRASH_ROUNDS) node --test crash.test.mjs
 
 # Issue 5: keyhold against nginx with wrk; writes bench/RESULTS.md (installs wrk and nginx).
+# Then the start-up of serve --ephemeral against nginx's: bench/STARTUP.md.
 bench: deps build
 	bash bench/run.sh
+	python3 bench/startup.py
+
+bench-startup: deps build
+	python3 bench/startup.py
 
 lint:
 	@if grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|atoll)\s*\(' src -r; then \

@@ -88,7 +88,7 @@ export class ContractCheckingHttp {
     const url = request.getUrl();
     for (const p of checkResponse(method, url, res.httpStatusCode, res.headers["content-type"], text)) this.problems.push(p);
     const op = findOperation(method, new URL(url).pathname);
-    if (op && this.responses) this.responses.push({ id: `${op.version}.${op.operationId}`, text });
+    if (op && this.responses) this.responses.push({ id: `${op.version}.${op.operationId}`, status: res.httpStatusCode, text });
     if (op && COVERAGE_FILE) {
       appendFileSync(COVERAGE_FILE, JSON.stringify({ id: `${op.version}.${op.operationId}`, status: res.httpStatusCode }) + "\n");
     }

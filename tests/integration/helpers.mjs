@@ -6,7 +6,7 @@
 // the server stops, its log is checked for sanitizer reports and for every
 // secret the test handed to `remember()`.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, readFileSync } from "node:fs";
+import { mkdtempSync, rmSync, readFileSync, appendFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { request as httpRequest } from "node:http";
@@ -14,6 +14,11 @@ import assert from "node:assert/strict";
 import { after } from "node:test";
 import { client, v1, v2 } from "@datadog/datadog-api-client";
 import { ContractCheckingHttp, findOperation, leakedSecrets } from "./contract.mjs";
+import { shapeProblems } from "./shapes.mjs";
+
+// Where each suite notes the operations whose answers it compared with a
+// recording (coverage.test.mjs then checks every recording was used).
+const SHAPES_FILE = process.env.KEYHOLD_COVERAGE_FILE ? `${process.env.KEYHOLD_COVERAGE_FILE}.shapes` : "";
 
 export { client, v1, v2 };
 
@@ -177,7 +182,7 @@ export class Server {
             json = undefined;
           }
           const op = findOperation(method, new URL(`${this.base}${path}`).pathname);
-          if (op) this.responses.push({ id: `${op.version}.${op.operationId}`, text });
+          if (op) this.responses.push({ id: `${op.version}.${op.operationId}`, status: r.statusCode, text });
           res({ status: r.statusCode, headers: r.headers, body: text, json });
         });
       });
@@ -202,6 +207,9 @@ export class Server {
     const { code } = await this.exited;
     clearTimeout(killer);
     assert.deepEqual(this.contractProblems, [], "answers that do not match the spec");
+    const shapes = shapeProblems(this.responses);
+    if (SHAPES_FILE) for (const id of shapes.compared) appendFileSync(SHAPES_FILE, JSON.stringify({ id }) + "\n");
+    assert.deepEqual(shapes.problems, [], "answers without a field of Datadog's recorded answer");
     assert.deepEqual(leakedSecrets(this.responses, this.secrets), [], "secrets shown where they must not be");
     assert.equal(code, 0, "server exit status\n" + this.log);
     assert.doesNotMatch(this.log, /AddressSanitizer|LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer/,
