@@ -15,8 +15,8 @@ DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev libh2o
 NODE_PACKAGES := nodejs npm
 
 INTEGRATION := tests/integration
-IT_FILES := seed.test.mjs auth.test.mjs operations.test.mjs roles-users.test.mjs catalog.test.mjs double.test.mjs authz-matrix.test.mjs \
-            limits.test.mjs hostile.test.mjs cli.test.mjs crash.test.mjs
+IT_FILES := seed.test.mjs auth.test.mjs operations.test.mjs roles-users.test.mjs catalog.test.mjs double.test.mjs \
+            scenarios.test.mjs shapes.test.mjs authz-matrix.test.mjs limits.test.mjs hostile.test.mjs cli.test.mjs crash.test.mjs
 # The contract (../shared/spec): beside this checkout, or beside the repository a
 # local clone was made from (as in `git clone . /tmp/kh-ci`).
 ORIGIN_DIR := $(shell git config --get remote.origin.url 2>/dev/null | grep '^/' )
@@ -114,7 +114,7 @@ unit: build build-asan
 # Each run records the operations its client calls made; coverage.test.mjs then checks that
 # every operation of the spec was called (node's runner orders files itself, so it runs apart).
 integration: build build-asan $(INTEGRATION)/node_modules/.package-lock.json
-	rm -f build/coverage.jsonl build-asan/coverage.jsonl
+	rm -f build/coverage.jsonl* build-asan/coverage.jsonl*
 	cd $(INTEGRATION) && KEYHOLD_BIN=$(CURDIR)/build/keyhold KEYHOLD_SPEC_DIR=$(SPEC_DIR) \
 	  KEYHOLD_COVERAGE_FILE=$(CURDIR)/build/coverage.jsonl node --test --test-concurrency=1 $(IT_FILES)
 	cd $(INTEGRATION) && KEYHOLD_SPEC_DIR=$(SPEC_DIR) KEYHOLD_COVERAGE_FILE=$(CURDIR)/build/coverage.jsonl \

@@ -44,6 +44,8 @@ static json_t *render_token(const struct store_token *t, const char *value)
         json_object_set_new(attrs, "key", json_string(value));
     } else {
         json_object_set_new(attrs, "last_used_at", render_rfc3339(t->last_used_at, 0));
+        if (t->kind == STORE_TOKEN_SAT) /* Datadog's SAT reads repeat the alias (its public portion) */
+            json_object_set_new(attrs, "alias", json_string(alias));
         if (t->modified_at)
             json_object_set_new(attrs, "modified_at", render_rfc3339(t->modified_at, 0));
     }

@@ -14,8 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One API key as a FullAPIKey (value given) or a PartialAPIKey (value NULL). */
-static json_t *render_api_key(const struct store_api_key *k, const char *value)
+#define DAY_US (24LL * 3600 * 1000000)
+
+/* One API key as a FullAPIKey (value given) or a PartialAPIKey (value NULL).
+ * Reads (get, list) also say, as Datadog's do, whether the key was used in
+ * the last 24 hours and when last in the past 90 days (now: the request's
+ * time; 0 for answers to writes, which leave these out). */
+static json_t *render_api_key(const struct store_api_key *k, const char *value, int64_t now)
 {
     json_t *attrs = json_pack("{s:s,s:o,s:o,s:s,s:o,s:s,s:b}", "category", k->category ? k->category : "default",
                               "created_at", render_iso_time(k->created_at), "date_last_used",
@@ -24,9 +29,17 @@ static json_t *render_api_key(const struct store_api_key *k, const char *value)
                               k->remote_config_read_enabled);
     if (value)
         json_object_set_new(attrs, "key", json_string(value));
-    return json_pack("{s:s,s:s,s:o,s:{s:o,s:o}}", "id", k->id, "type", "api_keys", "attributes", attrs,
+    if (now) {
+        int64_t used = k->last_used_at;
+        json_object_set_new(attrs, "used_in_last_24_hours", json_boolean(used && used > now - DAY_US));
+        json_object_set_new(attrs, "last_used_date",
+                            json_pack("{s:o,s:s}", "timestamp", render_iso_time(used > now - 90 * DAY_US ? used : 0),
+                                      "description", "Timestamp of when this key was last used in the past ninety "
+                                                     "(90) days, null if no recent usage"));
+    }
+    return json_pack("{s:s,s:s,s:o,s:{s:o,s:o,s:{s:n}}}", "id", k->id, "type", "api_keys", "attributes", attrs,
                      "relationships", "created_by", render_relationship("users", k->created_by), "modified_by",
-                     render_relationship("users", k->modified_by));
+                     render_relationship("users", k->modified_by), "leak_information", "data");
 }
 
 /* The v1 ApiKey object: {created, created_by (the creator's handle), key, name}. */
@@ -87,25 +100,6 @@ static int include_or_reply(struct api_call *call, int *created_by, int *modifie
     return 1;
 }
 
-/* Adds the user `id` to `included` once. */
-static void include_user(struct api_call *call, json_t *included, const char *id)
-{
-    size_t i;
-    json_t *v;
-    if (!*id)
-        return;
-    json_array_foreach(included, i, v)
-    {
-        if (strcmp(json_string_value(json_object_get(v, "id")), id) == 0)
-            return;
-    }
-    struct store_user u;
-    if (store_user_get(call->env->store, call->who.org_id, id, &u) == KH_OK) {
-        json_array_append_new(included, render_user(call->env->store, &u));
-        store_user_clear(&u);
-    }
-}
-
 /* Fills the filter part of an API key query from the query string. */
 static int api_key_filters_or_reply(struct api_call *call, struct store_api_key_query *q)
 {
@@ -141,11 +135,11 @@ void api_keys_list(struct api_call *call)
     }
     json_t *data = json_array(), *included = json_array();
     for (size_t i = 0; i < list.n; i++) {
-        json_array_append_new(data, render_api_key(&list.items[i], NULL));
+        json_array_append_new(data, render_api_key(&list.items[i], NULL, call->now));
         if (inc_created)
-            include_user(call, included, list.items[i].created_by);
+            include_user(call->env->store, call->who.org_id, included, list.items[i].created_by);
         if (inc_modified)
-            include_user(call, included, list.items[i].modified_by);
+            include_user(call->env->store, call->who.org_id, included, list.items[i].modified_by);
     }
     json_t *body = json_pack("{s:o,s:{s:I,s:{s:I}}}", "data", data, "meta", "max_allowed",
                              (json_int_t)call->env->cfg->max_api_keys, "page", "total_filtered_count",
@@ -212,7 +206,7 @@ void api_keys_create(struct api_call *call)
         reply_jx(call, &jx);
     else if (create_key_or_reply(call, name, category, rc_enabled, &key, value) == KH_OK) {
         audit(call, "created", "api_key", key.id);
-        reply_json(call, 201, json_pack("{s:o}", "data", render_api_key(&key, value)));
+        reply_json(call, 201, json_pack("{s:o}", "data", render_api_key(&key, value, 0)));
         store_api_key_clear(&key);
         secret_wipe(value, sizeof value);
     }
@@ -305,22 +299,23 @@ static int load_key_or_reply(struct api_call *call, const char *param, int by_va
 }
 
 /* Answers 200 {"data": FullAPIKey} (v2) with the decrypted value, and the
- * included users when asked. */
-static void reply_full_key(struct api_call *call, const struct store_api_key *k, int inc_created, int inc_modified)
+ * included users when asked; `read` for GetAPIKey (usage fields). */
+static void reply_full_key(struct api_call *call, const struct store_api_key *k, int read, int inc_created,
+                           int inc_modified)
 {
     char value[API_KEY_VALUE_LEN + 1];
     if (unseal_key(call, k, value)) {
         reply_error(call, 500, "The stored API key could not be decrypted with this server's secret");
         return;
     }
-    json_t *body = json_pack("{s:o}", "data", render_api_key(k, value));
+    json_t *body = json_pack("{s:o}", "data", render_api_key(k, value, read ? call->now : 0));
     secret_wipe(value, sizeof value);
     if (inc_created || inc_modified) {
         json_t *included = json_array();
         if (inc_created)
-            include_user(call, included, k->created_by);
+            include_user(call->env->store, call->who.org_id, included, k->created_by);
         if (inc_modified)
-            include_user(call, included, k->modified_by);
+            include_user(call->env->store, call->who.org_id, included, k->modified_by);
         json_object_set_new(body, "included", included);
     }
     reply_json(call, 200, body);
@@ -333,7 +328,7 @@ void api_keys_get(struct api_call *call)
     if (!require_perm_or_reply(call, PERM_API_KEYS_READ) || !include_or_reply(call, &inc_created, &inc_modified) ||
         load_key_or_reply(call, call->params[0], 0, &k))
         return;
-    reply_full_key(call, &k, inc_created, inc_modified);
+    reply_full_key(call, &k, 1, inc_created, inc_modified);
     store_api_key_clear(&k);
 }
 
@@ -378,7 +373,7 @@ void api_keys_update(struct api_call *call)
         if (rc_field)
             k.remote_config_read_enabled = call->env->cfg->remote_config ? rc_enabled : 0;
         if (save_key_or_reply(call, &k) == KH_OK)
-            reply_full_key(call, &k, 0, 0);
+            reply_full_key(call, &k, 0, 0, 0);
         store_api_key_clear(&k);
     }
     json_decref(root);

@@ -32,8 +32,9 @@ static json_t *render_app_key(const struct store_app_key *k, const char *value, 
         json_object_set_new(attrs, "key", json_string(value));
     if (with_used)
         json_object_set_new(attrs, "last_used_at", render_iso_time(k->last_used_at));
-    return json_pack("{s:s,s:s,s:o,s:{s:o}}", "id", k->id, "type", "application_keys", "attributes", attrs,
-                     "relationships", "owned_by", render_relationship("users", k->owner_id));
+    return json_pack("{s:s,s:s,s:o,s:{s:o,s:{s:n}}}", "id", k->id, "type", "application_keys", "attributes", attrs,
+                     "relationships", "owned_by", render_relationship("users", k->owner_id), "leak_information",
+                     "data");
 }
 
 /* Decrypts a key value; logs and returns non-zero on a tampered row. */
@@ -112,17 +113,6 @@ static int include_owner_or_reply(struct api_call *call)
     return -1;
 }
 
-static json_t *render_owner(struct api_call *call, const char *owner_id)
-{
-    struct store_user u;
-    json_t *o = NULL;
-    if (store_user_get(call->env->store, call->who.org_id, owner_id, &u) == KH_OK) {
-        o = render_user(call->env->store, &u);
-        store_user_clear(&u);
-    }
-    return o;
-}
-
 static void list_keys(struct api_call *call, enum scope scope)
 {
     struct store_app_key_query q;
@@ -162,12 +152,8 @@ static void list_keys(struct api_call *call, enum scope scope)
     json_t *data = json_array(), *included = json_array();
     for (size_t i = 0; i < list.n; i++) {
         json_array_append_new(data, render_app_key(&list.items[i], NULL, 1));
-        int seen = 0;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = strcmp(list.items[j].owner_id, list.items[i].owner_id) == 0;
-        json_t *o = include && !seen ? render_owner(call, list.items[i].owner_id) : NULL;
-        if (o)
-            json_array_append_new(included, o);
+        if (include)
+            include_user(call->env->store, call->who.org_id, included, list.items[i].owner_id);
     }
     json_t *body = json_pack("{s:o,s:{s:I,s:{s:I}}}", "data", data, "meta", "max_allowed_per_user",
                              (json_int_t)call->env->cfg->max_app_keys, "page", "total_filtered_count",
@@ -263,9 +249,15 @@ static void reply_key(struct api_call *call, enum scope scope, const struct stor
     json_t *body = json_pack("{s:o}", "data", render_app_key(k, scope == CURRENT_USER ? value : NULL, 1));
     if (scope == CURRENT_USER)
         secret_wipe(value, sizeof value);
-    json_t *o = include ? render_owner(call, k->owner_id) : NULL;
-    if (o)
-        json_object_set_new(body, "included", json_pack("[o]", o));
+    /* The current user's key comes with its owner and the owner's roles,
+     * asked for or not, as Datadog answers it. */
+    if (include || scope == CURRENT_USER) {
+        json_t *included = json_array();
+        include_user(call->env->store, call->who.org_id, included, k->owner_id);
+        if (scope == CURRENT_USER)
+            include_user_roles(call->env->store, call->who.org_id, included, k->owner_id);
+        json_object_set_new(body, "included", included);
+    }
     reply_json(call, 200, body);
 }
 

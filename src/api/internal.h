@@ -135,6 +135,13 @@ json_t *render_relationship(const char *type, const char *id);
 json_t *render_iso_time(int64_t us);     /* key service format, null for 0 */
 json_t *render_rfc3339(int64_t us, int trim); /* token service format, null for 0 */
 json_t *render_user(struct store *st, const struct store_user *u);
+/* A Role object: attributes (user_count when with_count) and its
+ * permissions as relationships. */
+json_t *render_role(struct store *st, const struct store_role *r, int with_count);
+/* Append to a JSON:API `included` array, each object once: the user
+ * user_id of org_id; the roles a user holds. */
+void include_user(struct store *st, const char *org_id, json_t *included, const char *user_id);
+void include_user_roles(struct store *st, const char *org_id, json_t *included, const char *user_id);
 /* "Active", "Pending" (not joined yet) or "Disabled". */
 const char *user_status(const struct store_user *u);
 /* Validates a scopes array: 1.. known permission names, none beyond what the

@@ -67,6 +67,81 @@ json_t *render_user(struct store *st, const struct store_user *u)
 /* Datadog's own CLI mints tokens with over 300 scopes: the whole catalogue. */
 #define MAX_SCOPES 512
 
+/* [{id, type: permissions}] of a role's permissions. */
+static json_t *role_permission_refs(struct store *st, const char *role_id)
+{
+    struct store_strlist names;
+    json_t *arr = json_array();
+    if (store_role_permissions(st, role_id, &names) == KH_OK) {
+        for (size_t i = 0; i < names.n; i++) {
+            int idx = perm_find(names.items[i]);
+            if (idx >= 0)
+                json_array_append_new(arr, json_pack("{s:s,s:s}", "id", perm_get((size_t)idx)->id, "type",
+                                                     "permissions"));
+        }
+        store_strlist_free(&names);
+    }
+    return arr;
+}
+
+json_t *render_role(struct store *st, const struct store_role *r, int with_count)
+{
+    json_t *attrs = json_pack("{s:o,s:o,s:s}", "created_at", render_iso_time(r->created_at), "modified_at",
+                              render_iso_time(r->modified_at), "name", r->name);
+    if (r->managed) /* Datadog marks its managed roles; custom roles have no such field */
+        json_object_set_new(attrs, "managed", json_true());
+    if (with_count)
+        json_object_set_new(attrs, "user_count", json_integer(r->user_count));
+    json_t *receives = r->receives ? json_loads(r->receives, 0, NULL) : NULL;
+    if (json_is_array(receives))
+        json_object_set_new(attrs, "receives_permissions_from", receives);
+    else
+        json_decref(receives);
+    return json_pack("{s:s,s:s,s:o,s:{s:{s:o}}}", "id", r->id, "type", "roles", "attributes", attrs, "relationships",
+                     "permissions", "data", role_permission_refs(st, r->id));
+}
+
+/* Non-zero when included already holds the object (type, id). */
+static int included_has(json_t *included, const char *type, const char *id)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(included, i, v)
+    {
+        if (strcmp(json_string_value(json_object_get(v, "type")), type) == 0 &&
+            strcmp(json_string_value(json_object_get(v, "id")), id) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+void include_user(struct store *st, const char *org_id, json_t *included, const char *user_id)
+{
+    struct store_user u;
+    if (!*user_id || included_has(included, "users", user_id))
+        return;
+    if (store_user_get(st, org_id, user_id, &u) == KH_OK) {
+        json_array_append_new(included, render_user(st, &u));
+        store_user_clear(&u);
+    }
+}
+
+void include_user_roles(struct store *st, const char *org_id, json_t *included, const char *user_id)
+{
+    struct store_strlist ids;
+    if (store_user_roles(st, user_id, &ids) != KH_OK)
+        return;
+    for (size_t i = 0; i < ids.n; i++) {
+        struct store_role r;
+        if (included_has(included, "roles", ids.items[i]))
+            continue;
+        if (store_role_get(st, org_id, ids.items[i], &r) == KH_OK)
+            json_array_append_new(included, render_role(st, &r, 0));
+        store_role_clear(&r);
+    }
+    store_strlist_free(&ids);
+}
+
 char *scopes_or_reply(struct api_call *call, struct jx *jx, json_t *scopes, const char *path, int required,
                       struct permset *set)
 {

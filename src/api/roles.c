@@ -22,38 +22,6 @@ json_t *render_permission(size_t i)
                      "name_aliases", "restricted", p->restricted);
 }
 
-/* [{id, type: permissions}] of a role's permissions. */
-static json_t *role_permission_refs(struct store *st, const char *role_id)
-{
-    struct store_strlist names;
-    json_t *arr = json_array();
-    if (store_role_permissions(st, role_id, &names) == KH_OK) {
-        for (size_t i = 0; i < names.n; i++) {
-            int idx = perm_find(names.items[i]);
-            if (idx >= 0)
-                json_array_append_new(arr, json_pack("{s:s,s:s}", "id", perm_get((size_t)idx)->id, "type",
-                                                     "permissions"));
-        }
-        store_strlist_free(&names);
-    }
-    return arr;
-}
-
-static json_t *render_role(struct store *st, const struct store_role *r, int with_count)
-{
-    json_t *attrs = json_pack("{s:o,s:o,s:s,s:b}", "created_at", render_iso_time(r->created_at), "modified_at",
-                              render_iso_time(r->modified_at), "name", r->name, "managed", r->managed);
-    if (with_count)
-        json_object_set_new(attrs, "user_count", json_integer(r->user_count));
-    json_t *receives = r->receives ? json_loads(r->receives, 0, NULL) : NULL;
-    if (json_is_array(receives))
-        json_object_set_new(attrs, "receives_permissions_from", receives);
-    else
-        json_decref(receives);
-    return json_pack("{s:s,s:s,s:o,s:{s:{s:o}}}", "id", r->id, "type", "roles", "attributes", attrs, "relationships",
-                     "permissions", "data", role_permission_refs(st, r->id));
-}
-
 static int load_role_or_reply(struct api_call *call, struct store_role *r)
 {
     const char *id = call->params[0];

@@ -33,11 +33,14 @@ void reply_user_list(struct api_call *call, const struct store_user_query *q)
         reply_store_error(call, rc);
         return;
     }
-    json_t *data = json_array();
-    for (size_t i = 0; i < list.n; i++)
+    /* The roles of the users listed come in `included`, as Datadog's do. */
+    json_t *data = json_array(), *included = json_array();
+    for (size_t i = 0; i < list.n; i++) {
         json_array_append_new(data, render_user(call->env->store, &list.items[i]));
+        include_user_roles(call->env->store, call->who.org_id, included, list.items[i].id);
+    }
     reply_json(call, 200,
-               json_pack("{s:o,s:{s:{s:I,s:I}}}", "data", data, "meta", "page", "total_count",
+               json_pack("{s:o,s:o,s:{s:{s:I,s:I}}}", "data", data, "included", included, "meta", "page", "total_count",
                          (json_int_t)list.total_unfiltered, "total_filtered_count", (json_int_t)list.total));
     store_user_list_free(&list);
 }

@@ -274,7 +274,7 @@ struct store_user_list {
     struct store_user *items;
     size_t n;
     int64_t total;          /* matching the filters */
-    int64_t total_unfiltered; /* every user of the org (Pagination.total_count) */
+    int64_t total_unfiltered; /* every user of the org, or of the role (Pagination.total_count) */
 };
 
 struct store_role_list {

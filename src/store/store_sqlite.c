@@ -1167,8 +1167,13 @@ static int sqlite_user_list(struct store *st, const struct store_user_query *q, 
     int rc = run_list(s, "users", USER_COLS, wh.w.p, &wh.b, NULL, q->sort, q->desc, &q->page, sizeof(struct store_user),
                       read_user_v, &items, &out->n, &out->total);
     out->items = items;
-    if (!rc)
+    if (!rc && q->role_id) { /* a role's members: all of them, whatever the filters */
+        struct binds rb = {.n = 0};
+        add_text(&rb, q->role_id);
+        rc = run_count(s, "SELECT count(*) FROM user_roles WHERE role_id = ?1", &rb, &out->total_unfiltered);
+    } else if (!rc) {
         rc = org_total(s, "users", q->org_id, &out->total_unfiltered);
+    }
     if (rc)
         store_user_list_free(out);
     list_where_end(&wh);

@@ -6,6 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, existsSync } from "node:fs";
 import { operations, COVERAGE_FILE } from "./contract.mjs";
+import { recordings } from "./shapes.mjs";
 
 test("every operation of the spec is called by an integration test", () => {
   assert.ok(COVERAGE_FILE, "KEYHOLD_COVERAGE_FILE must name the file the suites record their calls in");
@@ -22,4 +23,12 @@ test("every operation of the spec is called by an integration test", () => {
   assert.deepEqual(missing, [], "operations no integration test calls");
   const neverSucceeded = all.filter((id) => ![...called.get(id)].some((s) => s >= 200 && s < 300));
   assert.deepEqual(neverSucceeded, [], "operations never called successfully");
+});
+
+test("every recorded Datadog answer was compared with keyhold's answer to the same operation", () => {
+  const file = `${COVERAGE_FILE}.shapes`;
+  assert.ok(existsSync(file), `no shape comparisons were recorded in ${file}`);
+  const compared = new Set(readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l).id));
+  const never = Object.keys(recordings()).filter((id) => !compared.has(id));
+  assert.deepEqual(never, [], "recordings no answer was compared with");
 });

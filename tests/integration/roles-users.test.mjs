@@ -45,7 +45,7 @@ test("cloning copies the permissions into a new, changeable role", async () => {
   const clone = (await roles.cloneRole({ roleId: std.id, body: { data: { type: "roles", attributes: { name: "Std clone" } } } })).data;
   assert.equal(clone.attributes.name, "Std clone");
   assert.notEqual(clone.id, std.id);
-  assert.equal(isManaged(clone), false);
+  assert.ok(!isManaged(clone));
   assert.deepEqual(await permNames(clone.id), await permNames(std.id));
   // The clone can be changed; the source stays as it was.
   await roles.removePermissionFromRole({ roleId: clone.id, body: { data: { type: "permissions", id: perms.dashboards_write.id } } });
