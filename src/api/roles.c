@@ -183,6 +183,46 @@ static void add_default_reads(struct permset *set)
             permset_add(set, (int)i);
 }
 
+/* The catalogue permissions a role holds. */
+static int role_permset(struct store *st, const char *role_id, struct permset *out)
+{
+    struct store_strlist names;
+    permset_clear(out);
+    int rc = store_role_permissions(st, role_id, &names);
+    for (size_t i = 0; !rc && i < names.n; i++) {
+        int idx = perm_find(names.items[i]);
+        if (idx >= 0 && idx < PERM_CATALOG_COUNT)
+            permset_add(out, idx);
+    }
+    store_strlist_free(&names);
+    return rc;
+}
+
+/* Makes a custom role of the caller's org named `name` holding `perms`
+ * (*receives is taken), in one transaction, and answers 200 with it; a name
+ * in use is answered conflict_status. */
+static void insert_role_or_reply(struct api_call *call, const char *name, char **receives, const struct permset *perms,
+                                 int conflict_status)
+{
+    struct store_role r = {0};
+    uuid_generate(r.id);
+    memcpy(r.org_id, call->who.org_id, UUID_STR);
+    r.name = xstrdup(name);
+    r.receives = *receives;
+    *receives = NULL;
+    r.created_at = r.modified_at = call->now;
+    int rc = store_begin(call->env->store);
+    if (!rc)
+        rc = store_role_insert(call->env->store, &r);
+    if (!rc)
+        rc = provision_set_role_permissions(call->env->store, r.id, perms, NULL);
+    if (finish_role_write(call, rc, conflict_status) == KH_OK) {
+        audit(call, "created", "role", r.id);
+        reply_json(call, 200, json_pack("{s:o}", "data", render_role(call->env->store, &r, 0)));
+    }
+    store_role_clear(&r);
+}
+
 void roles_create(struct api_call *call)
 {
     struct jx jx = {0};
@@ -202,24 +242,8 @@ void roles_create(struct api_call *call)
     if (root && jx.failed) {
         reply_jx(call, &jx);
     } else if (root && permission_refs_or_reply(call, &jx, data, &set, &given) == 0) {
-        struct store_role r = {0};
-        uuid_generate(r.id);
-        memcpy(r.org_id, call->who.org_id, UUID_STR);
-        r.name = xstrdup(name);
-        r.receives = receives;
-        receives = NULL;
-        r.created_at = r.modified_at = call->now;
         add_default_reads(&set);
-        int rc = store_begin(call->env->store);
-        if (!rc)
-            rc = store_role_insert(call->env->store, &r);
-        if (!rc)
-            rc = provision_set_role_permissions(call->env->store, r.id, &set, NULL);
-        if (finish_role_write(call, rc, 400) == KH_OK) {
-            audit(call, "created", "role", r.id);
-            reply_json(call, 200, json_pack("{s:o}", "data", render_role(call->env->store, &r, 0)));
-        }
-        store_role_clear(&r);
+        insert_role_or_reply(call, name, &receives, &set, 400);
     }
     free(receives);
     json_decref(root);
@@ -287,8 +311,8 @@ void roles_clone(struct api_call *call)
 {
     struct jx jx = {0};
     json_t *root = NULL;
-    struct store_role src, r = {0};
-    struct store_strlist perms = {0};
+    struct store_role src;
+    struct permset set;
     char *receives = NULL;
     if (!require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE))
         return;
@@ -299,26 +323,12 @@ void roles_clone(struct api_call *call)
     if (data && jx.failed) {
         reply_jx(call, &jx);
     } else if (data && load_role_or_reply(call, &src) == KH_OK) {
-        uuid_generate(r.id);
-        memcpy(r.org_id, call->who.org_id, UUID_STR);
-        r.name = xstrdup(name);
-        r.receives = receives;
-        receives = NULL;
-        r.created_at = r.modified_at = call->now;
-        int rc = store_begin(call->env->store);
-        if (!rc)
-            rc = store_role_insert(call->env->store, &r);
-        if (!rc)
-            rc = store_role_permissions(call->env->store, src.id, &perms);
-        for (size_t i = 0; !rc && i < perms.n; i++)
-            rc = store_role_permission_add(call->env->store, r.id, perms.items[i]);
-        if (finish_role_write(call, rc, 409) == KH_OK) {
-            audit(call, "created", "role", r.id);
-            reply_json(call, 200, json_pack("{s:o}", "data", render_role(call->env->store, &r, 0)));
-        }
-        store_strlist_free(&perms);
+        int rc = role_permset(call->env->store, src.id, &set);
+        if (rc)
+            reply_store_error(call, rc);
+        else
+            insert_role_or_reply(call, name, &receives, &set, 409);
         store_role_clear(&src);
-        store_role_clear(&r);
     }
     free(receives);
     json_decref(root);

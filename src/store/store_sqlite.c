@@ -15,10 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <stdatomic.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 extern const char *const store_sqlite_migrations[];
@@ -156,8 +153,7 @@ struct sqlite_store {
     sqlite3_stmt *stmts[S_COUNT];
     int depth; /* open transactions: 1 = BEGIN, deeper ones are savepoints */
     int in_memory;                      /* a "memory:" store: no file, no change stamp */
-    const volatile uint32_t *wal_index; /* the -shm file's first page, mapped read-only; see sqlite_change_stamp */
-    size_t wal_index_len;
+    const volatile uint32_t *wal_index; /* SQLite's mapping of the wal-index header; see sqlite_change_stamp */
 };
 
 static struct sqlite_store *S(struct store *st)
@@ -399,8 +395,7 @@ static void sqlite_close(struct store *st)
         return;
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(s->stmts[i]);
-    if (s->wal_index)
-        munmap((void *)s->wal_index, s->wal_index_len);
+    s->wal_index = NULL; /* SQLite's own mapping: it goes with the connection */
     /* The last connection to close checkpoints the WAL into the database. */
     sqlite3_close_v2(s->db);
     free(s);
@@ -1448,31 +1443,30 @@ static int sqlite_check(struct store *st, char **report)
  * last valid frame), and a WAL restart changes the salts, so the tuple
  * (iChange, mxFrame, salt-1, salt-2) of the first header copy, which SQLite
  * writes last and behind a memory barrier, differs after every commit. A torn
- * read can only look changed, never unchanged. The mapping is made on first
- * use, once this connection has opened the WAL; a file that is missing,
- * short, or of another version gives KH_ESTORE, and callers do not cache. */
+ * read can only look changed, never unchanged.
+ *
+ * The header is reached through SQLite's own mapping of the wal-index (the
+ * VFS's xShmMap on this connection's file), never by opening the -shm file
+ * again: closing any descriptor of a file drops every POSIX lock the process
+ * holds on it, and without its lock on the -shm a process looks gone, so the
+ * next process to open the database (`keyhold user add` beside a running
+ * server) truncates the -shm under the server's mapping, which then dies of
+ * SIGBUS. The mapping is asked for on first use; a database not in WAL
+ * mode, or a header of another version, gives KH_ESTORE, and callers then
+ * do not cache. */
 #define WAL_INDEX_VERSION 3007000u
+#define WAL_INDEX_REGION 32768 /* SQLite's wal-index page size: every mapping of the -shm uses it */
 
 static int map_wal_index(struct sqlite_store *s)
 {
-    const char *db = sqlite3_db_filename(s->db, "main");
-    if (!db || !*db)
+    sqlite3_file *f = NULL;
+    void volatile *region = NULL;
+    if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || !f || !f->pMethods ||
+        f->pMethods->iVersion < 2 || !f->pMethods->xShmMap)
         return KH_ESTORE;
-    char *path = xasprintf("%s-shm", db);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    free(path);
-    struct stat sb;
-    if (fd < 0)
+    if (f->pMethods->xShmMap(f, 0, WAL_INDEX_REGION, 0, &region) != SQLITE_OK || !region)
         return KH_ESTORE;
-    long page = sysconf(_SC_PAGESIZE);
-    void *map = MAP_FAILED;
-    if (!fstat(fd, &sb) && sb.st_size >= page)
-        map = mmap(NULL, (size_t)page, PROT_READ, MAP_SHARED, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED)
-        return KH_ESTORE;
-    s->wal_index = map;
-    s->wal_index_len = (size_t)page;
+    s->wal_index = region;
     return KH_OK;
 }
 
@@ -1500,6 +1494,7 @@ static int sqlite_change_stamp(struct store *st, struct store_stamp *out)
 static int sqlite_bulk_mode(struct store *st, int on)
 {
     struct sqlite_store *s = S(st);
+    s->wal_index = NULL; /* leaving WAL mode unmaps it; asked for again when next needed */
     if (on) {
         int rc = exec_sql(s, "PRAGMA journal_mode = DELETE", "bulk mode");
         if (!rc)

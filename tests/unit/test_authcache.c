@@ -9,6 +9,7 @@
 #include "util/clock.h"
 #include "util/token.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 
@@ -213,6 +214,63 @@ static void entries_belong_to_their_secret(void)
     ctx_close(&c);
 }
 
+/* The -shm lock that tells other processes "this store is in use": SQLite's
+ * unix VFS keeps a read lock on byte 128 (UNIX_SHM_DMS) of the -shm file for
+ * as long as any connection of the process has it open. A process that finds
+ * no such lock truncates the -shm and rebuilds it; a server still mapping it
+ * then dies of SIGBUS at its next commit. */
+#define SHM_DMS_BYTE 128
+
+/* Non-zero when another process holds a lock on the -shm's DMS byte. */
+static int shm_in_use_seen_from_another_process(const char *db_path)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        char shm[96];
+        snprintf(shm, sizeof shm, "%s-shm", db_path);
+        int fd = open(shm, O_RDWR);
+        struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = SHM_DMS_BYTE, .l_len = 1};
+        _exit(fd >= 0 && fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* Reading the change stamp must not drop that lock. It once opened the -shm
+ * file again and closed it, and closing any descriptor of a file drops every
+ * lock the process holds on it: the next process to open the store
+ * (`keyhold user add` beside a running server) then truncated the -shm under
+ * the server. */
+static void reading_the_stamp_keeps_the_store_marked_in_use(void)
+{
+    struct fixture f;
+    struct store_stamp s;
+    fixture_open(&f);
+    CHECK_INT(store_meta_set(f.st, "k", "1"), KH_OK);
+    CHECK(shm_in_use_seen_from_another_process(f.path));
+    CHECK_INT(store_change_stamp(f.st, &s), KH_OK);
+    CHECK(shm_in_use_seen_from_another_process(f.path));
+    /* and another process writing meanwhile changes the stamp as before */
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct store *child = NULL;
+        char *cerr = NULL;
+        int rc = store_open(f.path, &child, &cerr) || store_meta_set(child, "child", "x");
+        store_close(child);
+        _exit(rc ? 1 : 0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    struct store_stamp s2;
+    CHECK_INT(store_meta_set(f.st, "k", "2"), KH_OK);
+    CHECK_INT(store_change_stamp(f.st, &s2), KH_OK);
+    CHECK(!same(&s, &s2));
+    CHECK(shm_in_use_seen_from_another_process(f.path));
+    fixture_close(&f);
+}
+
 int main(void)
 {
     RUN(stamp_moves_with_every_commit_anywhere);
@@ -220,5 +278,6 @@ int main(void)
     RUN(disabled_user_and_deleted_api_key_are_refused_at_once);
     RUN(token_entry_ends_at_its_expiry);
     RUN(entries_belong_to_their_secret);
+    RUN(reading_the_stamp_keeps_the_store_marked_in_use);
     return TEST_SUMMARY();
 }
