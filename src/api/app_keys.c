@@ -250,11 +250,12 @@ static void reply_key(struct api_call *call, enum scope scope, const struct stor
     if (scope == CURRENT_USER)
         secret_wipe(value, sizeof value);
     /* The current user's key comes with its owner and the owner's roles,
-     * asked for or not, as Datadog answers it. */
-    if (include || scope == CURRENT_USER) {
+     * asked for or not, as Datadog answers it, to callers that may read
+     * users and roles. */
+    if (include || (scope == CURRENT_USER && has_perm(call, PERM_USER_ACCESS_READ))) {
         json_t *included = json_array();
         include_user(call->env->store, call->who.org_id, included, k->owner_id);
-        if (scope == CURRENT_USER)
+        if (scope == CURRENT_USER && has_perm(call, PERM_USER_ACCESS_READ))
             include_user_roles(call->env->store, call->who.org_id, included, k->owner_id);
         json_object_set_new(body, "included", included);
     }

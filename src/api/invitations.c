@@ -27,20 +27,23 @@ static json_t *render_invitation(const struct store_invitation *inv)
 static int invitation_or_reply(struct api_call *call, struct jx *jx, json_t *item, size_t i,
                                struct store_invitation *inv)
 {
-    char path[64], rel_path[96];
+    char path[64], rel_path[96], user_path[96], attrs_path[96];
     struct store_user u;
     snprintf(path, sizeof path, "data[%zu]", i);
-    snprintf(rel_path, sizeof rel_path, "data[%zu].relationships.user", i);
+    snprintf(rel_path, sizeof rel_path, "data[%zu].relationships", i);
+    snprintf(user_path, sizeof user_path, "data[%zu].relationships.user", i);
+    snprintf(attrs_path, sizeof attrs_path, "data[%zu].attributes", i);
     if (!json_is_object(item))
         jx_fail(jx, "Field '%s' must be an object", path);
     jx_type(jx, item, path, "user_invitations");
     json_t *rel = jx_obj(jx, item, path, "relationships", 1);
-    json_t *user = jx_obj(jx, rel, path, "user", 1);
-    json_t *ref = jx_obj(jx, user, rel_path, "data", 1);
-    jx_type(jx, ref, rel_path, "users");
-    const char *id = jx_str(jx, ref, rel_path, "id", 1, 1, KH_MAX_ID_LEN);
+    json_t *user = jx_obj(jx, rel, rel_path, "user", 1);
+    json_t *ref = jx_obj(jx, user, user_path, "data", 1);
+    snprintf(user_path, sizeof user_path, "data[%zu].relationships.user.data", i);
+    jx_type(jx, ref, user_path, "users");
+    const char *id = jx_str(jx, ref, user_path, "id", 1, 1, KH_MAX_ID_LEN);
     json_t *attrs = jx_obj(jx, item, path, "attributes", 0);
-    const char *login = jx_str(jx, attrs, path, "login_method", 0, 1, 64);
+    const char *login = jx_str(jx, attrs, attrs_path, "login_method", 0, 1, 64);
     if (jx->failed) {
         reply_jx(call, jx);
         return -1;
@@ -119,7 +122,7 @@ void invitations_send(struct api_call *call)
 /* GET /api/v2/user_invitations/{user_invitation_uuid} */
 void invitations_get(struct api_call *call)
 {
-    struct store_invitation inv;
+    struct store_invitation inv = {0}; /* cleared below even when no lookup ran */
     if (!require_perm_or_reply(call, PERM_USER_ACCESS_INVITE))
         return;
     const char *id = call->params[0];

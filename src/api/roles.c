@@ -105,13 +105,14 @@ static int permission_refs_or_reply(struct api_call *call, struct jx *jx, json_t
     return 0;
 }
 
-/* Managed roles are Datadog's and follow the catalogue: answers 400 and
- * returns 0 for one. */
-static int not_managed_or_reply(struct api_call *call, const struct store_role *r)
+/* Managed roles are Datadog's and follow the catalogue: answers `status`
+ * (400 where the operation declares it; DeleteRole declares only 403 and
+ * 404) and returns 0 for one. */
+static int not_managed_or_reply(struct api_call *call, const struct store_role *r, int status)
 {
     if (!r->managed)
         return 1;
-    reply_error(call, 400, "%s is a managed role and cannot be modified; clone it to make a role you can change",
+    reply_error(call, status, "%s is a managed role and cannot be modified; clone it to make a role you can change",
                 r->name);
     return 0;
 }
@@ -278,7 +279,7 @@ void roles_update(struct api_call *call)
         reply_jx(call, &jx);
     else if (data && permission_refs_or_reply(call, &jx, data, &set, &given) == 0 &&
              load_role_or_reply(call, &r) == KH_OK) {
-        if (not_managed_or_reply(call, &r)) {
+        if (not_managed_or_reply(call, &r, 400)) {
             if (name) {
                 free(r.name);
                 r.name = xstrdup(name);
@@ -336,11 +337,16 @@ void roles_clone(struct api_call *call)
 
 void roles_delete(struct api_call *call)
 {
-    if (!require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE))
+    struct store_role r;
+    if (!require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE) || load_role_or_reply(call, &r))
         return;
-    int rc = is_uuid(call->params[0]) ? store_role_delete(call->env->store, call->who.org_id, call->params[0])
-                                      : KH_ENOTFOUND;
-    if (rc == KH_ENOTFOUND) {
+    /* A managed role cannot go either: its name would be free for a custom
+     * role with other permissions, handed out by name as the managed one. */
+    int rc = not_managed_or_reply(call, &r, 403) ? store_role_delete(call->env->store, call->who.org_id, r.id) : -1;
+    store_role_clear(&r);
+    if (rc < 0) {
+        return;
+    } else if (rc == KH_ENOTFOUND) {
         reply_error(call, 404, "Role %s not found", call->params[0]);
     } else if (rc) {
         reply_store_error(call, rc);
@@ -400,7 +406,7 @@ static void change_role_permission(struct api_call *call, int add)
     struct store_role r;
     if (!require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE) || load_role_or_reply(call, &r))
         return;
-    const char *id = not_managed_or_reply(call, &r) ? relationship_id_or_reply(call, &jx, &root, "permissions") : NULL;
+    const char *id = not_managed_or_reply(call, &r, 400) ? relationship_id_or_reply(call, &jx, &root, "permissions") : NULL;
     int idx = id ? perm_find_id(id) : -1;
     if (id && idx < 0) {
         reply_error(call, 400, "Permission %.64s not found", id);

@@ -279,13 +279,15 @@ static json_t *render_org(const struct store_org *o)
 }
 
 /* GET /api/v2/users/{id}/orgs: the user, with the orgs it belongs to (a
- * keyhold user belongs to exactly one) in `included`. Open to every caller
- * of the user's org (x-permission OPEN). */
+ * keyhold user belongs to exactly one) in `included`. Datadog leaves it open
+ * (x-permission OPEN): every caller reads its own; another user's needs what
+ * reading that user needs, user_access_read, which scopes can leave out. */
 void users_orgs_list(struct api_call *call)
 {
     struct store_user u;
     struct store_org org;
-    if (load_user_or_reply(call, &u))
+    if ((strcmp(call->params[0], call->who.user_id) != 0 && !require_perm_or_reply(call, PERM_USER_ACCESS_READ)) ||
+        load_user_or_reply(call, &u))
         return;
     int rc = store_org_get(call->env->store, u.org_id, &org);
     if (rc) {

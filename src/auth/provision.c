@@ -16,7 +16,6 @@
 /* Store-wide facts kept in the meta table. */
 #define META_INITIALIZED "initialized"
 #define META_CATALOG "permission_catalog" /* fingerprint of the catalogue the managed roles follow */
-#define META_MANAGED "managed_roles"      /* set once every org has had its managed roles made */
 static const char *const meta_first[4] = {"first_org", "first_user", "first_api_key", "first_app_key"};
 
 static char *lower_dup(const char *s)
@@ -128,11 +127,10 @@ static int pass_on(struct store *st, const char *org_id, const char *managed, co
     return rc;
 }
 
-/* Gives each managed role of org_id its catalogue permissions, creating the
- * missing ones when `create` (a role of that name that is not managed is a
- * custom role: left alone). ids[r] is the role's id, "" when there is none. */
-static int ensure_managed_roles(struct store *st, const char *org_id, int64_t now, int create,
-                                char ids[MANAGED_COUNT][UUID_STR])
+/* Gives each managed role of org_id its catalogue permissions, making the
+ * missing ones (a role of that name that is not managed is a custom role of
+ * an old store: left alone). ids[r] is the role's id, "" when there is none. */
+static int ensure_managed_roles(struct store *st, const char *org_id, int64_t now, char ids[MANAGED_COUNT][UUID_STR])
 {
     int rc = KH_OK;
     for (int r = 0; !rc && r < MANAGED_COUNT; r++) {
@@ -140,15 +138,13 @@ static int ensure_managed_roles(struct store *st, const char *org_id, int64_t no
         struct permset want, gained;
         ids[r][0] = '\0';
         rc = role_by_name(st, org_id, managed_role_name(r), &role);
-        if (rc == KH_ENOTFOUND && create) {
+        if (rc == KH_ENOTFOUND) {
             uuid_generate(role.id);
             memcpy(role.org_id, org_id, UUID_STR);
             role.name = xstrdup(managed_role_name(r));
             role.managed = 1;
             role.created_at = role.modified_at = now;
             rc = store_role_insert(st, &role);
-        } else if (rc == KH_ENOTFOUND) {
-            rc = KH_OK;
         }
         if (!rc && role.managed) {
             memcpy(ids[r], role.id, UUID_STR);
@@ -259,8 +255,6 @@ static int mark_first(struct store *st, const struct provisioned *p)
         catalog_fingerprint(fp);
         rc = store_meta_set(st, META_CATALOG, fp);
     }
-    if (!rc)
-        rc = store_meta_set(st, META_MANAGED, "1");
     return rc;
 }
 
@@ -280,7 +274,7 @@ int provision_org(struct store *st, const struct server_secret *s, const struct 
     memcpy(out->org_id, org.id, UUID_STR);
     rc = store_org_insert(st, &org);
     if (!rc)
-        rc = ensure_managed_roles(st, org.id, now, 1, roles);
+        rc = ensure_managed_roles(st, org.id, now, roles);
     if (!rc)
         rc = add_user(st, s, org.id, spec->admin_email, roles[MANAGED_ADMIN], NULL, 0, spec->app_key, out);
     if (!rc)
@@ -313,7 +307,10 @@ int provision_user(struct store *st, const struct server_secret *s, const char *
     rc = store_begin(st);
     if (rc)
         return rc;
-    if (role_name && (rc = role_by_name(st, org_id, role_name, &role)) == KH_ENOTFOUND)
+    if (role_name && (rc = role_by_name(st, org_id, role_name, &role)) == KH_OK && !role.managed &&
+        managed_role_find(role_name) >= 0)
+        rc = KH_ENOTFOUND; /* a custom role of an old store bearing a managed role's name is not it */
+    if (rc == KH_ENOTFOUND)
         *bad = role_name;
     if (!rc)
         rc = add_user(st, s, org_id, email, role_name ? role.id : NULL, permissions, n_permissions, NULL, out);
@@ -325,31 +322,26 @@ int provision_user(struct store *st, const struct server_secret *s, const char *
 
 int provision_sync_catalog(struct store *st)
 {
-    char fp[40], *have_fp = NULL, *have_managed = NULL;
+    char fp[40], *have = NULL;
     struct store_strlist orgs = {0};
     catalog_fingerprint(fp);
-    int rc = store_meta_get(st, META_CATALOG, &have_fp);
-    int rc2 = store_meta_get(st, META_MANAGED, &have_managed);
-    int current = !rc && !rc2 && strcmp(have_fp, fp) == 0;
-    int create = rc2 == KH_ENOTFOUND;
-    free(have_fp);
-    free(have_managed);
+    int rc = store_meta_get(st, META_CATALOG, &have);
+    int current = !rc && strcmp(have, fp) == 0;
+    free(have);
     if (current)
         return KH_OK;
-    if ((rc && rc != KH_ENOTFOUND) || (rc2 && rc2 != KH_ENOTFOUND))
-        return rc ? rc : rc2;
+    if (rc && rc != KH_ENOTFOUND)
+        return rc;
     rc = store_begin(st);
     if (rc)
         return rc;
     rc = store_org_ids(st, &orgs);
     for (size_t i = 0; !rc && i < orgs.n; i++) {
         char ids[MANAGED_COUNT][UUID_STR];
-        rc = ensure_managed_roles(st, orgs.items[i], clock_now_us(), create, ids);
+        rc = ensure_managed_roles(st, orgs.items[i], clock_now_us(), ids);
     }
     if (!rc)
         rc = store_meta_set(st, META_CATALOG, fp);
-    if (!rc)
-        rc = store_meta_set(st, META_MANAGED, "1");
     store_strlist_free(&orgs);
     return store_end(st, rc);
 }
@@ -390,7 +382,7 @@ int provision_reset(struct store *st)
         return rc;
     rc = store_reset(st, &keep);
     if (!rc)
-        rc = ensure_managed_roles(st, keep.org_id, clock_now_us(), 1, roles);
+        rc = ensure_managed_roles(st, keep.org_id, clock_now_us(), roles);
     if (!rc && (rc = store_user_get(st, keep.org_id, keep.user_id, &admin)) == KH_OK) {
         if (admin.disabled) {
             admin.disabled = 0;

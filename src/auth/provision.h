@@ -47,9 +47,10 @@ int provision_user(struct store *st, const struct server_secret *s, const char *
 int provision_set_role_permissions(struct store *st, const char *role_id, const struct permset *want,
                                    struct permset *added);
 /* Brings the managed roles of every org in step with the catalogue this
- * binary carries: creates them in orgs made before keyhold knew them, sets
- * their permissions, and passes permissions they gained on to the roles
- * that receive permissions from them. Cheap when nothing changed. */
+ * binary carries, when the store last followed another: makes the missing
+ * ones (orgs made before keyhold knew them), sets their permissions, and
+ * passes permissions they gained on to the roles that receive permissions
+ * from them. Cheap when nothing changed. */
 int provision_sync_catalog(struct store *st);
 /* Test mode's clean slate: everything but the store's first org, its admin
  * and the API and application key made with it is deleted, the managed

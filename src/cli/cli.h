@@ -23,6 +23,9 @@ int cli_rotate_secret(int argc, char **argv);
 /* Opens the store and loads the secret; prints the error and returns 1 on
  * failure. require_init refuses a store that `init` has not set up. */
 int cli_open(const struct config *cfg, int require_init, struct store **st, struct server_secret *secret);
+/* Refuses (prints why, returns 1) a --db naming a store in memory: only
+ * `serve --ephemeral` makes one, and it lives in that process alone. */
+int cli_refuse_memory_store(const char *dsn);
 /* Prints provisioned credentials as text or JSON. */
 void cli_print_provisioned(const struct provisioned *p, int json, int with_org);
 /* Parses a whole decimal number in [min, max]; returns 0 or -1. */

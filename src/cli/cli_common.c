@@ -8,10 +8,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+int cli_refuse_memory_store(const char *dsn)
+{
+    if (!store_dsn_in_memory(dsn))
+        return 0;
+    fprintf(stderr, "keyhold: %s names a store in memory, which only `keyhold serve --ephemeral` makes\n", dsn);
+    return 1;
+}
+
 int cli_open(const struct config *cfg, int require_init, struct store **st, struct server_secret *secret)
 {
     char err[512];
     char *serr = NULL;
+    if (cli_refuse_memory_store(cfg->db_path))
+        return 1;
     char *secret_path = config_secret_path(cfg);
     int rc = secret_file_load(secret_path, secret, err, sizeof err);
     if (rc) {

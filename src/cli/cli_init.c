@@ -92,6 +92,8 @@ int cli_init(int argc, char **argv)
     if (status >= 0)
         goto out;
     status = 1;
+    if (cli_refuse_memory_store(a.cfg.db_path))
+        goto out;
     if (store_open(a.cfg.db_path, &st, &serr)) {
         fprintf(stderr, "keyhold: %s\n", serr);
         goto out;

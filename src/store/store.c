@@ -42,6 +42,11 @@ void store_memory_dsn(char *out, size_t len)
     snprintf(out, len, "memory:%s", name);
 }
 
+int store_dsn_in_memory(const char *dsn)
+{
+    return strncmp(dsn, "memory:", 7) == 0;
+}
+
 void store_close(struct store *st)
 {
     if (st)

@@ -441,6 +441,8 @@ int store_open(const char *dsn, struct store **out, char **err);
  * and it is gone when the last handle closes. Such a store cannot give a
  * change stamp, so nothing is cached over it. */
 void store_memory_dsn(char *out, size_t len);
+/* Non-zero when dsn names such a store. */
+int store_dsn_in_memory(const char *dsn);
 void store_close(struct store *st);
 
 int store_begin(struct store *st);

@@ -410,7 +410,7 @@ static int sqlite_open(const char *dsn, struct store **out, char **err)
     /* "memory:NAME" (store_memory_dsn): SQLite's memdb VFS, whose databases
      * named with a leading '/' are shared by every connection of the
      * process, with the same locking as a file. */
-    if (strncmp(dsn, "memory:", 7) == 0) {
+    if (store_dsn_in_memory(dsn)) {
         uri = sqlite3_mprintf("file:/keyhold-%s?vfs=memdb", dsn + 7);
         flags |= SQLITE_OPEN_URI;
         s->in_memory = 1;

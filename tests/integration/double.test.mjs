@@ -62,6 +62,11 @@ test("--api-key and --app-key, or KEYHOLD_API_KEY and KEYHOLD_APP_KEY, fix the k
     assert.equal(r.status, 2, bad.join(" "));
     assert.match(r.stderr, /must be (32|40) characters/);
   }
+  for (const args of [["init", "--db", "memory:x"], ["serve", "--db", "memory:x"], ["audit", "--db", "memory:x"]]) {
+    const r = spawnSync(BIN, args, { encoding: "utf8" });
+    assert.equal(r.status, 1, args.join(" "));
+    assert.match(r.stderr, /only `keyhold serve --ephemeral`/);
+  }
   const notEph = spawnSync(BIN, ["serve", "--api-key", API_KEY], { encoding: "utf8" });
   assert.equal(notEph.status, 2);
   assert.match(notEph.stderr, /--ephemeral/);
@@ -168,6 +173,21 @@ test("reset wipes everything but the first org, its admin and their two keys", a
   // The first org's keys still work, and a reset of a clean store changes nothing.
   assert.equal((await srv.raw("POST", "/api/v2/keyhold/reset", { headers: srv.keyHeaders() })).status, 204);
   assert.deepEqual(await before(), clean);
+  await srv.stop();
+});
+
+test("on a store made by init, test mode's reset is refused to everyone but the first org's admin", async () => {
+  const srv = await new Server().start("--test-mode");
+  const two = srv.addOrg("Org Two", "admin@two.example");
+  const peer = srv.addUser(srv.admin, "peer@one.example", ["user_access_manage", "api_keys_read"]);
+  for (const [who, headers] of [["another org's admin", srv.keyHeaders(two)], ["a user of the first org", srv.keyHeaders(peer)]]) {
+    const r = await srv.raw("POST", "/api/v2/keyhold/reset", { headers });
+    assert.equal(r.status, 403, who);
+  }
+  assert.equal((await srv.raw("GET", "/api/v2/api_keys", { headers: srv.keyHeaders(two) })).status, 200);
+  const r = await srv.raw("POST", "/api/v2/keyhold/reset", { headers: srv.keyHeaders() });
+  assert.equal(r.status, 204);
+  assert.equal((await srv.raw("GET", "/api/v2/api_keys", { headers: srv.keyHeaders(two) })).status, 403, "other orgs are gone");
   await srv.stop();
 });
 

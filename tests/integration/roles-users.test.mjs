@@ -75,8 +75,12 @@ test("managed roles refuse changes through the API but take members", async () =
     const body = await expectStatus(c(), 400);
     assert.match(body.errors[0], /managed role/);
   }
+  const del = await expectStatus(roles.deleteRole({ roleId: ro.id }), 403); // DeleteRole declares no 400
+  assert.match(del.errors[0], /managed role/);
   assert.deepEqual(await permNames(ro.id), before);
   assert.equal((await roles.getRole({ roleId: ro.id })).data.attributes.name, "Datadog Read Only Role");
+  // Its name stays taken: no custom role can pass for it.
+  await expectStatus(roles.createRole({ body: { data: { type: "roles", attributes: { name: "Datadog Read Only Role" } } } }), 400);
   const u = (await users.createUser({ body: { data: { type: "users", attributes: { email: "member@one.example" } } } })).data;
   const members = await roles.addUserToRole({ roleId: ro.id, body: { data: { type: "users", id: u.id } } });
   assert.ok(members.data.some((m) => m.id === u.id));
@@ -168,6 +172,11 @@ test("a user's orgs and effective permissions", async () => {
   assert.equal(orgs.included[0].id, srv.admin.org_id);
   assert.equal(orgs.included[0].attributes.name, "Org One");
   await expectStatus(users.listUserOrganizations({ userId: NONE }), 404);
+  // Another user's orgs need user_access_read, which a credential's scopes can leave out; one's own do not.
+  const pat = (await new v2.KeyManagementApi(srv.config()).createPersonalAccessToken({ body: { data: { type: "personal_access_tokens",
+    attributes: { name: "orgs", scopes: ["dashboards_read"], expiresAt: new Date(Date.now() + 48 * 3600e3) } } } })).data;
+  const scoped = new v2.UsersApi(srv.bearer(srv.remember(pat.attributes.key)));
+  assert.equal((await scoped.listUserOrganizations({ userId: srv.admin.user_id })).data.id, srv.admin.user_id);
 
   const mine = (await users.listUserPermissions({ userId: srv.admin.user_id })).data;
   assert.equal(mine.length, Object.keys(perms).length);
@@ -180,6 +189,7 @@ test("a user's orgs and effective permissions", async () => {
     ...Object.values(perms).filter((p) => p.attributes.restricted).map((p) => p.attributes.name)]);
   assert.deepEqual(theirs.sort(), [...expected].sort());
   await expectStatus(users.listUserPermissions({ userId: NONE }), 404);
+  await expectStatus(scoped.listUserOrganizations({ userId: carol.user_id }), 403);
   // Any user of the org may read its own orgs (x-permission OPEN); another org's may not.
   const asCarol = new v2.UsersApi(srv.config(carol));
   assert.equal((await asCarol.listUserOrganizations({ userId: carol.user_id })).included[0].id, srv.admin.org_id);

@@ -146,24 +146,42 @@ static void raw_sql(struct fixture *f, const char *sql)
     sqlite3_close(db);
 }
 
-static void sync_gives_orgs_made_before_managed_roles_their_roles(void)
+static void sync_makes_missing_managed_roles(void)
 {
     struct fixture f;
     struct store_role std;
     fixture_open(&f);
     role_named(&f, "Datadog Standard Role", &std);
-    CHECK_INT(store_role_delete(f.st, f.admin.org_id, std.id), KH_OK);
+    CHECK_INT(store_role_delete(f.st, f.admin.org_id, std.id), KH_OK); /* the API refuses; an old store may lack it */
     store_role_clear(&std);
-    /* A managed role deleted on purpose stays deleted when the catalogue changes. */
-    forget_catalogue(&f);
-    CHECK_INT(provision_sync_catalog(f.st), KH_OK);
+    CHECK_INT(provision_sync_catalog(f.st), KH_OK); /* same catalogue: nothing to do */
     CHECK_INT(count_roles_named(&f, "Datadog Standard Role"), 0);
-    /* A store from before managed roles: the org gets them. */
-    raw_sql(&f, "DELETE FROM meta WHERE key IN ('managed_roles', 'permission_catalog')");
+    raw_sql(&f, "DELETE FROM meta WHERE key = 'permission_catalog'");
     CHECK_INT(provision_sync_catalog(f.st), KH_OK);
     CHECK_INT(count_roles_named(&f, "Datadog Standard Role"), 1);
     CHECK_INT(count_roles_named(&f, "Datadog Read Only Role"), 1);
     CHECK_INT(count_roles_named(&f, "Datadog Admin Role"), 1);
+    fixture_close(&f);
+}
+
+/* A custom role of an old store that bears a managed role's name is not
+ * handed out as that managed role. */
+static void a_custom_role_named_like_a_managed_one_is_not_given_as_it(void)
+{
+    struct fixture f;
+    struct store_role ro;
+    struct provisioned p;
+    const char *bad = NULL;
+    fixture_open(&f);
+    role_named(&f, "Datadog Read Only Role", &ro);
+    CHECK_INT(store_role_delete(f.st, f.admin.org_id, ro.id), KH_OK);
+    store_role_clear(&ro);
+    raw_sql(&f, "INSERT INTO roles(id, org_id, name, created_at, modified_at, managed) VALUES "
+                "('00000000-0000-4000-8000-0000000000aa', (SELECT id FROM orgs), 'Datadog Read Only Role', 1, 1, 0)");
+    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "x@example.com", "Datadog Read Only Role", NULL, 0, &p,
+                             &bad),
+              KH_ENOTFOUND);
+    CHECK_STR(bad, "Datadog Read Only Role");
     fixture_close(&f);
 }
 
@@ -258,7 +276,8 @@ int main(void)
     RUN(a_new_org_has_the_managed_roles_and_its_admin_the_admin_role);
     RUN(a_user_gets_a_role_by_name_or_one_of_its_own);
     RUN(sync_restores_managed_roles_and_passes_gains_on);
-    RUN(sync_gives_orgs_made_before_managed_roles_their_roles);
+    RUN(sync_makes_missing_managed_roles);
+    RUN(a_custom_role_named_like_a_managed_one_is_not_given_as_it);
     RUN(a_store_from_before_the_catalogue_is_brought_in_step);
     RUN(reset_keeps_the_first_org_its_admin_and_their_keys);
     return TEST_SUMMARY();
