@@ -121,8 +121,6 @@ void set_email(char **email, const char *value);
 /* Disables a user and, in the same transaction, deletes its application
  * keys and revokes its tokens; its credentials stop working at once. */
 int disable_user(struct store *st, struct store_user *u, int64_t now);
-/* A Permission object of the catalogue entry at index i. */
-json_t *render_permission(size_t i);
 /* Reads page[size]/page[number]/sort/filter of a user list into q, or answers. */
 int user_query_or_reply(struct api_call *call, struct store_user_query *q);
 /* Runs a user list query and answers UsersResponse. */
@@ -135,6 +133,8 @@ json_t *render_relationship(const char *type, const char *id);
 json_t *render_iso_time(int64_t us);     /* key service format, null for 0 */
 json_t *render_rfc3339(int64_t us, int trim); /* token service format, null for 0 */
 json_t *render_user(struct store *st, const struct store_user *u);
+/* A Permission object of the catalogue entry at index i: Datadog's record. */
+json_t *render_permission(size_t i);
 /* A Role object: attributes (user_count when with_count) and its
  * permissions as relationships. */
 json_t *render_role(struct store *st, const struct store_role *r, int with_count);

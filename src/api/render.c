@@ -1,6 +1,7 @@
 /* render.c - JSON pieces that several resource families share: timestamps in
- * Datadog's two formats, relationships, user objects, and the validation of
- * scope lists (used by application keys, PATs and SATs alike). */
+ * Datadog's two formats, relationships, user, role and permission objects and
+ * the `included` lists made of them, and the validation of scope lists (used
+ * by application keys, PATs and SATs alike). */
 #include "api/internal.h"
 
 #include "util/clock.h"
@@ -66,6 +67,15 @@ json_t *render_user(struct store *st, const struct store_user *u)
 
 /* Datadog's own CLI mints tokens with over 300 scopes: the whole catalogue. */
 #define MAX_SCOPES 512
+
+json_t *render_permission(size_t i)
+{
+    const struct permission *p = perm_get(i);
+    return json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s,s:[],s:b}}", "id", p->id, "type", "permissions",
+                     "attributes", "created", p->created, "description", p->description, "display_name",
+                     p->display_name, "display_type", p->display_type, "group_name", p->group, "name", p->name,
+                     "name_aliases", "restricted", p->restricted);
+}
 
 /* [{id, type: permissions}] of a role's permissions. */
 static json_t *role_permission_refs(struct store *st, const char *role_id)

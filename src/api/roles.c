@@ -13,15 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-json_t *render_permission(size_t i)
-{
-    const struct permission *p = perm_get(i);
-    return json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s,s:[],s:b}}", "id", p->id, "type", "permissions",
-                     "attributes", "created", p->created, "description", p->description, "display_name",
-                     p->display_name, "display_type", p->display_type, "group_name", p->group, "name", p->name,
-                     "name_aliases", "restricted", p->restricted);
-}
-
 static int load_role_or_reply(struct api_call *call, struct store_role *r)
 {
     const char *id = call->params[0];
