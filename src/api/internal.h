@@ -133,7 +133,8 @@ json_t *render_relationship(const char *type, const char *id);
 json_t *render_iso_time(int64_t us);     /* key service format, null for 0 */
 json_t *render_rfc3339(int64_t us, int trim); /* token service format, null for 0 */
 json_t *render_user(struct store *st, const struct store_user *u);
-/* A Permission object of the catalogue entry at index i: Datadog's record. */
+/* A Permission object of entry i of the catalogue or (from
+ * PERM_CATALOG_COUNT) of the implicit scopes: Datadog's record. */
 json_t *render_permission(size_t i);
 /* A Role object: attributes (user_count when with_count) and its
  * permissions as relationships. */

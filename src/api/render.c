@@ -70,7 +70,7 @@ json_t *render_user(struct store *st, const struct store_user *u)
 
 json_t *render_permission(size_t i)
 {
-    const struct permission *p = perm_get(i);
+    const struct permission *p = perm_scope_get((int)i);
     return json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s,s:[],s:b}}", "id", p->id, "type", "permissions",
                      "attributes", "created", p->created, "description", p->description, "display_name",
                      p->display_name, "display_type", p->display_type, "group_name", p->group, "name", p->name,

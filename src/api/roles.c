@@ -483,12 +483,20 @@ void role_users_remove(struct api_call *call)
     change_role_user(call, 0);
 }
 
+/* GET /api/v2/permissions: the catalogue; with include_scopes=true also
+ * the permissions that are only scopes (user_access_read). */
 void permissions_list(struct api_call *call)
 {
+    char msg[160];
+    int scopes = 0;
     if (!require_perm_or_reply(call, PERM_USER_ACCESS_READ))
         return;
+    if (query_bool(&call->query, "include_scopes", &scopes, msg, sizeof msg)) {
+        reply_error(call, 400, "%s", msg);
+        return;
+    }
     json_t *data = json_array();
-    for (size_t i = 0; i < perm_count(); i++)
+    for (size_t i = 0; i < (scopes == 1 ? (size_t)PERM_LIMIT : perm_count()); i++)
         json_array_append_new(data, render_permission(i));
     reply_json(call, 200, json_pack("{s:o}", "data", data));
 }

@@ -10,8 +10,13 @@ extern const struct permission perm_catalog[PERM_CATALOG_COUNT];
 extern const unsigned short perm_by_name[PERM_CATALOG_COUNT];
 extern const unsigned short perm_by_id[PERM_CATALOG_COUNT];
 
-/* Names of the implicit scopes, PERM_CATALOG_COUNT onwards. */
-static const char *const implicit_scopes[PERM_LIMIT - PERM_CATALOG_COUNT] = {"user_access_read"};
+/* The implicit scopes, PERM_CATALOG_COUNT onwards: Datadog's records of
+ * them, as its GET /api/v2/permissions?include_scopes=true answered on
+ * 2026-08-05 (data/README.md). */
+static const struct permission implicit_scopes[PERM_LIMIT - PERM_CATALOG_COUNT] = {
+    {"user_access_read", "68d1ed9e-33ad-11ed-8a72-da7ad0900002", "Access Management", "User Access Read",
+     "View users and their roles and settings.", "read", "2022-09-13T21:45:39.929155Z", 1},
+};
 
 size_t perm_count(void)
 {
@@ -23,13 +28,19 @@ const struct permission *perm_get(size_t index)
     return index < PERM_CATALOG_COUNT ? &perm_catalog[index] : NULL;
 }
 
-const char *perm_name(int index)
+const struct permission *perm_scope_get(int index)
 {
     if (index >= 0 && index < PERM_CATALOG_COUNT)
-        return perm_catalog[index].name;
+        return &perm_catalog[index];
     if (index >= PERM_CATALOG_COUNT && index < PERM_LIMIT)
-        return implicit_scopes[index - PERM_CATALOG_COUNT];
-    return "";
+        return &implicit_scopes[index - PERM_CATALOG_COUNT];
+    return NULL;
+}
+
+const char *perm_name(int index)
+{
+    const struct permission *p = perm_scope_get(index);
+    return p ? p->name : "";
 }
 
 /* Binary search of an index sorted by `field`; -1 when absent. */
@@ -54,7 +65,7 @@ int perm_find(const char *name)
 {
     int i = search(perm_by_name, offsetof(struct permission, name), name);
     for (int k = PERM_CATALOG_COUNT; i < 0 && k < PERM_LIMIT; k++)
-        if (strcmp(implicit_scopes[k - PERM_CATALOG_COUNT], name) == 0)
+        if (strcmp(implicit_scopes[k - PERM_CATALOG_COUNT].name, name) == 0)
             i = k;
     return i;
 }

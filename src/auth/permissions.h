@@ -41,6 +41,9 @@ struct permset {
 /* The catalogue: the permissions roles hold and GET /api/v2/permissions lists. */
 size_t perm_count(void);
 const struct permission *perm_get(size_t index); /* NULL past the catalogue */
+/* The record of any index below PERM_LIMIT (catalogue or implicit scope),
+ * or NULL. */
+const struct permission *perm_scope_get(int index);
 /* The name of any index below PERM_LIMIT (catalogue or implicit scope). */
 const char *perm_name(int index);
 /* Index of a name valid as a scope (catalogue or implicit), or -1. */

@@ -44,6 +44,23 @@ test("GET /api/v2/permissions answers Datadog's records: same ids, names, groups
     recorded.map((p) => [p.id, p.attributes.name, p.attributes.group_name]));
 });
 
+test("include_scopes=true adds the permissions that are only scopes, with Datadog's records", async () => {
+  const all = (await roles.listPermissions({ includeScopes: true })).data;
+  assert.equal(all.length, recorded.length + 1);
+  const extra = all.find((p) => p.attributes.name === "user_access_read");
+  assert.equal(extra.id, "68d1ed9e-33ad-11ed-8a72-da7ad0900002");
+  assert.equal(extra.attributes.restricted, true);
+  assert.deepEqual(all.slice(0, recorded.length).map((p) => p.id), recorded.map((p) => p.id));
+  assert.equal((await roles.listPermissions({ includeScopes: false })).data.length, recorded.length);
+  const bad = await srv.raw("GET", "/api/v2/permissions?include_scopes=maybe", { headers: srv.keyHeaders() });
+  assert.equal(bad.status, 400);
+  assert.match(bad.json.errors[0], /include_scopes/);
+  // A scope, not a role permission: a role cannot be granted it.
+  const custom = (await roles.createRole({ body: { data: { type: "roles", attributes: { name: "scope holder" } } } })).data;
+  const refused = await expectStatus(roles.addPermissionToRole({ roleId: custom.id, body: { data: { type: "permissions", id: extra.id } } }), 400);
+  assert.match(refused.errors[0], /not found/);
+});
+
 test("every catalogue permission is a valid scope of an application key, a PAT and a SAT", async () => {
   const appKey = (await keys.createCurrentUserApplicationKey({ body: { data: { type: "application_keys",
     attributes: { name: "every scope", scopes: names } } } })).data;
