@@ -48,6 +48,10 @@ static void user_access_read_is_a_scope_but_not_a_catalogue_permission(void)
     CHECK_STR(perm_name(PERM_USER_ACCESS_READ), "user_access_read");
     CHECK(PERM_USER_ACCESS_READ >= (int)perm_count());
     CHECK(perm_get(PERM_USER_ACCESS_READ) == NULL);
+    CHECK_STR(perm_scope_get(PERM_USER_ACCESS_READ)->id, "68d1ed9e-33ad-11ed-8a72-da7ad0900002");
+    CHECK_INT(perm_scope_get(PERM_USER_ACCESS_READ)->restricted, 1);
+    CHECK(perm_scope_get(PERM_LIMIT) == NULL && perm_scope_get(-1) == NULL);
+    CHECK_INT(perm_find_id("68d1ed9e-33ad-11ed-8a72-da7ad0900002"), -1); /* no role can be granted it */
     CHECK_STR(perm_name(PERM_LIMIT), "");
     CHECK_STR(perm_name(-1), "");
 }
