@@ -166,13 +166,42 @@ static void list_keys(struct api_call *call, enum scope scope)
     reply_json(call, 200, body);
 }
 
-/* Creates a key named `name` with scopes text (NULL = unscoped) for owner;
- * answers errors itself. On success *k is the stored row (caller clears). */
+/* Checks a key owner_id would hold with `scopes` against the rule
+ * (auth/authz.h); answers 403 or a store error and returns non-zero. */
+static int key_grant_or_reply(struct api_call *call, const char *owner_id, const char *scopes)
+{
+    struct permset target;
+    int rc = authz_credential_perms(call->env->store, owner_id, scopes, &target);
+    if (rc) {
+        reply_store_error(call, rc);
+        return rc;
+    }
+    return grant_or_reply(call, &target, "application key") ? KH_OK : KH_EINVAL;
+}
+
+/* Non-zero when the caller may see key k's value (auth/authz.h). */
+static int may_reveal(struct api_call *call, const struct store_app_key *k)
+{
+    struct permset held;
+    return authz_credential_perms(call->env->store, k->owner_id, k->scopes, &held) == KH_OK &&
+           authz_may_reveal(&call->who, &held);
+}
+
+/* Creates a key named `name` for owner with scopes text (taken; NULL = none
+ * asked: a scoped caller passes its own on, others make it unscoped), if the
+ * rule allows; answers errors itself. On success *k is the stored row
+ * (caller clears). */
 static int create_key_or_reply(struct api_call *call, const char *owner, const char *name, char *scopes,
                                struct store_app_key *k, char value[APP_KEY_VALUE_LEN + 1])
 {
     int64_t count = 0;
     memset(k, 0, sizeof *k);
+    if (!scopes)
+        scopes = authz_inherited_scopes(&call->who);
+    if (key_grant_or_reply(call, owner, scopes)) {
+        free(scopes);
+        return KH_EINVAL;
+    }
     int rc = store_app_key_count(call->env->store, owner, &count);
     if (!rc && count >= call->env->cfg->max_app_keys) {
         reply_error(call, 400, "Application key limit reached: a user may have at most %ld application keys",
@@ -240,22 +269,26 @@ static void create_key(struct api_call *call, enum scope scope)
     json_decref(root);
 }
 
-/* Answers one key: with its value for the current user's family. */
+/* Answers one key: with its value for the current user's family, when the
+ * caller holds everything the key does. */
 static void reply_key(struct api_call *call, enum scope scope, const struct store_app_key *k, int include)
 {
     char value[APP_KEY_VALUE_LEN + 1];
-    if (scope == CURRENT_USER && unseal_app_key(call, k, value))
+    int reveal = scope == CURRENT_USER && may_reveal(call, k);
+    if (reveal && unseal_app_key(call, k, value))
         return;
-    json_t *body = json_pack("{s:o}", "data", render_app_key(k, scope == CURRENT_USER ? value : NULL, 1));
-    if (scope == CURRENT_USER)
+    json_t *body = json_pack("{s:o}", "data", render_app_key(k, reveal ? value : NULL, 1));
+    if (reveal)
         secret_wipe(value, sizeof value);
     /* The current user's key comes with its owner and the owner's roles,
-     * asked for or not, as Datadog answers it, to callers that may read
-     * users and roles. */
-    if (include || (scope == CURRENT_USER && has_perm(call, PERM_USER_ACCESS_READ))) {
+     * asked for or not, as Datadog answers it; empty for a caller that may
+     * not read users and roles. */
+    if (include || scope == CURRENT_USER) {
         json_t *included = json_array();
-        include_user(call->env->store, call->who.org_id, included, k->owner_id);
-        if (scope == CURRENT_USER && has_perm(call, PERM_USER_ACCESS_READ))
+        int reads_users = has_perm(call, PERM_USER_ACCESS_READ);
+        if (include || reads_users)
+            include_user(call->env->store, call->who.org_id, included, k->owner_id);
+        if (scope == CURRENT_USER && reads_users)
             include_user_roles(call->env->store, call->who.org_id, included, k->owner_id);
         json_object_set_new(body, "included", included);
     }
@@ -304,14 +337,17 @@ static void update_key(struct api_call *call, enum scope scope)
             k.scopes = scopes;
             scopes = NULL;
         }
-        int rc = store_app_key_update(call->env->store, &k);
-        if (rc == KH_ENOTFOUND)
-            reply_error(call, 404, "Application key not found");
-        else if (rc)
-            reply_store_error(call, rc);
-        else {
-            audit(call, "updated", "application_key", k.id);
-            reply_key(call, scope, &k, 0);
+        /* New scopes may narrow the key, never widen it past the caller. */
+        if (!present || key_grant_or_reply(call, k.owner_id, k.scopes) == KH_OK) {
+            int rc = store_app_key_update(call->env->store, &k);
+            if (rc == KH_ENOTFOUND) {
+                reply_error(call, 404, "Application key not found");
+            } else if (rc) {
+                reply_store_error(call, rc);
+            } else {
+                audit(call, "updated", "application_key", k.id);
+                reply_key(call, scope, &k, 0);
+            }
         }
         store_app_key_clear(&k);
     }
@@ -368,22 +404,18 @@ static json_t *render_app_key_v1(struct api_call *call, const struct store_app_k
     return o;
 }
 
-static int v1_sees_all(struct api_call *call, int org_perm)
-{
-    return has_perm(call, org_perm);
-}
-
-/* Finds a key of the caller's org by value; without the org permission only
- * the caller's own keys are visible. */
-static int load_v1_key_or_reply(struct api_call *call, int org_perm, struct store_app_key *k)
+/* Finds one of the caller's own keys by value. v1 addresses keys by their
+ * values and answers every read with them, so it only ever shows the
+ * caller's own keys, whatever org permission it holds (the v2 API serves
+ * the org's keys without their values); another user's key is 404. */
+static int load_v1_key_or_reply(struct api_call *call, struct store_app_key *k)
 {
     const char *value = call->params[0];
     int rc = KH_ENOTFOUND;
     memset(k, 0, sizeof *k);
     if (strlen(value) == APP_KEY_VALUE_LEN)
         rc = cred_find_app_key(call->env->store, call->env->secret, value, APP_KEY_VALUE_LEN, k);
-    if (!rc && (strcmp(k->org_id, call->who.org_id) != 0 ||
-                (!v1_sees_all(call, org_perm) && strcmp(k->owner_id, call->who.user_id) != 0))) {
+    if (!rc && (strcmp(k->org_id, call->who.org_id) != 0 || strcmp(k->owner_id, call->who.user_id) != 0)) {
         store_app_key_clear(k);
         rc = KH_ENOTFOUND;
     }
@@ -456,10 +488,8 @@ void app_keys_v1_list(struct api_call *call)
         return;
     memset(&q, 0, sizeof q);
     q.org_id = call->who.org_id;
-    if (!v1_sees_all(call, PERM_ORG_APP_KEYS_READ)) {
-        q.owner_ids[0] = call->who.user_id;
-        q.n_owners = 1;
-    }
+    q.owner_ids[0] = call->who.user_id; /* one's own keys only (load_v1_key_or_reply) */
+    q.n_owners = 1;
     q.sort = STORE_SORT_CREATED_AT;
     q.page.limit = 100000;
     int rc = store_app_key_list(call->env->store, &q, &list);
@@ -470,6 +500,8 @@ void app_keys_v1_list(struct api_call *call)
     json_t *keys = json_array();
     for (size_t i = 0; i < list.n && !rc; i++) {
         char value[APP_KEY_VALUE_LEN + 1];
+        if (!may_reveal(call, &list.items[i])) /* a key wider than the caller's credential is not listed */
+            continue;
         rc = unseal_app_key(call, &list.items[i], value);
         if (!rc)
             json_array_append_new(keys, render_app_key_v1(call, &list.items[i], value));
@@ -505,7 +537,7 @@ void app_keys_v1_get(struct api_call *call)
 {
     struct store_app_key k;
     if (!require_any_perm_or_reply(call, PERM_ORG_APP_KEYS_READ, PERM_USER_APP_KEYS) ||
-        load_v1_key_or_reply(call, PERM_ORG_APP_KEYS_READ, &k))
+        load_v1_key_or_reply(call, &k))
         return;
     reply_v1(call, 200, &k);
     store_app_key_clear(&k);
@@ -520,7 +552,7 @@ void app_keys_v1_update(struct api_call *call)
     json_t *root = v1_body_or_reply(call, &name);
     if (!root)
         return;
-    if (load_v1_key_or_reply(call, PERM_ORG_APP_KEYS_WRITE, &k) == KH_OK) {
+    if (load_v1_key_or_reply(call, &k) == KH_OK) {
         if (name_free_or_reply(call, k.owner_id, name, k.id) == KH_OK) {
             free(k.name);
             k.name = xstrdup(name);
@@ -543,7 +575,7 @@ void app_keys_v1_delete(struct api_call *call)
     struct store_app_key k;
     char value[APP_KEY_VALUE_LEN + 1];
     if (!require_any_perm_or_reply(call, PERM_ORG_APP_KEYS_WRITE, PERM_USER_APP_KEYS) ||
-        load_v1_key_or_reply(call, PERM_ORG_APP_KEYS_WRITE, &k))
+        load_v1_key_or_reply(call, &k))
         return;
     if (unseal_app_key(call, &k, value) == KH_OK) {
         int rc = store_app_key_delete(call->env->store, call->who.org_id, k.id);

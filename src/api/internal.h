@@ -6,6 +6,7 @@
 #include "api/api.h"
 #include "api/query.h"
 #include "api/ratelimit.h"
+#include "auth/authz.h"
 #include "json/jsonx.h"
 
 #include <jansson.h>
@@ -97,6 +98,10 @@ int filter_or_reply(struct api_call *call, const char *key, const char **out);
  * else the answer is id_status with id_msg (Datadog uses 400 or 422). */
 json_t *data_or_reply(struct api_call *call, struct jx *jx, json_t **root, const char *type, const char *path_id,
                       int id_status, const char *id_msg);
+/* 403 unless the effective-permission rule (auth/authz.h) lets the caller
+ * make, widen or re-enable a credential, or grant a role, holding target;
+ * `what` names it in the refusal ("application key", "role ..."). */
+int grant_or_reply(struct api_call *call, const struct permset *target, const char *what);
 /* Refuses (403) calls made with a PAT or SAT: such calls cannot create or
  * update application keys (SEMANTICS 2.1). */
 int not_token_or_reply(struct api_call *call);

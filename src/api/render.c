@@ -96,10 +96,8 @@ static json_t *role_permission_refs(struct store *st, const char *role_id)
 
 json_t *render_role(struct store *st, const struct store_role *r, int with_count)
 {
-    json_t *attrs = json_pack("{s:o,s:o,s:s}", "created_at", render_iso_time(r->created_at), "modified_at",
-                              render_iso_time(r->modified_at), "name", r->name);
-    if (r->managed) /* Datadog marks its managed roles; custom roles have no such field */
-        json_object_set_new(attrs, "managed", json_true());
+    json_t *attrs = json_pack("{s:o,s:o,s:s,s:b}", "created_at", render_iso_time(r->created_at), "modified_at",
+                              render_iso_time(r->modified_at), "name", r->name, "managed", r->managed);
     if (with_count)
         json_object_set_new(attrs, "user_count", json_integer(r->user_count));
     json_t *receives = r->receives ? json_loads(r->receives, 0, NULL) : NULL;

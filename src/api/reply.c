@@ -188,6 +188,17 @@ json_t *data_or_reply(struct api_call *call, struct jx *jx, json_t **root, const
     return data;
 }
 
+int grant_or_reply(struct api_call *call, const struct permset *target, const char *what)
+{
+    if (authz_may_grant(&call->who, target))
+        return 1;
+    reply_error(call, 403,
+                "Forbidden: the %s would hold the %s permission, which the caller does not; nobody grants more than "
+                "they hold",
+                what, perm_name(authz_first_excess(&call->who, target)));
+    return 0;
+}
+
 int not_token_or_reply(struct api_call *call)
 {
     if (call->who.kind != PRINCIPAL_PAT && call->who.kind != PRINCIPAL_SAT)

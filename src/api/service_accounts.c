@@ -13,8 +13,9 @@
 
 
 /* Reads relationships.roles.data[] into ids; each role must exist in the
- * caller's org and, unless the caller holds user_access_manage, be one of
- * the caller's own roles (doc-SA). Answers and returns -1 on failure. */
+ * caller's org and grant nothing the caller's effective permissions lack,
+ * unless the caller holds user_access_manage (auth/authz.h). Answers and
+ * returns -1 on failure. */
 int roles_or_reply(struct api_call *call, struct jx *jx, json_t *data, char ids[][UUID_STR], size_t *n)
 {
     *n = 0;
@@ -27,20 +28,11 @@ int roles_or_reply(struct api_call *call, struct jx *jx, json_t *data, char ids[
         reply_jx(call, jx);
         return -1;
     }
-    if (!arr)
-        return 0;
-    struct store_strlist mine = {0};
-    int manage = has_perm(call, PERM_USER_ACCESS_MANAGE);
-    if (!manage && store_user_roles(call->env->store, call->who.user_id, &mine)) {
-        reply_store_error(call, KH_ESTORE);
-        return -1;
-    }
     size_t i;
     json_t *item;
-    int rc = 0;
     json_array_foreach(arr, i, item)
     {
-        char path[64];
+        char path[64], what[96];
         snprintf(path, sizeof path, "data.relationships.roles.data[%zu]", i);
         if (!json_is_object(item))
             jx_fail(jx, "Field '%s' must be an object", path);
@@ -48,33 +40,25 @@ int roles_or_reply(struct api_call *call, struct jx *jx, json_t *data, char ids[
         const char *id = jx_str(jx, item, path, "id", 1, 1, KH_MAX_ID_LEN);
         if (jx->failed) {
             reply_jx(call, jx);
-            rc = -1;
-            break;
+            return -1;
         }
         struct store_role role = {0};
-        int src = uuid_valid(id, strlen(id)) ? store_role_get(call->env->store, call->who.org_id, id, &role)
-                                              : KH_ENOTFOUND;
+        struct permset grants;
+        int rc = uuid_valid(id, strlen(id)) ? store_role_get(call->env->store, call->who.org_id, id, &role)
+                                             : KH_ENOTFOUND;
         store_role_clear(&role);
-        if (src) {
-            if (src == KH_ENOTFOUND)
-                reply_error(call, 400, "Role %.64s not found", id);
-            else
-                reply_store_error(call, src);
-            rc = -1;
-            break;
-        }
-        int held = manage;
-        for (size_t k = 0; k < mine.n && !held; k++)
-            held = strcmp(mine.items[k], id) == 0;
-        if (!held) {
-            reply_error(call, 403, "Forbidden: cannot grant role %s without the user_access_manage permission", id);
-            rc = -1;
-            break;
-        }
+        if (!rc)
+            rc = authz_role_perms(call->env->store, id, &grants);
+        if (rc == KH_ENOTFOUND)
+            reply_error(call, 400, "Role %.64s not found", id);
+        else if (rc)
+            reply_store_error(call, rc);
+        snprintf(what, sizeof what, "role %s", id);
+        if (rc || !grant_or_reply(call, &grants, what))
+            return -1;
         memcpy(ids[(*n)++], id, UUID_STR);
     }
-    store_strlist_free(&mine);
-    return rc;
+    return 0;
 }
 
 int service_account_or_reply(struct api_call *call, const char *id, struct store_user *sa)

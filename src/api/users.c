@@ -163,6 +163,19 @@ static int may_manage_or_reply(struct api_call *call, const struct store_user *u
     return 0;
 }
 
+/* Re-enabling a user gives its permissions back to whatever credential it
+ * will hold: the rule of auth/authz.h applies as to a new credential. */
+static int may_enable_or_reply(struct api_call *call, const struct store_user *u)
+{
+    struct permset held;
+    int rc = authz_credential_perms(call->env->store, u->id, NULL, &held);
+    if (rc) {
+        reply_store_error(call, rc);
+        return 0;
+    }
+    return grant_or_reply(call, &held, "re-enabled user");
+}
+
 int disable_user(struct store *st, struct store_user *u, int64_t now)
 {
     int rc = store_begin(st);
@@ -209,15 +222,17 @@ void users_update(struct api_call *call)
             int rc;
             if (disabled_field && disabled && !was_disabled) {
                 rc = disable_user(call->env->store, &u, call->now);
+            } else if (disabled_field && !disabled && was_disabled && !may_enable_or_reply(call, &u)) {
+                rc = -1; /* answered */
             } else {
                 if (disabled_field)
                     u.disabled = disabled;
                 rc = store_user_update(call->env->store, &u);
             }
-            if (rc) {
+            if (rc > 0) {
                 reply_store_error(call, rc);
-            } else {
-                audit(call, u.disabled ? "disabled" : "updated", "user", u.id);
+            } else if (rc == 0) {
+                audit(call, u.disabled ? "disabled" : was_disabled ? "enabled" : "updated", "user", u.id);
                 reply_user(call, 200, &u);
             }
         }

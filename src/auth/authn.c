@@ -86,6 +86,14 @@ static int load_user(const struct auth_env *env, const char *org_id, const char 
     return auth_user_permset(env->store, user_id, &out->perms);
 }
 
+/* Narrows a principal's permissions to its credential's scopes. */
+static void narrow(struct principal *out, const struct permset *scopes)
+{
+    permset_intersect(&out->perms, scopes);
+    out->scoped = 1;
+    out->scopes = *scopes;
+}
+
 static int auth_token(const struct auth_env *env, const char *s, size_t len, struct principal *out)
 {
     enum token_kind kind;
@@ -118,7 +126,7 @@ static int auth_token(const struct auth_env *env, const char *s, size_t len, str
         out->expires_at = t.expires_at;
         rc = load_user(env, t.org_id, t.owner_id, out);
         if (!rc && auth_scopes_to_permset(t.scopes, &scopes) == KH_OK)
-            permset_intersect(&out->perms, &scopes);
+            narrow(out, &scopes);
         else if (!rc)
             rc = AUTH_INVALID;
         if (!rc) {
@@ -161,10 +169,12 @@ static int auth_keys(const struct auth_env *env, const struct auth_input *in, st
         memcpy(out->credential_id, app.id, UUID_STR);
         memcpy(out->api_key_id, api.id, UUID_STR);
         rc = load_user(env, app.org_id, app.owner_id, out);
-        if (!rc && auth_scopes_to_permset(app.scopes, &scopes) == KH_OK)
-            permset_intersect(&out->perms, &scopes);
-        else if (!rc)
+        if (!rc && auth_scopes_to_permset(app.scopes, &scopes) == KH_OK) {
+            if (app.scopes)
+                narrow(out, &scopes);
+        } else if (!rc) {
             rc = AUTH_INVALID;
+        }
         if (!rc) {
             out->first_use = !app.last_used_at && !usage_has(env->usage, STORE_TOUCH_APP_KEY, app.id);
             auth_record_use(env, STORE_TOUCH_API_KEY, api.id);

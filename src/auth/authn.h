@@ -35,6 +35,8 @@ struct principal {
     char api_key_id[UUID_STR];    /* "" for token callers */
     int service_account;
     struct permset perms;         /* effective permissions */
+    int scoped;                   /* the credential has scopes (tokens always do) */
+    struct permset scopes;        /* its scopes, when scoped */
     int64_t expires_at;           /* token expiry, 0 when none */
     int first_use;                /* the credential had never been used before */
     int expired;                  /* on AUTH_INVALID: a right token past its expiry */

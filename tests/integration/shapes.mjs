@@ -69,6 +69,14 @@ export function missingPaths(recorded, ours) {
   return missing.sort();
 }
 
+// Fields keyhold leaves out on purpose: an application key's value is shown
+// only to a caller holding every permission of the key (docs/security.md),
+// so a narrower caller gets the key without it.
+const WITHHELD = {
+  "v2.GetCurrentUserApplicationKey": ["data.attributes.key"],
+  "v2.UpdateCurrentUserApplicationKey": ["data.attributes.key"],
+};
+
 /** Problems of a list of answers [{id, status, text}] against the recordings. */
 export function shapeProblems(responses) {
   const problems = [];
@@ -84,7 +92,9 @@ export function shapeProblems(responses) {
       continue;
     }
     compared.add(r.id);
-    for (const p of missingPaths(want.response, body)) problems.push(`${r.id} ${r.status}: no '${p}' (Datadog answers it)`);
+    for (const p of missingPaths(want.response, body)) {
+      if (!(WITHHELD[r.id] || []).includes(p)) problems.push(`${r.id} ${r.status}: no '${p}' (Datadog answers it)`);
+    }
   }
   return { problems: [...new Set(problems)], compared };
 }
