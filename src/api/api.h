@@ -72,7 +72,13 @@ void api_response_free(struct api_response *res);
  * those the HTTP layer writes itself. */
 char *api_error_body(const char *message);
 
-/* Finds a request header by lower-case name; NULL when absent. */
+/* The path as the access log may show it (at most API_LOG_PATH - 1 bytes):
+ * every segment that could be a key value or a token cut to "****" and its
+ * last 4 characters, whatever the route, status or method. */
+void api_log_path(const char *path, size_t len, char out[API_LOG_PATH]);
+
+/* Finds a request header by lower-case name; NULL when absent. The value
+ * (len bytes, not NUL-terminated) comes without surrounding whitespace. */
 const char *api_header_get(const struct api_request *req, const char *name, size_t *len);
 
 #endif

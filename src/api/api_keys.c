@@ -106,10 +106,8 @@ static int api_key_filters_or_reply(struct api_call *call, struct store_api_key_
     char msg[256];
     const struct query *qs = &call->query;
     q->remote_config = -1;
-    if (query_time(qs, "filter[created_at][start]", &q->created_start, msg, sizeof msg) ||
-        query_time(qs, "filter[created_at][end]", &q->created_end, msg, sizeof msg) ||
-        query_time(qs, "filter[modified_at][start]", &q->modified_start, msg, sizeof msg) ||
-        query_time(qs, "filter[modified_at][end]", &q->modified_end, msg, sizeof msg) ||
+    if (query_time_range(qs, "filter[created_at]", &q->created, msg, sizeof msg) ||
+        query_time_range(qs, "filter[modified_at]", &q->modified, msg, sizeof msg) ||
         query_bool(qs, "filter[remote_config_read_enabled]", &q->remote_config, msg, sizeof msg)) {
         reply_error(call, 400, "%s", msg);
         return 0;
@@ -280,7 +278,7 @@ static int load_key_or_reply(struct api_call *call, const char *param, int by_va
     int rc = KH_ENOTFOUND;
     memset(k, 0, sizeof *k);
     if (by_value) {
-        struct auth_env env = {call->env->store, call->env->secret, call->now, NULL, NULL};
+        struct auth_env env = {.store = call->env->store, .secret = call->env->secret, .now = call->now};
         rc = auth_find_api_key(&env, param, strlen(param), k);
         if (rc == AUTH_INVALID)
             rc = KH_ENOTFOUND;

@@ -125,8 +125,7 @@ static void list_keys(struct api_call *call, enum scope scope)
         !page_or_reply(call, &q.page.limit, &q.page.offset) || !sort_or_reply(call, app_key_sorts, 3, &q.sort, &q.desc) ||
         !filter_or_reply(call, "filter", &q.name_filter) || (scope != SERVICE_ACCOUNT && (include = include_owner_or_reply(call)) < 0))
         return;
-    if (query_time(&call->query, "filter[created_at][start]", &q.created_start, msg, sizeof msg) ||
-        query_time(&call->query, "filter[created_at][end]", &q.created_end, msg, sizeof msg)) {
+    if (query_time_range(&call->query, "filter[created_at]", &q.created, msg, sizeof msg)) {
         reply_error(call, 400, "%s", msg);
         return;
     }

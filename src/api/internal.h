@@ -16,7 +16,6 @@
 /* route flags */
 #define ROUTE_AUTH 0x1         /* needs an authenticated principal */
 #define ROUTE_VND 0x2          /* answers application/vnd.api+json (PAT/SAT endpoints) */
-#define ROUTE_SECRET_PARAM 0x4 /* the last path parameter is a key value: mask it in logs */
 #define ROUTE_MISSING_401 0x8  /* no credentials at all: 401 instead of 403 */
 #define ROUTE_TEST_MODE 0x10   /* exists only when the server runs in test mode */
 
@@ -58,6 +57,10 @@ void set_rate_headers(struct api_call *call, const struct rate_verdict *v);
  * written in the request's transaction: if it cannot be, the whole request
  * is rolled back and answered 503 (router.c, run_handler). */
 void audit(struct api_call *call, const char *action, const char *kind, const char *target_id);
+/* The same for an event a request that only reads causes (an expired token
+ * presented, a burst of failed authentications): queued, one per action and
+ * target per flush, for the writer (auth/usage.h). No event loop writes. */
+void audit_later(struct api_call *call, const char *action, const char *kind, const char *target_id);
 
 /* ---- replies (reply.c); each sets call->res completely ---- */
 /* Steals body. */

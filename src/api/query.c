@@ -1,6 +1,7 @@
 /* query.c - query-string parsing (see query.h). */
 #include "api/query.h"
 
+#include "store/store.h"
 #include "util/clock.h"
 #include "util/errors.h"
 #include "util/xmalloc.h"
@@ -164,6 +165,19 @@ int query_bool(const struct query *q, const char *key, int *out, char *msg, size
         snprintf(msg, msglen, "Invalid value for %s: '%.64s' (expected true or false)", key, v);
         return KH_EINVAL;
     }
+    return KH_OK;
+}
+
+int query_time_range(const struct query *q, const char *prefix, struct store_time_range *r, char *msg, size_t msglen)
+{
+    char start[64], end[64];
+    snprintf(start, sizeof start, "%s[start]", prefix);
+    snprintf(end, sizeof end, "%s[end]", prefix);
+    memset(r, 0, sizeof *r);
+    if (query_time(q, start, &r->start, msg, msglen) || query_time(q, end, &r->end, msg, msglen))
+        return KH_EINVAL;
+    r->has_start = query_get(q, start) != NULL;
+    r->has_end = query_get(q, end) != NULL;
     return KH_OK;
 }
 

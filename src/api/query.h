@@ -38,5 +38,9 @@ int query_int(const struct query *q, const char *key, int64_t min, int64_t max, 
               size_t msglen);
 int query_bool(const struct query *q, const char *key, int *out, char *msg, size_t msglen);
 int query_time(const struct query *q, const char *key, int64_t *out, char *msg, size_t msglen);
+/* Reads prefix[start] and prefix[end] ("filter[created_at][start]") into r,
+ * marking which were given. */
+struct store_time_range;
+int query_time_range(const struct query *q, const char *prefix, struct store_time_range *r, char *msg, size_t msglen);
 
 #endif

@@ -2,6 +2,7 @@
  * bodies, permission checks that answer 403 themselves, and the shared
  * request readers (body, paging) that answer 400 themselves. */
 #include "api/internal.h"
+#include "auth/usage.h"
 
 #include "util/log.h"
 #include "util/uuid.h"
@@ -213,20 +214,40 @@ int is_uuid(const char *s)
     return uuid_valid(s, strlen(s));
 }
 
+/* The event of action on (kind, target_id) by the caller, from its address.
+ * A field the caller cannot tell is named, never left empty: "unknown" for
+ * the org and "anonymous" for the actor of a refused request. */
+static void audit_event(const struct api_call *call, const char *action, const char *kind, const char *target_id,
+                        struct store_audit *e)
+{
+    memset(e, 0, sizeof *e);
+    e->at = call->now;
+    snprintf(e->org_id, sizeof e->org_id, "%s", call->who.org_id[0] ? call->who.org_id : "unknown");
+    snprintf(e->actor_id, sizeof e->actor_id, "%s", call->who.user_id[0] ? call->who.user_id : "anonymous");
+    snprintf(e->action, sizeof e->action, "%s", action);
+    snprintf(e->target_kind, sizeof e->target_kind, "%s", kind);
+    snprintf(e->target_id, sizeof e->target_id, "%s", target_id ? target_id : "");
+    snprintf(e->source, sizeof e->source, "%s", call->req->remote_addr ? call->req->remote_addr : "");
+    log_info("audit %s %s %s by user %s from %s", action, kind, e->target_id, e->actor_id,
+             e->source[0] ? e->source : "-");
+}
+
 void audit(struct api_call *call, const char *action, const char *kind, const char *target_id)
 {
     struct store_audit e;
-    memset(&e, 0, sizeof e);
-    e.at = call->now;
-    snprintf(e.org_id, sizeof e.org_id, "%s", call->who.org_id);
-    snprintf(e.actor_id, sizeof e.actor_id, "%s", call->who.user_id);
-    snprintf(e.action, sizeof e.action, "%s", action);
-    snprintf(e.target_kind, sizeof e.target_kind, "%s", kind);
-    snprintf(e.target_id, sizeof e.target_id, "%s", target_id ? target_id : "");
-    snprintf(e.source, sizeof e.source, "%s", call->req->remote_addr ? call->req->remote_addr : "");
-    log_info("audit %s %s %s by user %s from %s", action, kind, e.target_id, e.actor_id, e.source[0] ? e.source : "-");
+    audit_event(call, action, kind, target_id, &e);
     if (store_audit_insert(call->env->store, &e) != KH_OK) {
         log_error("audit: could not record %s %s %s", action, kind, e.target_id);
         call->audit_failed = 1;
     }
+}
+
+void audit_later(struct api_call *call, const char *action, const char *kind, const char *target_id)
+{
+    struct store_audit e;
+    audit_event(call, action, kind, target_id, &e);
+    if (call->env->usage)
+        usage_record_event(call->env->usage, &e);
+    else if (store_audit_insert(call->env->store, &e) != KH_OK)
+        log_error("audit: could not record %s %s %s", action, kind, e.target_id);
 }

@@ -22,9 +22,9 @@ static const struct route routes[] = {
     /* API keys */
     {"GET", "/api/v1/api_key", api_keys_v1_list, ROUTE_AUTH},
     {"POST", "/api/v1/api_key", api_keys_v1_create, ROUTE_AUTH},
-    {"GET", "/api/v1/api_key/{}", api_keys_v1_get, ROUTE_AUTH | ROUTE_SECRET_PARAM},
-    {"PUT", "/api/v1/api_key/{}", api_keys_v1_update, ROUTE_AUTH | ROUTE_SECRET_PARAM},
-    {"DELETE", "/api/v1/api_key/{}", api_keys_v1_delete, ROUTE_AUTH | ROUTE_SECRET_PARAM},
+    {"GET", "/api/v1/api_key/{}", api_keys_v1_get, ROUTE_AUTH},
+    {"PUT", "/api/v1/api_key/{}", api_keys_v1_update, ROUTE_AUTH},
+    {"DELETE", "/api/v1/api_key/{}", api_keys_v1_delete, ROUTE_AUTH},
     {"GET", "/api/v2/api_keys", api_keys_list, ROUTE_AUTH},
     {"POST", "/api/v2/api_keys", api_keys_create, ROUTE_AUTH},
     {"GET", "/api/v2/api_keys/{}", api_keys_get, ROUTE_AUTH},
@@ -33,9 +33,9 @@ static const struct route routes[] = {
     /* application keys */
     {"GET", "/api/v1/application_key", app_keys_v1_list, ROUTE_AUTH},
     {"POST", "/api/v1/application_key", app_keys_v1_create, ROUTE_AUTH},
-    {"GET", "/api/v1/application_key/{}", app_keys_v1_get, ROUTE_AUTH | ROUTE_SECRET_PARAM},
-    {"PUT", "/api/v1/application_key/{}", app_keys_v1_update, ROUTE_AUTH | ROUTE_SECRET_PARAM},
-    {"DELETE", "/api/v1/application_key/{}", app_keys_v1_delete, ROUTE_AUTH | ROUTE_SECRET_PARAM},
+    {"GET", "/api/v1/application_key/{}", app_keys_v1_get, ROUTE_AUTH},
+    {"PUT", "/api/v1/application_key/{}", app_keys_v1_update, ROUTE_AUTH},
+    {"DELETE", "/api/v1/application_key/{}", app_keys_v1_delete, ROUTE_AUTH},
     {"GET", "/api/v2/application_keys", app_keys_list, ROUTE_AUTH},
     {"GET", "/api/v2/application_keys/{}", app_keys_get, ROUTE_AUTH},
     {"PATCH", "/api/v2/application_keys/{}", app_keys_update, ROUTE_AUTH},
@@ -143,30 +143,70 @@ const char *api_header_get(const struct api_request *req, const char *name, size
     for (size_t i = 0; i < req->n_headers; i++) {
         const struct api_header *h = &req->headers[i];
         if (h->name_len == nlen && memcmp(h->name, name, nlen) == 0) {
-            *len = h->value_len;
-            return h->value;
+            /* The field value, without the optional whitespace around it
+             * (RFC 9110 section 5.5): "DD-API-KEY: <key> \t" is the key. */
+            const char *v = h->value;
+            size_t n = h->value_len;
+            while (n && (*v == ' ' || *v == '\t'))
+                v++, n--;
+            while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+                n--;
+            *len = n;
+            return v;
         }
     }
     *len = 0;
     return NULL;
 }
 
-/* The path as it may be logged: the route pattern with ids filled in, except
- * a key value in the path (v1 key routes), which is cut to its last 4. */
+/* Non-zero when a path segment is a word of some route ("application_key",
+ * "personal_access_tokens"): never a secret. */
+static int route_word(const char *seg, size_t len)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        const char *p = routes[i].pattern;
+        while ((p = strchr(p, '/')) != NULL) {
+            p++;
+            size_t n = strcspn(p, "/");
+            if (n == len && memcmp(p, seg, len) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* A segment that could be a key value or a token (20 bytes or more, neither
+ * a route's word nor a UUID): every credential keyhold makes is that long. */
+static int secret_like(const char *seg, size_t len)
+{
+    return len >= 20 && !uuid_valid(seg, len) && !route_word(seg, len);
+}
+
+void api_log_path(const char *path, size_t len, char out[API_LOG_PATH])
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o < API_LOG_PATH - 9;) {
+        size_t n = 0;
+        while (i + n < len && path[i + n] != '/')
+            n++;
+        if (n && secret_like(path + i, n)) {
+            o += (size_t)snprintf(out + o, API_LOG_PATH - o, "****%.4s", path + i + n - 4);
+        } else {
+            size_t take = n < API_LOG_PATH - 9 - o ? n : API_LOG_PATH - 9 - o;
+            memcpy(out + o, path + i, take);
+            o += take;
+        }
+        i += n;
+        if (i < len && o < API_LOG_PATH - 9)
+            out[o++] = '/', i++;
+    }
+    out[o] = '\0';
+}
+
+/* The path as it may be logged, whatever route it matched or failed to. */
 static void set_log_path(struct api_call *call)
 {
-    struct api_response *res = call->res;
-    size_t plen = call->req->path_len < API_LOG_PATH - 1 ? call->req->path_len : API_LOG_PATH - 1;
-    if (!call->route || !(call->route->flags & ROUTE_SECRET_PARAM) || call->n_params == 0) {
-        memcpy(res->log_path, call->req->path, plen);
-        res->log_path[plen] = '\0';
-        return;
-    }
-    const char *last = call->params[call->n_params - 1];
-    size_t keylen = strlen(last);
-    size_t prefix = plen > keylen ? plen - keylen : 0;
-    snprintf(res->log_path, API_LOG_PATH, "%.*s****%s", (int)prefix, call->req->path,
-             keylen > 4 ? last + keylen - 4 : "");
+    api_log_path(call->req->path, call->req->path_len, call->res->log_path);
 }
 
 /* FNV-1a over the credential headers: tells an address's known-good
@@ -246,20 +286,17 @@ void auth_note(struct api_call *call, int rc)
         /* This failure spent the address's allowance: from now on the guard
          * refuses its unknown credentials. Recorded once per window. */
         if (v.limit && v.allowed && v.remaining == 0)
-            audit(call, "auth_failure_burst", "client_address", NULL);
+            audit_later(call, "auth_failure_burst", "client_address", remote(call));
     }
 }
 
-/* Audit events that only authentication sees. */
+/* The audit event only authentication sees: an expired token presented
+ * (a credential's first use is told by the store when its use is written,
+ * auth/usage.h). */
 static void audit_authentication(struct api_call *call, int rc)
 {
-    const char *kind = call->who.kind == PRINCIPAL_PAT   ? "personal_access_token"
-                       : call->who.kind == PRINCIPAL_SAT ? "service_access_token"
-                                                         : "application_key";
-    if (rc == KH_OK && call->who.first_use)
-        audit(call, "first_use", kind, call->who.credential_id);
     if (rc == AUTH_INVALID && call->who.expired)
-        audit(call, "expired_use", "access_token", call->who.credential_id);
+        audit_later(call, "expired_use", "access_token", call->who.credential_id);
 }
 
 /* Counts the request against its org and credential; answers 429 when either
@@ -300,7 +337,12 @@ static int authenticate_or_reply(struct api_call *call)
     call->fingerprint = fingerprint(&in);
     if (!auth_guard_or_reply(call))
         return 0;
-    struct auth_env env = {call->env->store, call->env->secret, call->now, call->env->usage, call->env->auth_cache};
+    struct auth_env env = {.store = call->env->store,
+                           .secret = call->env->secret,
+                           .now = call->now,
+                           .usage = call->env->usage,
+                           .source = remote(call),
+                           .cache = call->env->auth_cache};
     int rc = auth_authenticate(&env, &in, &call->who);
     auth_note(call, rc);
     audit_authentication(call, rc);

@@ -30,7 +30,12 @@ static int find_request_api_key(struct api_call *call, struct principal *k, int 
     call->fingerprint = h;
     if (!auth_guard_or_reply(call))
         return AUTH_LIMITED;
-    struct auth_env env = {call->env->store, call->env->secret, call->now, call->env->usage, call->env->auth_cache};
+    struct auth_env env = {.store = call->env->store,
+                           .secret = call->env->secret,
+                           .now = call->now,
+                           .usage = call->env->usage,
+                           .source = call->req->remote_addr,
+                           .cache = call->env->auth_cache};
     int rc = auth_check_api_key(&env, key, len, k);
     auth_note(call, rc);
     return rc;

@@ -92,7 +92,9 @@ static int live(const struct cache_entry *e, const struct store_stamp *stamp, co
 {
     if (e->stamp.a != stamp->a || e->stamp.b != stamp->b || e->secret != secret)
         return 0;
-    return e->rc != KH_OK || !e->who.expires_at || e->who.expires_at > now;
+    if (e->rc != KH_OK) /* an expired token's refusal holds while the clock stays past its expiry */
+        return !e->who.expired || e->who.expires_at <= now;
+    return !e->who.expires_at || e->who.expires_at > now;
 }
 
 int auth_cache_get(struct auth_cache *c, const uint8_t digest[SECRET_HASH_LEN], const struct store_stamp *stamp,
@@ -131,6 +133,5 @@ void auth_cache_put(struct auth_cache *c, const uint8_t digest[SECRET_HASH_LEN],
     slot->secret = secret;
     slot->rc = rc;
     slot->who = *who;
-    slot->who.first_use = 0; /* recorded by the use that filled the entry */
     slot->last_use = ++c->clock;
 }

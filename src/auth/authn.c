@@ -15,16 +15,31 @@
 #include "util/token.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #define API_KEY_LEN 32
 #define APP_KEY_LEN 40
 
-void auth_record_use(const struct auth_env *env, int kind, const char *id)
+void auth_record_use(const struct auth_env *env, const struct principal *who, int kind, const char *id)
 {
-    if (env->usage)
-        usage_record(env->usage, kind, id, env->now);
+    struct store_touch t;
+    if (!env->usage)
+        return;
+    memset(&t, 0, sizeof t);
+    t.kind = kind;
+    snprintf(t.id, sizeof t.id, "%s", id);
+    t.when = env->now;
+    snprintf(t.org_id, sizeof t.org_id, "%s", who->org_id);
+    snprintf(t.actor_id, sizeof t.actor_id, "%s", who->user_id);
+    snprintf(t.source, sizeof t.source, "%s", env->source ? env->source : "");
+    snprintf(t.target_kind, sizeof t.target_kind, "%s",
+             kind == STORE_TOUCH_API_KEY   ? "api_key"
+             : kind == STORE_TOUCH_APP_KEY ? "application_key"
+             : who->kind == PRINCIPAL_SAT  ? "service_access_token"
+                                           : "personal_access_token");
+    usage_record(env->usage, &t);
 }
 
 int auth_scopes_to_permset(const char *scopes_json, struct permset *out)
@@ -114,10 +129,12 @@ static int auth_token(const struct auth_env *env, const char *s, size_t len, str
     secret_wipe(secret, sizeof secret);
     int right = k && secret_equal(hash, t.secret_hash, SECRET_HASH_LEN) && (int)kind == t.kind && !t.revoked_at;
     int ok = right && (!t.expires_at || t.expires_at > env->now);
-    if (right && !ok) {
+    if (right && !ok) { /* for the audit trail's expired_use event */
         out->expired = 1;
+        out->expires_at = t.expires_at;
         memcpy(out->credential_id, t.id, UUID_STR);
         memcpy(out->org_id, t.org_id, UUID_STR);
+        memcpy(out->user_id, t.owner_id, UUID_STR);
     }
     if (ok) {
         struct permset scopes;
@@ -129,10 +146,8 @@ static int auth_token(const struct auth_env *env, const char *s, size_t len, str
             narrow(out, &scopes);
         else if (!rc)
             rc = AUTH_INVALID;
-        if (!rc) {
-            out->first_use = !t.last_used_at && !usage_has(env->usage, STORE_TOUCH_TOKEN, t.id);
-            auth_record_use(env, STORE_TOUCH_TOKEN, t.id);
-        }
+        if (!rc)
+            auth_record_use(env, out, STORE_TOUCH_TOKEN, t.id);
     }
     store_token_clear(&t);
     return ok ? rc : AUTH_INVALID;
@@ -176,9 +191,8 @@ static int auth_keys(const struct auth_env *env, const struct auth_input *in, st
             rc = AUTH_INVALID;
         }
         if (!rc) {
-            out->first_use = !app.last_used_at && !usage_has(env->usage, STORE_TOUCH_APP_KEY, app.id);
-            auth_record_use(env, STORE_TOUCH_API_KEY, api.id);
-            auth_record_use(env, STORE_TOUCH_APP_KEY, app.id);
+            auth_record_use(env, out, STORE_TOUCH_API_KEY, api.id);
+            auth_record_use(env, out, STORE_TOUCH_APP_KEY, app.id);
         }
     }
     store_api_key_clear(&api);
@@ -213,15 +227,15 @@ static void record_uses(const struct auth_env *env, const struct principal *who)
 {
     switch (who->kind) {
     case PRINCIPAL_KEYS:
-        auth_record_use(env, STORE_TOUCH_API_KEY, who->api_key_id);
-        auth_record_use(env, STORE_TOUCH_APP_KEY, who->credential_id);
+        auth_record_use(env, who, STORE_TOUCH_API_KEY, who->api_key_id);
+        auth_record_use(env, who, STORE_TOUCH_APP_KEY, who->credential_id);
         break;
     case PRINCIPAL_PAT:
     case PRINCIPAL_SAT:
-        auth_record_use(env, STORE_TOUCH_TOKEN, who->credential_id);
+        auth_record_use(env, who, STORE_TOUCH_TOKEN, who->credential_id);
         break;
     default: /* the API-key-only check */
-        auth_record_use(env, STORE_TOUCH_API_KEY, who->api_key_id);
+        auth_record_use(env, who, STORE_TOUCH_API_KEY, who->api_key_id);
     }
 }
 
@@ -243,10 +257,10 @@ static int cached(const struct auth_env *env, char domain, const struct auth_inp
         return rc;
     }
     rc = uncached(env, in, out);
-    /* An expired token's refusal depends on the clock, not only on the
-     * store: it is not kept (it is rare, and a clock set back must not be
-     * answered from memory). */
-    if (rc == KH_OK || (rc == AUTH_INVALID && !out->expired))
+    /* Refusals are kept too, an expired token's included: a flood of one
+     * must not reach the store per request (authcache.c keeps it only while
+     * the clock stays past the expiry). */
+    if (rc == KH_OK || rc == AUTH_INVALID)
         auth_cache_put(env->cache, digest, &stamp, env->secret, rc, out);
     return rc;
 }
@@ -264,7 +278,7 @@ static int check_api_key_uncached(const struct auth_env *env, const struct auth_
     if (rc == KH_OK) {
         memcpy(out->api_key_id, k.id, UUID_STR);
         memcpy(out->org_id, k.org_id, UUID_STR);
-        auth_record_use(env, STORE_TOUCH_API_KEY, k.id);
+        auth_record_use(env, out, STORE_TOUCH_API_KEY, k.id);
     }
     store_api_key_clear(&k);
     return rc;

@@ -38,7 +38,6 @@ struct principal {
     int scoped;                   /* the credential has scopes (tokens always do) */
     struct permset scopes;        /* its scopes, when scoped */
     int64_t expires_at;           /* token expiry, 0 when none */
-    int first_use;                /* the credential had never been used before */
     int expired;                  /* on AUTH_INVALID: a right token past its expiry */
 };
 
@@ -56,12 +55,13 @@ struct auth_env {
     const struct server_secret *secret;
     int64_t now;
     struct usage_buffer *usage; /* where successful uses are recorded; may be NULL */
+    const char *source;         /* the client's address, for the audit trail; may be NULL */
     struct auth_cache *cache;   /* this thread's cache of outcomes (authcache.h); may be NULL */
 };
 
-/* Records that a credential was used now (for last_used_at). kind is an
- * enum store_touch_kind. */
-void auth_record_use(const struct auth_env *env, int kind, const char *id);
+/* Records that credential (kind, an enum store_touch_kind, and id) was
+ * used now by who (for last_used_at and the first-use audit event). */
+void auth_record_use(const struct auth_env *env, const struct principal *who, int kind, const char *id);
 
 /* Authenticates a request. Returns KH_OK and fills *out, AUTH_MISSING,
  * AUTH_INVALID, or a store error (KH_ESTORE/KH_EBUSY). */

@@ -92,6 +92,8 @@ static void audit_rotation(struct store *st, const char *action, int version)
     snprintf(e.action, sizeof e.action, "%s", action);
     snprintf(e.target_kind, sizeof e.target_kind, "server_secret");
     snprintf(e.target_id, sizeof e.target_id, "v%d", version);
+    snprintf(e.org_id, sizeof e.org_id, "server"); /* the secret is the server's, no org's */
+    snprintf(e.actor_id, sizeof e.actor_id, "operator");
     snprintf(e.source, sizeof e.source, "cli");
     store_audit_insert(st, &e);
 }

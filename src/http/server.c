@@ -22,6 +22,7 @@
  * keeps running until its in-flight requests have been written (bounded by
  * DRAIN_MS), then closes its store. */
 #include "http/server.h"
+#include "http/framing.h"
 
 #include "http/writer.h"
 #include "api/api.h"
@@ -37,6 +38,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <h2o.h>
+#include <jansson.h>
 #include <netdb.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -317,6 +319,29 @@ static void hand_to_writer(struct worker *w, h2o_req_t *req, struct request_done
     writer_submit(the_server->writer, pw->job);
 }
 
+/* framing.h's check, on the head of an HTTP/1 request: libh2o keeps it at
+ * the start of the connection's input until the answer is sent. */
+static const char *framing_problem(h2o_req_t *req)
+{
+    h2o_socket_t *sock;
+    if (req->version >= 0x200 || !req->conn->callbacks->get_socket ||
+        !(sock = req->conn->callbacks->get_socket(req->conn)) || !sock->input)
+        return NULL;
+    return http_framing_problem(sock->input->bytes, sock->input->size);
+}
+
+/* An answer of the HTTP layer itself: status and {"errors":[message]}. */
+static void reply_fixed(struct api_response *ares, int status, const char *message)
+{
+    json_t *body = json_pack("{s:[s]}", "errors", message);
+    memset(ares, 0, sizeof *ares);
+    ares->status = status;
+    ares->content_type = "application/json";
+    ares->body = json_dumps(body, JSON_COMPACT);
+    ares->body_len = strlen(ares->body);
+    json_decref(body);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     struct worker *w = (struct worker *)req->conn->ctx;
@@ -357,15 +382,14 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     areq.n_headers = nh;
     areq.remote_addr = peer_address(req);
 
-    if (req->headers.size > MAX_REQUEST_HEADERS || header_bytes > MAX_HEADER_BYTES) {
-        static const char too_many[] = "{\"errors\":[\"Request headers too large: at most 100 headers and 16 KiB\"]}";
-        memset(&ares, 0, sizeof ares);
-        ares.status = 431;
-        ares.content_type = "application/json";
-        ares.body = xstrdup(too_many);
-        ares.body_len = sizeof too_many - 1;
-        snprintf(ares.log_path, sizeof ares.log_path, "%.*s", (int)(areq.path_len > 100 ? 100 : areq.path_len),
-                 areq.path);
+    const char *framing = framing_problem(req);
+    if (framing) {
+        reply_fixed(&ares, 400, framing);
+        api_log_path(areq.path, areq.path_len, ares.log_path);
+        req->http1_is_persistent = 0; /* the bytes after this head are not a request of ours */
+    } else if (req->headers.size > MAX_REQUEST_HEADERS || header_bytes > MAX_HEADER_BYTES) {
+        reply_fixed(&ares, 431, "Request headers too large: at most 100 headers and 16 KiB");
+        api_log_path(areq.path, areq.path_len, ares.log_path);
     } else if (the_server->writer && !is_read(&areq)) {
         hand_to_writer(w, req, done, &areq);
         return 0;

@@ -138,7 +138,8 @@ STORE_WRAP(reset, (struct store * st, const struct store_keep *keep), (st, keep)
 STORE_WRAP(audit_insert, (struct store * st, const struct store_audit *e), (st, e))
 STORE_WRAP_OUT(audit_list, (struct store * st, int64_t since, int64_t limit, struct store_audit_list *out),
                (st, since, limit, out), out)
-STORE_WRAP(touch, (struct store * st, const struct store_touch *items, size_t n), (st, items, n))
+STORE_WRAP(touch, (struct store * st, const struct store_touch *items, size_t n, unsigned char *first),
+           (st, items, n, first))
 STORE_WRAP(api_key_insert, (struct store * st, const struct store_api_key *key), (st, key))
 STORE_WRAP_OUT(api_key_get, (struct store * st, const char *org_id, const char *id, struct store_api_key *out),
                (st, org_id, id, out), out)

@@ -161,11 +161,17 @@ struct store_page {
     int64_t offset; /* rows to skip */
 };
 
+/* A time filter, inclusive on both ends. Zeroed, it is unbounded: a bound
+ * counts only when it was given (the epoch is a bound like any other). */
+struct store_time_range {
+    int64_t start, end;
+    int has_start, has_end;
+};
+
 struct store_api_key_query {
     const char *org_id;
     const char *name_filter; /* case-insensitive substring, or NULL */
-    int64_t created_start, created_end;   /* inclusive, 0 = unbounded */
-    int64_t modified_start, modified_end; /* inclusive, 0 = unbounded */
+    struct store_time_range created, modified;
     int remote_config;                    /* -1 any, 0 false, 1 true */
     const char *category;                 /* or NULL */
     enum store_sort sort;
@@ -190,7 +196,7 @@ struct store_app_key_query {
     const char *owner_ids[STORE_MAX_OWNERS];
     size_t n_owners;         /* 0 = every owner */
     const char *name_filter; /* case-insensitive substring, or NULL */
-    int64_t created_start, created_end;
+    struct store_time_range created;
     enum store_sort sort;
     int desc;
     struct store_page page;
@@ -227,12 +233,17 @@ struct store_role_query {
     struct store_page page;
 };
 
-/* One credential use, for last_used_at bookkeeping. */
+/* One credential use, for last_used_at bookkeeping, with who used it from
+ * where (for the audit event of a credential's first use). */
 enum store_touch_kind { STORE_TOUCH_API_KEY = 1, STORE_TOUCH_APP_KEY, STORE_TOUCH_TOKEN };
 struct store_touch {
     int kind;
     char id[UUID_STR];
     int64_t when;
+    char org_id[UUID_STR];
+    char actor_id[UUID_STR];
+    char source[48];
+    char target_kind[32]; /* what the audit trail calls the credential */
 };
 
 struct store_audit {
@@ -242,7 +253,7 @@ struct store_audit {
     char actor_id[UUID_STR];
     char action[32];
     char target_kind[32];
-    char target_id[UUID_STR];
+    char target_id[48]; /* an id, a secret version, or a client address */
     char source[48];
 };
 
@@ -379,8 +390,10 @@ struct store_ops {
     int (*token_revoke_owned)(struct store *st, const char *owner_id, int64_t when);
 
     /* Records credential uses: last_used_at only ever moves forward. One
-     * transaction for the whole batch. */
-    int (*touch)(struct store *st, const struct store_touch *items, size_t n);
+     * transaction for the whole batch. first (n flags, may be NULL) tells
+     * which items were their credential's first use ever (its last_used_at
+     * was unset): exact whatever process or loop saw the use. */
+    int (*touch)(struct store *st, const struct store_touch *items, size_t n, unsigned char *first);
 
     /* Writes a consistent copy of the whole store to dest (a new file),
      * while other connections keep reading and writing. */
@@ -494,7 +507,7 @@ int store_token_list(struct store *st, const struct store_token_query *q, struct
 int store_token_revoke(struct store *st, const char *org_id, const char *id, int64_t when);
 int store_token_update(struct store *st, const struct store_token *tok);
 int store_token_revoke_owned(struct store *st, const char *owner_id, int64_t when);
-int store_touch(struct store *st, const struct store_touch *items, size_t n);
+int store_touch(struct store *st, const struct store_touch *items, size_t n, unsigned char *first);
 int store_backup(struct store *st, const char *dest, char **err);
 int store_check(struct store *st, char **report);
 int store_reseal(struct store *st, int table, int version, store_reseal_fn fn, void *arg, int64_t *count);

@@ -65,6 +65,9 @@ enum stmt_id {
     S_TOUCH_API_KEY,
     S_TOUCH_APP_KEY,
     S_TOUCH_TOKEN,
+    S_FIRST_TOUCH_API_KEY,
+    S_FIRST_TOUCH_APP_KEY,
+    S_FIRST_TOUCH_TOKEN,
     S_AUDIT_INSERT,
     S_AUDIT_LIST,
     S_ORG_IDS,
@@ -143,6 +146,9 @@ static const char *const stmt_sql[S_COUNT] = {
                      "WHERE at >= ?1 ORDER BY seq LIMIT ?2",
     [S_TOUCH_TOKEN] = "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1 AND coalesce(last_used_at, 0) < ?2",
     [S_ORG_IDS] = "SELECT id FROM orgs ORDER BY created_at, id",
+    [S_FIRST_TOUCH_API_KEY] = "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1 AND last_used_at IS NULL",
+    [S_FIRST_TOUCH_APP_KEY] = "UPDATE app_keys SET last_used_at = ?2 WHERE id = ?1 AND last_used_at IS NULL",
+    [S_FIRST_TOUCH_TOKEN] = "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1 AND last_used_at IS NULL",
     [S_INVITATION_INSERT] = "INSERT INTO invitations(" INVITATION_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [S_INVITATION_GET] = "SELECT " INVITATION_COLS " FROM invitations WHERE id = ?1 AND org_id = ?2",
 };
@@ -828,14 +834,14 @@ static char *like_pattern(const char *s)
 
 /* Adds " AND <col> >= start" / " AND <col> <= end" for the bounds that are
  * set (0 = unbounded); both are inclusive. */
-static void where_range(struct buf *w, struct binds *b, const char *col, int64_t start, int64_t end)
+static void where_range(struct buf *w, struct binds *b, const char *col, const struct store_time_range *r)
 {
-    if (start) {
-        add_int(b, start);
+    if (r->has_start) {
+        add_int(b, r->start);
         buf_printf(w, " AND %s >= ?%d", col, b->n);
     }
-    if (end) {
-        add_int(b, end);
+    if (r->has_end) {
+        add_int(b, r->end);
         buf_printf(w, " AND %s <= ?%d", col, b->n);
     }
 }
@@ -984,8 +990,8 @@ static int sqlite_api_key_list(struct store *st, const struct store_api_key_quer
     list_where_begin(&wh, q->org_id);
     if (q->name_filter)
         where_like(&wh.w, &wh.b, "name", q->name_filter, &wh.pattern);
-    where_range(&wh.w, &wh.b, "created_at", q->created_start, q->created_end);
-    where_range(&wh.w, &wh.b, "modified_at", q->modified_start, q->modified_end);
+    where_range(&wh.w, &wh.b, "created_at", &q->created);
+    where_range(&wh.w, &wh.b, "modified_at", &q->modified);
     if (q->remote_config >= 0)
         where_eq_int(&wh.w, &wh.b, "remote_config_read_enabled", q->remote_config);
     if (q->category) {
@@ -1117,7 +1123,7 @@ static int sqlite_app_key_list(struct store *st, const struct store_app_key_quer
         where_in(&wh.w, &wh.b, "owner_id", q->owner_ids, q->n_owners < STORE_MAX_OWNERS ? q->n_owners : STORE_MAX_OWNERS);
     if (q->name_filter)
         where_like(&wh.w, &wh.b, "name", q->name_filter, &wh.pattern);
-    where_range(&wh.w, &wh.b, "created_at", q->created_start, q->created_end);
+    where_range(&wh.w, &wh.b, "created_at", &q->created);
     int rc = run_list(S(st), "app_keys", APP_KEY_COLS, wh.w.p, &wh.b, NULL, q->sort, q->desc, &q->page,
                       sizeof(struct store_app_key), read_app_key_v, &items, &out->n, &out->total);
     out->items = items;
@@ -1358,22 +1364,41 @@ static int sqlite_token_revoke_owned(struct store *st, const char *owner_id, int
     return run_write(s, q, "token_revoke_owned");
 }
 
-static int sqlite_touch(struct store *st, const struct store_touch *items, size_t n)
+/* Runs one touch statement for an item; *changed tells whether it wrote. */
+static int touch_one(struct sqlite_store *s, enum stmt_id id, const struct store_touch *t, int *changed)
 {
+    sqlite3_stmt *q = stmt(s, id);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, t->id);
+    sqlite3_bind_int64(q, 2, t->when);
+    int rc = run_write(s, q, "touch");
+    *changed = !rc && sqlite3_changes(s->db) > 0;
+    return rc;
+}
+
+/* A first use is one that finds last_used_at unset: the first statement
+ * only writes then, and the usual one moves the time forward otherwise. */
+static int sqlite_touch(struct store *st, const struct store_touch *items, size_t n, unsigned char *first)
+{
+    static const enum stmt_id firsts[] = {[STORE_TOUCH_API_KEY] = S_FIRST_TOUCH_API_KEY,
+                                          [STORE_TOUCH_APP_KEY] = S_FIRST_TOUCH_APP_KEY,
+                                          [STORE_TOUCH_TOKEN] = S_FIRST_TOUCH_TOKEN};
+    static const enum stmt_id later[] = {[STORE_TOUCH_API_KEY] = S_TOUCH_API_KEY, [STORE_TOUCH_APP_KEY] = S_TOUCH_APP_KEY,
+                                         [STORE_TOUCH_TOKEN] = S_TOUCH_TOKEN};
     struct sqlite_store *s = S(st);
     int rc = sqlite_begin(st);
     for (size_t i = 0; !rc && i < n; i++) {
-        enum stmt_id id = items[i].kind == STORE_TOUCH_API_KEY   ? S_TOUCH_API_KEY
-                          : items[i].kind == STORE_TOUCH_APP_KEY ? S_TOUCH_APP_KEY
-                                                                 : S_TOUCH_TOKEN;
-        sqlite3_stmt *q = stmt(s, id);
-        if (!q) {
-            rc = KH_ESTORE;
+        int kind = items[i].kind, was_first = 0, moved;
+        if (kind < STORE_TOUCH_API_KEY || kind > STORE_TOUCH_TOKEN) {
+            rc = KH_EINVAL;
             break;
         }
-        bind_text(q, 1, items[i].id);
-        sqlite3_bind_int64(q, 2, items[i].when);
-        rc = run_write(s, q, "touch");
+        rc = touch_one(s, firsts[kind], &items[i], &was_first);
+        if (!rc && !was_first)
+            rc = touch_one(s, later[kind], &items[i], &moved);
+        if (first)
+            first[i] = (unsigned char)was_first;
     }
     if (rc) {
         sqlite_rollback(st);

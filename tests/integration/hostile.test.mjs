@@ -120,6 +120,70 @@ test("an error answer keeps the connection alive for the next request", async ()
   assert.deepEqual(statuses, [400, 200]);
 });
 
+// Request smuggling (RFC 9112 section 6.3): a head whose body length could be
+// read two ways is refused and its connection closed, so the bytes after it
+// never run as a request of their own.
+test("duplicate Content-Length, Content-Length with chunked, and obs-fold get 400 and a closed connection", async () => {
+  const key = srv.admin.api_key;
+  const smuggled = `GET /api/v1/validate HTTP/1.1\r\nHost: x\r\nDD-API-KEY: ${key}\r\n\r\n`;
+  const cases = {
+    "two Content-Length": `POST /api/v1/validate HTTP/1.1\r\nHost: x\r\nDD-API-KEY: ${key}\r\nContent-Length: 0\r\n` +
+      `Content-Length: ${smuggled.length}\r\n\r\n${smuggled}`,
+    "the same Content-Length twice": `POST /api/v1/validate HTTP/1.1\r\nHost: x\r\nDD-API-KEY: ${key}\r\nContent-Length: 0\r\n` +
+      `Content-Length: 0\r\n\r\n${smuggled}`,
+    "Content-Length and chunked": `POST /api/v1/validate HTTP/1.1\r\nHost: x\r\nDD-API-KEY: ${key}\r\n` +
+      `Content-Length: ${5 + smuggled.length}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`,
+    "chunked and Content-Length": `POST /api/v1/validate HTTP/1.1\r\nHost: x\r\nDD-API-KEY: ${key}\r\n` +
+      `Transfer-Encoding: chunked\r\nContent-Length: ${5 + smuggled.length}\r\n\r\n0\r\n\r\n${smuggled}`,
+    "obs-fold": `GET /api/v1/validate HTTP/1.1\r\nHost: x\r\nDD-API-KEY: ${key}\r\nX-Note: one\r\n two\r\n\r\n${smuggled}`,
+  };
+  for (const [name, bytes] of Object.entries(cases)) {
+    const r = await rawSocket(Buffer.from(bytes, "latin1"), { timeoutMs: 3000 });
+    const statuses = [...r.text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+    assert.deepEqual(statuses, [400], `${name}: one answer, 400 (${r.text.slice(0, 60)})`);
+    assert.equal(r.why, "closed", `${name}: the server closes the connection`);
+    assert.match(r.text, /\r\nconnection: close\r\n/i, name);
+    assert.match(JSON.parse(r.text.slice(r.text.indexOf("\r\n\r\n") + 4)).errors[0], /^Bad request: /, name);
+  }
+  // The same requests framed one way only are served, both of them.
+  const plain = `GET /api/v1/validate HTTP/1.1\r\nHost: x\r\nDD-API-KEY: ${key}\r\nContent-Length: 0\r\n\r\n${smuggled}`;
+  const ok = await rawSocket(Buffer.from(plain, "latin1"), { timeoutMs: 1500 });
+  assert.deepEqual([...ok.text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1])), [200, 200]);
+});
+
+test("credentials with optional whitespace after them are the same credentials", async () => {
+  const h = srv.keyHeaders();
+  const created = (await srv.raw("POST", "/api/v2/personal_access_tokens", { headers: { ...h, "content-type": "application/json" },
+    body: JSON.stringify({ data: { type: "personal_access_tokens", attributes: { name: "ows", scopes: ["api_keys_read"],
+      expires_at: new Date(Date.now() + 48 * 3600e3).toISOString() } } }) })).json.data;
+  const token = srv.remember(created.attributes.key);
+  const get = (headerLines) => rawSocket(Buffer.from(`GET /api/v2/api_keys HTTP/1.1\r\nHost: x\r\n${headerLines}Connection: close\r\n\r\n`, "latin1"));
+  for (const ws of [" ", "\t", " \t ", ""]) {
+    const keys = await get(`DD-API-KEY: ${h["DD-API-KEY"]}${ws}\r\nDD-APPLICATION-KEY:${ws} ${h["DD-APPLICATION-KEY"]}${ws}\r\n`);
+    assert.equal(statusOf(keys.text), 200, `keys with ${JSON.stringify(ws)} around them`);
+    const bearer = await get(`Authorization: Bearer ${token}${ws}\r\n`);
+    assert.equal(statusOf(bearer.text), 200, `a bearer token with ${JSON.stringify(ws)} after it`);
+  }
+  const inside = await get(`DD-API-KEY: ${h["DD-API-KEY"].slice(0, 10)} ${h["DD-API-KEY"].slice(10)}\r\nDD-APPLICATION-KEY: ${h["DD-APPLICATION-KEY"]}\r\n`);
+  assert.equal(statusOf(inside.text), 403, "whitespace inside a key is not trimmed");
+});
+
+test("filter[created_at][end] at the epoch is a bound like any other: nothing was created before it", async () => {
+  const h = srv.keyHeaders();
+  const epoch = encodeURIComponent("1970-01-01T00:00:00Z");
+  for (const path of ["/api/v2/api_keys", "/api/v2/application_keys", "/api/v2/current_user/application_keys"]) {
+    const all = await srv.raw("GET", path, { headers: h });
+    assert.ok(all.json.data.length > 0, path);
+    const none = await srv.raw("GET", `${path}?filter[created_at][end]=${epoch}`, { headers: h });
+    assert.equal(none.status, 200, path);
+    assert.deepEqual(none.json.data, [], `${path}: created at or before the epoch`);
+    const since = await srv.raw("GET", `${path}?filter[created_at][start]=${epoch}`, { headers: h });
+    assert.equal(since.json.data.length, all.json.data.length, `${path}: created at or after the epoch`);
+  }
+  const modified = await srv.raw("GET", `/api/v2/api_keys?filter[modified_at][end]=${epoch}`, { headers: h });
+  assert.deepEqual(modified.json.data, []);
+});
+
 test("a client that stalls mid-request gets 408 with a JSON body; an idle one is closed quietly", async () => {
   const quick = await new Server().start("--request-timeout", "2");
   try {
@@ -157,6 +221,47 @@ test("a client that stalls mid-request gets 408 with a JSON body; an idle one is
   } finally {
     await quick.stop();
   }
+});
+
+test("no key or token value reaches the access log, whatever the method, path or headers", async () => {
+  const { operations } = await import("./contract.mjs");
+  const h = srv.keyHeaders();
+  const created = (await srv.raw("POST", "/api/v2/personal_access_tokens", { headers: { ...h, "content-type": "application/json" },
+    body: JSON.stringify({ data: { type: "personal_access_tokens", attributes: { name: "log", scopes: ["api_keys_read"],
+      expires_at: new Date(Date.now() + 48 * 3600e3).toISOString() } } }) })).json.data;
+  // Throwaway credentials for the paths: a DELETE of /api/v1/api_key/{key}
+  // really deletes the key it names.
+  const hj = { ...h, "content-type": "application/json" };
+  const apiKey = (await srv.raw("POST", "/api/v2/api_keys", { headers: hj,
+    body: JSON.stringify({ data: { type: "api_keys", attributes: { name: "log" } } }) })).json.data;
+  const appKey = (await srv.raw("POST", "/api/v2/current_user/application_keys", { headers: hj,
+    body: JSON.stringify({ data: { type: "application_keys", attributes: { name: "log" } } }) })).json.data;
+  const values = [srv.remember(apiKey.attributes.key), srv.remember(appKey.attributes.key), srv.remember(created.attributes.key)];
+  const big = "x".repeat(17 * 1024);
+  let sent = 0;
+  // The answers here may echo an id the caller put in the path ("<id> not
+  // found", as Datadog's do): that is the caller's own text, not a secret
+  // shown, so they are left out of the helper's secret scan.
+  const scanned = srv.responses.length;
+  for (const op of operations().ops) {
+    for (const value of values) {
+      const path = op.path.replace(/\{[^}]+\}/g, value);
+      for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]) {
+        for (const p of [path, `${path}/`, `${path}/${value}`]) {
+          await srv.raw(method, p, { headers: h });
+          sent++;
+        }
+      }
+      await srv.raw("GET", path, { headers: { ...h, "x-big": big } }); // 431
+      sent++;
+    }
+  }
+  srv.responses.length = scanned;
+  await new Promise((res) => setTimeout(res, 200));
+  assert.ok((srv.log.match(/ access /g) || []).length >= sent, "every request was logged");
+  for (const v of values) assert.ok(!srv.log.includes(v), `a value ending ${v.slice(-4)} is in the log`);
+  assert.match(srv.log, /access GET \/api\/v1\/application_key\/\*\*\*\*[0-9a-f]{4} /);
+  assert.match(srv.log, /access OPTIONS \/api\/v2\/personal_access_tokens\/\*\*\*\*\w{4} 405/);
 });
 
 test("after all of that the server still answers", async () => {

@@ -231,6 +231,37 @@ static void store_failure_is_a_clean_503(void)
     ctx_close(&c);
 }
 
+static void logged_paths_never_hold_a_key_or_token(void)
+{
+    static const struct {
+        const char *path, *logged;
+    } cases[] = {
+        {"/api/v1/application_key/0123456789abcdef0123456789abcdef01234567", "/api/v1/application_key/****4567"},
+        {"/api/v1/api_key/0123456789abcdef0123456789abcdef/", "/api/v1/api_key/****cdef/"},
+        {"/api/v2/personal_access_tokens/ddpat_0000000000000000000000_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+         "/api/v2/personal_access_tokens/****aaaa"},
+        {"/api/v2/users/5a9e8c1e-34f0-4b7e-9c1f-0a1b2c3d4e5f/orgs", "/api/v2/users/5a9e8c1e-34f0-4b7e-9c1f-0a1b2c3d4e5f/orgs"},
+        {"/api/v2/service_accounts/x/access_tokens", "/api/v2/service_accounts/x/access_tokens"},
+        {"//a//", "//a//"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[API_LOG_PATH];
+        api_log_path(cases[i].path, strlen(cases[i].path), out);
+        CHECK_STR(out, cases[i].logged);
+    }
+    /* a long path is cut, never overrun, and still masks what it shows */
+    char longp[2000], out[API_LOG_PATH];
+    size_t n = 0;
+    while (n + 41 < sizeof longp) {
+        memcpy(longp + n, "/0123456789abcdef0123456789abcdef01234567", 41);
+        n += 41;
+    }
+    api_log_path(longp, n, out);
+    CHECK(strlen(out) < API_LOG_PATH);
+    CHECK(strstr(out, "0123456789") == NULL);
+}
+
 int main(void)
 {
     RUN(routing_answers_404_and_405);
@@ -239,5 +270,6 @@ int main(void)
     RUN(bad_query_values_get_400);
     RUN(bad_bodies_get_400_naming_the_field);
     RUN(store_failure_is_a_clean_503);
+    RUN(logged_paths_never_hold_a_key_or_token);
     return TEST_SUMMARY();
 }

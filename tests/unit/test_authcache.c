@@ -86,7 +86,7 @@ static void ctx_open(struct ctx *c)
 {
     fixture_open(&c->f);
     c->cache = auth_cache_new(64);
-    c->env = (struct auth_env){c->f.st, &c->f.secret, clock_now_us(), NULL, c->cache};
+    c->env = (struct auth_env){.store = c->f.st, .secret = &c->f.secret, .now = clock_now_us(), .cache = c->cache};
     c->keys = (struct auth_input){c->f.admin.api_key, strlen(c->f.admin.api_key), c->f.admin.app_key,
                                   strlen(c->f.admin.app_key), NULL, 0};
 }
@@ -190,6 +190,14 @@ static void token_entry_ends_at_its_expiry(void)
     CHECK_INT(auth_authenticate(&c.env, &bearer, &who), AUTH_INVALID);
     CHECK(who.expired);
     CHECK_INT(hits(&c), 1);
+    /* a flood of the expired token is refused from memory, still told as
+     * expired (for its audit event) */
+    memset(&who, 0, sizeof who);
+    c.env.now += 5000000;
+    CHECK_INT(auth_authenticate(&c.env, &bearer, &who), AUTH_INVALID);
+    CHECK(who.expired);
+    CHECK_STR(who.credential_id, t.id);
+    CHECK_INT(hits(&c), 2);
 
     /* a revocation, with the clock back: refused at once as well */
     c.env.now = t.created_at;

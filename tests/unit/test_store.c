@@ -185,17 +185,20 @@ static void api_key_list_applies_every_filter(void)
     CHECK_INT(store_api_key_list(f.st, &q, &list), KH_OK);
     CHECK_INT(list.total, 5); /* with the bootstrap key */
     store_api_key_list_free(&list);
-    q.created_start = base + 1000000;
-    q.created_end = base + 2000000; /* inclusive on both ends */
+    q.created = (struct store_time_range){base + 1000000, base + 2000000, 1, 1}; /* inclusive on both ends */
     CHECK_INT(store_api_key_list(f.st, &q, &list), KH_OK);
     CHECK_INT(list.total, 2);
     store_api_key_list_free(&list);
-    q.created_start = q.created_end = 0;
-    q.modified_end = base + 2000000;
+    q.created = (struct store_time_range){.end = 0, .has_end = 1}; /* the epoch is a bound: nothing before it */
+    CHECK_INT(store_api_key_list(f.st, &q, &list), KH_OK);
+    CHECK_INT(list.total, 0);
+    store_api_key_list_free(&list);
+    q.created = (struct store_time_range){0};
+    q.modified = (struct store_time_range){.end = base + 2000000, .has_end = 1};
     CHECK_INT(store_api_key_list(f.st, &q, &list), KH_OK);
     CHECK_INT(list.total, 2);
     store_api_key_list_free(&list);
-    q.modified_end = 0;
+    q.modified = (struct store_time_range){0};
     q.category = "ci";
     q.remote_config = 1;
     CHECK_INT(store_api_key_list(f.st, &q, &list), KH_OK);
@@ -255,12 +258,21 @@ static void touch_only_moves_forward(void)
     fixture_open(&f);
     make_token(&f, f.admin.user_id, STORE_TOKEN_PAT, "t", clock_now_us(), 0, &t);
     CHECK_INT(store_token_insert(f.st, &t), KH_OK);
-    struct store_touch batch[2] = {{STORE_TOUCH_TOKEN, "", 2000}, {STORE_TOUCH_TOKEN, "", 1000}};
+    struct store_touch batch[2] = {{.kind = STORE_TOUCH_TOKEN, .when = 2000}, {.kind = STORE_TOUCH_TOKEN, .when = 1000}};
+    unsigned char first[2] = {9, 9};
     memcpy(batch[0].id, t.id, UUID_STR);
     memcpy(batch[1].id, t.id, UUID_STR);
-    CHECK_INT(store_touch(f.st, batch, 2), KH_OK);
+    CHECK_INT(store_touch(f.st, batch, 2, first), KH_OK);
+    CHECK_INT(first[0], 1); /* the token had never been used */
+    CHECK_INT(first[1], 0);
     CHECK_INT(store_token_get(f.st, t.id, &got), KH_OK);
     CHECK_INT(got.last_used_at, 2000); /* the older use did not move it back */
+    store_token_clear(&got);
+    batch[0].when = 3000;
+    CHECK_INT(store_touch(f.st, batch, 1, first), KH_OK);
+    CHECK_INT(first[0], 0); /* a later use is not a first one */
+    CHECK_INT(store_token_get(f.st, t.id, &got), KH_OK);
+    CHECK_INT(got.last_used_at, 3000);
     store_token_clear(&got);
     store_token_clear(&t);
     fixture_close(&f);

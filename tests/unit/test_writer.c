@@ -180,7 +180,9 @@ static void handed_usage_is_written_by_stop(void)
 
     struct writer *wr = writer_start(&b.cfg, b.wst, NULL);
     struct usage_buffer *u = usage_new(64);
-    usage_record(u, STORE_TOUCH_API_KEY, id, 123456);
+    struct store_touch use = {.kind = STORE_TOUCH_API_KEY, .when = 123456};
+    memcpy(use.id, id, UUID_STR);
+    usage_record(u, &use);
     writer_submit_usage(wr, u); /* the writer owns it now */
     writer_stop(wr);
 
