@@ -27,6 +27,7 @@ void config_defaults(struct config *cfg)
     cfg->remote_config = 1;
     cfg->usage_flush_ms = 2000;
     cfg->max_connections = 8192;
+    cfg->max_connections_per_address = 512;
     cfg->request_timeout_ms = 10000;
     cfg->rate_org = (struct rate_rule){20000, 10};
     cfg->rate_credential = (struct rate_rule){10000, 10};

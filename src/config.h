@@ -23,6 +23,7 @@ struct config {
     int remote_config;    /* org-level Remote Config switch */
     int usage_flush_ms;   /* how often last-used times are written */
     long max_connections; /* open connections, over all event loops */
+    long max_connections_per_address; /* of those, from one client address */
     int request_timeout_ms; /* a request not fully read by then gets 408 */
     struct rate_rule rate_org;           /* requests per org */
     struct rate_rule rate_credential;    /* requests per application key or token */

@@ -120,6 +120,9 @@ int service_account_or_reply(struct api_call *call, const char *id, struct store
 int roles_or_reply(struct api_call *call, struct jx *jx, json_t *data, char ids[][UUID_STR], size_t *n);
 /* Inserts a user and its role memberships in one transaction. */
 int insert_user_with_roles(struct store *st, const struct store_user *u, char roles[][UUID_STR], size_t n);
+/* Answers a failed user insert or update: 409 when the email is another
+ * user's of the org (as Datadog does), else the store error. */
+void reply_user_write_error(struct api_call *call, int rc, const char *email);
 int plausible_email(const char *s);
 /* Fills *u as a new user of the caller's org (email lower-cased). */
 void new_user(struct api_call *call, struct store_user *u, const char *email, const char *name, const char *title,

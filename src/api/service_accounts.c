@@ -151,7 +151,7 @@ void service_accounts_create(struct api_call *call)
         new_user(call, &u, email, name, title, 1);
         int rc = insert_user_with_roles(call->env->store, &u, roles, n_roles);
         if (rc) {
-            reply_store_error(call, rc);
+            reply_user_write_error(call, rc, u.email);
         } else {
             audit(call, "created", "service_account", u.id);
             reply_json(call, 201, json_pack("{s:o}", "data", render_user(call->env->store, &u)));

@@ -111,6 +111,14 @@ static void reply_user(struct api_call *call, int status, const struct store_use
     reply_json(call, status, json_pack("{s:o}", "data", render_user(call->env->store, u)));
 }
 
+void reply_user_write_error(struct api_call *call, int rc, const char *email)
+{
+    if (rc == KH_ECONFLICT)
+        reply_error(call, 409, "A user with the email %s already exists in this org", email);
+    else
+        reply_store_error(call, rc);
+}
+
 void users_create(struct api_call *call)
 {
     struct jx jx = {0};
@@ -133,7 +141,7 @@ void users_create(struct api_call *call)
         new_user(call, &u, email, name, title, 0);
         int rc = insert_user_with_roles(call->env->store, &u, roles, n_roles);
         if (rc) {
-            reply_store_error(call, rc);
+            reply_user_write_error(call, rc, u.email);
         } else {
             audit(call, "created", "user", u.id);
             reply_user(call, 201, &u);
@@ -230,7 +238,7 @@ void users_update(struct api_call *call)
                 rc = store_user_update(call->env->store, &u);
             }
             if (rc > 0) {
-                reply_store_error(call, rc);
+                reply_user_write_error(call, rc, u.email);
             } else if (rc == 0) {
                 audit(call, u.disabled ? "disabled" : was_disabled ? "enabled" : "updated", "user", u.id);
                 reply_user(call, 200, &u);

@@ -20,12 +20,21 @@ int cli_seed(int argc, char **argv);
 int cli_rotate_secret(int argc, char **argv);
 
 /* Shared helpers (cli_common.c). */
-/* Opens the store and loads the secret; prints the error and returns 1 on
- * failure. require_init refuses a store that `init` has not set up. */
+/* Opens an existing store and loads its secret; prints the error and
+ * returns 1 on failure. require_init refuses a store that `init` has not
+ * set up. A secret file that is not the store's is refused
+ * (cli_check_keyring); versions the store has not seen yet are recorded. */
 int cli_open(const struct config *cfg, int require_init, struct store **st, struct server_secret *secret);
 /* Refuses (prints why, returns 1) a --db naming a store in memory: only
  * `serve --ephemeral` makes one, and it lives in that process alone. */
 int cli_refuse_memory_store(const char *dsn);
+/* Refuses (prints why, returns 1) a --db naming no file: only `init` makes
+ * a store; every other command would otherwise make an empty one. */
+int cli_refuse_missing_store(const char *dsn);
+/* Compares secret with the store's record of its server secret
+ * (auth/keyring.h); prints what is wrong, naming the secret file, and
+ * returns 1 when they do not belong together. */
+int cli_check_keyring(struct store *st, const char *db, const char *secret_path, const struct server_secret *secret);
 /* Prints provisioned credentials as text or JSON. */
 void cli_print_provisioned(const struct provisioned *p, int json, int with_org);
 /* Parses a whole decimal number in [min, max]; returns 0 or -1. */

@@ -63,7 +63,7 @@ int cli_audit(int argc, char **argv)
     struct store *st = NULL;
     struct store_audit_list list;
     char *err = NULL;
-    if (cli_refuse_memory_store(db))
+    if (cli_refuse_memory_store(db) || cli_refuse_missing_store(db))
         return 1;
     if (store_open(db, &st, &err)) {
         fprintf(stderr, "keyhold: %s\n", err);

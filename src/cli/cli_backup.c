@@ -1,13 +1,20 @@
 /* cli_backup.c - `keyhold backup` (an online, consistent copy of a store
  * that a server may be using), `keyhold restore` (put a backup in place of
- * a stopped server's store) and `keyhold check` (integrity check).
+ * a stopped server's store) and `keyhold check` (integrity check, and
+ * whether the secret file is the store's).
  *
  * The server secret is not part of a backup: keep it, separately, with the
- * backups; a backup is useless without the secret it was made under. */
+ * backups; a backup is useless without the secret it was made under. So
+ * restore refuses a backup the secret file cannot open, and refuses to run
+ * while a server has the store open (the lock every `serve` holds,
+ * util/filelock.h): the server would go on with the replaced file and
+ * everything it wrote from then on would be lost at its next start. */
 #include "cli/cli.h"
 
+#include "util/filelock.h"
 #include "util/xmalloc.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,22 +28,29 @@ static const char BACKUP_USAGE[] =
     "The server secret (FILE.secret) is not copied: back it up separately.\n";
 
 static const char RESTORE_USAGE[] =
-    "usage: keyhold restore --from BACKUP --db FILE\n"
+    "usage: keyhold restore --from BACKUP --db FILE [--secret SECRET]\n"
     "\n"
-    "Replaces the store FILE with the backup. Stop the server first; start it again\n"
-    "afterwards with the server secret the backup was made under.\n";
+    "Replaces the store FILE with the backup. Refused while a server has FILE open:\n"
+    "stop it first, and start it again afterwards. SECRET (default FILE.secret) must\n"
+    "be the server secret the backup was made under: a backup it cannot open is\n"
+    "refused, and nothing is changed.\n";
 
-static const char CHECK_USAGE[] = "usage: keyhold check --db FILE\n"
+static const char CHECK_USAGE[] = "usage: keyhold check --db FILE [--secret SECRET]\n"
                                   "\n"
-                                  "Runs the store's integrity check; exit 0 when it is sound.\n";
+                                  "Runs the store's integrity check and, when the secret file (default\n"
+                                  "FILE.secret) is there, checks that it is the store's; exit 0 when both\n"
+                                  "are sound.\n";
 
-/* Parses --db/--to/--from; returns -1 to go on, or an exit status. */
-static int parse(int argc, char **argv, const char *usage, const char **db, const char **other, const char *other_name)
+/* Parses --db/--to/--from and --secret; returns -1 to go on, or an exit
+ * status. secret is NULL for commands without --secret. */
+static int parse(int argc, char **argv, const char *usage, const char **db, const char **other, const char *other_name,
+                 const char **secret)
 {
-    enum { OPT_DB = 1, OPT_OTHER, OPT_HELP };
+    enum { OPT_DB = 1, OPT_OTHER, OPT_SECRET, OPT_HELP };
     const struct option options[] = {
         {"db", required_argument, NULL, OPT_DB},
         {other_name ? other_name : "unused-option", required_argument, NULL, OPT_OTHER},
+        {secret ? "secret" : "unused-secret", required_argument, NULL, OPT_SECRET},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -47,6 +61,8 @@ static int parse(int argc, char **argv, const char *usage, const char **db, cons
             *db = optarg;
         else if (c == OPT_OTHER && other_name)
             *other = optarg;
+        else if (c == OPT_SECRET && secret)
+            *secret = optarg;
         else if (c == OPT_HELP)
             return cli_usage(usage, 0), 0;
         else
@@ -62,8 +78,10 @@ static int parse(int argc, char **argv, const char *usage, const char **db, cons
 static int open_store(const char *path, struct store **st)
 {
     char *err = NULL;
+    if (cli_refuse_memory_store(path) || cli_refuse_missing_store(path))
+        return 1;
     if (access(path, R_OK) != 0) {
-        fprintf(stderr, "keyhold: cannot read %s\n", path);
+        fprintf(stderr, "keyhold: cannot read %s: %s\n", path, strerror(errno));
         return 1;
     }
     if (store_open(path, st, &err)) {
@@ -94,7 +112,7 @@ static int copy_store(const char *from, const char *to)
 int cli_backup(int argc, char **argv)
 {
     const char *db = NULL, *to = NULL;
-    int status = parse(argc, argv, BACKUP_USAGE, &db, &to, "to");
+    int status = parse(argc, argv, BACKUP_USAGE, &db, &to, "to", NULL);
     if (status >= 0)
         return status;
     if (access(to, F_OK) == 0) {
@@ -107,31 +125,121 @@ int cli_backup(int argc, char **argv)
     return status;
 }
 
+/* The secret file for db: --secret, else where serve would look for it
+ * (KEYHOLD_SECRET_FILE, else db.secret). */
+static char *secret_path_for(const char *db, const char *secret)
+{
+    struct config cfg;
+    config_defaults(&cfg);
+    free(cfg.db_path);
+    cfg.db_path = xstrdup(db);
+    if (secret) {
+        free(cfg.secret_path);
+        cfg.secret_path = xstrdup(secret);
+    }
+    char *path = config_secret_path(&cfg);
+    config_free(&cfg);
+    return path;
+}
+
+/* Refuses (1) a backup that secret_path cannot open: a missing secret file,
+ * another one, or one without a version the backup's credentials use. */
+static int backup_opens_with_secret(const char *backup, const char *db, const char *secret_path)
+{
+    char err[512];
+    struct server_secret secret;
+    struct store *st = NULL;
+    int rc = secret_file_load(secret_path, &secret, err, sizeof err);
+    if (rc == KH_ENOTFOUND) {
+        fprintf(stderr,
+                "keyhold: no server secret at %s. A restored store can only be used with the secret file it was made "
+                "with: put the secret file kept with this backup there, or name it with --secret FILE\n",
+                secret_path);
+        return 1;
+    }
+    if (rc) {
+        fprintf(stderr, "keyhold: %s\n", err);
+        return 1;
+    }
+    int status = open_store(backup, &st);
+    if (!status && cli_check_keyring(st, backup, secret_path, &secret))
+        status = 1;
+    if (status)
+        fprintf(stderr, "keyhold: %s was not restored; nothing was changed\n", db);
+    store_close(st);
+    secret_wipe(&secret, sizeof secret);
+    return status;
+}
+
 int cli_restore(int argc, char **argv)
 {
-    const char *db = NULL, *from = NULL;
-    int status = parse(argc, argv, RESTORE_USAGE, &db, &from, "from");
+    const char *db = NULL, *from = NULL, *secret = NULL;
+    int status = parse(argc, argv, RESTORE_USAGE, &db, &from, "from", &secret);
     if (status >= 0)
         return status;
-    /* The old store's WAL and shared-memory files belong to the old file:
-     * left beside the restored one they would be replayed into it. */
-    char *wal = xasprintf("%s-wal", db), *shm = xasprintf("%s-shm", db);
-    unlink(wal);
-    unlink(shm);
-    free(wal);
-    free(shm);
-    status = copy_store(from, db);
+    if (cli_refuse_memory_store(db) || cli_refuse_memory_store(from) || cli_refuse_missing_store(from))
+        return 1;
+    /* Held until the copy is in place: no server starts on a half-copied
+     * store, and none may have the old one open. */
+    char *lock_path = filelock_path_for(db);
+    int lock = filelock_take(lock_path, 1);
+    if (lock < 0) {
+        if (errno == EWOULDBLOCK)
+            fprintf(stderr,
+                    "keyhold: a server has %s open; stop it before restoring (it would go on writing to the replaced "
+                    "store, and lose all of that at its next start)\n",
+                    db);
+        else
+            fprintf(stderr, "keyhold: cannot lock %s: %s\n", lock_path, strerror(errno));
+        free(lock_path);
+        return 1;
+    }
+    free(lock_path);
+    char *secret_path = secret_path_for(db, secret);
+    status = backup_opens_with_secret(from, db, secret_path);
+    free(secret_path);
+    if (!status) {
+        /* The old store's WAL and shared-memory files belong to the old
+         * file: left beside the restored one they would be replayed into it. */
+        char *wal = xasprintf("%s-wal", db), *shm = xasprintf("%s-shm", db);
+        unlink(wal);
+        unlink(shm);
+        free(wal);
+        free(shm);
+        status = copy_store(from, db);
+    }
     if (!status)
         printf("restored %s from %s\n", db, from);
+    filelock_release(lock);
+    return status;
+}
+
+/* Whether the secret file belongs to the store: 0 when it does or is not
+ * there (a backup is checked without its secret; said on stderr). */
+static int check_secret(struct store *st, const char *db, const char *secret_path)
+{
+    char err[512];
+    struct server_secret secret;
+    int rc = secret_file_load(secret_path, &secret, err, sizeof err);
+    if (rc == KH_ENOTFOUND) {
+        fprintf(stderr, "keyhold: no secret file at %s; the store was checked without it\n", secret_path);
+        return 0;
+    }
+    if (rc) {
+        fprintf(stderr, "keyhold: %s\n", err);
+        return 1;
+    }
+    int status = cli_check_keyring(st, db, secret_path, &secret);
+    secret_wipe(&secret, sizeof secret);
     return status;
 }
 
 int cli_check(int argc, char **argv)
 {
-    const char *db = NULL, *unused = NULL;
+    const char *db = NULL, *unused = NULL, *secret = NULL;
     struct store *st = NULL;
     char *report = NULL;
-    int status = parse(argc, argv, CHECK_USAGE, &db, &unused, NULL);
+    int status = parse(argc, argv, CHECK_USAGE, &db, &unused, NULL, &secret);
     if (status >= 0)
         return status;
     if ((status = open_store(db, &st)))
@@ -143,6 +251,10 @@ int cli_check(int argc, char **argv)
         printf("%s\n", report);
         status = strcmp(report, "ok") == 0 ? 0 : 1;
     }
+    char *secret_path = secret_path_for(db, secret);
+    if (check_secret(st, db, secret_path))
+        status = 1;
+    free(secret_path);
     free(report);
     store_close(st);
     return status;

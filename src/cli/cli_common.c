@@ -2,11 +2,16 @@
  * secret, printing credentials, usage text. */
 #include "cli/cli.h"
 
+#include "auth/keyring.h"
+#include "util/clock.h"
 #include "util/xmalloc.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 int cli_refuse_memory_store(const char *dsn)
 {
@@ -16,35 +21,92 @@ int cli_refuse_memory_store(const char *dsn)
     return 1;
 }
 
+int cli_refuse_missing_store(const char *dsn)
+{
+    struct stat sb;
+    if (store_dsn_in_memory(dsn) || strstr(dsn, "://") || stat(dsn, &sb) == 0)
+        return 0;
+    if (errno == ENOENT)
+        fprintf(stderr, "keyhold: there is no store at %s (only `keyhold init --db %s` makes one; check the path)\n",
+                dsn, dsn);
+    else
+        fprintf(stderr, "keyhold: cannot reach the store %s: %s\n", dsn, strerror(errno));
+    return 1;
+}
+
+/* The secret file of a store that exists could not be loaded: say what to
+ * do about the secret file (the store is there; init would be wrong). */
+static void explain_secret_failure(const char *db, const char *secret_path, int rc, const char *err)
+{
+    if (rc != KH_ENOTFOUND) {
+        fprintf(stderr, "keyhold: %s\n", err);
+        return;
+    }
+    fprintf(stderr,
+            "keyhold: no server secret at %s. The store %s can only be used with the secret file it was made with: "
+            "if it was restored from a backup, put the secret file kept with that backup there, or name it with "
+            "--secret FILE\n",
+            secret_path, db);
+}
+
+int cli_check_keyring(struct store *st, const char *db, const char *secret_path, const struct server_secret *secret)
+{
+    enum keyring_verdict verdict;
+    int version;
+    if (keyring_check(st, secret, clock_now_us(), &verdict, &version)) {
+        fprintf(stderr, "keyhold: cannot read which server secret %s was made with\n", db);
+        return 1;
+    }
+    if (verdict == KEYRING_MISMATCH)
+        fprintf(stderr,
+                "keyhold: the secret file %s is not the one %s was made with (its v%d differs); every credential "
+                "would be refused. Use the secret file kept with this store (--secret FILE)\n",
+                secret_path, db, version);
+    else if (verdict == KEYRING_MISSING)
+        fprintf(stderr,
+                "keyhold: %s holds credentials made under server secret v%d, which the secret file %s does not have "
+                "(an older copy of the file, or one pruned since). Use the secret file kept with this store "
+                "(--secret FILE)\n",
+                db, version, secret_path);
+    return verdict != KEYRING_OK;
+}
+
 int cli_open(const struct config *cfg, int require_init, struct store **st, struct server_secret *secret)
 {
-    char err[512];
-    char *serr = NULL;
-    if (cli_refuse_memory_store(cfg->db_path))
+    char err[512], *serr = NULL, *v = NULL;
+    *st = NULL;
+    if (cli_refuse_memory_store(cfg->db_path) || cli_refuse_missing_store(cfg->db_path))
         return 1;
     char *secret_path = config_secret_path(cfg);
     int rc = secret_file_load(secret_path, secret, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "keyhold: %s%s\n", err, rc == KH_ENOTFOUND ? " (run `keyhold init` first)" : "");
-        free(secret_path);
-        return 1;
+        explain_secret_failure(cfg->db_path, secret_path, rc, err);
+        goto fail;
     }
-    free(secret_path);
     if (store_open(cfg->db_path, st, &serr)) {
         fprintf(stderr, "keyhold: %s\n", serr);
-        free(serr);
-        return 1;
+        goto fail;
     }
-    char *v = NULL;
     if (require_init && store_meta_get(*st, "initialized", &v) != KH_OK) {
         fprintf(stderr, "keyhold: %s is not initialised (run `keyhold init --db %s` first)\n", cfg->db_path,
                 cfg->db_path);
-        store_close(*st);
-        *st = NULL;
-        return 1;
+        goto fail;
     }
+    if (cli_check_keyring(*st, cfg->db_path, secret_path, secret))
+        goto fail;
+    if (keyring_record(*st, secret) != KH_OK)
+        fprintf(stderr, "keyhold: could not record the server secret's fingerprint in %s (it will be next time)\n",
+                cfg->db_path);
     free(v);
+    free(secret_path);
     return 0;
+fail:
+    free(serr);
+    free(v);
+    free(secret_path);
+    store_close(*st);
+    *st = NULL;
+    return 1;
 }
 
 void cli_print_provisioned(const struct provisioned *p, int json, int with_org)

@@ -2,6 +2,7 @@
  * secret) and `keyhold org add` (another org in an initialised store). */
 #include "cli/cli.h"
 
+#include "auth/keyring.h"
 #include "util/xmalloc.h"
 
 #include <getopt.h>
@@ -114,7 +115,7 @@ int cli_init(int argc, char **argv)
         goto out;
     }
     struct org_spec spec = {.name = a.org, .admin_email = a.email, .first = 1};
-    if (provision_org(st, &secret, &spec, &p)) {
+    if (provision_org(st, &secret, &spec, &p) || keyring_record(st, &secret)) {
         fprintf(stderr, "keyhold: cannot initialise %s\n", a.cfg.db_path);
         goto out;
     }
@@ -151,7 +152,13 @@ int cli_org_add(int argc, char **argv)
     if (status)
         goto out;
     struct org_spec spec = {.name = a.org, .admin_email = a.email};
-    if (provision_sync_catalog(st) || provision_org(st, &secret, &spec, &p)) {
+    int rc = provision_sync_catalog(st);
+    if (!rc)
+        rc = provision_org(st, &secret, &spec, &p);
+    if (rc == KH_ECONFLICT) {
+        fprintf(stderr, "keyhold: there is already an org named %s\n", a.org);
+        status = 1;
+    } else if (rc) {
         fprintf(stderr, "keyhold: cannot add org %s\n", a.org);
         status = 1;
     } else {

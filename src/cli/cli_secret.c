@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 
 #include "auth/credentials.h"
+#include "auth/keyring.h"
 #include "util/clock.h"
 #include "util/xmalloc.h"
 
@@ -126,6 +127,8 @@ static int rotate(struct store *st, const char *secret_path, long wait_s)
         rc = store_reseal(st, STORE_SEALED_API_KEYS, version, reseal_one, &next, &api);
     if (!rc)
         rc = store_reseal(st, STORE_SEALED_APP_KEYS, version, reseal_one, &next, &app);
+    if (!rc)
+        rc = keyring_record(st, &next); /* the store now belongs to v<version> too */
     if (!rc)
         audit_rotation(st, "rotated", version);
     rc = store_end(st, rc);

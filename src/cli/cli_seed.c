@@ -13,10 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char USAGE[] = "usage: keyhold seed --db FILE --org ORG_ID --owner USER_ID [--tokens N] [--api-keys N]\n"
-                            "\n"
-                            "Adds N personal access tokens owned by USER_ID and N API keys to ORG_ID, fast\n"
-                            "(batched transactions), for benchmarks. Their secrets are not printed.\n";
+static const char USAGE[] =
+    "usage: keyhold seed --db FILE --org ORG_ID --owner USER_ID [--tokens N] [--api-keys N]\n"
+    "                    [--max-api-keys N]\n"
+    "\n"
+    "Adds N personal access tokens owned by USER_ID and N API keys to ORG_ID, fast\n"
+    "(batched transactions), for benchmarks. Their secrets are not printed. The org\n"
+    "may end up with at most --max-api-keys API keys (default 50, as `serve`'s):\n"
+    "more are refused, and nothing is added.\n";
 
 #define BATCH 100000
 
@@ -85,13 +89,37 @@ static int seed_api_keys(struct store *st, const struct server_secret *secret, c
     return store_end(st, rc);
 }
 
+/* Refuses (1, having said why) adding n API keys to an org that would then
+ * hold more than max, the limit the API enforces on each create. */
+static int api_keys_fit(struct store *st, const char *org, long n, long max)
+{
+    int64_t have = 0;
+    if (n == 0)
+        return 0;
+    if (store_api_key_count(st, org, &have)) {
+        fprintf(stderr, "keyhold: cannot count the API keys of org %s\n", org);
+        return 1;
+    }
+    if (have + n <= max)
+        return 0;
+    fprintf(stderr,
+            "keyhold: org %s has %lld API keys; %ld more would pass the limit of %ld (--max-api-keys, as the server "
+            "enforces it); nothing was added\n",
+            org, (long long)have, n, max);
+    return 1;
+}
+
 int cli_seed(int argc, char **argv)
 {
-    enum { OPT_DB = 1, OPT_ORG, OPT_OWNER, OPT_TOKENS, OPT_KEYS, OPT_HELP };
+    enum { OPT_DB = 1, OPT_ORG, OPT_OWNER, OPT_TOKENS, OPT_KEYS, OPT_MAX_KEYS, OPT_HELP };
     static const struct option options[] = {
-        {"db", required_argument, NULL, OPT_DB},         {"org", required_argument, NULL, OPT_ORG},
-        {"owner", required_argument, NULL, OPT_OWNER},   {"tokens", required_argument, NULL, OPT_TOKENS},
-        {"api-keys", required_argument, NULL, OPT_KEYS}, {"help", no_argument, NULL, OPT_HELP},
+        {"db", required_argument, NULL, OPT_DB},
+        {"org", required_argument, NULL, OPT_ORG},
+        {"owner", required_argument, NULL, OPT_OWNER},
+        {"tokens", required_argument, NULL, OPT_TOKENS},
+        {"api-keys", required_argument, NULL, OPT_KEYS},
+        {"max-api-keys", required_argument, NULL, OPT_MAX_KEYS},
+        {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
     struct config cfg;
@@ -122,6 +150,12 @@ int cli_seed(int argc, char **argv)
             *(c == OPT_TOKENS ? &tokens : &keys) = v;
             break;
         }
+        case OPT_MAX_KEYS:
+            if (cli_parse_long(optarg, 1, 1000000, &cfg.max_api_keys)) {
+                fprintf(stderr, "keyhold: --max-api-keys wants 1..1000000\n");
+                goto out;
+            }
+            break;
         case OPT_HELP:
             cli_usage(USAGE, 0);
             status = 0;
@@ -139,6 +173,11 @@ int cli_seed(int argc, char **argv)
     struct server_secret secret;
     if ((status = cli_open(&cfg, 1, &st, &secret)))
         goto out;
+    if ((status = api_keys_fit(st, org, keys, cfg.max_api_keys))) {
+        store_close(st);
+        secret_wipe(&secret, sizeof secret);
+        goto out;
+    }
     int64_t t0 = clock_mono_us();
     int bulk = store_bulk_mode(st, 1) == KH_OK;
     if (!bulk)

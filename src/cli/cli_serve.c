@@ -5,9 +5,11 @@
 #include "cli/cli.h"
 
 #include "http/server.h"
+#include "util/filelock.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 static const char USAGE[] =
     "usage: keyhold serve [--db FILE] [--listen HOST:PORT] [--threads N] [--secret FILE]\n"
     "                     [--max-api-keys N] [--max-app-keys N] [--usage-flush-ms N] [--max-connections N]\n"
+    "                     [--max-connections-per-address N]\n"
     "                     [--request-timeout SECONDS]\n"
     "                     [--rate-limit-org N/P] [--rate-limit-credential N/P]\n"
     "                     [--rate-limit-auth-failures N/P] [--log-level error|warn|info|debug]\n"
@@ -31,7 +34,11 @@ static const char USAGE[] =
     "  --max-api-keys N   API keys allowed per org (default 50)\n"
     "  --max-app-keys N   application keys allowed per user (default 1000)\n"
     "  --usage-flush-ms N how often last-used times are written (default 2000)\n"
-    "  --max-connections N open connections, over all event loops (default 8192)\n"
+    "  --max-connections N open connections, over all event loops (default 8192); at the\n"
+    "                     cap the oldest connection waiting for a request is closed\n"
+    "  --max-connections-per-address N\n"
+    "                     of those, from one client address (default 512; raise it\n"
+    "                     behind a proxy, whose connections all share its address)\n"
     "  --request-timeout S a request not fully received within S seconds of the\n"
     "                     connection turning to it is answered 408 (default 10)\n"
     "  --rate-limit-org N/P          requests per org per P seconds (default 20000/10; 0 = off)\n"
@@ -137,6 +144,23 @@ static int start_ephemeral(struct config *cfg, const struct org_spec *spec, stru
     return 0;
 }
 
+/* Takes the lock every server holds on its store while it runs (shared:
+ * many servers may serve one store), which `keyhold restore` needs
+ * exclusively. Returns 0 with *fd holding it, or 1 having said why not. */
+static int hold_store(const char *db, int *fd)
+{
+    char *path = filelock_path_for(db);
+    *fd = filelock_take(path, 0);
+    if (*fd < 0) {
+        if (errno == EWOULDBLOCK)
+            fprintf(stderr, "keyhold: %s is being restored; start the server once the restore is done\n", db);
+        else
+            fprintf(stderr, "keyhold: cannot lock %s: %s\n", path, strerror(errno));
+    }
+    free(path);
+    return *fd < 0;
+}
+
 int cli_serve(int argc, char **argv)
 {
     enum {
@@ -148,6 +172,7 @@ int cli_serve(int argc, char **argv)
         OPT_MAX_APP,
         OPT_FLUSH,
         OPT_MAX_CONN,
+        OPT_MAX_CONN_ADDR,
         OPT_REQ_TIMEOUT,
         OPT_RATE_ORG,
         OPT_RATE_CRED,
@@ -170,6 +195,7 @@ int cli_serve(int argc, char **argv)
         {"max-app-keys", required_argument, NULL, OPT_MAX_APP},
         {"usage-flush-ms", required_argument, NULL, OPT_FLUSH},
         {"max-connections", required_argument, NULL, OPT_MAX_CONN},
+        {"max-connections-per-address", required_argument, NULL, OPT_MAX_CONN_ADDR},
         {"request-timeout", required_argument, NULL, OPT_REQ_TIMEOUT},
         {"rate-limit-org", required_argument, NULL, OPT_RATE_ORG},
         {"rate-limit-credential", required_argument, NULL, OPT_RATE_CRED},
@@ -191,7 +217,7 @@ int cli_serve(int argc, char **argv)
     struct ephemeral eph;
     struct org_spec spec = {.name = "keyhold", .admin_email = "admin@example.com", .first = 1};
     const char *api_key_opt = NULL, *app_key_opt = NULL;
-    int c, status = 2, ephemeral = 0, test_mode = 0, listen_given = getenv("KEYHOLD_LISTEN") != NULL;
+    int c, status = 2, ephemeral = 0, test_mode = 0, listen_given = getenv("KEYHOLD_LISTEN") != NULL, lock = -1;
     long n;
     memset(&eph, 0, sizeof eph);
     config_defaults(&cfg);
@@ -242,6 +268,12 @@ int cli_serve(int argc, char **argv)
         case OPT_MAX_CONN:
             if (cli_parse_long(optarg, 1, 1000000, &cfg.max_connections)) {
                 fprintf(stderr, "keyhold: --max-connections wants 1..1000000\n");
+                goto out;
+            }
+            break;
+        case OPT_MAX_CONN_ADDR:
+            if (cli_parse_long(optarg, 1, 1000000, &cfg.max_connections_per_address)) {
+                fprintf(stderr, "keyhold: --max-connections-per-address wants 1..1000000\n");
                 goto out;
             }
             break;
@@ -320,6 +352,8 @@ int cli_serve(int argc, char **argv)
         status = start_ephemeral(&cfg, &spec, &st, &secret, &eph);
     } else {
         status = cli_open(&cfg, 1, &st, &secret);
+        if (!status)
+            status = hold_store(cfg.db_path, &lock);
         if (!status && provision_sync_catalog(st)) {
             fprintf(stderr, "keyhold: cannot bring the managed roles in step with the permission catalogue\n");
             status = 1;
@@ -335,6 +369,7 @@ int cli_serve(int argc, char **argv)
     secret_wipe(&secret, sizeof secret);
     provisioned_wipe(&eph.p);
     store_close(st); /* the ephemeral store goes with its last handle */
+    filelock_release(lock);
 out:
     config_free(&cfg);
     return status;

@@ -111,6 +111,9 @@ int cli_user_add(int argc, char **argv)
     } else if (rc == KH_ENOTFOUND) {
         fprintf(stderr, "keyhold: no org with id %s\n", org);
         status = 1;
+    } else if (rc == KH_ECONFLICT) {
+        fprintf(stderr, "keyhold: org %s already has a user with the email %s\n", org, email);
+        status = 1;
     } else if (rc) {
         fprintf(stderr, "keyhold: cannot add user %s\n", email);
         status = 1;

@@ -1,8 +1,10 @@
 /* server.c - libh2o adapter and event-loop threads.
  *
- * One h2o event loop per thread, each with its own listening socket on the
- * same address (SO_REUSEPORT lets the kernel spread connections) and its own
- * store handle. A request is turned into a plain struct api_request and
+ * One h2o event loop per thread, each with its own store handle, all
+ * accepting on one listening socket (each through its own descriptor of it).
+ * No SO_REUSEPORT: another process cannot bind the same address and take
+ * half of the connections; a second `keyhold serve` there fails with
+ * "address already in use". A request is turned into a plain struct api_request and
  * answered by api_handle(): a read (GET) at once on the loop, anything that
  * may change state by the writer thread (writer.h), which commits many in
  * one transaction and posts each answer back to its loop through a libh2o
@@ -17,11 +19,18 @@
  * arrived, or closes quietly if the connection was merely idle. libh2o's
  * own timeout stays as a backstop a few seconds later.
  *
+ * Connection caps: at most max_connections_per_address open connections from
+ * one client address over all loops (conncount.h), so one address cannot
+ * hold them all; at a loop's share of max_connections, the connection that
+ * has waited longest for a request is closed to make room for the new one,
+ * so stalled connections cannot lock legitimate clients out either.
+ *
  * Shutdown: the main thread waits for SIGINT/SIGTERM with sigwait(), raises
  * `stopping`; every loop notices within LOOP_TICK_MS, closes its listener,
  * keeps running until its in-flight requests have been written (bounded by
  * DRAIN_MS), then closes its store. */
 #include "http/server.h"
+#include "http/conncount.h"
 #include "http/framing.h"
 
 #include "http/writer.h"
@@ -90,7 +99,9 @@ struct conn_watch {
     struct request_done *current; /* the request being answered, or NULL */
     size_t bytes_done;            /* sock->bytes_read when it last turned to a new request */
     int64_t waiting_since;        /* when it last turned to a new request */
-    int timed_out;
+    int timed_out;                /* answered 408 or shut: libh2o closes it next */
+    int counted;                  /* counted in the_server->conns under peer */
+    struct sockaddr_storage peer;
 };
 
 struct server {
@@ -105,6 +116,7 @@ struct server {
     int n_workers;
     int port;                    /* the one bound (port 0: the kernel's choice) */
     struct ratelimiter *limiter; /* shared by every loop */
+    struct conn_counter *conns;  /* open connections per client address */
     struct writer *writer;       /* answers every request that may change state */
     struct store *writer_store;
     atomic_int stopping;
@@ -180,6 +192,8 @@ static void on_conn_close(void *p)
     struct conn_watch *cw = p;
     if (cw->current)
         cw->current->watch = NULL;
+    if (cw->counted)
+        conn_counter_release(the_server->conns, (struct sockaddr *)&cw->peer);
     h2o_linklist_unlink(&cw->link);
     free(cw);
 }
@@ -409,40 +423,79 @@ static size_t open_connections(struct worker *w)
     return n;
 }
 
-/* Hands a connected socket to libh2o, with its stall watch. */
-static void serve_socket(struct worker *w, h2o_socket_t *sock)
+/* Hands a connected socket to libh2o, with its stall watch; peer (NULL when
+ * not counted) is the address conn_counter_take counted it under. */
+static void serve_socket(struct worker *w, h2o_socket_t *sock, const struct sockaddr_storage *peer)
 {
     struct conn_watch *cw = xcalloc(1, sizeof *cw);
     cw->sock = sock;
     cw->waiting_since = clock_mono_us();
+    if (peer) {
+        cw->peer = *peer;
+        cw->counted = 1;
+    }
     h2o_linklist_insert(&w->watches, &cw->link);
     sock->on_close.cb = on_conn_close;
     sock->on_close.data = cw;
     h2o_accept(&w->accept_ctx, sock);
 }
 
+/* Closes the loop's connection that has waited longest for a request (idle
+ * or part-sent; never one being answered). Returns 0 when there is none. */
+static int close_longest_waiting(struct worker *w)
+{
+    struct conn_watch *oldest = NULL;
+    for (h2o_linklist_t *l = w->watches.next; l != &w->watches; l = l->next) {
+        struct conn_watch *cw = H2O_STRUCT_FROM_MEMBER(struct conn_watch, link, l);
+        if (!cw->current && !cw->timed_out && (!oldest || cw->waiting_since < oldest->waiting_since))
+            oldest = cw;
+    }
+    if (!oldest)
+        return 0;
+    log_info("connection cap of %zu per event loop reached: closing the connection that waited longest for a "
+             "request (%.1f s)",
+             w->max_connections, (double)(clock_mono_us() - oldest->waiting_since) / 1e6);
+    oldest->timed_out = 1;
+    shutdown(h2o_socket_get_fd(oldest->sock), SHUT_RDWR); /* libh2o sees EOF and closes it */
+    return 1;
+}
+
+/* Refuses a new connection: closed at once rather than left in the backlog,
+ * so the loop keeps serving the connections it has. */
+static void refuse(struct worker *w, h2o_socket_t *sock, const char *why)
+{
+    if (!w->cap_warned)
+        log_warn("%s; refusing new connections", why);
+    w->cap_warned = 1;
+    h2o_socket_close(sock);
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     struct worker *w = listener->data;
+    struct sockaddr_storage peer;
     h2o_socket_t *sock;
     if (err)
         return;
     if ((sock = h2o_evloop_socket_accept(listener)) == NULL)
         return;
-    /* Past the cap, a new connection is closed at once rather than left in
-     * the backlog: the loop keeps serving the connections it has. */
-    if (open_connections(w) >= w->max_connections) {
-        if (!w->cap_warned)
-            log_warn("connection cap of %zu per event loop reached; refusing new connections", w->max_connections);
-        w->cap_warned = 1;
-        h2o_socket_close(sock);
+    memset(&peer, 0, sizeof peer);
+    h2o_socket_getpeername(sock, (struct sockaddr *)&peer);
+    size_t per_address = (size_t)the_server->cfg->max_connections_per_address;
+    if (!conn_counter_take(the_server->conns, (struct sockaddr *)&peer, per_address)) {
+        refuse(w, sock, "a client address reached its connection cap (--max-connections-per-address)");
+        return;
+    }
+    if (open_connections(w) >= w->max_connections && !close_longest_waiting(w)) {
+        conn_counter_release(the_server->conns, (struct sockaddr *)&peer);
+        refuse(w, sock, "every connection of an event loop is being answered at its cap (--max-connections)");
         return;
     }
     w->cap_warned = 0;
-    serve_socket(w, sock);
+    serve_socket(w, sock, &peer);
 }
 
-/* Opens a non-blocking listening socket with SO_REUSEPORT on host:port. */
+/* Opens a non-blocking listening socket on host:port. */
 static int open_listener(const char *host, int port, char *err, size_t errlen)
 {
     struct addrinfo hints, *ai = NULL;
@@ -458,8 +511,7 @@ static int open_listener(const char *host, int port, char *err, size_t errlen)
         return -1;
     }
     int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0), on = 1;
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) || bind(fd, ai->ai_addr, ai->ai_addrlen) ||
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) || bind(fd, ai->ai_addr, ai->ai_addrlen) ||
         listen(fd, LISTEN_BACKLOG) || fcntl(fd, F_SETFL, O_NONBLOCK)) {
         snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(errno));
         if (fd >= 0)
@@ -663,13 +715,15 @@ static int prepare_workers(struct server *srv)
         char *serr = NULL;
         w->index = i;
         h2o_linklist_init_anchor(&w->watches);
-        w->listen_fd = open_listener(srv->cfg->listen_host, port, err, sizeof err);
+        /* One listening socket; each loop closes its own descriptor of it. */
+        w->listen_fd = i == 0 ? open_listener(srv->cfg->listen_host, port, err, sizeof err)
+                              : fcntl(srv->workers[0].listen_fd, F_DUPFD_CLOEXEC, 0);
         if (w->listen_fd < 0) {
-            log_error("%s", err);
+            log_error("%s", i == 0 ? err : strerror(errno));
             return -1;
         }
         if (i == 0)
-            port = bound_port(w->listen_fd); /* port 0: every loop shares the one the kernel chose */
+            port = bound_port(w->listen_fd);
         if (store_open(srv->cfg->db_path, &w->store, &serr)) {
             log_error("%s", serr);
             free(serr);
@@ -732,6 +786,7 @@ int http_serve_notify(const struct config *cfg, const struct server_secret *secr
 
     configure_h2o(srv);
     srv->limiter = ratelimit_new();
+    srv->conns = conn_counter_new((size_t)cfg->max_connections + (size_t)srv->n_workers);
     if (prepare_workers(srv) || start_writer(srv)) {
         rc = 1;
         goto out;
@@ -813,7 +868,7 @@ int http_harness_exchange(const void *in, size_t len, struct buf *out)
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv))
         return -1;
-    serve_socket(harness, h2o_evloop_socket_create(harness->ctx.loop, sv[0], 0));
+    serve_socket(harness, h2o_evloop_socket_create(harness->ctx.loop, sv[0], 0), NULL);
     const char *p = in;
     size_t sent = 0;
     int closed = 0;

@@ -327,12 +327,15 @@ struct store_ops {
     int (*meta_get)(struct store *st, const char *key, char **value);
     int (*meta_set)(struct store *st, const char *key, const char *value);
 
+    /* KH_ECONFLICT when an org of that name (ASCII case aside) exists. */
     int (*org_insert)(struct store *st, const struct store_org *org);
     int (*org_get)(struct store *st, const char *id, struct store_org *out);
     int (*org_count)(struct store *st, int64_t *count);
     /* Ids of every org, oldest first. */
     int (*org_ids)(struct store *st, struct store_strlist *out);
 
+    /* KH_ECONFLICT when a user of the org has that email (ASCII case
+     * aside); user_update likewise for another user's email. */
     int (*user_insert)(struct store *st, const struct store_user *user);
     /* Finds a user of org_id (any org when org_id is NULL). */
     int (*user_get)(struct store *st, const char *org_id, const char *id, struct store_user *out);

@@ -30,6 +30,7 @@ enum stmt_id {
     S_ORG_GET,
     S_ORG_COUNT,
     S_USER_INSERT,
+    S_USER_EMAIL_TAKEN,
     S_USER_GET,
     S_USER_GET_ANY_ORG,
     S_ROLE_INSERT,
@@ -94,10 +95,13 @@ enum stmt_id {
 static const char *const stmt_sql[S_COUNT] = {
     [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [S_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2",
-    [S_ORG_INSERT] = "INSERT INTO orgs(id, name, created_at) VALUES (?1, ?2, ?3)",
+    [S_ORG_INSERT] = "INSERT INTO orgs(id, name, created_at) SELECT ?1, ?2, ?3 "
+                     "WHERE NOT EXISTS (SELECT 1 FROM orgs WHERE lower(name) = lower(?2))",
     [S_ORG_GET] = "SELECT id, name, created_at FROM orgs WHERE id = ?1",
     [S_ORG_COUNT] = "SELECT count(*) FROM orgs",
-    [S_USER_INSERT] = "INSERT INTO users(" USER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [S_USER_INSERT] = "INSERT INTO users(" USER_COLS ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 "
+                      "WHERE NOT EXISTS (SELECT 1 FROM users WHERE org_id = ?2 AND lower(email) = lower(?3))",
+    [S_USER_EMAIL_TAKEN] = "SELECT 1 FROM users WHERE org_id = ?1 AND lower(email) = lower(?2) AND id <> ?3",
     [S_USER_GET] = "SELECT " USER_COLS " FROM users WHERE id = ?1 AND org_id = ?2",
     [S_USER_GET_ANY_ORG] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
     [S_ROLE_INSERT] = "INSERT INTO roles(id, org_id, name, created_at, modified_at, managed, receives_permissions_from) "
@@ -592,6 +596,16 @@ static int sqlite_meta_set(struct store *st, const char *key, const char *value)
     return run_write(s, q, "meta_set");
 }
 
+/* Runs an INSERT ... WHERE NOT EXISTS: KH_ECONFLICT when it inserted
+ * nothing (the name or email was taken). */
+static int run_insert_unless_taken(struct sqlite_store *s, sqlite3_stmt *q, const char *what)
+{
+    int rc = run_write(s, q, what);
+    if (!rc && sqlite3_changes(s->db) == 0)
+        rc = KH_ECONFLICT;
+    return rc;
+}
+
 static int sqlite_org_insert(struct store *st, const struct store_org *org)
 {
     struct sqlite_store *s = S(st);
@@ -601,7 +615,7 @@ static int sqlite_org_insert(struct store *st, const struct store_org *org)
     bind_text(q, 1, org->id);
     bind_text(q, 2, org->name);
     sqlite3_bind_int64(q, 3, org->created_at);
-    return run_write(s, q, "org_insert");
+    return run_insert_unless_taken(s, q, "org_insert");
 }
 
 static int sqlite_org_get(struct store *st, const char *id, struct store_org *out)
@@ -646,7 +660,7 @@ static int sqlite_user_insert(struct store *st, const struct store_user *u)
     sqlite3_bind_int64(q, 8, u->created_at);
     sqlite3_bind_int64(q, 9, u->modified_at);
     sqlite3_bind_int(q, 10, u->verified);
-    return run_write(s, q, "user_insert");
+    return run_insert_unless_taken(s, q, "user_insert");
 }
 
 static int sqlite_user_get(struct store *st, const char *org_id, const char *id, struct store_user *out)
@@ -1217,9 +1231,29 @@ static int run_change(struct sqlite_store *s, sqlite3_stmt *q, const char *what)
     return rc;
 }
 
+/* KH_ECONFLICT when another user of the org has the email. */
+static int email_free(struct sqlite_store *s, const struct store_user *u)
+{
+    sqlite3_stmt *q = stmt(s, S_USER_EMAIL_TAKEN);
+    if (!q)
+        return KH_ESTORE;
+    bind_text(q, 1, u->org_id);
+    bind_text(q, 2, u->email);
+    bind_text(q, 3, u->id);
+    int rc = step_one(s, q, "user_email_taken");
+    if (rc == KH_OK) {
+        sqlite3_reset(q);
+        return KH_ECONFLICT;
+    }
+    return rc == KH_ENOTFOUND ? KH_OK : rc;
+}
+
 static int sqlite_user_update(struct store *st, const struct store_user *u)
 {
     struct sqlite_store *s = S(st);
+    int rc = email_free(s, u);
+    if (rc)
+        return rc;
     sqlite3_stmt *q = stmt(s, S_USER_UPDATE);
     if (!q)
         return KH_ESTORE;

@@ -145,6 +145,19 @@ void secret_derive(const uint8_t master[SECRET_KEY_LEN], int version, struct sec
     secret_hmac(master, "keyhold key encryption v1", 25, out->enc_key);
 }
 
+void secret_fingerprint(const struct secret_key *k, char out[SECRET_FINGERPRINT_LEN + 1])
+{
+    uint8_t mac[SECRET_HASH_LEN];
+    static const char hex[] = "0123456789abcdef";
+    secret_hmac(k->master, "keyhold secret fingerprint v1", 29, mac);
+    for (int i = 0; i < SECRET_FINGERPRINT_LEN / 2; i++) {
+        out[2 * i] = hex[mac[i] >> 4];
+        out[2 * i + 1] = hex[mac[i] & 15];
+    }
+    out[SECRET_FINGERPRINT_LEN] = '\0';
+    secret_wipe(mac, sizeof mac);
+}
+
 void secret_from_master(const uint8_t master[SECRET_KEY_LEN], struct server_secret *out)
 {
     memset(out, 0, sizeof *out);

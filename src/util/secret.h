@@ -83,6 +83,11 @@ int secret_file_add_version(const char *path, struct server_secret *out, char *e
  * which keep(version, arg) is true; *out is the new content. */
 int secret_file_retain(const char *path, int (*keep)(int version, void *arg), void *arg, struct server_secret *out,
                        char *err, size_t errlen);
+/* A fingerprint of one version (32 hex characters): HMAC-SHA-256 of a fixed
+ * label under its master key, so it tells versions apart and says nothing of
+ * the key. The store records one per version (auth/keyring.h). */
+#define SECRET_FINGERPRINT_LEN 32
+void secret_fingerprint(const struct secret_key *k, char out[SECRET_FINGERPRINT_LEN + 1]);
 /* A one-version secret (version 1) from a master key, as tests use. */
 void secret_from_master(const uint8_t master[SECRET_KEY_LEN], struct server_secret *out);
 /* Derives the subkeys of one version from its master key (exposed for tests). */

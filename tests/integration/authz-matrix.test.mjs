@@ -29,6 +29,10 @@ const appKey = (name) => ({ data: { type: "application_keys", attributes: { name
 // validate endpoints only look at the API key (v1, v2) or any valid credential (validate_keys).
 const API_KEY_ONLY = { none: 403, wrong: 403, revoked: 403, expired: 403, disabled: OK, otherorg: OK, peer: OK, scoped: 403 };
 
+// An org's emails are unique: every user a row creates gets a new one.
+let emails = 0;
+const uniqueEmail = () => `m-${++emails}@x.example`;
+
 const ROWS = [
   // [operation, method, path(f), body(f) or null, expected overrides]
   ["v1.Validate", "GET", () => "/api/v1/validate", null, API_KEY_ONLY],
@@ -63,7 +67,7 @@ const ROWS = [
   ["v2.GetPersonalAccessToken", "GET", (f) => `/api/v2/personal_access_tokens/${f.patId}`, null, { otherorg: 404, peer: 404 }],
   ["v2.UpdatePersonalAccessToken", "PATCH", (f) => `/api/v2/personal_access_tokens/${f.patId}`, (f) => ({ data: { type: "personal_access_tokens", id: f.patId, attributes: { name: "m2" } } }), { otherorg: 404, peer: 404 }],
   ["v2.RevokePersonalAccessToken", "DELETE", (f) => `/api/v2/personal_access_tokens/${f.patId}`, null, { otherorg: 404, peer: 404 }],
-  ["v2.CreateServiceAccount", "POST", () => "/api/v2/service_accounts", () => ({ data: { type: "users", attributes: { email: "m@x.example", service_account: true } } }), { otherorg: OK }],
+  ["v2.CreateServiceAccount", "POST", () => "/api/v2/service_accounts", () => ({ data: { type: "users", attributes: { email: uniqueEmail(), service_account: true } } }), { otherorg: OK }],
   ["v2.ListServiceAccountAccessTokens", "GET", (f) => `/api/v2/service_accounts/${f.saId}/access_tokens`, null, { otherorg: 404 }],
   ["v2.CreateServiceAccountAccessToken", "POST", (f) => `/api/v2/service_accounts/${f.saId}/access_tokens`, () => ({ data: { type: "service_access_tokens", attributes: { name: "m", scopes: ["dashboards_read"] } } }), { otherorg: 404 }],
   ["v2.GetServiceAccountAccessToken", "GET", (f) => `/api/v2/service_accounts/${f.saId}/access_tokens/${f.satId}`, null, { otherorg: 404 }],
@@ -75,7 +79,7 @@ const ROWS = [
   ["v2.UpdateServiceAccountApplicationKey", "PATCH", (f) => `/api/v2/service_accounts/${f.saId}/application_keys/${f.saKeyId}`, (f) => ({ data: { type: "application_keys", id: f.saKeyId, attributes: { name: "m2" } } }), { otherorg: 404 }],
   ["v2.DeleteServiceAccountApplicationKey", "DELETE", (f) => `/api/v2/service_accounts/${f.saId}/application_keys/${f.saKeyId}`, null, { otherorg: 404 }],
   ["v2.ListUsers", "GET", () => "/api/v2/users", null, { otherorg: OK, peer: OK }],
-  ["v2.CreateUser", "POST", () => "/api/v2/users", () => ({ data: { type: "users", attributes: { email: "m@x.example" } } }), { otherorg: OK }],
+  ["v2.CreateUser", "POST", () => "/api/v2/users", () => ({ data: { type: "users", attributes: { email: uniqueEmail() } } }), { otherorg: OK }],
   ["v2.GetUser", "GET", (f) => `/api/v2/users/${f.userId}`, null, { otherorg: 404, peer: OK }],
   ["v2.ListUserPermissions", "GET", (f) => `/api/v2/users/${f.userId}/permissions`, null, { otherorg: 404, peer: OK }],
   // x-permission OPEN: anyone reads their own; another user's needs user_access_read, as GetUser.
@@ -120,15 +124,19 @@ async function rawJson(method, path, headers, body) {
   return r;
 }
 
-/** Fresh objects of this org (owned by the admin) for one row and caller. */
+let fixtureCount = 0;
+
+/** Fresh objects of this org (owned by the admin) for one row and caller;
+ * their emails are new each time (an org's emails are unique). */
 async function fixtures() {
+  const n = ++fixtureCount;
   const apiKey = await make("/api/v2/api_keys", { data: { type: "api_keys", attributes: { name: "fx" } } });
   const appK = await make("/api/v2/current_user/application_keys", appKey("fx"));
   const patR = await make("/api/v2/personal_access_tokens", pat("fx", ["dashboards_read"]));
-  const sa = await make("/api/v2/service_accounts", { data: { type: "users", attributes: { email: "fx@one.example", service_account: true } } });
+  const sa = await make("/api/v2/service_accounts", { data: { type: "users", attributes: { email: `fx-${n}@one.example`, service_account: true } } });
   const sat = await make(`/api/v2/service_accounts/${sa.id}/access_tokens`, { data: { type: "service_access_tokens", attributes: { name: "fx", scopes: ["dashboards_read"] } } });
   const saKey = await make(`/api/v2/service_accounts/${sa.id}/application_keys`, appKey("fx"));
-  const user = await make("/api/v2/users", { data: { type: "users", attributes: { email: "fx-user@one.example" } } });
+  const user = await make("/api/v2/users", { data: { type: "users", attributes: { email: `fx-user-${n}@one.example` } } });
   const role = await make("/api/v2/roles", { data: { type: "roles", attributes: { name: `fx ${Math.random()}` } } });
   await make(`/api/v2/roles/${role.id}/users`, { data: { type: "users", id: user.id } });
   const invitation = (await make("/api/v2/user_invitations", { data: [{ type: "user_invitations", relationships: { user: { data: { type: "users", id: user.id } } } }] }))[0];

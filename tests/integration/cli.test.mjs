@@ -120,7 +120,7 @@ test("backup while serving, check, restore, and serve the restored store", async
   const secretCopy = `${restored.dir}/kept.secret`;
   copyFileSync(srv.db + ".secret", secretCopy);
   await srv.stop();
-  const r = run("restore", "--from", copy, "--db", restored.db);
+  const r = run("restore", "--from", copy, "--db", restored.db, "--secret", secretCopy);
   assert.equal(r.status, 0, r.stderr);
   await restored.serve("--secret", secretCopy);
   const v = await restored.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": before.json.data.attributes.key } });
@@ -227,6 +227,170 @@ test("rotate-secret refuses a store without its secret and a bad option", () => 
   assert.equal(run("rotate-secret", "--db", srv.db, "--wait", "-1").status, 2);
   const missing = run("rotate-secret", "--db", srv.db, "--wait", "0");
   assert.equal(missing.status, 1);
-  assert.match(missing.stderr, /secret/);
+  assert.match(missing.stderr, /no store at/);
+  srv.cliJson("init", "--db", srv.db);
+  rmSync(srv.db + ".secret");
+  const noSecret = run("rotate-secret", "--db", srv.db, "--wait", "0");
+  assert.equal(noSecret.status, 1);
+  assert.match(noSecret.stderr, /no server secret at .*\.secret/);
   rmSync(srv.dir, { recursive: true, force: true });
+});
+
+// ---- what operators run into (issue 11, findings 11-16) ----
+
+test("only init makes a store: every other command refuses a path with no store, and makes nothing", () => {
+  const srv = new Server();
+  const typo = `${srv.dir}/typo.db`;
+  for (const args of [
+    ["audit", "--db", typo], ["check", "--db", typo], ["backup", "--db", typo, "--to", `${srv.dir}/b.db`],
+    ["serve", "--db", typo, "--listen", "127.0.0.1:0"], ["org", "add", "--db", typo, "--name", "X", "--admin-email", "a@x.example"],
+    ["user", "add", "--db", typo, "--org", "00000000-0000-4000-8000-000000000000", "--email", "u@x.example", "--role", "R"],
+    ["seed", "--db", typo, "--org", "o", "--owner", "u", "--tokens", "1"], ["rotate-secret", "--db", typo, "--wait", "0"],
+    ["restore", "--db", typo, "--from", `${srv.dir}/nothing.db`, "--secret", `${srv.dir}/none.secret`],
+  ]) {
+    const r = run(...args);
+    assert.equal(r.status, 1, `${args[0]}: ${r.stderr}`);
+    assert.match(r.stderr, /no store at/, args.join(" "));
+    assert.ok(!existsSync(typo), `${args.join(" ")} made ${typo}`);
+    assert.ok(!existsSync(`${srv.dir}/b.db`));
+  }
+  rmSync(srv.dir, { recursive: true, force: true });
+});
+
+test("restore refuses while a server has the store open, and works once it has stopped", async () => {
+  const srv = await new Server().start();
+  const h = { ...srv.keyHeaders(), "content-type": "application/json" };
+  const backup = `${srv.dir}/backup.db`;
+  assert.equal(run("backup", "--db", srv.db, "--to", backup).status, 0);
+  // Work done after the backup: a revoked token, which must stay revoked.
+  const t = (await srv.raw("POST", "/api/v2/personal_access_tokens", { headers: h, body: JSON.stringify({ data: { type: "personal_access_tokens", attributes: { name: "later", scopes: ["api_keys_read"], expires_at: new Date(Date.now() + 48 * 3600e3).toISOString() } } }) })).json.data;
+  srv.remember(t.attributes.key);
+  const r = run("restore", "--from", backup, "--db", srv.db);
+  assert.equal(r.status, 1, r.stdout);
+  assert.match(r.stderr, /a server has .* open; stop it/);
+  assert.doesNotMatch(r.stdout, /restored/);
+  // The server still serves the store it had, with everything in it.
+  const got = await srv.raw("GET", `/api/v2/personal_access_tokens/${t.id}`, { headers: srv.keyHeaders() });
+  assert.equal(got.status, 200);
+  // A second server on the same store may run beside it (the lock is shared).
+  const second = Object.assign(new Server(srv.dir), { admin: srv.admin, secrets: srv.secrets });
+  await second.serve();
+  assert.equal((await second.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": srv.admin.api_key } })).status, 200);
+  await second.proc.kill("SIGTERM");
+  await second.exited;
+  // Stopped: the restore goes through (the secret kept apart, as srv.stop() removes srv.dir).
+  const again = new Server();
+  copyFileSync(backup, `${again.dir}/backup.db`);
+  copyFileSync(srv.db + ".secret", `${again.dir}/kept.secret`);
+  await srv.stop();
+  const ok = run("restore", "--from", `${again.dir}/backup.db`, "--db", again.db, "--secret", `${again.dir}/kept.secret`);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /restored/);
+  rmSync(again.dir, { recursive: true, force: true });
+});
+
+test("restore refuses a backup its secret file cannot open: missing, another store's, or pruned of a version in use", async () => {
+  const a = await new Server().start();
+  const h = { ...a.keyHeaders(), "content-type": "application/json" };
+  // A token made under v1, then a rotation to v2: the token keeps v1.
+  const t = (await a.raw("POST", "/api/v2/personal_access_tokens", { headers: h, body: JSON.stringify({ data: { type: "personal_access_tokens", attributes: { name: "v1 token", scopes: ["api_keys_read"], expires_at: new Date(Date.now() + 48 * 3600e3).toISOString() } } }) })).json.data;
+  a.remember(t.attributes.key);
+  const backup = `${a.dir}/with-v1-token.db`;
+  assert.equal(run("backup", "--db", a.db, "--to", backup).status, 0);
+  assert.equal(run("rotate-secret", "--db", a.db, "--wait", "2").status, 0); // the server loads v2 within 1 s
+  assert.equal((await a.raw("DELETE", `/api/v2/personal_access_tokens/${t.id}`, { headers: a.keyHeaders() })).status, 204);
+  const pruned = run("rotate-secret", "--db", a.db, "--prune");
+  assert.equal(pruned.status, 0, pruned.stderr);
+  assert.match(pruned.stdout, /removed v1/);
+
+  const other = new Server();
+  other.cliJson("init", "--db", other.db);
+  const target = `${other.dir}/restored.db`;
+  const cases = [
+    [[], /no server secret at .*restored\.db\.secret.*put the secret file kept with this backup there/s],
+    [["--secret", other.db + ".secret"], /is not the one .* was made with/],
+    [["--secret", a.db + ".secret"], /credentials made under server secret v1, which the secret file .* does not have/],
+  ];
+  for (const [extra, why] of cases) {
+    const r = run("restore", "--from", backup, "--db", target, ...extra);
+    assert.equal(r.status, 1, extra.join(" "));
+    assert.match(r.stderr, why);
+    assert.doesNotMatch(r.stderr, /keyhold init/);
+    assert.ok(!existsSync(target), "nothing restored");
+  }
+  await a.stop();
+  rmSync(other.dir, { recursive: true, force: true });
+});
+
+test("serve and check refuse another store's secret file, naming it; a missing one gets advice about the secret", async () => {
+  const a = new Server();
+  a.admin = a.cliJson("init", "--db", a.db);
+  const b = new Server();
+  b.cliJson("init", "--db", b.db);
+  const wrong = run("serve", "--db", a.db, "--listen", "127.0.0.1:0", "--secret", b.db + ".secret");
+  assert.equal(wrong.status, 1);
+  assert.ok(wrong.stderr.includes(b.db + ".secret"), wrong.stderr);
+  assert.match(wrong.stderr, /is not the one .* was made with/);
+  const chk = run("check", "--db", a.db, "--secret", b.db + ".secret");
+  assert.equal(chk.status, 1);
+  assert.match(chk.stderr, /is not the one/);
+  assert.equal(run("check", "--db", a.db).status, 0, "its own secret passes");
+  // A store whose secret file is not beside it (as after a restore elsewhere).
+  copyFileSync(a.db, `${b.dir}/moved.db`);
+  const missing = run("serve", "--db", `${b.dir}/moved.db`, "--listen", "127.0.0.1:0");
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /no server secret at .*moved\.db\.secret.*restored from a backup/s);
+  assert.doesNotMatch(missing.stderr, /run `keyhold init`/);
+  // With the right one it serves.
+  await a.serve();
+  assert.equal((await a.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": a.admin.api_key } })).status, 200);
+  await a.stop();
+  rmSync(b.dir, { recursive: true, force: true });
+});
+
+test("a second serve on an address already served fails with 'address in use'", async () => {
+  const srv = await new Server().start();
+  const second = spawnSync(BIN, ["serve", "--db", srv.db, "--listen", `127.0.0.1:${srv.port}`], { encoding: "utf8", timeout: 10000 });
+  assert.equal(second.status, 1, second.stderr);
+  assert.match(second.stderr, /address already in use/i);
+  for (let i = 0; i < 10; i++)
+    assert.equal((await srv.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": srv.admin.api_key } })).status, 200);
+  await srv.stop();
+});
+
+test("duplicate org names and user emails are refused (409 through the API); seed keeps to the API key limit", async () => {
+  const srv = await new Server().start();
+  const dupOrg = run("org", "add", "--db", srv.db, "--name", "org one", "--admin-email", "x@two.example");
+  assert.equal(dupOrg.status, 1);
+  assert.match(dupOrg.stderr, /already an org named/);
+  const dupUser = run("user", "add", "--db", srv.db, "--org", srv.admin.org_id, "--email", "ADMIN@one.example", "--role", "Datadog Standard Role");
+  assert.equal(dupUser.status, 1);
+  assert.match(dupUser.stderr, /already has a user with the email/);
+  const h = { ...srv.keyHeaders(), "content-type": "application/json" };
+  const create = (path, email, extra = {}) => srv.raw("POST", path, { headers: h, body: JSON.stringify({ data: { type: "users", attributes: { email, ...extra } } }) });
+  assert.equal((await create("/api/v2/users", "new@one.example")).status, 201);
+  const again = await create("/api/v2/users", "New@One.example");
+  assert.equal(again.status, 409);
+  assert.match(again.json.errors[0], /already exists/);
+  assert.equal((await create("/api/v2/service_accounts", "new@one.example", { service_account: true })).status, 409);
+  const sa = await create("/api/v2/service_accounts", "robot@one.example", { service_account: true });
+  assert.equal(sa.status, 201);
+  const rename = await srv.raw("PATCH", `/api/v2/users/${sa.json.data.id}`, { headers: h, body: JSON.stringify({ data: { type: "users", id: sa.json.data.id, attributes: { email: "new@one.example" } } }) });
+  assert.equal(rename.status, 409);
+  // Another org may have the same email.
+  const two = srv.addOrg("Org Two", "admin@two.example");
+  const other = await srv.raw("POST", "/api/v2/users", { headers: { ...srv.keyHeaders(two), "content-type": "application/json" }, body: JSON.stringify({ data: { type: "users", attributes: { email: "new@one.example" } } }) });
+  assert.equal(other.status, 201);
+
+  const seed = (n, ...extra) => run("seed", "--db", srv.db, "--org", srv.admin.org_id, "--owner", srv.admin.user_id, "--api-keys", String(n), ...extra);
+  const count = async () => (await srv.raw("GET", "/api/v2/api_keys?page[size]=100", { headers: srv.keyHeaders() })).json.meta.page.total_filtered_count;
+  const before = await count();
+  const over = seed(50);
+  assert.equal(over.status, 1);
+  assert.match(over.stderr, /limit of 50/);
+  assert.equal(await count(), before, "nothing was added");
+  assert.equal(seed(50 - before).status, 0);
+  assert.equal(await count(), 50);
+  assert.equal(seed(10, "--max-api-keys", "60").status, 0, "a higher limit, as the server would be started with");
+  await srv.stop();
 });

@@ -165,12 +165,13 @@ export class Server {
     return conf;
   }
 
-  /** Plain HTTP for what the client cannot express. Resolves {status, headers, body, json}. */
-  raw(method, path, { headers = {}, body } = {}) {
+  /** Plain HTTP for what the client cannot express, from localAddress when
+   * given (any of 127.0.0.0/8). Resolves {status, headers, body, json}. */
+  raw(method, path, { headers = {}, body, localAddress } = {}) {
     // An explicit length: node frames a DELETE body with neither length nor chunking.
     if (body !== undefined) headers = { ...headers, "content-length": Buffer.byteLength(body) };
     return new Promise((res, rej) => {
-      const req = httpRequest(`${this.base}${path}`, { method, headers }, (r) => {
+      const req = httpRequest(`${this.base}${path}`, { method, headers, localAddress, agent: localAddress ? false : undefined }, (r) => {
         const chunks = [];
         r.on("data", (c) => chunks.push(c));
         r.on("end", () => {

@@ -269,39 +269,75 @@ test("after all of that the server still answers", async () => {
   assert.equal(r.status, 200);
 });
 
-test("slowloris: 1000 stalled connections do not stop valid requests being served", async () => {
-  const stalled = [];
-  for (let i = 0; i < 1000; i++) {
-    const s = connect(srv.port, "127.0.0.1");
+/** Opens n connections from localAddress that send half a request and stall. */
+function stall(port, n, localAddress) {
+  const socks = [];
+  for (let i = 0; i < n; i++) {
+    const s = connect({ port, host: "127.0.0.1", localAddress });
     s.on("error", () => {});
+    s.closedByServer = false;
+    s.on("end", () => { s.closedByServer = true; });
+    s.on("close", () => { s.closedByServer = true; });
     s.write("GET /api/v1/validate HTTP/1.1\r\nHost: x\r\nX-Slow: ");
-    stalled.push(s);
+    socks.push(s);
   }
-  await new Promise((r) => setTimeout(r, 300));
-  const started = Date.now();
+  return socks;
+}
+
+/** Waits until pred() holds or ms pass; resolves pred(). */
+async function eventually(pred, ms = 5000) {
+  for (const until = Date.now() + ms; !pred() && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
+  return pred();
+}
+
+test("slowloris: 1000 stalled connections from one address do not stop valid requests from others", async () => {
+  const stalled = stall(srv.port, 1000, "127.0.0.2");
+  const closedCount = () => stalled.filter((s) => s.closedByServer).length;
+  // The default cap of 512 connections per address closes the rest at once.
+  assert.ok(await eventually(() => closedCount() >= 488), `${closedCount()} of 1000 closed`);
   for (let i = 0; i < 20; i++) {
     const r = await srv.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": srv.admin.api_key } });
     assert.equal(r.status, 200);
   }
-  assert.ok(Date.now() - started < 5000, "valid requests are answered promptly");
+  assert.equal(closedCount(), 488, "exactly the connections past the address's cap were closed");
   for (const s of stalled) s.destroy();
 });
 
-test("past the connection cap new connections are refused, existing ones keep working", async () => {
+test("one address holds at most --max-connections-per-address connections; others are served, and it may reconnect", async () => {
+  const capped = await new Server().start("--max-connections-per-address", "16", "--threads", "2");
+  const greedy = stall(capped.port, 40, "127.0.0.5");
+  const closed = () => greedy.filter((s) => s.closedByServer).length;
+  assert.ok(await eventually(() => closed() >= 24), `${closed()} of 40 closed`);
+  const other = await capped.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": capped.admin.api_key }, localAddress: "127.0.0.6" });
+  assert.equal(other.status, 200, "another address is served");
+  assert.equal(closed(), 24, "16 stay open, over both event loops together");
+  for (const s of greedy) s.destroy();
+  // Closed connections no longer count: the address is served again.
+  let again;
+  for (const until = Date.now() + 5000; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
+    again = await capped.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": capped.admin.api_key }, localAddress: "127.0.0.5" }).catch((e) => ({ status: e.code }));
+    if (again.status === 200) break;
+  }
+  assert.equal(again.status, 200, "the address may connect again once its connections are closed");
+  assert.match(capped.log, /a client address reached its connection cap/);
+  await capped.stop();
+});
+
+test("at the connection cap the connection that waited longest is closed, so a new client is still served", async () => {
   const capped = await new Server().start("--max-connections", "50", "--threads", "1");
+  // 60 stalled connections from 20 addresses (3 each, under the per-address cap).
   const held = [];
   for (let i = 0; i < 60; i++) {
-    const s = connect(capped.port, "127.0.0.1");
-    s.on("error", () => {});
-    held.push(s);
+    held.push(...stall(capped.port, 1, `127.0.1.${1 + (i % 20)}`));
+    await new Promise((r) => setTimeout(r, 5)); // an order of age
   }
-  await new Promise((r) => setTimeout(r, 300));
-  const closed = held.filter((s) => s.destroyed || s.readyState === "closed" || s.readableEnded).length;
-  assert.ok(closed >= 9, `${closed} of 60 connections were closed by the cap`);
+  const closed = () => held.filter((s) => s.closedByServer);
+  assert.ok(await eventually(() => closed().length >= 9), `${closed().length} of 60 closed`);
+  const r = await capped.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": capped.admin.api_key }, localAddress: "127.0.2.1" });
+  assert.equal(r.status, 200, "a new client is served while the cap is full of stalled connections");
+  // The ones closed are the oldest: among the first 12 opened.
+  for (const s of closed()) assert.ok(held.indexOf(s) < 12, `connection ${held.indexOf(s)} was closed, not one of the oldest`);
+  assert.match(capped.log, /closing the connection that waited longest/);
   for (const s of held) s.destroy();
-  await new Promise((r) => setTimeout(r, 200));
-  const r = await capped.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": capped.admin.api_key } });
-  assert.equal(r.status, 200);
-  assert.match(capped.log, /connection cap of \d+ per event loop reached/);
   await capped.stop();
 });

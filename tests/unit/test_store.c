@@ -454,8 +454,37 @@ static void a_memory_store_is_shared_by_the_handles_of_the_process(void)
     store_close(a);
 }
 
+/* An org's name and a user's email in an org are taken once, ASCII case
+ * aside (issue 11); another org may use the same email. */
+static void names_and_emails_are_unique(void)
+{
+    struct fixture f;
+    struct provisioned p;
+    const char *none = NULL, *perms[] = {"user_app_keys"};
+    fixture_open(&f);
+    CHECK_INT(provision_org(f.st, &f.secret, &(struct org_spec){.name = "TEST ORG", .admin_email = "x@example.com"}, &p),
+              KH_ECONFLICT);
+    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "admin@EXAMPLE.com", NULL, perms, 1, &p, &none),
+              KH_ECONFLICT);
+    struct provisioned two, bob;
+    CHECK_INT(provision_org(f.st, &f.secret, &(struct org_spec){.name = "second", .admin_email = "admin@example.com"}, &two),
+              KH_OK);
+    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "bob@example.com", NULL, perms, 1, &bob, &none), KH_OK);
+    struct store_user u;
+    CHECK_INT(store_user_get(f.st, f.admin.org_id, bob.user_id, &u), KH_OK);
+    free(u.email);
+    u.email = strdup("ADMIN@example.com");
+    CHECK_INT(store_user_update(f.st, &u), KH_ECONFLICT);
+    free(u.email);
+    u.email = strdup("Bob@Example.com"); /* its own email, in another case */
+    CHECK_INT(store_user_update(f.st, &u), KH_OK);
+    store_user_clear(&u);
+    fixture_close(&f);
+}
+
 int main(void)
 {
+    RUN(names_and_emails_are_unique);
     RUN(provisioned_admin_holds_every_permission);
     RUN(keys_are_found_by_lookup_hash_only);
     RUN(token_list_sorts_filters_and_pages);
