@@ -90,6 +90,25 @@ static const struct route routes[] = {
     {"POST", "/api/v2/keyhold/reset", keyhold_reset, ROUTE_AUTH | ROUTE_TEST_MODE},
 };
 
+/* The revocations: routes that delete or revoke a credential, or disable a
+ * user (which revokes all of theirs). One is never refused 429 to a caller
+ * holding one of the permissions its handler accepts for it, so that no flood
+ * can hold up an emergency revocation; it is still counted (rate_or_reply). */
+static const struct revocation {
+    api_handler handler;
+    int perms[3]; /* ends at the first -1 */
+} revocations[] = {
+    {api_keys_v1_delete, {PERM_API_KEYS_DELETE, -1}},
+    {api_keys_delete, {PERM_API_KEYS_DELETE, -1}},
+    {app_keys_v1_delete, {PERM_ORG_APP_KEYS_WRITE, PERM_USER_APP_KEYS, -1}}, /* the caller's own keys */
+    {app_keys_delete, {PERM_ORG_APP_KEYS_WRITE, -1}},
+    {my_app_keys_delete, {PERM_USER_APP_KEYS, -1}},
+    {sa_app_keys_delete, {PERM_SERVICE_ACCOUNT_WRITE, -1}},
+    {access_tokens_revoke, {PERM_USER_APP_KEYS, PERM_ORG_APP_KEYS_WRITE, -1}},
+    {sa_tokens_revoke, {PERM_SERVICE_ACCOUNT_WRITE, -1}},
+    {users_disable, {PERM_USER_ACCESS_MANAGE, PERM_SERVICE_ACCOUNT_WRITE, -1}},
+};
+
 /* Matches path against pattern; on success copies the captured segments into
  * call->params. Returns 1 on a match. */
 static int match(const char *pattern, const char *path, size_t path_len, struct api_call *call)
@@ -255,16 +274,26 @@ static const char *remote(const struct api_call *call)
     return call->req->remote_addr ? call->req->remote_addr : "unknown";
 }
 
+/* The process's limiter, or NULL for none. The HTTP layer makes it before any
+ * request, without the table size (ratelimit_new); the first request sizes it
+ * from the config, every later one finds it sized (one atomic load). */
+static struct ratelimiter *limiter(const struct api_call *call)
+{
+    struct ratelimiter *r = call->env->limiter;
+    if (r)
+        ratelimit_size(r, (size_t)call->env->cfg->rate_table_entries);
+    return r;
+}
+
 int auth_guard_or_reply(struct api_call *call)
 {
     struct rate_verdict v;
-    char key[80];
-    if (!call->env->limiter || !call->env->cfg->rate_auth_failures.limit)
+    struct ratelimiter *r = limiter(call);
+    if (!r || !call->env->cfg->rate_auth_failures.limit)
         return 1;
-    snprintf(key, sizeof key, "a:%s", remote(call));
-    ratelimit_peek(call->env->limiter, "auth_failures", &call->env->cfg->rate_auth_failures, key, call->now / 1000000,
-                   &v);
-    if (v.allowed || ratelimit_known_success(call->env->limiter, remote(call), call->fingerprint))
+    ratelimit_failure_peek(r, "auth_failures", &call->env->cfg->rate_auth_failures, remote(call), call->now / 1000000,
+                           &v);
+    if (v.allowed || ratelimit_known_success(r, remote(call), call->fingerprint))
         return 1;
     reply_rate_limited(call, &v);
     return 0;
@@ -273,15 +302,14 @@ int auth_guard_or_reply(struct api_call *call)
 void auth_note(struct api_call *call, int rc)
 {
     struct rate_verdict v;
-    char key[80];
-    if (!call->env->limiter)
+    struct ratelimiter *r = limiter(call);
+    if (!r)
         return;
     if (rc == KH_OK) {
-        ratelimit_remember_success(call->env->limiter, remote(call), call->fingerprint);
+        ratelimit_remember_success(r, remote(call), call->fingerprint);
     } else if (rc == AUTH_INVALID) {
-        snprintf(key, sizeof key, "a:%s", remote(call));
-        ratelimit_hit(call->env->limiter, "auth_failures", &call->env->cfg->rate_auth_failures, key,
-                      call->now / 1000000, &v);
+        ratelimit_failure_hit(r, "auth_failures", &call->env->cfg->rate_auth_failures, remote(call),
+                              call->now / 1000000, &v);
         set_rate_headers(call, &v);
         /* This failure spent the address's allowance: from now on the guard
          * refuses its unknown credentials. Recorded once per window. */
@@ -299,25 +327,86 @@ static void audit_authentication(struct api_call *call, int rc)
         audit_later(call, "expired_use", "access_token", call->who.credential_id);
 }
 
-/* Counts the request against its org and credential; answers 429 when either
- * limit is spent. The headers report the rule closest to its limit. */
+/* One limit a request is counted against. */
+struct rate_check {
+    const char *name; /* in the headers */
+    struct rate_rule rule;
+    char key[48];
+    struct rate_verdict v;
+};
+
+/* The limits an authenticated request is counted against, in the order they
+ * are taken: its credential's (its own rule and its share of the org's
+ * budget, one counter or, when their periods differ, two) and its org's. */
+static size_t rate_checks(const struct api_call *call, struct rate_check checks[3])
+{
+    const struct config *cfg = call->env->cfg;
+    struct rate_rule credential[2];
+    int n_credential =
+        ratelimit_credential_rules(&cfg->rate_credential, &cfg->rate_org, cfg->rate_credential_share, credential);
+    size_t n = 0;
+    for (int i = 0; i < n_credential; i++, n++) {
+        checks[n].name = "credential";
+        checks[n].rule = credential[i];
+        snprintf(checks[n].key, sizeof checks[n].key, "%s:%s", i ? "s" : "c", call->who.credential_id);
+    }
+    if (cfg->rate_org.limit) {
+        checks[n].name = "org";
+        checks[n].rule = cfg->rate_org;
+        snprintf(checks[n].key, sizeof checks[n].key, "o:%s", call->who.org_id);
+        n++;
+    }
+    return n;
+}
+
+/* Non-zero when the route is a revocation and the caller holds a permission
+ * its handler accepts for it (see revocations). */
+static int revocation_by_holder(const struct api_call *call)
+{
+    for (size_t i = 0; i < sizeof revocations / sizeof revocations[0]; i++) {
+        if (revocations[i].handler != call->route->handler)
+            continue;
+        for (const int *perm = revocations[i].perms; *perm >= 0; perm++)
+            if (has_perm(call, *perm))
+                return 1;
+    }
+    return 0;
+}
+
+/* Counts the request against its credential and its org; answers 429 when a
+ * limit is spent. A refused request consumes nothing (what the limits taken
+ * before the refusing one counted is given back), so a flood of refused
+ * requests spends nobody's budget, and one credential spends at most its
+ * share of its org's. A revocation by a holder of its permission is never
+ * refused: it is counted up to the first limit without room and no further,
+ * so revocations past a credential's share spend nothing of its org's. The
+ * headers report the limit closest to being spent, or the one that refused
+ * (or was spent). */
 static int rate_or_reply(struct api_call *call)
 {
-    struct rate_verdict org, cred;
-    char key[80];
-    if (!call->env->limiter)
+    struct rate_check checks[3];
+    const struct rate_verdict *closest = NULL;
+    struct ratelimiter *r = limiter(call);
+    if (!r)
         return 1;
     int64_t now_s = call->now / 1000000;
-    snprintf(key, sizeof key, "o:%s", call->who.org_id);
-    ratelimit_hit(call->env->limiter, "org", &call->env->cfg->rate_org, key, now_s, &org);
-    snprintf(key, sizeof key, "c:%s", call->who.credential_id);
-    ratelimit_hit(call->env->limiter, "credential", &call->env->cfg->rate_credential, key, now_s, &cred);
-    const struct rate_verdict *worst = !org.limit ? &cred : !cred.limit ? &org : cred.remaining < org.remaining ? &cred : &org;
-    if (!org.allowed || !cred.allowed) {
-        reply_rate_limited(call, !org.allowed ? &org : &cred);
-        return 0;
+    int never_refused = revocation_by_holder(call);
+    size_t n = rate_checks(call, checks);
+    for (size_t i = 0; i < n; i++) {
+        ratelimit_take(r, checks[i].name, &checks[i].rule, checks[i].key, now_s, &checks[i].v);
+        if (!checks[i].v.allowed && !never_refused) {
+            for (size_t j = 0; j < i; j++)
+                ratelimit_give_back(r, &checks[j].rule, checks[j].key, now_s);
+            reply_rate_limited(call, &checks[i].v);
+            return 0;
+        }
+        if (!closest || checks[i].v.remaining <= closest->remaining)
+            closest = &checks[i].v;
+        if (!checks[i].v.allowed)
+            break;
     }
-    set_rate_headers(call, worst);
+    if (closest)
+        set_rate_headers(call, closest);
     return 1;
 }
 

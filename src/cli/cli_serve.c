@@ -22,7 +22,8 @@ static const char USAGE[] =
     "                     [--max-connections-per-address N]\n"
     "                     [--request-timeout SECONDS]\n"
     "                     [--rate-limit-org N/P] [--rate-limit-credential N/P]\n"
-    "                     [--rate-limit-auth-failures N/P] [--log-level error|warn|info|debug]\n"
+    "                     [--rate-limit-auth-failures N/P] [--rate-limit-credential-share PERCENT]\n"
+    "                     [--rate-limit-table-size N] [--log-level error|warn|info|debug]\n"
     "                     [--test-mode] [--ephemeral [--api-key KEY] [--app-key KEY] [--org NAME]\n"
     "                     [--admin-email EMAIL]]\n"
     "\n"
@@ -44,6 +45,10 @@ static const char USAGE[] =
     "  --rate-limit-org N/P          requests per org per P seconds (default 20000/10; 0 = off)\n"
     "  --rate-limit-credential N/P   requests per key or token (default 10000/10)\n"
     "  --rate-limit-auth-failures N/P failed authentications per client address (default 60/60)\n"
+    "  --rate-limit-credential-share PERCENT\n"
+    "                     of the org's budget, what one key or token may use (1..100, default 25)\n"
+    "  --rate-limit-table-size N     keys each rate-limit table holds before the least recently\n"
+    "                     used is evicted (16..16777216, default 65536; about 120 bytes a key)\n"
     "\n"
     "A test double for suites written against Datadog's API:\n"
     "  --ephemeral        no files: a new store in memory with one org, whose admin's API\n"
@@ -177,6 +182,8 @@ int cli_serve(int argc, char **argv)
         OPT_RATE_ORG,
         OPT_RATE_CRED,
         OPT_RATE_AUTH,
+        OPT_RATE_SHARE,
+        OPT_RATE_TABLE,
         OPT_LOG,
         OPT_HELP,
         OPT_EPHEMERAL,
@@ -200,6 +207,8 @@ int cli_serve(int argc, char **argv)
         {"rate-limit-org", required_argument, NULL, OPT_RATE_ORG},
         {"rate-limit-credential", required_argument, NULL, OPT_RATE_CRED},
         {"rate-limit-auth-failures", required_argument, NULL, OPT_RATE_AUTH},
+        {"rate-limit-credential-share", required_argument, NULL, OPT_RATE_SHARE},
+        {"rate-limit-table-size", required_argument, NULL, OPT_RATE_TABLE},
         {"log-level", required_argument, NULL, OPT_LOG},
         {"help", no_argument, NULL, OPT_HELP},
         {"ephemeral", no_argument, NULL, OPT_EPHEMERAL},
@@ -296,6 +305,20 @@ int cli_serve(int argc, char **argv)
             }
             break;
         }
+        case OPT_RATE_SHARE:
+            if (cli_parse_long(optarg, 1, 100, &n)) {
+                fprintf(stderr, "keyhold: --rate-limit-credential-share wants a percentage, 1..100\n");
+                goto out;
+            }
+            cfg.rate_credential_share = (int)n;
+            break;
+        case OPT_RATE_TABLE:
+            if (cli_parse_long(optarg, RATELIMIT_MIN_ENTRIES, RATELIMIT_MAX_ENTRIES, &cfg.rate_table_entries)) {
+                fprintf(stderr, "keyhold: --rate-limit-table-size wants %d..%d\n", RATELIMIT_MIN_ENTRIES,
+                        RATELIMIT_MAX_ENTRIES);
+                goto out;
+            }
+            break;
         case OPT_LOG: {
             int found = 0;
             for (int i = 0; i < 4; i++)

@@ -148,8 +148,11 @@ async function fixtures() {
 }
 
 before(async () => {
-  // The matrix fails hundreds of authentications on purpose: no limit on that here.
-  srv = await new Server().start("--max-api-keys", "1000", "--rate-limit-auth-failures", "0");
+  // The matrix fails hundreds of authentications on purpose: no limit on that here. It also
+  // sends thousands of requests a second with the admin's key, more than the quarter of the
+  // org's budget one credential gets by default (limits.test.mjs tests that share).
+  srv = await new Server().start("--max-api-keys", "1000", "--rate-limit-auth-failures", "0",
+    "--rate-limit-credential-share", "100");
   org2 = srv.addOrg("Org Two", "admin@two.example");
   peer = srv.addUser(srv.admin, "peer@one.example", ["user_app_keys"]);
   const gone = srv.addUser(srv.admin, "gone@one.example", ["user_app_keys", "api_keys_read"]);
