@@ -121,6 +121,14 @@ int insert_user_with_roles(struct store *st, const struct store_user *u, char ro
     return store_end(st, rc);
 }
 
+void reply_user_write_error(struct api_call *call, int rc, const char *email)
+{
+    if (rc == KH_ECONFLICT)
+        reply_error(call, 409, "A user with the email %s already exists in this org", email);
+    else
+        reply_store_error(call, rc);
+}
+
 void service_accounts_create(struct api_call *call)
 {
     struct jx jx = {0};

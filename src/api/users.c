@@ -111,14 +111,6 @@ static void reply_user(struct api_call *call, int status, const struct store_use
     reply_json(call, status, json_pack("{s:o}", "data", render_user(call->env->store, u)));
 }
 
-void reply_user_write_error(struct api_call *call, int rc, const char *email)
-{
-    if (rc == KH_ECONFLICT)
-        reply_error(call, 409, "A user with the email %s already exists in this org", email);
-    else
-        reply_store_error(call, rc);
-}
-
 void users_create(struct api_call *call)
 {
     struct jx jx = {0};
