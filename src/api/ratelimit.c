@@ -62,7 +62,7 @@ struct sketch_shard {
 };
 
 struct ratelimiter {
-    uint64_t hash_key[2];
+    uint8_t hash_key[SECRET_SIPHASH_KEY_LEN];
     pthread_mutex_t setup_lock;
     atomic_int ready; /* the tables are made */
     struct lru_table requests, successes;
@@ -71,41 +71,12 @@ struct ratelimiter {
 
 /* ---- keyed hash ---- */
 
-#define ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                                                                       \
-    do {                                                                                                               \
-        v0 += v1, v1 = ROTL(v1, 13), v1 ^= v0, v0 = ROTL(v0, 32);                                                      \
-        v2 += v3, v3 = ROTL(v3, 16), v3 ^= v2;                                                                         \
-        v0 += v3, v3 = ROTL(v3, 21), v3 ^= v0;                                                                         \
-        v2 += v1, v1 = ROTL(v1, 17), v1 ^= v2, v2 = ROTL(v2, 32);                                                      \
-    } while (0)
-
-/* SipHash-2-4 of a string under k: attackers choose the addresses and, in
- * part, the keys, but without k cannot tell where they land. */
-static uint64_t siphash(const uint64_t k[2], const char *s)
+/* SipHash-2-4 of a string under k (util/secret.h): attackers choose the
+ * addresses and, in part, the keys, but without k cannot tell where they
+ * land. */
+static uint64_t siphash(const uint8_t k[SECRET_SIPHASH_KEY_LEN], const char *s)
 {
-    size_t len = strlen(s), i = 0;
-    uint64_t v0 = 0x736f6d6570736575ULL ^ k[0], v1 = 0x646f72616e646f6dULL ^ k[1];
-    uint64_t v2 = 0x6c7967656e657261ULL ^ k[0], v3 = 0x7465646279746573ULL ^ k[1];
-    for (;;) {
-        uint64_t m = 0;
-        size_t n = len - i < 8 ? len - i : 8;
-        for (size_t j = 0; j < n; j++)
-            m |= (uint64_t)(unsigned char)s[i + j] << (8 * j);
-        i += n;
-        if (n < 8)
-            m |= (uint64_t)len << 56; /* the last block carries the length */
-        v3 ^= m;
-        SIPROUND;
-        SIPROUND;
-        v0 ^= m;
-        if (n < 8)
-            break;
-    }
-    v2 ^= 0xff;
-    for (int round = 0; round < 4; round++)
-        SIPROUND;
-    return v0 ^ v1 ^ v2 ^ v3;
+    return secret_siphash(k, s, strlen(s));
 }
 
 /* The low bits choose the shard; the others are left for inside it. */

@@ -83,6 +83,12 @@ int secret_file_add_version(const char *path, struct server_secret *out, char *e
  * which keep(version, arg) is true; *out is the new content. */
 int secret_file_retain(const char *path, int (*keep)(int version, void *arg), void *arg, struct server_secret *out,
                        char *err, size_t errlen);
+/* SipHash-2-4 (64-bit) of data under a 16-byte key, for hash tables whose
+ * keys attackers choose: without the key nobody can tell where a string
+ * lands, so nobody can aim strings at one bucket. Not a MAC for secrets. */
+#define SECRET_SIPHASH_KEY_LEN 16
+uint64_t secret_siphash(const uint8_t key[SECRET_SIPHASH_KEY_LEN], const void *data, size_t len);
+
 /* A fingerprint of one version (32 hex characters): HMAC-SHA-256 of a fixed
  * label under its master key, so it tells versions apart and says nothing of
  * the key. The store records one per version (auth/keyring.h). */
