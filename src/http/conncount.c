@@ -5,6 +5,7 @@
  * so probes never cross tombstones. */
 #include "http/conncount.h"
 
+#include "util/secret.h"
 #include "util/xmalloc.h"
 
 #include <netinet/in.h>
@@ -20,6 +21,7 @@ struct slot {
 
 struct conn_counter {
     pthread_mutex_t lock;
+    uint8_t hash_key[SECRET_SIPHASH_KEY_LEN]; /* clients choose their addresses (a whole IPv6 /64) */
     struct slot *slots;
     size_t mask; /* capacity - 1, a power of two */
     size_t used, max_used;
@@ -34,6 +36,7 @@ struct conn_counter *conn_counter_new(size_t max_open)
     c->slots = xcalloc(cap, sizeof *c->slots);
     c->mask = cap - 1;
     c->max_used = cap / 2;
+    secret_random(c->hash_key, sizeof c->hash_key);
     pthread_mutex_init(&c->lock, NULL);
     return c;
 }
@@ -61,10 +64,7 @@ static void key_of(const struct sockaddr *sa, unsigned char key[16])
 
 static size_t home_of(const struct conn_counter *c, const unsigned char key[16])
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (int i = 0; i < 16; i++)
-        h = (h ^ key[i]) * 1099511628211ULL;
-    return (size_t)h & c->mask;
+    return (size_t)secret_siphash(c->hash_key, key, 16) & c->mask;
 }
 
 /* The slot holding key, or the empty slot where it would go. */
