@@ -23,7 +23,9 @@ int cli_rotate_secret(int argc, char **argv);
 /* Opens an existing store and loads its secret; prints the error and
  * returns 1 on failure. require_init refuses a store that `init` has not
  * set up. A secret file that is not the store's is refused
- * (cli_check_keyring); versions the store has not seen yet are recorded. */
+ * (cli_check_keyring); versions the store has not seen yet are recorded.
+ * Holds the store's shared lock (util/filelock.h) until the process ends,
+ * so that no restore replaces the store under the command. */
 int cli_open(const struct config *cfg, int require_init, struct store **st, struct server_secret *secret);
 /* Refuses (prints why, returns 1) a --db naming a store in memory: only
  * `serve --ephemeral` makes one, and it lives in that process alone. */

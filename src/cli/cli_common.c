@@ -4,6 +4,7 @@
 
 #include "auth/keyring.h"
 #include "util/clock.h"
+#include "util/filelock.h"
 #include "util/xmalloc.h"
 
 #include <errno.h>
@@ -71,11 +72,29 @@ int cli_check_keyring(struct store *st, const char *db, const char *secret_path,
     return verdict != KEYRING_OK;
 }
 
+/* Takes the shared lock on the store that `restore` needs exclusively
+ * (util/filelock.h), for the rest of the process: a command that writes to
+ * a store cannot run while it is being replaced, nor a restore while such a
+ * command (or a server) has it open. The kernel lets go at exit. */
+static int hold_store(const char *db)
+{
+    char *path = filelock_path_for(db);
+    int fd = filelock_take(path, 0);
+    if (fd < 0) {
+        if (errno == EWOULDBLOCK)
+            fprintf(stderr, "keyhold: %s is being restored; try again once the restore is done\n", db);
+        else
+            fprintf(stderr, "keyhold: cannot lock %s: %s\n", path, strerror(errno));
+    }
+    free(path);
+    return fd < 0; /* the descriptor stays open until the process ends */
+}
+
 int cli_open(const struct config *cfg, int require_init, struct store **st, struct server_secret *secret)
 {
     char err[512], *serr = NULL, *v = NULL;
     *st = NULL;
-    if (cli_refuse_memory_store(cfg->db_path) || cli_refuse_missing_store(cfg->db_path))
+    if (cli_refuse_memory_store(cfg->db_path) || cli_refuse_missing_store(cfg->db_path) || hold_store(cfg->db_path))
         return 1;
     char *secret_path = config_secret_path(cfg);
     int rc = secret_file_load(secret_path, secret, err, sizeof err);

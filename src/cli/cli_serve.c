@@ -5,11 +5,9 @@
 #include "cli/cli.h"
 
 #include "http/server.h"
-#include "util/filelock.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -149,23 +147,6 @@ static int start_ephemeral(struct config *cfg, const struct org_spec *spec, stru
     return 0;
 }
 
-/* Takes the lock every server holds on its store while it runs (shared:
- * many servers may serve one store), which `keyhold restore` needs
- * exclusively. Returns 0 with *fd holding it, or 1 having said why not. */
-static int hold_store(const char *db, int *fd)
-{
-    char *path = filelock_path_for(db);
-    *fd = filelock_take(path, 0);
-    if (*fd < 0) {
-        if (errno == EWOULDBLOCK)
-            fprintf(stderr, "keyhold: %s is being restored; start the server once the restore is done\n", db);
-        else
-            fprintf(stderr, "keyhold: cannot lock %s: %s\n", path, strerror(errno));
-    }
-    free(path);
-    return *fd < 0;
-}
-
 int cli_serve(int argc, char **argv)
 {
     enum {
@@ -226,7 +207,7 @@ int cli_serve(int argc, char **argv)
     struct ephemeral eph;
     struct org_spec spec = {.name = "keyhold", .admin_email = "admin@example.com", .first = 1};
     const char *api_key_opt = NULL, *app_key_opt = NULL;
-    int c, status = 2, ephemeral = 0, test_mode = 0, listen_given = getenv("KEYHOLD_LISTEN") != NULL, lock = -1;
+    int c, status = 2, ephemeral = 0, test_mode = 0, listen_given = getenv("KEYHOLD_LISTEN") != NULL;
     long n;
     memset(&eph, 0, sizeof eph);
     config_defaults(&cfg);
@@ -374,9 +355,7 @@ int cli_serve(int argc, char **argv)
         cfg.ephemeral = 1;
         status = start_ephemeral(&cfg, &spec, &st, &secret, &eph);
     } else {
-        status = cli_open(&cfg, 1, &st, &secret);
-        if (!status)
-            status = hold_store(cfg.db_path, &lock);
+        status = cli_open(&cfg, 1, &st, &secret); /* holds the store's lock while the server runs */
         if (!status && provision_sync_catalog(st)) {
             fprintf(stderr, "keyhold: cannot bring the managed roles in step with the permission catalogue\n");
             status = 1;
@@ -392,7 +371,6 @@ int cli_serve(int argc, char **argv)
     secret_wipe(&secret, sizeof secret);
     provisioned_wipe(&eph.p);
     store_close(st); /* the ephemeral store goes with its last handle */
-    filelock_release(lock);
 out:
     config_free(&cfg);
     return status;

@@ -16,6 +16,11 @@ const char *http_framing_problem(const char *bytes, size_t len)
 {
     const char *p = bytes, *end = bytes + len;
     int content_length = 0, transfer_encoding = 0, first = 1;
+    /* libh2o's parser skips an empty line before the request line (clients
+     * send a CRLF after a POST body): so does this walk, or that one line
+     * would end the head before its headers were looked at. */
+    while (p < end && (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')))
+        p += *p == '\n' ? 1 : 2;
     while (p < end) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         const char *line_end = eol ? eol : end;

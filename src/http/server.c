@@ -37,6 +37,7 @@
 #include "api/api.h"
 #include "api/ratelimit.h"
 #include "auth/authcache.h"
+#include "auth/keyring.h"
 #include "auth/usage.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -598,12 +599,36 @@ static void *worker_main(void *arg)
 /* Loads the secret file again (after `keyhold rotate-secret`) and makes it
  * the one every new request uses. A bad file is reported and ignored: the
  * server keeps the secret it has. */
+/* Whether a secret read from the file still belongs to the store (the
+ * check `serve` made at start, auth/keyring.h): a file copied over by
+ * mistake must not replace the secret every credential is checked with. */
+static int secret_fits_store(const struct server *srv, const struct server_secret *s)
+{
+    struct store *st = NULL;
+    char *err = NULL;
+    enum keyring_verdict verdict = KEYRING_OK;
+    int version = 0;
+    if (store_open(srv->cfg->db_path, &st, &err) || keyring_check(st, s, clock_now_us(), &verdict, &version)) {
+        log_error("server secret not reloaded: cannot compare it with the store (%s)", err ? err : "store error");
+        free(err);
+        store_close(st);
+        return 0;
+    }
+    store_close(st);
+    if (verdict != KEYRING_OK)
+        log_error("server secret not reloaded: %s %s v%d (keeping the secret loaded before)", srv->secret_path,
+                  verdict == KEYRING_MISMATCH ? "is not the store's secret: it differs at" : "lacks a version the store's credentials use:",
+                  version);
+    return verdict == KEYRING_OK;
+}
+
 static void reload_secret(struct server *srv)
 {
-    char err[512];
+    char err[512] = "";
     struct server_secret *s = xmalloc(sizeof *s);
-    if (secret_file_load(srv->secret_path, s, err, sizeof err)) {
-        log_error("server secret not reloaded: %s", err);
+    if (secret_file_load(srv->secret_path, s, err, sizeof err) || !secret_fits_store(srv, s)) {
+        if (err[0])
+            log_error("server secret not reloaded: %s", err);
         secret_wipe(s, sizeof *s);
         free(s);
         return;

@@ -123,8 +123,6 @@ static void run_batch(struct writer *wr, struct write_job *jobs, struct usage_bu
         usage_merge(wr->env.usage, handed[i]);
         usage_free(handed[i]);
     }
-    if (flush_usage)
-        usage_flush(wr->env.usage, st);
     if (batched && store_commit(st) != KH_OK) {
         store_rollback(st);
         unapply(jobs);
@@ -138,6 +136,11 @@ static void run_batch(struct writer *wr, struct write_job *jobs, struct usage_bu
         jobs->on_done(jobs); /* the job may be freed from here on */
         jobs = next;
     }
+    /* Last-used times and the events of reads: their own transaction, after
+     * the batch is answered, so a batch that fails to commit takes none of
+     * them with it (they stay pending when their own commit fails). */
+    if (flush_usage)
+        usage_flush(wr->env.usage, st);
 }
 
 /* Waits until there is work, the writer stops, or (with last-used times

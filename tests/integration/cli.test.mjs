@@ -3,8 +3,8 @@
 // requests in flight, data intact after a restart.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { statSync, existsSync, rmSync, copyFileSync, readFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { statSync, existsSync, rmSync, copyFileSync, readFileSync, writeFileSync, symlinkSync } from "node:fs";
 import { Server, BIN, v2 } from "./helpers.mjs";
 
 const run = (...args) => spawnSync(BIN, args, { encoding: "utf8" });
@@ -269,6 +269,11 @@ test("restore refuses while a server has the store open, and works once it has s
   assert.equal(r.status, 1, r.stdout);
   assert.match(r.stderr, /a server has .* open; stop it/);
   assert.doesNotMatch(r.stdout, /restored/);
+  // Nor under another spelling of its path (a symbolic link to it).
+  symlinkSync(srv.db, `${srv.dir}/link.db`);
+  const viaLink = run("restore", "--from", backup, "--db", `${srv.dir}/link.db`);
+  assert.equal(viaLink.status, 1, viaLink.stdout);
+  assert.match(viaLink.stderr, /a server has .* open/);
   // The server still serves the store it had, with everything in it.
   const got = await srv.raw("GET", `/api/v2/personal_access_tokens/${t.id}`, { headers: srv.keyHeaders() });
   assert.equal(got.status, 200);
@@ -287,6 +292,25 @@ test("restore refuses while a server has the store open, and works once it has s
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /restored/);
   rmSync(again.dir, { recursive: true, force: true });
+});
+
+test("while a restore holds the store, commands that write to it and servers refuse to start", async () => {
+  const srv = new Server();
+  srv.admin = srv.cliJson("init", "--db", srv.db);
+  // What restore does: the lock beside the store, exclusively (flock(1), util-linux).
+  const holder = spawn("flock", ["-x", `${srv.db}-lock`, "-c", "echo held; sleep 30"], { stdio: ["ignore", "pipe", "inherit"], detached: true });
+  await new Promise((res) => holder.stdout.once("data", res));
+  try {
+    for (const args of [["org", "add", "--db", srv.db, "--name", "Two", "--admin-email", "a@two.example"],
+      ["serve", "--db", srv.db, "--listen", "127.0.0.1:0"], ["rotate-secret", "--db", srv.db, "--wait", "0"]]) {
+      const r = run(...args);
+      assert.equal(r.status, 1, args.join(" "));
+      assert.match(r.stderr, /is being restored/, args.join(" "));
+    }
+  } finally {
+    process.kill(-holder.pid, "SIGKILL"); // flock and its shell, which holds the descriptor too
+  }
+  rmSync(srv.dir, { recursive: true, force: true });
 });
 
 test("restore refuses a backup its secret file cannot open: missing, another store's, or pruned of a version in use", async () => {
@@ -341,9 +365,17 @@ test("serve and check refuse another store's secret file, naming it; a missing o
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /no server secret at .*moved\.db\.secret.*restored from a backup/s);
   assert.doesNotMatch(missing.stderr, /run `keyhold init`/);
-  // With the right one it serves.
+  // With the right one it serves; another store's file copied over it while
+  // it runs is not taken up (the server checks it every second).
   await a.serve();
   assert.equal((await a.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": a.admin.api_key } })).status, 200);
+  const own = readFileSync(a.db + ".secret");
+  copyFileSync(b.db + ".secret", a.db + ".secret");
+  for (const until = Date.now() + 5000; !/server secret not reloaded/.test(a.log) && Date.now() < until;)
+    await new Promise((r) => setTimeout(r, 100));
+  assert.match(a.log, /server secret not reloaded: .* is not the store's secret/);
+  assert.equal((await a.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": a.admin.api_key } })).status, 200);
+  writeFileSync(a.db + ".secret", own, { mode: 0o600 });
   await a.stop();
   rmSync(b.dir, { recursive: true, force: true });
 });

@@ -24,6 +24,7 @@ static void ordinary_heads_pass(void)
     /* a body that looks like headers is a body */
     CHECK(!problem("POST /a HTTP/1.1\r\nContent-Length: 20\r\n\r\n content-length: 9\r\n"));
     CHECK(!problem(""));
+    CHECK(!problem("\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"));
 }
 
 static void ambiguous_framing_is_refused(void)
@@ -36,6 +37,11 @@ static void ambiguous_framing_is_refused(void)
     CHECK_STR(problem("GET / HTTP/1.1\r\nX-A: 1\r\n  folded\r\n\r\n"),
               "Bad request: header continuation lines (obs-fold) are not accepted");
     CHECK(problem("GET / HTTP/1.1\r\nX-A: 1\r\n\tfolded\r\n\r\n"));
+    /* empty lines before the request line (the parser skips them) do not
+     * end the head before its headers */
+    CHECK(problem("\r\nPOST /a HTTP/1.1\r\nContent-Length: 0\r\nContent-Length: 9\r\n\r\n"));
+    CHECK(problem("\nPOST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"));
+    CHECK(problem("\r\n\r\nGET / HTTP/1.1\r\nX: 1\r\n folded\r\n\r\n"));
     /* a head cut short (no empty line yet) is judged on what is there */
     CHECK(problem("POST /a HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2"));
 }

@@ -193,10 +193,55 @@ static void handed_usage_is_written_by_stop(void)
     writer_fixture_close(&b);
 }
 
+/* Fails the second commit after last-used times were touched: when they are
+ * written inside the batch (a savepoint, then the batch's COMMIT) that is the
+ * batch's commit, and they would go with it; written in their own
+ * transaction after the batch, their one commit goes through. */
+static int seen_touch, commits_after_touch;
+static int fail_second_commit_after_touch(const char *op)
+{
+    if (strcmp(op, "touch") == 0)
+        seen_touch = 1;
+    return seen_touch && strcmp(op, "commit") == 0 && ++commits_after_touch == 2 ? KH_ESTORE : KH_OK;
+}
+
+static void usage_survives_a_failed_batch_commit(void)
+{
+    struct writer_fixture b;
+    writer_fixture_open(&b);
+    b.cfg.usage_flush_ms = 0; /* every batch flushes */
+    struct store_api_key_list list;
+    struct store_api_key_query q = {.org_id = b.f.admin.org_id, .remote_config = -1, .page = {10, 0}};
+    CHECK_INT(store_api_key_list(b.f.st, &q, &list), KH_OK);
+    char id[UUID_STR];
+    memcpy(id, list.items[0].id, UUID_STR);
+    store_api_key_list_free(&list);
+
+    seen_touch = commits_after_touch = 0;
+    store_set_fault_hook(fail_second_commit_after_touch);
+    struct writer *wr = writer_start(&b.cfg, b.wst, NULL);
+    struct usage_buffer *u = usage_new(64);
+    struct store_touch use = {.kind = STORE_TOUCH_API_KEY, .when = 123456};
+    memcpy(use.id, id, UUID_STR);
+    usage_record(u, &use);
+    writer_submit_usage(wr, u);
+    while (commits_after_touch < 1)
+        usleep(1000);
+    writer_stop(wr); /* the batch under way ends first */
+    store_set_fault_hook(NULL);
+
+    struct store_api_key k;
+    CHECK_INT(store_api_key_get(b.f.st, b.f.admin.org_id, id, &k), KH_OK);
+    CHECK_INT(k.last_used_at, 123456);
+    store_api_key_clear(&k);
+    writer_fixture_close(&b);
+}
+
 int main(void)
 {
     RUN(answers_every_job_after_commit_in_few_batches);
     RUN(failed_commit_answers_503_and_applies_nothing);
     RUN(handed_usage_is_written_by_stop);
+    RUN(usage_survives_a_failed_batch_commit);
     return TEST_SUMMARY();
 }
