@@ -6,8 +6,12 @@
 #include "api/internal.h"
 
 #include "util/clock.h"
+#include "util/secret.h"
 #include "util/xmalloc.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,18 +234,39 @@ static void set_log_path(struct api_call *call)
 
 /* FNV-1a over the credential headers: tells an address's known-good
  * credentials apart without keeping them (64 bits, in memory only). */
+static pthread_once_t fingerprint_once = PTHREAD_ONCE_INIT;
+static uint8_t fingerprint_key[SECRET_SIPHASH_KEY_LEN];
+
+static void make_fingerprint_key(void)
+{
+    secret_random(fingerprint_key, sizeof fingerprint_key);
+}
+
+/* Keyed (SipHash under a key made at start): a client past its failure
+ * limit must not be able to make a guess's fingerprint equal to that of a
+ * credential that succeeded from its address. */
 static uint64_t fingerprint(const struct auth_input *in)
 {
-    uint64_t h = 1469598103934665603ULL;
     const char *parts[3] = {in->api_key, in->app_key, in->authorization};
     size_t lens[3] = {in->api_key_len, in->app_key_len, in->authorization_len};
-    for (int i = 0; i < 3; i++) {
-        for (size_t j = 0; parts[i] && j < lens[i]; j++)
-            h = (h ^ (unsigned char)parts[i][j]) * 1099511628211ULL;
-        h = (h ^ 0xff) * 1099511628211ULL;
+    char small[512];
+    size_t total = 0;
+    for (int i = 0; i < 3; i++)
+        total += 21 + (parts[i] ? lens[i] : 0);
+    char *text = total <= sizeof small ? small : xmalloc(total), *p = text;
+    for (int i = 0; i < 3; i++) { /* each part after its length: no two splits read alike */
+        size_t n = parts[i] ? lens[i] : 0;
+        p += snprintf(p, 21, "%zu:", n);
+        memcpy(p, parts[i] ? parts[i] : "", n);
+        p += n;
     }
+    pthread_once(&fingerprint_once, make_fingerprint_key);
+    uint64_t h = secret_siphash(fingerprint_key, text, (size_t)(p - text));
+    if (text != small)
+        free(text);
     return h;
 }
+
 
 void set_rate_headers(struct api_call *call, const struct rate_verdict *v)
 {
@@ -274,6 +299,22 @@ static const char *remote(const struct api_call *call)
     return call->req->remote_addr ? call->req->remote_addr : "unknown";
 }
 
+/* Whom the failure limits count: the client's address, an IPv6 client by its
+ * /64 (one host commonly holds a whole /64, and would otherwise have as many
+ * allowances as addresses). */
+static const char *client_key(const struct api_call *call, char out[INET6_ADDRSTRLEN + 4])
+{
+    struct in6_addr a6;
+    const char *addr = remote(call);
+    if (!strchr(addr, ':') || inet_pton(AF_INET6, addr, &a6) != 1 || IN6_IS_ADDR_V4MAPPED(&a6))
+        return addr;
+    memset(a6.s6_addr + 8, 0, 8);
+    if (!inet_ntop(AF_INET6, &a6, out, INET6_ADDRSTRLEN))
+        return addr;
+    memcpy(out + strlen(out), "/64", 4); /* inet_ntop leaves room: at most 45 characters */
+    return out;
+}
+
 /* The process's limiter, or NULL for none. The HTTP layer makes it before any
  * request, without the table size (ratelimit_new); the first request sizes it
  * from the config, every later one finds it sized (one atomic load). */
@@ -288,12 +329,13 @@ static struct ratelimiter *limiter(const struct api_call *call)
 int auth_guard_or_reply(struct api_call *call)
 {
     struct rate_verdict v;
+    char buf[INET6_ADDRSTRLEN + 4];
     struct ratelimiter *r = limiter(call);
     if (!r || !call->env->cfg->rate_auth_failures.limit)
         return 1;
-    ratelimit_failure_peek(r, "auth_failures", &call->env->cfg->rate_auth_failures, remote(call), call->now / 1000000,
-                           &v);
-    if (v.allowed || ratelimit_known_success(r, remote(call), call->fingerprint))
+    const char *client = client_key(call, buf);
+    ratelimit_failure_peek(r, "auth_failures", &call->env->cfg->rate_auth_failures, client, call->now / 1000000, &v);
+    if (v.allowed || ratelimit_known_success(r, client, call->fingerprint))
         return 1;
     reply_rate_limited(call, &v);
     return 0;
@@ -302,14 +344,16 @@ int auth_guard_or_reply(struct api_call *call)
 void auth_note(struct api_call *call, int rc)
 {
     struct rate_verdict v;
+    char buf[INET6_ADDRSTRLEN + 4];
     struct ratelimiter *r = limiter(call);
     if (!r)
         return;
+    const char *client = client_key(call, buf);
     if (rc == KH_OK) {
-        ratelimit_remember_success(r, remote(call), call->fingerprint);
+        ratelimit_remember_success(r, client, call->fingerprint);
     } else if (rc == AUTH_INVALID) {
-        ratelimit_failure_hit(r, "auth_failures", &call->env->cfg->rate_auth_failures, remote(call),
-                              call->now / 1000000, &v);
+        ratelimit_failure_hit(r, "auth_failures", &call->env->cfg->rate_auth_failures, client, call->now / 1000000,
+                              &v);
         set_rate_headers(call, &v);
         /* This failure spent the address's allowance: from now on the guard
          * refuses its unknown credentials. Recorded once per window. */

@@ -50,12 +50,14 @@ void conn_counter_free(struct conn_counter *c)
     free(c);
 }
 
-/* The address of sa as 16 bytes; the port is not part of it. */
+/* The address of sa as 16 bytes; the port is not part of it, and an IPv6
+ * client counts by its /64 (one host commonly holds a whole /64). */
 static void key_of(const struct sockaddr *sa, unsigned char key[16])
 {
     memset(key, 0, 16);
     if (sa->sa_family == AF_INET6) {
-        memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        memcpy(key, a, IN6_IS_ADDR_V4MAPPED(a) ? 16 : 8);
     } else if (sa->sa_family == AF_INET) {
         key[10] = key[11] = 0xff;
         memcpy(key + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);

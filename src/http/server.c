@@ -66,6 +66,7 @@
 #define LOOP_TICK_MS 100
 #define DRAIN_MS 10000
 #define WATCH_EVERY_MS 250
+#define UNREAD_ANSWER_MIN_US 1000000 /* an answer unread this long may be closed at the cap */
 #define SECRET_CHECK_MS 1000
 #define BACKSTOP_MS 5000 /* libh2o's timeout, past ours */
 #define LISTEN_BACKLOG 1024
@@ -101,6 +102,9 @@ struct conn_watch {
     size_t bytes_done;            /* sock->bytes_read when it last turned to a new request */
     int64_t waiting_since;        /* when it last turned to a new request */
     int timed_out;                /* answered 408 or shut: libh2o closes it next */
+    int answering;                /* current's answer is being written */
+    size_t written_seen;          /* sock->bytes_written when last looked at */
+    int64_t written_since;        /* when the answer last made progress */
     int counted;                  /* counted in the_server->conns under peer */
     struct sockaddr_storage peer;
 };
@@ -146,6 +150,7 @@ static void on_request_done(void *p)
     d->w->inflight--;
     if (d->watch) {
         d->watch->current = NULL;
+        d->watch->answering = 0;
         d->watch->bytes_done = d->watch->sock->bytes_read;
         d->watch->waiting_since = clock_mono_us();
     }
@@ -228,14 +233,43 @@ static void answer_timeout(struct conn_watch *cw, int partial)
     shutdown(fd, partial ? SHUT_WR : SHUT_RDWR);
 }
 
+/* How long a connection has made no progress that is the client's to make:
+ * waiting for (the rest of) a request, or for the client to read an answer
+ * being written (0 while the answer moves, or while keyhold prepares it). */
+static int64_t client_stall_us(struct conn_watch *cw, int64_t now)
+{
+    if (!cw->current)
+        return now - cw->waiting_since;
+    if (!cw->answering)
+        return 0;
+    if (cw->sock->bytes_written != cw->written_seen) {
+        cw->written_seen = cw->sock->bytes_written;
+        cw->written_since = now;
+    }
+    return now - cw->written_since;
+}
+
+/* Ends a connection whose client stopped reading its answer: the answer
+ * cannot be finished, and the connection would hold its place for ever. */
+static void drop_unread_answer(struct conn_watch *cw, int64_t stalled_us)
+{
+    cw->timed_out = 1;
+    log_info("closing a connection whose client has not read its answer for %.1f s", (double)stalled_us / 1e6);
+    shutdown(h2o_socket_get_fd(cw->sock), SHUT_RDWR); /* the write fails; libh2o closes it */
+}
+
 static void watch_connections(struct worker *w, int64_t timeout_us)
 {
     int64_t now = clock_mono_us();
     for (h2o_linklist_t *l = w->watches.next; l != &w->watches; l = l->next) {
         struct conn_watch *cw = H2O_STRUCT_FROM_MEMBER(struct conn_watch, link, l);
-        if (cw->current || cw->timed_out || now - cw->waiting_since < timeout_us)
+        int64_t stalled = cw->timed_out ? 0 : client_stall_us(cw, now);
+        if (stalled < timeout_us)
             continue;
-        answer_timeout(cw, cw->sock->bytes_read > cw->bytes_done);
+        if (cw->current)
+            drop_unread_answer(cw, stalled);
+        else
+            answer_timeout(cw, cw->sock->bytes_read > cw->bytes_done);
     }
 }
 
@@ -243,6 +277,11 @@ static void watch_connections(struct worker *w, int64_t timeout_us)
 static void send_answer(h2o_req_t *req, struct request_done *done, struct api_response *ares)
 {
     done->status = ares->status;
+    if (done->watch) { /* from here the client must read for the answer to move */
+        done->watch->answering = 1;
+        done->watch->written_seen = done->watch->sock->bytes_written;
+        done->watch->written_since = clock_mono_us();
+    }
     snprintf(done->method, sizeof done->method, "%.*s", (int)(req->method.len > 10 ? 10 : req->method.len),
              req->method.base);
     memcpy(done->path, ares->log_path, sizeof done->path);
@@ -441,23 +480,31 @@ static void serve_socket(struct worker *w, h2o_socket_t *sock, const struct sock
     h2o_accept(&w->accept_ctx, sock);
 }
 
-/* Closes the loop's connection that has waited longest for a request (idle
- * or part-sent; never one being answered). Returns 0 when there is none. */
+/* Closes the loop's connection that has waited longest on its client: for
+ * a request (idle or part-sent), or for the client to read its answer (one
+ * stalled at least UNREAD_ANSWER_MIN_US; never an answer that moves, nor a
+ * request keyhold is still answering). Returns 0 when there is none. */
 static int close_longest_waiting(struct worker *w)
 {
     struct conn_watch *oldest = NULL;
+    int64_t now = clock_mono_us(), longest = -1;
     for (h2o_linklist_t *l = w->watches.next; l != &w->watches; l = l->next) {
         struct conn_watch *cw = H2O_STRUCT_FROM_MEMBER(struct conn_watch, link, l);
-        if (!cw->current && !cw->timed_out && (!oldest || cw->waiting_since < oldest->waiting_since))
-            oldest = cw;
+        if (cw->timed_out || (cw->current && !cw->answering))
+            continue;
+        int64_t stalled = client_stall_us(cw, now);
+        if (cw->current && stalled < UNREAD_ANSWER_MIN_US)
+            continue;
+        if (stalled > longest)
+            oldest = cw, longest = stalled;
     }
     if (!oldest)
         return 0;
-    log_info("connection cap of %zu per event loop reached: closing the connection that waited longest for a "
-             "request (%.1f s)",
-             w->max_connections, (double)(clock_mono_us() - oldest->waiting_since) / 1e6);
+    log_info("connection cap of %zu per event loop reached: closing the connection that waited longest on its "
+             "client (%.1f s)",
+             w->max_connections, (double)longest / 1e6);
     oldest->timed_out = 1;
-    shutdown(h2o_socket_get_fd(oldest->sock), SHUT_RDWR); /* libh2o sees EOF and closes it */
+    shutdown(h2o_socket_get_fd(oldest->sock), SHUT_RDWR); /* libh2o sees EOF (or a failed write) and closes it */
     return 1;
 }
 

@@ -341,3 +341,29 @@ test("at the connection cap the connection that waited longest is closed, so a n
   for (const s of held) s.destroy();
   await capped.stop();
 });
+
+test("clients that stop reading their answers cannot hold the connections: the stalled answer is closed", async () => {
+  // One loop, a cap of 8 (+1): every place taken by a client that pipelines
+  // requests for a 110 KB answer and never reads them.
+  const capped = await new Server().start("--max-connections", "8", "--threads", "1", "--request-timeout", "3");
+  const h = capped.keyHeaders();
+  const one = `GET /api/v2/permissions HTTP/1.1\r\nHost: x\r\nDD-API-KEY: ${h["DD-API-KEY"]}\r\nDD-APPLICATION-KEY: ${h["DD-APPLICATION-KEY"]}\r\n\r\n`;
+  const readers = [];
+  for (let i = 0; i < 9; i++) {
+    const s = connect({ port: capped.port, host: "127.0.0.1" });
+    s.on("error", () => {});
+    s.pause(); // never reads: the kernel's buffers fill, then the server's writes stop
+    s.write(one.repeat(300));
+    readers.push(s);
+  }
+  await new Promise((r) => setTimeout(r, 2000)); // the answers stall (past 1 s)
+  const r = await capped.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": capped.admin.api_key }, localAddress: "127.0.0.7" });
+  assert.equal(r.status, 200, "a new client is served: the connection whose answer was unread longest made room");
+  assert.match(capped.log, /closing the connection that waited longest on its client/);
+  // Past the request timeout, the watch closes the stalled answers too.
+  for (const until = Date.now() + 8000; !/has not read its answer/.test(capped.log) && Date.now() < until;)
+    await new Promise((res) => setTimeout(res, 100));
+  assert.match(capped.log, /closing a connection whose client has not read its answer/);
+  for (const s of readers) s.destroy();
+  await capped.stop();
+});

@@ -1,6 +1,6 @@
 /* test_conncount.c - open connections per client address (http/conncount.h):
  * the cap per address, addresses apart from each other, IPv4 and IPv6, the
- * count going down as connections close, and entries removed and reused
+ * count going down as connections close, IPv6 clients by their /64, and entries removed and reused
  * without losing others (backward-shift deletion). */
 #include "test.h"
 
@@ -32,6 +32,15 @@ static void caps_each_address_apart(void)
     CHECK(conn_counter_take(c, (struct sockaddr *)&six, 1));
     CHECK(!conn_counter_take(c, (struct sockaddr *)&six, 1));
     CHECK_INT(conn_counter_of(c, (struct sockaddr *)&b), 1);
+    /* an IPv6 client counts by its /64: a host holding a whole /64 is one */
+    struct sockaddr_in6 x = {.sin6_family = AF_INET6}, y = x, z = x;
+    inet_pton(AF_INET6, "2001:db8:1:2::10", &x.sin6_addr);
+    inet_pton(AF_INET6, "2001:db8:1:2:ffff:1:2:3", &y.sin6_addr);
+    inet_pton(AF_INET6, "2001:db8:1:3::10", &z.sin6_addr);
+    CHECK(conn_counter_take(c, (struct sockaddr *)&x, 2));
+    CHECK(conn_counter_take(c, (struct sockaddr *)&y, 2));
+    CHECK(!conn_counter_take(c, (struct sockaddr *)&x, 2));
+    CHECK(conn_counter_take(c, (struct sockaddr *)&z, 2)); /* the next /64 is another client */
     conn_counter_free(c);
 }
 
