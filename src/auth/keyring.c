@@ -1,6 +1,7 @@
 /* keyring.c - see keyring.h. */
 #include "auth/keyring.h"
 
+#include "auth/credentials.h"
 #include "util/buf.h"
 
 #include <stdio.h>
@@ -37,6 +38,28 @@ static int read_record(struct store *st, char **text)
     return rc;
 }
 
+/* A version the store has no fingerprint of (a store made before there were
+ * fingerprints): proven by opening a key sealed under it, whose AES-GCM tag
+ * only the right secret verifies. Returns 0 when it is refuted; a store
+ * without such a key has nothing to refute it with. */
+static int version_opens_the_store(struct store *st, const struct server_secret *secret, int version, int *rc)
+{
+    struct store_sealed sample;
+    char value[128];
+    *rc = store_sealed_sample(st, version, &sample);
+    if (*rc == KH_ENOTFOUND) {
+        *rc = KH_OK;
+        return 1;
+    }
+    if (*rc)
+        return 1;
+    size_t len = sample.sealed_len > SECRET_SEAL_OVERHEAD ? sample.sealed_len - SECRET_SEAL_OVERHEAD : 0;
+    int opens = len > 0 && len < sizeof value && cred_unseal(secret, &sample, value, len) == KH_OK;
+    secret_wipe(value, sizeof value);
+    store_sealed_clear(&sample);
+    return opens;
+}
+
 int keyring_check(struct store *st, const struct server_secret *secret, int64_t now, enum keyring_verdict *verdict,
                   int *version)
 {
@@ -47,11 +70,15 @@ int keyring_check(struct store *st, const struct server_secret *secret, int64_t 
     *version = 0;
     int rc = read_record(st, &text);
     for (int i = 0; !rc && i < secret->n && *verdict == KEYRING_OK; i++) {
-        if (!recorded(text, secret->keys[i].version, theirs))
-            continue;
-        secret_fingerprint(&secret->keys[i], mine);
-        if (strcmp(mine, theirs) != 0)
-            *verdict = KEYRING_MISMATCH, *version = secret->keys[i].version;
+        int v = secret->keys[i].version, fits;
+        if (recorded(text, v, theirs)) {
+            secret_fingerprint(&secret->keys[i], mine);
+            fits = strcmp(mine, theirs) == 0;
+        } else {
+            fits = version_opens_the_store(st, secret, v, &rc);
+        }
+        if (!fits)
+            *verdict = KEYRING_MISMATCH, *version = v;
     }
     free(text);
     if (!rc && *verdict == KEYRING_OK)

@@ -6,7 +6,10 @@
  * secret version it has been used with (meta "secret_fingerprints", text
  * "1:<hex> 2:<hex>", see secret_fingerprint), and the commands that open a
  * store with its secret (serve, rotate-secret, user/org add, seed, restore,
- * check) compare before going on. */
+ * check) compare before going on. A version with no fingerprint yet (a
+ * store made before there were fingerprints) is proven by opening a key
+ * sealed under it, before its fingerprint is recorded: the wrong file is
+ * never recorded as the store's. */
 #ifndef KH_KEYRING_H
 #define KH_KEYRING_H
 

@@ -127,6 +127,7 @@ STORE_WRAP(backup, (struct store * st, const char *dest, char **err), (st, dest,
 STORE_WRAP(check, (struct store * st, char **report), (st, report))
 STORE_WRAP(reseal, (struct store * st, int table, int version, store_reseal_fn fn, void *arg, int64_t *count),
            (st, table, version, fn, arg, count))
+STORE_WRAP_OUT(sealed_sample, (struct store * st, int version, struct store_sealed *out), (st, version, out), out)
 STORE_WRAP(secret_versions, (struct store * st, int64_t now, int *versions, size_t max, size_t *n),
            (st, now, versions, max, n))
 STORE_WRAP(bulk_mode, (struct store * st, int on), (st, on))
@@ -204,7 +205,7 @@ void store_invitation_clear(struct store_invitation *inv)
     memset(inv, 0, sizeof *inv);
 }
 
-static void sealed_clear(struct store_sealed *s)
+void store_sealed_clear(struct store_sealed *s)
 {
     free(s->sealed);
     memset(s, 0, sizeof *s);
@@ -216,7 +217,7 @@ void store_api_key_clear(struct store_api_key *k)
         return;
     free(k->name);
     free(k->category);
-    sealed_clear(&k->key);
+    store_sealed_clear(&k->key);
     memset(k, 0, sizeof *k);
 }
 
@@ -226,7 +227,7 @@ void store_app_key_clear(struct store_app_key *k)
         return;
     free(k->name);
     free(k->scopes);
-    sealed_clear(&k->key);
+    store_sealed_clear(&k->key);
     memset(k, 0, sizeof *k);
 }
 

@@ -411,6 +411,11 @@ struct store_ops {
     /* The secret versions that rows able to authenticate still use: every API
      * and application key, tokens neither revoked nor expired at now. */
     int (*secret_versions)(struct store *st, int64_t now, int *versions, size_t max, size_t *n);
+    /* One API or application key sealed under secret `version` (its lookup
+     * hash and sealed value, which the caller frees with
+     * store_sealed_clear), or KH_ENOTFOUND: what proves a secret is the
+     * store's when it has no fingerprint of that version (auth/keyring.h). */
+    int (*sealed_sample)(struct store *st, int version, struct store_sealed *out);
     /* A fingerprint of everything committed to the store by any connection
      * of any process, read without a transaction or a lock: it changes with
      * every commit. Whoever caches what it read keeps the stamp with it and
@@ -515,6 +520,8 @@ int store_backup(struct store *st, const char *dest, char **err);
 int store_check(struct store *st, char **report);
 int store_reseal(struct store *st, int table, int version, store_reseal_fn fn, void *arg, int64_t *count);
 int store_secret_versions(struct store *st, int64_t now, int *versions, size_t max, size_t *n);
+int store_sealed_sample(struct store *st, int version, struct store_sealed *out);
+void store_sealed_clear(struct store_sealed *s);
 int store_change_stamp(struct store *st, struct store_stamp *out);
 int store_bulk_mode(struct store *st, int on);
 int store_invitation_insert(struct store *st, const struct store_invitation *inv);

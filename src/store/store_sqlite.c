@@ -1779,6 +1779,24 @@ static int sqlite_secret_versions(struct store *st, int64_t now, int *versions, 
     return map_rc(s, rc, "secret_versions");
 }
 
+static int sqlite_sealed_sample(struct store *st, int version, struct store_sealed *out)
+{
+    struct sqlite_store *s = S(st);
+    static const char sql[] = "SELECT key_lookup, key_sealed, secret_version FROM api_keys WHERE secret_version = ?1 "
+                              "UNION ALL SELECT key_lookup, key_sealed, secret_version FROM app_keys "
+                              "WHERE secret_version = ?1 LIMIT 1";
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return map_rc(s, rc, "sealed_sample");
+    sqlite3_bind_int(q, 1, version);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        col_sealed(q, 0, 1, out);
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW ? KH_OK : rc == SQLITE_DONE ? KH_ENOTFOUND : map_rc(s, rc, "sealed_sample");
+}
+
 const struct store_ops store_sqlite_ops = {
     .version = STORE_OPS_VERSION,
     .caps = STORE_CAP_TRANSACTIONS,
@@ -1841,6 +1859,7 @@ const struct store_ops store_sqlite_ops = {
     .audit_list = sqlite_audit_list,
     .reseal = sqlite_reseal,
     .secret_versions = sqlite_secret_versions,
+    .sealed_sample = sqlite_sealed_sample,
     .change_stamp = sqlite_change_stamp,
     .bulk_mode = sqlite_bulk_mode,
 };

@@ -1,7 +1,8 @@
 /* test_keyring.c - the store's record of its server secret (auth/keyring.h):
  * the right secret passes, another one is a mismatch naming the version, a
  * secret without a version live credentials use is missing it, and the
- * record learns new versions without forgetting old ones. */
+ * record learns new versions without forgetting old ones; a store made
+ * before fingerprints proves a secret by opening one of its keys. */
 #include "test.h"
 
 #include "auth/keyring.h"
@@ -84,10 +85,29 @@ static void a_version_in_use_must_be_there(void)
     fixture_close(&f);
 }
 
+/* A store from before fingerprints: a secret is proven by opening one of
+ * its keys, so the wrong file is refused and never recorded. */
+static void a_store_without_fingerprints_still_tells_the_wrong_secret(void)
+{
+    struct fixture f;
+    int version;
+    fixture_open(&f); /* provisioned, never recorded */
+    char *text = NULL;
+    CHECK_INT(store_meta_get(f.st, "secret_fingerprints", &text), KH_ENOTFOUND);
+    uint8_t other_master[SECRET_KEY_LEN] = {7};
+    struct server_secret other;
+    secret_from_master(other_master, &other);
+    CHECK_INT(verdict_of(f.st, &other, &version), KEYRING_MISMATCH);
+    CHECK_INT(version, 1);
+    CHECK_INT(verdict_of(f.st, &f.secret, &version), KEYRING_OK);
+    fixture_close(&f);
+}
+
 int main(void)
 {
     RUN(fingerprints_tell_secrets_apart);
     RUN(the_stores_own_secret_passes_and_another_does_not);
     RUN(a_version_in_use_must_be_there);
+    RUN(a_store_without_fingerprints_still_tells_the_wrong_secret);
     return TEST_SUMMARY();
 }
