@@ -11,7 +11,7 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev libh2o-evloop-dev libjansson-dev \
-                libsqlite3-dev sqlite3 libssl-dev zlib1g-dev
+                libsqlite3-dev sqlite3 libpq-dev postgresql libssl-dev zlib1g-dev
 NODE_PACKAGES := nodejs npm
 
 INTEGRATION := tests/integration

@@ -1,4 +1,4 @@
-# embed_sql.cmake - turns the numbered migrations in src/store/schema/*.sql into
+# embed_sql.cmake - turns the numbered migrations in src/store/schema/<backend>/*.sql into
 # a C array of strings, so the binary carries its schema and the SQL stays in
 # .sql files that a reader (and sqlite3) can open directly.
 # Usage: cmake -DOUT=file.c -DNAME=symbol -DDIR=src/store/schema -P embed_sql.cmake

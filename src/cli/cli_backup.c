@@ -80,10 +80,6 @@ static int open_store(const char *path, struct store **st)
     char *err = NULL;
     if (cli_refuse_memory_store(path) || cli_refuse_missing_store(path))
         return 1;
-    if (access(path, R_OK) != 0) {
-        fprintf(stderr, "keyhold: cannot read %s: %s\n", path, strerror(errno));
-        return 1;
-    }
     if (store_open(path, st, &err)) {
         fprintf(stderr, "keyhold: %s\n", err);
         free(err);
@@ -100,7 +96,12 @@ static int copy_store(const char *from, const char *to)
     int status = open_store(from, &st);
     if (status)
         return status;
-    if (store_backup(st, to, &err)) {
+    int rc = store_backup(st, to, &err);
+    if (rc == KH_ENOTSUP) {
+        fprintf(stderr, "keyhold: the %s store has no backup of keyhold's own; use the database's tools\n",
+                store_backend_name(from));
+        status = 1;
+    } else if (rc) {
         fprintf(stderr, "keyhold: %s\n", err ? err : "backup failed");
         status = 1;
     }
@@ -115,7 +116,10 @@ int cli_backup(int argc, char **argv)
     int status = parse(argc, argv, BACKUP_USAGE, &db, &to, "to", NULL);
     if (status >= 0)
         return status;
-    if (access(to, F_OK) == 0) {
+    char *err = NULL;
+    int there = store_exists(to, &err);
+    free(err);
+    if (there != KH_ENOTFOUND) {
         fprintf(stderr, "keyhold: %s exists; choose a new file for the backup\n", to);
         return 1;
     }
@@ -199,14 +203,12 @@ int cli_restore(int argc, char **argv)
     status = backup_opens_with_secret(from, db, secret_path);
     free(secret_path);
     if (!status) {
-        /* The old store's WAL and shared-memory files belong to the old
-         * file: left beside the restored one they would be replayed into it. */
-        char *wal = xasprintf("%s-wal", db), *shm = xasprintf("%s-shm", db);
-        unlink(wal);
-        unlink(shm);
-        free(wal);
-        free(shm);
-        status = copy_store(from, db);
+        char *err = NULL;
+        if (store_restore(db, from, &err)) {
+            fprintf(stderr, "keyhold: %s\n", err ? err : "restore failed");
+            status = 1;
+        }
+        free(err);
     }
     if (!status)
         printf("restored %s from %s\n", db, from);

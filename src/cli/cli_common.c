@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 int cli_refuse_memory_store(const char *dsn)
 {
@@ -24,15 +23,15 @@ int cli_refuse_memory_store(const char *dsn)
 
 int cli_refuse_missing_store(const char *dsn)
 {
-    struct stat sb;
-    if (store_dsn_in_memory(dsn) || strstr(dsn, "://") || stat(dsn, &sb) == 0)
-        return 0;
-    if (errno == ENOENT)
+    char *err = NULL;
+    int rc = store_exists(dsn, &err);
+    if (rc == KH_ENOTFOUND)
         fprintf(stderr, "keyhold: there is no store at %s (only `keyhold init --db %s` makes one; check the path)\n",
                 dsn, dsn);
-    else
-        fprintf(stderr, "keyhold: cannot reach the store %s: %s\n", dsn, strerror(errno));
-    return 1;
+    else if (rc)
+        fprintf(stderr, "keyhold: %s\n", err ? err : "cannot reach the store");
+    free(err);
+    return rc != KH_OK;
 }
 
 /* The secret file of a store that exists could not be loaded: say what to

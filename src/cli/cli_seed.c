@@ -179,14 +179,15 @@ int cli_seed(int argc, char **argv)
         goto out;
     }
     int64_t t0 = clock_mono_us();
-    int bulk = store_bulk_mode(st, 1) == KH_OK;
-    if (!bulk)
+    int on = 1, off = 0, mode = store_control(st, STORE_CTL_BULK_LOAD, &on);
+    int bulk = mode == KH_OK;
+    if (mode == KH_EBUSY)
         fprintf(stderr, "keyhold: the store is in use; seeding in the normal (slower) mode\n");
     int rc = seed_tokens(st, &secret, org, owner, tokens);
     if (!rc)
         rc = seed_api_keys(st, &secret, org, owner, keys);
-    if (bulk && store_bulk_mode(st, 0) != KH_OK) {
-        fprintf(stderr, "keyhold: could not return the store to WAL mode; it will on the next open\n");
+    if (bulk && store_control(st, STORE_CTL_BULK_LOAD, &off) != KH_OK) {
+        fprintf(stderr, "keyhold: could not return the store to its normal mode; it will be on the next open\n");
     }
     store_close(st);
     secret_wipe(&secret, sizeof secret);

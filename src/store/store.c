@@ -1,7 +1,10 @@
 /* store.c - the store_*() wrappers, the only callers of store_ops methods:
- * one place for backend selection, the fault-injection hook used by unit
- * tests, and the row destructors. */
+ * one place for backend selection (by the --db value's scheme), for
+ * capability checks, for the fault-injection hook used by unit tests, and the
+ * row destructors. */
 #include "store/store.h"
+
+#include "store/sql.h"
 
 #include "util/xmalloc.h"
 
@@ -23,15 +26,66 @@ static int fault(const char *op)
     return fn ? fn(op) : KH_OK;
 }
 
+/* The backends, by the scheme of the --db value. */
+static const struct backend {
+    const char *name;
+    const char *const prefixes[3]; /* what a dsn of it starts with; "" matches anything */
+    int (*open)(const char *dsn, struct store **out, char **err);
+    int (*exists)(const char *dsn, char **err);
+    int (*restore)(const char *dest, const char *src, char **err);
+} backends[] = {
+    {"postgres", {"postgres://", "postgresql://"}, store_pg_open, store_pg_exists, NULL},
+    {"sqlite", {"sqlite:", "memory:", ""}, store_sqlite_open, store_sqlite_exists, store_sqlite_replace},
+};
+
+static const struct backend *backend_of(const char *dsn)
+{
+    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
+        for (size_t j = 0; j < 3 && backends[i].prefixes[j]; j++)
+            if (strncmp(dsn, backends[i].prefixes[j], strlen(backends[i].prefixes[j])) == 0)
+                return &backends[i];
+    return &backends[sizeof backends / sizeof backends[0] - 1];
+}
+
+const char *store_backend_name(const char *dsn)
+{
+    return backend_of(dsn)->name;
+}
+
 int store_open(const char *dsn, struct store **out, char **err)
 {
     *out = NULL;
     *err = NULL;
-    if (strncmp(dsn, "postgres://", 11) == 0 || strncmp(dsn, "postgresql://", 13) == 0) {
-        *err = xstrdup("the PostgreSQL store is not built into this keyhold yet");
-        return KH_EINVAL;
+    int rc = backend_of(dsn)->open(dsn, out, err);
+    if (!rc && (*out)->ops->version != STORE_OPS_VERSION) {
+        *err = xasprintf("the %s backend was built for another store interface", (*out)->ops->name);
+        store_close(*out);
+        *out = NULL;
+        rc = KH_ESTORE;
     }
-    return store_sqlite_ops.open(dsn, out, err);
+    return rc;
+}
+
+int store_exists(const char *dsn, char **err)
+{
+    *err = NULL;
+    return backend_of(dsn)->exists(dsn, err);
+}
+
+int store_restore(const char *dest, const char *src, char **err)
+{
+    const struct backend *b = backend_of(dest);
+    *err = NULL;
+    if (!b->restore || backend_of(src) != b) {
+        *err = xasprintf("restore works on %s files only", "SQLite");
+        return KH_ENOTSUP;
+    }
+    return b->restore(dest, src, err);
+}
+
+int store_can(const struct store *st, unsigned mask)
+{
+    return (st->caps & mask) == mask;
 }
 
 void store_memory_dsn(char *out, size_t len)
@@ -58,6 +112,16 @@ void store_close(struct store *st)
 #define STORE_WRAP(name, params, args)                                                                                 \
     int store_##name params                                                                                            \
     {                                                                                                                  \
+        int rc = fault(#name);                                                                                         \
+        return rc ? rc : st->ops->name args;                                                                           \
+    }
+
+/* The same for a method that needs a capability: KH_ENOTSUP without it. */
+#define STORE_WRAP_CAP(name, cap, params, args)                                                                        \
+    int store_##name params                                                                                            \
+    {                                                                                                                  \
+        if (!store_can(st, cap))                                                                                       \
+            return KH_ENOTSUP;                                                                                         \
         int rc = fault(#name);                                                                                         \
         return rc ? rc : st->ops->name args;                                                                           \
     }
@@ -123,15 +187,15 @@ STORE_WRAP(app_key_delete_owned, (struct store * st, const char *owner_id), (st,
 STORE_WRAP_OUT(app_key_count, (struct store * st, const char *owner_id, int64_t *count), (st, owner_id, count), count)
 STORE_WRAP(token_update, (struct store * st, const struct store_token *tok), (st, tok))
 STORE_WRAP(token_revoke_owned, (struct store * st, const char *owner_id, int64_t when), (st, owner_id, when))
-STORE_WRAP(backup, (struct store * st, const char *dest, char **err), (st, dest, err))
+STORE_WRAP_CAP(backup, STORE_CAP_BACKUP, (struct store * st, const char *dest, char **err), (st, dest, err))
 STORE_WRAP(check, (struct store * st, char **report), (st, report))
 STORE_WRAP(reseal, (struct store * st, int table, int version, store_reseal_fn fn, void *arg, int64_t *count),
            (st, table, version, fn, arg, count))
 STORE_WRAP_OUT(sealed_sample, (struct store * st, int version, struct store_sealed *out), (st, version, out), out)
 STORE_WRAP(secret_versions, (struct store * st, int64_t now, int *versions, size_t max, size_t *n),
            (st, now, versions, max, n))
-STORE_WRAP(bulk_mode, (struct store * st, int on), (st, on))
-STORE_WRAP(change_stamp, (struct store * st, struct store_stamp *out), (st, out))
+STORE_WRAP(control, (struct store * st, int op, void *arg), (st, op, arg))
+STORE_WRAP_CAP(change_stamp, STORE_CAP_CHANGE_STAMP, (struct store * st, struct store_stamp *out), (st, out))
 STORE_WRAP(invitation_insert, (struct store * st, const struct store_invitation *inv), (st, inv))
 STORE_WRAP_OUT(invitation_get, (struct store * st, const char *org_id, const char *id, struct store_invitation *out),
                (st, org_id, id, out), out)

@@ -1,21 +1,30 @@
-/* store.h - the storage interface: one struct of function pointers, one
- * implementation per backend (store_sqlite.c now, store_pg.c later), and the
- * store_*() wrappers that are the only callers of those pointers (store.c).
+/* store.h - the storage interface: one struct of function pointers (the
+ * seam), the store_*() wrappers that are the only callers of those pointers
+ * (store.c, which also picks a backend by the --db value), and the rows.
+ * Today's backends are SQL ones (sql.h: SQLite, PostgreSQL) behind the same
+ * operations; docs/internals/store.md tells the whole contract.
  *
  * The store knows rows, not requests: nothing here includes api/, auth/ or
- * http/ headers, and no SQL type or dialect leaks out of src/store/.
+ * http/ headers, and no SQL type, dialect or backend file leaks out of
+ * src/store/.
  *
  * Contract, for every method:
  *   - returns KH_OK, KH_ENOTFOUND (lookup found nothing / update touched no
  *     row), KH_ECONFLICT (unique constraint), KH_EBUSY (locked past the busy
- *     timeout) or KH_ESTORE (any other storage failure). On failure nothing
- *     was written (every write is one statement or one transaction).
+ *     timeout), KH_ENOTSUP (the backend lacks the capability) or KH_ESTORE
+ *     (any other storage failure, a lost connection included). On failure
+ *     nothing was written (every write is one statement or one transaction).
  *   - rows returned through out-parameters are owned by the caller and freed
  *     with the matching *_clear() / *_list_free(); on failure the out-row is
  *     left zeroed so clearing it is always safe.
  *   - timestamps are int64 microseconds since the epoch, UTC; 0 means NULL.
  *   - secrets never reach the store: tokens arrive as keyed hashes, API and
  *     application keys as a keyed lookup hash plus an AES-GCM sealed value.
+ *   - a transaction (store_begin .. store_commit / store_rollback) is atomic
+ *     and isolated: nothing of it is seen before its commit returns, and
+ *     the writes of transactions are serialized (a transaction may read,
+ *     then write on what it read, without another writer in between, on any
+ *     node). A commit that returned KH_OK is durable.
  *
  * A store handle is used by one thread at a time; each event-loop thread opens
  * its own. */
@@ -29,11 +38,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_OPS_VERSION 1
+#define STORE_OPS_VERSION 2
 
-/* capability bits of store_ops.caps */
-#define STORE_CAP_TRANSACTIONS 0x1
-#define STORE_CAP_LISTEN_NOTIFY 0x2
+/* What a handle can do beyond the operations every backend has (struct
+ * store.caps); store.c answers KH_ENOTSUP for the rest. */
+#define STORE_CAP_CHANGE_STAMP 0x1 /* store_change_stamp: see store_ops.change_stamp */
+#define STORE_CAP_BACKUP 0x2       /* store_backup and store_restore work on it */
+#define STORE_CAP_SHARED 0x4       /* several keyhold nodes may use it at once */
+
+/* Backend-specific controls (store_control), after SQLite's xFileControl:
+ * a backend that does not know op answers KH_ENOTSUP. */
+enum store_control_op {
+    /* arg: const int *; 1 trades concurrency for write volume while a bulk
+     * load (`keyhold seed`) runs on a handle nobody else uses, 0 restores
+     * the normal mode. Durability and atomicity of each transaction are
+     * kept. KH_EBUSY when others use the store (the load goes on in the
+     * normal mode). */
+    STORE_CTL_BULK_LOAD = 1,
+};
 
 struct store; /* backend state; each backend embeds this first */
 
@@ -309,13 +331,9 @@ enum store_sealed_table { STORE_SEALED_API_KEYS = 1, STORE_SEALED_APP_KEYS = 2 }
 typedef int (*store_reseal_fn)(void *arg, const struct store_sealed *old, struct store_sealed *out);
 
 struct store_ops {
-    int version; /* STORE_OPS_VERSION */
-    unsigned caps;
+    int version; /* STORE_OPS_VERSION: store_open refuses a backend built against another */
     const char *name;
 
-    /* Opens (creating if needed) and migrates the store named by dsn. On
-     * failure *err is an allocated message owned by the caller. */
-    int (*open)(const char *dsn, struct store **out, char **err);
     void (*close)(struct store *st);
 
     /* Transactions group several writes (used by init and org creation). */
@@ -399,7 +417,7 @@ struct store_ops {
     int (*touch)(struct store *st, const struct store_touch *items, size_t n, unsigned char *first);
 
     /* Writes a consistent copy of the whole store to dest (a new file),
-     * while other connections keep reading and writing. */
+     * while other connections keep reading and writing (STORE_CAP_BACKUP). */
     int (*backup)(struct store *st, const char *dest, char **err);
     /* Checks the store's integrity; *report is "ok" or the problems found. */
     int (*check)(struct store *st, char **report);
@@ -417,19 +435,18 @@ struct store_ops {
      * store's when it has no fingerprint of that version (auth/keyring.h). */
     int (*sealed_sample)(struct store *st, int version, struct store_sealed *out);
     /* A fingerprint of everything committed to the store by any connection
-     * of any process, read without a transaction or a lock: it changes with
-     * every commit. Whoever caches what it read keeps the stamp with it and
-     * drops the entry when the stamp has moved; once a commit has returned,
-     * every later call anywhere sees a new stamp. KH_ESTORE when the backend
-     * cannot tell (nothing may then be cached). Cheap enough for every
-     * request. */
+     * of any process on any node, read without a transaction or a lock: it
+     * changes with every commit. Whoever caches what it read keeps the stamp
+     * with it and drops the entry when the stamp has moved; once a commit has
+     * returned, every later call on this node sees a new stamp (on another
+     * node: once the backend has learnt of the commit, which it bounds and
+     * docs/internals/store.md states). A backend that cannot promise this
+     * lacks STORE_CAP_CHANGE_STAMP (KH_ENOTSUP); one that cannot tell right
+     * now (its notification channel is down) answers KH_ESTORE. Either way
+     * nothing may then be cached. Cheap enough for every request. */
     int (*change_stamp)(struct store *st, struct store_stamp *out);
-    /* Bulk loading (`keyhold seed`) on a handle nobody else is using: on=1
-     * trades concurrency for write volume until on=0 restores the normal
-     * mode. Durability and atomicity of each transaction are kept. KH_EBUSY
-     * when another connection is open; the load may then go on in the normal
-     * mode. */
-    int (*bulk_mode)(struct store *st, int on);
+    /* A backend-specific control (enum store_control_op). */
+    int (*control)(struct store *st, int op, void *arg);
 
     int (*invitation_insert)(struct store *st, const struct store_invitation *inv);
     /* The invitation `id` of org_id. */
@@ -446,17 +463,28 @@ struct store_ops {
     int (*audit_list)(struct store *st, int64_t since, int64_t limit, struct store_audit_list *out);
 };
 
-/* The backends. */
-extern const struct store_ops store_sqlite_ops;
-
 /* Every backend's handle starts with this. */
 struct store {
     const struct store_ops *ops;
+    unsigned caps; /* STORE_CAP_* bits of this handle */
 };
 
-/* Picks the backend from the dsn ("postgres://..." later; anything else is a
- * SQLite file path) and opens it. */
+/* Opens (creating and migrating if needed) the store a dsn names, picking the
+ * backend by its scheme: "postgres://..." or "postgresql://..." is
+ * PostgreSQL (a libpq connection string); "sqlite:PATH", a plain PATH, or a
+ * "memory:" dsn is SQLite. On failure *err is an allocated message owned by
+ * the caller. */
 int store_open(const char *dsn, struct store **out, char **err);
+/* Whether a store is there without making one: KH_OK, KH_ENOTFOUND (no
+ * file; a database without keyhold's tables), or another code with *err
+ * set. */
+int store_exists(const char *dsn, char **err);
+/* Replaces the store dest with the backup at src (a store_backup copy);
+ * KH_ENOTSUP for a backend that has no such files. Nothing may have dest
+ * open (the caller's lock sees to it). */
+int store_restore(const char *dest, const char *src, char **err);
+/* Which backend a dsn names ("sqlite" or "postgres"). */
+const char *store_backend_name(const char *dsn);
 /* Writes a dsn naming a new store that lives in this process's memory only
  * (nothing on disk): every handle opened on it in this process shares it,
  * and it is gone when the last handle closes. Such a store cannot give a
@@ -523,7 +551,9 @@ int store_secret_versions(struct store *st, int64_t now, int *versions, size_t m
 int store_sealed_sample(struct store *st, int version, struct store_sealed *out);
 void store_sealed_clear(struct store_sealed *s);
 int store_change_stamp(struct store *st, struct store_stamp *out);
-int store_bulk_mode(struct store *st, int on);
+int store_control(struct store *st, int op, void *arg);
+/* Non-zero when the handle has every capability of mask. */
+int store_can(const struct store *st, unsigned mask);
 int store_invitation_insert(struct store *st, const struct store_invitation *inv);
 int store_invitation_get(struct store *st, const char *org_id, const char *id, struct store_invitation *out);
 int store_reset(struct store *st, const struct store_keep *keep);

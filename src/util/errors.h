@@ -14,6 +14,7 @@ enum {
     KH_EBUSY = 5,     /* storage locked beyond the busy timeout */
     KH_EIO = 6,       /* file system or OS call failed */
     KH_ECRYPTO = 7,   /* crypto failure, including failed authentication tag */
+    KH_ENOTSUP = 8,   /* the backend cannot do that (see store.h, capabilities) */
 };
 
 #endif

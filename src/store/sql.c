@@ -1,0 +1,1565 @@
+/* sql.c - every store operation, once, in SQL that SQLite and PostgreSQL
+ * both run (see sql.h). Fixed statements are named by enum stmt_id so that a
+ * driver can keep them prepared; list queries are composed from their
+ * filters, with every value bound, never spliced into the SQL. */
+#include "store/sql.h"
+
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Fixed statements. */
+enum stmt_id {
+    S_META_GET,
+    S_META_SET,
+    S_ORG_INSERT,
+    S_ORG_GET,
+    S_ORG_COUNT,
+    S_USER_INSERT,
+    S_USER_EMAIL_TAKEN,
+    S_USER_GET,
+    S_USER_GET_ANY_ORG,
+    S_ROLE_INSERT,
+    S_ROLE_GET,
+    S_ROLE_PERM_ADD,
+    S_USER_ROLE_ADD,
+    S_USER_PERMS,
+    S_USER_ROLES,
+    S_API_KEY_INSERT,
+    S_API_KEY_GET,
+    S_API_KEY_FIND,
+    S_API_KEY_COUNT,
+    S_APP_KEY_INSERT,
+    S_APP_KEY_FIND,
+    S_TOKEN_INSERT,
+    S_TOKEN_GET,
+    S_TOKEN_REVOKE,
+    S_USER_UPDATE,
+    S_USER_ROLE_REMOVE,
+    S_ROLE_UPDATE,
+    S_ROLE_DELETE,
+    S_ROLE_PERMS,
+    S_ROLE_PERM_REMOVE,
+    S_API_KEY_UPDATE,
+    S_API_KEY_DELETE,
+    S_APP_KEY_GET,
+    S_APP_KEY_UPDATE,
+    S_APP_KEY_DELETE,
+    S_APP_KEY_DELETE_OWNED,
+    S_APP_KEY_COUNT,
+    S_TOKEN_UPDATE,
+    S_TOKEN_REVOKE_OWNED,
+    S_TOUCH_API_KEY,
+    S_TOUCH_APP_KEY,
+    S_TOUCH_TOKEN,
+    S_FIRST_TOUCH_API_KEY,
+    S_FIRST_TOUCH_APP_KEY,
+    S_FIRST_TOUCH_TOKEN,
+    S_AUDIT_INSERT,
+    S_AUDIT_LIST,
+    S_ORG_IDS,
+    S_INVITATION_INSERT,
+    S_INVITATION_GET,
+    S_SECRET_VERSIONS,
+    S_SEALED_SAMPLE,
+    S_COUNT
+};
+
+#define API_KEY_COLS                                                                                                   \
+    "id, org_id, name, last4, category, remote_config_read_enabled, created_by, modified_by, created_at, "             \
+    "modified_at, last_used_at, key_lookup, key_sealed, secret_version"
+#define APP_KEY_COLS                                                                                                   \
+    "id, org_id, owner_id, name, last4, scopes, created_at, last_used_at, key_lookup, key_sealed, secret_version"
+#define TOKEN_COLS                                                                                                     \
+    "id, org_id, owner_id, kind, name, scopes, secret_hash, created_at, modified_at, expires_at, last_used_at, "      \
+    "revoked_at, secret_version"
+#define USER_COLS "id, org_id, email, name, title, service_account, disabled, created_at, modified_at, verified"
+#define ROLE_COLS                                                                                                      \
+    "id, org_id, name, created_at, modified_at, "                                                                      \
+    "(SELECT count(*) FROM user_roles ur WHERE ur.role_id = roles.id) AS user_count, managed, "                        \
+    "receives_permissions_from"
+#define INVITATION_COLS "id, org_id, user_id, invite_type, login_method, created_at, expires_at"
+
+static const char *const stmt_sql[S_COUNT] = {
+    [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [S_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    /* INSERT ... SELECT: the values have no column to take a type from. */
+    [S_ORG_INSERT] = "INSERT INTO orgs(id, name, created_at) SELECT CAST(?1 AS TEXT), CAST(?2 AS TEXT), "
+                     "CAST(?3 AS BIGINT) WHERE NOT EXISTS (SELECT 1 FROM orgs WHERE lower(name) = lower(CAST(?2 AS TEXT)))",
+    [S_ORG_GET] = "SELECT id, name, created_at FROM orgs WHERE id = ?1",
+    [S_ORG_COUNT] = "SELECT count(*) FROM orgs",
+    [S_USER_INSERT] = "INSERT INTO users(" USER_COLS ") SELECT CAST(?1 AS TEXT), CAST(?2 AS TEXT), CAST(?3 AS TEXT), "
+                      "CAST(?4 AS TEXT), CAST(?5 AS TEXT), CAST(?6 AS INTEGER), CAST(?7 AS INTEGER), "
+                      "CAST(?8 AS BIGINT), CAST(?9 AS BIGINT), CAST(?10 AS INTEGER) WHERE NOT EXISTS "
+                      "(SELECT 1 FROM users WHERE org_id = CAST(?2 AS TEXT) AND lower(email) = lower(CAST(?3 AS TEXT)))",
+    [S_USER_EMAIL_TAKEN] = "SELECT 1 FROM users WHERE org_id = ?1 AND lower(email) = lower(CAST(?2 AS TEXT)) AND id <> ?3",
+    [S_USER_GET] = "SELECT " USER_COLS " FROM users WHERE id = ?1 AND org_id = ?2",
+    [S_USER_GET_ANY_ORG] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
+    [S_ROLE_INSERT] = "INSERT INTO roles(id, org_id, name, created_at, modified_at, managed, receives_permissions_from) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_ROLE_GET] = "SELECT " ROLE_COLS " FROM roles WHERE id = ?1 AND org_id = ?2",
+    [S_ROLE_PERM_ADD] = "INSERT INTO role_permissions(role_id, permission) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    [S_USER_ROLE_ADD] = "INSERT INTO user_roles(user_id, role_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    [S_USER_PERMS] = "SELECT DISTINCT rp.permission FROM user_roles ur JOIN role_permissions rp "
+                     "ON rp.role_id = ur.role_id WHERE ur.user_id = ?1 ORDER BY rp.permission",
+    [S_USER_ROLES] = "SELECT role_id FROM user_roles WHERE user_id = ?1 ORDER BY role_id",
+    [S_API_KEY_INSERT] = "INSERT INTO api_keys(" API_KEY_COLS
+                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    [S_API_KEY_GET] = "SELECT " API_KEY_COLS " FROM api_keys WHERE id = ?1 AND org_id = ?2",
+    [S_API_KEY_FIND] = "SELECT " API_KEY_COLS " FROM api_keys WHERE key_lookup = ?1",
+    [S_API_KEY_COUNT] = "SELECT count(*) FROM api_keys WHERE org_id = ?1",
+    [S_APP_KEY_INSERT] = "INSERT INTO app_keys(" APP_KEY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [S_APP_KEY_FIND] = "SELECT " APP_KEY_COLS " FROM app_keys WHERE key_lookup = ?1",
+    [S_TOKEN_INSERT] = "INSERT INTO tokens(" TOKEN_COLS
+                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [S_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE id = ?1",
+    [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ?3 WHERE id = ?1 AND org_id = ?2 AND revoked_at IS NULL",
+    [S_USER_UPDATE] = "UPDATE users SET email = ?3, name = ?4, title = ?5, disabled = ?6, modified_at = ?7 "
+                      "WHERE id = ?1 AND org_id = ?2",
+    [S_USER_ROLE_REMOVE] = "DELETE FROM user_roles WHERE user_id = ?1 AND role_id = ?2",
+    [S_ROLE_UPDATE] = "UPDATE roles SET name = ?3, modified_at = ?4, receives_permissions_from = ?5 "
+                      "WHERE id = ?1 AND org_id = ?2",
+    [S_ROLE_DELETE] = "DELETE FROM roles WHERE id = ?1 AND org_id = ?2",
+    [S_ROLE_PERMS] = "SELECT permission FROM role_permissions WHERE role_id = ?1 ORDER BY permission",
+    [S_ROLE_PERM_REMOVE] = "DELETE FROM role_permissions WHERE role_id = ?1 AND permission = ?2",
+    [S_API_KEY_UPDATE] = "UPDATE api_keys SET name = ?3, category = ?4, remote_config_read_enabled = ?5, "
+                         "modified_by = ?6, modified_at = ?7 WHERE id = ?1 AND org_id = ?2",
+    [S_API_KEY_DELETE] = "DELETE FROM api_keys WHERE id = ?1 AND org_id = ?2",
+    [S_APP_KEY_GET] = "SELECT " APP_KEY_COLS " FROM app_keys WHERE id = ?1 AND org_id = ?2",
+    [S_APP_KEY_UPDATE] = "UPDATE app_keys SET name = ?3, scopes = ?4 WHERE id = ?1 AND org_id = ?2",
+    [S_APP_KEY_DELETE] = "DELETE FROM app_keys WHERE id = ?1 AND org_id = ?2",
+    [S_APP_KEY_DELETE_OWNED] = "DELETE FROM app_keys WHERE owner_id = ?1",
+    [S_APP_KEY_COUNT] = "SELECT count(*) FROM app_keys WHERE owner_id = ?1",
+    [S_TOKEN_UPDATE] = "UPDATE tokens SET name = ?3, scopes = ?4, modified_at = ?5 "
+                       "WHERE id = ?1 AND org_id = ?2 AND revoked_at IS NULL",
+    [S_TOKEN_REVOKE_OWNED] = "UPDATE tokens SET revoked_at = ?2 WHERE owner_id = ?1 AND revoked_at IS NULL",
+    [S_TOUCH_API_KEY] = "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1 AND coalesce(last_used_at, 0) < ?2",
+    [S_TOUCH_APP_KEY] = "UPDATE app_keys SET last_used_at = ?2 WHERE id = ?1 AND coalesce(last_used_at, 0) < ?2",
+    [S_TOUCH_TOKEN] = "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1 AND coalesce(last_used_at, 0) < ?2",
+    [S_FIRST_TOUCH_API_KEY] = "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1 AND last_used_at IS NULL",
+    [S_FIRST_TOUCH_APP_KEY] = "UPDATE app_keys SET last_used_at = ?2 WHERE id = ?1 AND last_used_at IS NULL",
+    [S_FIRST_TOUCH_TOKEN] = "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1 AND last_used_at IS NULL",
+    [S_AUDIT_INSERT] = "INSERT INTO audit_events(at, org_id, actor_id, action, target_kind, target_id, source) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_AUDIT_LIST] = "SELECT seq, at, org_id, actor_id, action, target_kind, target_id, source FROM audit_events "
+                     "WHERE at >= ?1 ORDER BY seq LIMIT ?2",
+    [S_ORG_IDS] = "SELECT id FROM orgs ORDER BY created_at, id",
+    [S_INVITATION_INSERT] = "INSERT INTO invitations(" INVITATION_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_INVITATION_GET] = "SELECT " INVITATION_COLS " FROM invitations WHERE id = ?1 AND org_id = ?2",
+    [S_SECRET_VERSIONS] = "SELECT secret_version FROM api_keys UNION SELECT secret_version FROM app_keys "
+                          "UNION SELECT secret_version FROM tokens WHERE revoked_at IS NULL "
+                          "AND (expires_at IS NULL OR expires_at > ?1)",
+    [S_SEALED_SAMPLE] = "SELECT key_lookup, key_sealed, secret_version FROM api_keys WHERE secret_version = ?1 "
+                        "UNION ALL SELECT key_lookup, key_sealed, secret_version FROM app_keys "
+                        "WHERE secret_version = ?1 LIMIT 1",
+};
+
+static struct sql_store *S(struct store *st)
+{
+    return (struct sql_store *)st;
+}
+
+void sql_store_init(struct sql_store *s, const struct sql_driver *drv, unsigned caps)
+{
+    s->base.ops = &store_sql_ops;
+    s->base.caps = caps;
+    s->drv = drv;
+    s->depth = 0;
+}
+
+/* ---- parameters ---- */
+
+static void p_int(struct sql_params *p, int64_t i)
+{
+    p->v[p->n++] = (struct sql_param){.type = SQL_INT, .i = i};
+}
+
+/* Text, or NULL for a NULL pointer. */
+static void p_text(struct sql_params *p, const char *t)
+{
+    p->v[p->n++] = t ? (struct sql_param){.type = SQL_TEXT, .p = t} : (struct sql_param){.type = SQL_NULL};
+}
+
+/* An optional id held in a fixed array: "" is NULL. */
+static void p_id(struct sql_params *p, const char *t)
+{
+    p_text(p, t && *t ? t : NULL);
+}
+
+/* A timestamp: 0 is NULL. */
+static void p_time(struct sql_params *p, int64_t t)
+{
+    if (t)
+        p_int(p, t);
+    else
+        p->v[p->n++] = (struct sql_param){.type = SQL_NULL};
+}
+
+static void p_blob(struct sql_params *p, const void *b, size_t len)
+{
+    p->v[p->n++] = (struct sql_param){.type = SQL_BLOB, .p = b, .len = len};
+}
+
+/* ---- running statements and reading rows ---- */
+
+static int run(struct sql_store *s, enum stmt_id id, const struct sql_params *p, struct sql_rows **rows,
+               int64_t *changed, const char *what)
+{
+    static const struct sql_params none = {.n = 0};
+    return s->drv->query(s, (int)id, stmt_sql[id], p ? p : &none, rows, changed, what);
+}
+
+static int run_composed(struct sql_store *s, const char *sql, const struct sql_params *p, struct sql_rows **rows,
+                        int64_t *changed, const char *what)
+{
+    static const struct sql_params none = {.n = 0};
+    return s->drv->query(s, -1, sql, p ? p : &none, rows, changed, what);
+}
+
+static int step(struct sql_rows *r, int *row)
+{
+    return r->drv->step(r, row);
+}
+
+static void rows_close(struct sql_rows *r)
+{
+    if (r)
+        r->drv->rows_close(r);
+}
+
+static int64_t col_int(struct sql_rows *r, int i)
+{
+    return r->drv->col_int(r, i);
+}
+
+static char *col_dup(struct sql_rows *r, int i)
+{
+    const char *t = r->drv->col_text(r, i);
+    return t ? xstrdup(t) : NULL;
+}
+
+static void col_copy(struct sql_rows *r, int i, char *out, size_t outlen)
+{
+    const char *t = r->drv->col_text(r, i);
+    out[0] = '\0';
+    if (t)
+        snprintf(out, outlen, "%s", t);
+}
+
+/* Copies a blob column of exactly len bytes; leaves out alone otherwise. */
+static void col_fixed_blob(struct sql_rows *r, int i, uint8_t *out, size_t len)
+{
+    size_t n = 0;
+    const void *b = r->drv->col_blob(r, i, &n);
+    if (b && n == len)
+        memcpy(out, b, len);
+}
+
+/* The lookup hash, sealed value and secret version in three columns in a row. */
+static void col_sealed(struct sql_rows *r, int lookup_col, int sealed_col, struct store_sealed *out)
+{
+    size_t n = 0;
+    out->secret_version = (int)col_int(r, sealed_col + 1);
+    col_fixed_blob(r, lookup_col, out->lookup, SECRET_HASH_LEN);
+    const void *b = r->drv->col_blob(r, sealed_col, &n);
+    out->sealed = xmalloc(n ? n : 1);
+    if (b)
+        memcpy(out->sealed, b, n);
+    out->sealed_len = n;
+}
+
+static void read_api_key(struct sql_rows *r, void *it)
+{
+    struct store_api_key *k = it;
+    col_copy(r, 0, k->id, sizeof k->id);
+    col_copy(r, 1, k->org_id, sizeof k->org_id);
+    k->name = col_dup(r, 2);
+    col_copy(r, 3, k->last4, sizeof k->last4);
+    k->category = col_dup(r, 4);
+    k->remote_config_read_enabled = (int)col_int(r, 5);
+    col_copy(r, 6, k->created_by, sizeof k->created_by);
+    col_copy(r, 7, k->modified_by, sizeof k->modified_by);
+    k->created_at = col_int(r, 8);
+    k->modified_at = col_int(r, 9);
+    k->last_used_at = col_int(r, 10);
+    col_sealed(r, 11, 12, &k->key);
+}
+
+static void read_app_key(struct sql_rows *r, void *it)
+{
+    struct store_app_key *k = it;
+    col_copy(r, 0, k->id, sizeof k->id);
+    col_copy(r, 1, k->org_id, sizeof k->org_id);
+    col_copy(r, 2, k->owner_id, sizeof k->owner_id);
+    k->name = col_dup(r, 3);
+    col_copy(r, 4, k->last4, sizeof k->last4);
+    k->scopes = col_dup(r, 5);
+    k->created_at = col_int(r, 6);
+    k->last_used_at = col_int(r, 7);
+    col_sealed(r, 8, 9, &k->key);
+}
+
+static void read_token(struct sql_rows *r, void *it)
+{
+    struct store_token *t = it;
+    col_copy(r, 0, t->id, sizeof t->id);
+    col_copy(r, 1, t->org_id, sizeof t->org_id);
+    col_copy(r, 2, t->owner_id, sizeof t->owner_id);
+    t->kind = (int)col_int(r, 3);
+    t->name = col_dup(r, 4);
+    t->scopes = col_dup(r, 5);
+    col_fixed_blob(r, 6, t->secret_hash, SECRET_HASH_LEN);
+    t->created_at = col_int(r, 7);
+    t->modified_at = col_int(r, 8);
+    t->expires_at = col_int(r, 9);
+    t->last_used_at = col_int(r, 10);
+    t->revoked_at = col_int(r, 11);
+    t->secret_version = (int)col_int(r, 12);
+}
+
+static void read_user(struct sql_rows *r, void *it)
+{
+    struct store_user *u = it;
+    col_copy(r, 0, u->id, sizeof u->id);
+    col_copy(r, 1, u->org_id, sizeof u->org_id);
+    u->email = col_dup(r, 2);
+    u->name = col_dup(r, 3);
+    u->title = col_dup(r, 4);
+    u->service_account = (int)col_int(r, 5);
+    u->disabled = (int)col_int(r, 6);
+    u->created_at = col_int(r, 7);
+    u->modified_at = col_int(r, 8);
+    u->verified = (int)col_int(r, 9);
+}
+
+static void read_role(struct sql_rows *r, void *it)
+{
+    struct store_role *role = it;
+    col_copy(r, 0, role->id, sizeof role->id);
+    col_copy(r, 1, role->org_id, sizeof role->org_id);
+    role->name = col_dup(r, 2);
+    role->created_at = col_int(r, 3);
+    role->modified_at = col_int(r, 4);
+    role->user_count = col_int(r, 5);
+    role->managed = (int)col_int(r, 6);
+    role->receives = col_dup(r, 7);
+}
+
+static void read_org(struct sql_rows *r, void *it)
+{
+    struct store_org *o = it;
+    col_copy(r, 0, o->id, sizeof o->id);
+    o->name = col_dup(r, 1);
+    o->created_at = col_int(r, 2);
+}
+
+static void read_invitation(struct sql_rows *r, void *it)
+{
+    struct store_invitation *inv = it;
+    col_copy(r, 0, inv->id, sizeof inv->id);
+    col_copy(r, 1, inv->org_id, sizeof inv->org_id);
+    col_copy(r, 2, inv->user_id, sizeof inv->user_id);
+    col_copy(r, 3, inv->invite_type, sizeof inv->invite_type);
+    inv->login_method = col_dup(r, 4);
+    inv->created_at = col_int(r, 5);
+    inv->expires_at = col_int(r, 6);
+}
+
+static void read_audit(struct sql_rows *r, void *it)
+{
+    struct store_audit *e = it;
+    e->seq = col_int(r, 0);
+    e->at = col_int(r, 1);
+    col_copy(r, 2, e->org_id, sizeof e->org_id);
+    col_copy(r, 3, e->actor_id, sizeof e->actor_id);
+    col_copy(r, 4, e->action, sizeof e->action);
+    col_copy(r, 5, e->target_kind, sizeof e->target_kind);
+    col_copy(r, 6, e->target_id, sizeof e->target_id);
+    col_copy(r, 7, e->source, sizeof e->source);
+}
+
+typedef void (*row_reader)(struct sql_rows *, void *);
+
+/* A single-row lookup by statement id, read with read(). The row is zeroed
+ * first (outlen bytes), so a failed lookup leaves it safe to clear. */
+static int get_row(struct sql_store *s, enum stmt_id id, const struct sql_params *p, row_reader read, void *out,
+                   size_t outlen, const char *what)
+{
+    struct sql_rows *r = NULL;
+    int row = 0;
+    memset(out, 0, outlen);
+    int rc = run(s, id, p, &r, NULL, what);
+    if (!rc)
+        rc = step(r, &row);
+    if (!rc && row)
+        read(r, out);
+    else if (!rc)
+        rc = KH_ENOTFOUND;
+    rows_close(r);
+    return rc;
+}
+
+/* A lookup by one or two text keys. */
+static int get_by(struct sql_store *s, enum stmt_id id, const char *a, const char *b, row_reader read, void *out,
+                  size_t outlen, const char *what)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, a);
+    if (b)
+        p_text(&p, b);
+    return get_row(s, id, &p, read, out, outlen, what);
+}
+
+/* A lookup by a keyed hash. */
+static int get_by_lookup(struct sql_store *s, enum stmt_id id, const uint8_t lookup[SECRET_HASH_LEN], row_reader read,
+                         void *out, size_t outlen, const char *what)
+{
+    struct sql_params p = {.n = 0};
+    p_blob(&p, lookup, SECRET_HASH_LEN);
+    return get_row(s, id, &p, read, out, outlen, what);
+}
+
+/* Reads every row into a growing array of itemsize-byte items. */
+static int read_all(struct sql_rows *r, size_t itemsize, row_reader read, void **items, size_t *n)
+{
+    size_t cap = 0;
+    int row = 0, rc;
+    *items = NULL;
+    *n = 0;
+    while (!(rc = step(r, &row)) && row) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            *items = xrealloc(*items, cap * itemsize);
+        }
+        void *it = (char *)*items + *n * itemsize;
+        memset(it, 0, itemsize);
+        read(r, it);
+        (*n)++;
+    }
+    return rc;
+}
+
+/* A write by statement id; *changed (may be NULL) gets the rows it wrote. */
+static int write_rows(struct sql_store *s, enum stmt_id id, const struct sql_params *p, int64_t *changed,
+                      const char *what)
+{
+    return run(s, id, p, NULL, changed, what);
+}
+
+/* An UPDATE/DELETE that must touch a row: KH_ENOTFOUND when it touched none. */
+static int change(struct sql_store *s, enum stmt_id id, const struct sql_params *p, const char *what)
+{
+    int64_t n = 0;
+    int rc = write_rows(s, id, p, &n, what);
+    return !rc && n == 0 ? KH_ENOTFOUND : rc;
+}
+
+/* An INSERT ... WHERE NOT EXISTS: KH_ECONFLICT when it inserted nothing (the
+ * name or email was taken). */
+static int insert_unless_taken(struct sql_store *s, enum stmt_id id, const struct sql_params *p, const char *what)
+{
+    int64_t n = 0;
+    int rc = write_rows(s, id, p, &n, what);
+    return !rc && n == 0 ? KH_ECONFLICT : rc;
+}
+
+static int pair_write(struct store *st, enum stmt_id id, const char *a, const char *b, const char *what)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, a);
+    p_text(&p, b);
+    return write_rows(S(st), id, &p, NULL, what);
+}
+
+static int pair_change(struct store *st, enum stmt_id id, const char *a, const char *b, const char *what)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, a);
+    p_text(&p, b);
+    return change(S(st), id, &p, what);
+}
+
+static int count_query(struct sql_store *s, enum stmt_id id, const char *arg, int64_t *count)
+{
+    struct sql_params p = {.n = 0};
+    struct sql_rows *r = NULL;
+    int row = 0;
+    *count = 0;
+    if (arg)
+        p_text(&p, arg);
+    int rc = run(s, id, &p, &r, NULL, "count");
+    if (!rc)
+        rc = step(r, &row);
+    if (!rc && row)
+        *count = col_int(r, 0);
+    rows_close(r);
+    return rc;
+}
+
+/* Collects the first column of every row into a string list. */
+static int strlist_query(struct sql_store *s, enum stmt_id id, const char *arg, struct store_strlist *out)
+{
+    struct sql_params p = {.n = 0};
+    struct sql_rows *r = NULL;
+    size_t cap = 0;
+    int row = 0;
+    memset(out, 0, sizeof *out);
+    if (arg)
+        p_text(&p, arg);
+    int rc = run(s, id, &p, &r, NULL, "strlist");
+    while (!rc && !(rc = step(r, &row)) && row) {
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 16;
+            out->items = xrealloc(out->items, cap * sizeof *out->items);
+        }
+        out->items[out->n++] = col_dup(r, 0);
+    }
+    rows_close(r);
+    if (rc)
+        store_strlist_free(out);
+    return rc;
+}
+
+/* ---- transactions ----
+ *
+ * They nest: the outermost opens a write transaction the dialect's way
+ * (SQLite takes the write lock up front, PostgreSQL a transaction-wide
+ * advisory lock, so that a transaction never fails half-way on a lock and
+ * check-then-write sequences hold), inner ones are savepoints. A request
+ * that changes state runs in one transaction (api/router.c), and the store
+ * operations it calls may open their own. */
+
+static int sql_begin(struct store *st)
+{
+    struct sql_store *s = S(st);
+    int rc;
+    if (s->depth == 0) {
+        /* A transaction left open by a failed commit path would make every
+         * later write part of it: end it first. */
+        if (s->drv->in_transaction(s))
+            s->drv->exec(s, "ROLLBACK", "begin");
+        rc = s->drv->exec(s, s->drv->dialect.begin_write, "begin");
+    } else {
+        char sql[32];
+        snprintf(sql, sizeof sql, "SAVEPOINT kh%d", s->depth);
+        rc = s->drv->exec(s, sql, "savepoint");
+    }
+    if (!rc)
+        s->depth++;
+    return rc;
+}
+
+static int sql_commit(struct store *st)
+{
+    struct sql_store *s = S(st);
+    if (s->depth <= 1) {
+        int rc = s->drv->exec(s, "COMMIT", "commit");
+        if (!rc || !s->drv->in_transaction(s))
+            s->depth = 0;
+        return rc;
+    }
+    char sql[32];
+    snprintf(sql, sizeof sql, "RELEASE kh%d", s->depth - 1);
+    int rc = s->drv->exec(s, sql, "release");
+    if (!rc)
+        s->depth--;
+    return rc;
+}
+
+static int sql_rollback(struct store *st)
+{
+    struct sql_store *s = S(st);
+    if (s->depth <= 1) {
+        s->depth = 0;
+        /* The engine may already have rolled back (SQLite after SQLITE_FULL). */
+        return s->drv->in_transaction(s) ? s->drv->exec(s, "ROLLBACK", "rollback") : KH_OK;
+    }
+    char sql[64];
+    snprintf(sql, sizeof sql, "ROLLBACK TO kh%d; RELEASE kh%d", s->depth - 1, s->depth - 1);
+    s->depth--;
+    return s->drv->exec(s, sql, "rollback to savepoint");
+}
+
+/* ---- meta, orgs, users, roles ---- */
+
+static int sql_meta_get(struct store *st, const char *key, char **value)
+{
+    struct sql_params p = {.n = 0};
+    struct sql_rows *r = NULL;
+    int row = 0;
+    *value = NULL;
+    p_text(&p, key);
+    int rc = run(S(st), S_META_GET, &p, &r, NULL, "meta_get");
+    if (!rc)
+        rc = step(r, &row);
+    if (!rc && row)
+        *value = col_dup(r, 0);
+    else if (!rc)
+        rc = KH_ENOTFOUND;
+    rows_close(r);
+    return rc;
+}
+
+static int sql_meta_set(struct store *st, const char *key, const char *value)
+{
+    return pair_write(st, S_META_SET, key, value, "meta_set");
+}
+
+static int sql_org_insert(struct store *st, const struct store_org *org)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, org->id);
+    p_text(&p, org->name);
+    p_int(&p, org->created_at);
+    return insert_unless_taken(S(st), S_ORG_INSERT, &p, "org_insert");
+}
+
+static int sql_org_get(struct store *st, const char *id, struct store_org *out)
+{
+    return get_by(S(st), S_ORG_GET, id, NULL, read_org, out, sizeof *out, "org_get");
+}
+
+static int sql_org_count(struct store *st, int64_t *count)
+{
+    return count_query(S(st), S_ORG_COUNT, NULL, count);
+}
+
+static int sql_org_ids(struct store *st, struct store_strlist *out)
+{
+    return strlist_query(S(st), S_ORG_IDS, NULL, out);
+}
+
+static int sql_user_insert(struct store *st, const struct store_user *u)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, u->id);
+    p_text(&p, u->org_id);
+    p_text(&p, u->email);
+    p_text(&p, u->name);
+    p_text(&p, u->title);
+    p_int(&p, u->service_account);
+    p_int(&p, u->disabled);
+    p_int(&p, u->created_at);
+    p_int(&p, u->modified_at);
+    p_int(&p, u->verified);
+    return insert_unless_taken(S(st), S_USER_INSERT, &p, "user_insert");
+}
+
+static int sql_user_get(struct store *st, const char *org_id, const char *id, struct store_user *out)
+{
+    return get_by(S(st), org_id ? S_USER_GET : S_USER_GET_ANY_ORG, id, org_id, read_user, out, sizeof *out,
+                  "user_get");
+}
+
+/* KH_ECONFLICT when another user of the org has the email. */
+static int email_free(struct sql_store *s, const struct store_user *u)
+{
+    struct sql_params p = {.n = 0};
+    struct sql_rows *r = NULL;
+    int row = 0;
+    p_text(&p, u->org_id);
+    p_text(&p, u->email);
+    p_text(&p, u->id);
+    int rc = run(s, S_USER_EMAIL_TAKEN, &p, &r, NULL, "user_email_taken");
+    if (!rc)
+        rc = step(r, &row);
+    rows_close(r);
+    return rc ? rc : row ? KH_ECONFLICT : KH_OK;
+}
+
+static int sql_user_update(struct store *st, const struct store_user *u)
+{
+    struct sql_params p = {.n = 0};
+    int rc = email_free(S(st), u);
+    if (rc)
+        return rc;
+    p_text(&p, u->id);
+    p_text(&p, u->org_id);
+    p_text(&p, u->email);
+    p_text(&p, u->name);
+    p_text(&p, u->title);
+    p_int(&p, u->disabled);
+    p_int(&p, u->modified_at);
+    return change(S(st), S_USER_UPDATE, &p, "user_update");
+}
+
+static int sql_user_role_add(struct store *st, const char *user_id, const char *role_id)
+{
+    return pair_write(st, S_USER_ROLE_ADD, user_id, role_id, "user_role_add");
+}
+
+static int sql_user_role_remove(struct store *st, const char *user_id, const char *role_id)
+{
+    return pair_change(st, S_USER_ROLE_REMOVE, user_id, role_id, "user_role_remove");
+}
+
+static int sql_user_permissions(struct store *st, const char *user_id, struct store_strlist *out)
+{
+    return strlist_query(S(st), S_USER_PERMS, user_id, out);
+}
+
+static int sql_user_roles(struct store *st, const char *user_id, struct store_strlist *out)
+{
+    return strlist_query(S(st), S_USER_ROLES, user_id, out);
+}
+
+static int sql_role_insert(struct store *st, const struct store_role *role)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, role->id);
+    p_text(&p, role->org_id);
+    p_text(&p, role->name);
+    p_int(&p, role->created_at);
+    p_int(&p, role->modified_at);
+    p_int(&p, role->managed);
+    p_text(&p, role->receives);
+    return write_rows(S(st), S_ROLE_INSERT, &p, NULL, "role_insert");
+}
+
+static int sql_role_get(struct store *st, const char *org_id, const char *id, struct store_role *out)
+{
+    return get_by(S(st), S_ROLE_GET, id, org_id, read_role, out, sizeof *out, "role_get");
+}
+
+static int sql_role_update(struct store *st, const struct store_role *role)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, role->id);
+    p_text(&p, role->org_id);
+    p_text(&p, role->name);
+    p_int(&p, role->modified_at);
+    p_text(&p, role->receives);
+    return change(S(st), S_ROLE_UPDATE, &p, "role_update");
+}
+
+static int sql_role_delete(struct store *st, const char *org_id, const char *id)
+{
+    /* role_permissions and user_roles rows go with it (ON DELETE CASCADE). */
+    return pair_change(st, S_ROLE_DELETE, id, org_id, "role_delete");
+}
+
+static int sql_role_permission_add(struct store *st, const char *role_id, const char *permission)
+{
+    return pair_write(st, S_ROLE_PERM_ADD, role_id, permission, "role_permission_add");
+}
+
+static int sql_role_permission_remove(struct store *st, const char *role_id, const char *permission)
+{
+    return pair_change(st, S_ROLE_PERM_REMOVE, role_id, permission, "role_permission_remove");
+}
+
+static int sql_role_permissions(struct store *st, const char *role_id, struct store_strlist *out)
+{
+    return strlist_query(S(st), S_ROLE_PERMS, role_id, out);
+}
+
+/* ---- API keys, application keys, tokens ---- */
+
+static int sql_api_key_insert(struct store *st, const struct store_api_key *k)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, k->id);
+    p_text(&p, k->org_id);
+    p_text(&p, k->name);
+    p_text(&p, k->last4);
+    p_text(&p, k->category ? k->category : "default");
+    p_int(&p, k->remote_config_read_enabled);
+    p_text(&p, k->created_by);
+    p_id(&p, k->modified_by);
+    p_int(&p, k->created_at);
+    p_int(&p, k->modified_at);
+    p_time(&p, k->last_used_at);
+    p_blob(&p, k->key.lookup, SECRET_HASH_LEN);
+    p_blob(&p, k->key.sealed, k->key.sealed_len);
+    p_int(&p, k->key.secret_version);
+    return write_rows(S(st), S_API_KEY_INSERT, &p, NULL, "api_key_insert");
+}
+
+static int sql_api_key_get(struct store *st, const char *org_id, const char *id, struct store_api_key *out)
+{
+    return get_by(S(st), S_API_KEY_GET, id, org_id, read_api_key, out, sizeof *out, "api_key_get");
+}
+
+static int sql_api_key_find(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], struct store_api_key *out)
+{
+    return get_by_lookup(S(st), S_API_KEY_FIND, lookup, read_api_key, out, sizeof *out, "api_key_find");
+}
+
+static int sql_api_key_count(struct store *st, const char *org_id, int64_t *count)
+{
+    return count_query(S(st), S_API_KEY_COUNT, org_id, count);
+}
+
+static int sql_api_key_update(struct store *st, const struct store_api_key *k)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, k->id);
+    p_text(&p, k->org_id);
+    p_text(&p, k->name);
+    p_text(&p, k->category ? k->category : "default");
+    p_int(&p, k->remote_config_read_enabled);
+    p_id(&p, k->modified_by);
+    p_int(&p, k->modified_at);
+    return change(S(st), S_API_KEY_UPDATE, &p, "api_key_update");
+}
+
+static int sql_api_key_delete(struct store *st, const char *org_id, const char *id)
+{
+    return pair_change(st, S_API_KEY_DELETE, id, org_id, "api_key_delete");
+}
+
+static int sql_app_key_insert(struct store *st, const struct store_app_key *k)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, k->id);
+    p_text(&p, k->org_id);
+    p_text(&p, k->owner_id);
+    p_text(&p, k->name);
+    p_text(&p, k->last4);
+    p_text(&p, k->scopes);
+    p_int(&p, k->created_at);
+    p_time(&p, k->last_used_at);
+    p_blob(&p, k->key.lookup, SECRET_HASH_LEN);
+    p_blob(&p, k->key.sealed, k->key.sealed_len);
+    p_int(&p, k->key.secret_version);
+    return write_rows(S(st), S_APP_KEY_INSERT, &p, NULL, "app_key_insert");
+}
+
+static int sql_app_key_find(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], struct store_app_key *out)
+{
+    return get_by_lookup(S(st), S_APP_KEY_FIND, lookup, read_app_key, out, sizeof *out, "app_key_find");
+}
+
+static int sql_app_key_get(struct store *st, const char *org_id, const char *id, struct store_app_key *out)
+{
+    return get_by(S(st), S_APP_KEY_GET, id, org_id, read_app_key, out, sizeof *out, "app_key_get");
+}
+
+static int sql_app_key_update(struct store *st, const struct store_app_key *k)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, k->id);
+    p_text(&p, k->org_id);
+    p_text(&p, k->name);
+    p_text(&p, k->scopes);
+    return change(S(st), S_APP_KEY_UPDATE, &p, "app_key_update");
+}
+
+static int sql_app_key_delete(struct store *st, const char *org_id, const char *id)
+{
+    return pair_change(st, S_APP_KEY_DELETE, id, org_id, "app_key_delete");
+}
+
+static int sql_app_key_delete_owned(struct store *st, const char *owner_id)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, owner_id);
+    return write_rows(S(st), S_APP_KEY_DELETE_OWNED, &p, NULL, "app_key_delete_owned");
+}
+
+static int sql_app_key_count(struct store *st, const char *owner_id, int64_t *count)
+{
+    return count_query(S(st), S_APP_KEY_COUNT, owner_id, count);
+}
+
+static int sql_token_insert(struct store *st, const struct store_token *t)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, t->id);
+    p_text(&p, t->org_id);
+    p_text(&p, t->owner_id);
+    p_int(&p, t->kind);
+    p_text(&p, t->name);
+    p_text(&p, t->scopes);
+    p_blob(&p, t->secret_hash, SECRET_HASH_LEN);
+    p_int(&p, t->created_at);
+    p_time(&p, t->modified_at);
+    p_time(&p, t->expires_at);
+    p_time(&p, t->last_used_at);
+    p_time(&p, t->revoked_at);
+    p_int(&p, t->secret_version);
+    return write_rows(S(st), S_TOKEN_INSERT, &p, NULL, "token_insert");
+}
+
+static int sql_token_get(struct store *st, const char *id, struct store_token *out)
+{
+    return get_by(S(st), S_TOKEN_GET, id, NULL, read_token, out, sizeof *out, "token_get");
+}
+
+static int sql_token_revoke(struct store *st, const char *org_id, const char *id, int64_t when)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, id);
+    p_text(&p, org_id);
+    p_int(&p, when);
+    return change(S(st), S_TOKEN_REVOKE, &p, "token_revoke");
+}
+
+static int sql_token_update(struct store *st, const struct store_token *t)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, t->id);
+    p_text(&p, t->org_id);
+    p_text(&p, t->name);
+    p_text(&p, t->scopes);
+    p_int(&p, t->modified_at);
+    return change(S(st), S_TOKEN_UPDATE, &p, "token_update");
+}
+
+static int sql_token_revoke_owned(struct store *st, const char *owner_id, int64_t when)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, owner_id);
+    p_int(&p, when);
+    return write_rows(S(st), S_TOKEN_REVOKE_OWNED, &p, NULL, "token_revoke_owned");
+}
+
+/* ---- composed list queries ----
+ *
+ * A list is two statements over the same WHERE clause: the page (ORDER BY
+ * an indexed column, then id, LIMIT/OFFSET) and the filtered count. */
+
+/* Turns a user substring into a LIKE pattern with \ as the escape, so % and _
+ * in the filter match themselves. Caller frees. */
+static char *like_pattern(const char *s)
+{
+    struct buf b;
+    buf_init(&b, 4 * strlen(s) + 8);
+    buf_adds(&b, "%");
+    for (; *s; s++) {
+        if (*s == '%' || *s == '_' || *s == '\\')
+            buf_add(&b, "\\", 1);
+        buf_add(&b, s, 1);
+    }
+    buf_adds(&b, "%");
+    return buf_steal(&b, NULL);
+}
+
+/* The WHERE clause of a composed list being built: text, parameters, and the
+ * LIKE pattern they borrow. list_where_begin() starts it with "org_id = ?1". */
+struct where {
+    const struct sql_dialect *dialect;
+    struct buf w;
+    struct sql_params p;
+    char *pattern;
+};
+
+static void list_where_begin(struct where *q, const struct sql_store *s, const char *org_id)
+{
+    memset(q, 0, sizeof *q);
+    q->dialect = &s->drv->dialect;
+    buf_init(&q->w, 4096);
+    p_text(&q->p, org_id);
+    buf_adds(&q->w, "org_id = ?1");
+}
+
+static void list_where_end(struct where *q)
+{
+    buf_free(&q->w);
+    free(q->pattern);
+}
+
+/* Adds " AND <col> >= start" / " AND <col> <= end" for the bounds given;
+ * both are inclusive. */
+static void where_range(struct where *q, const char *col, const struct store_time_range *r)
+{
+    if (r->has_start) {
+        p_int(&q->p, r->start);
+        buf_printf(&q->w, " AND %s >= ?%d", col, q->p.n);
+    }
+    if (r->has_end) {
+        p_int(&q->p, r->end);
+        buf_printf(&q->w, " AND %s <= ?%d", col, q->p.n);
+    }
+}
+
+static void where_eq_int(struct where *q, const char *col, int64_t v)
+{
+    p_int(&q->p, v);
+    buf_printf(&q->w, " AND %s = ?%d", col, q->p.n);
+}
+
+static void where_eq_text(struct where *q, const char *col, const char *v)
+{
+    p_text(&q->p, v);
+    buf_printf(&q->w, " AND %s = ?%d", col, q->p.n);
+}
+
+/* Adds " AND <col> IN (?, ...)" for a list of ids. */
+static void where_in(struct where *q, const char *col, const char *const *ids, size_t n)
+{
+    buf_printf(&q->w, " AND %s IN (", col);
+    for (size_t i = 0; i < n; i++) {
+        p_text(&q->p, ids[i]);
+        buf_printf(&q->w, "%s?%d", i ? ", " : "", q->p.n);
+    }
+    buf_adds(&q->w, ")");
+}
+
+/* Adds " AND (col LIKE ? OR ...)" for a case-insensitive substring of any of
+ * the columns (one or two). */
+static void where_like(struct where *q, const char *col, const char *col2, const char *filter)
+{
+    q->pattern = like_pattern(filter);
+    p_text(&q->p, q->pattern);
+    const char *like = q->dialect->like_nocase;
+    buf_printf(&q->w, " AND (%s %s ?%d ESCAPE '\\'", col, like, q->p.n);
+    if (col2)
+        buf_printf(&q->w, " OR %s %s ?%d ESCAPE '\\'", col2, like, q->p.n);
+    buf_adds(&q->w, ")");
+}
+
+/* The ORDER BY expression of a sort, in the dialect (the case-insensitive
+ * ones match the indexes of the store's schema). */
+static void sort_expression(const struct sql_dialect *d, enum store_sort sort, char *out, size_t len)
+{
+    switch (sort) {
+    case STORE_SORT_CREATED_AT:
+        snprintf(out, len, "created_at");
+        break;
+    case STORE_SORT_MODIFIED_AT:
+        snprintf(out, len, "modified_at");
+        break;
+    case STORE_SORT_LAST4:
+        snprintf(out, len, "last4");
+        break;
+    case STORE_SORT_EXPIRES_AT:
+        snprintf(out, len, "expires_at");
+        break;
+    case STORE_SORT_LAST_USED_AT:
+        snprintf(out, len, "last_used_at");
+        break;
+    case STORE_SORT_EMAIL:
+        snprintf(out, len, d->nocase, "email");
+        break;
+    case STORE_SORT_STATUS: /* the status as Datadog names it */
+        snprintf(out, len, "CASE WHEN disabled <> 0 THEN 'Disabled' WHEN verified <> 0 THEN 'Active' ELSE 'Pending' END");
+        break;
+    case STORE_SORT_USER_COUNT:
+        snprintf(out, len, "user_count");
+        break;
+    case STORE_SORT_NAME:
+    default:
+        snprintf(out, len, d->nocase, "name");
+    }
+}
+
+static int run_count(struct sql_store *s, const char *sql, const struct sql_params *p, int64_t *total)
+{
+    struct sql_rows *r = NULL;
+    int row = 0;
+    *total = 0;
+    int rc = run_composed(s, sql, p, &r, NULL, "list count");
+    if (!rc)
+        rc = step(r, &row);
+    if (!rc && row)
+        *total = col_int(r, 0);
+    rows_close(r);
+    return rc;
+}
+
+/* Finishes a composed list: runs the count (count_sql over the same
+ * parameters, or "SELECT count(*) FROM table WHERE where" when NULL), then
+ * the page, read with read() into itemsize-byte items. */
+static int run_list(struct sql_store *s, const char *table, const char *cols, struct where *q, const char *count_sql,
+                    enum store_sort sort, int desc, const struct store_page *page, size_t itemsize, row_reader read,
+                    void **items, size_t *n, int64_t *total)
+{
+    const char *dir = desc ? "DESC" : "ASC";
+    char order[160];
+    struct sql_rows *r = NULL;
+    *items = NULL;
+    *n = 0;
+    char *default_count = count_sql ? NULL : xasprintf("SELECT count(*) FROM %s WHERE %s", table, q->w.p);
+    int rc = run_count(s, count_sql ? count_sql : default_count, &q->p, total);
+    free(default_count);
+    if (rc)
+        return rc;
+    sort_expression(&s->drv->dialect, sort, order, sizeof order);
+    char *page_sql = xasprintf("SELECT %s FROM %s WHERE %s ORDER BY %s %s, id %s LIMIT ?%d OFFSET ?%d", cols, table,
+                               q->w.p, order, dir, dir, q->p.n + 1, q->p.n + 2);
+    p_int(&q->p, page->limit);
+    p_int(&q->p, page->offset);
+    rc = run_composed(s, page_sql, &q->p, &r, NULL, "list");
+    if (!rc)
+        rc = read_all(r, itemsize, read, items, n);
+    rows_close(r);
+    free(page_sql);
+    return rc;
+}
+
+static int sql_api_key_list(struct store *st, const struct store_api_key_query *q, struct store_api_key_list *out)
+{
+    struct where wh;
+    void *items = NULL;
+    memset(out, 0, sizeof *out);
+    list_where_begin(&wh, S(st), q->org_id);
+    if (q->name_filter)
+        where_like(&wh, "name", NULL, q->name_filter);
+    where_range(&wh, "created_at", &q->created);
+    where_range(&wh, "modified_at", &q->modified);
+    if (q->remote_config >= 0)
+        where_eq_int(&wh, "remote_config_read_enabled", q->remote_config);
+    if (q->category)
+        where_eq_text(&wh, "category", q->category);
+    int rc = run_list(S(st), "api_keys", API_KEY_COLS, &wh, NULL, q->sort, q->desc, &q->page,
+                      sizeof(struct store_api_key), read_api_key, &items, &out->n, &out->total);
+    out->items = items;
+    if (rc)
+        store_api_key_list_free(out);
+    list_where_end(&wh);
+    return rc;
+}
+
+static int sql_token_list(struct store *st, const struct store_token_query *q, struct store_token_list *out)
+{
+    struct where wh;
+    void *items = NULL;
+    char *count_sql = NULL;
+    memset(out, 0, sizeof *out);
+    list_where_begin(&wh, S(st), q->org_id);
+    /* "revoked_at IS NULL" matches the partial indexes' predicate. */
+    p_int(&wh.p, q->now);
+    buf_printf(&wh.w, " AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?%d)", wh.p.n);
+    size_t scope_at = wh.w.len;
+    if (q->kind)
+        where_eq_int(&wh, "kind", q->kind);
+    if (q->n_owners)
+        where_in(&wh, "owner_id", q->owner_ids, q->n_owners < STORE_MAX_OWNERS ? q->n_owners : STORE_MAX_OWNERS);
+    /* Without a name filter the total comes from token_counts, less the live
+     * tokens already past their expiry: the cost follows the page, not the
+     * org's token count. */
+    if (!q->name_filter)
+        count_sql = xasprintf("SELECT (SELECT coalesce(sum(live), 0) FROM token_counts WHERE org_id = ?1%s) - "
+                              "(SELECT count(*) FROM tokens WHERE org_id = ?1 AND revoked_at IS NULL "
+                              "AND expires_at IS NOT NULL AND expires_at <= ?2%s)",
+                              wh.w.p + scope_at, wh.w.p + scope_at);
+    else
+        where_like(&wh, "name", NULL, q->name_filter);
+    int rc = run_list(S(st), "tokens", TOKEN_COLS, &wh, count_sql, q->sort, q->desc, &q->page,
+                      sizeof(struct store_token), read_token, &items, &out->n, &out->total);
+    free(count_sql);
+    out->items = items;
+    if (rc)
+        store_token_list_free(out);
+    list_where_end(&wh);
+    return rc;
+}
+
+static int sql_app_key_list(struct store *st, const struct store_app_key_query *q, struct store_app_key_list *out)
+{
+    struct where wh;
+    void *items = NULL;
+    memset(out, 0, sizeof *out);
+    list_where_begin(&wh, S(st), q->org_id);
+    if (q->n_owners)
+        where_in(&wh, "owner_id", q->owner_ids, q->n_owners < STORE_MAX_OWNERS ? q->n_owners : STORE_MAX_OWNERS);
+    if (q->name_filter)
+        where_like(&wh, "name", NULL, q->name_filter);
+    where_range(&wh, "created_at", &q->created);
+    int rc = run_list(S(st), "app_keys", APP_KEY_COLS, &wh, NULL, q->sort, q->desc, &q->page,
+                      sizeof(struct store_app_key), read_app_key, &items, &out->n, &out->total);
+    out->items = items;
+    if (rc)
+        store_app_key_list_free(out);
+    list_where_end(&wh);
+    return rc;
+}
+
+/* Counts rows of table in an org (a list's unfiltered total). */
+static int org_total(struct sql_store *s, const char *table, const char *org_id, int64_t *total)
+{
+    struct sql_params p = {.n = 0};
+    char *sql = xasprintf("SELECT count(*) FROM %s WHERE org_id = ?1", table);
+    p_text(&p, org_id);
+    int rc = run_count(s, sql, &p, total);
+    free(sql);
+    return rc;
+}
+
+static int sql_user_list(struct store *st, const struct store_user_query *q, struct store_user_list *out)
+{
+    struct sql_store *s = S(st);
+    struct where wh;
+    void *items = NULL;
+    memset(out, 0, sizeof *out);
+    list_where_begin(&wh, s, q->org_id);
+    if (q->filter)
+        where_like(&wh, "name", "email", q->filter);
+    if (q->status_mask) {
+        buf_printf(&wh.w, " AND (1 = 0%s%s%s)",
+                   q->status_mask & STORE_STATUS_ACTIVE ? " OR (disabled = 0 AND verified = 1)" : "",
+                   q->status_mask & STORE_STATUS_PENDING ? " OR (disabled = 0 AND verified = 0)" : "",
+                   q->status_mask & STORE_STATUS_DISABLED ? " OR disabled = 1" : "");
+    }
+    if (q->role_id) {
+        p_text(&wh.p, q->role_id);
+        buf_printf(&wh.w, " AND id IN (SELECT user_id FROM user_roles WHERE role_id = ?%d)", wh.p.n);
+    }
+    int rc = run_list(s, "users", USER_COLS, &wh, NULL, q->sort, q->desc, &q->page, sizeof(struct store_user),
+                      read_user, &items, &out->n, &out->total);
+    out->items = items;
+    if (!rc && q->role_id) { /* a role's members: all of them, whatever the filters */
+        struct sql_params rp = {.n = 0};
+        p_text(&rp, q->role_id);
+        rc = run_count(s, "SELECT count(*) FROM user_roles WHERE role_id = ?1", &rp, &out->total_unfiltered);
+    } else if (!rc) {
+        rc = org_total(s, "users", q->org_id, &out->total_unfiltered);
+    }
+    if (rc)
+        store_user_list_free(out);
+    list_where_end(&wh);
+    return rc;
+}
+
+static int sql_role_list(struct store *st, const struct store_role_query *q, struct store_role_list *out)
+{
+    struct sql_store *s = S(st);
+    struct where wh;
+    void *items = NULL;
+    memset(out, 0, sizeof *out);
+    list_where_begin(&wh, s, q->org_id);
+    if (q->filter)
+        where_like(&wh, "name", NULL, q->filter);
+    if (q->name)
+        where_eq_text(&wh, "name", q->name);
+    if (q->n_ids)
+        where_in(&wh, "id", q->ids, q->n_ids < STORE_MAX_IDS ? q->n_ids : STORE_MAX_IDS);
+    int rc = run_list(s, "roles", ROLE_COLS, &wh, NULL, q->sort, q->desc, &q->page, sizeof(struct store_role),
+                      read_role, &items, &out->n, &out->total);
+    out->items = items;
+    if (!rc)
+        rc = org_total(s, "roles", q->org_id, &out->total_unfiltered);
+    if (rc)
+        store_role_list_free(out);
+    list_where_end(&wh);
+    return rc;
+}
+
+/* ---- last-used times ---- */
+
+/* Runs one touch statement for an item; *changed tells whether it wrote. */
+static int touch_one(struct sql_store *s, enum stmt_id id, const struct store_touch *t, int *changed)
+{
+    struct sql_params p = {.n = 0};
+    int64_t n = 0;
+    p_text(&p, t->id);
+    p_int(&p, t->when);
+    int rc = write_rows(s, id, &p, &n, "touch");
+    *changed = !rc && n > 0;
+    return rc;
+}
+
+/* A first use is one that finds last_used_at unset: the first statement
+ * only writes then, and the usual one moves the time forward otherwise. */
+static int sql_touch(struct store *st, const struct store_touch *items, size_t n, unsigned char *first)
+{
+    static const enum stmt_id firsts[] = {[STORE_TOUCH_API_KEY] = S_FIRST_TOUCH_API_KEY,
+                                          [STORE_TOUCH_APP_KEY] = S_FIRST_TOUCH_APP_KEY,
+                                          [STORE_TOUCH_TOKEN] = S_FIRST_TOUCH_TOKEN};
+    static const enum stmt_id later[] = {[STORE_TOUCH_API_KEY] = S_TOUCH_API_KEY, [STORE_TOUCH_APP_KEY] = S_TOUCH_APP_KEY,
+                                         [STORE_TOUCH_TOKEN] = S_TOUCH_TOKEN};
+    struct sql_store *s = S(st);
+    int rc = sql_begin(st);
+    for (size_t i = 0; !rc && i < n; i++) {
+        int kind = items[i].kind, was_first = 0, moved;
+        if (kind < STORE_TOUCH_API_KEY || kind > STORE_TOUCH_TOKEN) {
+            rc = KH_EINVAL;
+            break;
+        }
+        rc = touch_one(s, firsts[kind], &items[i], &was_first);
+        if (!rc && !was_first)
+            rc = touch_one(s, later[kind], &items[i], &moved);
+        if (first)
+            first[i] = (unsigned char)was_first;
+    }
+    if (rc) {
+        sql_rollback(st);
+        return rc;
+    }
+    return sql_commit(st);
+}
+
+/* ---- invitations, reset, audit ---- */
+
+static int sql_invitation_insert(struct store *st, const struct store_invitation *inv)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, inv->id);
+    p_text(&p, inv->org_id);
+    p_text(&p, inv->user_id);
+    p_text(&p, inv->invite_type);
+    p_text(&p, inv->login_method);
+    p_int(&p, inv->created_at);
+    p_int(&p, inv->expires_at);
+    return write_rows(S(st), S_INVITATION_INSERT, &p, NULL, "invitation_insert");
+}
+
+static int sql_invitation_get(struct store *st, const char *org_id, const char *id, struct store_invitation *out)
+{
+    return get_by(S(st), S_INVITATION_GET, id, org_id, read_invitation, out, sizeof *out, "invitation_get");
+}
+
+enum keep_which { KEEP_NOTHING, KEEP_ORG, KEEP_USER, KEEP_API_KEY, KEEP_APP_KEY };
+
+/* In this order, so that no foreign key is left dangling at any step; each
+ * statement's ?1 is the kept row it names. Deleting the tokens fires the
+ * token_counts triggers; the counts then all read 0. */
+static const struct {
+    const char *sql;
+    enum keep_which keep;
+} reset_steps[] = {
+    {"DELETE FROM tokens", KEEP_NOTHING},
+    {"DELETE FROM token_counts", KEEP_NOTHING},
+    {"DELETE FROM app_keys WHERE id <> ?1", KEEP_APP_KEY},
+    {"DELETE FROM api_keys WHERE id <> ?1", KEEP_API_KEY},
+    {"DELETE FROM invitations", KEEP_NOTHING},
+    {"DELETE FROM user_roles", KEEP_NOTHING},
+    {"DELETE FROM roles WHERE org_id <> ?1 OR managed = 0", KEEP_ORG},
+    {"DELETE FROM users WHERE id <> ?1", KEEP_USER},
+    {"DELETE FROM orgs WHERE id <> ?1", KEEP_ORG},
+    {"DELETE FROM audit_events", KEEP_NOTHING},
+};
+
+static int sql_reset(struct store *st, const struct store_keep *keep)
+{
+    const char *kept[] = {[KEEP_NOTHING] = NULL,
+                          [KEEP_ORG] = keep->org_id,
+                          [KEEP_USER] = keep->user_id,
+                          [KEEP_API_KEY] = keep->api_key_id,
+                          [KEEP_APP_KEY] = keep->app_key_id};
+    int rc = sql_begin(st);
+    for (size_t i = 0; !rc && i < sizeof reset_steps / sizeof reset_steps[0]; i++) {
+        struct sql_params p = {.n = 0};
+        if (reset_steps[i].keep != KEEP_NOTHING)
+            p_text(&p, kept[reset_steps[i].keep]);
+        rc = run_composed(S(st), reset_steps[i].sql, &p, NULL, NULL, "reset");
+    }
+    if (rc) {
+        sql_rollback(st);
+        return rc;
+    }
+    return sql_commit(st);
+}
+
+static int sql_audit_insert(struct store *st, const struct store_audit *e)
+{
+    struct sql_params p = {.n = 0};
+    p_int(&p, e->at);
+    p_id(&p, e->org_id);
+    p_id(&p, e->actor_id);
+    p_text(&p, e->action);
+    p_text(&p, e->target_kind);
+    p_id(&p, e->target_id);
+    p_id(&p, e->source);
+    return write_rows(S(st), S_AUDIT_INSERT, &p, NULL, "audit_insert");
+}
+
+static int sql_audit_list(struct store *st, int64_t since, int64_t limit, struct store_audit_list *out)
+{
+    struct sql_params p = {.n = 0};
+    struct sql_rows *r = NULL;
+    void *items = NULL;
+    memset(out, 0, sizeof *out);
+    p_int(&p, since);
+    p_int(&p, limit);
+    int rc = run(S(st), S_AUDIT_LIST, &p, &r, NULL, "audit_list");
+    if (!rc)
+        rc = read_all(r, sizeof(struct store_audit), read_audit, &items, &out->n);
+    rows_close(r);
+    out->items = items;
+    out->total = (int64_t)out->n;
+    if (rc)
+        store_audit_list_free(out);
+    return rc;
+}
+
+/* ---- secret rotation ---- */
+
+#define RESEAL_BATCH 256
+
+struct reseal_row {
+    char id[UUID_STR];
+    struct store_sealed old;
+};
+
+/* Up to RESEAL_BATCH keys of the table not made under version. */
+static int reseal_batch(struct sql_store *s, const char *sql, int version, struct reseal_row *rows, size_t *n)
+{
+    struct sql_params p = {.n = 0};
+    struct sql_rows *r = NULL;
+    int row = 0;
+    *n = 0;
+    p_int(&p, version);
+    int rc = run_composed(s, sql, &p, &r, NULL, "reseal");
+    while (!rc && *n < RESEAL_BATCH && !(rc = step(r, &row)) && row) {
+        col_copy(r, 0, rows[*n].id, UUID_STR);
+        col_sealed(r, 1, 2, &rows[*n].old);
+        (*n)++;
+    }
+    rows_close(r);
+    return rc;
+}
+
+static int sql_reseal(struct store *st, int table, int version, store_reseal_fn fn, void *arg, int64_t *count)
+{
+    struct sql_store *s = S(st);
+    const char *t = table == STORE_SEALED_API_KEYS ? "api_keys" : "app_keys";
+    char *select = xasprintf("SELECT id, key_lookup, key_sealed, secret_version FROM %s WHERE secret_version <> ?1 "
+                             "ORDER BY id LIMIT %d",
+                             t, RESEAL_BATCH);
+    char *update = xasprintf("UPDATE %s SET key_lookup = ?2, key_sealed = ?3, secret_version = ?4 WHERE id = ?1", t);
+    struct reseal_row *rows = xcalloc(RESEAL_BATCH, sizeof *rows);
+    size_t n = 0;
+    int rc = KH_OK;
+    *count = 0;
+    while (!rc && !(rc = reseal_batch(s, select, version, rows, &n)) && n) {
+        for (size_t i = 0; i < n; i++) {
+            struct store_sealed fresh = {.secret_version = version};
+            if (!rc && !(rc = fn(arg, &rows[i].old, &fresh))) {
+                struct sql_params p = {.n = 0};
+                p_text(&p, rows[i].id);
+                p_blob(&p, fresh.lookup, SECRET_HASH_LEN);
+                p_blob(&p, fresh.sealed, fresh.sealed_len);
+                p_int(&p, version);
+                if (!(rc = run_composed(s, update, &p, NULL, NULL, "reseal")))
+                    (*count)++;
+            }
+            free(fresh.sealed);
+            free(rows[i].old.sealed);
+        }
+    }
+    free(select);
+    free(update);
+    free(rows);
+    return rc;
+}
+
+static int sql_secret_versions(struct store *st, int64_t now, int *versions, size_t max, size_t *n)
+{
+    struct sql_params p = {.n = 0};
+    struct sql_rows *r = NULL;
+    int row = 0;
+    *n = 0;
+    p_int(&p, now);
+    int rc = run(S(st), S_SECRET_VERSIONS, &p, &r, NULL, "secret_versions");
+    while (!rc && !(rc = step(r, &row)) && row)
+        if (*n < max)
+            versions[(*n)++] = (int)col_int(r, 0);
+    rows_close(r);
+    return rc;
+}
+
+static int sql_sealed_sample(struct store *st, int version, struct store_sealed *out)
+{
+    struct sql_params p = {.n = 0};
+    struct sql_rows *r = NULL;
+    int row = 0;
+    p_int(&p, version);
+    int rc = run(S(st), S_SEALED_SAMPLE, &p, &r, NULL, "sealed_sample");
+    if (!rc)
+        rc = step(r, &row);
+    if (!rc && row)
+        col_sealed(r, 0, 1, out);
+    else if (!rc)
+        rc = KH_ENOTFOUND;
+    rows_close(r);
+    return rc;
+}
+
+/* ---- what only a backend can do ---- */
+
+static void sql_close(struct store *st)
+{
+    if (st)
+        S(st)->drv->close(S(st));
+}
+
+static int sql_change_stamp(struct store *st, struct store_stamp *out)
+{
+    return S(st)->drv->change_stamp ? S(st)->drv->change_stamp(S(st), out) : KH_ENOTSUP;
+}
+
+static int sql_backup(struct store *st, const char *dest, char **err)
+{
+    return S(st)->drv->backup ? S(st)->drv->backup(S(st), dest, err) : KH_ENOTSUP;
+}
+
+static int sql_check(struct store *st, char **report)
+{
+    return S(st)->drv->check ? S(st)->drv->check(S(st), report) : KH_ENOTSUP;
+}
+
+static int sql_control(struct store *st, int op, void *arg)
+{
+    return S(st)->drv->control ? S(st)->drv->control(S(st), op, arg) : KH_ENOTSUP;
+}
+
+const struct store_ops store_sql_ops = {
+    .version = STORE_OPS_VERSION,
+    .name = "sql",
+    .close = sql_close,
+    .begin = sql_begin,
+    .commit = sql_commit,
+    .rollback = sql_rollback,
+    .meta_get = sql_meta_get,
+    .meta_set = sql_meta_set,
+    .org_insert = sql_org_insert,
+    .org_get = sql_org_get,
+    .org_count = sql_org_count,
+    .org_ids = sql_org_ids,
+    .user_insert = sql_user_insert,
+    .user_get = sql_user_get,
+    .user_list = sql_user_list,
+    .user_update = sql_user_update,
+    .user_role_add = sql_user_role_add,
+    .user_role_remove = sql_user_role_remove,
+    .user_permissions = sql_user_permissions,
+    .user_roles = sql_user_roles,
+    .role_insert = sql_role_insert,
+    .role_get = sql_role_get,
+    .role_list = sql_role_list,
+    .role_update = sql_role_update,
+    .role_delete = sql_role_delete,
+    .role_permissions = sql_role_permissions,
+    .role_permission_add = sql_role_permission_add,
+    .role_permission_remove = sql_role_permission_remove,
+    .api_key_insert = sql_api_key_insert,
+    .api_key_get = sql_api_key_get,
+    .api_key_find = sql_api_key_find,
+    .api_key_list = sql_api_key_list,
+    .api_key_count = sql_api_key_count,
+    .api_key_update = sql_api_key_update,
+    .api_key_delete = sql_api_key_delete,
+    .app_key_insert = sql_app_key_insert,
+    .app_key_find = sql_app_key_find,
+    .app_key_get = sql_app_key_get,
+    .app_key_list = sql_app_key_list,
+    .app_key_update = sql_app_key_update,
+    .app_key_delete = sql_app_key_delete,
+    .app_key_delete_owned = sql_app_key_delete_owned,
+    .app_key_count = sql_app_key_count,
+    .token_insert = sql_token_insert,
+    .token_get = sql_token_get,
+    .token_list = sql_token_list,
+    .token_revoke = sql_token_revoke,
+    .token_update = sql_token_update,
+    .token_revoke_owned = sql_token_revoke_owned,
+    .touch = sql_touch,
+    .invitation_insert = sql_invitation_insert,
+    .invitation_get = sql_invitation_get,
+    .reset = sql_reset,
+    .audit_insert = sql_audit_insert,
+    .audit_list = sql_audit_list,
+    .reseal = sql_reseal,
+    .secret_versions = sql_secret_versions,
+    .sealed_sample = sql_sealed_sample,
+    .change_stamp = sql_change_stamp,
+    .backup = sql_backup,
+    .check = sql_check,
+    .control = sql_control,
+};

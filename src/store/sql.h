@@ -1,0 +1,107 @@
+/* sql.h - the store over SQL (inside src/store/ only).
+ *
+ * sql.c implements every store operation once, in SQL that SQLite and
+ * PostgreSQL both accept, over a small driver: run a statement with
+ * parameters, step through its rows, read a column. A backend is a driver
+ * plus what only it can do: open (and migrate) a store, tell a change stamp,
+ * back up, check, and its controls. The SQL sticks to what both engines
+ * share; the few places where they differ (a case-insensitive LIKE and sort,
+ * how a write transaction begins) are the driver's dialect.
+ *
+ * Statements number their parameters ?1, ?2, ... in order of first use; a
+ * driver that spells them otherwise (PostgreSQL's $1) rewrites them when it
+ * prepares. Every parameter is bound with a type, so an engine that infers
+ * types from the statement (PostgreSQL) is told them where the statement
+ * cannot tell: sql.c casts those (CAST(?1 AS BIGINT)). */
+#ifndef KH_STORE_SQL_H
+#define KH_STORE_SQL_H
+
+#include "store/store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum sql_type { SQL_NULL, SQL_INT, SQL_TEXT, SQL_BLOB };
+
+struct sql_param {
+    enum sql_type type;
+    int64_t i;     /* SQL_INT */
+    const char *p; /* SQL_TEXT (NUL-terminated) or SQL_BLOB */
+    size_t len;    /* SQL_BLOB */
+};
+
+#define SQL_MAX_PARAMS 64
+
+struct sql_params {
+    struct sql_param v[SQL_MAX_PARAMS];
+    int n;
+};
+
+struct sql_store;
+
+/* The rows of a statement being run. Each driver's cursor starts with this. */
+struct sql_rows {
+    const struct sql_driver *drv;
+};
+
+struct sql_dialect {
+    const char *like_nocase; /* a LIKE that ignores ASCII case: "LIKE" in SQLite, "ILIKE" in PostgreSQL */
+    const char *nocase;      /* printf format turning a column into one sorted without case */
+    const char *begin_write; /* what opens a transaction that will write */
+};
+
+struct sql_driver {
+    const char *name;
+    struct sql_dialect dialect;
+
+    /* Runs statements without parameters or rows (transaction control). */
+    int (*exec)(struct sql_store *s, const char *sql, const char *what);
+    /* Runs sql with params. id >= 0 names one of sql.c's fixed statements,
+     * which the driver may keep prepared under that id; -1 a composed one.
+     * With rows, the cursor is left at the start (sql_step, then
+     * sql_rows_close); without, any rows are dropped. *changed (may be NULL)
+     * gets how many rows the statement wrote. Failures are logged with what
+     * and mapped to KH_E* codes. */
+    int (*query)(struct sql_store *s, int id, const char *sql, const struct sql_params *p, struct sql_rows **rows,
+                 int64_t *changed, const char *what);
+    /* Moves to the next row: KH_OK with *row 1 (a row) or 0 (no more). */
+    int (*step)(struct sql_rows *r, int *row);
+    /* Columns of the current row: NULL text for SQL NULL, 0 for a NULL
+     * number; text and blobs stay valid until the next step. */
+    int64_t (*col_int)(struct sql_rows *r, int col);
+    const char *(*col_text)(struct sql_rows *r, int col);
+    const void *(*col_blob)(struct sql_rows *r, int col, size_t *len);
+    void (*rows_close)(struct sql_rows *r);
+    /* Non-zero while a transaction is open on the connection. */
+    int (*in_transaction)(struct sql_store *s);
+
+    /* What only this backend does; NULL when it cannot (the store answers
+     * KH_ENOTSUP). */
+    void (*close)(struct sql_store *s);
+    int (*change_stamp)(struct sql_store *s, struct store_stamp *out);
+    int (*backup)(struct sql_store *s, const char *dest, char **err);
+    int (*check)(struct sql_store *s, char **report);
+    int (*control)(struct sql_store *s, int op, void *arg);
+};
+
+/* Every SQL backend's handle starts with this. */
+struct sql_store {
+    struct store base;
+    const struct sql_driver *drv;
+    int depth; /* open transactions: 1 = the outermost, deeper ones are savepoints */
+};
+
+/* The store operations of every SQL backend. */
+extern const struct store_ops store_sql_ops;
+
+/* Sets up the common part of a new handle (ops, caps, driver). */
+void sql_store_init(struct sql_store *s, const struct sql_driver *drv, unsigned caps);
+
+/* The SQL backends (store.c picks one by the --db value). */
+int store_sqlite_open(const char *dsn, struct store **out, char **err);
+int store_sqlite_exists(const char *dsn, char **err);
+int store_sqlite_replace(const char *dest, const char *src, char **err);
+int store_pg_open(const char *dsn, struct store **out, char **err);
+int store_pg_exists(const char *dsn, char **err);
+
+#endif

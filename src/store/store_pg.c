@@ -1,0 +1,562 @@
+/* store_pg.c - the PostgreSQL backend (libpq): a driver for sql.c, its
+ * migrations, and the change stamp that lets every keyhold node on one
+ * database refuse a revoked credential within milliseconds.
+ *
+ * One connection per handle (one handle per thread, as with SQLite). sql.c's
+ * fixed statements are prepared on first use per connection; parameters are
+ * sent as text (blobs in binary) with their types, results read as text.
+ * Write transactions take one transaction-wide advisory lock first, so that
+ * writers are serialized across nodes as SQLite serializes them (a
+ * transaction may read, then write on what it read); every node's writer
+ * commits many requests in one transaction, so the lock is taken once per
+ * batch.
+ *
+ * Change stamp: every committed change is announced on the channel
+ * keyhold_changes (a trigger, schema/postgres/001_init.sql). One listener
+ * thread per database per process keeps a connection that LISTENs and
+ * counts the announcements; a handle's stamp is that count, with this
+ * process's own commits counted at once (they must not wait for their own
+ * notification). When the listening connection is lost the stamp is
+ * "unknown" (KH_ESTORE: nothing is cached) until it is back, then moves, as
+ * announcements may have been missed meanwhile.
+ *
+ * A lost connection fails the statement under way (KH_ESTORE, answered 503)
+ * and is re-established on the next one, at most every RECONNECT_EVERY_MS; a
+ * connection string naming several hosts with target_session_attrs=read-write
+ * follows a failover to the new primary that way. */
+#include "store/sql.h"
+
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+#include <libpq-fe.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const char *const store_postgres_migrations[];
+
+#define MAX_FIXED_STATEMENTS 64
+#define RECONNECT_EVERY_MS 500
+#define CONNECT_TIMEOUT_S "3"
+#define WRITE_LOCK_KEY "7166513"  /* pg_advisory_xact_lock: serializes keyhold's writers */
+#define MIGRATE_LOCK_KEY 7166514L /* pg_advisory_lock: one node migrates at a time */
+#define CHANNEL "keyhold_changes"
+
+/* PostgreSQL type ids of the parameters sql.c binds (pg_type.h). */
+#define INT8OID 20
+#define TEXTOID 25
+#define BYTEAOID 17
+
+/* ---- the listener: one per database per process ---- */
+
+struct listener {
+    struct listener *next;
+    char *dsn;
+    int users;
+    pthread_t thread;
+    atomic_int stop;
+    atomic_int healthy;        /* the LISTEN connection is up */
+    atomic_uint_fast64_t seen; /* announcements received, plus one per (re)connection */
+    atomic_uint_fast64_t mine; /* commits of this process, counted when they return */
+};
+
+static pthread_mutex_t listeners_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct listener *listeners;
+
+/* Opens a connection with keyhold's defaults, which the dsn may override. */
+static PGconn *connect_to(const char *dsn)
+{
+    const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+    const char *const values[] = {CONNECT_TIMEOUT_S, "keyhold", dsn, NULL};
+    return PQconnectdbParams(keys, values, 1);
+}
+
+static PGconn *listen_on(struct listener *l)
+{
+    PGconn *c = connect_to(l->dsn);
+    PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, "LISTEN " CHANNEL) : NULL;
+    int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok) {
+        PQfinish(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void *listen_loop(void *arg)
+{
+    struct listener *l = arg;
+    PGconn *c = NULL;
+    int said_down = 0;
+    while (!atomic_load(&l->stop)) {
+        if (!c) {
+            if (!(c = listen_on(l))) {
+                if (!said_down)
+                    log_error("store: lost the PostgreSQL change notifications; the authentication cache is off "
+                              "until they are back");
+                said_down = 1;
+                atomic_store(&l->healthy, 0);
+                struct timespec pause = {0, RECONNECT_EVERY_MS * 1000000L};
+                nanosleep(&pause, NULL);
+                continue;
+            }
+            if (said_down)
+                log_info("store: PostgreSQL change notifications are back; the authentication cache is on");
+            said_down = 0;
+            atomic_fetch_add(&l->seen, 1); /* what was announced meanwhile is unknown */
+            atomic_store(&l->healthy, 1);
+        }
+        struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
+        if (poll(&pfd, 1, 100) < 0)
+            continue;
+        if (!PQconsumeInput(c) || PQstatus(c) != CONNECTION_OK) {
+            atomic_store(&l->healthy, 0);
+            PQfinish(c);
+            c = NULL;
+            continue;
+        }
+        PGnotify *n;
+        while ((n = PQnotifies(c)) != NULL) {
+            atomic_fetch_add(&l->seen, 1);
+            PQfreemem(n);
+        }
+    }
+    PQfinish(c);
+    return NULL;
+}
+
+/* The listener of dsn, started on first use. */
+static struct listener *listener_take(const char *dsn)
+{
+    pthread_mutex_lock(&listeners_lock);
+    struct listener *l = listeners;
+    while (l && strcmp(l->dsn, dsn) != 0)
+        l = l->next;
+    if (!l) {
+        l = xcalloc(1, sizeof *l);
+        l->dsn = xstrdup(dsn);
+        l->next = listeners;
+        listeners = l;
+        pthread_create(&l->thread, NULL, listen_loop, l);
+    }
+    l->users++;
+    pthread_mutex_unlock(&listeners_lock);
+    return l;
+}
+
+static void listener_release(struct listener *l)
+{
+    if (!l)
+        return;
+    pthread_mutex_lock(&listeners_lock);
+    int last = --l->users == 0;
+    if (last) {
+        struct listener **p = &listeners;
+        while (*p != l)
+            p = &(*p)->next;
+        *p = l->next;
+    }
+    pthread_mutex_unlock(&listeners_lock);
+    if (!last)
+        return;
+    atomic_store(&l->stop, 1);
+    pthread_join(l->thread, NULL);
+    free(l->dsn);
+    free(l);
+}
+
+/* ---- the handle ---- */
+
+struct pg_rows {
+    struct sql_rows base;
+    struct pg_store *s;
+    PGresult *res;
+    int row, rows;
+    unsigned char *blob; /* the last blob read, unescaped */
+    const char *what;
+};
+
+struct pg_store {
+    struct sql_store sql; /* must be first */
+    PGconn *conn;
+    char *dsn;
+    unsigned char prepared[MAX_FIXED_STATEMENTS];
+    int64_t last_reconnect_ms;
+    struct pg_rows cursor; /* the one statement being read (sql.c reads one at a time) */
+    struct listener *listener;
+};
+
+static const struct sql_driver pg_driver;
+
+static struct pg_store *P(struct sql_store *s)
+{
+    return (struct pg_store *)s;
+}
+
+/* Maps a failed result to a KH_E* code by its SQLSTATE, and logs it. */
+static int map_result(struct pg_store *s, const PGresult *r, const char *what)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (state && strncmp(state, "23", 2) == 0)
+        return KH_ECONFLICT; /* integrity constraint violation */
+    if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0)) {
+        log_warn("store: %s: %s", what, PQresultErrorMessage(r));
+        return KH_EBUSY;
+    }
+    log_error("store: %s: %s", what, r ? PQresultErrorMessage(r) : PQerrorMessage(s->conn));
+    return KH_ESTORE;
+}
+
+/* A usable connection, re-established when it was lost (not within an open
+ * transaction, which the loss ended, and not more often than every
+ * RECONNECT_EVERY_MS). */
+static int connected(struct pg_store *s, const char *what)
+{
+    if (PQstatus(s->conn) == CONNECTION_OK)
+        return KH_OK;
+    if (s->sql.depth > 0) {
+        s->sql.depth = 0;
+        log_error("store: %s: the connection was lost within a transaction", what);
+        return KH_ESTORE;
+    }
+    int64_t now = clock_mono_us() / 1000;
+    if (now - s->last_reconnect_ms < RECONNECT_EVERY_MS)
+        return KH_ESTORE;
+    s->last_reconnect_ms = now;
+    PQreset(s->conn);
+    memset(s->prepared, 0, sizeof s->prepared); /* prepared statements go with a session */
+    if (PQstatus(s->conn) != CONNECTION_OK) {
+        log_error("store: %s: cannot reach PostgreSQL: %s", what, PQerrorMessage(s->conn));
+        return KH_ESTORE;
+    }
+    log_info("store: reconnected to PostgreSQL");
+    return KH_OK;
+}
+
+/* This process committed: its own change stamp moves at once. */
+static void committed(struct pg_store *s)
+{
+    if (s->listener)
+        atomic_fetch_add(&s->listener->mine, 1);
+}
+
+static int drv_exec(struct sql_store *ss, const char *sql, const char *what)
+{
+    struct pg_store *s = P(ss);
+    int rc = connected(s, what);
+    if (rc)
+        return rc;
+    PGresult *r = PQexec(s->conn, sql);
+    ExecStatusType st = PQresultStatus(r);
+    rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? KH_OK : map_result(s, r, what);
+    PQclear(r);
+    if (!rc && strcmp(sql, "COMMIT") == 0)
+        committed(s);
+    return rc;
+}
+
+/* sql.c's ?N placeholders as PostgreSQL's $N. */
+static char *dollar_placeholders(const char *sql)
+{
+    char *out = xstrdup(sql);
+    for (char *p = out; *p; p++)
+        if (*p == '?' && p[1] >= '0' && p[1] <= '9')
+            *p = '$';
+    return out;
+}
+
+static void finish(struct pg_rows *c)
+{
+    PQclear(c->res);
+    PQfreemem(c->blob);
+    c->res = NULL;
+    c->blob = NULL;
+}
+
+static int drv_query(struct sql_store *ss, int id, const char *sql, const struct sql_params *p, struct sql_rows **rows,
+                     int64_t *changed, const char *what)
+{
+    struct pg_store *s = P(ss);
+    const char *values[SQL_MAX_PARAMS];
+    int lengths[SQL_MAX_PARAMS], formats[SQL_MAX_PARAMS];
+    unsigned types[SQL_MAX_PARAMS];
+    char ints[SQL_MAX_PARAMS][24];
+    if (rows)
+        *rows = NULL;
+    if (changed)
+        *changed = 0;
+    int rc = connected(s, what);
+    if (rc)
+        return rc;
+    for (int i = 0; i < p->n; i++) {
+        const struct sql_param *v = &p->v[i];
+        lengths[i] = formats[i] = 0;
+        types[i] = 0;
+        values[i] = NULL;
+        if (v->type == SQL_INT) {
+            snprintf(ints[i], sizeof ints[i], "%lld", (long long)v->i);
+            values[i] = ints[i], types[i] = INT8OID;
+        } else if (v->type == SQL_TEXT) {
+            values[i] = v->p, types[i] = TEXTOID;
+        } else if (v->type == SQL_BLOB) {
+            values[i] = v->p, lengths[i] = (int)v->len, formats[i] = 1, types[i] = BYTEAOID;
+        }
+    }
+    char *text = dollar_placeholders(sql);
+    PGresult *r = NULL;
+    if (id >= 0 && id < MAX_FIXED_STATEMENTS) {
+        char name[16];
+        snprintf(name, sizeof name, "k%d", id);
+        if (!s->prepared[id]) {
+            PGresult *prep = PQprepare(s->conn, name, text, p->n, types);
+            if (PQresultStatus(prep) != PGRES_COMMAND_OK) {
+                rc = map_result(s, prep, what);
+                PQclear(prep);
+                free(text);
+                return rc;
+            }
+            PQclear(prep);
+            s->prepared[id] = 1;
+        }
+        r = PQexecPrepared(s->conn, name, p->n, values, lengths, formats, 0);
+    } else {
+        r = PQexecParams(s->conn, text, p->n, types, values, lengths, formats, 0);
+    }
+    free(text);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        rc = map_result(s, r, what);
+        PQclear(r);
+        return rc;
+    }
+    if (changed)
+        *changed = strtoll(PQcmdTuples(r), NULL, 10);
+    if (st == PGRES_COMMAND_OK && PQtransactionStatus(s->conn) == PQTRANS_IDLE)
+        committed(s); /* a write outside a transaction commits itself */
+    if (!rows) {
+        PQclear(r);
+        return KH_OK;
+    }
+    struct pg_rows *c = &s->cursor;
+    finish(c);
+    *c = (struct pg_rows){.base = {&pg_driver}, .s = s, .res = r, .row = -1, .rows = PQntuples(r), .what = what};
+    *rows = &c->base;
+    return KH_OK;
+}
+
+static struct pg_rows *C(struct sql_rows *r)
+{
+    return (struct pg_rows *)r;
+}
+
+static int drv_step(struct sql_rows *r, int *row)
+{
+    struct pg_rows *c = C(r);
+    *row = c->res && ++c->row < c->rows;
+    return KH_OK;
+}
+
+static int64_t drv_col_int(struct sql_rows *r, int col)
+{
+    struct pg_rows *c = C(r);
+    return PQgetisnull(c->res, c->row, col) ? 0 : strtoll(PQgetvalue(c->res, c->row, col), NULL, 10);
+}
+
+static const char *drv_col_text(struct sql_rows *r, int col)
+{
+    struct pg_rows *c = C(r);
+    return PQgetisnull(c->res, c->row, col) ? NULL : PQgetvalue(c->res, c->row, col);
+}
+
+static const void *drv_col_blob(struct sql_rows *r, int col, size_t *len)
+{
+    struct pg_rows *c = C(r);
+    *len = 0;
+    if (PQgetisnull(c->res, c->row, col))
+        return NULL;
+    PQfreemem(c->blob);
+    c->blob = PQunescapeBytea((const unsigned char *)PQgetvalue(c->res, c->row, col), len);
+    return c->blob;
+}
+
+static void drv_rows_close(struct sql_rows *r)
+{
+    finish(C(r));
+}
+
+static int drv_in_transaction(struct sql_store *s)
+{
+    PGTransactionStatusType t = PQtransactionStatus(P(s)->conn);
+    return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+/* ---- open, migrate, close ---- */
+
+static int exec_simple(PGconn *c, const char *sql, char **err)
+{
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(r);
+    int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (!ok && err && !*err)
+        *err = xasprintf("%s", PQresultErrorMessage(r));
+    PQclear(r);
+    return ok ? KH_OK : KH_ESTORE;
+}
+
+static int applied_version(PGconn *c, int64_t *v)
+{
+    PGresult *r = PQexec(c, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    *v = ok ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+    PQclear(r);
+    return ok ? KH_OK : KH_ESTORE;
+}
+
+/* Applies every migration not yet recorded, each in its own transaction,
+ * under a session advisory lock: nodes starting together migrate once. */
+static int migrate(PGconn *c, char **err)
+{
+    char lock[64], unlock[64];
+    snprintf(lock, sizeof lock, "SELECT pg_advisory_lock(%ld)", MIGRATE_LOCK_KEY);
+    snprintf(unlock, sizeof unlock, "SELECT pg_advisory_unlock(%ld)", MIGRATE_LOCK_KEY);
+    int rc = exec_simple(c, lock, err);
+    if (!rc)
+        rc = exec_simple(c, "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
+                            "applied_at BIGINT NOT NULL)",
+                         err);
+    for (int64_t i = 0; !rc && store_postgres_migrations[i]; i++) {
+        int64_t have = 0;
+        if ((rc = applied_version(c, &have)) || have >= i + 1)
+            continue;
+        char ins[128];
+        snprintf(ins, sizeof ins, "INSERT INTO schema_migrations VALUES (%lld, extract(epoch from now())::bigint)",
+                 (long long)(i + 1));
+        rc = exec_simple(c, "BEGIN", err);
+        if (!rc)
+            rc = exec_simple(c, store_postgres_migrations[i], err);
+        if (!rc)
+            rc = exec_simple(c, ins, err);
+        exec_simple(c, rc ? "ROLLBACK" : "COMMIT", rc ? NULL : err);
+    }
+    exec_simple(c, unlock, NULL);
+    return rc;
+}
+
+static void drv_close(struct sql_store *ss)
+{
+    struct pg_store *s = P(ss);
+    if (!s)
+        return;
+    finish(&s->cursor);
+    listener_release(s->listener);
+    PQfinish(s->conn);
+    free(s->dsn);
+    free(s);
+}
+
+int store_pg_open(const char *dsn, struct store **out, char **err)
+{
+    struct pg_store *s = xcalloc(1, sizeof *s);
+    sql_store_init(&s->sql, &pg_driver, STORE_CAP_CHANGE_STAMP | STORE_CAP_SHARED);
+    s->dsn = xstrdup(dsn);
+    s->conn = connect_to(dsn);
+    if (PQstatus(s->conn) != CONNECTION_OK) {
+        *err = xasprintf("cannot connect to PostgreSQL: %s", PQerrorMessage(s->conn));
+        drv_close(&s->sql);
+        return KH_ESTORE;
+    }
+    /* Messages of PostgreSQL's own (NOTICE of IF NOT EXISTS) stay out of the log. */
+    exec_simple(s->conn, "SET client_min_messages = warning", NULL);
+    if (migrate(s->conn, err)) {
+        char *why = *err;
+        *err = xasprintf("cannot prepare the PostgreSQL database: %s", why ? why : PQerrorMessage(s->conn));
+        free(why);
+        drv_close(&s->sql);
+        return KH_ESTORE;
+    }
+    s->listener = listener_take(dsn);
+    *out = &s->sql.base;
+    return KH_OK;
+}
+
+int store_pg_exists(const char *dsn, char **err)
+{
+    PGconn *c = connect_to(dsn);
+    if (PQstatus(c) != CONNECTION_OK) {
+        *err = xasprintf("cannot connect to PostgreSQL: %s", PQerrorMessage(c));
+        PQfinish(c);
+        return KH_ESTORE;
+    }
+    PGresult *r = PQexec(c, "SELECT to_regclass('schema_migrations') IS NOT NULL");
+    int rc = PQresultStatus(r) != PGRES_TUPLES_OK ? KH_ESTORE
+             : strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? KH_OK
+                                                     : KH_ENOTFOUND;
+    if (rc == KH_ESTORE)
+        *err = xasprintf("cannot read the PostgreSQL database: %s", PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(c);
+    return rc;
+}
+
+/* ---- change stamp, check ---- */
+
+static int drv_change_stamp(struct sql_store *ss, struct store_stamp *out)
+{
+    struct listener *l = P(ss)->listener;
+    if (!l || !atomic_load(&l->healthy))
+        return KH_ESTORE;
+    out->a = atomic_load(&l->seen);
+    out->b = atomic_load(&l->mine);
+    return KH_OK;
+}
+
+/* PostgreSQL keeps its own integrity (checksums, constraints); what keyhold
+ * can check is that the database answers and its references hold. */
+static int drv_check(struct sql_store *ss, char **report)
+{
+    struct pg_store *s = P(ss);
+    static const char sql[] = "SELECT (SELECT count(*) FROM app_keys a LEFT JOIN users u ON u.id = a.owner_id "
+                              "WHERE u.id IS NULL) + (SELECT count(*) FROM tokens t LEFT JOIN users u ON "
+                              "u.id = t.owner_id WHERE u.id IS NULL)";
+    *report = NULL;
+    int rc = connected(s, "check");
+    if (rc)
+        return rc;
+    PGresult *r = PQexec(s->conn, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        rc = map_result(s, r, "check");
+        PQclear(r);
+        return rc;
+    }
+    long long orphans = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    *report = orphans ? xasprintf("%lld keys or tokens whose owner is gone", orphans) : xstrdup("ok");
+    return KH_OK;
+}
+
+static const struct sql_driver pg_driver = {
+    .name = "postgres",
+    .dialect =
+        {
+            .like_nocase = "ILIKE",
+            .nocase = "lower(%s)",
+            .begin_write = "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")",
+        },
+    .exec = drv_exec,
+    .query = drv_query,
+    .step = drv_step,
+    .col_int = drv_col_int,
+    .col_text = drv_col_text,
+    .col_blob = drv_col_blob,
+    .rows_close = drv_rows_close,
+    .in_transaction = drv_in_transaction,
+    .close = drv_close,
+    .change_stamp = drv_change_stamp,
+    .check = drv_check,
+};
