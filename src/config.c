@@ -40,6 +40,8 @@ char *config_secret_path(const struct config *cfg)
 {
     if (cfg->secret_path)
         return xstrdup(cfg->secret_path);
+    if (strstr(cfg->db_path, "://"))
+        return NULL; /* a database, not a file: no place beside it */
     return xasprintf("%s.secret", cfg->db_path);
 }
 

@@ -36,7 +36,9 @@ struct config {
 
 /* Defaults, then KEYHOLD_* environment variables. */
 void config_defaults(struct config *cfg);
-/* "<db_path>.secret" unless set; caller frees. */
+/* The secret file: as set, else "<db_path>.secret" for a store file; NULL
+ * for a database named by URL (postgres://...), which needs it set (every
+ * node uses the same file). Caller frees. */
 char *config_secret_path(const struct config *cfg);
 /* Parses "HOST:PORT" into cfg; returns 0 or KH_EINVAL. */
 int config_set_listen(struct config *cfg, const char *hostport);

@@ -33,6 +33,9 @@ int cli_refuse_memory_store(const char *dsn);
 /* Refuses (prints why, returns 1) a --db naming no file: only `init` makes
  * a store; every other command would otherwise make an empty one. */
 int cli_refuse_missing_store(const char *dsn);
+/* The secret file of cfg's store; NULL, having said why, when a database
+ * named by URL has none set. Caller frees. */
+char *cli_secret_path(const struct config *cfg);
 /* Compares secret with the store's record of its server secret
  * (auth/keyring.h); prints what is wrong, naming the secret file, and
  * returns 1 when they do not belong together. */

@@ -6,15 +6,13 @@
  * The server secret is not part of a backup: keep it, separately, with the
  * backups; a backup is useless without the secret it was made under. So
  * restore refuses a backup the secret file cannot open, and refuses to run
- * while a server has the store open (the lock every `serve` holds,
- * util/filelock.h): the server would go on with the replaced file and
+ * while a server has the store open (the hold every `serve` keeps,
+ * store_hold): the server would go on with the replaced file and
  * everything it wrote from then on would be lost at its next start. */
 #include "cli/cli.h"
 
-#include "util/filelock.h"
 #include "util/xmalloc.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,36 +181,38 @@ int cli_restore(int argc, char **argv)
         return status;
     if (cli_refuse_memory_store(db) || cli_refuse_memory_store(from) || cli_refuse_missing_store(from))
         return 1;
-    /* Held until the copy is in place: no server starts on a half-copied
-     * store, and none may have the old one open. */
-    char *lock_path = filelock_path_for(db);
-    int lock = filelock_take(lock_path, 1);
-    if (lock < 0) {
-        if (errno == EWOULDBLOCK)
-            fprintf(stderr,
-                    "keyhold: a server has %s open; stop it before restoring (it would go on writing to the replaced "
-                    "store, and lose all of that at its next start)\n",
-                    db);
-        else
-            fprintf(stderr, "keyhold: cannot lock %s: %s\n", lock_path, strerror(errno));
-        free(lock_path);
+    if (strcmp(store_backend_name(db), "sqlite") != 0 || strcmp(store_backend_name(from), "sqlite") != 0) {
+        fprintf(stderr, "keyhold: restore puts SQLite store files in place; a %s database is restored with its own "
+                        "tools\n",
+                store_backend_name(db));
         return 1;
     }
-    free(lock_path);
+    /* Held until the copy is in place: no server starts on a half-copied
+     * store, and none may have the old one open. */
+    char *err = NULL;
+    int lock, held = store_hold(db, 1, &lock, &err);
+    if (held == KH_EBUSY)
+        fprintf(stderr,
+                "keyhold: a server has %s open; stop it before restoring (it would go on writing to the replaced "
+                "store, and lose all of that at its next start)\n",
+                db);
+    else if (held)
+        fprintf(stderr, "keyhold: %s\n", err ? err : "cannot hold the store");
+    free(err);
+    err = NULL;
+    if (held)
+        return 1;
     char *secret_path = secret_path_for(db, secret);
     status = backup_opens_with_secret(from, db, secret_path);
     free(secret_path);
-    if (!status) {
-        char *err = NULL;
-        if (store_restore(db, from, &err)) {
-            fprintf(stderr, "keyhold: %s\n", err ? err : "restore failed");
-            status = 1;
-        }
-        free(err);
+    if (!status && store_restore(db, from, &err)) {
+        fprintf(stderr, "keyhold: %s\n", err ? err : "restore failed");
+        status = 1;
     }
+    free(err);
     if (!status)
         printf("restored %s from %s\n", db, from);
-    filelock_release(lock);
+    store_unhold(lock);
     return status;
 }
 

@@ -4,7 +4,6 @@
 
 #include "auth/keyring.h"
 #include "util/clock.h"
-#include "util/filelock.h"
 #include "util/xmalloc.h"
 
 #include <errno.h>
@@ -49,6 +48,16 @@ static void explain_secret_failure(const char *db, const char *secret_path, int 
             secret_path, db);
 }
 
+char *cli_secret_path(const struct config *cfg)
+{
+    char *path = config_secret_path(cfg);
+    if (!path)
+        fprintf(stderr, "keyhold: a %s store needs --secret FILE (or KEYHOLD_SECRET_FILE): every node uses the same "
+                        "secret file\n",
+                store_backend_name(cfg->db_path));
+    return path;
+}
+
 int cli_check_keyring(struct store *st, const char *db, const char *secret_path, const struct server_secret *secret)
 {
     enum keyring_verdict verdict;
@@ -71,22 +80,20 @@ int cli_check_keyring(struct store *st, const char *db, const char *secret_path,
     return verdict != KEYRING_OK;
 }
 
-/* Takes the shared lock on the store that `restore` needs exclusively
- * (util/filelock.h), for the rest of the process: a command that writes to
- * a store cannot run while it is being replaced, nor a restore while such a
- * command (or a server) has it open. The kernel lets go at exit. */
+/* Holds the store against a restore (store_hold, shared) for the rest of the
+ * process: a command that writes to a store cannot run while it is being
+ * replaced, nor a restore while such a command (or a server) has it open.
+ * The system lets go at exit. */
 static int hold_store(const char *db)
 {
-    char *path = filelock_path_for(db);
-    int fd = filelock_take(path, 0);
-    if (fd < 0) {
-        if (errno == EWOULDBLOCK)
-            fprintf(stderr, "keyhold: %s is being restored; try again once the restore is done\n", db);
-        else
-            fprintf(stderr, "keyhold: cannot lock %s: %s\n", path, strerror(errno));
-    }
-    free(path);
-    return fd < 0; /* the descriptor stays open until the process ends */
+    char *err = NULL;
+    int hold, rc = store_hold(db, 0, &hold, &err);
+    if (rc == KH_EBUSY)
+        fprintf(stderr, "keyhold: %s is being restored; try again once the restore is done\n", db);
+    else if (rc)
+        fprintf(stderr, "keyhold: %s\n", err ? err : "cannot hold the store");
+    free(err);
+    return rc != KH_OK; /* the hold stays until the process ends */
 }
 
 int cli_open(const struct config *cfg, int require_init, struct store **st, struct server_secret *secret)
@@ -95,7 +102,9 @@ int cli_open(const struct config *cfg, int require_init, struct store **st, stru
     *st = NULL;
     if (cli_refuse_memory_store(cfg->db_path) || cli_refuse_missing_store(cfg->db_path) || hold_store(cfg->db_path))
         return 1;
-    char *secret_path = config_secret_path(cfg);
+    char *secret_path = cli_secret_path(cfg);
+    if (!secret_path)
+        return 1;
     int rc = secret_file_load(secret_path, secret, err, sizeof err);
     if (rc) {
         explain_secret_failure(cfg->db_path, secret_path, rc, err);

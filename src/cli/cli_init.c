@@ -88,12 +88,12 @@ int cli_init(int argc, char **argv)
     struct server_secret secret;
     struct store *st = NULL;
     struct provisioned p;
-    char err[512], *serr = NULL, *v = NULL;
+    char err[512], *serr = NULL, *v = NULL, *secret_path = NULL;
     int status = parse(argc, argv, INIT_USAGE, &a);
     if (status >= 0)
         goto out;
     status = 1;
-    if (cli_refuse_memory_store(a.cfg.db_path))
+    if (!(secret_path = cli_secret_path(&a.cfg)) || cli_refuse_memory_store(a.cfg.db_path))
         goto out;
     if (store_open(a.cfg.db_path, &st, &serr)) {
         fprintf(stderr, "keyhold: %s\n", serr);
@@ -103,13 +103,11 @@ int cli_init(int argc, char **argv)
         fprintf(stderr, "keyhold: %s is already initialised; use `keyhold org add` to add an org\n", a.cfg.db_path);
         goto out;
     }
-    char *secret_path = config_secret_path(&a.cfg);
     int rc = secret_file_create(secret_path, err, sizeof err);
     if (rc == KH_ECONFLICT) /* left by an init that failed later: reuse it */
         rc = secret_file_load(secret_path, &secret, err, sizeof err);
     else if (rc == KH_OK)
         rc = secret_file_load(secret_path, &secret, err, sizeof err);
-    free(secret_path);
     if (rc) {
         fprintf(stderr, "keyhold: %s\n", err);
         goto out;
@@ -126,6 +124,7 @@ int cli_init(int argc, char **argv)
     secret_wipe(&secret, sizeof secret);
     status = 0;
 out:
+    free(secret_path);
     free(serr);
     free(v);
     store_close(st);

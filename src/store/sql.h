@@ -101,6 +101,7 @@ void sql_store_init(struct sql_store *s, const struct sql_driver *drv, unsigned 
 int store_sqlite_open(const char *dsn, struct store **out, char **err);
 int store_sqlite_exists(const char *dsn, char **err);
 int store_sqlite_replace(const char *dest, const char *src, char **err);
+int store_sqlite_hold(const char *dsn, int exclusive, int *hold, char **err);
 int store_pg_open(const char *dsn, struct store **out, char **err);
 int store_pg_exists(const char *dsn, char **err);
 

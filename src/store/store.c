@@ -5,6 +5,7 @@
 #include "store/store.h"
 
 #include "store/sql.h"
+#include "util/filelock.h"
 
 #include "util/xmalloc.h"
 
@@ -33,9 +34,11 @@ static const struct backend {
     int (*open)(const char *dsn, struct store **out, char **err);
     int (*exists)(const char *dsn, char **err);
     int (*restore)(const char *dest, const char *src, char **err);
+    int (*hold)(const char *dsn, int exclusive, int *hold, char **err);
 } backends[] = {
-    {"postgres", {"postgres://", "postgresql://"}, store_pg_open, store_pg_exists, NULL},
-    {"sqlite", {"sqlite:", "memory:", ""}, store_sqlite_open, store_sqlite_exists, store_sqlite_replace},
+    {"postgres", {"postgres://", "postgresql://"}, store_pg_open, store_pg_exists, NULL, NULL},
+    {"sqlite", {"sqlite:", "memory:", ""}, store_sqlite_open, store_sqlite_exists, store_sqlite_replace,
+     store_sqlite_hold},
 };
 
 static const struct backend *backend_of(const char *dsn)
@@ -81,6 +84,19 @@ int store_restore(const char *dest, const char *src, char **err)
         return KH_ENOTSUP;
     }
     return b->restore(dest, src, err);
+}
+
+int store_hold(const char *dsn, int exclusive, int *hold, char **err)
+{
+    const struct backend *b = backend_of(dsn);
+    *hold = -1;
+    *err = NULL;
+    return b->hold ? b->hold(dsn, exclusive, hold, err) : KH_OK;
+}
+
+void store_unhold(int hold)
+{
+    filelock_release(hold);
 }
 
 int store_can(const struct store *st, unsigned mask)

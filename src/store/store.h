@@ -483,6 +483,13 @@ int store_exists(const char *dsn, char **err);
  * KH_ENOTSUP for a backend that has no such files. Nothing may have dest
  * open (the caller's lock sees to it). */
 int store_restore(const char *dest, const char *src, char **err);
+/* Holds a store against being replaced (shared: every process that writes
+ * to it; exclusive: store_restore), without waiting. KH_OK with *hold set
+ * (store_unhold lets go; the system lets go when the process ends),
+ * KH_EBUSY when a conflicting hold is there, or another code with *err.
+ * A backend without store_restore holds nothing and answers KH_OK. */
+int store_hold(const char *dsn, int exclusive, int *hold, char **err);
+void store_unhold(int hold);
 /* Which backend a dsn names ("sqlite" or "postgres"). */
 const char *store_backend_name(const char *dsn);
 /* Writes a dsn naming a new store that lives in this process's memory only

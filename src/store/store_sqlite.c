@@ -9,6 +9,7 @@
 #include "store/sql.h"
 
 #include "util/buf.h"
+#include "util/filelock.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -304,6 +305,20 @@ int store_sqlite_open(const char *dsn, struct store **out, char **err)
     }
     *out = &s->sql.base;
     return KH_OK;
+}
+
+/* A hold is a flock(2) on "<file>-lock" beside the store file (util/filelock.h). */
+int store_sqlite_hold(const char *dsn, int exclusive, int *hold, char **err)
+{
+    if (store_dsn_in_memory(dsn))
+        return KH_OK; /* nothing can replace it */
+    char *path = filelock_path_for(path_of(dsn));
+    *hold = filelock_take(path, exclusive);
+    int rc = *hold >= 0 ? KH_OK : errno == EWOULDBLOCK ? KH_EBUSY : KH_EIO;
+    if (rc == KH_EIO)
+        *err = xasprintf("cannot lock %s: %s", path, strerror(errno));
+    free(path);
+    return rc;
 }
 
 int store_sqlite_exists(const char *dsn, char **err)

@@ -137,9 +137,15 @@ static int count_roles_named(struct fixture *f, const char *name)
     return n;
 }
 
-/* Runs SQL on the fixture's file behind the store's back (an old store). */
+/* Runs SQL on the fixture's store behind the store's back (an old store). */
 static void raw_sql(struct fixture *f, const char *sql)
 {
+    if (f->schema[0]) {
+        char *all = sqlite3_mprintf("SET search_path TO %s; %s", f->schema, sql);
+        fixture_pg_exec(all);
+        sqlite3_free(all);
+        return;
+    }
     sqlite3 *db;
     CHECK_INT(sqlite3_open(f->path, &db), SQLITE_OK);
     CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
@@ -220,10 +226,13 @@ static void a_store_from_before_the_catalogue_is_brought_in_step(void)
     struct fixture f;
     char org[UUID_STR], admin_role[UUID_STR], *err = NULL;
     struct store_role r;
+    SQLITE_ONLY(); /* an old SQLite file; PostgreSQL stores began with the catalogue */
+    memset(&f, 0, sizeof f);
     snprintf(f.path, sizeof f.path, "/tmp/kh-old-XXXXXX");
     close(mkstemp(f.path));
+    snprintf(f.dsn, sizeof f.dsn, "%s", f.path);
     old_store(f.path, org, admin_role);
-    CHECK_INT(store_open(f.path, &f.st, &err), KH_OK); /* applies 007 */
+    CHECK_INT(store_open(f.dsn, &f.st, &err), KH_OK); /* applies 007 */
     CHECK_INT(provision_sync_catalog(f.st), KH_OK);
     memcpy(f.admin.org_id, org, UUID_STR);
     role_named(&f, "Datadog Admin Role", &r);

@@ -221,7 +221,7 @@ static void reopen_keeps_rows_and_schema(void)
     char *err = NULL;
     fixture_open(&f);
     store_close(f.st);
-    CHECK_INT(store_open(f.path, &f.st, &err), KH_OK);
+    CHECK_INT(store_open(f.dsn, &f.st, &err), KH_OK);
     CHECK_INT(store_org_count(f.st, &orgs), KH_OK);
     CHECK_INT(orgs, 1);
     fixture_close(&f);

@@ -74,7 +74,7 @@ static void writer_fixture_open(struct writer_fixture *b)
     fixture_open(&b->f);
     config_defaults(&b->cfg);
     b->wst = NULL;
-    CHECK_INT(store_open(b->f.path, &b->wst, &err), KH_OK);
+    CHECK_INT(store_open(b->f.dsn, &b->wst, &err), KH_OK);
 }
 
 static void writer_fixture_close(struct writer_fixture *b)
