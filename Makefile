@@ -4,7 +4,8 @@
 #   make          build build/keyhold (CMake, RelWithDebInfo)
 #   make run      deps + build + init ./var/keyhold.db if absent + serve on 127.0.0.1:8080
 #   make test     unit tests (ctest) and integration tests (node + official Datadog client),
-#                 on the normal build and on an AddressSanitizer+UBSan build, plus a clang build
+#                 on the normal build and on an AddressSanitizer+UBSan build, plus a clang build;
+#                 then both again on PostgreSQL (integration-pg)
 #   make lint     refuse banned C functions in src/
 
 SHELL := /bin/bash
@@ -23,7 +24,7 @@ IT_FILES := seed.test.mjs auth.test.mjs operations.test.mjs roles-users.test.mjs
 ORIGIN_DIR := $(shell git config --get remote.origin.url 2>/dev/null | grep '^/' )
 SPEC_DIR ?= $(firstword $(wildcard $(abspath ../shared/spec) $(if $(ORIGIN_DIR),$(abspath $(ORIGIN_DIR)/../shared/spec))) $(abspath ../shared/spec))
 
-.PHONY: all build deps run test unit integration lint clean build-asan build-clang build-fuzz fuzz fuzz-smoke soak bench bench-startup
+.PHONY: all build deps run test unit integration integration-pg lint clean build-asan build-clang build-fuzz fuzz fuzz-smoke soak bench bench-startup
 
 SOAK_SECONDS ?= 600
 CRASH_ROUNDS ?= 5
@@ -127,7 +128,14 @@ integration: build build-asan $(INTEGRATION)/node_modules/.package-lock.json
 	cd $(INTEGRATION) && KEYHOLD_SPEC_DIR=$(SPEC_DIR) KEYHOLD_COVERAGE_FILE=$(CURDIR)/build-asan/coverage.jsonl \
 	  node --test coverage.test.mjs
 
-test: deps lint build-clang unit integration fuzz-smoke
+# The store unit tests and the integration suite again, on PostgreSQL (a
+# throwaway cluster from Debian's postgresql package, tests/pg/).
+integration-pg: build $(INTEGRATION)/node_modules/.package-lock.json
+	bash tests/pg/with-cluster.sh bash -c 'cd build && ctest --output-on-failure -j1 && \
+	  cd ../$(INTEGRATION) && KEYHOLD_BIN=$(CURDIR)/build/keyhold KEYHOLD_SPEC_DIR=$(SPEC_DIR) \
+	  node --test --test-concurrency=1 $(IT_FILES)'
+
+test: deps lint build-clang unit integration integration-pg fuzz-smoke
 
 clean:
 	rm -rf build build-asan build-clang build-fuzz

@@ -213,6 +213,16 @@ static int map_result(struct pg_store *s, const PGresult *r, const char *what)
     return KH_ESTORE;
 }
 
+/* What every session of a handle runs with: PostgreSQL's own messages (the
+ * NOTICEs of IF NOT EXISTS) stay out of the log, and a writer waits for the
+ * write lock as long as a SQLite writer waits for its busy timeout, then
+ * fails with KH_EBUSY (503) instead of waiting for ever. */
+static void session_setup(PGconn *c)
+{
+    PGresult *r = PQexec(c, "SET client_min_messages = warning; SET lock_timeout = '5s'");
+    PQclear(r);
+}
+
 /* A usable connection, re-established when it was lost (not within an open
  * transaction, which the loss ended, and not more often than every
  * RECONNECT_EVERY_MS). */
@@ -235,6 +245,7 @@ static int connected(struct pg_store *s, const char *what)
         log_error("store: %s: cannot reach PostgreSQL: %s", what, PQerrorMessage(s->conn));
         return KH_ESTORE;
     }
+    session_setup(s->conn);
     log_info("store: reconnected to PostgreSQL");
     return KH_OK;
 }
@@ -471,7 +482,6 @@ int store_pg_open(const char *dsn, struct store **out, char **err)
         drv_close(&s->sql);
         return KH_ESTORE;
     }
-    /* Messages of PostgreSQL's own (NOTICE of IF NOT EXISTS) stay out of the log. */
     exec_simple(s->conn, "SET client_min_messages = warning", NULL);
     if (migrate(s->conn, err)) {
         char *why = *err;
@@ -480,6 +490,7 @@ int store_pg_open(const char *dsn, struct store **out, char **err)
         drv_close(&s->sql);
         return KH_ESTORE;
     }
+    session_setup(s->conn); /* after the migrations, which may wait longer for their lock */
     s->listener = listener_take(dsn);
     *out = &s->sql.base;
     return KH_OK;

@@ -5,9 +5,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { statSync, existsSync, rmSync, copyFileSync, readFileSync, writeFileSync, symlinkSync } from "node:fs";
-import { Server, BIN, v2 } from "./helpers.mjs";
+import { Server, BIN, v2, SQLITE_ONLY } from "./helpers.mjs";
 
 const run = (...args) => spawnSync(BIN, args, { encoding: "utf8" });
+/** Runs a command on srv's store (with its secret file on PostgreSQL). */
+const runFor = (srv, ...args) => spawnSync(BIN, args, { encoding: "utf8", env: { ...process.env, ...srv.env } });
 
 test("--help describes keyhold and each command", () => {
   const top = run("--help");
@@ -22,7 +24,7 @@ test("--help describes keyhold and each command", () => {
   assert.equal(run("serve", "--listen", "nonsense").status, 2);
 });
 
-test("init creates a private secret and refuses an initialised store", () => {
+test("init creates a private secret and refuses an initialised store", SQLITE_ONLY, () => {
   const srv = new Server();
   const first = srv.cliJson("init", "--db", srv.db);
   for (const k of ["org_id", "user_id", "api_key", "app_key"]) assert.ok(first[k], k);
@@ -92,7 +94,7 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
   });
 }
 
-test("backup while serving, check, restore, and serve the restored store", async () => {
+test("backup while serving, check, restore, and serve the restored store", SQLITE_ONLY, async () => {
   const srv = await new Server().start();
   const h = { ...srv.keyHeaders(), "content-type": "application/json" };
   const before = await srv.raw("POST", "/api/v2/api_keys", { headers: h, body: JSON.stringify({ data: { type: "api_keys", attributes: { name: "in backup" } } }) });
@@ -145,7 +147,7 @@ test("the audit trail records credential events with actor and address, never a 
   let out, events;
   const of = (action, kind) => events.filter((e) => e.action === action && e.target_kind === kind);
   for (const until = Date.now() + 10000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
-    out = run("audit", "--db", srv.db, "--json");
+    out = runFor(srv, "audit", "--db", srv.db, "--json");
     assert.equal(out.status, 0, out.stderr);
     events = JSON.parse(out.stdout);
     if (of("first_use", "personal_access_token").length && of("auth_failure_burst", "client_address").length) break;
@@ -165,12 +167,12 @@ test("the audit trail records credential events with actor and address, never a 
   assert.equal(burst[0].target_id, "127.0.0.1");
   assert.equal(burst[0].source, "127.0.0.1");
   for (const s of srv.secrets) assert.ok(!out.stdout.includes(s), "no secret in the audit trail");
-  const text = run("audit", "--db", srv.db, "--since", new Date(Date.now() + 3600e3).toISOString());
+  const text = runFor(srv, "audit", "--db", srv.db, "--since", new Date(Date.now() + 3600e3).toISOString());
   assert.equal(text.stdout, "", "--since filters by time");
   await srv.stop();
 });
 
-test("rotate-secret: a running server follows the new version; keys and tokens keep working; prune", async () => {
+test("rotate-secret: a running server follows the new version; keys and tokens keep working; prune", SQLITE_ONLY, async () => {
   const srv = await new Server().start();
   const keys = new v2.KeyManagementApi(srv.config());
   const made = (await keys.createAPIKey({ body: { data: { type: "api_keys", attributes: { name: "before" } } } })).data;
@@ -221,7 +223,7 @@ test("rotate-secret: a running server follows the new version; keys and tokens k
   await srv.stop();
 });
 
-test("rotate-secret refuses a store without its secret and a bad option", () => {
+test("rotate-secret refuses a store without its secret and a bad option", SQLITE_ONLY, () => {
   const srv = new Server();
   assert.equal(run("rotate-secret").status, 2);
   assert.equal(run("rotate-secret", "--db", srv.db, "--wait", "-1").status, 2);
@@ -238,7 +240,7 @@ test("rotate-secret refuses a store without its secret and a bad option", () => 
 
 // ---- what operators run into (issue 11, findings 11-16) ----
 
-test("only init makes a store: every other command refuses a path with no store, and makes nothing", () => {
+test("only init makes a store: every other command refuses a path with no store, and makes nothing", SQLITE_ONLY, () => {
   const srv = new Server();
   const typo = `${srv.dir}/typo.db`;
   for (const args of [
@@ -257,7 +259,7 @@ test("only init makes a store: every other command refuses a path with no store,
   rmSync(srv.dir, { recursive: true, force: true });
 });
 
-test("restore refuses while a server has the store open, and works once it has stopped", async () => {
+test("restore refuses while a server has the store open, and works once it has stopped", SQLITE_ONLY, async () => {
   const srv = await new Server().start();
   const h = { ...srv.keyHeaders(), "content-type": "application/json" };
   const backup = `${srv.dir}/backup.db`;
@@ -294,7 +296,7 @@ test("restore refuses while a server has the store open, and works once it has s
   rmSync(again.dir, { recursive: true, force: true });
 });
 
-test("while a restore holds the store, commands that write to it and servers refuse to start", async () => {
+test("while a restore holds the store, commands that write to it and servers refuse to start", SQLITE_ONLY, async () => {
   const srv = new Server();
   srv.admin = srv.cliJson("init", "--db", srv.db);
   // What restore does: the lock beside the store, exclusively (flock(1), util-linux).
@@ -313,7 +315,7 @@ test("while a restore holds the store, commands that write to it and servers ref
   rmSync(srv.dir, { recursive: true, force: true });
 });
 
-test("restore refuses a backup its secret file cannot open: missing, another store's, or pruned of a version in use", async () => {
+test("restore refuses a backup its secret file cannot open: missing, another store's, or pruned of a version in use", SQLITE_ONLY, async () => {
   const a = await new Server().start();
   const h = { ...a.keyHeaders(), "content-type": "application/json" };
   // A token made under v1, then a rotation to v2: the token keeps v1.
@@ -346,7 +348,7 @@ test("restore refuses a backup its secret file cannot open: missing, another sto
   rmSync(other.dir, { recursive: true, force: true });
 });
 
-test("serve and check refuse another store's secret file, naming it; a missing one gets advice about the secret", async () => {
+test("serve and check refuse another store's secret file, naming it; a missing one gets advice about the secret", SQLITE_ONLY, async () => {
   const a = new Server();
   a.admin = a.cliJson("init", "--db", a.db);
   const b = new Server();
@@ -382,7 +384,8 @@ test("serve and check refuse another store's secret file, naming it; a missing o
 
 test("a second serve on an address already served fails with 'address in use'", async () => {
   const srv = await new Server().start();
-  const second = spawnSync(BIN, ["serve", "--db", srv.db, "--listen", `127.0.0.1:${srv.port}`], { encoding: "utf8", timeout: 10000 });
+  const second = spawnSync(BIN, ["serve", "--db", srv.db, "--listen", `127.0.0.1:${srv.port}`],
+    { encoding: "utf8", timeout: 10000, env: { ...process.env, ...srv.env } });
   assert.equal(second.status, 1, second.stderr);
   assert.match(second.stderr, /address already in use/i);
   for (let i = 0; i < 10; i++)
@@ -392,10 +395,10 @@ test("a second serve on an address already served fails with 'address in use'", 
 
 test("duplicate org names and user emails are refused (409 through the API); seed keeps to the API key limit", async () => {
   const srv = await new Server().start();
-  const dupOrg = run("org", "add", "--db", srv.db, "--name", "org one", "--admin-email", "x@two.example");
+  const dupOrg = runFor(srv, "org", "add", "--db", srv.db, "--name", "org one", "--admin-email", "x@two.example");
   assert.equal(dupOrg.status, 1);
   assert.match(dupOrg.stderr, /already an org named/);
-  const dupUser = run("user", "add", "--db", srv.db, "--org", srv.admin.org_id, "--email", "ADMIN@one.example", "--role", "Datadog Standard Role");
+  const dupUser = runFor(srv, "user", "add", "--db", srv.db, "--org", srv.admin.org_id, "--email", "ADMIN@one.example", "--role", "Datadog Standard Role");
   assert.equal(dupUser.status, 1);
   assert.match(dupUser.stderr, /already has a user with the email/);
   const h = { ...srv.keyHeaders(), "content-type": "application/json" };
@@ -414,7 +417,7 @@ test("duplicate org names and user emails are refused (409 through the API); see
   const other = await srv.raw("POST", "/api/v2/users", { headers: { ...srv.keyHeaders(two), "content-type": "application/json" }, body: JSON.stringify({ data: { type: "users", attributes: { email: "new@one.example" } } }) });
   assert.equal(other.status, 201);
 
-  const seed = (n, ...extra) => run("seed", "--db", srv.db, "--org", srv.admin.org_id, "--owner", srv.admin.user_id, "--api-keys", String(n), ...extra);
+  const seed = (n, ...extra) => runFor(srv, "seed", "--db", srv.db, "--org", srv.admin.org_id, "--owner", srv.admin.user_id, "--api-keys", String(n), ...extra);
   const count = async () => (await srv.raw("GET", "/api/v2/api_keys?page[size]=100", { headers: srv.keyHeaders() })).json.meta.page.total_filtered_count;
   const before = await count();
   const over = seed(50);

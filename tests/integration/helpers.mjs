@@ -5,8 +5,16 @@
 // once against the normal build and once against the ASan/UBSan build. When
 // the server stops, its log is checked for sanitizer reports and for every
 // secret the test handed to `remember()`.
+//
+// With KEYHOLD_TEST_PG set to a PostgreSQL URL (a throwaway cluster the
+// Makefile starts with tests/pg/cluster.sh) every Server's store is a schema
+// of its own in that database instead of a SQLite file, its secret a file in
+// its directory (KEYHOLD_SECRET_FILE for every command it runs), and the
+// store scanned for secrets through pg_dump. Tests of what only a SQLite
+// file has skip themselves there (SQLITE_ONLY).
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, readFileSync, appendFileSync } from "node:fs";
+import { mkdtempSync, rmSync, readFileSync, appendFileSync, existsSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { request as httpRequest } from "node:http";
@@ -32,11 +40,30 @@ after(async () => {
 
 export const BIN = resolve(process.env.KEYHOLD_BIN || new URL("../../build/keyhold", import.meta.url).pathname);
 
+/** The PostgreSQL database under test, or "" for SQLite. */
+export const PG = process.env.KEYHOLD_TEST_PG || "";
+/** Options for node:test that skip a test of SQLite files on PostgreSQL. */
+export const SQLITE_ONLY = { skip: PG ? "SQLite store files only" : false };
+
+/** Runs SQL on the PostgreSQL database under test. */
+export function pgExec(sql) {
+  execFileSync("psql", [PG, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql], { stdio: ["ignore", "pipe", "pipe"] });
+}
+
 export class Server {
   /** A server on a fresh store, or on the store in an existing dir. */
   constructor(dir) {
     this.dir = dir || mkdtempSync(join(tmpdir(), "keyhold-it-"));
     this.db = join(this.dir, "keyhold.db");
+    this.env = {};
+    if (PG) {
+      // A server made on another's directory serves the same store.
+      const named = join(this.dir, "pg-schema");
+      this.ownsSchema = !existsSync(named);
+      this.schema = this.ownsSchema ? `kh_${randomBytes(8).toString("hex")}` : readFileSync(named, "utf8");
+      this.db = `${PG}${PG.includes("?") ? "&" : "?"}options=-csearch_path%3D${this.schema}`;
+      this.env = { KEYHOLD_SECRET_FILE: join(this.dir, "keyhold.secret") };
+    }
     this.log = "";
     this.secrets = new Set();
     this.contractProblems = [];
@@ -48,8 +75,17 @@ export class Server {
     return new ContractCheckingHttp(client.IsomorphicFetchHttpLibrary, this.contractProblems, this.responses);
   }
 
+  /** Makes the PostgreSQL schema of this server's store, once, when first needed. */
+  ensureSchema() {
+    if (!this.schema || !this.ownsSchema || this.schemaMade) return;
+    pgExec(`CREATE SCHEMA ${this.schema}`);
+    writeFileSync(join(this.dir, "pg-schema"), this.schema);
+    this.schemaMade = true;
+  }
+
   cli(...args) {
-    return execFileSync(BIN, [...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    this.ensureSchema();
+    return execFileSync(BIN, [...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...this.env } });
   }
 
   cliJson(...args) {
@@ -98,9 +134,10 @@ export class Server {
 
   /** Starts `keyhold serve` on the existing store and waits for its port. */
   async serve(...serveArgs) {
+    this.ensureSchema();
     this.log = "";
     this.proc = spawn(BIN, ["serve", "--db", this.db, "--listen", "127.0.0.1:0", "--threads", "2", ...serveArgs], {
-      stdio: ["ignore", "ignore", "pipe"],
+      stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...this.env },
     });
     live.add(this);
     this.exited = new Promise((res) => this.proc.on("exit", (code, signal) => {
@@ -216,9 +253,12 @@ export class Server {
     assert.doesNotMatch(this.log, /AddressSanitizer|LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer/,
       "sanitizer report in server log");
     for (const s of this.secrets) assert.ok(!this.log.includes(s), "a secret appeared in the server log");
-    if (!this.isEphemeral) {
-      const db = readFileSync(this.db);
+    if (!this.isEphemeral && (!this.schema || (this.ownsSchema && this.schemaMade))) {
+      const db = this.schema
+        ? execFileSync("pg_dump", ["--schema", this.schema, "--data-only", PG], { maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "ignore"] })
+        : readFileSync(this.db);
       for (const s of this.secrets) assert.ok(!db.includes(Buffer.from(s)), "a secret is stored in plain text");
+      if (this.schema) pgExec(`DROP SCHEMA ${this.schema} CASCADE`);
     }
     rmSync(this.dir, { recursive: true, force: true });
   }

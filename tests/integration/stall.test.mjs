@@ -8,15 +8,21 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { Server, BIN } from "./helpers.mjs";
+import { Server, BIN, PG } from "./helpers.mjs";
 
 // The store waits this long for a lock before giving up (store_sqlite.c,
 // BUSY_TIMEOUT_MS): a read that writes on the event loop would wait for it.
 const STORE_BUSY_TIMEOUT_MS = 5000;
 
-/** Holds the write lock of the SQLite file db until release() is called. */
+/** Holds the store's write lock until release() is called: SQLite's on the
+ * file, or on PostgreSQL the advisory lock every keyhold writer takes
+ * (store_pg.c, WRITE_LOCK_KEY), from a psql session. */
 async function holdWriteLock(db) {
-  const proc = spawn("sqlite3", [db], { stdio: ["pipe", "pipe", "pipe"] });
+  const proc = PG
+    ? spawn("psql", [PG, "-qAt"], { stdio: ["pipe", "pipe", "pipe"] })
+    : spawn("sqlite3", [db], { stdio: ["pipe", "pipe", "pipe"] });
+  const begin = PG ? "BEGIN;\nSELECT pg_advisory_xact_lock(7166513);\nSELECT 'locked';\n"
+    : "PRAGMA busy_timeout=10000;\nBEGIN IMMEDIATE;\nSELECT 'locked';\n";
   let out = "";
   await new Promise((res, rej) => {
     proc.stdout.on("data", (d) => {
@@ -25,13 +31,13 @@ async function holdWriteLock(db) {
     });
     proc.on("error", rej);
     proc.on("exit", (code) => rej(new Error(`sqlite3 exited ${code}`)));
-    proc.stdin.write("PRAGMA busy_timeout=10000;\nBEGIN IMMEDIATE;\nSELECT 'locked';\n");
+    proc.stdin.write(begin);
   });
   return {
     release: () => new Promise((res) => {
       proc.removeAllListeners("exit");
       proc.on("exit", res);
-      proc.stdin.end("ROLLBACK;\n.quit\n");
+      proc.stdin.end(PG ? "ROLLBACK;\n\\q\n" : "ROLLBACK;\n.quit\n");
     }),
   };
 }
