@@ -1,0 +1,232 @@
+// nodes.test.mjs - several keyhold nodes on one PostgreSQL store (issue 12).
+// Credentials made on one node work on the others; a revocation on one node
+// is refused by the others at their next request once the change
+// notification has arrived, for every kind of credential; the lag from a
+// revocation's 204 on one node to the first 403 on another is measured
+// under load; kill -9 of a node loses no acknowledged write; a PostgreSQL
+// restart gives 503s, then the nodes recover by themselves.
+//
+// PostgreSQL only (KEYHOLD_TEST_PG, with KEYHOLD_TEST_PG_DIR naming the
+// cluster tests/pg/with-cluster.sh started, for the restart).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { Agent, request as httpRequest } from "node:http";
+import { Server, PG, hoursFromNow } from "./helpers.mjs";
+
+const skip = PG ? false : "several nodes need the PostgreSQL store";
+const CLUSTER = new URL("../pg/cluster.sh", import.meta.url).pathname;
+let a, b, c;
+// The load here is one credential's, on purpose: no rate limits.
+const NODE_ARGS = ["--usage-flush-ms", "200", "--rate-limit-org", "0", "--rate-limit-credential", "0",
+  "--rate-limit-auth-failures", "0"];
+
+before(async () => {
+  if (skip) return;
+  a = await new Server().start(...NODE_ARGS);
+  b = Object.assign(new Server(a.dir), { admin: a.admin, secrets: a.secrets });
+  c = Object.assign(new Server(a.dir), { admin: a.admin, secrets: a.secrets });
+  await b.serve(...NODE_ARGS);
+  await c.serve(...NODE_ARGS);
+});
+
+after(async () => {
+  if (skip) return;
+  for (const n of [c, b]) if (n.proc) await n.stop();
+  if (a.proc) await a.stop();
+});
+
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+/** One request on a keep-alive connection; resolves {status, json, ms}. */
+function call(node, method, path, headers = {}, body) {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const req = httpRequest({ host: "127.0.0.1", port: node.port, method, path, agent,
+      headers: body ? { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) } : headers }, (res) => {
+      const chunks = [];
+      res.on("data", (d) => chunks.push(d));
+      res.on("end", () => {
+        let json;
+        try { json = JSON.parse(Buffer.concat(chunks).toString()); } catch { json = undefined; }
+        resolve({ status: res.statusCode, json, ms: performance.now() - started });
+      });
+    });
+    req.on("error", (e) => resolve({ status: 0, error: e.code, ms: performance.now() - started }));
+    if (body) req.write(body);
+    req.end();
+  });
+}
+
+const admin = () => ({ "DD-API-KEY": a.admin.api_key, "DD-APPLICATION-KEY": a.admin.app_key });
+const bearer = (t) => ({ Authorization: `Bearer ${t}` });
+const pat = (name) => JSON.stringify({ data: { type: "personal_access_tokens",
+  attributes: { name, scopes: ["api_keys_read"], expires_at: hoursFromNow(48).toISOString() } } });
+
+/** Polls node until path answers want (as fast as it answers); resolves the ms it took, or Infinity. */
+async function untilStatus(node, path, headers, want, limitMs = 5000) {
+  const started = performance.now();
+  while (performance.now() - started < limitMs) {
+    const r = await call(node, "GET", path, headers);
+    if (r.status === want) return performance.now() - started;
+  }
+  return Infinity;
+}
+
+function percentile(values, p) {
+  const s = [...values].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.floor(s.length * p))];
+}
+
+test("credentials made on one node work on every node", { skip }, async () => {
+  const made = await call(a, "POST", "/api/v2/personal_access_tokens", admin(), pat("shared"));
+  assert.equal(made.status, 201);
+  const token = a.remember(made.json.data.attributes.key);
+  for (const n of [a, b, c]) assert.equal((await call(n, "GET", "/api/v2/api_keys", bearer(token))).status, 200);
+  const key = await call(b, "POST", "/api/v2/api_keys", admin(), JSON.stringify({ data: { type: "api_keys", attributes: { name: "made on b" } } }));
+  assert.equal(key.status, 201);
+  a.remember(key.json.data.attributes.key);
+  for (const n of [a, b, c])
+    assert.equal((await call(n, "GET", "/api/v1/validate", { "DD-API-KEY": key.json.data.attributes.key })).status, 200);
+});
+
+test("every kind of credential revoked on one node is refused by the others", { skip }, async () => {
+  // An API key, an application key, a PAT, a SAT and a user's keys, each used
+  // on b and c first (so that they are cached there), then revoked on a.
+  const h = admin();
+  const apiKey = (await call(a, "POST", "/api/v2/api_keys", h, JSON.stringify({ data: { type: "api_keys", attributes: { name: "to delete" } } }))).json.data;
+  const appKey = (await call(a, "POST", "/api/v2/current_user/application_keys", h, JSON.stringify({ data: { type: "application_keys", attributes: { name: "to delete" } } }))).json.data;
+  const token = (await call(a, "POST", "/api/v2/personal_access_tokens", h, pat("to revoke"))).json.data;
+  const roleId = (await call(a, "GET", "/api/v2/roles?filter=Admin", h)).json.data[0].id;
+  const sa = (await call(a, "POST", "/api/v2/service_accounts", h, JSON.stringify({ data: { type: "users",
+    attributes: { email: "robot@nodes.example", service_account: true }, relationships: { roles: { data: [{ id: roleId, type: "roles" }] } } } }))).json.data;
+  const sat = (await call(a, "POST", `/api/v2/service_accounts/${sa.id}/access_tokens`, h, JSON.stringify({ data: {
+    type: "service_access_tokens", attributes: { name: "to revoke", scopes: ["api_keys_read"] } } }))).json.data;
+  const user = (await call(a, "POST", "/api/v2/users", h, JSON.stringify({ data: { type: "users", attributes: { email: "leaver@nodes.example" },
+    relationships: { roles: { data: [{ id: roleId, type: "roles" }] } } } }))).json.data;
+  const usersKey = (await call(a, "POST", `/api/v2/service_accounts/${sa.id}/application_keys`, h,
+    JSON.stringify({ data: { type: "application_keys", attributes: { name: "sa key" } } }))).json.data;
+  for (const x of [apiKey, appKey, token, sat, usersKey]) a.remember(x.attributes.key);
+  const cases = [
+    ["API key", { "DD-API-KEY": apiKey.attributes.key }, "/api/v1/validate", () => call(a, "DELETE", `/api/v2/api_keys/${apiKey.id}`, h)],
+    ["application key", { "DD-API-KEY": a.admin.api_key, "DD-APPLICATION-KEY": appKey.attributes.key }, "/api/v2/api_keys",
+      () => call(a, "DELETE", `/api/v2/current_user/application_keys/${appKey.id}`, h)],
+    ["PAT", bearer(token.attributes.key), "/api/v2/api_keys", () => call(a, "DELETE", `/api/v2/personal_access_tokens/${token.id}`, h)],
+    ["SAT", bearer(sat.attributes.key), "/api/v2/api_keys",
+      () => call(a, "DELETE", `/api/v2/service_accounts/${sa.id}/access_tokens/${sat.id}`, h)],
+    ["disabled owner", { "DD-API-KEY": a.admin.api_key, "DD-APPLICATION-KEY": usersKey.attributes.key }, "/api/v2/api_keys",
+      () => call(a, "PATCH", `/api/v2/users/${sa.id}`, h, JSON.stringify({ data: { type: "users", id: sa.id, attributes: { disabled: true } } }))],
+  ];
+  assert.ok(user.id);
+  for (const [kind, headers, path, revoke] of cases) {
+    for (const n of [b, c]) assert.equal((await call(n, "GET", path, headers)).status, 200, `${kind} works on the node first`);
+    const r = await revoke();
+    assert.ok(r.status === 204 || r.status === 200, `${kind}: revoked (${r.status})`);
+    for (const n of [b, c]) {
+      const lag = await untilStatus(n, path, headers, 403);
+      assert.ok(lag < Infinity, `${kind} is refused by the other node`);
+    }
+  }
+});
+
+test("revocation lag across nodes, under validate load: p50, p99, max", { skip, timeout: 300000 }, async (t) => {
+  const N = 200;
+  const tokens = [];
+  for (let i = 0; i < N; i++) {
+    const r = await call(a, "POST", "/api/v2/personal_access_tokens", admin(), pat(`lag ${i}`));
+    assert.equal(r.status, 201);
+    tokens.push({ id: r.json.data.id, key: a.remember(r.json.data.attributes.key) });
+  }
+  // Validate load on every node while the revocations run.
+  let loading = true, served = 0;
+  const load = Array.from({ length: 6 }, (_, i) => (async () => {
+    const n = [a, b, c][i % 3];
+    while (loading) if ((await call(n, "GET", "/api/v1/validate", { "DD-API-KEY": a.admin.api_key })).status === 200) served++;
+  })());
+  const lags = [];
+  try {
+    for (const tok of tokens) {
+      assert.equal((await call(b, "GET", "/api/v2/api_keys", bearer(tok.key))).status, 200); // cached on b
+      const r = await call(a, "DELETE", `/api/v2/personal_access_tokens/${tok.id}`, admin());
+      assert.equal(r.status, 204);
+      const lag = await untilStatus(b, "/api/v2/api_keys", bearer(tok.key), 403);
+      assert.ok(lag < Infinity, "refused on the other node");
+      lags.push(lag);
+    }
+  } finally {
+    loading = false;
+    await Promise.all(load);
+  }
+  const fmt = (v) => `${v.toFixed(2)} ms`;
+  t.diagnostic(`revocation lag (204 on node a to first 403 on node b), ${N} revocations under validate load ` +
+    `(${served} validations meanwhile): p50 ${fmt(percentile(lags, 0.5))}, p99 ${fmt(percentile(lags, 0.99))}, ` +
+    `max ${fmt(Math.max(...lags))}`);
+  assert.ok(served > 0);
+});
+
+test("kill -9 of a node during creates loses no acknowledged write", { skip }, async () => {
+  const acknowledged = [];
+  let stop = false;
+  const workers = Array.from({ length: 8 }, (_, w) => (async () => {
+    for (let i = 0; !stop; i++) {
+      const r = await call(c, "POST", "/api/v2/personal_access_tokens", admin(), pat(`kill ${w}-${i}`));
+      if (r.status === 201) acknowledged.push(r.json.data.id);
+      if (r.status === 0) return;
+    }
+  })());
+  await new Promise((r) => setTimeout(r, 800));
+  c.proc.kill("SIGKILL");
+  await c.exited;
+  stop = true;
+  await Promise.all(workers);
+  c.proc = null;
+  assert.ok(acknowledged.length > 0);
+  for (const id of acknowledged)
+    assert.equal((await call(a, "GET", `/api/v2/personal_access_tokens/${id}`, admin())).status, 200, `token ${id} survives`);
+  // A node started again on the store serves at once.
+  await c.serve(...NODE_ARGS);
+  assert.equal((await call(c, "GET", "/api/v1/validate", { "DD-API-KEY": a.admin.api_key })).status, 200);
+});
+
+test("a PostgreSQL restart under load gives 503s, then every node recovers by itself", { skip, timeout: 120000 }, async (t) => {
+  const statuses = {};
+  let loading = true;
+  const load = Array.from({ length: 6 }, (_, i) => (async () => {
+    const n = [a, b, c][i % 3];
+    while (loading) {
+      const r = await call(n, "POST", "/api/v2/personal_access_tokens", admin(), pat(`restart ${i}`));
+      statuses[r.status] = (statuses[r.status] || 0) + 1;
+    }
+  })());
+  await new Promise((r) => setTimeout(r, 300));
+  const down = performance.now();
+  const back = {};
+  try {
+    execFileSync(CLUSTER, ["restart", process.env.KEYHOLD_TEST_PG_DIR]);
+    // Every node answers again without a restart of keyhold.
+    for (const [name, n] of [["a", a], ["b", b], ["c", c]]) {
+      const started = performance.now();
+      let ok = false;
+      while (!ok && performance.now() - started < 30000) {
+        const r = await call(n, "POST", "/api/v2/api_keys", admin(), JSON.stringify({ data: { type: "api_keys", attributes: { name: `after restart ${name}` } } }));
+        if (r.status === 201) {
+          ok = true;
+          a.remember(r.json.data.attributes.key);
+        } else {
+          assert.ok([503, 0].includes(r.status) || r.status === 429, `only 503s meanwhile, got ${r.status}`);
+          await new Promise((res) => setTimeout(res, 50));
+        }
+      }
+      assert.ok(ok, `node ${name} recovers`);
+      back[name] = performance.now() - down;
+    }
+  } finally {
+    loading = false;
+    await Promise.all(load);
+  }
+  const unexpected = Object.keys(statuses).filter((s) => !["201", "503", "0"].includes(s));
+  assert.deepEqual(unexpected, [], `statuses under the restart: ${JSON.stringify(statuses)}`);
+  t.diagnostic(`PostgreSQL restart: statuses ${JSON.stringify(statuses)}; nodes serving writes again after ` +
+    Object.entries(back).map(([n, ms]) => `${n} ${ms.toFixed(0)} ms`).join(", "));
+  for (const n of [a, b, c]) assert.doesNotMatch(n.log, /AddressSanitizer|runtime error/);
+});
