@@ -20,7 +20,8 @@ static const char USAGE[] =
     "  serve      serve the HTTP API\n"
     "  backup     write a consistent copy of a store, even while it is served\n"
     "  restore    put a backup in place of a (stopped) server's store\n"
-    "  check      run the store's integrity check\n"
+    "  check      run the store's integrity check and count its rows\n"
+    "  migrate    copy a store into another, empty one (SQLite to PostgreSQL)\n"
     "  audit      read the audit trail of credential events\n"
     "  rotate-secret  add a server secret version and re-encrypt keys under it\n"
     "  seed       fill a store with many tokens and keys, for benchmarks\n"
@@ -56,6 +57,8 @@ int main(int argc, char **argv)
         return cli_rotate_secret(argc - 1, argv + 1);
     if (strcmp(cmd, "seed") == 0)
         return cli_seed(argc - 1, argv + 1);
+    if (strcmp(cmd, "migrate") == 0)
+        return cli_migrate(argc - 1, argv + 1);
     if ((strcmp(cmd, "org") == 0 || strcmp(cmd, "user") == 0) && argc >= 3 && strcmp(argv[2], "add") == 0)
         return cmd[0] == 'o' ? cli_org_add(argc - 2, argv + 2) : cli_user_add(argc - 2, argv + 2);
     if ((strcmp(cmd, "org") == 0 || strcmp(cmd, "user") == 0)) {

@@ -18,6 +18,7 @@ int cli_check(int argc, char **argv);
 int cli_audit(int argc, char **argv);
 int cli_seed(int argc, char **argv);
 int cli_rotate_secret(int argc, char **argv);
+int cli_migrate(int argc, char **argv);
 
 /* Shared helpers (cli_common.c). */
 /* Opens an existing store and loads its secret; prints the error and

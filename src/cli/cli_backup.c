@@ -33,11 +33,11 @@ static const char RESTORE_USAGE[] =
     "be the server secret the backup was made under: a backup it cannot open is\n"
     "refused, and nothing is changed.\n";
 
-static const char CHECK_USAGE[] = "usage: keyhold check --db FILE [--secret SECRET]\n"
+static const char CHECK_USAGE[] = "usage: keyhold check --db STORE [--secret SECRET]\n"
                                   "\n"
-                                  "Runs the store's integrity check and, when the secret file (default\n"
-                                  "FILE.secret) is there, checks that it is the store's; exit 0 when both\n"
-                                  "are sound.\n";
+                                  "Runs the store's integrity check, prints its row counts and, when the\n"
+                                  "secret file (default STORE.secret) is there, checks that it is the\n"
+                                  "store's; exit 0 when both are sound.\n";
 
 /* Parses --db/--to/--from and --secret; returns -1 to go on, or an exit
  * status. secret is NULL for commands without --secret. */
@@ -253,8 +253,14 @@ int cli_check(int argc, char **argv)
         printf("%s\n", report);
         status = strcmp(report, "ok") == 0 ? 0 : 1;
     }
+    free(report);
+    report = NULL;
+    if (store_counts(st, &report) == KH_OK) /* to compare two stores (keyhold migrate) */
+        printf("rows: %s\n", report);
     char *secret_path = secret_path_for(db, secret);
-    if (check_secret(st, db, secret_path))
+    if (!secret_path)
+        fprintf(stderr, "keyhold: no secret file named (--secret); the store was checked without it\n");
+    else if (check_secret(st, db, secret_path))
         status = 1;
     free(secret_path);
     free(report);

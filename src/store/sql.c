@@ -1471,6 +1471,104 @@ static int sql_sealed_sample(struct store *st, int version, struct store_sealed 
     return rc;
 }
 
+/* ---- copying a whole store, and counting its rows ----
+ *
+ * Every table, parents before children, with its columns and their types
+ * (T text, I integer, B blob). audit_events leaves its seq to the new store,
+ * in the same order. token_counts is not copied: the tokens' trigger fills
+ * it as they arrive. */
+static const struct copy_table {
+    const char *name, *cols, *types, *order;
+} copy_tables[] = {
+    {"meta", "key, value", "TT", "key"},
+    {"orgs", "id, name, created_at", "TTI", "id"},
+    {"users", USER_COLS, "TTTTTIIIII", "id"},
+    {"roles", "id, org_id, name, created_at, modified_at, managed, receives_permissions_from", "TTTIIIT", "id"},
+    {"role_permissions", "role_id, permission", "TT", "role_id, permission"},
+    {"user_roles", "user_id, role_id", "TT", "user_id, role_id"},
+    {"api_keys", API_KEY_COLS, "TTTTTITTIIIBBI", "id"},
+    {"app_keys", APP_KEY_COLS, "TTTTTTIIBBI", "id"},
+    {"tokens", TOKEN_COLS, "TTTITTBIIIIII", "id"},
+    {"invitations", INVITATION_COLS, "TTTTTII", "id"},
+    {"audit_events", "at, org_id, actor_id, action, target_kind, target_id, source", "ITTTTTT", "seq"},
+};
+
+/* The current row of r as parameters, by the table's column types. */
+static void row_params(struct sql_rows *r, const char *types, struct sql_params *p)
+{
+    p->n = 0;
+    for (int i = 0; types[i]; i++) {
+        size_t len = 0;
+        if (r->drv->col_null(r, i))
+            p->v[p->n++] = (struct sql_param){.type = SQL_NULL};
+        else if (types[i] == 'I')
+            p_int(p, col_int(r, i));
+        else if (types[i] == 'B') {
+            const void *blob = r->drv->col_blob(r, i, &len); /* before len is read */
+            p_blob(p, blob, len);
+        }
+        else
+            p_text(p, r->drv->col_text(r, i));
+    }
+}
+
+static int copy_table(struct sql_store *from, struct sql_store *to, const struct copy_table *t)
+{
+    struct sql_rows *r = NULL;
+    struct buf ins;
+    int row = 0, n = (int)strlen(t->types);
+    char *select = xasprintf("SELECT %s FROM %s ORDER BY %s", t->cols, t->name, t->order);
+    buf_init(&ins, 4096);
+    buf_printf(&ins, "INSERT INTO %s(%s) VALUES (", t->name, t->cols);
+    for (int i = 1; i <= n; i++)
+        buf_printf(&ins, "%s?%d", i > 1 ? ", " : "", i);
+    buf_adds(&ins, ")");
+    int rc = run_composed(from, select, NULL, &r, NULL, "copy");
+    while (!rc && !(rc = step(r, &row)) && row) {
+        struct sql_params p;
+        row_params(r, t->types, &p);
+        rc = run_composed(to, ins.p, &p, NULL, NULL, "copy");
+    }
+    rows_close(r);
+    buf_free(&ins);
+    free(select);
+    return rc;
+}
+
+static int sql_copy_to(struct store *st, struct store *to)
+{
+    if (to->ops != &store_sql_ops)
+        return KH_ENOTSUP;
+    int rc = sql_begin(to);
+    for (size_t i = 0; !rc && i < sizeof copy_tables / sizeof copy_tables[0]; i++)
+        rc = copy_table(S(st), S(to), &copy_tables[i]);
+    if (rc) {
+        sql_rollback(to);
+        return rc;
+    }
+    return sql_commit(to);
+}
+
+static int sql_counts(struct store *st, char **report)
+{
+    struct buf b;
+    int rc = KH_OK;
+    *report = NULL;
+    buf_init(&b, 4096);
+    for (size_t i = 0; !rc && i < sizeof copy_tables / sizeof copy_tables[0]; i++) {
+        int64_t n = 0;
+        char *sql = xasprintf("SELECT count(*) FROM %s", copy_tables[i].name);
+        rc = run_count(S(st), sql, NULL, &n);
+        free(sql);
+        buf_printf(&b, "%s%s %lld", i ? ", " : "", copy_tables[i].name, (long long)n);
+    }
+    if (rc)
+        buf_free(&b);
+    else
+        *report = buf_steal(&b, NULL);
+    return rc;
+}
+
 /* ---- what only a backend can do ---- */
 
 static void sql_close(struct store *st)
@@ -1562,4 +1660,6 @@ const struct store_ops store_sql_ops = {
     .backup = sql_backup,
     .check = sql_check,
     .control = sql_control,
+    .counts = sql_counts,
+    .copy_to = sql_copy_to,
 };

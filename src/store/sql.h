@@ -68,6 +68,7 @@ struct sql_driver {
     int (*step)(struct sql_rows *r, int *row);
     /* Columns of the current row: NULL text for SQL NULL, 0 for a NULL
      * number; text and blobs stay valid until the next step. */
+    int (*col_null)(struct sql_rows *r, int col);
     int64_t (*col_int)(struct sql_rows *r, int col);
     const char *(*col_text)(struct sql_rows *r, int col);
     const void *(*col_blob)(struct sql_rows *r, int col, size_t *len);

@@ -211,6 +211,8 @@ STORE_WRAP_OUT(sealed_sample, (struct store * st, int version, struct store_seal
 STORE_WRAP(secret_versions, (struct store * st, int64_t now, int *versions, size_t max, size_t *n),
            (st, now, versions, max, n))
 STORE_WRAP(control, (struct store * st, int op, void *arg), (st, op, arg))
+STORE_WRAP_OUT(counts, (struct store * st, char **report), (st, report), report)
+STORE_WRAP(copy_to, (struct store * st, struct store *to), (st, to))
 STORE_WRAP_CAP(change_stamp, STORE_CAP_CHANGE_STAMP, (struct store * st, struct store_stamp *out), (st, out))
 STORE_WRAP(invitation_insert, (struct store * st, const struct store_invitation *inv), (st, inv))
 STORE_WRAP_OUT(invitation_get, (struct store * st, const char *org_id, const char *id, struct store_invitation *out),

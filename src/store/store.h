@@ -447,6 +447,13 @@ struct store_ops {
     int (*change_stamp)(struct store *st, struct store_stamp *out);
     /* A backend-specific control (enum store_control_op). */
     int (*control)(struct store *st, int op, void *arg);
+    /* The rows of every table, as one line of text ("orgs 1, users 2, ..."),
+     * so that two stores can be compared (keyhold check, keyhold migrate). */
+    int (*counts)(struct store *st, char **report);
+    /* Copies every row of st into to, an empty store of any backend, in one
+     * transaction of to's (keyhold migrate). Keys and tokens are copied as
+     * stored: sealed and hashed under the same server secret. */
+    int (*copy_to)(struct store *st, struct store *to);
 
     int (*invitation_insert)(struct store *st, const struct store_invitation *inv);
     /* The invitation `id` of org_id. */
@@ -559,6 +566,8 @@ int store_sealed_sample(struct store *st, int version, struct store_sealed *out)
 void store_sealed_clear(struct store_sealed *s);
 int store_change_stamp(struct store *st, struct store_stamp *out);
 int store_control(struct store *st, int op, void *arg);
+int store_counts(struct store *st, char **report);
+int store_copy_to(struct store *st, struct store *to);
 /* Non-zero when the handle has every capability of mask. */
 int store_can(const struct store *st, unsigned mask);
 int store_invitation_insert(struct store *st, const struct store_invitation *inv);

@@ -41,6 +41,7 @@
 extern const char *const store_postgres_migrations[];
 
 #define MAX_FIXED_STATEMENTS 64
+#define MAX_BLOB_COLUMNS 32 /* columns of a row whose blobs stay readable together */
 #define RECONNECT_EVERY_MS 500
 #define CONNECT_TIMEOUT_S "3"
 #define WRITE_LOCK_KEY "7166513"  /* pg_advisory_xact_lock: serializes keyhold's writers */
@@ -178,7 +179,7 @@ struct pg_rows {
     struct pg_store *s;
     PGresult *res;
     int row, rows;
-    unsigned char *blob; /* the last blob read, unescaped */
+    unsigned char *blobs[MAX_BLOB_COLUMNS]; /* the row's blobs read so far, unescaped, by column */
     const char *what;
 };
 
@@ -282,12 +283,20 @@ static char *dollar_placeholders(const char *sql)
     return out;
 }
 
+/* Frees the blobs read from the current row (they live until the next step). */
+static void forget_blobs(struct pg_rows *c)
+{
+    for (int i = 0; i < MAX_BLOB_COLUMNS; i++) {
+        PQfreemem(c->blobs[i]);
+        c->blobs[i] = NULL;
+    }
+}
+
 static void finish(struct pg_rows *c)
 {
     PQclear(c->res);
-    PQfreemem(c->blob);
+    forget_blobs(c);
     c->res = NULL;
-    c->blob = NULL;
 }
 
 static int drv_query(struct sql_store *ss, int id, const char *sql, const struct sql_params *p, struct sql_rows **rows,
@@ -369,8 +378,14 @@ static struct pg_rows *C(struct sql_rows *r)
 static int drv_step(struct sql_rows *r, int *row)
 {
     struct pg_rows *c = C(r);
+    forget_blobs(c);
     *row = c->res && ++c->row < c->rows;
     return KH_OK;
+}
+
+static int drv_col_null(struct sql_rows *r, int col)
+{
+    return PQgetisnull(C(r)->res, C(r)->row, col);
 }
 
 static int64_t drv_col_int(struct sql_rows *r, int col)
@@ -389,11 +404,11 @@ static const void *drv_col_blob(struct sql_rows *r, int col, size_t *len)
 {
     struct pg_rows *c = C(r);
     *len = 0;
-    if (PQgetisnull(c->res, c->row, col))
+    if (col < 0 || col >= MAX_BLOB_COLUMNS || PQgetisnull(c->res, c->row, col))
         return NULL;
-    PQfreemem(c->blob);
-    c->blob = PQunescapeBytea((const unsigned char *)PQgetvalue(c->res, c->row, col), len);
-    return c->blob;
+    PQfreemem(c->blobs[col]);
+    c->blobs[col] = PQunescapeBytea((const unsigned char *)PQgetvalue(c->res, c->row, col), len);
+    return c->blobs[col];
 }
 
 static void drv_rows_close(struct sql_rows *r)
@@ -562,6 +577,7 @@ static const struct sql_driver pg_driver = {
     .exec = drv_exec,
     .query = drv_query,
     .step = drv_step,
+    .col_null = drv_col_null,
     .col_int = drv_col_int,
     .col_text = drv_col_text,
     .col_blob = drv_col_blob,

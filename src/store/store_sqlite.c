@@ -175,6 +175,11 @@ static int drv_step(struct sql_rows *r, int *row)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? KH_OK : map_rc(c->s, rc, c->what);
 }
 
+static int drv_col_null(struct sql_rows *r, int col)
+{
+    return sqlite3_column_type(C(r)->stmt, col) == SQLITE_NULL;
+}
+
 static int64_t drv_col_int(struct sql_rows *r, int col)
 {
     return sqlite3_column_int64(C(r)->stmt, col);
@@ -498,6 +503,7 @@ static const struct sql_driver sqlite_driver = {
     .exec = drv_exec,
     .query = drv_query,
     .step = drv_step,
+    .col_null = drv_col_null,
     .col_int = drv_col_int,
     .col_text = drv_col_text,
     .col_blob = drv_col_blob,

@@ -10,9 +10,12 @@
 // cluster tests/pg/with-cluster.sh started, for the restart).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Agent, request as httpRequest } from "node:http";
-import { Server, PG, hoursFromNow } from "./helpers.mjs";
+import { Server, PG, BIN, hoursFromNow } from "./helpers.mjs";
 
 const skip = PG ? false : "several nodes need the PostgreSQL store";
 const CLUSTER = new URL("../pg/cluster.sh", import.meta.url).pathname;
@@ -229,4 +232,48 @@ test("a PostgreSQL restart under load gives 503s, then every node recovers by it
   t.diagnostic(`PostgreSQL restart: statuses ${JSON.stringify(statuses)}; nodes serving writes again after ` +
     Object.entries(back).map(([n, ms]) => `${n} ${ms.toFixed(0)} ms`).join(", "));
   for (const n of [a, b, c]) assert.doesNotMatch(n.log, /AddressSanitizer|runtime error/);
+});
+
+test("keyhold migrate copies a SQLite store into PostgreSQL, which then serves it with the same secret", { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "keyhold-migrate-"));
+  const file = join(dir, "one.db");
+  const sh = (...args) => {
+    const r = spawnSync(BIN, args, { encoding: "utf8", env: { ...process.env, KEYHOLD_SECRET_FILE: "" } });
+    assert.equal(r.status, 0, `${args.join(" ")}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const first = JSON.parse(sh("init", "--db", file, "--json"));
+  const bob = JSON.parse(sh("user", "add", "--db", file, "--org", first.org_id, "--email", "bob@one.example",
+    "--permissions", "api_keys_read,user_app_keys", "--json"));
+  sh("seed", "--db", file, "--org", first.org_id, "--owner", first.user_id, "--tokens", "300", "--api-keys", "5");
+  // The destination: an empty PostgreSQL store (a schema of its own), served later with the file's secret.
+  const pg = new Server();
+  pg.ensureSchema();
+  copyFileSync(`${file}.secret`, join(pg.dir, "keyhold.secret"));
+  const out = sh("migrate", "--from", file, "--to", pg.db);
+  const from = out.match(/^from: (.*)$/m)[1], to = out.match(/^to {2}: (.*)$/m)[1];
+  assert.equal(to, from, "the same rows in both");
+  assert.match(from, /tokens 300, /);
+  // keyhold check on both agrees on the counts.
+  const rows = (db, env = {}) => spawnSync(BIN, ["check", "--db", db], { encoding: "utf8", env: { ...process.env, ...env } })
+    .stdout.match(/^rows: (.*)$/m)[1];
+  assert.equal(rows(pg.db, pg.env), rows(file));
+  // A second migrate into it is refused: it is not empty any more.
+  const again = spawnSync(BIN, ["migrate", "--from", file, "--to", pg.db], { encoding: "utf8" });
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /already holds a store/);
+  // Served from PostgreSQL: the keys of the file work, with their values readable.
+  Object.assign(pg, { admin: first, secrets: new Set([first.api_key, first.app_key, bob.app_key]) });
+  await pg.serve();
+  assert.equal((await call(pg, "GET", "/api/v1/validate", { "DD-API-KEY": first.api_key })).status, 200);
+  const bobs = await call(pg, "GET", "/api/v2/api_keys", { "DD-API-KEY": first.api_key, "DD-APPLICATION-KEY": bob.app_key });
+  assert.equal(bobs.status, 200);
+  assert.equal(bobs.json.meta.page.total_filtered_count, 6);
+  const tokens = await call(pg, "GET", "/api/v2/personal_access_tokens?page[size]=1",
+    { "DD-API-KEY": first.api_key, "DD-APPLICATION-KEY": first.app_key });
+  assert.equal(tokens.json.meta.page.total_filtered_count, 300);
+  const key = await call(pg, "GET", `/api/v2/current_user/application_keys`, { "DD-API-KEY": first.api_key, "DD-APPLICATION-KEY": first.app_key });
+  assert.equal(key.status, 200);
+  await pg.stop();
+  rmSync(dir, { recursive: true, force: true });
 });

@@ -482,8 +482,39 @@ static void names_and_emails_are_unique(void)
     fixture_close(&f);
 }
 
+/* store_copy_to copies every row as stored (sealed blobs byte for byte,
+ * NULLs as NULLs) into an empty store, whose counts then match. */
+static void copy_to_an_empty_store_keeps_every_row(void)
+{
+    struct fixture f, g;
+    char *a = NULL, *b = NULL, *err = NULL;
+    struct store_api_key_list keys;
+    fixture_open(&f);
+    fixture_new_store(&g);
+    CHECK_INT(store_open(g.dsn, &g.st, &err), KH_OK);
+    CHECK_INT(store_copy_to(f.st, g.st), KH_OK);
+    CHECK_INT(store_counts(f.st, &a), KH_OK);
+    CHECK_INT(store_counts(g.st, &b), KH_OK);
+    CHECK_STR(b, a);
+    CHECK(a && strstr(a, "orgs 1, "));
+    struct store_api_key_query q = {.org_id = f.admin.org_id, .remote_config = -1, .page = {10, 0}};
+    CHECK_INT(store_api_key_list(f.st, &q, &keys), KH_OK);
+    struct store_api_key copy;
+    CHECK_INT(store_api_key_find(g.st, keys.items[0].key.lookup, &copy), KH_OK);
+    CHECK_INT(copy.key.sealed_len, keys.items[0].key.sealed_len);
+    CHECK(copy.key.sealed_len && memcmp(copy.key.sealed, keys.items[0].key.sealed, copy.key.sealed_len) == 0);
+    CHECK_INT(copy.last_used_at, 0); /* NULL stays NULL */
+    store_api_key_clear(&copy);
+    store_api_key_list_free(&keys);
+    free(a);
+    free(b);
+    fixture_close(&g);
+    fixture_close(&f);
+}
+
 int main(void)
 {
+    RUN(copy_to_an_empty_store_keeps_every_row);
     RUN(names_and_emails_are_unique);
     RUN(provisioned_admin_holds_every_permission);
     RUN(keys_are_found_by_lookup_hash_only);
