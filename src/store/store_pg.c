@@ -299,10 +299,29 @@ static void finish(struct pg_rows *c)
     c->res = NULL;
 }
 
+static int run_query(struct pg_store *s, int id, const char *sql, const struct sql_params *p, struct sql_rows **rows,
+                     int64_t *changed, const char *what);
+
+/* A read that failed because the connection was lost (the server restarted,
+ * or a standby took over) is run once more on a new connection at once: a
+ * read is safe to repeat, and the loop's first request after a failover
+ * should not be the one answered 503. Writes are not repeated: whether the
+ * lost one committed cannot be known. */
 static int drv_query(struct sql_store *ss, int id, const char *sql, const struct sql_params *p, struct sql_rows **rows,
                      int64_t *changed, const char *what)
 {
     struct pg_store *s = P(ss);
+    int rc = run_query(s, id, sql, p, rows, changed, what);
+    if (rc == KH_ESTORE && rows && s->sql.depth == 0 && PQstatus(s->conn) == CONNECTION_BAD) {
+        s->last_reconnect_ms = 0;
+        rc = run_query(s, id, sql, p, rows, changed, what);
+    }
+    return rc;
+}
+
+static int run_query(struct pg_store *s, int id, const char *sql, const struct sql_params *p, struct sql_rows **rows,
+                     int64_t *changed, const char *what)
+{
     const char *values[SQL_MAX_PARAMS];
     int lengths[SQL_MAX_PARAMS], formats[SQL_MAX_PARAMS];
     unsigned types[SQL_MAX_PARAMS];

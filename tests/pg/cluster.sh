@@ -9,6 +9,10 @@
 #   cluster.sh stop DIR                                           stops it, removes DIR
 #   cluster.sh kill DIR                                           SIGKILLs the server (crash tests)
 #   cluster.sh restart DIR                                        stops (fast) and starts it again
+#   cluster.sh standby DIR PRIMARY_DIR                            a synchronous streaming standby of
+#                                                                 PRIMARY_DIR's cluster (started with
+#                                                                 synchronous_standby_names=standby1); prints its DSN
+#   cluster.sh promote DIR                                        promotes a standby to primary
 set -euo pipefail
 
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -45,6 +49,23 @@ stop)
 kill)
   pid=$(head -1 "$dir/data/postmaster.pid")
   kill -9 "$pid"
+  ;;
+standby)
+  primary=${3:?usage: cluster.sh standby DIR PRIMARY_DIR}
+  pport=$(cat "$primary/port")
+  port=$(free_port)
+  mkdir -p "$dir"
+  [ "$(id -u)" = 0 ] && chown postgres "$dir"
+  as_owner "$BIN/pg_basebackup" -d "host=127.0.0.1 port=$pport user=keyhold application_name=standby1" \
+    -D "$dir/data" -R -X stream --no-sync >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; exit 1; }
+  echo "$port" > "$dir/port"
+  as_owner "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" -w -t 30 start >/dev/null \
+    || { cat "$dir/server.log" >&2; exit 1; }
+  echo "postgres://keyhold@127.0.0.1:$port/postgres"
+  ;;
+promote)
+  as_owner "$BIN/pg_ctl" -D "$dir/data" -w -t 30 promote >/dev/null
   ;;
 restart)
   as_owner "$BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
