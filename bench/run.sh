@@ -4,6 +4,11 @@
 # alternating with the reference (nginx answering a fixed 200 JSON body with
 # as many workers as keyhold has event loops), medians reported, written to
 # bench/RESULTS.md. Bounded: DURATION seconds per run.
+#
+# Every store is measured on each backend of BACKENDS: the embedded SQLite
+# file, and PostgreSQL (a throwaway cluster from tests/pg/cluster.sh, one
+# database per store), side by side in one table; on PostgreSQL also the
+# revocation lag between two nodes (bench/lag.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +17,7 @@ DURATION=${DURATION:-3}
 THREADS=${THREADS:-2}
 BIG_TOKENS=${BIG_TOKENS:-1000000}
 STORES=${STORES:-small big}  # which stores to measure (a partial run does not write RESULTS.md)
+BACKENDS=${BACKENDS:-sqlite postgres}
 CASES=${CASES:-12345}        # which case numbers to run
 BIN=./build/keyhold
 
@@ -26,28 +32,44 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 work=$(mktemp -d /tmp/keyhold-bench-XXXXXX)
 pids=()
-cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() {
+  for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done
+  [ -d "$work/pg" ] && tests/pg/cluster.sh stop "$work/pg"
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 json() { python3 -c "import json,sys; print(json.load(open('$1'))['$2'])"; }
 
-# --- stores: small (10k tokens) and big ($BIG_TOKENS tokens) ---
-make_store() { # name tokens
-  local db="$work/$1.db"
-  $BIN init --db "$db" --json > "$work/$1.json"
-  $BIN seed --db "$db" --org "$(json "$work/$1.json" org_id)" --owner "$(json "$work/$1.json" user_id)" \
-    --tokens "$2" --api-keys 10 >&2
+# --- stores: small (10k tokens) and big ($BIG_TOKENS tokens), on each backend ---
+chmod 755 "$work" # the PostgreSQL cluster runs as the postgres user
+case " $BACKENDS " in *" postgres "*) PG=$(tests/pg/cluster.sh start "$work/pg") ;; esac
+dsn() { # name backend
+  if [ "$2" = postgres ]; then echo "${PG%/postgres}/$1"; else echo "$work/$1.db"; fi
 }
-for store in $STORES; do
-  if [ "$store" = small ]; then make_store small 10000; else make_store big "$BIG_TOKENS"; fi
+make_store() { # name tokens backend
+  local db; db=$(dsn "$1" "$3")
+  [ "$3" = postgres ] && psql -q "$PG" -c "CREATE DATABASE $1" >/dev/null
+  export KEYHOLD_SECRET_FILE="$work/$1-$3.secret"
+  $BIN init --db "$db" --json > "$work/$1-$3.json"
+  $BIN seed --db "$db" --org "$(json "$work/$1-$3.json" org_id)" --owner "$(json "$work/$1-$3.json" user_id)" \
+    --tokens "$2" --api-keys 10 >&2
+  # What autovacuum would do shortly after a bulk load: statistics for the planner.
+  [ "$3" = postgres ] && psql -q "$db" -c "ANALYZE" >/dev/null
+  unset KEYHOLD_SECRET_FILE
+}
+for backend in $BACKENDS; do
+  for store in $STORES; do
+    if [ "$store" = small ]; then make_store small 10000 "$backend"; else make_store big "$BIG_TOKENS" "$backend"; fi
+  done
 done
 
 # --- servers ---
-start_keyhold() { # name -> sets KPORT, KPID
+start_keyhold() { # name backend -> sets KPORT, KPID
   KPORT=$(port)
-  $BIN serve --db "$work/$1.db" --listen "127.0.0.1:$KPORT" --threads "$THREADS" --log-level warn \
-    --rate-limit-org 0 --rate-limit-credential 0 --rate-limit-auth-failures 0 2>"$work/$1.log" &
+  $BIN serve --db "$(dsn "$1" "$2")" --secret "$work/$1-$2.secret" --listen "127.0.0.1:$KPORT" --threads "$THREADS" \
+    --log-level warn --rate-limit-org 0 --rate-limit-credential 0 --rate-limit-auth-failures 0 2>"$work/$1-$2.log" &
   KPID=$!; pids+=("$KPID")
   for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$KPORT/api/v1/validate" && break; sleep 0.1; done
 }
@@ -86,7 +108,7 @@ rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
 results="$work/results.txt"
 : > "$results"
-bench_case() { # label store path script headers...
+bench_case() { # label store path script headers... (BACKEND is the backend measured)
   local label=$1 store=$2 path=$3 script=$4; shift 4
   case "$CASES" in *"${label%%.*}"*) ;; *) return 0 ;; esac
   local k_rps=() k50=() k99=() n_rps=() n99=()
@@ -101,20 +123,21 @@ bench_case() { # label store path script headers...
   kp99=$(printf '%s\n' "${k99[@]}" | median); nr=$(printf '%s\n' "${n_rps[@]}" | median)
   np99=$(printf '%s\n' "${n99[@]}" | median)
   local ratio; ratio=$(awk -v a="$kr" -v b="$nr" 'BEGIN {printf "%.2f", a/b}')
-  echo "| $label | $store | $kr | $kp50 | $kp99 | $nr | $np99 | $ratio | $(rss_mb "$KPID") |" >> "$results"
-  echo "$label ($store): $kr req/s, p50 $kp50 ms, p99 $kp99 ms, nginx $nr req/s, ratio $ratio" >&2
+  echo "| $label | $store | $BACKEND | $kr | $kp50 | $kp99 | $nr | $np99 | $ratio | $(rss_mb "$KPID") |" >> "$results"
+  echo "$label ($store, $BACKEND): $kr req/s, p50 $kp50 ms, p99 $kp99 ms, nginx $nr req/s, ratio $ratio" >&2
 }
 
 # memory when idle with an empty store (no tokens, just the first org)
-$BIN init --db "$work/empty.db" --json > "$work/empty.json"
-start_keyhold empty
+$BIN init --db "$work/empty.db" --secret "$work/empty-sqlite.secret" --json > "$work/empty.json"
+start_keyhold empty sqlite
 sleep 1
 IDLE_RSS=$(rss_mb "$KPID")
 kill "$KPID"; wait "$KPID" 2>/dev/null || true
 
+for BACKEND in $BACKENDS; do
 for store in $STORES; do
-  start_keyhold "$store"
-  API=$(json "$work/$store.json" api_key); APP=$(json "$work/$store.json" app_key)
+  start_keyhold "$store" "$BACKEND"
+  API=$(json "$work/$store-$BACKEND.json" api_key); APP=$(json "$work/$store-$BACKEND.json" app_key)
   H=(-H "DD-API-KEY: $API" -H "DD-APPLICATION-KEY: $APP")
   if [ "$store" = small ]; then
     bench_case "1. GET /api/v1/validate" "$store" /api/v1/validate "" -H "DD-API-KEY: $API"
@@ -132,6 +155,20 @@ LUA
   bench_case "3. list PATs, 100, filter" "$store" "/api/v2/personal_access_tokens?page%5Bsize%5D=100&filter=token%200000" "" "${H[@]}"
   kill "$KPID"; wait "$KPID" 2>/dev/null || true
 done
+done
+
+# --- revocation lag between two PostgreSQL nodes, under validate load ---
+LAG=""
+case " $BACKENDS " in *" postgres "*)
+  if [[ " $STORES " == *" small "* ]]; then
+    start_keyhold small postgres; A_PORT=$KPORT
+    start_keyhold small postgres; B_PORT=$KPORT
+    LAG=$(python3 bench/lag.py "$A_PORT" "$B_PORT" "$(json "$work/small-postgres.json" api_key)" \
+      "$(json "$work/small-postgres.json" app_key)" "${LAG_REVOCATIONS:-300}")
+    echo "revocation lag: $LAG" >&2
+  fi
+  ;;
+esac
 
 if [ "$STORES" != "small big" ] || [ "$CASES" != 12345 ]; then
   echo "partial run (STORES=$STORES CASES=$CASES): bench/RESULTS.md left as it was" >&2
@@ -146,21 +183,26 @@ fi
   echo "with a 14-byte JSON body), medians. keyhold: --threads $THREADS, rate limits off. Stores: small = 10,000"
   echo "tokens, big = $BIG_TOKENS tokens. Latencies in ms. RSS of keyhold after the case, in MB."
   echo
-  echo "| case | store | keyhold req/s | p50 | p99 | nginx req/s | nginx p99 | ratio | RSS |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| case | store | backend | keyhold req/s | p50 | p99 | nginx req/s | nginx p99 | ratio | RSS |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   cat "$results"
   echo
   echo "Derived (same run):"
   awk -F' [|] ' '
-    { rps[$1 "/" $2] = $3; p99[$1 "/" $2] = $5 }
+    { key = $1 "/" $2 "/" $3; rps[key] = $4; p99[key] = $6 }
     END {
-      ok = rps["| 1. GET /api/v1/validate/small"]; bad = rps["| 5. bad API key (403)/small"]
-      if (ok > 0) printf "- refusing vs accepting (case 5 req/s / case 1 req/s): %.2f\n", bad / ok
-      for (c in p99) if (c ~ /3\. .*\/big$/) {
-        s = c; sub(/big$/, "small", s)
-        if (p99[s] > 0) printf "- %s: p99 at %s tokens / p99 at 10,000: %.1f\n", substr(c, 3, length(c) - 6), big, p99[c] / p99[s]
+      ok = rps["| 1. GET /api/v1/validate/small/sqlite"]; bad = rps["| 5. bad API key (403)/small/sqlite"]
+      if (ok > 0) printf "- refusing vs accepting (case 5 req/s / case 1 req/s, SQLite): %.2f\n", bad / ok
+      for (c in p99) if (c ~ /3\. .*\/big\/sqlite$/) {
+        s = c; sub(/big\/sqlite$/, "small/sqlite", s)
+        if (p99[s] > 0) printf "- %s: p99 at %s tokens / p99 at 10,000 (SQLite): %.1f\n", substr(c, 3, length(c) - 13), big, p99[c] / p99[s]
       }
-    }' big="$BIG_TOKENS" "$results"
+      for (c in rps) if (c ~ /\/postgres$/) {
+        s = c; sub(/\/postgres$/, "/sqlite", s)
+        if (rps[s] > 0) printf "- PostgreSQL / SQLite, %s: %.2f\n", substr(c, 3, length(c) - 11), rps[c] / rps[s]
+      }
+    }' big="$BIG_TOKENS" "$results" | sort
+  [ -n "$LAG" ] && echo "- revocation lag between two PostgreSQL nodes (204 on one to the first 403 on the other, under validate load): $LAG"
   echo "- idle RSS with an empty store: ${IDLE_RSS} MB"
   echo
   echo "Reproduce: \`make bench\` (ROUNDS, DURATION, THREADS, BIG_TOKENS are environment knobs)."
