@@ -4,6 +4,8 @@
 #ifndef KH_QUERY_H
 #define KH_QUERY_H
 
+#include "store/store.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,7 +42,6 @@ int query_bool(const struct query *q, const char *key, int *out, char *msg, size
 int query_time(const struct query *q, const char *key, int64_t *out, char *msg, size_t msglen);
 /* Reads prefix[start] and prefix[end] ("filter[created_at][start]") into r,
  * marking which were given. */
-struct store_time_range;
 int query_time_range(const struct query *q, const char *prefix, struct store_time_range *r, char *msg, size_t msglen);
 
 #endif

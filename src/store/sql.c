@@ -924,7 +924,7 @@ static int sql_token_revoke_owned(struct store *st, const char *owner_id, int64_
  * an indexed column, then id, LIMIT/OFFSET) and the filtered count. */
 
 /* Turns a user substring into a LIKE pattern with \ as the escape, so % and _
- * in the filter match themselves. Caller frees. */
+ * in the filter stand for themselves. Caller frees. */
 static char *like_pattern(const char *s)
 {
     struct buf b;
@@ -1014,7 +1014,7 @@ static void where_like(struct where *q, const char *col, const char *col2, const
 }
 
 /* The ORDER BY expression of a sort, in the dialect (the case-insensitive
- * ones match the indexes of the store's schema). */
+ * ones follow the indexes of the store's schema). */
 static void sort_expression(const struct sql_dialect *d, enum store_sort sort, char *out, size_t len)
 {
     switch (sort) {
@@ -1284,7 +1284,7 @@ static int sql_touch(struct store *st, const struct store_touch *items, size_t n
     return sql_commit(st);
 }
 
-/* ---- invitations, reset, audit ---- */
+/* ---- invitations, reset, the audit trail ---- */
 
 static int sql_invitation_insert(struct store *st, const struct store_invitation *inv)
 {
