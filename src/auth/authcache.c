@@ -90,7 +90,7 @@ static struct cache_entry *set_of(struct auth_cache *c, const uint8_t digest[SEC
 static int live(const struct cache_entry *e, const struct store_stamp *stamp, const struct server_secret *secret,
                 int64_t now)
 {
-    if (e->stamp.a != stamp->a || e->stamp.b != stamp->b || e->secret != secret)
+    if (e->stamp.a != stamp->a || e->stamp.b != stamp->b || e->stamp.c != stamp->c || e->secret != secret)
         return 0;
     if (e->rc != KH_OK) /* an expired token's refusal holds while the clock stays past its expiry */
         return !e->who.expired || e->who.expires_at <= now;

@@ -8,6 +8,7 @@
 #include "util/log.h"
 #include "util/xmalloc.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +164,22 @@ static struct sql_store *S(struct store *st)
     return (struct sql_store *)st;
 }
 
+/* Statements that may take access away: each moves this process's change
+ * stamp at once (store.h, change_stamp), committed or not. */
+static const unsigned char takes_access_away[S_COUNT] = {
+    [S_TOKEN_REVOKE] = 1,      [S_TOKEN_REVOKE_OWNED] = 1, [S_TOKEN_UPDATE] = 1,   [S_USER_UPDATE] = 1,
+    [S_USER_ROLE_REMOVE] = 1,  [S_ROLE_DELETE] = 1,        [S_ROLE_UPDATE] = 1,    [S_ROLE_PERM_REMOVE] = 1,
+    [S_API_KEY_DELETE] = 1,    [S_APP_KEY_DELETE] = 1,     [S_APP_KEY_UPDATE] = 1, [S_APP_KEY_DELETE_OWNED] = 1,
+    [S_API_KEY_UPDATE] = 1,
+};
+
+static atomic_uint_fast64_t access_taken; /* such statements run by this process */
+
+static void took_access_away(void)
+{
+    atomic_fetch_add(&access_taken, 1);
+}
+
 void sql_store_init(struct sql_store *s, const struct sql_driver *drv, unsigned caps)
 {
     s->base.ops = &store_sql_ops;
@@ -210,7 +227,10 @@ static int run(struct sql_store *s, enum stmt_id id, const struct sql_params *p,
                int64_t *changed, const char *what)
 {
     static const struct sql_params none = {.n = 0};
-    return s->drv->query(s, (int)id, stmt_sql[id], p ? p : &none, rows, changed, what);
+    int rc = s->drv->query(s, (int)id, stmt_sql[id], p ? p : &none, rows, changed, what);
+    if (takes_access_away[id])
+        took_access_away(); /* after it ran: what reads next on this connection sees it */
+    return rc;
 }
 
 static int run_composed(struct sql_store *s, const char *sql, const struct sql_params *p, struct sql_rows **rows,
@@ -1327,6 +1347,7 @@ static const struct {
 
 static int sql_reset(struct store *st, const struct store_keep *keep)
 {
+    took_access_away();
     const char *kept[] = {[KEEP_NOTHING] = NULL,
                           [KEEP_ORG] = keep->org_id,
                           [KEEP_USER] = keep->user_id,
@@ -1407,6 +1428,7 @@ static int reseal_batch(struct sql_store *s, const char *sql, int version, struc
 
 static int sql_reseal(struct store *st, int table, int version, store_reseal_fn fn, void *arg, int64_t *count)
 {
+    took_access_away(); /* keys are found by new lookup hashes */
     struct sql_store *s = S(st);
     const char *t = table == STORE_SEALED_API_KEYS ? "api_keys" : "app_keys";
     char *select = xasprintf("SELECT id, key_lookup, key_sealed, secret_version FROM %s WHERE secret_version <> ?1 "
@@ -1579,7 +1601,10 @@ static void sql_close(struct store *st)
 
 static int sql_change_stamp(struct store *st, struct store_stamp *out)
 {
-    return S(st)->drv->change_stamp ? S(st)->drv->change_stamp(S(st), out) : KH_ENOTSUP;
+    if (!S(st)->drv->change_stamp)
+        return KH_ENOTSUP;
+    out->c = atomic_load(&access_taken);
+    return S(st)->drv->change_stamp(S(st), out);
 }
 
 static int sql_backup(struct store *st, const char *dest, char **err)

@@ -226,8 +226,10 @@ struct store_app_key_query {
 
 #define STORE_MAX_IDS 32
 
+/* A change stamp (store_ops.change_stamp): equal stamps, nothing changed. */
 struct store_stamp {
-    uint64_t a, b;
+    uint64_t a, b; /* the backend's: what was committed */
+    uint64_t c;    /* what this process has written that may take access away, committed or not */
 };
 
 struct store_user_query {
@@ -443,7 +445,12 @@ struct store_ops {
      * docs/internals/store.md states). A backend that cannot promise this
      * lacks STORE_CAP_CHANGE_STAMP (KH_ENOTSUP); one that cannot tell right
      * now (its notification channel is down) answers KH_ESTORE. Either way
-     * nothing may then be cached. Cheap enough for every request. */
+     * nothing may then be cached. Cheap enough for every request.
+     * The stamp also moves as soon as this process runs a statement that may
+     * take access away (a revocation, a deletion, a disabled user, a role
+     * or permission removed), before it commits: a cache kept by the
+     * connection that runs such transactions (the writer thread's) then
+     * never answers past a revocation made earlier in the same transaction. */
     int (*change_stamp)(struct store *st, struct store_stamp *out);
     /* A backend-specific control (enum store_control_op). */
     int (*control)(struct store *st, int op, void *arg);

@@ -317,10 +317,50 @@ static void reading_the_stamp_keeps_the_store_marked_in_use(void)
     fixture_close(&f);
 }
 
+/* The writer thread keeps a cache too, across the requests of one open
+ * transaction: a revocation made earlier in that transaction must refuse the
+ * token at once, before anything is committed. */
+static void a_revocation_not_yet_committed_is_seen_by_its_own_connection(void)
+{
+    struct ctx c;
+    struct principal who;
+    struct store_stamp settled;
+    ctx_open(&c);
+    struct store_token t = {0};
+    char value[TOKEN_LEN + 1], secret[TOKEN_SECRET_LEN + 1], header[TOKEN_LEN + 8];
+    uuid_generate(t.id);
+    memcpy(t.org_id, c.f.admin.org_id, UUID_STR);
+    memcpy(t.owner_id, c.f.admin.user_id, UUID_STR);
+    t.kind = STORE_TOKEN_PAT;
+    t.name = "in a batch";
+    t.scopes = "[\"api_keys_read\"]";
+    t.created_at = t.modified_at = c.env.now;
+    token_mint(TOKEN_PAT, t.id, value, secret);
+    t.secret_version = secret_current(&c.f.secret)->version;
+    secret_hmac(secret_current(&c.f.secret)->token_key, secret, TOKEN_SECRET_LEN, t.secret_hash);
+    CHECK_INT(store_token_insert(c.f.st, &t), KH_OK);
+    settled_stamp(c.f.st, &settled);
+    struct auth_input bearer = {0};
+    snprintf(header, sizeof header, "Bearer %s", value);
+    bearer.authorization = header;
+    bearer.authorization_len = strlen(header);
+
+    CHECK_INT(store_begin(c.f.st), KH_OK);
+    CHECK_INT(auth_authenticate(&c.env, &bearer, &who), KH_OK);
+    CHECK_INT(auth_authenticate(&c.env, &bearer, &who), KH_OK);
+    CHECK_INT(hits(&c), 1); /* within the transaction the cache answers */
+    CHECK_INT(store_token_revoke(c.f.st, c.f.admin.org_id, t.id, c.env.now), KH_OK);
+    CHECK_INT(auth_authenticate(&c.env, &bearer, &who), AUTH_INVALID); /* not committed, and refused */
+    CHECK_INT(hits(&c), 1);
+    CHECK_INT(store_rollback(c.f.st), KH_OK);
+    ctx_close(&c);
+}
+
 int main(void)
 {
     RUN(stamp_moves_with_every_commit_anywhere);
     RUN(answers_from_memory_until_a_commit);
+    RUN(a_revocation_not_yet_committed_is_seen_by_its_own_connection);
     RUN(disabled_user_and_deleted_api_key_are_refused_at_once);
     RUN(token_entry_ends_at_its_expiry);
     RUN(entries_belong_to_their_secret);
