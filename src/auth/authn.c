@@ -11,6 +11,7 @@
 #include "auth/credentials.h"
 
 #include "auth/usage.h"
+#include "util/metrics.h"
 #include "util/secret.h"
 #include "util/token.h"
 
@@ -82,20 +83,27 @@ int auth_user_permset(struct store *st, const char *user_id, struct permset *out
     return KH_OK;
 }
 
+/* A refusal, and why (for operators only). */
+static int refused(struct principal *out, enum auth_reason why)
+{
+    out->reason = why;
+    return AUTH_INVALID;
+}
+
 /* Fills the user part of a principal: refuses disabled or unknown users. */
 static int load_user(const struct auth_env *env, const char *org_id, const char *user_id, struct principal *out)
 {
     struct store_user u;
     int rc = store_user_get(env->store, org_id, user_id, &u);
     if (rc == KH_ENOTFOUND)
-        return AUTH_INVALID;
+        return refused(out, AUTH_REASON_DISABLED); /* its owner is gone */
     if (rc)
         return rc;
     int disabled = u.disabled;
     out->service_account = u.service_account;
     store_user_clear(&u);
     if (disabled)
-        return AUTH_INVALID;
+        return refused(out, AUTH_REASON_DISABLED);
     memcpy(out->org_id, org_id, UUID_STR);
     memcpy(out->user_id, user_id, UUID_STR);
     return auth_user_permset(env->store, user_id, &out->perms);
@@ -116,19 +124,25 @@ static int auth_token(const struct auth_env *env, const char *s, size_t len, str
     uint8_t hash[SECRET_HASH_LEN];
     struct store_token t;
     if (token_parse(s, len, &kind, id, secret))
-        return AUTH_INVALID;
+        return refused(out, AUTH_REASON_UNKNOWN);
+    out->cred = kind == TOKEN_SAT ? AUTH_CRED_SAT : AUTH_CRED_PAT;
     int rc = store_token_get(env->store, id, &t);
     if (rc) {
         secret_wipe(secret, sizeof secret);
-        return rc == KH_ENOTFOUND ? AUTH_INVALID : rc;
+        return rc == KH_ENOTFOUND ? refused(out, AUTH_REASON_UNKNOWN) : rc;
     }
     /* The hash is made under the secret version the token was minted under;
      * a version pruned from the secret file leaves nothing to match. */
     const struct secret_key *k = secret_version(env->secret, t.secret_version);
     secret_hmac(k ? k->token_key : secret_current(env->secret)->token_key, secret, TOKEN_SECRET_LEN, hash);
     secret_wipe(secret, sizeof secret);
-    int right = k && secret_equal(hash, t.secret_hash, SECRET_HASH_LEN) && (int)kind == t.kind && !t.revoked_at;
+    int matches = k && secret_equal(hash, t.secret_hash, SECRET_HASH_LEN) && (int)kind == t.kind;
+    int right = matches && !t.revoked_at;
     int ok = right && (!t.expires_at || t.expires_at > env->now);
+    out->reason = !matches ? AUTH_REASON_WRONG_SECRET
+                  : !right ? AUTH_REASON_REVOKED
+                  : !ok    ? AUTH_REASON_EXPIRED
+                           : AUTH_REASON_OK;
     if (right && !ok) { /* for the audit trail's expired_use event */
         out->expired = 1;
         out->expires_at = t.expires_at;
@@ -145,7 +159,7 @@ static int auth_token(const struct auth_env *env, const char *s, size_t len, str
         if (!rc && auth_scopes_to_permset(t.scopes, &scopes) == KH_OK)
             narrow(out, &scopes);
         else if (!rc)
-            rc = AUTH_INVALID;
+            rc = refused(out, AUTH_REASON_UNKNOWN);
         if (!rc)
             auth_record_use(env, out, STORE_TOUCH_TOKEN, t.id);
     }
@@ -166,18 +180,17 @@ static int auth_keys(const struct auth_env *env, const struct auth_input *in, st
 {
     struct store_api_key api;
     struct store_app_key app;
+    out->cred = AUTH_CRED_APP_KEY;
     int rc = auth_find_api_key(env, in->api_key, in->api_key_len, &api);
     if (rc)
-        return rc;
+        return rc == AUTH_INVALID ? refused(out, AUTH_REASON_UNKNOWN) : rc;
     if (in->app_key_len != APP_KEY_LEN) {
         store_api_key_clear(&api);
-        return AUTH_INVALID;
+        return refused(out, AUTH_REASON_UNKNOWN);
     }
     rc = cred_find_app_key(env->store, env->secret, in->app_key, in->app_key_len, &app);
-    if (rc == KH_ENOTFOUND)
-        rc = AUTH_INVALID;
-    if (!rc && strcmp(app.org_id, api.org_id) != 0)
-        rc = AUTH_INVALID;
+    if (rc == KH_ENOTFOUND || (!rc && strcmp(app.org_id, api.org_id) != 0))
+        rc = refused(out, AUTH_REASON_UNKNOWN);
     if (!rc) {
         struct permset scopes;
         out->kind = PRINCIPAL_KEYS;
@@ -188,7 +201,7 @@ static int auth_keys(const struct auth_env *env, const struct auth_input *in, st
             if (app.scopes)
                 narrow(out, &scopes);
         } else if (!rc) {
-            rc = AUTH_INVALID;
+            rc = refused(out, AUTH_REASON_UNKNOWN);
         }
         if (!rc) {
             auth_record_use(env, out, STORE_TOUCH_API_KEY, api.id);
@@ -207,7 +220,7 @@ static int authenticate_uncached(const struct auth_env *env, const struct auth_i
         const char *a = in->authorization;
         size_t n = in->authorization_len;
         if (n < 7 || strncasecmp(a, "Bearer ", 7) != 0)
-            return AUTH_INVALID;
+            return refused(out, AUTH_REASON_UNKNOWN);
         a += 7, n -= 7;
         while (n && *a == ' ')
             a++, n--;
@@ -215,9 +228,60 @@ static int authenticate_uncached(const struct auth_env *env, const struct auth_i
     }
     if (in->app_key_len && token_looks_like(in->app_key, in->app_key_len))
         return auth_token(env, in->app_key, in->app_key_len, out);
-    if (!in->api_key_len || !in->app_key_len)
+    if (!in->api_key_len || !in->app_key_len) {
+        out->cred = in->api_key_len || in->app_key_len ? AUTH_CRED_APP_KEY : AUTH_CRED_NONE;
+        out->reason = in->api_key_len || in->app_key_len ? AUTH_REASON_UNKNOWN : AUTH_REASON_MISSING;
         return in->api_key_len || in->app_key_len ? AUTH_INVALID : AUTH_MISSING;
+    }
     return auth_keys(env, in, out);
+}
+
+/* ---- metrics ---- */
+
+static const char *const cred_names[AUTH_CRED_COUNT] = {"none", "api_key", "app_key", "pat", "sat"};
+static const char *const reason_names[AUTH_REASON_COUNT] = {
+    "ok", "missing", "unknown", "wrong_secret", "revoked", "expired", "disabled", "out_of_scope"};
+
+const char *auth_cred_name(enum auth_cred c)
+{
+    return (unsigned)c < AUTH_CRED_COUNT ? cred_names[c] : "none";
+}
+
+const char *auth_reason_name(enum auth_reason r)
+{
+    return (unsigned)r < AUTH_REASON_COUNT ? reason_names[r] : "unknown";
+}
+
+static struct metric_family *outcomes, *cache_use; /* NULL until registered: counting is then a no-op */
+
+void auth_metrics_register(void)
+{
+    outcomes = metrics_register("keyhold_auth_outcomes_total",
+                                "Authentications by what was presented and how they ended.", METRIC_COUNTER,
+                                "kind,outcome", AUTH_CRED_COUNT * AUTH_REASON_COUNT, NULL, 0);
+    for (int c = 0; c < AUTH_CRED_COUNT; c++)
+        for (int r = 0; r < AUTH_REASON_COUNT; r++)
+            metrics_label(outcomes, (size_t)(c * AUTH_REASON_COUNT + r), (const char *const[]){cred_names[c], reason_names[r]});
+    metrics_set_sparse(outcomes);
+    cache_use = metrics_register("keyhold_auth_cache_total",
+                                 "Authentications answered from the cache (hit) or from the store (miss).",
+                                 METRIC_COUNTER, "result", 2, NULL, 0);
+    metrics_label(cache_use, 0, (const char *const[]){"hit"});
+    metrics_label(cache_use, 1, (const char *const[]){"miss"});
+}
+
+void auth_metrics_count(enum auth_cred cred, enum auth_reason reason)
+{
+    if ((unsigned)cred < AUTH_CRED_COUNT && (unsigned)reason < AUTH_REASON_COUNT)
+        metrics_add(outcomes, (size_t)cred * AUTH_REASON_COUNT + reason, 1);
+}
+
+/* Store errors are neither: the store's own counters tell them. */
+static int counted(int rc, const struct principal *who)
+{
+    if (rc == KH_OK || rc == AUTH_INVALID || rc == AUTH_MISSING)
+        auth_metrics_count(who->cred, rc == KH_OK ? AUTH_REASON_OK : who->reason);
+    return rc;
 }
 
 /* ---- through the cache (authcache.h) ---- */
@@ -249,14 +313,16 @@ static int cached(const struct auth_env *env, char domain, const struct auth_inp
     uint8_t digest[SECRET_HASH_LEN];
     int rc;
     if (!env->cache || store_change_stamp(env->store, &stamp) != KH_OK)
-        return uncached(env, in, out);
+        return counted(uncached(env, in, out), out);
     auth_cache_digest(env->cache, domain, in, digest);
     if (auth_cache_get(env->cache, digest, &stamp, env->secret, env->now, &rc, out)) {
+        metrics_add(cache_use, 0, 1);
         if (rc == KH_OK)
             record_uses(env, out);
-        return rc;
+        return counted(rc, out);
     }
-    rc = uncached(env, in, out);
+    metrics_add(cache_use, 1, 1);
+    rc = counted(uncached(env, in, out), out);
     /* Refusals are kept too, an expired token's included: a flood of one
      * must not reach the store per request (authcache.c keeps it only while
      * the clock stays past the expiry). */
@@ -274,7 +340,10 @@ static int check_api_key_uncached(const struct auth_env *env, const struct auth_
 {
     struct store_api_key k;
     memset(out, 0, sizeof *out);
+    out->cred = AUTH_CRED_API_KEY;
     int rc = auth_find_api_key(env, in->api_key, in->api_key_len, &k);
+    if (rc == AUTH_INVALID)
+        out->reason = AUTH_REASON_UNKNOWN;
     if (rc == KH_OK) {
         memcpy(out->api_key_id, k.id, UUID_STR);
         memcpy(out->org_id, k.org_id, UUID_STR);

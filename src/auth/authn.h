@@ -27,6 +27,29 @@ struct auth_input {
 
 enum principal_kind { PRINCIPAL_KEYS = 1, PRINCIPAL_PAT, PRINCIPAL_SAT };
 
+/* What was presented (for metrics and the log): set on every outcome. */
+enum auth_cred { AUTH_CRED_NONE = 0, AUTH_CRED_API_KEY, AUTH_CRED_APP_KEY, AUTH_CRED_PAT, AUTH_CRED_SAT, AUTH_CRED_COUNT };
+
+/* Why an authentication ended as it did. Told apart only for operators
+ * (metrics, the log): a client is answered the same for every refusal.
+ * Keys are found by a keyed hash of their whole value, so an unknown key
+ * and a wrong one are both "unknown"; a token names its id, so a known token
+ * with a wrong secret is "wrong_secret". OUT_OF_SCOPE is decided by the
+ * caller (authz) after a successful authentication. */
+enum auth_reason {
+    AUTH_REASON_OK = 0,
+    AUTH_REASON_MISSING,
+    AUTH_REASON_UNKNOWN,
+    AUTH_REASON_WRONG_SECRET,
+    AUTH_REASON_REVOKED,
+    AUTH_REASON_EXPIRED,
+    AUTH_REASON_DISABLED,
+    AUTH_REASON_OUT_OF_SCOPE,
+    AUTH_REASON_COUNT
+};
+const char *auth_cred_name(enum auth_cred c);     /* "api_key", "app_key", "pat", "sat", "none" */
+const char *auth_reason_name(enum auth_reason r); /* "ok", "unknown", "wrong_secret", ... */
+
 struct principal {
     enum principal_kind kind;
     char org_id[UUID_STR];
@@ -39,6 +62,8 @@ struct principal {
     struct permset scopes;        /* its scopes, when scoped */
     int64_t expires_at;           /* token expiry, 0 when none */
     int expired;                  /* on AUTH_INVALID: a right token past its expiry */
+    enum auth_cred cred;          /* what was presented */
+    enum auth_reason reason;      /* why it was accepted or refused */
 };
 
 /* Outcomes beyond KH_OK / store errors. */
@@ -58,6 +83,11 @@ struct auth_env {
     const char *source;         /* the client's address, for the audit trail; may be NULL */
     struct auth_cache *cache;   /* this thread's cache of outcomes (authcache.h); may be NULL */
 };
+
+/* Counts outcomes and cache use as metrics (util/metrics.h); before serving. */
+void auth_metrics_register(void);
+/* Counts an outcome decided above authentication (AUTH_REASON_OUT_OF_SCOPE). */
+void auth_metrics_count(enum auth_cred cred, enum auth_reason reason);
 
 /* Records that credential (kind, an enum store_touch_kind, and id) was
  * used now by who (for last_used_at and the first-use audit event). */

@@ -1591,6 +1591,19 @@ static int sql_counts(struct store *st, char **report)
     return rc;
 }
 
+static int sql_ready(struct store *st, const char **why)
+{
+    int64_t have = 0, want = 0;
+    while (S(st)->drv->migrations[want])
+        want++;
+    if (run_count(S(st), "SELECT coalesce(max(version), 0) FROM schema_migrations", NULL, &have)) {
+        *why = "store unreachable";
+        return KH_ESTORE;
+    }
+    *why = have < want ? "store schema not migrated" : have > want ? "store schema newer than this keyhold" : NULL;
+    return *why ? KH_ESTORE : KH_OK;
+}
+
 /* ---- what only a backend can do ---- */
 
 static void sql_close(struct store *st)
@@ -1686,5 +1699,6 @@ const struct store_ops store_sql_ops = {
     .check = sql_check,
     .control = sql_control,
     .counts = sql_counts,
+    .ready = sql_ready,
     .copy_to = sql_copy_to,
 };

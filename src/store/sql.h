@@ -76,6 +76,10 @@ struct sql_driver {
     /* Non-zero while a transaction is open on the connection. */
     int (*in_transaction)(struct sql_store *s);
 
+    /* The schema's migrations, in order, NULL-terminated: the version a
+     * store must have to serve is their count. */
+    const char *const *migrations;
+
     /* What only this backend does; NULL when it cannot (the store answers
      * KH_ENOTSUP). */
     void (*close)(struct sql_store *s);

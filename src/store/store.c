@@ -212,6 +212,13 @@ STORE_WRAP(secret_versions, (struct store * st, int64_t now, int *versions, size
            (st, now, versions, max, n))
 STORE_WRAP(control, (struct store * st, int op, void *arg), (st, op, arg))
 STORE_WRAP_OUT(counts, (struct store * st, char **report), (st, report), report)
+
+int store_ready(struct store *st, const char **why)
+{
+    *why = "store unreachable"; /* what a failure injected by the fault hook means */
+    int rc = fault("ready");
+    return rc ? rc : st->ops->ready(st, why);
+}
 STORE_WRAP(copy_to, (struct store * st, struct store *to), (st, to))
 STORE_WRAP_CAP(change_stamp, STORE_CAP_CHANGE_STAMP, (struct store * st, struct store_stamp *out), (st, out))
 STORE_WRAP(invitation_insert, (struct store * st, const struct store_invitation *inv), (st, inv))

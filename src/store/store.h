@@ -454,6 +454,12 @@ struct store_ops {
     int (*change_stamp)(struct store *st, struct store_stamp *out);
     /* A backend-specific control (enum store_control_op). */
     int (*control)(struct store *st, int op, void *arg);
+    /* Whether the store can serve now: it answers, and its schema is the
+     * one this build migrates to (not older: migrations pending; not newer:
+     * another node runs a later keyhold). KH_OK, or KH_ESTORE with *why set
+     * to a short static reason that is safe to show anyone (no address, no
+     * error text: those go to the log). */
+    int (*ready)(struct store *st, const char **why);
     /* The rows of every table, as one line of text ("orgs 1, users 2, ..."),
      * so that two stores can be compared (keyhold check, keyhold migrate). */
     int (*counts)(struct store *st, char **report);
@@ -574,6 +580,7 @@ void store_sealed_clear(struct store_sealed *s);
 int store_change_stamp(struct store *st, struct store_stamp *out);
 int store_control(struct store *st, int op, void *arg);
 int store_counts(struct store *st, char **report);
+int store_ready(struct store *st, const char **why);
 int store_copy_to(struct store *st, struct store *to);
 /* Non-zero when the handle has every capability of mask. */
 int store_can(const struct store *st, unsigned mask);

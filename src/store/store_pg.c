@@ -587,6 +587,7 @@ static int drv_check(struct sql_store *ss, char **report)
 
 static const struct sql_driver pg_driver = {
     .name = "postgres",
+    .migrations = store_postgres_migrations,
     .dialect =
         {
             .like_nocase = "ILIKE",

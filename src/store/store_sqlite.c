@@ -494,6 +494,7 @@ static int drv_control(struct sql_store *ss, int op, void *arg)
 
 static const struct sql_driver sqlite_driver = {
     .name = "sqlite",
+    .migrations = store_sqlite_migrations,
     .dialect =
         {
             .like_nocase = "LIKE", /* SQLite's LIKE ignores ASCII case */
