@@ -23,7 +23,7 @@ void health_ready(struct api_call *call)
     else if (store_ready(call->env->store, &why) != KH_OK)
         log_warn("readyz: not ready: %s", why);
     if (why)
-        reply_error(call, 503, why);
+        reply_error(call, 503, "%s", why);
     else
         reply_json(call, 200, json_pack("{s:s}", "status", "ok"));
 }
