@@ -148,15 +148,19 @@ export class Server {
       const timer = setTimeout(() => rej(new Error("server did not start:\n" + this.log)), 15000);
       this.proc.stderr.on("data", (d) => {
         this.log += d.toString();
-        const m = this.log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+        const m = this.log.match(/keyhold listening on (https?):\/\/127\.0\.0\.1:(\d+)/);
         if (m) {
           clearTimeout(timer);
-          res(Number(m[1]));
+          this.scheme = m[1];
+          // The admin listener (--admin-listen) is logged before the API's.
+          const admin = this.log.match(/admin listening on https?:\/\/127\.0\.0\.1:(\d+)/);
+          this.adminPort = admin ? Number(admin[1]) : undefined;
+          res(Number(m[2]));
         }
       });
       this.proc.on("exit", () => rej(new Error("server exited:\n" + this.log)));
     });
-    this.base = `http://127.0.0.1:${this.port}`;
+    this.base = `${this.scheme}://127.0.0.1:${this.port}`;
     return this;
   }
 
