@@ -6,6 +6,7 @@
 
 #include "store/sql.h"
 #include "util/filelock.h"
+#include "util/metrics.h"
 
 #include "util/xmalloc.h"
 
@@ -123,13 +124,34 @@ void store_close(struct store *st)
         st->ops->close(st);
 }
 
+/* Store failures by kind, for metrics (util/metrics.h): NULL until
+ * registered, and counting is then a no-op. */
+static struct metric_family *store_errors;
+
+void store_metrics_register(void)
+{
+    store_errors = metrics_register("keyhold_store_errors_total",
+                                    "Store operations that failed: busy (locked past the timeout) or failed "
+                                    "(unreachable, I/O, full).",
+                                    METRIC_COUNTER, "kind", 2, NULL, 0);
+    metrics_label(store_errors, 0, (const char *const[]){"busy"});
+    metrics_label(store_errors, 1, (const char *const[]){"failed"});
+}
+
+static int counted(int rc)
+{
+    if (rc == KH_EBUSY || rc == KH_ESTORE)
+        metrics_add(store_errors, rc == KH_EBUSY ? 0 : 1, 1);
+    return rc;
+}
+
 /* Defines store_NAME(st, ...) forwarding to st->ops->NAME after the fault
  * hook has had its say. */
 #define STORE_WRAP(name, params, args)                                                                                 \
     int store_##name params                                                                                            \
     {                                                                                                                  \
         int rc = fault(#name);                                                                                         \
-        return rc ? rc : st->ops->name args;                                                                           \
+        return counted(rc ? rc : st->ops->name args);                                                                  \
     }
 
 /* The same for a method that needs a capability: KH_ENOTSUP without it. */
@@ -139,7 +161,7 @@ void store_close(struct store *st)
         if (!store_can(st, cap))                                                                                       \
             return KH_ENOTSUP;                                                                                         \
         int rc = fault(#name);                                                                                         \
-        return rc ? rc : st->ops->name args;                                                                           \
+        return counted(rc ? rc : st->ops->name args);                                                                  \
     }
 
 /* The same for methods with an out-parameter, which is zeroed first so the
@@ -150,7 +172,7 @@ void store_close(struct store *st)
     {                                                                                                                  \
         memset(out, 0, sizeof *(out));                                                                                 \
         int rc = fault(#name);                                                                                         \
-        return rc ? rc : st->ops->name args;                                                                           \
+        return counted(rc ? rc : st->ops->name args);                                                                  \
     }
 
 STORE_WRAP(begin, (struct store * st), (st))
@@ -217,7 +239,7 @@ int store_ready(struct store *st, const char **why)
 {
     *why = "store unreachable"; /* what a failure injected by the fault hook means */
     int rc = fault("ready");
-    return rc ? rc : st->ops->ready(st, why);
+    return counted(rc ? rc : st->ops->ready(st, why));
 }
 STORE_WRAP(copy_to, (struct store * st, struct store *to), (st, to))
 STORE_WRAP_CAP(change_stamp, STORE_CAP_CHANGE_STAMP, (struct store * st, struct store_stamp *out), (st, out))

@@ -581,6 +581,8 @@ int store_change_stamp(struct store *st, struct store_stamp *out);
 int store_control(struct store *st, int op, void *arg);
 int store_counts(struct store *st, char **report);
 int store_ready(struct store *st, const char **why);
+/* Counts failed store operations as metrics (util/metrics.h); before serving. */
+void store_metrics_register(void);
 int store_copy_to(struct store *st, struct store *to);
 /* Non-zero when the handle has every capability of mask. */
 int store_can(const struct store *st, unsigned mask);
