@@ -33,7 +33,7 @@ void config_defaults(struct config *cfg)
     cfg->rate_credential = (struct rate_rule){10000, 10};
     cfg->rate_auth_failures = (struct rate_rule){60, 60};
     cfg->rate_credential_share = 25;
-    cfg->rate_table_entries = RATELIMIT_DEFAULT_ENTRIES;
+    cfg->rate_table_entries = RATE_TABLE_DEFAULT_ENTRIES;
 }
 
 char *config_secret_path(const struct config *cfg)

@@ -3,7 +3,7 @@
 #ifndef KH_CONFIG_H
 #define KH_CONFIG_H
 
-#include "api/ratelimit.h"
+#include "util/raterule.h"
 
 #include <stddef.h>
 
@@ -29,7 +29,7 @@ struct config {
     struct rate_rule rate_credential;    /* requests per application key or token */
     struct rate_rule rate_auth_failures; /* failed authentications per client address */
     int rate_credential_share;           /* percent of its org's budget one credential may use (1..100) */
-    long rate_table_entries;             /* keys each rate-limit table holds (api/ratelimit.h) */
+    long rate_table_entries;             /* keys each rate-limit table holds (util/raterule.h, api/ratelimit.h) */
     int ephemeral; /* the store lives in memory and the secret is not on disk (serve --ephemeral) */
     int test_mode; /* the relaxations of a test double (serve --test-mode), see cli_serve.c */
 };

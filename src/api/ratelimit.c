@@ -124,8 +124,8 @@ static void lru_make(struct lru_table *t, size_t entries)
 static void sketch_make(struct sketch_shard *shards, size_t entries)
 {
     uint32_t width = 1;
-    if (entries < RATELIMIT_DEFAULT_ENTRIES)
-        entries = RATELIMIT_DEFAULT_ENTRIES;
+    if (entries < RATE_TABLE_DEFAULT_ENTRIES)
+        entries = RATE_TABLE_DEFAULT_ENTRIES;
     while (width * SHARDS < entries)
         width <<= 1;
     for (int i = 0; i < SHARDS; i++) {
@@ -139,10 +139,10 @@ static void make_tables(struct ratelimiter *r, size_t entries)
 {
     pthread_mutex_lock(&r->setup_lock);
     if (!atomic_load_explicit(&r->ready, memory_order_relaxed)) {
-        if (entries < RATELIMIT_MIN_ENTRIES)
-            entries = RATELIMIT_MIN_ENTRIES;
-        if (entries > RATELIMIT_MAX_ENTRIES)
-            entries = RATELIMIT_MAX_ENTRIES;
+        if (entries < RATE_TABLE_MIN_ENTRIES)
+            entries = RATE_TABLE_MIN_ENTRIES;
+        if (entries > RATE_TABLE_MAX_ENTRIES)
+            entries = RATE_TABLE_MAX_ENTRIES;
         lru_make(&r->requests, entries);
         lru_make(&r->successes, entries);
         sketch_make(r->failures, entries);
@@ -159,7 +159,7 @@ void ratelimit_size(struct ratelimiter *r, size_t entries)
 
 static void ready(struct ratelimiter *r)
 {
-    ratelimit_size(r, RATELIMIT_DEFAULT_ENTRIES);
+    ratelimit_size(r, RATE_TABLE_DEFAULT_ENTRIES);
 }
 
 static void lru_free(struct lru_table *t)
@@ -466,27 +466,6 @@ size_t ratelimit_success_entries(struct ratelimiter *r)
 }
 
 /* ---- rules ---- */
-
-int ratelimit_parse_rule(const char *s, struct rate_rule *rule)
-{
-    char *end;
-    long long n = strtoll(s, &end, 10);
-    rule->limit = 0;
-    rule->period = 1;
-    if (end == s || n < 0)
-        return -1;
-    if (*end == '\0' && n == 0)
-        return 0;
-    if (*end != '/')
-        return -1;
-    const char *p = end + 1;
-    long long period = strtoll(p, &end, 10);
-    if (end == p || *end || period < 1 || period > 86400)
-        return -1;
-    rule->limit = n;
-    rule->period = period;
-    return 0;
-}
 
 int ratelimit_credential_rules(const struct rate_rule *credential, const struct rate_rule *org, int percent,
                                struct rate_rule out[2])

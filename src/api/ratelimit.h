@@ -32,17 +32,11 @@
 #ifndef KH_RATELIMIT_H
 #define KH_RATELIMIT_H
 
+#include "util/raterule.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
-#define RATELIMIT_DEFAULT_ENTRIES 65536
-#define RATELIMIT_MIN_ENTRIES 16
-#define RATELIMIT_MAX_ENTRIES (16 * 1024 * 1024)
-
-struct rate_rule {
-    int64_t limit;  /* requests per period; 0 = no limit */
-    int64_t period; /* seconds */
-};
 
 struct rate_verdict {
     int allowed;
@@ -53,12 +47,12 @@ struct rate_verdict {
 struct ratelimiter;
 
 /* A limiter whose tables are made at the first ratelimit_size() or, failing
- * that, at the first use with RATELIMIT_DEFAULT_ENTRIES. */
+ * that, at the first use with RATE_TABLE_DEFAULT_ENTRIES. */
 struct ratelimiter *ratelimit_new(void);
 void ratelimit_free(struct ratelimiter *r);
 /* Sizes the tables: the request and success tables hold about `entries` keys
  * each (rounded up to a multiple of the shard count), the sketch has
- * `entries` counters per row, RATELIMIT_DEFAULT_ENTRIES at least. Only the first call counts, and only before the
+ * `entries` counters per row, RATE_TABLE_DEFAULT_ENTRIES at least. Only the first call counts, and only before the
  * first use; later calls cost one atomic load, so every request may make it. */
 void ratelimit_size(struct ratelimiter *r, size_t entries);
 
@@ -90,8 +84,6 @@ size_t ratelimit_request_entries(struct ratelimiter *r);
 size_t ratelimit_success_entries(struct ratelimiter *r);
 
 /* ---- rules ---- */
-/* Parses "N/P" (N requests per P seconds; "0" = off). Returns 0 or -1. */
-int ratelimit_parse_rule(const char *s, struct rate_rule *rule);
 /* The limits one credential is held to: its own rule and at most `percent`
  * of the org's budget. One rule when they can be merged (same period, or one
  * of them off), else two, both to be kept; out[0] when they merge. Returns

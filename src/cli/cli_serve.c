@@ -280,7 +280,7 @@ int cli_serve(int argc, char **argv)
             struct rate_rule *rule = c == OPT_RATE_ORG    ? &cfg.rate_org
                                      : c == OPT_RATE_CRED ? &cfg.rate_credential
                                                           : &cfg.rate_auth_failures;
-            if (ratelimit_parse_rule(optarg, rule)) {
+            if (rate_rule_parse(optarg, rule)) {
                 fprintf(stderr, "keyhold: rate limits are N/P (N requests per P seconds) or 0, got '%s'\n", optarg);
                 goto out;
             }
@@ -294,9 +294,9 @@ int cli_serve(int argc, char **argv)
             cfg.rate_credential_share = (int)n;
             break;
         case OPT_RATE_TABLE:
-            if (cli_parse_long(optarg, RATELIMIT_MIN_ENTRIES, RATELIMIT_MAX_ENTRIES, &cfg.rate_table_entries)) {
-                fprintf(stderr, "keyhold: --rate-limit-table-size wants %d..%d\n", RATELIMIT_MIN_ENTRIES,
-                        RATELIMIT_MAX_ENTRIES);
+            if (cli_parse_long(optarg, RATE_TABLE_MIN_ENTRIES, RATE_TABLE_MAX_ENTRIES, &cfg.rate_table_entries)) {
+                fprintf(stderr, "keyhold: --rate-limit-table-size wants %d..%d\n", RATE_TABLE_MIN_ENTRIES,
+                        RATE_TABLE_MAX_ENTRIES);
                 goto out;
             }
             break;
