@@ -103,7 +103,7 @@ bench-startup: deps build
 
 lint:
 	@if grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|atoll)\s*\(' src -r; then \
-	  echo "lint: banned function (see STYLE.md habit 9)"; exit 1; fi
+	  echo "lint: banned function (see docs/internals/layout.md, \"Bounds and banned calls\")"; exit 1; fi
 	@echo "lint: ok"
 
 $(INTEGRATION)/node_modules/.package-lock.json: $(INTEGRATION)/package-lock.json

@@ -15,7 +15,7 @@
  * then close (docs/security.md). */
 #define _GNU_SOURCE /* memmem */
 #include "auth/provision.h"
-#include "http/server.h"
+#include "http/harness.h"
 #include "store/store.h"
 #include "util/buf.h"
 

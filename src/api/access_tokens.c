@@ -4,7 +4,7 @@
  * Both live in one table and one id space. A token's secret is shown once, in
  * the 201 answer of its creation; afterwards only its public portion is.
  * Revoked and expired tokens are gone for every read and list (an expired
- * token counts as revoked, SEMANTICS 3.4). */
+ * token counts as revoked, docs/datadog.md, "Expiry"). */
 #include "api/internal.h"
 
 #include "auth/credentials.h"
@@ -116,9 +116,9 @@ void access_tokens_list(struct api_call *call)
     struct store_token_query q;
     char *scratch = NULL;
     memset(&q, 0, sizeof q);
-    if (!require_any_perm_or_reply(call, PERM_USER_APP_KEYS, PERM_ORG_APP_KEYS_READ) ||
-        !page_or_reply(call, &q.page.limit, &q.page.offset) || !sort_or_reply(call, token_sorts, 4, &q.sort, &q.desc) ||
-        !filter_or_reply(call, "filter", &q.name_filter))
+    if (require_any_perm_or_reply(call, PERM_USER_APP_KEYS, PERM_ORG_APP_KEYS_READ) ||
+        page_or_reply(call, &q.page.limit, &q.page.offset) || sort_or_reply(call, token_sorts, 4, &q.sort, &q.desc) ||
+        filter_or_reply(call, "filter", &q.name_filter))
         return;
     int n = query_get_list(&call->query, "filter[owned_by]", q.owner_ids, STORE_MAX_OWNERS, &scratch);
     if (n < 0) {
@@ -129,7 +129,7 @@ void access_tokens_list(struct api_call *call)
     q.n_owners = (size_t)n;
     q.org_id = call->who.org_id;
     q.now = call->now;
-    if (!has_perm(call, PERM_ORG_APP_KEYS_READ)) {
+    if (!api_has_perm(call, PERM_ORG_APP_KEYS_READ)) {
         /* Own tokens only: an owner filter that leaves out the caller
          * selects nothing. */
         int self_listed = n == 0;
@@ -220,7 +220,7 @@ static void create_token(struct api_call *call, int kind, const char *owner_id)
         reply_store_error(call, rc);
         goto out;
     }
-    audit(call, "created", kind == STORE_TOKEN_SAT ? "service_access_token" : "personal_access_token", t.id);
+    api_audit(call, "created", kind == STORE_TOKEN_SAT ? "service_access_token" : "personal_access_token", t.id);
     reply_json(call, 201, json_pack("{s:o}", "data", render_token(&t, value)));
     secret_wipe(value, sizeof value);
 out:
@@ -230,7 +230,7 @@ out:
 
 void access_tokens_create(struct api_call *call)
 {
-    if (!require_perm_or_reply(call, PERM_USER_APP_KEYS))
+    if (require_perm_or_reply(call, PERM_USER_APP_KEYS))
         return;
     if (call->who.service_account) {
         reply_error(call, 403, "Forbidden: service accounts use service access tokens, not personal access tokens");
@@ -242,10 +242,10 @@ void access_tokens_create(struct api_call *call)
 void access_tokens_get(struct api_call *call)
 {
     struct store_token t;
-    if (!require_any_perm_or_reply(call, PERM_USER_APP_KEYS, PERM_ORG_APP_KEYS_READ) ||
+    if (require_any_perm_or_reply(call, PERM_USER_APP_KEYS, PERM_ORG_APP_KEYS_READ) ||
         load_token_or_reply(call, call->params[0], STORE_TOKEN_PAT, 0, &t))
         return;
-    if (strcmp(t.owner_id, call->who.user_id) != 0 && !has_perm(call, PERM_ORG_APP_KEYS_READ))
+    if (strcmp(t.owner_id, call->who.user_id) != 0 && !api_has_perm(call, PERM_ORG_APP_KEYS_READ))
         reply_error(call, 404, "Access token not found");
     else
         reply_json(call, 200, json_pack("{s:o}", "data", render_token(&t, NULL)));
@@ -253,15 +253,16 @@ void access_tokens_get(struct api_call *call)
 }
 
 /* DELETE: revoking an already revoked (or expired) token answers 204 again,
- * as Datadog does (SEMANTICS 4.6); an unknown id is 404. */
+ * as Datadog does; an unknown id is 404 (docs/datadog.md, "Status codes of
+ * creation and deletion"). */
 void access_tokens_revoke(struct api_call *call)
 {
     struct store_token t;
-    if (!require_any_perm_or_reply(call, PERM_USER_APP_KEYS, PERM_ORG_APP_KEYS_WRITE) ||
+    if (require_any_perm_or_reply(call, PERM_USER_APP_KEYS, PERM_ORG_APP_KEYS_WRITE) ||
         load_token_or_reply(call, call->params[0], STORE_TOKEN_PAT, 1, &t))
         return;
     int own = strcmp(t.owner_id, call->who.user_id) == 0;
-    if (!own && !has_perm(call, PERM_ORG_APP_KEYS_WRITE)) {
+    if (!own && !api_has_perm(call, PERM_ORG_APP_KEYS_WRITE)) {
         reply_error(call, 404, "Access token not found");
     } else if (!token_live(&t, call->now)) {
         reply_empty(call, 204);
@@ -270,7 +271,7 @@ void access_tokens_revoke(struct api_call *call)
         if (rc && rc != KH_ENOTFOUND) {
             reply_store_error(call, rc);
         } else {
-            audit(call, "revoked", "personal_access_token", t.id);
+            api_audit(call, "revoked", "personal_access_token", t.id);
             reply_empty(call, 204);
         }
     }
@@ -280,7 +281,7 @@ void access_tokens_revoke(struct api_call *call)
 void sa_tokens_create(struct api_call *call)
 {
     struct store_user sa;
-    if (!require_perm_or_reply(call, PERM_SERVICE_ACCOUNT_WRITE) || load_service_account_or_reply(call, &sa))
+    if (require_perm_or_reply(call, PERM_SERVICE_ACCOUNT_WRITE) || load_service_account_or_reply(call, &sa))
         return;
     create_token(call, STORE_TOKEN_SAT, sa.id);
     store_user_clear(&sa);
@@ -297,7 +298,8 @@ void sa_tokens_get(struct api_call *call)
 }
 
 /* Shared body of PAT and SAT updates: name and scopes may change;
- * expires_at may not (SEMANTICS 3.3). t is the loaded live token. */
+ * expires_at may not (docs/datadog.md, "Scopes and what a token update may
+ * change"). t is the loaded live token. */
 static void update_token(struct api_call *call, struct store_token *t)
 {
     struct jx jx = {0};
@@ -334,7 +336,8 @@ static void update_token(struct api_call *call, struct store_token *t)
     } else if (rc) {
         reply_store_error(call, rc);
     } else {
-        audit(call, "updated", t->kind == STORE_TOKEN_SAT ? "service_access_token" : "personal_access_token", t->id);
+        api_audit(call, "updated", t->kind == STORE_TOKEN_SAT ? "service_access_token" : "personal_access_token",
+                  t->id);
         reply_json(call, 200, json_pack("{s:o}", "data", render_token(t, NULL)));
     }
 out:
@@ -344,12 +347,12 @@ out:
 void access_tokens_update(struct api_call *call)
 {
     struct store_token t;
-    if (!require_any_perm_or_reply(call, PERM_USER_APP_KEYS, PERM_ORG_APP_KEYS_WRITE) ||
+    if (require_any_perm_or_reply(call, PERM_USER_APP_KEYS, PERM_ORG_APP_KEYS_WRITE) ||
         load_token_or_reply(call, call->params[0], STORE_TOKEN_PAT, 0, &t))
         return;
     int own = strcmp(t.owner_id, call->who.user_id) == 0;
-    if (own ? !has_perm(call, PERM_USER_APP_KEYS) && !has_perm(call, PERM_ORG_APP_KEYS_WRITE)
-            : !has_perm(call, PERM_ORG_APP_KEYS_WRITE))
+    if (own ? !api_has_perm(call, PERM_USER_APP_KEYS) && !api_has_perm(call, PERM_ORG_APP_KEYS_WRITE)
+            : !api_has_perm(call, PERM_ORG_APP_KEYS_WRITE))
         reply_error(call, 404, "Access token not found");
     else
         update_token(call, &t);
@@ -359,7 +362,7 @@ void access_tokens_update(struct api_call *call)
 /* Loads the service account of the path and its token params[1]. */
 static int load_sa_token_or_reply(struct api_call *call, int want_dead, struct store_user *sa, struct store_token *t)
 {
-    if (!require_perm_or_reply(call, PERM_SERVICE_ACCOUNT_WRITE) || load_service_account_or_reply(call, sa))
+    if (require_perm_or_reply(call, PERM_SERVICE_ACCOUNT_WRITE) || load_service_account_or_reply(call, sa))
         return -1;
     int rc = load_token_or_reply(call, call->params[1], STORE_TOKEN_SAT, want_dead, t);
     if (!rc && strcmp(t->owner_id, sa->id) != 0) {
@@ -376,10 +379,10 @@ void sa_tokens_list(struct api_call *call)
     struct store_user sa;
     struct store_token_query q;
     memset(&q, 0, sizeof q);
-    if (!require_perm_or_reply(call, PERM_SERVICE_ACCOUNT_WRITE) || load_service_account_or_reply(call, &sa))
+    if (require_perm_or_reply(call, PERM_SERVICE_ACCOUNT_WRITE) || load_service_account_or_reply(call, &sa))
         return;
-    if (page_or_reply(call, &q.page.limit, &q.page.offset) && sort_or_reply(call, token_sorts, 4, &q.sort, &q.desc) &&
-        filter_or_reply(call, "filter", &q.name_filter)) {
+    if (!page_or_reply(call, &q.page.limit, &q.page.offset) && !sort_or_reply(call, token_sorts, 4, &q.sort, &q.desc) &&
+        !filter_or_reply(call, "filter", &q.name_filter)) {
         q.org_id = call->who.org_id;
         q.now = call->now;
         q.kind = STORE_TOKEN_SAT;
@@ -411,7 +414,7 @@ void sa_tokens_revoke(struct api_call *call)
     if (rc && rc != KH_ENOTFOUND) {
         reply_store_error(call, rc);
     } else {
-        audit(call, "revoked", "service_access_token", t.id);
+        api_audit(call, "revoked", "service_access_token", t.id);
         reply_empty(call, 204);
     }
     store_token_clear(&t);

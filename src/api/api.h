@@ -1,9 +1,10 @@
-/* api.h - the boundary between the HTTP adapter and the handlers.
+/* api.h - the boundary between the HTTP layer and the handlers.
  *
- * The adapter (src/http/server.c) fills a plain struct api_request, calls
- * api_handle(), and writes the struct api_response back. Nothing under api/
- * knows the HTTP library, so handlers can be unit-tested and fuzzed with a
- * plain request. */
+ * The HTTP layer (src/http/request.c) fills a plain struct api_request, has
+ * it answered by api_handle() (directly, or through the writer thread,
+ * api/writer.h, when api_request_writes() says it may change state), and
+ * writes the struct api_response back. Nothing under api/ knows the HTTP
+ * library, so handlers can be unit-tested and fuzzed with a plain request. */
 #ifndef KH_API_H
 #define KH_API_H
 
@@ -64,9 +65,26 @@ struct api_env {
     struct ratelimiter *limiter; /* shared by every thread; NULL = no limits */
 };
 
+/* Fills *env for one thread that answers requests (an event loop, the
+ * writer, the fuzz harness): its own last-used buffer (usage_slots to start
+ * with) and authentication cache (auth_cache_entries outcomes), over the
+ * thread's store handle st and the process's limiter (NULL: no limits); the
+ * secret is set per request. The env owns the buffer and the cache. */
+void api_env_init(struct api_env *env, const struct config *cfg, struct store *st, struct ratelimiter *limiter,
+                  size_t usage_slots, size_t auth_cache_entries);
+/* Frees what api_env_init made (not the store nor the limiter) and leaves
+ * them NULL; a cleared or zeroed env may be cleared again. */
+void api_env_clear(struct api_env *env);
+
 /* Routes and answers one request. Always fills *res (status >= 200). */
 void api_handle(struct api_env *env, const struct api_request *req, struct api_response *res);
 void api_response_free(struct api_response *res);
+/* Non-zero when req matches a route that may change state (ROUTE_WRITE in
+ * router.c's table): the one answer to "is this a write", for the router
+ * (which runs it in a transaction) and for whoever hands writes to the
+ * writer (api/writer.h). A request that matches no route is not one: it is
+ * answered 404 or 405 and changes nothing. */
+int api_request_writes(const struct config *cfg, const struct api_request *req);
 /* {"errors":["message"]} as compact JSON text (malloc'd; caller frees), with
  * bytes that are not UTF-8 made printable. Used for every error body, also
  * those the HTTP layer writes itself. */

@@ -1,7 +1,7 @@
 /* api_keys.c - API keys, v2 (JSON:API, /api/v2/api_keys) and v1
  * (/api/v1/api_key). The key value is stored sealed and shown where Datadog
- * shows it (SEMANTICS 1.3): on v2 create/get/update and every v1 answer, but
- * never in the v2 list. */
+ * shows it (docs/datadog.md, "Where secrets are shown"): on v2
+ * create/get/update and every v1 answer, but never in the v2 list. */
 #include "api/internal.h"
 
 #include "auth/credentials.h"
@@ -89,15 +89,15 @@ static int include_or_reply(struct api_call *call, int *created_by, int *modifie
         } else {
             reply_error(call, 400, "Invalid value for include: '%.64s' (expected created_by, modified_by)", items[i]);
             free(scratch);
-            return 0;
+            return -1;
         }
     }
     free(scratch);
     if (n < 0) {
         reply_error(call, 400, "Invalid value for include: too many values");
-        return 0;
+        return -1;
     }
-    return 1;
+    return 0;
 }
 
 /* Fills the filter part of an API key query from the query string. */
@@ -110,9 +110,9 @@ static int api_key_filters_or_reply(struct api_call *call, struct store_api_key_
         query_time_range(qs, "filter[modified_at]", &q->modified, msg, sizeof msg) ||
         query_bool(qs, "filter[remote_config_read_enabled]", &q->remote_config, msg, sizeof msg)) {
         reply_error(call, 400, "%s", msg);
-        return 0;
+        return -1;
     }
-    return filter_or_reply(call, "filter", &q->name_filter) && filter_or_reply(call, "filter[category]", &q->category);
+    return filter_or_reply(call, "filter", &q->name_filter) || filter_or_reply(call, "filter[category]", &q->category);
 }
 
 void api_keys_list(struct api_call *call)
@@ -121,9 +121,9 @@ void api_keys_list(struct api_call *call)
     struct store_api_key_list list;
     int inc_created, inc_modified;
     memset(&q, 0, sizeof q);
-    if (!require_perm_or_reply(call, PERM_API_KEYS_READ) || !page_or_reply(call, &q.page.limit, &q.page.offset) ||
-        !sort_or_reply(call, api_key_sorts, 4, &q.sort, &q.desc) || !api_key_filters_or_reply(call, &q) ||
-        !include_or_reply(call, &inc_created, &inc_modified))
+    if (require_perm_or_reply(call, PERM_API_KEYS_READ) || page_or_reply(call, &q.page.limit, &q.page.offset) ||
+        sort_or_reply(call, api_key_sorts, 4, &q.sort, &q.desc) || api_key_filters_or_reply(call, &q) ||
+        include_or_reply(call, &inc_created, &inc_modified))
         return;
     q.org_id = call->who.org_id;
     int rc = store_api_key_list(call->env->store, &q, &list);
@@ -135,9 +135,9 @@ void api_keys_list(struct api_call *call)
     for (size_t i = 0; i < list.n; i++) {
         json_array_append_new(data, render_api_key(&list.items[i], NULL, call->now));
         if (inc_created)
-            include_user(call->env->store, call->who.org_id, included, list.items[i].created_by);
+            render_include_user(call->env->store, call->who.org_id, included, list.items[i].created_by);
         if (inc_modified)
-            include_user(call->env->store, call->who.org_id, included, list.items[i].modified_by);
+            render_include_user(call->env->store, call->who.org_id, included, list.items[i].modified_by);
     }
     json_t *body = json_pack("{s:o,s:{s:I,s:{s:I}}}", "data", data, "meta", "max_allowed",
                              (json_int_t)call->env->cfg->max_api_keys, "page", "total_filtered_count",
@@ -189,7 +189,7 @@ void api_keys_create(struct api_call *call)
     struct jx jx = {0};
     struct store_api_key key;
     char value[API_KEY_VALUE_LEN + 1];
-    if (!require_perm_or_reply(call, PERM_API_KEYS_WRITE))
+    if (require_perm_or_reply(call, PERM_API_KEYS_WRITE))
         return;
     json_t *root = body_or_reply(call, &jx);
     if (!root)
@@ -203,7 +203,7 @@ void api_keys_create(struct api_call *call)
     if (jx.failed)
         reply_jx(call, &jx);
     else if (create_key_or_reply(call, name, category, rc_enabled, &key, value) == KH_OK) {
-        audit(call, "created", "api_key", key.id);
+        api_audit(call, "created", "api_key", key.id);
         reply_json(call, 201, json_pack("{s:o}", "data", render_api_key(&key, value, 0)));
         store_api_key_clear(&key);
         secret_wipe(value, sizeof value);
@@ -217,7 +217,7 @@ void api_keys_v1_create(struct api_call *call)
     struct jx jx = {0};
     struct store_api_key key;
     char value[API_KEY_VALUE_LEN + 1];
-    if (!require_perm_or_reply(call, PERM_API_KEYS_WRITE))
+    if (require_perm_or_reply(call, PERM_API_KEYS_WRITE))
         return;
     json_t *root = body_or_reply(call, &jx);
     if (!root)
@@ -227,7 +227,7 @@ void api_keys_v1_create(struct api_call *call)
     if (jx.failed)
         reply_jx(call, &jx);
     else if (create_key_or_reply(call, name, NULL, 1, &key, value) == KH_OK) {
-        audit(call, "created", "api_key", key.id);
+        api_audit(call, "created", "api_key", key.id);
         reply_json(call, 200, json_pack("{s:o}", "api_key", render_api_key_v1(call, &key, value)));
         store_api_key_clear(&key);
         secret_wipe(value, sizeof value);
@@ -241,7 +241,7 @@ void api_keys_v1_list(struct api_call *call)
 {
     struct store_api_key_query q;
     struct store_api_key_list list;
-    if (!require_perm_or_reply(call, PERM_API_KEYS_READ))
+    if (require_perm_or_reply(call, PERM_API_KEYS_READ))
         return;
     memset(&q, 0, sizeof q);
     q.org_id = call->who.org_id;
@@ -282,7 +282,7 @@ static int load_key_or_reply(struct api_call *call, const char *param, int by_va
         rc = auth_find_api_key(&env, param, strlen(param), k);
         if (rc == AUTH_INVALID)
             rc = KH_ENOTFOUND;
-    } else if (is_uuid(param)) {
+    } else if (uuid_valid(param, strlen(param))) {
         rc = store_api_key_get(call->env->store, call->who.org_id, param, k);
     }
     if (!rc && strcmp(k->org_id, call->who.org_id) != 0) {
@@ -311,9 +311,9 @@ static void reply_full_key(struct api_call *call, const struct store_api_key *k,
     if (inc_created || inc_modified) {
         json_t *included = json_array();
         if (inc_created)
-            include_user(call->env->store, call->who.org_id, included, k->created_by);
+            render_include_user(call->env->store, call->who.org_id, included, k->created_by);
         if (inc_modified)
-            include_user(call->env->store, call->who.org_id, included, k->modified_by);
+            render_include_user(call->env->store, call->who.org_id, included, k->modified_by);
         json_object_set_new(body, "included", included);
     }
     reply_json(call, 200, body);
@@ -323,7 +323,7 @@ void api_keys_get(struct api_call *call)
 {
     struct store_api_key k;
     int inc_created, inc_modified;
-    if (!require_perm_or_reply(call, PERM_API_KEYS_READ) || !include_or_reply(call, &inc_created, &inc_modified) ||
+    if (require_perm_or_reply(call, PERM_API_KEYS_READ) || include_or_reply(call, &inc_created, &inc_modified) ||
         load_key_or_reply(call, call->params[0], 0, &k))
         return;
     reply_full_key(call, &k, 1, inc_created, inc_modified);
@@ -341,7 +341,7 @@ static int save_key_or_reply(struct api_call *call, struct store_api_key *k)
     else if (rc)
         reply_store_error(call, rc);
     else
-        audit(call, "updated", "api_key", k->id);
+        api_audit(call, "updated", "api_key", k->id);
     return rc;
 }
 
@@ -350,7 +350,7 @@ void api_keys_update(struct api_call *call)
     struct jx jx = {0};
     struct store_api_key k;
     json_t *root = NULL;
-    if (!require_perm_or_reply(call, PERM_API_KEYS_WRITE))
+    if (require_perm_or_reply(call, PERM_API_KEYS_WRITE))
         return;
     json_t *data = data_or_reply(call, &jx, &root, "api_keys", call->params[0], 400,
                                  "Field 'data.id' does not match the API key id in the path");
@@ -379,16 +379,16 @@ void api_keys_update(struct api_call *call)
 
 void api_keys_delete(struct api_call *call)
 {
-    if (!require_perm_or_reply(call, PERM_API_KEYS_DELETE))
+    if (require_perm_or_reply(call, PERM_API_KEYS_DELETE))
         return;
-    int rc = is_uuid(call->params[0]) ? store_api_key_delete(call->env->store, call->who.org_id, call->params[0])
-                                      : KH_ENOTFOUND;
+    const char *id = call->params[0];
+    int rc = uuid_valid(id, strlen(id)) ? store_api_key_delete(call->env->store, call->who.org_id, id) : KH_ENOTFOUND;
     if (rc == KH_ENOTFOUND) {
         reply_error(call, 404, "API key not found");
     } else if (rc) {
         reply_store_error(call, rc);
     } else {
-        audit(call, "deleted", "api_key", call->params[0]);
+        api_audit(call, "deleted", "api_key", id);
         reply_empty(call, 204);
     }
 }
@@ -408,7 +408,7 @@ static void reply_v1_key(struct api_call *call, const struct store_api_key *k)
 void api_keys_v1_get(struct api_call *call)
 {
     struct store_api_key k;
-    if (!require_perm_or_reply(call, PERM_API_KEYS_READ) || load_key_or_reply(call, call->params[0], 1, &k))
+    if (require_perm_or_reply(call, PERM_API_KEYS_READ) || load_key_or_reply(call, call->params[0], 1, &k))
         return;
     reply_v1_key(call, &k);
     store_api_key_clear(&k);
@@ -419,7 +419,7 @@ void api_keys_v1_update(struct api_call *call)
     static const char *const allowed[] = {"name", NULL};
     struct jx jx = {0};
     struct store_api_key k;
-    if (!require_perm_or_reply(call, PERM_API_KEYS_WRITE))
+    if (require_perm_or_reply(call, PERM_API_KEYS_WRITE))
         return;
     json_t *root = body_or_reply(call, &jx);
     if (!root)
@@ -442,7 +442,7 @@ void api_keys_v1_update(struct api_call *call)
 void api_keys_v1_delete(struct api_call *call)
 {
     struct store_api_key k;
-    if (!require_perm_or_reply(call, PERM_API_KEYS_DELETE) || load_key_or_reply(call, call->params[0], 1, &k))
+    if (require_perm_or_reply(call, PERM_API_KEYS_DELETE) || load_key_or_reply(call, call->params[0], 1, &k))
         return;
     char value[API_KEY_VALUE_LEN + 1];
     int rc = unseal_key(call, &k, value);
@@ -454,7 +454,7 @@ void api_keys_v1_delete(struct api_call *call)
         else
             reply_store_error(call, rc);
     } else {
-        audit(call, "deleted", "api_key", k.id);
+        api_audit(call, "deleted", "api_key", k.id);
         reply_json(call, 200, json_pack("{s:o}", "api_key", render_api_key_v1(call, &k, value)));
     }
     secret_wipe(value, sizeof value);

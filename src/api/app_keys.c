@@ -4,9 +4,10 @@
  *   /api/v2/service_accounts/{id}/application_keys  a service account's keys
  *   /api/v1/application_key                      v1 shape, keyed by value
  * A key deleted under one path is gone under all. The value is shown where
- * Datadog shows it (SEMANTICS 1.3): on creation, on the current user's get and
- * update, and in every v1 answer; never in lists, org or service account
- * reads. Calls made with a PAT or SAT cannot create or update keys. */
+ * Datadog shows it (docs/datadog.md, "Where secrets are shown"): on
+ * creation, on the current user's get and update, and in every v1 answer;
+ * never in lists, org or service account reads. Calls made with a PAT or SAT
+ * cannot create or update keys. */
 #include "api/internal.h"
 
 #include "auth/credentials.h"
@@ -72,7 +73,7 @@ static int owner_or_reply(struct api_call *call, enum scope scope, const char **
  * is set. Answers 404 "Application key not found" otherwise. */
 static int load_app_key_or_reply(struct api_call *call, const char *id, const char *owner, struct store_app_key *k)
 {
-    int rc = is_uuid(id) ? store_app_key_get(call->env->store, call->who.org_id, id, k) : KH_ENOTFOUND;
+    int rc = uuid_valid(id, strlen(id)) ? store_app_key_get(call->env->store, call->who.org_id, id, k) : KH_ENOTFOUND;
     if (!rc && owner && strcmp(k->owner_id, owner) != 0) {
         store_app_key_clear(k);
         rc = KH_ENOTFOUND;
@@ -101,14 +102,13 @@ static const struct sort_option app_key_sorts[] = {
     {"last4", STORE_SORT_LAST4},
 };
 
-/* Reads include (only owned_by exists); returns -1 when answered 400. */
-static int include_owner_or_reply(struct api_call *call)
+/* Reads include (only owned_by exists) into *include, or answers 400. */
+static int include_owner_or_reply(struct api_call *call, int *include)
 {
     const char *inc = query_get(&call->query, "include");
-    if (!inc || !*inc)
+    *include = inc && strcmp(inc, "owned_by") == 0;
+    if (!inc || !*inc || *include)
         return 0;
-    if (strcmp(inc, "owned_by") == 0)
-        return 1;
     reply_error(call, 400, "Invalid value for include: '%.64s' (expected owned_by)", inc);
     return -1;
 }
@@ -121,9 +121,10 @@ static void list_keys(struct api_call *call, enum scope scope)
     const char *owner;
     int include = 0;
     memset(&q, 0, sizeof q);
-    if (!family_perm_or_reply(call, scope, PERM_ORG_APP_KEYS_READ) || owner_or_reply(call, scope, &owner) ||
-        !page_or_reply(call, &q.page.limit, &q.page.offset) || !sort_or_reply(call, app_key_sorts, 3, &q.sort, &q.desc) ||
-        !filter_or_reply(call, "filter", &q.name_filter) || (scope != SERVICE_ACCOUNT && (include = include_owner_or_reply(call)) < 0))
+    if (family_perm_or_reply(call, scope, PERM_ORG_APP_KEYS_READ) || owner_or_reply(call, scope, &owner) ||
+        page_or_reply(call, &q.page.limit, &q.page.offset) || sort_or_reply(call, app_key_sorts, 3, &q.sort, &q.desc) ||
+        filter_or_reply(call, "filter", &q.name_filter) ||
+        (scope != SERVICE_ACCOUNT && include_owner_or_reply(call, &include)))
         return;
     if (query_time_range(&call->query, "filter[created_at]", &q.created, msg, sizeof msg)) {
         reply_error(call, 400, "%s", msg);
@@ -152,7 +153,7 @@ static void list_keys(struct api_call *call, enum scope scope)
     for (size_t i = 0; i < list.n; i++) {
         json_array_append_new(data, render_app_key(&list.items[i], NULL, 1));
         if (include)
-            include_user(call->env->store, call->who.org_id, included, list.items[i].owner_id);
+            render_include_user(call->env->store, call->who.org_id, included, list.items[i].owner_id);
     }
     json_t *body = json_pack("{s:o,s:{s:I,s:{s:I}}}", "data", data, "meta", "max_allowed_per_user",
                              (json_int_t)call->env->cfg->max_app_keys, "page", "total_filtered_count",
@@ -175,7 +176,7 @@ static int key_grant_or_reply(struct api_call *call, const char *owner_id, const
         reply_store_error(call, rc);
         return rc;
     }
-    return grant_or_reply(call, &target, "application key") ? KH_OK : KH_EINVAL;
+    return grant_or_reply(call, &target, "application key") ? KH_EINVAL : KH_OK;
 }
 
 /* Non-zero when the caller may see key k's value (auth/authz.h). */
@@ -224,7 +225,7 @@ static int create_key_or_reply(struct api_call *call, const char *owner, const c
         reply_store_error(call, rc);
         return rc;
     }
-    audit(call, "created", "application_key", k->id);
+    api_audit(call, "created", "application_key", k->id);
     return KH_OK;
 }
 
@@ -251,7 +252,7 @@ static void create_key(struct api_call *call, enum scope scope)
     int present;
     struct store_app_key k;
     char value[APP_KEY_VALUE_LEN + 1];
-    if (!family_perm_or_reply(call, scope, PERM_USER_APP_KEYS) || !not_token_or_reply(call) ||
+    if (family_perm_or_reply(call, scope, PERM_USER_APP_KEYS) || not_token_or_reply(call) ||
         owner_or_reply(call, scope, &owner))
         return;
     json_t *data = data_or_reply(call, &jx, &root, "application_keys", NULL, 0, NULL);
@@ -284,11 +285,11 @@ static void reply_key(struct api_call *call, enum scope scope, const struct stor
      * not read users and roles. */
     if (include || scope == CURRENT_USER) {
         json_t *included = json_array();
-        int reads_users = has_perm(call, PERM_USER_ACCESS_READ);
+        int reads_users = api_has_perm(call, PERM_USER_ACCESS_READ);
         if (include || reads_users)
-            include_user(call->env->store, call->who.org_id, included, k->owner_id);
+            render_include_user(call->env->store, call->who.org_id, included, k->owner_id);
         if (scope == CURRENT_USER && reads_users)
-            include_user_roles(call->env->store, call->who.org_id, included, k->owner_id);
+            render_include_user_roles(call->env->store, call->who.org_id, included, k->owner_id);
         json_object_set_new(body, "included", included);
     }
     reply_json(call, 200, body);
@@ -300,8 +301,8 @@ static void get_key(struct api_call *call, enum scope scope)
     const char *owner;
     int include = 0;
     const char *id = call->params[scope == SERVICE_ACCOUNT ? 1 : 0];
-    if (!family_perm_or_reply(call, scope, PERM_ORG_APP_KEYS_READ) || owner_or_reply(call, scope, &owner) ||
-        (scope == ORG && (include = include_owner_or_reply(call)) < 0) || load_app_key_or_reply(call, id, owner, &k))
+    if (family_perm_or_reply(call, scope, PERM_ORG_APP_KEYS_READ) || owner_or_reply(call, scope, &owner) ||
+        (scope == ORG && include_owner_or_reply(call, &include)) || load_app_key_or_reply(call, id, owner, &k))
         return;
     reply_key(call, scope, &k, include);
     store_app_key_clear(&k);
@@ -316,7 +317,7 @@ static void update_key(struct api_call *call, enum scope scope)
     int present = 0;
     struct store_app_key k;
     const char *id = call->params[scope == SERVICE_ACCOUNT ? 1 : 0];
-    if (!family_perm_or_reply(call, scope, PERM_ORG_APP_KEYS_WRITE) || !not_token_or_reply(call) ||
+    if (family_perm_or_reply(call, scope, PERM_ORG_APP_KEYS_WRITE) || not_token_or_reply(call) ||
         owner_or_reply(call, scope, &owner))
         return;
     json_t *data = data_or_reply(call, &jx, &root, "application_keys", id, 400,
@@ -344,7 +345,7 @@ static void update_key(struct api_call *call, enum scope scope)
             } else if (rc) {
                 reply_store_error(call, rc);
             } else {
-                audit(call, "updated", "application_key", k.id);
+                api_audit(call, "updated", "application_key", k.id);
                 reply_key(call, scope, &k, 0);
             }
         }
@@ -359,7 +360,7 @@ static void delete_key(struct api_call *call, enum scope scope)
     struct store_app_key k;
     const char *owner;
     const char *id = call->params[scope == SERVICE_ACCOUNT ? 1 : 0];
-    if (!family_perm_or_reply(call, scope, PERM_ORG_APP_KEYS_WRITE) || owner_or_reply(call, scope, &owner) ||
+    if (family_perm_or_reply(call, scope, PERM_ORG_APP_KEYS_WRITE) || owner_or_reply(call, scope, &owner) ||
         load_app_key_or_reply(call, id, owner, &k))
         return;
     int rc = store_app_key_delete(call->env->store, call->who.org_id, k.id);
@@ -368,7 +369,7 @@ static void delete_key(struct api_call *call, enum scope scope)
     } else if (rc) {
         reply_store_error(call, rc);
     } else {
-        audit(call, "deleted", "application_key", k.id);
+        api_audit(call, "deleted", "application_key", k.id);
         reply_empty(call, 204);
     }
     store_app_key_clear(&k);
@@ -483,7 +484,7 @@ void app_keys_v1_list(struct api_call *call)
 {
     struct store_app_key_query q;
     struct store_app_key_list list;
-    if (!require_any_perm_or_reply(call, PERM_ORG_APP_KEYS_READ, PERM_USER_APP_KEYS))
+    if (require_any_perm_or_reply(call, PERM_ORG_APP_KEYS_READ, PERM_USER_APP_KEYS))
         return;
     memset(&q, 0, sizeof q);
     q.org_id = call->who.org_id;
@@ -518,7 +519,7 @@ void app_keys_v1_create(struct api_call *call)
     const char *name;
     struct store_app_key k;
     char value[APP_KEY_VALUE_LEN + 1];
-    if (!require_perm_or_reply(call, PERM_USER_APP_KEYS) || !not_token_or_reply(call))
+    if (require_perm_or_reply(call, PERM_USER_APP_KEYS) || not_token_or_reply(call))
         return;
     json_t *root = v1_body_or_reply(call, &name);
     if (!root)
@@ -535,7 +536,7 @@ void app_keys_v1_create(struct api_call *call)
 void app_keys_v1_get(struct api_call *call)
 {
     struct store_app_key k;
-    if (!require_any_perm_or_reply(call, PERM_ORG_APP_KEYS_READ, PERM_USER_APP_KEYS) ||
+    if (require_any_perm_or_reply(call, PERM_ORG_APP_KEYS_READ, PERM_USER_APP_KEYS) ||
         load_v1_key_or_reply(call, &k))
         return;
     reply_v1(call, 200, &k);
@@ -546,7 +547,7 @@ void app_keys_v1_update(struct api_call *call)
 {
     const char *name;
     struct store_app_key k;
-    if (!require_any_perm_or_reply(call, PERM_ORG_APP_KEYS_WRITE, PERM_USER_APP_KEYS) || !not_token_or_reply(call))
+    if (require_any_perm_or_reply(call, PERM_ORG_APP_KEYS_WRITE, PERM_USER_APP_KEYS) || not_token_or_reply(call))
         return;
     json_t *root = v1_body_or_reply(call, &name);
     if (!root)
@@ -559,7 +560,7 @@ void app_keys_v1_update(struct api_call *call)
             if (rc) {
                 reply_store_error(call, rc);
             } else {
-                audit(call, "updated", "application_key", k.id);
+                api_audit(call, "updated", "application_key", k.id);
                 reply_v1(call, 200, &k);
             }
         }
@@ -573,7 +574,7 @@ void app_keys_v1_delete(struct api_call *call)
 {
     struct store_app_key k;
     char value[APP_KEY_VALUE_LEN + 1];
-    if (!require_any_perm_or_reply(call, PERM_ORG_APP_KEYS_WRITE, PERM_USER_APP_KEYS) ||
+    if (require_any_perm_or_reply(call, PERM_ORG_APP_KEYS_WRITE, PERM_USER_APP_KEYS) ||
         load_v1_key_or_reply(call, &k))
         return;
     if (unseal_app_key(call, &k, value) == KH_OK) {
@@ -583,7 +584,7 @@ void app_keys_v1_delete(struct api_call *call)
         else if (rc)
             reply_store_error(call, rc);
         else {
-            audit(call, "deleted", "application_key", k.id);
+            api_audit(call, "deleted", "application_key", k.id);
             reply_json(call, 200, json_pack("{s:o}", "application_key", render_app_key_v1(call, &k, value)));
         }
         secret_wipe(value, sizeof value);

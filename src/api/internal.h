@@ -1,5 +1,10 @@
 /* internal.h - what the handler files share: the per-call context, the reply
- * helpers (reply.c) and the handler declarations (one family per file). */
+ * helpers (reply.c) and the handler declarations (one family per file).
+ *
+ * Names: what this header exports starts with api_, or with the name of the
+ * family it belongs to: reply_ (answers, reply.c), render_ (JSON objects,
+ * render.c), query_ (query.h), and the *_or_reply readers and checks below.
+ * Handlers are <resource>_<verb> (docs/internals/layout.md). */
 #ifndef KH_API_INTERNAL_H
 #define KH_API_INTERNAL_H
 
@@ -16,6 +21,7 @@
 /* route flags */
 #define ROUTE_AUTH 0x1         /* needs an authenticated principal */
 #define ROUTE_VND 0x2          /* answers application/vnd.api+json (PAT/SAT endpoints) */
+#define ROUTE_WRITE 0x4        /* may change state: one transaction, answered by the writer (api_request_writes) */
 #define ROUTE_MISSING_401 0x8  /* no credentials at all: 401 instead of 403 */
 #define ROUTE_TEST_MODE 0x10   /* exists only when the server runs in test mode */
 
@@ -39,28 +45,27 @@ struct api_call {
     struct query query;
     struct principal who; /* valid when route->flags & ROUTE_AUTH */
     int64_t now;
-    uint64_t fingerprint; /* of the presented credentials, for auth_guard_or_reply */
+    uint64_t fingerprint; /* of the presented credentials, for api_auth_guard_or_reply */
     int audit_failed;     /* an audit event could not be written: the request fails */
 };
 
 /* ---- failed-authentication limits (router.c) ---- */
 /* Refuses (429) a request from an address past its failed-authentication
- * limit, unless its credentials already succeeded from there. */
-int auth_guard_or_reply(struct api_call *call);
+ * limit, unless its credentials already succeeded from there (*_or_reply:
+ * 0 = go on). */
+int api_auth_guard_or_reply(struct api_call *call);
 /* Counts the outcome of an authentication (rc as auth_authenticate's). */
-void auth_note(struct api_call *call, int rc);
-/* Sets the X-RateLimit-* headers of an answer from a verdict. */
-void set_rate_headers(struct api_call *call, const struct rate_verdict *v);
+void api_auth_note(struct api_call *call, int rc);
 
 /* Records a credential event in the audit trail (and the log): action on
  * the target of kind by the caller, from its address. Never a secret. It is
  * written in the request's transaction: if it cannot be, the whole request
  * is rolled back and answered 503 (router.c, run_handler). */
-void audit(struct api_call *call, const char *action, const char *kind, const char *target_id);
+void api_audit(struct api_call *call, const char *action, const char *kind, const char *target_id);
 /* The same for an event a request that only reads causes (an expired token
  * presented, a burst of failed authentications): queued, one per action and
  * target per flush, for the writer (auth/usage.h). No event loop writes. */
-void audit_later(struct api_call *call, const char *action, const char *kind, const char *target_id);
+void api_audit_later(struct api_call *call, const char *action, const char *kind, const char *target_id);
 
 /* ---- replies (reply.c); each sets call->res completely ---- */
 /* Steals body. */
@@ -72,12 +77,24 @@ void reply_jx(struct api_call *call, const struct jx *jx);
 /* 503/500 for a store failure code. */
 void reply_store_error(struct api_call *call, int rc);
 
-/* Returns 1 when the principal holds `perm`; otherwise answers 403 and
- * returns 0. */
+/* ---- *_or_reply: read or check, or answer ----
+ * A helper named *_or_reply either lets the handler go on or answers the
+ * request itself (4xx, or 5xx for a store failure) so that the handler just
+ * returns. One convention for all of them, in this header and in every
+ * handler file:
+ *   int helpers return 0 when the caller may go on, and non-zero (-1, or
+ *   the store's KH_E* code when a store call failed) when they answered:
+ *       if (require_perm_or_reply(call, PERM_X) || page_or_reply(call, ...))
+ *           return;
+ *   helpers that hand back a pointer return NULL when they answered.
+ * Out-parameters are valid only when the helper returned 0 (or non-NULL). */
+
+/* Answers 403 unless the principal holds `perm`. */
 int require_perm_or_reply(struct api_call *call, int perm);
 /* Same for "any of two" (x-permission OR). */
 int require_any_perm_or_reply(struct api_call *call, int perm_a, int perm_b);
-int has_perm(const struct api_call *call, int perm);
+/* Non-zero when the principal holds `perm` (answers nothing). */
+int api_has_perm(const struct api_call *call, int perm);
 /* Parses the JSON body or answers 400; NULL when answered. */
 json_t *body_or_reply(struct api_call *call, struct jx *jx);
 /* page[size] (1..100, default 10) and page[number] (>= 0) or answers 400. */
@@ -106,38 +123,36 @@ json_t *data_or_reply(struct api_call *call, struct jx *jx, json_t **root, const
  * `what` names it in the refusal ("application key", "role ..."). */
 int grant_or_reply(struct api_call *call, const struct permset *target, const char *what);
 /* Refuses (403) calls made with a PAT or SAT: such calls cannot create or
- * update application keys (SEMANTICS 2.1). */
+ * update application keys (docs/datadog.md, "Authentication headers"). */
 int not_token_or_reply(struct api_call *call);
 /* Loads the live service account `id` of the caller's org into *sa (caller
  * clears); answers 404 "Service account not found" (or a store error) and
  * returns non-zero otherwise. */
 int service_account_or_reply(struct api_call *call, const char *id, struct store_user *sa);
-#define MAX_ROLES 32
-#define MAX_EMAIL_LEN 254
+#define API_MAX_ROLES 32
+#define API_MAX_EMAIL_LEN 254
 /* Reads data.relationships.roles.data[] into ids: each role must exist in the
  * caller's org and, unless the caller holds user_access_manage, be one of
- * the caller's own roles. Answers and returns -1 on failure. */
+ * the caller's own roles. Answers on failure. */
 int roles_or_reply(struct api_call *call, struct jx *jx, json_t *data, char ids[][UUID_STR], size_t *n);
 /* Inserts a user and its role memberships in one transaction. */
-int insert_user_with_roles(struct store *st, const struct store_user *u, char roles[][UUID_STR], size_t n);
+int api_insert_user_with_roles(struct store *st, const struct store_user *u, char roles[][UUID_STR], size_t n);
 /* Answers a failed user insert or update: 409 when the email is another
  * user's of the org (as Datadog does), else the store error. */
 void reply_user_write_error(struct api_call *call, int rc, const char *email);
-int plausible_email(const char *s);
+int api_plausible_email(const char *s);
 /* Fills *u as a new user of the caller's org (email lower-cased). */
-void new_user(struct api_call *call, struct store_user *u, const char *email, const char *name, const char *title,
-              int service_account);
+void api_new_user(struct api_call *call, struct store_user *u, const char *email, const char *name, const char *title,
+                  int service_account);
 /* Replaces *email with a lower-cased copy of value. */
-void set_email(char **email, const char *value);
+void api_set_email(char **email, const char *value);
 /* Disables a user and, in the same transaction, deletes its application
  * keys and revokes its tokens; its credentials stop working at once. */
-int disable_user(struct store *st, struct store_user *u, int64_t now);
+int api_disable_user(struct store *st, struct store_user *u, int64_t now);
 /* Reads page[size]/page[number]/sort/filter of a user list into q, or answers. */
 int user_query_or_reply(struct api_call *call, struct store_user_query *q);
 /* Runs a user list query and answers UsersResponse. */
 void reply_user_list(struct api_call *call, const struct store_user_query *q);
-/* Non-zero when s is a canonical UUID (ids from paths). */
-int is_uuid(const char *s);
 
 /* ---- shared renderers (render.c) ---- */
 json_t *render_relationship(const char *type, const char *id);
@@ -152,10 +167,10 @@ json_t *render_permission(size_t i);
 json_t *render_role(struct store *st, const struct store_role *r, int with_count);
 /* Append to a JSON:API `included` array, each object once: the user
  * user_id of org_id; the roles a user holds. */
-void include_user(struct store *st, const char *org_id, json_t *included, const char *user_id);
-void include_user_roles(struct store *st, const char *org_id, json_t *included, const char *user_id);
+void render_include_user(struct store *st, const char *org_id, json_t *included, const char *user_id);
+void render_include_user_roles(struct store *st, const char *org_id, json_t *included, const char *user_id);
 /* "Active", "Pending" (not joined yet) or "Disabled". */
-const char *user_status(const struct store_user *u);
+const char *render_user_status(const struct store_user *u);
 /* Validates a scopes array: 1.. known permission names, none beyond what the
  * caller holds. Answers 400/403 and returns NULL on failure; else returns the
  * compact JSON text (caller frees) and fills *set. */

@@ -48,7 +48,7 @@ static int invitation_or_reply(struct api_call *call, struct jx *jx, json_t *ite
         reply_jx(call, jx);
         return -1;
     }
-    int rc = is_uuid(id) ? store_user_get(call->env->store, call->who.org_id, id, &u) : KH_ENOTFOUND;
+    int rc = uuid_valid(id, strlen(id)) ? store_user_get(call->env->store, call->who.org_id, id, &u) : KH_ENOTFOUND;
     if (rc == KH_ENOTFOUND) {
         reply_error(call, 400, "User %.64s not found", id);
         return -1;
@@ -79,7 +79,7 @@ static int invitation_or_reply(struct api_call *call, struct jx *jx, json_t *ite
 void invitations_send(struct api_call *call)
 {
     struct jx jx = {0};
-    if (!require_perm_or_reply(call, PERM_USER_ACCESS_INVITE))
+    if (require_perm_or_reply(call, PERM_USER_ACCESS_INVITE))
         return;
     json_t *root = body_or_reply(call, &jx);
     json_t *arr = root ? jx_arr(&jx, root, "", "data", 1) : NULL;
@@ -106,7 +106,7 @@ void invitations_send(struct api_call *call)
             store_invitation_clear(&inv);
             break;
         }
-        audit(call, "created", "user_invitation", inv.id);
+        api_audit(call, "created", "user_invitation", inv.id);
         json_array_append_new(out, render_invitation(&inv));
         store_invitation_clear(&inv);
     }
@@ -123,10 +123,11 @@ void invitations_send(struct api_call *call)
 void invitations_get(struct api_call *call)
 {
     struct store_invitation inv = {0}; /* cleared below even when no lookup ran */
-    if (!require_perm_or_reply(call, PERM_USER_ACCESS_INVITE))
+    if (require_perm_or_reply(call, PERM_USER_ACCESS_INVITE))
         return;
     const char *id = call->params[0];
-    int rc = is_uuid(id) ? store_invitation_get(call->env->store, call->who.org_id, id, &inv) : KH_ENOTFOUND;
+    int rc = uuid_valid(id, strlen(id)) ? store_invitation_get(call->env->store, call->who.org_id, id, &inv)
+                                        : KH_ENOTFOUND;
     if (rc == KH_ENOTFOUND)
         reply_error(call, 404, "Invitation %s not found", id);
     else if (rc)

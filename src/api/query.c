@@ -6,20 +6,10 @@
 #include "util/errors.h"
 #include "util/xmalloc.h"
 
+#include <openssl/crypto.h> /* OPENSSL_hexchar2int */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Decodes s[0..len) into a new string; NULL on a bad escape or a NUL. */
 static char *decode(const char *s, size_t len)
@@ -31,8 +21,8 @@ static char *decode(const char *s, size_t len)
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
-            int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
-            int lo = i + 2 < len ? hexval(s[i + 2]) : -1;
+            int hi = i + 2 < len ? OPENSSL_hexchar2int((unsigned char)s[i + 1]) : -1;
+            int lo = i + 2 < len ? OPENSSL_hexchar2int((unsigned char)s[i + 2]) : -1;
             if (hi < 0 || lo < 0) {
                 free(out);
                 return NULL;

@@ -36,7 +36,7 @@ json_t *render_rfc3339(int64_t us, int trim)
     return json_string(buf);
 }
 
-const char *user_status(const struct store_user *u)
+const char *render_user_status(const struct store_user *u)
 {
     return u->disabled ? "Disabled" : u->verified ? "Active" : "Pending";
 }
@@ -59,7 +59,7 @@ json_t *render_user(struct store *st, const struct store_user *u)
                               u->disabled, "email", u->email, "handle", u->service_account ? u->id : u->email, "icon",
                               icon, "last_login_time", "mfa_enabled", 0, "modified_at",
                               render_iso_time(u->modified_at), "name", u->name ? json_string(u->name) : json_null(),
-                              "service_account", u->service_account, "status", user_status(u), "title",
+                              "service_account", u->service_account, "status", render_user_status(u), "title",
                               u->title ? json_string(u->title) : json_null(), "uuid", u->id, "verified", u->verified);
     return json_pack("{s:s,s:s,s:o,s:{s:{s:o},s:o}}", "id", u->id, "type", "users", "attributes", attrs,
                      "relationships", "roles", "data", roles, "org", render_relationship("orgs", u->org_id));
@@ -123,7 +123,7 @@ static int included_has(json_t *included, const char *type, const char *id)
     return 0;
 }
 
-void include_user(struct store *st, const char *org_id, json_t *included, const char *user_id)
+void render_include_user(struct store *st, const char *org_id, json_t *included, const char *user_id)
 {
     struct store_user u;
     if (!*user_id || included_has(included, "users", user_id))
@@ -134,7 +134,7 @@ void include_user(struct store *st, const char *org_id, json_t *included, const 
     }
 }
 
-void include_user_roles(struct store *st, const char *org_id, json_t *included, const char *user_id)
+void render_include_user_roles(struct store *st, const char *org_id, json_t *included, const char *user_id)
 {
     struct store_strlist ids;
     if (store_user_roles(st, user_id, &ids) != KH_OK)

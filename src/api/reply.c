@@ -87,26 +87,26 @@ void reply_store_error(struct api_call *call, int rc)
         reply_error(call, 500, "Internal error");
 }
 
-int has_perm(const struct api_call *call, int perm)
+int api_has_perm(const struct api_call *call, int perm)
 {
     return permset_has(&call->who.perms, perm);
 }
 
 int require_perm_or_reply(struct api_call *call, int perm)
 {
-    if (has_perm(call, perm))
-        return 1;
+    if (api_has_perm(call, perm))
+        return 0;
     reply_error(call, 403, "Forbidden: this operation requires the %s permission", perm_name(perm));
-    return 0;
+    return -1;
 }
 
 int require_any_perm_or_reply(struct api_call *call, int perm_a, int perm_b)
 {
-    if (has_perm(call, perm_a) || has_perm(call, perm_b))
-        return 1;
+    if (api_has_perm(call, perm_a) || api_has_perm(call, perm_b))
+        return 0;
     reply_error(call, 403, "Forbidden: this operation requires the %s or %s permission",
                 perm_name(perm_a), perm_name(perm_b));
-    return 0;
+    return -1;
 }
 
 json_t *body_or_reply(struct api_call *call, struct jx *jx)
@@ -124,11 +124,11 @@ int page_or_reply(struct api_call *call, int64_t *limit, int64_t *offset)
     if (query_int(&call->query, "page[size]", 1, 100, &size, msg, sizeof msg) ||
         query_int(&call->query, "page[number]", 0, 1000000000, &number, msg, sizeof msg)) {
         reply_error(call, 400, "%s", msg);
-        return 0;
+        return -1;
     }
     *limit = size;
     *offset = size * number;
-    return 1;
+    return 0;
 }
 
 int sort_or_reply(struct api_call *call, const struct sort_option *options, size_t n, enum store_sort *sort,
@@ -138,13 +138,13 @@ int sort_or_reply(struct api_call *call, const struct sort_option *options, size
     *sort = options[0].sort;
     *desc = 0;
     if (!v)
-        return 1;
+        return 0;
     const char *name = v[0] == '-' ? v + 1 : v;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(options[i].name, name) == 0) {
             *sort = options[i].sort;
             *desc = v[0] == '-';
-            return 1;
+            return 0;
         }
     }
     char allowed[512] = "";
@@ -152,7 +152,7 @@ int sort_or_reply(struct api_call *call, const struct sort_option *options, size
         snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed), "%s%s, -%s", i ? ", " : "",
                  options[i].name, options[i].name);
     reply_error(call, 400, "Invalid value for sort: '%.64s' (expected one of %s)", v, allowed);
-    return 0;
+    return -1;
 }
 
 int filter_or_reply(struct api_call *call, const char *key, const char **out)
@@ -161,11 +161,11 @@ int filter_or_reply(struct api_call *call, const char *key, const char **out)
     *out = NULL;
     if (v && strlen(v) > KH_MAX_NAME_LEN) {
         reply_error(call, 400, "Invalid value for %s: at most %d characters", key, KH_MAX_NAME_LEN);
-        return 0;
+        return -1;
     }
     if (v && *v)
         *out = v;
-    return 1;
+    return 0;
 }
 
 json_t *data_or_reply(struct api_call *call, struct jx *jx, json_t **root, const char *type, const char *path_id,
@@ -192,26 +192,21 @@ json_t *data_or_reply(struct api_call *call, struct jx *jx, json_t **root, const
 int grant_or_reply(struct api_call *call, const struct permset *target, const char *what)
 {
     if (authz_may_grant(&call->who, target))
-        return 1;
+        return 0;
     reply_error(call, 403,
                 "Forbidden: the %s would hold the %s permission, which the caller does not; nobody grants more than "
                 "they hold",
                 what, perm_name(authz_first_excess(&call->who, target)));
-    return 0;
+    return -1;
 }
 
 int not_token_or_reply(struct api_call *call)
 {
     if (call->who.kind != PRINCIPAL_PAT && call->who.kind != PRINCIPAL_SAT)
-        return 1;
+        return 0;
     reply_error(call, 403, "Forbidden: application keys cannot be created or updated with a personal or service "
                            "access token");
-    return 0;
-}
-
-int is_uuid(const char *s)
-{
-    return uuid_valid(s, strlen(s));
+    return -1;
 }
 
 /* The event of action on (kind, target_id) by the caller, from its address.
@@ -232,7 +227,7 @@ static void audit_event(const struct api_call *call, const char *action, const c
              e->source[0] ? e->source : "-");
 }
 
-void audit(struct api_call *call, const char *action, const char *kind, const char *target_id)
+void api_audit(struct api_call *call, const char *action, const char *kind, const char *target_id)
 {
     struct store_audit e;
     audit_event(call, action, kind, target_id, &e);
@@ -242,7 +237,7 @@ void audit(struct api_call *call, const char *action, const char *kind, const ch
     }
 }
 
-void audit_later(struct api_call *call, const char *action, const char *kind, const char *target_id)
+void api_audit_later(struct api_call *call, const char *action, const char *kind, const char *target_id)
 {
     struct store_audit e;
     audit_event(call, action, kind, target_id, &e);

@@ -35,6 +35,6 @@ void keyhold_reset(struct api_call *call)
         reply_store_error(call, rc);
         return;
     }
-    audit(call, "reset", "store", NULL);
+    api_audit(call, "reset", "store", NULL);
     reply_empty(call, 204);
 }

@@ -16,7 +16,7 @@
 static int load_role_or_reply(struct api_call *call, struct store_role *r)
 {
     const char *id = call->params[0];
-    int rc = is_uuid(id) ? store_role_get(call->env->store, call->who.org_id, id, r) : KH_ENOTFOUND;
+    int rc = uuid_valid(id, strlen(id)) ? store_role_get(call->env->store, call->who.org_id, id, r) : KH_ENOTFOUND;
     if (rc)
         memset(r, 0, sizeof *r);
     if (rc == KH_ENOTFOUND)
@@ -38,8 +38,8 @@ void roles_list(struct api_call *call)
     struct store_role_list list;
     char *scratch = NULL;
     memset(&q, 0, sizeof q);
-    if (!require_perm_or_reply(call, PERM_USER_ACCESS_READ) || !page_or_reply(call, &q.page.limit, &q.page.offset) ||
-        !sort_or_reply(call, role_sorts, 3, &q.sort, &q.desc) || !filter_or_reply(call, "filter", &q.filter))
+    if (require_perm_or_reply(call, PERM_USER_ACCESS_READ) || page_or_reply(call, &q.page.limit, &q.page.offset) ||
+        sort_or_reply(call, role_sorts, 3, &q.sort, &q.desc) || filter_or_reply(call, "filter", &q.filter))
         return;
     int n = query_get_list(&call->query, "filter[id]", q.ids, STORE_MAX_IDS, &scratch);
     if (n < 0) {
@@ -98,14 +98,14 @@ static int permission_refs_or_reply(struct api_call *call, struct jx *jx, json_t
 
 /* Managed roles are Datadog's and follow the catalogue: answers `status`
  * (400 where the operation declares it; DeleteRole declares only 403 and
- * 404) and returns 0 for one. */
+ * 404) and returns -1 for one. */
 static int not_managed_or_reply(struct api_call *call, const struct store_role *r, int status)
 {
     if (!r->managed)
-        return 1;
+        return 0;
     reply_error(call, status, "%s is a managed role and cannot be modified; clone it to make a role you can change",
                 r->name);
-    return 0;
+    return -1;
 }
 
 /* Reads the optional attributes.receives_permissions_from: managed role
@@ -193,8 +193,8 @@ static int role_permset(struct store *st, const char *role_id, struct permset *o
 /* Makes a custom role of the caller's org named `name` holding `perms`
  * (*receives is taken), in one transaction, and answers 200 with it; a name
  * in use is answered conflict_status. */
-static void insert_role_or_reply(struct api_call *call, const char *name, char **receives, const struct permset *perms,
-                                 int conflict_status)
+static void insert_role_and_reply(struct api_call *call, const char *name, char **receives, const struct permset *perms,
+                                  int conflict_status)
 {
     struct store_role r = {0};
     uuid_generate(r.id);
@@ -209,7 +209,7 @@ static void insert_role_or_reply(struct api_call *call, const char *name, char *
     if (!rc)
         rc = provision_set_role_permissions(call->env->store, r.id, perms, NULL);
     if (finish_role_write(call, rc, conflict_status) == KH_OK) {
-        audit(call, "created", "role", r.id);
+        api_audit(call, "created", "role", r.id);
         reply_json(call, 200, json_pack("{s:o}", "data", render_role(call->env->store, &r, 0)));
     }
     store_role_clear(&r);
@@ -222,7 +222,7 @@ void roles_create(struct api_call *call)
     struct permset set;
     int given;
     char *receives = NULL;
-    if (!require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE))
+    if (require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE))
         return;
     root = body_or_reply(call, &jx);
     json_t *data = root ? jx_obj(&jx, root, "", "data", 1) : NULL;
@@ -235,7 +235,7 @@ void roles_create(struct api_call *call)
         reply_jx(call, &jx);
     } else if (root && permission_refs_or_reply(call, &jx, data, &set, &given) == 0) {
         add_default_reads(&set);
-        insert_role_or_reply(call, name, &receives, &set, 400);
+        insert_role_and_reply(call, name, &receives, &set, 400);
     }
     free(receives);
     json_decref(root);
@@ -244,7 +244,7 @@ void roles_create(struct api_call *call)
 void roles_get(struct api_call *call)
 {
     struct store_role r;
-    if (!require_perm_or_reply(call, PERM_USER_ACCESS_READ) || load_role_or_reply(call, &r))
+    if (require_perm_or_reply(call, PERM_USER_ACCESS_READ) || load_role_or_reply(call, &r))
         return;
     reply_json(call, 200, json_pack("{s:o}", "data", render_role(call->env->store, &r, 1)));
     store_role_clear(&r);
@@ -258,7 +258,7 @@ void roles_update(struct api_call *call)
     int given = 0;
     struct store_role r;
     char *receives = NULL;
-    if (!require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE))
+    if (require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE))
         return;
     json_t *data = data_or_reply(call, &jx, &root, "roles", call->params[0], 422,
                                  "The id attribute in the request body does not match the role_id in the URL");
@@ -270,7 +270,7 @@ void roles_update(struct api_call *call)
         reply_jx(call, &jx);
     else if (data && permission_refs_or_reply(call, &jx, data, &set, &given) == 0 &&
              load_role_or_reply(call, &r) == KH_OK) {
-        if (not_managed_or_reply(call, &r, 400)) {
+        if (!not_managed_or_reply(call, &r, 400)) {
             if (name) {
                 free(r.name);
                 r.name = xstrdup(name);
@@ -287,7 +287,7 @@ void roles_update(struct api_call *call)
             if (!rc && given)
                 rc = provision_set_role_permissions(call->env->store, r.id, &set, NULL);
             if (finish_role_write(call, rc, 400) == KH_OK) {
-                audit(call, "updated", "role", r.id);
+                api_audit(call, "updated", "role", r.id);
                 reply_json(call, 200, json_pack("{s:o}", "data", render_role(call->env->store, &r, 1)));
             }
         }
@@ -306,7 +306,7 @@ void roles_clone(struct api_call *call)
     struct store_role src;
     struct permset set;
     char *receives = NULL;
-    if (!require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE))
+    if (require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE))
         return;
     json_t *data = data_or_reply(call, &jx, &root, "roles", NULL, 0, NULL);
     json_t *attrs = data ? jx_obj(&jx, data, "data", "attributes", 1) : NULL;
@@ -319,7 +319,7 @@ void roles_clone(struct api_call *call)
         if (rc)
             reply_store_error(call, rc);
         else
-            insert_role_or_reply(call, name, &receives, &set, 409);
+            insert_role_and_reply(call, name, &receives, &set, 409);
         store_role_clear(&src);
     }
     free(receives);
@@ -329,11 +329,11 @@ void roles_clone(struct api_call *call)
 void roles_delete(struct api_call *call)
 {
     struct store_role r;
-    if (!require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE) || load_role_or_reply(call, &r))
+    if (require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE) || load_role_or_reply(call, &r))
         return;
     /* A managed role cannot go either: its name would be free for a custom
      * role with other permissions, handed out by name as the managed one. */
-    int rc = not_managed_or_reply(call, &r, 403) ? store_role_delete(call->env->store, call->who.org_id, r.id) : -1;
+    int rc = not_managed_or_reply(call, &r, 403) ? -1 : store_role_delete(call->env->store, call->who.org_id, r.id);
     store_role_clear(&r);
     if (rc < 0) {
         return;
@@ -342,7 +342,7 @@ void roles_delete(struct api_call *call)
     } else if (rc) {
         reply_store_error(call, rc);
     } else {
-        audit(call, "deleted", "role", call->params[0]);
+        api_audit(call, "deleted", "role", call->params[0]);
         reply_empty(call, 204);
     }
 }
@@ -369,7 +369,7 @@ static void reply_role_permissions(struct api_call *call, const char *role_id)
 void role_permissions_list(struct api_call *call)
 {
     struct store_role r;
-    if (!require_perm_or_reply(call, PERM_USER_ACCESS_READ) || load_role_or_reply(call, &r))
+    if (require_perm_or_reply(call, PERM_USER_ACCESS_READ) || load_role_or_reply(call, &r))
         return;
     reply_role_permissions(call, r.id);
     store_role_clear(&r);
@@ -395,9 +395,9 @@ static void change_role_permission(struct api_call *call, int add)
     struct jx jx = {0};
     json_t *root = NULL;
     struct store_role r;
-    if (!require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE) || load_role_or_reply(call, &r))
+    if (require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE) || load_role_or_reply(call, &r))
         return;
-    const char *id = not_managed_or_reply(call, &r, 400) ? relationship_id_or_reply(call, &jx, &root, "permissions") : NULL;
+    const char *id = not_managed_or_reply(call, &r, 400) ? NULL : relationship_id_or_reply(call, &jx, &root, "permissions");
     int idx = id ? perm_find_id(id) : -1;
     if (id && idx < 0) {
         reply_error(call, 400, "Permission %.64s not found", id);
@@ -408,7 +408,7 @@ static void change_role_permission(struct api_call *call, int add)
         if (rc && rc != KH_ENOTFOUND) {
             reply_store_error(call, rc);
         } else {
-            audit(call, add ? "permission_granted" : "permission_revoked", "role", r.id);
+            api_audit(call, add ? "permission_granted" : "permission_revoked", "role", r.id);
             reply_role_permissions(call, r.id);
         }
     }
@@ -430,7 +430,7 @@ static void reply_role_users(struct api_call *call, const char *role_id)
 {
     struct store_user_query q;
     memset(&q, 0, sizeof q);
-    if (!user_query_or_reply(call, &q))
+    if (user_query_or_reply(call, &q))
         return;
     q.role_id = role_id;
     reply_user_list(call, &q);
@@ -439,7 +439,7 @@ static void reply_role_users(struct api_call *call, const char *role_id)
 void role_users_list(struct api_call *call)
 {
     struct store_role r;
-    if (!require_perm_or_reply(call, PERM_USER_ACCESS_READ) || load_role_or_reply(call, &r))
+    if (require_perm_or_reply(call, PERM_USER_ACCESS_READ) || load_role_or_reply(call, &r))
         return;
     reply_role_users(call, r.id);
     store_role_clear(&r);
@@ -451,10 +451,12 @@ static void change_role_user(struct api_call *call, int add)
     json_t *root = NULL;
     struct store_role r;
     struct store_user u;
-    if (!require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE) || load_role_or_reply(call, &r))
+    if (require_perm_or_reply(call, PERM_USER_ACCESS_MANAGE) || load_role_or_reply(call, &r))
         return;
     const char *id = relationship_id_or_reply(call, &jx, &root, "users");
-    int rc = !id ? -1 : is_uuid(id) ? store_user_get(call->env->store, call->who.org_id, id, &u) : KH_ENOTFOUND;
+    int rc = -1;
+    if (id)
+        rc = uuid_valid(id, strlen(id)) ? store_user_get(call->env->store, call->who.org_id, id, &u) : KH_ENOTFOUND;
     if (rc == KH_ENOTFOUND) {
         reply_error(call, 404, "User %.64s not found", id);
     } else if (rc > 0) {
@@ -464,7 +466,7 @@ static void change_role_user(struct api_call *call, int add)
         if (rc && rc != KH_ENOTFOUND) {
             reply_store_error(call, rc);
         } else {
-            audit(call, add ? "member_added" : "member_removed", "role", r.id);
+            api_audit(call, add ? "member_added" : "member_removed", "role", r.id);
             reply_role_users(call, r.id);
         }
         store_user_clear(&u);
@@ -489,7 +491,7 @@ void permissions_list(struct api_call *call)
 {
     char msg[160];
     int scopes = 0;
-    if (!require_perm_or_reply(call, PERM_USER_ACCESS_READ))
+    if (require_perm_or_reply(call, PERM_USER_ACCESS_READ))
         return;
     if (query_bool(&call->query, "include_scopes", &scopes, msg, sizeof msg)) {
         reply_error(call, 400, "%s", msg);
@@ -514,7 +516,7 @@ static const char *const template_descriptions[MANAGED_COUNT] = {
  * points a new role is cloned from (their ids work with CloneRole). */
 void roles_templates(struct api_call *call)
 {
-    if (!require_perm_or_reply(call, PERM_USER_ACCESS_READ))
+    if (require_perm_or_reply(call, PERM_USER_ACCESS_READ))
         return;
     json_t *data = json_array();
     for (int m = 0; m < MANAGED_COUNT; m++) {

@@ -16,7 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Flags of the table's lines: W a change by an authenticated caller, V (VW)
+ * a token endpoint that reads (changes). */
+#define W (ROUTE_AUTH | ROUTE_WRITE)
 #define V (ROUTE_AUTH | ROUTE_VND)
+#define VW (V | ROUTE_WRITE)
 
 static const struct route routes[] = {
     /* validation */
@@ -25,73 +29,73 @@ static const struct route routes[] = {
     {"GET", "/api/v2/validate_keys", validate_keys, ROUTE_AUTH | ROUTE_MISSING_401},
     /* API keys */
     {"GET", "/api/v1/api_key", api_keys_v1_list, ROUTE_AUTH},
-    {"POST", "/api/v1/api_key", api_keys_v1_create, ROUTE_AUTH},
+    {"POST", "/api/v1/api_key", api_keys_v1_create, W},
     {"GET", "/api/v1/api_key/{}", api_keys_v1_get, ROUTE_AUTH},
-    {"PUT", "/api/v1/api_key/{}", api_keys_v1_update, ROUTE_AUTH},
-    {"DELETE", "/api/v1/api_key/{}", api_keys_v1_delete, ROUTE_AUTH},
+    {"PUT", "/api/v1/api_key/{}", api_keys_v1_update, W},
+    {"DELETE", "/api/v1/api_key/{}", api_keys_v1_delete, W},
     {"GET", "/api/v2/api_keys", api_keys_list, ROUTE_AUTH},
-    {"POST", "/api/v2/api_keys", api_keys_create, ROUTE_AUTH},
+    {"POST", "/api/v2/api_keys", api_keys_create, W},
     {"GET", "/api/v2/api_keys/{}", api_keys_get, ROUTE_AUTH},
-    {"PATCH", "/api/v2/api_keys/{}", api_keys_update, ROUTE_AUTH},
-    {"DELETE", "/api/v2/api_keys/{}", api_keys_delete, ROUTE_AUTH},
+    {"PATCH", "/api/v2/api_keys/{}", api_keys_update, W},
+    {"DELETE", "/api/v2/api_keys/{}", api_keys_delete, W},
     /* application keys */
     {"GET", "/api/v1/application_key", app_keys_v1_list, ROUTE_AUTH},
-    {"POST", "/api/v1/application_key", app_keys_v1_create, ROUTE_AUTH},
+    {"POST", "/api/v1/application_key", app_keys_v1_create, W},
     {"GET", "/api/v1/application_key/{}", app_keys_v1_get, ROUTE_AUTH},
-    {"PUT", "/api/v1/application_key/{}", app_keys_v1_update, ROUTE_AUTH},
-    {"DELETE", "/api/v1/application_key/{}", app_keys_v1_delete, ROUTE_AUTH},
+    {"PUT", "/api/v1/application_key/{}", app_keys_v1_update, W},
+    {"DELETE", "/api/v1/application_key/{}", app_keys_v1_delete, W},
     {"GET", "/api/v2/application_keys", app_keys_list, ROUTE_AUTH},
     {"GET", "/api/v2/application_keys/{}", app_keys_get, ROUTE_AUTH},
-    {"PATCH", "/api/v2/application_keys/{}", app_keys_update, ROUTE_AUTH},
-    {"DELETE", "/api/v2/application_keys/{}", app_keys_delete, ROUTE_AUTH},
+    {"PATCH", "/api/v2/application_keys/{}", app_keys_update, W},
+    {"DELETE", "/api/v2/application_keys/{}", app_keys_delete, W},
     {"GET", "/api/v2/current_user/application_keys", my_app_keys_list, ROUTE_AUTH},
-    {"POST", "/api/v2/current_user/application_keys", my_app_keys_create, ROUTE_AUTH},
+    {"POST", "/api/v2/current_user/application_keys", my_app_keys_create, W},
     {"GET", "/api/v2/current_user/application_keys/{}", my_app_keys_get, ROUTE_AUTH},
-    {"PATCH", "/api/v2/current_user/application_keys/{}", my_app_keys_update, ROUTE_AUTH},
-    {"DELETE", "/api/v2/current_user/application_keys/{}", my_app_keys_delete, ROUTE_AUTH},
+    {"PATCH", "/api/v2/current_user/application_keys/{}", my_app_keys_update, W},
+    {"DELETE", "/api/v2/current_user/application_keys/{}", my_app_keys_delete, W},
     {"GET", "/api/v2/service_accounts/{}/application_keys", sa_app_keys_list, ROUTE_AUTH},
-    {"POST", "/api/v2/service_accounts/{}/application_keys", sa_app_keys_create, ROUTE_AUTH},
+    {"POST", "/api/v2/service_accounts/{}/application_keys", sa_app_keys_create, W},
     {"GET", "/api/v2/service_accounts/{}/application_keys/{}", sa_app_keys_get, ROUTE_AUTH},
-    {"PATCH", "/api/v2/service_accounts/{}/application_keys/{}", sa_app_keys_update, ROUTE_AUTH},
-    {"DELETE", "/api/v2/service_accounts/{}/application_keys/{}", sa_app_keys_delete, ROUTE_AUTH},
+    {"PATCH", "/api/v2/service_accounts/{}/application_keys/{}", sa_app_keys_update, W},
+    {"DELETE", "/api/v2/service_accounts/{}/application_keys/{}", sa_app_keys_delete, W},
     /* personal and service access tokens */
     {"GET", "/api/v2/personal_access_tokens", access_tokens_list, V},
-    {"POST", "/api/v2/personal_access_tokens", access_tokens_create, V},
+    {"POST", "/api/v2/personal_access_tokens", access_tokens_create, VW},
     {"GET", "/api/v2/personal_access_tokens/{}", access_tokens_get, V},
-    {"PATCH", "/api/v2/personal_access_tokens/{}", access_tokens_update, V},
-    {"DELETE", "/api/v2/personal_access_tokens/{}", access_tokens_revoke, V},
-    {"POST", "/api/v2/service_accounts", service_accounts_create, ROUTE_AUTH},
+    {"PATCH", "/api/v2/personal_access_tokens/{}", access_tokens_update, VW},
+    {"DELETE", "/api/v2/personal_access_tokens/{}", access_tokens_revoke, VW},
+    {"POST", "/api/v2/service_accounts", service_accounts_create, W},
     {"GET", "/api/v2/service_accounts/{}/access_tokens", sa_tokens_list, V},
-    {"POST", "/api/v2/service_accounts/{}/access_tokens", sa_tokens_create, V},
+    {"POST", "/api/v2/service_accounts/{}/access_tokens", sa_tokens_create, VW},
     {"GET", "/api/v2/service_accounts/{}/access_tokens/{}", sa_tokens_get, V},
-    {"PATCH", "/api/v2/service_accounts/{}/access_tokens/{}", sa_tokens_update, V},
-    {"DELETE", "/api/v2/service_accounts/{}/access_tokens/{}", sa_tokens_revoke, V},
+    {"PATCH", "/api/v2/service_accounts/{}/access_tokens/{}", sa_tokens_update, VW},
+    {"DELETE", "/api/v2/service_accounts/{}/access_tokens/{}", sa_tokens_revoke, VW},
     /* users, roles, permissions */
     {"GET", "/api/v2/users", users_list, ROUTE_AUTH},
-    {"POST", "/api/v2/users", users_create, ROUTE_AUTH},
+    {"POST", "/api/v2/users", users_create, W},
     {"GET", "/api/v2/users/{}", users_get, ROUTE_AUTH},
     {"GET", "/api/v2/users/{}/permissions", users_permissions_list, ROUTE_AUTH},
     {"GET", "/api/v2/users/{}/orgs", users_orgs_list, ROUTE_AUTH},
-    {"POST", "/api/v2/user_invitations", invitations_send, ROUTE_AUTH},
+    {"POST", "/api/v2/user_invitations", invitations_send, W},
     {"GET", "/api/v2/user_invitations/{}", invitations_get, ROUTE_AUTH},
-    {"PATCH", "/api/v2/users/{}", users_update, ROUTE_AUTH},
-    {"DELETE", "/api/v2/users/{}", users_disable, ROUTE_AUTH},
+    {"PATCH", "/api/v2/users/{}", users_update, W},
+    {"DELETE", "/api/v2/users/{}", users_disable, W},
     {"GET", "/api/v2/roles/templates", roles_templates, ROUTE_AUTH}, /* before /api/v2/roles/{} */
     {"GET", "/api/v2/roles", roles_list, ROUTE_AUTH},
-    {"POST", "/api/v2/roles", roles_create, ROUTE_AUTH},
+    {"POST", "/api/v2/roles", roles_create, W},
     {"GET", "/api/v2/roles/{}", roles_get, ROUTE_AUTH},
-    {"PATCH", "/api/v2/roles/{}", roles_update, ROUTE_AUTH},
-    {"DELETE", "/api/v2/roles/{}", roles_delete, ROUTE_AUTH},
-    {"POST", "/api/v2/roles/{}/clone", roles_clone, ROUTE_AUTH},
+    {"PATCH", "/api/v2/roles/{}", roles_update, W},
+    {"DELETE", "/api/v2/roles/{}", roles_delete, W},
+    {"POST", "/api/v2/roles/{}/clone", roles_clone, W},
     {"GET", "/api/v2/roles/{}/permissions", role_permissions_list, ROUTE_AUTH},
-    {"POST", "/api/v2/roles/{}/permissions", role_permissions_add, ROUTE_AUTH},
-    {"DELETE", "/api/v2/roles/{}/permissions", role_permissions_remove, ROUTE_AUTH},
+    {"POST", "/api/v2/roles/{}/permissions", role_permissions_add, W},
+    {"DELETE", "/api/v2/roles/{}/permissions", role_permissions_remove, W},
     {"GET", "/api/v2/roles/{}/users", role_users_list, ROUTE_AUTH},
-    {"POST", "/api/v2/roles/{}/users", role_users_add, ROUTE_AUTH},
-    {"DELETE", "/api/v2/roles/{}/users", role_users_remove, ROUTE_AUTH},
+    {"POST", "/api/v2/roles/{}/users", role_users_add, W},
+    {"DELETE", "/api/v2/roles/{}/users", role_users_remove, W},
     {"GET", "/api/v2/permissions", permissions_list, ROUTE_AUTH},
     /* keyhold's own extensions */
-    {"POST", "/api/v2/keyhold/reset", keyhold_reset, ROUTE_AUTH | ROUTE_TEST_MODE},
+    {"POST", "/api/v2/keyhold/reset", keyhold_reset, W | ROUTE_TEST_MODE},
 };
 
 /* The revocations: routes that delete or revoke a credential, or disable a
@@ -114,7 +118,7 @@ static const struct revocation {
 };
 
 /* Matches path against pattern; on success copies the captured segments into
- * call->params. Returns 1 on a match. */
+ * call->params (unless call is NULL). Returns 1 on a match. */
 static int match(const char *pattern, const char *path, size_t path_len, struct api_call *call)
 {
     const char *p = pattern, *s = path, *end = path + path_len;
@@ -127,8 +131,10 @@ static int match(const char *pattern, const char *path, size_t path_len, struct 
             size_t len = (size_t)(s - seg);
             if (len == 0 || len > KH_MAX_ID_LEN || n == API_MAX_PARAMS)
                 return 0;
-            memcpy(call->params[n], seg, len);
-            call->params[n][len] = '\0';
+            if (call) {
+                memcpy(call->params[n], seg, len);
+                call->params[n][len] = '\0';
+            }
             n++;
             p += 2;
         } else if (*p == *s) {
@@ -139,17 +145,20 @@ static int match(const char *pattern, const char *path, size_t path_len, struct 
     }
     if (*p || s != end)
         return 0;
-    call->n_params = n;
+    if (call)
+        call->n_params = n;
     return 1;
 }
 
-/* Finds the route; *path_known is set when some route has this path (so a
+/* Finds the route of req under cfg, its path parameters going to call
+ * (unless NULL); *path_known is set when some route has this path (so a
  * wrong method is 405, not 404). */
-static const struct route *find_route(const struct api_request *req, struct api_call *call, int *path_known)
+static const struct route *find_route(const struct config *cfg, const struct api_request *req, struct api_call *call,
+                                      int *path_known)
 {
     *path_known = 0;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        if ((routes[i].flags & ROUTE_TEST_MODE) && !call->env->cfg->test_mode)
+        if ((routes[i].flags & ROUTE_TEST_MODE) && !cfg->test_mode)
             continue;
         if (!match(routes[i].pattern, req->path, req->path_len, call))
             continue;
@@ -158,6 +167,13 @@ static const struct route *find_route(const struct api_request *req, struct api_
             return &routes[i];
     }
     return NULL;
+}
+
+int api_request_writes(const struct config *cfg, const struct api_request *req)
+{
+    int path_known;
+    const struct route *route = find_route(cfg, req, NULL, &path_known);
+    return route && (route->flags & ROUTE_WRITE);
 }
 
 const char *api_header_get(const struct api_request *req, const char *name, size_t *len)
@@ -267,8 +283,8 @@ static uint64_t fingerprint(const struct auth_input *in)
     return h;
 }
 
-
-void set_rate_headers(struct api_call *call, const struct rate_verdict *v)
+/* Sets the X-RateLimit-* headers of an answer from a verdict. */
+static void set_rate_headers(struct api_call *call, const struct rate_verdict *v)
 {
     struct api_response *res = call->res;
     if (!v->limit)
@@ -326,22 +342,22 @@ static struct ratelimiter *limiter(const struct api_call *call)
     return r;
 }
 
-int auth_guard_or_reply(struct api_call *call)
+int api_auth_guard_or_reply(struct api_call *call)
 {
     struct rate_verdict v;
     char buf[INET6_ADDRSTRLEN + 4];
     struct ratelimiter *r = limiter(call);
     if (!r || !call->env->cfg->rate_auth_failures.limit)
-        return 1;
+        return 0;
     const char *client = client_key(call, buf);
     ratelimit_failure_peek(r, "auth_failures", &call->env->cfg->rate_auth_failures, client, call->now / 1000000, &v);
     if (v.allowed || ratelimit_known_success(r, client, call->fingerprint))
-        return 1;
+        return 0;
     reply_rate_limited(call, &v);
-    return 0;
+    return -1;
 }
 
-void auth_note(struct api_call *call, int rc)
+void api_auth_note(struct api_call *call, int rc)
 {
     struct rate_verdict v;
     char buf[INET6_ADDRSTRLEN + 4];
@@ -358,7 +374,7 @@ void auth_note(struct api_call *call, int rc)
         /* This failure spent the address's allowance: from now on the guard
          * refuses its unknown credentials. Recorded once per window. */
         if (v.limit && v.allowed && v.remaining == 0)
-            audit_later(call, "auth_failure_burst", "client_address", remote(call));
+            api_audit_later(call, "auth_failure_burst", "client_address", remote(call));
     }
 }
 
@@ -368,7 +384,7 @@ void auth_note(struct api_call *call, int rc)
 static void audit_authentication(struct api_call *call, int rc)
 {
     if (rc == AUTH_INVALID && call->who.expired)
-        audit_later(call, "expired_use", "access_token", call->who.credential_id);
+        api_audit_later(call, "expired_use", "access_token", call->who.credential_id);
 }
 
 /* One limit a request is counted against. */
@@ -411,7 +427,7 @@ static int revocation_by_holder(const struct api_call *call)
         if (revocations[i].handler != call->route->handler)
             continue;
         for (const int *perm = revocations[i].perms; *perm >= 0; perm++)
-            if (has_perm(call, *perm))
+            if (api_has_perm(call, *perm))
                 return 1;
     }
     return 0;
@@ -432,7 +448,7 @@ static int rate_or_reply(struct api_call *call)
     const struct rate_verdict *closest = NULL;
     struct ratelimiter *r = limiter(call);
     if (!r)
-        return 1;
+        return 0;
     int64_t now_s = call->now / 1000000;
     int never_refused = revocation_by_holder(call);
     size_t n = rate_checks(call, checks);
@@ -442,7 +458,7 @@ static int rate_or_reply(struct api_call *call)
             for (size_t j = 0; j < i; j++)
                 ratelimit_give_back(r, &checks[j].rule, checks[j].key, now_s);
             reply_rate_limited(call, &checks[i].v);
-            return 0;
+            return -1;
         }
         if (!closest || checks[i].v.remaining <= closest->remaining)
             closest = &checks[i].v;
@@ -451,7 +467,7 @@ static int rate_or_reply(struct api_call *call)
     }
     if (closest)
         set_rate_headers(call, closest);
-    return 1;
+    return 0;
 }
 
 static int authenticate_or_reply(struct api_call *call)
@@ -468,8 +484,8 @@ static int authenticate_or_reply(struct api_call *call)
     if (!in.app_key && (in.app_key = query_get(&call->query, "application_key")))
         in.app_key_len = strlen(in.app_key);
     call->fingerprint = fingerprint(&in);
-    if (!auth_guard_or_reply(call))
-        return 0;
+    if (api_auth_guard_or_reply(call))
+        return -1;
     struct auth_env env = {.store = call->env->store,
                            .secret = call->env->secret,
                            .now = call->now,
@@ -477,7 +493,7 @@ static int authenticate_or_reply(struct api_call *call)
                            .source = remote(call),
                            .cache = call->env->auth_cache};
     int rc = auth_authenticate(&env, &in, &call->who);
-    auth_note(call, rc);
+    api_auth_note(call, rc);
     audit_authentication(call, rc);
     switch (rc) {
     case KH_OK:
@@ -485,28 +501,27 @@ static int authenticate_or_reply(struct api_call *call)
     case AUTH_MISSING:
         if (call->route->flags & ROUTE_MISSING_401) {
             reply_error(call, 401, "Unauthorized: send DD-API-KEY and DD-APPLICATION-KEY");
-            return 0;
+            return -1;
         }
         reply_error(call, 403, "Forbidden: no credentials (send DD-API-KEY and DD-APPLICATION-KEY, or "
                                "Authorization: Bearer <token>)");
-        return 0;
+        return -1;
     case AUTH_INVALID:
         reply_error(call, 403, "Forbidden");
-        return 0;
+        return -1;
     default:
         reply_store_error(call, rc);
-        return 0;
+        return -1;
     }
 }
 
-/* Runs the handler. A request that may change state runs in one store
- * transaction, so that its changes and their audit events are committed
- * together, before the answer is sent, or not at all: a failed commit turns
- * a success into 503. */
+/* Runs the handler. A request that may change state (ROUTE_WRITE) runs in
+ * one store transaction, so that its changes and their audit events are
+ * committed together, before the answer is sent, or not at all: a failed
+ * commit turns a success into 503. */
 static void run_handler(struct api_call *call)
 {
-    int reads_only = call->req->method_len == 3 && memcmp(call->req->method, "GET", 3) == 0;
-    if (reads_only) {
+    if (!(call->route->flags & ROUTE_WRITE)) {
         call->route->handler(call);
         return;
     }
@@ -540,7 +555,7 @@ void api_handle(struct api_env *env, const struct api_request *req, struct api_r
     call.req = req;
     call.res = res;
     call.now = clock_now_us();
-    call.route = find_route(req, &call, &path_known);
+    call.route = find_route(env->cfg, req, &call, &path_known);
     set_log_path(&call);
     if (!call.route) {
         if (path_known)
@@ -554,7 +569,7 @@ void api_handle(struct api_env *env, const struct api_request *req, struct api_r
         reply_error(&call, 400, "Malformed query string");
         return;
     }
-    if (!(call.route->flags & ROUTE_AUTH) || authenticate_or_reply(&call))
+    if (!(call.route->flags & ROUTE_AUTH) || !authenticate_or_reply(&call))
         run_handler(&call);
     query_free(&call.query);
     if (res->status == 0)

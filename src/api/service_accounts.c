@@ -22,8 +22,8 @@ int roles_or_reply(struct api_call *call, struct jx *jx, json_t *data, char ids[
     json_t *rel = jx_obj(jx, data, "data", "relationships", 0);
     json_t *roles = jx_obj(jx, rel, "data.relationships", "roles", 0);
     json_t *arr = jx_arr(jx, roles, "data.relationships.roles", "data", 0);
-    if (!jx->failed && arr && json_array_size(arr) > MAX_ROLES)
-        jx_fail(jx, "Field 'data.relationships.roles.data' may list at most %d roles", MAX_ROLES);
+    if (!jx->failed && arr && json_array_size(arr) > API_MAX_ROLES)
+        jx_fail(jx, "Field 'data.relationships.roles.data' may list at most %d roles", API_MAX_ROLES);
     if (jx->failed) {
         reply_jx(call, jx);
         return -1;
@@ -54,7 +54,7 @@ int roles_or_reply(struct api_call *call, struct jx *jx, json_t *data, char ids[
         else if (rc)
             reply_store_error(call, rc);
         snprintf(what, sizeof what, "role %s", id);
-        if (rc || !grant_or_reply(call, &grants, what))
+        if (rc || grant_or_reply(call, &grants, what))
             return -1;
         memcpy(ids[(*n)++], id, UUID_STR);
     }
@@ -63,7 +63,7 @@ int roles_or_reply(struct api_call *call, struct jx *jx, json_t *data, char ids[
 
 int service_account_or_reply(struct api_call *call, const char *id, struct store_user *sa)
 {
-    int rc = is_uuid(id) ? store_user_get(call->env->store, call->who.org_id, id, sa) : KH_ENOTFOUND;
+    int rc = uuid_valid(id, strlen(id)) ? store_user_get(call->env->store, call->who.org_id, id, sa) : KH_ENOTFOUND;
     if (!rc && (!sa->service_account || sa->disabled)) {
         store_user_clear(sa);
         rc = KH_ENOTFOUND;
@@ -77,7 +77,7 @@ int service_account_or_reply(struct api_call *call, const char *id, struct store
     return rc;
 }
 
-void set_email(char **email, const char *value)
+void api_set_email(char **email, const char *value)
 {
     free(*email);
     *email = xstrdup(value);
@@ -85,13 +85,13 @@ void set_email(char **email, const char *value)
         *p = (char)tolower((unsigned char)*p);
 }
 
-void new_user(struct api_call *call, struct store_user *u, const char *email, const char *name, const char *title,
-              int service_account)
+void api_new_user(struct api_call *call, struct store_user *u, const char *email, const char *name, const char *title,
+                  int service_account)
 {
     memset(u, 0, sizeof *u);
     uuid_generate(u->id);
     memcpy(u->org_id, call->who.org_id, UUID_STR);
-    set_email(&u->email, email);
+    api_set_email(&u->email, email);
     u->name = name ? xstrdup(name) : NULL;
     u->title = title ? xstrdup(title) : NULL;
     u->service_account = service_account;
@@ -99,7 +99,7 @@ void new_user(struct api_call *call, struct store_user *u, const char *email, co
     u->created_at = u->modified_at = call->now;
 }
 
-int plausible_email(const char *s)
+int api_plausible_email(const char *s)
 {
     const char *at = strchr(s, '@');
     if (!at || at == s || !at[1] || strchr(at + 1, '@'))
@@ -110,7 +110,7 @@ int plausible_email(const char *s)
     return 1;
 }
 
-int insert_user_with_roles(struct store *st, const struct store_user *u, char roles[][UUID_STR], size_t n)
+int api_insert_user_with_roles(struct store *st, const struct store_user *u, char roles[][UUID_STR], size_t n)
 {
     int rc = store_begin(st);
     if (rc)
@@ -132,9 +132,9 @@ void reply_user_write_error(struct api_call *call, int rc, const char *email)
 void service_accounts_create(struct api_call *call)
 {
     struct jx jx = {0};
-    char roles[MAX_ROLES][UUID_STR];
+    char roles[API_MAX_ROLES][UUID_STR];
     size_t n_roles = 0;
-    if (!require_perm_or_reply(call, PERM_SERVICE_ACCOUNT_WRITE))
+    if (require_perm_or_reply(call, PERM_SERVICE_ACCOUNT_WRITE))
         return;
     json_t *root = body_or_reply(call, &jx);
     if (!root)
@@ -142,7 +142,7 @@ void service_accounts_create(struct api_call *call)
     json_t *data = jx_obj(&jx, root, "", "data", 1);
     jx_type(&jx, data, "data", "users");
     json_t *attrs = jx_obj(&jx, data, "data", "attributes", 1);
-    const char *email = jx_str(&jx, attrs, "data.attributes", "email", 1, 1, MAX_EMAIL_LEN);
+    const char *email = jx_str(&jx, attrs, "data.attributes", "email", 1, 1, API_MAX_EMAIL_LEN);
     const char *name = jx_str(&jx, attrs, "data.attributes", "name", 0, 0, KH_MAX_NAME_LEN);
     const char *title = jx_str(&jx, attrs, "data.attributes", "title", 0, 0, KH_MAX_NAME_LEN);
     if (!jx.failed && !json_is_boolean(json_object_get(attrs, "service_account")))
@@ -150,18 +150,18 @@ void service_accounts_create(struct api_call *call)
                                                                : "Missing required field 'data.attributes.service_account'");
     if (!jx.failed && !json_is_true(json_object_get(attrs, "service_account")))
         jx_fail(&jx, "Field 'data.attributes.service_account' must be true");
-    if (!jx.failed && !plausible_email(email))
+    if (!jx.failed && !api_plausible_email(email))
         jx_fail(&jx, "Field 'data.attributes.email' must be an email address");
     if (jx.failed) {
         reply_jx(call, &jx);
     } else if (roles_or_reply(call, &jx, data, roles, &n_roles) == 0) {
         struct store_user u;
-        new_user(call, &u, email, name, title, 1);
-        int rc = insert_user_with_roles(call->env->store, &u, roles, n_roles);
+        api_new_user(call, &u, email, name, title, 1);
+        int rc = api_insert_user_with_roles(call->env->store, &u, roles, n_roles);
         if (rc) {
             reply_user_write_error(call, rc, u.email);
         } else {
-            audit(call, "created", "service_account", u.id);
+            api_audit(call, "created", "service_account", u.id);
             reply_json(call, 201, json_pack("{s:o}", "data", render_user(call->env->store, &u)));
         }
         store_user_clear(&u);

@@ -1,7 +1,7 @@
 /* users.c - /api/v2/users: list, create, get, update, disable. Service
  * accounts are users too (service_account=true) and are read, updated and
  * disabled here. Disabling a user deletes its application keys and revokes
- * its tokens in the same transaction (SEMANTICS 3.5). */
+ * its tokens in the same transaction (docs/datadog.md, "Disabling a user"). */
 #include "api/internal.h"
 
 #include "util/log.h"
@@ -18,11 +18,11 @@ static const struct sort_option user_sorts[] = {
 
 int user_query_or_reply(struct api_call *call, struct store_user_query *q)
 {
-    if (!page_or_reply(call, &q->page.limit, &q->page.offset) || !sort_or_reply(call, user_sorts, 5, &q->sort, &q->desc) ||
-        !filter_or_reply(call, "filter", &q->filter))
-        return 0;
+    if (page_or_reply(call, &q->page.limit, &q->page.offset) || sort_or_reply(call, user_sorts, 5, &q->sort, &q->desc) ||
+        filter_or_reply(call, "filter", &q->filter))
+        return -1;
     q->org_id = call->who.org_id;
-    return 1;
+    return 0;
 }
 
 void reply_user_list(struct api_call *call, const struct store_user_query *q)
@@ -37,7 +37,7 @@ void reply_user_list(struct api_call *call, const struct store_user_query *q)
     json_t *data = json_array(), *included = json_array();
     for (size_t i = 0; i < list.n; i++) {
         json_array_append_new(data, render_user(call->env->store, &list.items[i]));
-        include_user_roles(call->env->store, call->who.org_id, included, list.items[i].id);
+        render_include_user_roles(call->env->store, call->who.org_id, included, list.items[i].id);
     }
     reply_json(call, 200,
                json_pack("{s:o,s:o,s:{s:{s:I,s:I}}}", "data", data, "included", included, "meta", "page", "total_count",
@@ -50,13 +50,13 @@ static int sort_dir_or_reply(struct api_call *call, int *desc)
 {
     const char *d = query_get(&call->query, "sort_dir");
     if (!d)
-        return 1;
+        return 0;
     if (strcmp(d, "asc") == 0 || strcmp(d, "desc") == 0) {
         *desc = d[0] == 'd';
-        return 1;
+        return 0;
     }
     reply_error(call, 400, "Invalid value for sort_dir: '%.32s' (expected asc or desc)", d);
-    return 0;
+    return -1;
 }
 
 /* filter[status]: a comma list of Active, Pending, Disabled. */
@@ -79,15 +79,15 @@ static int status_or_reply(struct api_call *call, int *mask)
     free(scratch);
     if (!ok)
         reply_error(call, 400, "Invalid value for filter[status]: expected a comma list of Active, Pending, Disabled");
-    return ok;
+    return ok ? 0 : -1;
 }
 
 void users_list(struct api_call *call)
 {
     struct store_user_query q;
     memset(&q, 0, sizeof q);
-    if (!require_perm_or_reply(call, PERM_USER_ACCESS_READ) || !user_query_or_reply(call, &q) ||
-        !sort_dir_or_reply(call, &q.desc) || !status_or_reply(call, &q.status_mask))
+    if (require_perm_or_reply(call, PERM_USER_ACCESS_READ) || user_query_or_reply(call, &q) ||
+        sort_dir_or_reply(call, &q.desc) || status_or_reply(call, &q.status_mask))
         return;
     reply_user_list(call, &q);
 }
@@ -96,7 +96,7 @@ void users_list(struct api_call *call)
 static int load_user_or_reply(struct api_call *call, struct store_user *u)
 {
     const char *id = call->params[0];
-    int rc = is_uuid(id) ? store_user_get(call->env->store, call->who.org_id, id, u) : KH_ENOTFOUND;
+    int rc = uuid_valid(id, strlen(id)) ? store_user_get(call->env->store, call->who.org_id, id, u) : KH_ENOTFOUND;
     if (rc)
         memset(u, 0, sizeof *u);
     if (rc == KH_ENOTFOUND)
@@ -115,27 +115,27 @@ void users_create(struct api_call *call)
 {
     struct jx jx = {0};
     json_t *root = NULL;
-    char roles[MAX_ROLES][UUID_STR];
+    char roles[API_MAX_ROLES][UUID_STR];
     size_t n_roles = 0;
-    if (!require_perm_or_reply(call, PERM_USER_ACCESS_INVITE))
+    if (require_perm_or_reply(call, PERM_USER_ACCESS_INVITE))
         return;
     json_t *data = data_or_reply(call, &jx, &root, "users", NULL, 0, NULL);
     json_t *attrs = data ? jx_obj(&jx, data, "data", "attributes", 1) : NULL;
-    const char *email = jx_str(&jx, attrs, "data.attributes", "email", 1, 1, MAX_EMAIL_LEN);
+    const char *email = jx_str(&jx, attrs, "data.attributes", "email", 1, 1, API_MAX_EMAIL_LEN);
     const char *name = jx_str(&jx, attrs, "data.attributes", "name", 0, 0, KH_MAX_NAME_LEN);
     const char *title = jx_str(&jx, attrs, "data.attributes", "title", 0, 0, KH_MAX_NAME_LEN);
-    if (data && !jx.failed && !plausible_email(email))
+    if (data && !jx.failed && !api_plausible_email(email))
         jx_fail(&jx, "Field 'data.attributes.email' must be an email address");
     if (data && jx.failed) {
         reply_jx(call, &jx);
     } else if (data && roles_or_reply(call, &jx, data, roles, &n_roles) == 0) {
         struct store_user u;
-        new_user(call, &u, email, name, title, 0);
-        int rc = insert_user_with_roles(call->env->store, &u, roles, n_roles);
+        api_new_user(call, &u, email, name, title, 0);
+        int rc = api_insert_user_with_roles(call->env->store, &u, roles, n_roles);
         if (rc) {
             reply_user_write_error(call, rc, u.email);
         } else {
-            audit(call, "created", "user", u.id);
+            api_audit(call, "created", "user", u.id);
             reply_user(call, 201, &u);
         }
         store_user_clear(&u);
@@ -146,7 +146,7 @@ void users_create(struct api_call *call)
 void users_get(struct api_call *call)
 {
     struct store_user u;
-    if (!require_perm_or_reply(call, PERM_USER_ACCESS_READ) || load_user_or_reply(call, &u))
+    if (require_perm_or_reply(call, PERM_USER_ACCESS_READ) || load_user_or_reply(call, &u))
         return;
     reply_user(call, 200, &u);
     store_user_clear(&u);
@@ -156,11 +156,12 @@ void users_get(struct api_call *call)
  * accounts (x-permission: user_access_manage OR service_account_write). */
 static int may_manage_or_reply(struct api_call *call, const struct store_user *u)
 {
-    if (has_perm(call, PERM_USER_ACCESS_MANAGE) || (u->service_account && has_perm(call, PERM_SERVICE_ACCOUNT_WRITE)))
-        return 1;
+    if (api_has_perm(call, PERM_USER_ACCESS_MANAGE) ||
+        (u->service_account && api_has_perm(call, PERM_SERVICE_ACCOUNT_WRITE)))
+        return 0;
     reply_error(call, 403, "Forbidden: this operation requires the user_access_manage permission%s",
                 u->service_account ? " or service_account_write" : "");
-    return 0;
+    return -1;
 }
 
 /* Re-enabling a user gives its permissions back to whatever credential it
@@ -171,12 +172,12 @@ static int may_enable_or_reply(struct api_call *call, const struct store_user *u
     int rc = authz_credential_perms(call->env->store, u->id, NULL, &held);
     if (rc) {
         reply_store_error(call, rc);
-        return 0;
+        return -1;
     }
     return grant_or_reply(call, &held, "re-enabled user");
 }
 
-int disable_user(struct store *st, struct store_user *u, int64_t now)
+int api_disable_user(struct store *st, struct store_user *u, int64_t now)
 {
     int rc = store_begin(st);
     if (rc)
@@ -196,24 +197,24 @@ void users_update(struct api_call *call)
     struct jx jx = {0};
     json_t *root = NULL;
     struct store_user u;
-    if (!require_any_perm_or_reply(call, PERM_USER_ACCESS_MANAGE, PERM_SERVICE_ACCOUNT_WRITE))
+    if (require_any_perm_or_reply(call, PERM_USER_ACCESS_MANAGE, PERM_SERVICE_ACCOUNT_WRITE))
         return;
     json_t *data = data_or_reply(call, &jx, &root, "users", call->params[0], 422,
                                  "UUID's in the URL and request body do not match");
     json_t *attrs = data ? jx_obj(&jx, data, "data", "attributes", 1) : NULL;
-    const char *email = jx_str(&jx, attrs, "data.attributes", "email", 0, 1, MAX_EMAIL_LEN);
+    const char *email = jx_str(&jx, attrs, "data.attributes", "email", 0, 1, API_MAX_EMAIL_LEN);
     const char *name = jx_str(&jx, attrs, "data.attributes", "name", 0, 0, KH_MAX_NAME_LEN);
     json_t *disabled_field = json_object_get(attrs, "disabled");
     int disabled = jx_bool(&jx, attrs, "data.attributes", "disabled", 0);
-    if (data && !jx.failed && email && !plausible_email(email))
+    if (data && !jx.failed && email && !api_plausible_email(email))
         jx_fail(&jx, "Field 'data.attributes.email' must be an email address");
     if (data && jx.failed) {
         reply_jx(call, &jx);
     } else if (data && load_user_or_reply(call, &u) == KH_OK) {
-        if (may_manage_or_reply(call, &u)) {
+        if (!may_manage_or_reply(call, &u)) {
             int was_disabled = u.disabled;
             if (email)
-                set_email(&u.email, email);
+                api_set_email(&u.email, email);
             if (name) {
                 free(u.name);
                 u.name = xstrdup(name);
@@ -221,8 +222,8 @@ void users_update(struct api_call *call)
             u.modified_at = call->now;
             int rc;
             if (disabled_field && disabled && !was_disabled) {
-                rc = disable_user(call->env->store, &u, call->now);
-            } else if (disabled_field && !disabled && was_disabled && !may_enable_or_reply(call, &u)) {
+                rc = api_disable_user(call->env->store, &u, call->now);
+            } else if (disabled_field && !disabled && was_disabled && may_enable_or_reply(call, &u)) {
                 rc = -1; /* answered */
             } else {
                 if (disabled_field)
@@ -232,7 +233,7 @@ void users_update(struct api_call *call)
             if (rc > 0) {
                 reply_user_write_error(call, rc, u.email);
             } else if (rc == 0) {
-                audit(call, u.disabled ? "disabled" : was_disabled ? "enabled" : "updated", "user", u.id);
+                api_audit(call, u.disabled ? "disabled" : was_disabled ? "enabled" : "updated", "user", u.id);
                 reply_user(call, 200, &u);
             }
         }
@@ -244,18 +245,18 @@ void users_update(struct api_call *call)
 void users_disable(struct api_call *call)
 {
     struct store_user u;
-    if (!require_any_perm_or_reply(call, PERM_USER_ACCESS_MANAGE, PERM_SERVICE_ACCOUNT_WRITE) ||
+    if (require_any_perm_or_reply(call, PERM_USER_ACCESS_MANAGE, PERM_SERVICE_ACCOUNT_WRITE) ||
         load_user_or_reply(call, &u))
         return;
     if (u.disabled) {
         /* Datadog answers a repeated disable as it answers an unknown user. */
         reply_error(call, 404, "%s not found", u.id);
-    } else if (may_manage_or_reply(call, &u)) {
-        int rc = disable_user(call->env->store, &u, call->now);
+    } else if (!may_manage_or_reply(call, &u)) {
+        int rc = api_disable_user(call->env->store, &u, call->now);
         if (rc) {
             reply_store_error(call, rc);
         } else {
-            audit(call, "disabled", "user", u.id);
+            api_audit(call, "disabled", "user", u.id);
             reply_empty(call, 204);
         }
     }
@@ -268,7 +269,7 @@ void users_permissions_list(struct api_call *call)
 {
     struct store_user u;
     struct permset held;
-    if (!require_perm_or_reply(call, PERM_USER_ACCESS_READ) || load_user_or_reply(call, &u))
+    if (require_perm_or_reply(call, PERM_USER_ACCESS_READ) || load_user_or_reply(call, &u))
         return;
     int rc = auth_user_permset(call->env->store, u.id, &held);
     store_user_clear(&u);
@@ -301,7 +302,7 @@ void users_orgs_list(struct api_call *call)
 {
     struct store_user u;
     struct store_org org;
-    if ((strcmp(call->params[0], call->who.user_id) != 0 && !require_perm_or_reply(call, PERM_USER_ACCESS_READ)) ||
+    if ((strcmp(call->params[0], call->who.user_id) != 0 && require_perm_or_reply(call, PERM_USER_ACCESS_READ)) ||
         load_user_or_reply(call, &u))
         return;
     int rc = store_org_get(call->env->store, u.org_id, &org);

@@ -1,4 +1,5 @@
-/* validate.c - the validation endpoints (SEMANTICS 2.2):
+/* validate.c - the validation endpoints (docs/datadog.md, "Validation
+ * endpoints"):
  *   GET /api/v1/validate       API key only: {"valid":true} or 403
  *   GET /api/v2/validate       API key only: org id, key id and scopes; its
  *                              403 is a JSON:API error object
@@ -28,7 +29,7 @@ static int find_request_api_key(struct api_call *call, struct principal *k, int 
     for (size_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
     call->fingerprint = h;
-    if (!auth_guard_or_reply(call))
+    if (api_auth_guard_or_reply(call))
         return AUTH_LIMITED;
     struct auth_env env = {.store = call->env->store,
                            .secret = call->env->secret,
@@ -37,7 +38,7 @@ static int find_request_api_key(struct api_call *call, struct principal *k, int 
                            .source = call->req->remote_addr,
                            .cache = call->env->auth_cache};
     int rc = auth_check_api_key(&env, key, len, k);
-    auth_note(call, rc);
+    api_auth_note(call, rc);
     return rc;
 }
 

@@ -1,7 +1,7 @@
 /* authn.h - who is calling: turns the credentials of a request into a
  * principal (org, user, effective permissions).
  *
- * Accepted, in this order (SEMANTICS 2.1):
+ * Accepted, in this order (docs/datadog.md, "Authentication headers"):
  *   Authorization: Bearer <PAT|SAT>
  *   DD-APPLICATION-KEY: <PAT|SAT>  (DD-API-KEY is then optional and ignored)
  *   DD-API-KEY + DD-APPLICATION-KEY (the application key names the user)

@@ -6,7 +6,7 @@
  * the first time in the buffer). Events that reads cause (an expired token
  * presented, a burst of failed authentications) are queued beside them, one
  * per credential or address and kind per buffer. Every few seconds, and at
- * shutdown, the loop hands its buffer to the writer thread (http/writer.h),
+ * shutdown, the loop hands its buffer to the writer thread (api/writer.h),
  * which merges it into its own and writes it in its next batch, in the same
  * transaction as the batch's requests: last-used times (store_touch), a
  * first_use audit event for each credential whose first use ever that

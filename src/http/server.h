@@ -1,5 +1,7 @@
-/* server.h - the HTTP front end: the only code that knows the HTTP library
- * (libh2o). See docs/internals/http.md for why libh2o and how it is set up. */
+/* server.h - the HTTP front end: runs the server until it is told to stop.
+ * src/http/ is the only code that knows the HTTP library (libh2o); see
+ * docs/internals/http.md for why libh2o, how it is set up and which file of
+ * the folder does what. */
 #ifndef KH_HTTP_SERVER_H
 #define KH_HTTP_SERVER_H
 
@@ -16,16 +18,5 @@ int http_serve(const struct config *cfg, const struct server_secret *secret);
  * the one bound: the kernel's choice for port 0), before serving. */
 int http_serve_notify(const struct config *cfg, const struct server_secret *secret, void (*ready)(int port, void *arg),
                       void *arg);
-
-/* For the request fuzzer: the real HTTP stack (libh2o parsing, the JSON
- * error filter, routing, handlers) on one event loop in this thread, over
- * the given store. */
-struct store;
-struct buf;
-void http_harness_init(const struct config *cfg, const struct server_secret *secret, struct store *st);
-/* Writes len bytes as a client on a fresh connection, then EOF; runs the loop
- * until the server closes; appends what it wrote back to *out. Returns 0, or
- * -1 when the server did not close within the bound. */
-int http_harness_exchange(const void *in, size_t len, struct buf *out);
 
 #endif

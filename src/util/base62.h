@@ -2,7 +2,7 @@
  *
  * Used for the public portion of PAT/SAT tokens: the token's UUID read as a
  * 128-bit big-endian integer, encoded in 22 characters, left-padded with '0'
- * (SEMANTICS 1.2), and for the 6-character CRC32 checksum. */
+ * (docs/datadog.md, "Token format"), and for the 6-character CRC32 checksum. */
 #ifndef KH_BASE62_H
 #define KH_BASE62_H
 

@@ -2,7 +2,8 @@
  * Datadog API uses.
  *
  * Every timestamp is stored as int64 microseconds since the Unix epoch, UTC.
- * Two output formats exist because Datadog's services differ (SEMANTICS 4.4):
+ * Two output formats exist because Datadog's services differ
+ * (docs/datadog.md, "Timestamps"):
  *   key service:    2025-09-08T09:24:42.999350+00:00   (clock_format_iso)
  *   token service:  2026-04-08T16:45:36.006189Z        (clock_format_rfc3339,
  *                   Go RFC3339Nano style: trailing zeros of the fraction trimmed

@@ -1,7 +1,7 @@
 /* errors.h - the result codes every layer returns.
  *
  * Functions return 0 (KH_OK) or one of these, and hand results back through
- * out-parameters (STYLE.md habit 3). */
+ * out-parameters (docs/internals/layout.md, "Errors and answers"). */
 #ifndef KH_ERRORS_H
 #define KH_ERRORS_H
 

@@ -1,4 +1,4 @@
-/* log.h - the one logging module (STYLE.md habit 6).
+/* log.h - the one logging module (docs/internals/layout.md, "Logging").
  *
  * Lines go to stderr with a UTC timestamp and level. The level is checked
  * before formatting. Never pass a secret or a hash to these functions: log a

@@ -2,8 +2,9 @@
  *
  *   ddpat_<ALIAS>_<SECRET><CHECKSUM>        (65 characters; ddsat_ for SATs)
  *   ALIAS     22 chars: the token id (UUID) as a 128-bit big-endian integer in
- *             base62, left-padded with '0' (SEMANTICS 1.2). It is the
- *             `public_portion` and lets a token be found without a scan.
+ *             base62, left-padded with '0' (docs/datadog.md, "Token format").
+ *             It is the `public_portion` and lets a token be found without a
+ *             scan.
  *   SECRET    30 random base62 chars (~178 bits) from the CSPRNG
  *   CHECKSUM  6 base62 chars: CRC32 (zlib) of everything before it, so that a
  *             mistyped or truncated token is refused before any lookup, in the

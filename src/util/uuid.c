@@ -4,6 +4,7 @@
 #include "util/errors.h"
 #include "util/secret.h"
 
+#include <openssl/crypto.h> /* OPENSSL_hexchar2int */
 #include <stdio.h>
 
 void uuid_generate(char out[UUID_STR])
@@ -13,17 +14,6 @@ void uuid_generate(char out[UUID_STR])
     b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
     uuid_format(b, out);
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 int uuid_parse(const char *s, size_t len, uint8_t out[16])
@@ -38,7 +28,7 @@ int uuid_parse(const char *s, size_t len, uint8_t out[16])
             i++;
             continue;
         }
-        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+        int hi = OPENSSL_hexchar2int((unsigned char)s[i]), lo = OPENSSL_hexchar2int((unsigned char)s[i + 1]);
         if (hi < 0 || lo < 0)
             return KH_EINVAL;
         out[bi++] = (uint8_t)(hi << 4 | lo);

@@ -55,7 +55,7 @@ describe("credentials", () => {
     assert.ok((await new v2.KeyManagementApi(srv.bearer(token)).listAPIKeys({})).data.length >= 1);
     const r = await srv.raw("GET", "/api/v2/api_keys", { headers: { "DD-APPLICATION-KEY": token } });
     assert.equal(r.status, 200);
-    // With a PAT in DD-APPLICATION-KEY, DD-API-KEY is not evaluated (SEMANTICS 2.1).
+    // With a PAT in DD-APPLICATION-KEY, DD-API-KEY is not evaluated (docs/datadog.md, "Authentication headers").
     const r2 = await srv.raw("GET", "/api/v2/api_keys", { headers: { "DD-APPLICATION-KEY": token, "DD-API-KEY": "junk" } });
     assert.equal(r2.status, 200);
     // A token whose checksum does not match is refused without a lookup.

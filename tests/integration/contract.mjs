@@ -98,7 +98,8 @@ export class ContractCheckingHttp {
 }
 
 // Where Datadog's API shows each kind of secret again after its creation
-// (SEMANTICS 1.3). Tokens: never. API and application keys: never in these.
+// (docs/datadog.md, "Where secrets are shown"). Tokens: never. API and
+// application keys: never in these.
 const TOKEN_SHOWN_IN = new Set(["v2.CreatePersonalAccessToken", "v2.CreateServiceAccountAccessToken"]);
 const KEY_NEVER_IN = new Set([
   "v2.ListAPIKeys", "v2.ListApplicationKeys", "v2.ListCurrentUserApplicationKeys",

@@ -1,9 +1,12 @@
 /* test_api.c - the handlers through api_handle() with plain requests (no
- * HTTP): routing, paging arithmetic, every 400 path of the list queries,
- * body validation, and a clean 503 when the store fails. */
+ * HTTP): routing, which requests are writes, the per-thread env that
+ * api_env_init makes, paging arithmetic, every 400 path of the list
+ * queries, body validation, and a clean 503 when the store fails. */
 #include "test.h"
 
 #include "api/api.h"
+#include "auth/authcache.h"
+#include "auth/usage.h"
 #include "fixture.h"
 #include "store_faulty.h"
 #include "util/clock.h"
@@ -87,6 +90,70 @@ static void routing_answers_404_and_405(void)
     CHECK_INT(send_req(&c, "PUT", "/api/v2/personal_access_tokens", NULL, NULL), 405);
     CHECK_INT(send_req(&c, "GET", "/api/v2/api_keysX", NULL, NULL), 404);
     CHECK_INT(send_req(&c, "GET", "/api/v2/personal_access_tokens/not-a-uuid", NULL, NULL), 404);
+    ctx_close(&c);
+}
+
+/* The one answer to "is this request a write" (the route table's
+ * ROUTE_WRITE), which the router and the HTTP layer both ask. */
+static void a_request_writes_exactly_when_its_route_may_change_state(void)
+{
+    static const struct {
+        const char *method, *path;
+        int writes, in_test_mode;
+    } cases[] = {
+        {"GET", "/api/v2/api_keys", 0, 0},
+        {"HEAD", "/api/v2/api_keys", 0, 0}, /* no route: 405, answered where it arrived */
+        {"POST", "/api/v2/api_keys", 1, 1},
+        {"PATCH", "/api/v2/api_keys/abc", 1, 1},
+        {"DELETE", "/api/v2/api_keys/abc", 1, 1},
+        {"PUT", "/api/v1/api_key/abc", 1, 1},
+        {"GET", "/api/v2/validate_keys", 0, 0},
+        {"GET", "/api/v2/personal_access_tokens/abc", 0, 0},
+        {"POST", "/api/v2/personal_access_tokens", 1, 1},
+        {"DELETE", "/api/v2/service_accounts/a/access_tokens/b", 1, 1},
+        {"POST", "/api/v2/roles/abc/clone", 1, 1},
+        {"PUT", "/api/v2/api_keys", 0, 0},     /* 405 */
+        {"POST", "/api/v2/nowhere", 0, 0},     /* 404 */
+        {"POST", "/api/v2/keyhold/reset", 0, 1}, /* a route in test mode only */
+    };
+    struct config cfg;
+    config_defaults(&cfg);
+    for (int test_mode = 0; test_mode <= 1; test_mode++) {
+        cfg.test_mode = test_mode;
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            struct api_request req = {0};
+            req.method = cases[i].method;
+            req.method_len = strlen(cases[i].method);
+            req.path = cases[i].path;
+            req.path_len = strlen(cases[i].path);
+            int want = test_mode ? cases[i].in_test_mode : cases[i].writes;
+            if (api_request_writes(&cfg, &req) != want)
+                fprintf(stderr, "  %s %s (test mode %d)\n", cases[i].method, cases[i].path, test_mode);
+            CHECK_INT(api_request_writes(&cfg, &req), want);
+        }
+    }
+    config_free(&cfg);
+}
+
+/* api_env_init gives a thread what the event loops have: its requests are
+ * authenticated through its own cache and their uses land in its own
+ * last-used buffer; api_env_clear frees both and may run twice. */
+static void an_env_from_the_constructor_caches_and_records_use(void)
+{
+    struct ctx c;
+    ctx_open(&c);
+    api_env_init(&c.env, &c.cfg, c.f.st, NULL, 16, 64);
+    c.env.secret = &c.f.secret;
+    CHECK(c.env.usage != NULL && c.env.auth_cache != NULL);
+    CHECK_INT(send_req(&c, "GET", "/api/v2/validate_keys", NULL, NULL), 200);
+    CHECK_INT(send_req(&c, "GET", "/api/v2/validate_keys", NULL, NULL), 200);
+    struct auth_cache_stats s;
+    auth_cache_get_stats(c.env.auth_cache, &s);
+    CHECK(s.hits >= 1 && s.misses >= 1); /* the second request was answered from the cache */
+    CHECK(usage_pending(c.env.usage) > 0);
+    api_env_clear(&c.env);
+    CHECK(c.env.usage == NULL && c.env.auth_cache == NULL);
+    api_env_clear(&c.env);
     ctx_close(&c);
 }
 
@@ -265,6 +332,8 @@ static void logged_paths_never_hold_a_key_or_token(void)
 int main(void)
 {
     RUN(routing_answers_404_and_405);
+    RUN(a_request_writes_exactly_when_its_route_may_change_state);
+    RUN(an_env_from_the_constructor_caches_and_records_use);
     RUN(error_messages_quoting_bad_bytes_stay_json);
     RUN(paging_selects_the_right_slice);
     RUN(bad_query_values_get_400);

@@ -7,7 +7,7 @@
 
 static void alias_matches_datadog_recording(void)
 {
-    /* SEMANTICS 1.2: id da1bd5f8-... is public portion 6dZ2zcpumTdlnHIgx2SlHA. */
+    /* docs/datadog.md, "Token format": id da1bd5f8-... is public portion 6dZ2zcpumTdlnHIgx2SlHA. */
     char alias[TOKEN_ALIAS_LEN + 1];
     CHECK_INT(token_alias("da1bd5f8-847b-4aec-a33d-11b04ebde244", alias), KH_OK);
     CHECK_STR(alias, "6dZ2zcpumTdlnHIgx2SlHA");

@@ -4,7 +4,7 @@
 #include "test.h"
 
 #include "fixture.h"
-#include "http/writer.h"
+#include "api/writer.h"
 #include "util/xmalloc.h"
 
 #include <pthread.h>

@@ -2,6 +2,13 @@
  * state, many of them in one store transaction, so that one fsync makes a
  * whole batch durable.
  *
+ * Where it sits: in api/, above the router and beside it. It takes plain
+ * struct api_request, answers them with api_handle() and owns a store
+ * transaction; it knows nothing of HTTP (no libh2o), so the HTTP layer hands
+ * it requests (http/handoff.c) and anything else that answers api requests
+ * (a test, another front end) can too. Nothing else in api/ includes it, so
+ * the arrows still point one way (docs/internals/layout.md).
+ *
  * Why: with synchronous=FULL every commit waits for the disk, and SQLite lets
  * one writer in at a time. Event loops that each commit their own writes wait
  * for one another in SQLite's busy handler (sleeps of up to 100 ms) and stall
@@ -18,8 +25,8 @@
  *
  * Threads: writer_submit() and writer_submit_usage() may be called from any
  * thread; on_done runs on the writer's thread. */
-#ifndef KH_WRITER_H
-#define KH_WRITER_H
+#ifndef KH_API_WRITER_H
+#define KH_API_WRITER_H
 
 #include "api/api.h"
 #include "auth/usage.h"

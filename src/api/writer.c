@@ -1,7 +1,6 @@
 /* writer.c - the group-commit writer thread (see writer.h). */
-#include "http/writer.h"
+#include "api/writer.h"
 
-#include "auth/authcache.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
@@ -13,6 +12,7 @@
 #include <time.h>
 
 #define WRITER_AUTH_CACHE_ENTRIES 4096
+#define WRITER_USAGE_SLOTS 4096
 
 struct writer {
     struct api_env env; /* the writer's store, its own last-used buffer */
@@ -215,16 +215,12 @@ static void *writer_main(void *arg)
 struct writer *writer_start(const struct config *cfg, struct store *st, struct ratelimiter *limiter)
 {
     struct writer *wr = xcalloc(1, sizeof *wr);
-    wr->env.cfg = cfg;
-    wr->env.store = st;
-    wr->env.usage = usage_new(4096);
-    wr->env.limiter = limiter;
     /* The writer's own authentication cache: within a batch (one open
      * transaction) the callers of many requests are looked up once. It is
      * safe there because the change stamp moves at once when a statement
      * that may take access away runs, before its commit (store.h), and with
-     * every commit. */
-    wr->env.auth_cache = auth_cache_new(WRITER_AUTH_CACHE_ENTRIES);
+     * every commit. Its last-used buffer merges every loop's. */
+    api_env_init(&wr->env, cfg, st, limiter, WRITER_USAGE_SLOTS, WRITER_AUTH_CACHE_ENTRIES);
     wr->tail = &wr->head;
     pthread_mutex_init(&wr->lock, NULL);
     pthread_cond_init(&wr->wake, NULL);
@@ -265,8 +261,7 @@ void writer_stop(struct writer *wr)
     pthread_join(wr->thread, NULL);
     log_info("writer: %llu changes in %llu batches, %llu failed commits", (unsigned long long)wr->stats.jobs,
              (unsigned long long)wr->stats.batches, (unsigned long long)wr->stats.failed_commits);
-    usage_free(wr->env.usage);
-    auth_cache_free(wr->env.auth_cache);
+    api_env_clear(&wr->env);
     pthread_cond_destroy(&wr->wake);
     pthread_mutex_destroy(&wr->lock);
     free(wr);
