@@ -11,6 +11,7 @@
  *   conncount.c  open connections per client address (conncount.h)
  *   jsonerror.c  the filter that turns libh2o's own error bodies into JSON
  *   framing.c    the request-head checks libh2o does not make (framing.h)
+ *   tls.c        TLS contexts from PEM files, reloadable (tls.h)
  *   harness.c    the whole stack on one loop, for the request fuzzer
  * Only this folder includes libh2o's headers. */
 #ifndef KH_HTTP_INTERNAL_H
