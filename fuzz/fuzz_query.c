@@ -6,7 +6,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct query q;
+    struct query_string q;
     char msg[256], *scratch = NULL;
     const char *list[8];
     int64_t v = 0;

@@ -104,7 +104,7 @@ static int include_or_reply(struct api_call *call, int *created_by, int *modifie
 static int api_key_filters_or_reply(struct api_call *call, struct store_api_key_query *q)
 {
     char msg[256];
-    const struct query *qs = &call->query;
+    const struct query_string *qs = &call->query;
     q->remote_config = -1;
     if (query_time_range(qs, "filter[created_at]", &q->created, msg, sizeof msg) ||
         query_time_range(qs, "filter[modified_at]", &q->modified, msg, sizeof msg) ||

@@ -42,7 +42,7 @@ struct api_call {
     const struct route *route;
     char params[API_MAX_PARAMS][KH_MAX_ID_LEN + 1];
     size_t n_params;
-    struct query query;
+    struct query_string query;
     struct principal who; /* valid when route->flags & ROUTE_AUTH */
     int64_t now;
     uint64_t fingerprint; /* of the presented credentials, for api_auth_guard_or_reply */

@@ -40,7 +40,7 @@ static char *decode(const char *s, size_t len)
     return out;
 }
 
-void query_free(struct query *q)
+void query_free(struct query_string *q)
 {
     for (size_t i = 0; i < q->n; i++) {
         free(q->params[i].key);
@@ -49,7 +49,7 @@ void query_free(struct query *q)
     q->n = 0;
 }
 
-int query_parse(const char *raw, size_t len, struct query *q)
+int query_parse(const char *raw, size_t len, struct query_string *q)
 {
     q->n = 0;
     if (!raw || len == 0)
@@ -85,7 +85,7 @@ bad:
     return KH_EINVAL;
 }
 
-const char *query_get(const struct query *q, const char *key)
+const char *query_get(const struct query_string *q, const char *key)
 {
     const char *found = NULL;
     for (size_t i = 0; i < q->n; i++)
@@ -94,7 +94,7 @@ const char *query_get(const struct query *q, const char *key)
     return found;
 }
 
-int query_get_list(const struct query *q, const char *key, const char **out, size_t max, char **scratch)
+int query_get_list(const struct query_string *q, const char *key, const char **out, size_t max, char **scratch)
 {
     size_t n = 0, total = 0;
     for (size_t i = 0; i < q->n; i++)
@@ -123,7 +123,7 @@ int query_get_list(const struct query *q, const char *key, const char **out, siz
     return (int)n;
 }
 
-int query_int(const struct query *q, const char *key, int64_t min, int64_t max, int64_t *out, char *msg,
+int query_int(const struct query_string *q, const char *key, int64_t min, int64_t max, int64_t *out, char *msg,
               size_t msglen)
 {
     const char *v = query_get(q, key);
@@ -142,7 +142,7 @@ int query_int(const struct query *q, const char *key, int64_t min, int64_t max, 
     return KH_OK;
 }
 
-int query_bool(const struct query *q, const char *key, int *out, char *msg, size_t msglen)
+int query_bool(const struct query_string *q, const char *key, int *out, char *msg, size_t msglen)
 {
     const char *v = query_get(q, key);
     if (!v)
@@ -158,7 +158,8 @@ int query_bool(const struct query *q, const char *key, int *out, char *msg, size
     return KH_OK;
 }
 
-int query_time_range(const struct query *q, const char *prefix, struct store_time_range *r, char *msg, size_t msglen)
+int query_time_range(const struct query_string *q, const char *prefix, struct store_time_range *r, char *msg,
+                     size_t msglen)
 {
     char start[64], end[64];
     snprintf(start, sizeof start, "%s[start]", prefix);
@@ -171,7 +172,7 @@ int query_time_range(const struct query *q, const char *prefix, struct store_tim
     return KH_OK;
 }
 
-int query_time(const struct query *q, const char *key, int64_t *out, char *msg, size_t msglen)
+int query_time(const struct query_string *q, const char *key, int64_t *out, char *msg, size_t msglen)
 {
     const char *v = query_get(q, key);
     if (!v)

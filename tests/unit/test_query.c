@@ -6,14 +6,14 @@
 
 #include <stdlib.h>
 
-static int parse(const char *s, struct query *q)
+static int parse(const char *s, struct query_string *q)
 {
     return query_parse(s, strlen(s), q);
 }
 
 static void decodes_brackets_plus_and_repeats(void)
 {
-    struct query q;
+    struct query_string q;
     CHECK_INT(parse("page%5Bsize%5D=5&filter=my+key&sort=-name&flag&page[number]=2&sort=name", &q), KH_OK);
     CHECK_STR(query_get(&q, "page[size]"), "5");
     CHECK_STR(query_get(&q, "filter"), "my key");
@@ -28,7 +28,7 @@ static void decodes_brackets_plus_and_repeats(void)
 
 static void refuses_bad_escapes_nul_and_floods(void)
 {
-    struct query q;
+    struct query_string q;
     CHECK_INT(parse("a=%zz", &q), KH_EINVAL);
     CHECK_INT(parse("a=%4", &q), KH_EINVAL);
     CHECK_INT(parse("a=%00", &q), KH_EINVAL);
@@ -45,7 +45,7 @@ static void refuses_bad_escapes_nul_and_floods(void)
 
 static void lists_split_commas_and_repeats(void)
 {
-    struct query q;
+    struct query_string q;
     const char *out[4];
     char *scratch;
     CHECK_INT(parse("filter%5Bowned_by%5D=a,b&filter[owned_by]=c&x=1", &q), KH_OK);
@@ -62,7 +62,7 @@ static void lists_split_commas_and_repeats(void)
 
 static void typed_readers_check_ranges(void)
 {
-    struct query q;
+    struct query_string q;
     char msg[256];
     int64_t v = 10;
     int b = -1;
