@@ -45,7 +45,8 @@ char *config_secret_path(const struct config *cfg)
     return xasprintf("%s.secret", cfg->db_path);
 }
 
-int config_set_listen(struct config *cfg, const char *hostport)
+/* "HOST:PORT" or "[V6]:PORT" into *host (replaced) and *port. */
+static int parse_hostport(const char *hostport, char **host_out, int *port_out)
 {
     const char *colon = strrchr(hostport, ':');
     if (!colon || colon == hostport)
@@ -60,10 +61,20 @@ int config_set_listen(struct config *cfg, const char *hostport)
         host++;
         hostlen -= 2;
     }
-    free(cfg->listen_host);
-    cfg->listen_host = xstrndup(host, hostlen);
-    cfg->listen_port = (int)port;
+    free(*host_out);
+    *host_out = xstrndup(host, hostlen);
+    *port_out = (int)port;
     return KH_OK;
+}
+
+int config_set_listen(struct config *cfg, const char *hostport)
+{
+    return parse_hostport(hostport, &cfg->listen_host, &cfg->listen_port);
+}
+
+int config_set_admin_listen(struct config *cfg, const char *hostport)
+{
+    return parse_hostport(hostport, &cfg->admin_host, &cfg->admin_port);
 }
 
 void config_free(struct config *cfg)
@@ -71,5 +82,8 @@ void config_free(struct config *cfg)
     free(cfg->db_path);
     free(cfg->secret_path);
     free(cfg->listen_host);
+    free(cfg->admin_host);
+    free(cfg->tls_cert_path);
+    free(cfg->tls_key_path);
     memset(cfg, 0, sizeof *cfg);
 }

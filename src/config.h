@@ -30,6 +30,9 @@ struct config {
     struct rate_rule rate_auth_failures; /* failed authentications per client address */
     int rate_credential_share;           /* percent of its org's budget one credential may use (1..100) */
     long rate_table_entries;             /* keys each rate-limit table holds (util/raterule.h, api/ratelimit.h) */
+    char *admin_host; /* the admin listener (metrics, probes): NULL = off */
+    int admin_port;
+    char *tls_cert_path, *tls_key_path; /* PEM files: both set = TLS on every listener */
     int ephemeral; /* the store lives in memory and the secret is not on disk (serve --ephemeral) */
     int test_mode; /* the relaxations of a test double (serve --test-mode), see cli_serve.c */
 };
@@ -42,6 +45,8 @@ void config_defaults(struct config *cfg);
 char *config_secret_path(const struct config *cfg);
 /* Parses "HOST:PORT" into cfg; returns 0 or KH_EINVAL. */
 int config_set_listen(struct config *cfg, const char *hostport);
+/* The same for the admin listener (turns it on). */
+int config_set_admin_listen(struct config *cfg, const char *hostport);
 void config_free(struct config *cfg);
 
 #endif

@@ -53,6 +53,12 @@ struct api_response {
     char log_path[API_LOG_PATH]; /* the path as it may be logged (secrets masked) */
     struct api_out_header headers[API_MAX_OUT_HEADERS];
     size_t n_headers;
+    /* For the access log and the metrics; never a secret. */
+    size_t route;                  /* index of the route answered (api_route_name), api_route_count() when none */
+    char org_id[UUID_STR];         /* the caller's org, once known */
+    char credential_id[UUID_STR];  /* what authenticated (or was refused), once known */
+    enum auth_cred credential;     /* its kind */
+    const char *reason;            /* why a request was refused at authentication or authorization, or NULL */
 };
 
 /* What a handler may use: settings, keys and this thread's store handle. */
@@ -75,6 +81,13 @@ void api_env_init(struct api_env *env, const struct config *cfg, struct store *s
 /* Frees what api_env_init made (not the store nor the limiter) and leaves
  * them NULL; a cleared or zeroed env may be cleared again. */
 void api_env_clear(struct api_env *env);
+
+/* The routes, for metrics and logs: api_route_name(i) is "METHOD /path/{id}"
+ * for i < api_route_count(), "unmatched" for i == api_route_count(). */
+size_t api_route_count(void);
+const char *api_route_name(size_t i);
+/* Counts rate-limit refusals as metrics (util/metrics.h); before serving. */
+void api_metrics_register(void);
 
 /* Routes and answers one request. Always fills *res (status >= 200). */
 void api_handle(struct api_env *env, const struct api_request *req, struct api_response *res);

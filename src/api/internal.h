@@ -54,8 +54,9 @@ struct api_call {
  * limit, unless its credentials already succeeded from there (*_or_reply:
  * 0 = go on). */
 int api_auth_guard_or_reply(struct api_call *call);
-/* Counts the outcome of an authentication (rc as auth_authenticate's). */
-void api_auth_note(struct api_call *call, int rc);
+/* Counts the outcome of an authentication (rc as auth_authenticate's) and
+ * notes who (or what was refused, and why) for the access log. */
+void api_auth_note(struct api_call *call, int rc, const struct principal *who);
 
 /* Records a credential event in the audit trail (and the log): action on
  * the target of kind by the caller, from its address. Never a secret. It is
@@ -245,5 +246,8 @@ void users_permissions_list(struct api_call *call);
 void users_orgs_list(struct api_call *call);
 void invitations_send(struct api_call *call);
 void invitations_get(struct api_call *call);
+/* health.c */
+void health_live(struct api_call *call);
+void health_ready(struct api_call *call);
 
 #endif

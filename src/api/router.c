@@ -6,6 +6,8 @@
 #include "api/internal.h"
 
 #include "util/clock.h"
+#include "util/log.h"
+#include "util/metrics.h"
 #include "util/secret.h"
 #include "util/xmalloc.h"
 
@@ -94,6 +96,9 @@ static const struct route routes[] = {
     {"POST", "/api/v2/roles/{}/users", role_users_add, W},
     {"DELETE", "/api/v2/roles/{}/users", role_users_remove, W},
     {"GET", "/api/v2/permissions", permissions_list, ROUTE_AUTH},
+    /* probes for supervisors and load balancers (health.c), unauthenticated */
+    {"GET", "/healthz", health_live, 0},
+    {"GET", "/readyz", health_ready, 0},
     /* keyhold's own extensions */
     {"POST", "/api/v2/keyhold/reset", keyhold_reset, W | ROUTE_TEST_MODE},
 };
@@ -303,8 +308,65 @@ static void set_rate_headers(struct api_call *call, const struct rate_verdict *v
     }
 }
 
+/* ---- names for metrics and logs ---- */
+
+#define N_ROUTES (sizeof routes / sizeof routes[0])
+#define ROUTE_NAME_MAX 80
+
+static char route_names[N_ROUTES + 1][ROUTE_NAME_MAX];
+static pthread_once_t route_names_once = PTHREAD_ONCE_INIT;
+
+/* "GET /api/v2/api_keys/{id}": each "{}" of a pattern shown as {id}. */
+static void make_route_names(void)
+{
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        char *out = route_names[i];
+        size_t o = (size_t)snprintf(out, ROUTE_NAME_MAX, "%s ", routes[i].method);
+        for (const char *p = routes[i].pattern; *p && o < ROUTE_NAME_MAX - 5; p++) {
+            if (p[0] == '{' && p[1] == '}') {
+                memcpy(out + o, "{id}", 4), o += 4, p++;
+                continue;
+            }
+            out[o++] = *p;
+        }
+        out[o] = '\0';
+    }
+    snprintf(route_names[N_ROUTES], ROUTE_NAME_MAX, "unmatched");
+}
+
+size_t api_route_count(void)
+{
+    return N_ROUTES;
+}
+
+const char *api_route_name(size_t i)
+{
+    pthread_once(&route_names_once, make_route_names);
+    return route_names[i < N_ROUTES ? i : N_ROUTES];
+}
+
+static const char *const limit_names[] = {"org", "credential", "auth_failures"};
+static struct metric_family *rate_limited; /* NULL until registered: counting is a no-op */
+
+void api_metrics_register(void)
+{
+    rate_limited = metrics_register("keyhold_rate_limited_total", "Requests refused 429, by the limit that refused.",
+                                    METRIC_COUNTER, "limit", 3, NULL, 0);
+    for (size_t i = 0; i < 3; i++)
+        metrics_label(rate_limited, i, (const char *const[]){limit_names[i]});
+}
+
+static void count_rate_limited(const char *name)
+{
+    for (size_t i = 0; i < 3; i++)
+        if (name && strcmp(name, limit_names[i]) == 0)
+            metrics_add(rate_limited, i, 1);
+}
+
 static void reply_rate_limited(struct api_call *call, const struct rate_verdict *v)
 {
+    count_rate_limited(v->name);
+    call->res->reason = "rate_limited";
     set_rate_headers(call, v);
     reply_error(call, 429, "Rate limit of %lld requests in %lld seconds reached. Please try again later.",
                 (long long)v->limit, (long long)v->period);
@@ -357,10 +419,27 @@ int api_auth_guard_or_reply(struct api_call *call)
     return -1;
 }
 
-void api_auth_note(struct api_call *call, int rc)
+/* What the access log shows of an authentication. */
+static void note_principal(struct api_call *call, int rc, const struct principal *who)
+{
+    struct api_response *res = call->res;
+    res->credential = who->cred;
+    if (rc == KH_OK || who->expired) {
+        memcpy(res->org_id, who->org_id, UUID_STR);
+        memcpy(res->credential_id, who->credential_id[0] ? who->credential_id : who->api_key_id, UUID_STR);
+    }
+    if (rc == AUTH_INVALID || rc == AUTH_MISSING)
+        res->reason = auth_reason_name(who->reason);
+    if (rc != KH_OK && log_enabled(LOG_DEBUG))
+        log_debug("authentication refused: %s %s%s%s", auth_cred_name(who->cred), auth_reason_name(who->reason),
+                  res->credential_id[0] ? " " : "", res->credential_id);
+}
+
+void api_auth_note(struct api_call *call, int rc, const struct principal *who)
 {
     struct rate_verdict v;
     char buf[INET6_ADDRSTRLEN + 4];
+    note_principal(call, rc, who);
     struct ratelimiter *r = limiter(call);
     if (!r)
         return;
@@ -493,7 +572,7 @@ static int authenticate_or_reply(struct api_call *call)
                            .source = remote(call),
                            .cache = call->env->auth_cache};
     int rc = auth_authenticate(&env, &in, &call->who);
-    api_auth_note(call, rc);
+    api_auth_note(call, rc, &call->who);
     audit_authentication(call, rc);
     switch (rc) {
     case KH_OK:
@@ -513,6 +592,16 @@ static int authenticate_or_reply(struct api_call *call)
         reply_store_error(call, rc);
         return -1;
     }
+}
+
+/* A 403 after a successful authentication is a permission the credential
+ * lacks (its owner's roles narrowed by its scopes): out of scope. */
+static void note_authorization(struct api_call *call)
+{
+    if (call->res->status != 403 || !(call->route->flags & ROUTE_AUTH) || call->res->reason)
+        return;
+    call->res->reason = auth_reason_name(AUTH_REASON_OUT_OF_SCOPE);
+    auth_metrics_count(call->who.cred, AUTH_REASON_OUT_OF_SCOPE);
 }
 
 /* Runs the handler. A request that may change state (ROUTE_WRITE) runs in
@@ -556,6 +645,7 @@ void api_handle(struct api_env *env, const struct api_request *req, struct api_r
     call.res = res;
     call.now = clock_now_us();
     call.route = find_route(env->cfg, req, &call, &path_known);
+    res->route = call.route ? (size_t)(call.route - routes) : N_ROUTES;
     set_log_path(&call);
     if (!call.route) {
         if (path_known)
@@ -569,8 +659,10 @@ void api_handle(struct api_env *env, const struct api_request *req, struct api_r
         reply_error(&call, 400, "Malformed query string");
         return;
     }
-    if (!(call.route->flags & ROUTE_AUTH) || !authenticate_or_reply(&call))
+    if (!(call.route->flags & ROUTE_AUTH) || !authenticate_or_reply(&call)) {
         run_handler(&call);
+        note_authorization(&call);
+    }
     query_free(&call.query);
     if (res->status == 0)
         reply_error(&call, 500, "Internal error: no answer");

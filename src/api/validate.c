@@ -38,7 +38,7 @@ static int find_request_api_key(struct api_call *call, struct principal *k, int 
                            .source = call->req->remote_addr,
                            .cache = call->env->auth_cache};
     int rc = auth_check_api_key(&env, key, len, k);
-    api_auth_note(call, rc);
+    api_auth_note(call, rc, k);
     return rc;
 }
 

@@ -3,6 +3,7 @@
 
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/xmalloc.h"
 
 #include <errno.h>
@@ -25,6 +26,21 @@ struct writer {
     int stopping;
     struct writer_stats stats;
 };
+
+/* ---- metrics ---- */
+
+static struct metric_family *batch_sizes, *commit_seconds; /* NULL until registered */
+
+void writer_metrics_register(void)
+{
+    static const double sizes[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
+    static const double seconds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+    batch_sizes = metrics_register("keyhold_writer_batch_size", "Requests committed together by the writer.",
+                                   METRIC_HISTOGRAM, "", 1, sizes, sizeof sizes / sizeof sizes[0]);
+    commit_seconds = metrics_register("keyhold_writer_commit_seconds",
+                                      "Time the writer's COMMIT took (durable: the answers wait for it).",
+                                      METRIC_HISTOGRAM, "", 1, seconds, sizeof seconds / sizeof seconds[0]);
+}
 
 /* ---- jobs ---- */
 
@@ -118,7 +134,8 @@ static void run_batch(struct writer *wr, struct write_job *jobs, struct usage_bu
      * timeout), each job runs in its own transaction, as router.c does
      * without a writer, and answers for itself. */
     int batched = store_begin(st) == KH_OK;
-    for (struct write_job *j = jobs; j; j = j->next) {
+    size_t n = 0;
+    for (struct write_job *j = jobs; j; j = j->next, n++) {
         wr->env.secret = j->secret;
         api_handle(&wr->env, &j->req, &j->res);
     }
@@ -126,7 +143,13 @@ static void run_batch(struct writer *wr, struct write_job *jobs, struct usage_bu
         usage_merge(wr->env.usage, handed[i]);
         usage_free(handed[i]);
     }
-    if (batched && store_commit(st) != KH_OK) {
+    int64_t commit_start = clock_mono_us();
+    int committed = batched ? store_commit(st) : KH_OK;
+    if (batched && n) {
+        metrics_observe(batch_sizes, 0, (double)n);
+        metrics_observe(commit_seconds, 0, (double)(clock_mono_us() - commit_start) / 1e6);
+    }
+    if (batched && committed != KH_OK) {
         store_rollback(st);
         unapply(jobs);
         log_error("writer: a batch could not be committed; its changes were answered 503");

@@ -52,6 +52,8 @@ void write_job_free(struct write_job *job);
 
 /* Starts the writer thread on st, which it uses alone until writer_stop(). */
 struct writer *writer_start(const struct config *cfg, struct store *st, struct ratelimiter *limiter);
+/* Counts batch sizes and commit times as metrics (util/metrics.h); before serving. */
+void writer_metrics_register(void);
 void writer_submit(struct writer *wr, struct write_job *job);
 /* Takes ownership of a loop's filled last-used buffer; it is written in the
  * next batch and freed. */

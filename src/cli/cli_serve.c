@@ -166,6 +166,10 @@ int cli_serve(int argc, char **argv)
         OPT_RATE_SHARE,
         OPT_RATE_TABLE,
         OPT_LOG,
+        OPT_LOG_FORMAT,
+        OPT_ADMIN_LISTEN,
+        OPT_TLS_CERT,
+        OPT_TLS_KEY,
         OPT_HELP,
         OPT_EPHEMERAL,
         OPT_TEST_MODE,
@@ -191,6 +195,10 @@ int cli_serve(int argc, char **argv)
         {"rate-limit-credential-share", required_argument, NULL, OPT_RATE_SHARE},
         {"rate-limit-table-size", required_argument, NULL, OPT_RATE_TABLE},
         {"log-level", required_argument, NULL, OPT_LOG},
+        {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+        {"admin-listen", required_argument, NULL, OPT_ADMIN_LISTEN},
+        {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+        {"tls-key", required_argument, NULL, OPT_TLS_KEY},
         {"help", no_argument, NULL, OPT_HELP},
         {"ephemeral", no_argument, NULL, OPT_EPHEMERAL},
         {"test-mode", no_argument, NULL, OPT_TEST_MODE},
@@ -311,6 +319,29 @@ int cli_serve(int argc, char **argv)
             }
             break;
         }
+        case OPT_LOG_FORMAT: {
+            enum log_format f;
+            if (log_format_parse(optarg, &f)) {
+                fprintf(stderr, "keyhold: --log-format wants text or json\n");
+                goto out;
+            }
+            log_set_format(f);
+            break;
+        }
+        case OPT_ADMIN_LISTEN:
+            if (config_set_admin_listen(&cfg, optarg)) {
+                fprintf(stderr, "keyhold: --admin-listen wants HOST:PORT, got '%s'\n", optarg);
+                goto out;
+            }
+            break;
+        case OPT_TLS_CERT:
+            free(cfg.tls_cert_path);
+            cfg.tls_cert_path = xstrdup(optarg);
+            break;
+        case OPT_TLS_KEY:
+            free(cfg.tls_key_path);
+            cfg.tls_key_path = xstrdup(optarg);
+            break;
         case OPT_EPHEMERAL:
             ephemeral = 1;
             break;

@@ -39,6 +39,13 @@ void http_send_answer(h2o_req_t *req, struct request_done *done, struct api_resp
     snprintf(done->method, sizeof done->method, "%.*s", (int)(req->method.len > 10 ? 10 : req->method.len),
              req->method.base);
     memcpy(done->path, ares->log_path, sizeof done->path);
+    done->route = ares->route;
+    memcpy(done->org_id, ares->org_id, UUID_STR);
+    memcpy(done->credential_id, ares->credential_id, UUID_STR);
+    done->credential = ares->credential;
+    done->reason = ares->reason; /* a static string */
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, done->request_id,
+                          strlen(done->request_id));
 
     req->res.status = ares->status;
     req->res.reason = reason_phrase(ares->status);

@@ -54,6 +54,7 @@ static void on_conn_close(void *p)
     if (cw->counted)
         conn_counter_release(cw->w->srv->conns, (struct sockaddr *)&cw->peer);
     cw->w->n_open--;
+    http_metrics_connections(-1);
     h2o_linklist_unlink(&cw->link);
     free(cw);
 }
@@ -165,9 +166,42 @@ void http_conns_serve(struct worker *w, h2o_socket_t *sock, const struct sockadd
     }
     h2o_linklist_insert(&w->watches, &cw->link);
     w->n_open++;
+    http_metrics_connections(1);
     sock->on_close.cb = on_conn_close;
     sock->on_close.data = cw;
+    http_tls_refresh(w);
     h2o_accept(&w->accept_ctx, sock);
+}
+
+void http_tls_refresh(struct worker *w)
+{
+    struct tls_source *tls = w->srv ? w->srv->tls : NULL;
+    if (!tls || tls_generation(tls) == w->tls_generation)
+        return;
+    /* A reload happened (SIGHUP): new connections get the new context;
+     * those open keep theirs (OpenSSL counts the references). */
+    SSL_CTX *ctx = tls_take(tls, &w->tls_generation);
+    if (w->accept_ctx.ssl_ctx)
+        SSL_CTX_free(w->accept_ctx.ssl_ctx);
+    w->accept_ctx.ssl_ctx = ctx;
+    if (w->admin_accept_ctx.ctx) {
+        if (w->admin_accept_ctx.ssl_ctx)
+            SSL_CTX_free(w->admin_accept_ctx.ssl_ctx);
+        SSL_CTX_up_ref(ctx);
+        w->admin_accept_ctx.ssl_ctx = ctx;
+    }
+}
+
+/* The admin listener's connections (worker 0 only): loopback operators and
+ * scrapers, answered by observe.c; not counted against the API's caps. */
+void http_conns_on_admin_accept(h2o_socket_t *listener, const char *err)
+{
+    struct worker *w = listener->data;
+    h2o_socket_t *sock;
+    if (err || (sock = h2o_evloop_socket_accept(listener)) == NULL)
+        return;
+    http_tls_refresh(w);
+    h2o_accept(&w->admin_accept_ctx, sock);
 }
 
 /* Closes the loop's connection that has waited longest on its client: for

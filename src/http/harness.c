@@ -34,7 +34,7 @@ void http_harness_init(const struct config *cfg, const struct server_secret *sec
     h2o_linklist_init_anchor(&harness->watches);
     h2o_context_init(&harness->ctx, h2o_evloop_create(), &srv->globalconf);
     harness->accept_ctx.ctx = &harness->ctx;
-    harness->accept_ctx.hosts = srv->globalconf.hosts;
+    harness->accept_ctx.hosts = srv->api_hosts;
     harness->store = st;
     api_env_init(&harness->env, cfg, st, srv->limiter, HTTP_USAGE_START_SLOTS, HTTP_AUTH_CACHE_ENTRIES);
     harness->max_connections = SIZE_MAX;

@@ -12,12 +12,15 @@
  *   jsonerror.c  the filter that turns libh2o's own error bodies into JSON
  *   framing.c    the request-head checks libh2o does not make (framing.h)
  *   tls.c        TLS contexts from PEM files, reloadable (tls.h)
+ *   observe.c    request ids, the access log line, the HTTP metrics, and
+ *                the admin listener's answers (/metrics and the probes)
  *   harness.c    the whole stack on one loop, for the request fuzzer
  * Only this folder includes libh2o's headers. */
 #ifndef KH_HTTP_INTERNAL_H
 #define KH_HTTP_INTERNAL_H
 
 #include "api/api.h"
+#include "http/tls.h"
 #include "util/secret.h"
 
 #include <h2o.h>
@@ -51,6 +54,10 @@ struct worker {
     size_t n_open; /* open connections: counted by conns.c on open and close */
     int cap_warned;
     h2o_linklist_t watches; /* struct conn_watch of every open connection */
+    uint64_t tls_generation; /* of the TLS context in accept_ctx (tls.h) */
+    int admin_fd;            /* worker 0 with --admin-listen: its listening socket; else -1 */
+    h2o_socket_t *admin_listener;
+    h2o_accept_ctx_t admin_accept_ctx;
 };
 
 /* The running server: what every loop shares. */
@@ -69,12 +76,18 @@ struct server {
     struct conn_counter *conns;  /* open connections per client address; NULL: not counted */
     struct writer *writer;       /* answers every request that may change state; NULL: the loop does */
     struct store *writer_store;
+    struct tls_source *tls;      /* --tls-cert/--tls-key; NULL: plain HTTP */
+    h2o_hostconf_t *api_host, *admin_host;
+    h2o_hostconf_t *api_hosts[2], *admin_hosts[2]; /* what each listener's accept context serves */
+    int admin_port;
     atomic_int stopping;
 };
 
 /* One request being answered. Lives in the request pool; its dispose
  * callback runs once the response has been written (or the connection
  * died): the access log line. */
+#define HTTP_REQUEST_ID_MAX 64
+
 struct request_done {
     struct worker *w;
     struct conn_watch *watch; /* NULL once the connection is gone */
@@ -82,6 +95,14 @@ struct request_done {
     int status;
     char method[12];
     char path[API_LOG_PATH];
+    char request_id[HTTP_REQUEST_ID_MAX + 1];
+    char client[48];
+    /* from the answer (struct api_response), for the log and the metrics */
+    size_t route;
+    char org_id[UUID_STR];
+    char credential_id[UUID_STR];
+    enum auth_cred credential;
+    const char *reason;
 };
 
 /* ---- server.c ---- */
@@ -116,6 +137,10 @@ void http_conns_on_accept(h2o_socket_t *listener, const char *err);
 void http_conns_serve(struct worker *w, h2o_socket_t *sock, const struct sockaddr_storage *peer);
 /* Answers or closes every connection of the loop stalled past timeout_us. */
 void http_conns_watch(struct worker *w, int64_t timeout_us);
+/* The admin listener's accept callback (listener->data: worker 0). */
+void http_conns_on_admin_accept(h2o_socket_t *listener, const char *err);
+/* Picks up a reloaded TLS context for the loop's next connections. */
+void http_tls_refresh(struct worker *w);
 /* The watch of a request's connection, or NULL. */
 struct conn_watch *http_conn_watch_of(h2o_conn_t *conn);
 /* The connection turned to a new request (done), its answer started being
@@ -123,6 +148,20 @@ struct conn_watch *http_conn_watch_of(h2o_conn_t *conn);
 void http_conn_request_begins(struct conn_watch *cw, struct request_done *done);
 void http_conn_answer_begins(struct conn_watch *cw);
 void http_conn_request_ends(struct conn_watch *cw);
+
+/* ---- observe.c ---- */
+/* Registers the HTTP layer's metrics (and build_info) before serving. */
+void http_metrics_register(const char *version);
+/* The request's X-Request-Id when it is a plain token (letters, digits and
+ * "-._:", at most HTTP_REQUEST_ID_MAX), else a new random one, into done. */
+void http_request_id(h2o_req_t *req, struct request_done *done);
+/* The access log line and the request's metrics, once it is over. */
+void http_observe_done(const struct request_done *done, int64_t duration_us);
+/* Open connections moved by delta; the server secret now in use. */
+void http_metrics_connections(int delta);
+void http_metrics_secret_version(int version);
+/* libh2o's handler on the admin listener: /metrics, /healthz, /readyz. */
+int http_on_admin_request(h2o_handler_t *self, h2o_req_t *req);
 
 /* ---- jsonerror.c ---- */
 /* Adds the filter that rewrites libh2o's own text/plain error answers as

@@ -25,8 +25,7 @@ static void on_request_done(void *p)
     struct request_done *d = p;
     d->w->inflight--;
     http_conn_request_ends(d->watch);
-    log_info("access %s %s %d %.3fms", d->method, d->path, d->status,
-             (double)(clock_mono_us() - d->started_us) / 1000.0);
+    http_observe_done(d, clock_mono_us() - d->started_us);
 }
 
 /* The client's address as text, in the request pool. */
@@ -57,6 +56,7 @@ static const char *framing_problem(h2o_req_t *req)
 static void reply_fixed(struct api_response *ares, int status, const char *message)
 {
     memset(ares, 0, sizeof *ares);
+    ares->route = api_route_count(); /* no route answered it */
     ares->status = status;
     ares->content_type = "application/json";
     ares->body = api_error_body(message);
@@ -101,7 +101,10 @@ static size_t translate(h2o_req_t *req, struct api_request *areq)
 static struct request_done *request_begins(struct worker *w, h2o_req_t *req)
 {
     struct request_done *done = h2o_mem_alloc_shared(&req->pool, sizeof *done, on_request_done);
+    memset(done, 0, sizeof *done);
     done->w = w;
+    done->route = api_route_count(); /* until an answer says which */
+    http_request_id(req, done);
     done->started_us = clock_mono_us();
     done->watch = http_conn_watch_of(req->conn);
     http_conn_request_begins(done->watch, done);
@@ -117,6 +120,7 @@ int http_on_request(h2o_handler_t *self, h2o_req_t *req)
     w->env.secret = atomic_load(&w->srv->secret);
     struct request_done *done = request_begins(w, req);
     size_t header_bytes = translate(req, &areq);
+    snprintf(done->client, sizeof done->client, "%s", areq.remote_addr);
 
     const char *framing = framing_problem(req);
     if (framing) {

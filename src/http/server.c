@@ -8,7 +8,13 @@
  * "address already in use". What a loop does with a connection is conns.c's
  * job, with a request request.c's (internal.h lists the files). HTTP/1.1
  * only: Debian's libh2o 2.2.5 lacks the HTTP/2 rapid-reset fix, so
- * upgrade_to_http2 is off and no TLS/ALPN is offered.
+ * upgrade_to_http2 is off and no ALPN is offered; with --tls-cert/--tls-key
+ * every listener speaks TLS 1.2 or 1.3 (tls.c), reloaded on SIGHUP.
+ *
+ * With --admin-listen, loop 0 also accepts on a second socket whose
+ * connections are answered by observe.c (metrics, probes) under a host
+ * configuration of their own: nothing of the API is reachable there, and
+ * nothing of the admin listener on the API's socket.
  *
  * Shutdown: the main thread waits for SIGINT/SIGTERM with sigtimedwait()
  * (waking every SECRET_CHECK_MS to look at the secret file, and on SIGHUP to
@@ -26,6 +32,7 @@
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/xmalloc.h"
 
 #include <errno.h>
@@ -97,10 +104,18 @@ static void *worker_main(void *arg)
     h2o_evloop_t *loop = h2o_evloop_create();
     h2o_context_init(&w->ctx, loop, &srv->globalconf);
     w->accept_ctx.ctx = &w->ctx;
-    w->accept_ctx.hosts = srv->globalconf.hosts;
+    w->accept_ctx.hosts = srv->api_hosts;
     w->listener = h2o_evloop_socket_create(loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     w->listener->data = w;
     h2o_socket_read_start(w->listener, http_conns_on_accept);
+    if (w->admin_fd >= 0) {
+        w->admin_accept_ctx.ctx = &w->ctx;
+        w->admin_accept_ctx.hosts = srv->admin_hosts;
+        w->admin_listener = h2o_evloop_socket_create(loop, w->admin_fd, H2O_SOCKET_FLAG_DONT_READ);
+        w->admin_listener->data = w;
+        h2o_socket_read_start(w->admin_listener, http_conns_on_admin_accept);
+    }
+    http_tls_refresh(w);
     w->queue = h2o_multithread_create_queue(loop);
     h2o_multithread_register_receiver(w->queue, &w->written, http_handoff_on_written);
 
@@ -121,6 +136,10 @@ static void *worker_main(void *arg)
     /* Stop accepting, then let in-flight answers finish writing. */
     h2o_socket_read_stop(w->listener);
     h2o_socket_close(w->listener);
+    if (w->admin_listener) {
+        h2o_socket_read_stop(w->admin_listener);
+        h2o_socket_close(w->admin_listener);
+    }
     h2o_context_request_shutdown(&w->ctx);
     int64_t deadline = clock_mono_us() + (int64_t)DRAIN_MS * 1000;
     while ((w->inflight > 0 || w->pending_writes > 0) && clock_mono_us() < deadline)
@@ -175,6 +194,7 @@ static void reload_secret(struct server *srv)
     srv->reloaded = xrealloc(srv->reloaded, (srv->n_reloaded + 1) * sizeof *srv->reloaded);
     srv->reloaded[srv->n_reloaded++] = s;
     atomic_store(&srv->secret, s);
+    http_metrics_secret_version(secret_current(s)->version);
     log_info("server secret reloaded: %d version%s, current v%d", s->n, s->n == 1 ? "" : "s",
              secret_current(s)->version);
 }
@@ -191,6 +211,17 @@ static int secret_file_changed(struct server *srv)
     return changed;
 }
 
+/* Reads the certificate and key again (SIGHUP): new connections get them;
+ * a pair that cannot be read or does not match keeps the one before. */
+static void reload_tls(struct server *srv)
+{
+    char err[512];
+    if (tls_reload(srv->tls, err, sizeof err))
+        log_error("TLS certificate not reloaded: %s (keeping the certificate loaded before)", err);
+    else
+        log_info("TLS certificate reloaded from %s", srv->cfg->tls_cert_path);
+}
+
 /* The main thread's life while the loops serve: reload the secret on SIGHUP
  * or when its file changes (checked every SECRET_CHECK_MS, so several nodes
  * sharing a rotated file all follow it), until SIGINT or SIGTERM. */
@@ -203,7 +234,24 @@ static int wait_for_stop(struct server *srv, const sigset_t *sigs)
             return sig;
         if (srv->secret_path && (sig == SIGHUP || secret_file_changed(srv)))
             reload_secret(srv);
+        if (sig == SIGHUP && srv->tls)
+            reload_tls(srv);
     }
+}
+
+/* A host configuration whose every path is answered by on_req. */
+static h2o_hostconf_t *register_host(struct server *srv, const char *name, uint16_t port,
+                                     int (*on_req)(h2o_handler_t *, h2o_req_t *))
+{
+    h2o_hostconf_t *host = h2o_config_register_host(&srv->globalconf, h2o_iovec_init(name, strlen(name)), port);
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    h2o_handler_t *handler = h2o_create_handler(path, sizeof *handler);
+    handler->on_req = on_req;
+    /* libh2o's own errors are answered under "/" or, before a host is
+     * chosen, under the host's fallback path: filter both. */
+    http_json_errors_register(path);
+    http_json_errors_register(&host->fallback_path);
+    return host;
 }
 
 void http_configure(struct server *srv)
@@ -213,14 +261,27 @@ void http_configure(struct server *srv)
     srv->globalconf.max_request_entity_size = KH_MAX_BODY;
     srv->globalconf.http1.upgrade_to_http2 = 0;
     srv->globalconf.http1.req_timeout = (uint64_t)srv->cfg->request_timeout_ms + BACKSTOP_MS;
-    h2o_hostconf_t *host = h2o_config_register_host(&srv->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
-    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
-    h2o_handler_t *handler = h2o_create_handler(path, sizeof *handler);
-    handler->on_req = http_on_request;
-    /* libh2o's own errors are answered under "/" or, before a host is
-     * chosen, under the host's fallback path: filter both. */
-    http_json_errors_register(path);
-    http_json_errors_register(&host->fallback_path);
+    srv->api_host = register_host(srv, "default", 65535, http_on_request);
+    srv->admin_host = register_host(srv, "admin", 65534, http_on_admin_request);
+    srv->api_hosts[0] = srv->api_host;
+    srv->admin_hosts[0] = srv->admin_host;
+}
+
+/* The admin listener's socket, served by loop 0; logged before the API's
+ * address (which tells a supervisor that keyhold serves). */
+static int open_admin_listener(struct server *srv)
+{
+    char err[256];
+    struct worker *w = &srv->workers[0];
+    w->admin_fd = open_listener(srv->cfg->admin_host, srv->cfg->admin_port, err, sizeof err);
+    if (w->admin_fd < 0) {
+        log_error("admin listener: %s", err);
+        return -1;
+    }
+    srv->admin_port = bound_port(w->admin_fd);
+    log_info("admin listening on %s://%s:%d (metrics, probes)", srv->tls ? "https" : "http", srv->cfg->admin_host,
+             srv->admin_port);
+    return 0;
 }
 
 /* Opens every worker's socket and store before any thread starts, so that a
@@ -234,6 +295,7 @@ static int prepare_workers(struct server *srv)
         char *serr = NULL;
         w->index = i;
         w->srv = srv;
+        w->admin_fd = -1;
         h2o_linklist_init_anchor(&w->watches);
         /* One listening socket; each loop closes its own descriptor of it. */
         w->listen_fd = i == 0 ? open_listener(srv->cfg->listen_host, port, err, sizeof err)
@@ -252,8 +314,10 @@ static int prepare_workers(struct server *srv)
         api_env_init(&w->env, srv->cfg, w->store, srv->limiter, HTTP_USAGE_START_SLOTS, HTTP_AUTH_CACHE_ENTRIES);
         w->max_connections = (size_t)(srv->cfg->max_connections / srv->n_workers + 1);
     }
-    log_info("keyhold listening on http://%s:%d (%d event loops, store %s)", srv->cfg->listen_host, port,
-             srv->n_workers, srv->cfg->ephemeral ? "in memory" : srv->cfg->db_path);
+    if (srv->cfg->admin_host && open_admin_listener(srv))
+        return -1;
+    log_info("keyhold listening on %s://%s:%d (%d event loops, store %s)", srv->tls ? "https" : "http",
+             srv->cfg->listen_host, port, srv->n_workers, srv->cfg->ephemeral ? "in memory" : srv->cfg->db_path);
     srv->port = port;
     return 0;
 }
@@ -268,6 +332,38 @@ static int start_writer(struct server *srv)
     }
     srv->writer = writer_start(srv->cfg, srv->writer_store, srv->limiter);
     return 0;
+}
+
+#ifndef KEYHOLD_VERSION
+#define KEYHOLD_VERSION "unknown"
+#endif
+
+/* Every layer's metrics, registered before any thread counts. */
+static void register_metrics(const struct server_secret *secret)
+{
+    metrics_reset();
+    http_metrics_register(KEYHOLD_VERSION);
+    api_metrics_register();
+    writer_metrics_register();
+    auth_metrics_register();
+    store_metrics_register();
+    http_metrics_secret_version(secret_current(secret)->version);
+}
+
+static int open_tls(struct server *srv)
+{
+    char err[512];
+    const struct config *cfg = srv->cfg;
+    if (!cfg->tls_cert_path && !cfg->tls_key_path)
+        return 0;
+    if (!cfg->tls_cert_path || !cfg->tls_key_path) {
+        log_error("TLS needs both --tls-cert and --tls-key");
+        return -1;
+    }
+    srv->tls = tls_open(cfg->tls_cert_path, cfg->tls_key_path, err, sizeof err);
+    if (!srv->tls)
+        log_error("TLS: %s", err);
+    return srv->tls ? 0 : -1;
 }
 
 int http_serve(const struct config *cfg, const struct server_secret *secret)
@@ -301,9 +397,10 @@ int http_serve_notify(const struct config *cfg, const struct server_secret *secr
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
     http_configure(srv);
+    register_metrics(secret);
     srv->limiter = ratelimit_new();
     srv->conns = conn_counter_new((size_t)cfg->max_connections + (size_t)srv->n_workers);
-    if (prepare_workers(srv) || start_writer(srv)) {
+    if (open_tls(srv) || prepare_workers(srv) || start_writer(srv)) {
         rc = 1;
         goto out;
     }
@@ -333,5 +430,15 @@ out:
     }
     free(srv->reloaded);
     free(srv->secret_path);
+    for (int i = 0; i < srv->n_workers; i++) {
+        if (srv->workers[i].accept_ctx.ssl_ctx)
+            SSL_CTX_free(srv->workers[i].accept_ctx.ssl_ctx);
+        if (srv->workers[i].admin_accept_ctx.ssl_ctx)
+            SSL_CTX_free(srv->workers[i].admin_accept_ctx.ssl_ctx);
+        if (rc && srv->workers[i].admin_fd > 0)
+            close(srv->workers[i].admin_fd);
+    }
+    tls_close(srv->tls);
+    srv->tls = NULL;
     return rc;
 }

