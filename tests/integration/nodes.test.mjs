@@ -10,7 +10,7 @@
 // cluster tests/pg/with-cluster.sh started, for the restart).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -189,6 +189,32 @@ test("kill -9 of a node during creates loses no acknowledged write", { skip }, a
   // A node started again on the store serves at once.
   await c.serve(...NODE_ARGS);
   assert.equal((await call(c, "GET", "/api/v1/validate", { "DD-API-KEY": a.admin.api_key })).status, 200);
+});
+
+test("readiness follows the database: /readyz answers 503 while PostgreSQL is down, /healthz 200", { skip, timeout: 60000 }, async () => {
+  const restarting = new Promise((res, rej) => {
+    const p = spawn(CLUSTER, ["restart", process.env.KEYHOLD_TEST_PG_DIR, "2"], { stdio: "ignore" });
+    p.on("exit", (code) => (code === 0 ? res() : rej(new Error(`cluster.sh restart: ${code}`))));
+  });
+  const seen = {};
+  let done = false;
+  restarting.finally(() => { done = true; });
+  while (!done) {
+    const r = await call(a, "GET", "/readyz");
+    const key = `${r.status} ${r.json ? JSON.stringify(r.json) : ""}`;
+    seen[key] = (seen[key] || 0) + 1;
+    if (r.status === 503) assert.equal((await call(a, "GET", "/healthz")).status, 200, "alive while not ready");
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  await restarting;
+  assert.ok(seen['503 {"errors":["store unreachable"]}'] >= 1, `readyz while PostgreSQL was down: ${JSON.stringify(seen)}`);
+  assert.deepEqual(Object.keys(seen).filter((k) => !/^(200 \{"status":"ok"\}|503 \{"errors":\["store unreachable"\]\})$/.test(k)), []);
+  let ready;
+  for (let i = 0; i < 100 && ready !== 200; i++) {
+    ready = (await call(a, "GET", "/readyz")).status;
+    if (ready !== 200) await new Promise((res) => setTimeout(res, 50));
+  }
+  assert.equal(ready, 200, "ready again once PostgreSQL is back, without a restart of keyhold");
 });
 
 test("a PostgreSQL restart under load gives 503s, then every node recovers by itself", { skip, timeout: 120000 }, async (t) => {

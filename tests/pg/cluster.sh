@@ -8,7 +8,8 @@
 #   cluster.sh start DIR [PORT] [EXTRA postgres -c options...]   prints the DSN
 #   cluster.sh stop DIR                                           stops it, removes DIR
 #   cluster.sh kill DIR                                           SIGKILLs the server (crash tests)
-#   cluster.sh restart DIR                                        stops (fast) and starts it again
+#   cluster.sh restart DIR [PAUSE]                                stops (fast) and starts it again,
+#                                                                 PAUSE seconds later (default 0)
 #   cluster.sh standby DIR PRIMARY_DIR                            a synchronous streaming standby of
 #                                                                 PRIMARY_DIR's cluster (started with
 #                                                                 synchronous_standby_names=standby1); prints its DSN
@@ -69,6 +70,7 @@ promote)
   ;;
 restart)
   as_owner "$BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+  sleep "${3:-0}"
   port=$(cat "$dir/port")
   as_owner "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" -w -t 30 start >/dev/null
