@@ -2,7 +2,7 @@
 // generated test. Thousands of seeded random cases: a random caller (a user
 // with a random set of permissions, its application key unscoped or scoped,
 // its PAT, a service account's application key or SAT, a scoped admin key)
-// calls a random operation of the spec (all 66, with fixtures and bodies
+// calls a random operation of the spec (all 66, and keyhold's probes, with fixtures and bodies
 // drawn at random, many of them attempts to escalate), and the result must
 // obey the rule:
 //   - a credential made or widened, a user re-enabled, a role given to a user
@@ -276,6 +276,8 @@ function requests(s) {
     ["POST", `/api/v2/roles/${role()}/users`, { data: { type: "users", id: user() } }],
     ["DELETE", `/api/v2/roles/${role()}/users`, { data: { type: "users", id: user() } }],
     ["GET", "/api/v2/permissions"],
+    // keyhold's own routes: the probes (unauthenticated, reveal nothing)
+    ["GET", "/healthz"], ["GET", "/readyz"],
   ];
 }
 
