@@ -102,9 +102,14 @@ void http_request_id(h2o_req_t *req, struct request_done *done)
         return;
     }
     /* Anything else (spaces, quotes, line breaks, too long) could forge a
-     * log line or a header: a fresh id instead. */
-    secret_random_hex(done->request_id, 32);
-    done->request_id[32] = '\0';
+     * log line or a header: a fresh id instead. Ids need to be unique, not
+     * secret: a random prefix per thread and a counter, no CSPRNG call per
+     * request. */
+    static _Thread_local char prefix[17];
+    static _Thread_local uint64_t counter;
+    if (!prefix[0])
+        secret_random_hex(prefix, 16);
+    snprintf(done->request_id, sizeof done->request_id, "%.16s%016llx", prefix, (unsigned long long)++counter);
 }
 
 /* ---- the access log line and the request metrics ---- */
