@@ -4,6 +4,7 @@
 #include "util/errors.h"
 #include "util/xmalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -75,6 +76,27 @@ int config_set_listen(struct config *cfg, const char *hostport)
 int config_set_admin_listen(struct config *cfg, const char *hostport)
 {
     return parse_hostport(hostport, &cfg->admin_host, &cfg->admin_port);
+}
+
+void config_store_label(const char *db, char *out, size_t len)
+{
+    const char *scheme_end = strstr(db, "://");
+    if (!scheme_end) {
+        snprintf(out, len, "%s", db);
+        return;
+    }
+    /* scheme://[user[:password]@]host[:port][/db][?options]: the password
+     * and the options (which may hold one) are left out. */
+    const char *auth = scheme_end + 3;
+    size_t auth_len = strcspn(auth, "/?");
+    const char *at = memchr(auth, '@', auth_len);
+    const char *host = at ? at + 1 : auth;
+    size_t user_len = at ? strcspn(auth, ":@") : 0;
+    size_t host_len = auth_len - (size_t)(host - auth);
+    const char *path = auth + auth_len;
+    size_t path_len = *path == '/' ? strcspn(path, "?") : 0;
+    snprintf(out, len, "%.*s%.*s%s%.*s%.*s%s", (int)(auth - db), db, (int)user_len, auth, at ? "@" : "",
+             (int)host_len, host, (int)path_len, path, strchr(path, '?') ? "?..." : "");
 }
 
 void config_free(struct config *cfg)

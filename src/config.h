@@ -47,6 +47,9 @@ char *config_secret_path(const struct config *cfg);
 int config_set_listen(struct config *cfg, const char *hostport);
 /* The same for the admin listener (turns it on). */
 int config_set_admin_listen(struct config *cfg, const char *hostport);
+/* The store as it may be logged: a database URL without its password and
+ * options ("postgres://keyhold@db1:5432/keyhold"). */
+void config_store_label(const char *db, char *out, size_t len);
 void config_free(struct config *cfg);
 
 #endif

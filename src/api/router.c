@@ -350,6 +350,8 @@ static struct metric_family *rate_limited; /* NULL until registered: counting is
 
 void api_metrics_register(void)
 {
+    if (rate_limited)
+        return; /* once per process */
     rate_limited = metrics_register("keyhold_rate_limited_total", "Requests refused 429, by the limit that refused.",
                                     METRIC_COUNTER, "limit", 3, NULL, 0);
     for (size_t i = 0; i < 3; i++)

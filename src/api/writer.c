@@ -35,6 +35,8 @@ void writer_metrics_register(void)
 {
     static const double sizes[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
     static const double seconds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+    if (batch_sizes)
+        return; /* once per process */
     batch_sizes = metrics_register("keyhold_writer_batch_size", "Requests committed together by the writer.",
                                    METRIC_HISTOGRAM, "", 1, sizes, sizeof sizes / sizeof sizes[0]);
     commit_seconds = metrics_register("keyhold_writer_commit_seconds",

@@ -256,6 +256,8 @@ static struct metric_family *outcomes, *cache_use; /* NULL until registered: cou
 
 void auth_metrics_register(void)
 {
+    if (outcomes)
+        return; /* once per process */
     outcomes = metrics_register("keyhold_auth_outcomes_total",
                                 "Authentications by what was presented and how they ended.", METRIC_COUNTER,
                                 "kind,outcome", AUTH_CRED_COUNT * AUTH_REASON_COUNT, NULL, 0);

@@ -92,7 +92,8 @@ static void print_ephemeral(int port, void *arg)
     struct ephemeral *e = arg;
     const char *host = e->cfg->listen_host;
     char url[300];
-    snprintf(url, sizeof url, strchr(host, ':') ? "http://[%s]:%d" : "http://%s:%d", host, port);
+    const char *scheme = e->cfg->tls_cert_path ? "https" : "http";
+    snprintf(url, sizeof url, strchr(host, ':') ? "%s://[%s]:%d" : "%s://%s:%d", scheme, host, port);
     json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i}", "api_key", e->p.api_key, "app_key", e->p.app_key, "org_id",
                           e->p.org_id, "user_id", e->p.user_id, "url", url, "port", port);
     char *text = json_dumps(o, JSON_COMPACT);

@@ -102,6 +102,13 @@ static void answer_timeout(struct conn_watch *cw, int partial)
     char msg[256];
     int fd = h2o_socket_get_fd(cw->sock);
     cw->timed_out = 1;
+    /* Under TLS the answer would have to go through the connection's
+     * encryption, which libh2o holds mid-request: the connection is closed
+     * without one (the client sees the TLS close). */
+    if (partial && cw->sock->ssl) {
+        log_info("access - - 408 (request not received within the timeout; TLS connection closed)");
+        partial = 0;
+    }
     if (partial) {
         int n = snprintf(msg, sizeof msg,
                          "HTTP/1.1 408 Request Timeout\r\nServer: keyhold\r\nConnection: close\r\n"
@@ -192,14 +199,34 @@ void http_tls_refresh(struct worker *w)
     }
 }
 
-/* The admin listener's connections (worker 0 only): loopback operators and
- * scrapers, answered by observe.c; not counted against the API's caps. */
+static void on_admin_close(void *p)
+{
+    struct worker *w = p;
+    w->n_admin--;
+}
+
+/* The admin listener's connections (worker 0 only): operators and
+ * scrapers, answered by observe.c. Not counted against the API's caps but
+ * held to a small cap of their own, so that whoever reaches the port cannot
+ * take the loop's descriptors or memory (libh2o reads a request's body,
+ * up to the body limit, before the handler refuses it). */
 void http_conns_on_admin_accept(h2o_socket_t *listener, const char *err)
 {
     struct worker *w = listener->data;
     h2o_socket_t *sock;
     if (err || (sock = h2o_evloop_socket_accept(listener)) == NULL)
         return;
+    if (w->n_admin >= HTTP_ADMIN_MAX_CONNECTIONS) {
+        if (!w->admin_cap_warned)
+            log_warn("admin listener: %d connections open, refusing more", HTTP_ADMIN_MAX_CONNECTIONS);
+        w->admin_cap_warned = 1;
+        h2o_socket_close(sock);
+        return;
+    }
+    w->admin_cap_warned = 0;
+    w->n_admin++;
+    sock->on_close.cb = on_admin_close;
+    sock->on_close.data = w;
     http_tls_refresh(w);
     h2o_accept(&w->admin_accept_ctx, sock);
 }

@@ -32,6 +32,7 @@
 
 #define HTTP_USAGE_START_SLOTS 256
 #define HTTP_AUTH_CACHE_ENTRIES 16384 /* per event loop */
+#define HTTP_ADMIN_MAX_CONNECTIONS 16 /* on the admin listener: a scraper or two, an operator */
 
 struct conn_watch; /* conns.c */
 
@@ -58,6 +59,8 @@ struct worker {
     int admin_fd;            /* worker 0 with --admin-listen: its listening socket; else -1 */
     h2o_socket_t *admin_listener;
     h2o_accept_ctx_t admin_accept_ctx;
+    int n_admin; /* open admin connections (at most HTTP_ADMIN_MAX_CONNECTIONS) */
+    int admin_cap_warned;
 };
 
 /* The running server: what every loop shares. */

@@ -55,6 +55,8 @@ static void register_requests(void)
 
 void http_metrics_register(const char *version)
 {
+    if (requests)
+        return; /* once per process (util/metrics.h) */
     register_requests();
     connections = metrics_register("keyhold_open_connections", "Client connections open now.", METRIC_GAUGE, "", 1,
                                    NULL, 0);
@@ -114,6 +116,31 @@ void http_request_id(h2o_req_t *req, struct request_done *done)
 
 /* ---- the access log line and the request metrics ---- */
 
+/* The method as logged: one keyhold knows, else "OTHER" (a client's text
+ * must not pose as a field of the line). */
+static const char *logged_method(const char *m)
+{
+    static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(m, known[i]) == 0)
+            return known[i];
+    return m[0] ? "OTHER" : "-";
+}
+
+/* A path no route matched, as logged: every byte outside printable ASCII,
+ * and '=' and '%', percent-encoded, so the text line's fields stay its own. */
+static void logged_path(const char *path, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)path; *p && o + 4 < cap; p++) {
+        if (*p > 0x20 && *p < 0x7f && *p != '=' && *p != '%')
+            out[o++] = (char)*p;
+        else
+            o += (size_t)snprintf(out + o, cap - o, "%%%02X", *p);
+    }
+    out[o] = '\0';
+}
+
 void http_observe_done(const struct request_done *d, int64_t duration_us)
 {
     size_t route = d->route <= api_route_count() ? d->route : api_route_count();
@@ -123,16 +150,17 @@ void http_observe_done(const struct request_done *d, int64_t duration_us)
         return;
     /* The route's template, never the path: a v1 key route's path holds the
      * key. Requests no route matched show their masked path. */
-    char unmatched[API_LOG_PATH + 16];
+    char unmatched[3 * API_LOG_PATH + 16], path[3 * API_LOG_PATH];
     const char *shown = strchr(api_route_name(route), ' '); /* the template, after "METHOD " */
     shown = shown ? shown + 1 : api_route_name(route);
     if (route == api_route_count()) {
-        snprintf(unmatched, sizeof unmatched, "unmatched %s", d->path);
+        logged_path(d->path, path, sizeof path);
+        snprintf(unmatched, sizeof unmatched, "unmatched %s", path);
         shown = unmatched;
     }
     struct log_request r = {
         .request_id = d->request_id,
-        .method = d->method,
+        .method = logged_method(d->method),
         .route = shown,
         .client = d->client,
         .org_id = d->org_id,
@@ -150,7 +178,11 @@ void http_observe_done(const struct request_done *d, int64_t duration_us)
 static void admin_send(h2o_req_t *req, int status, const char *type, char *body, size_t len)
 {
     req->res.status = status;
-    req->res.reason = status == 200 ? "OK" : status == 404 ? "Not Found" : "Service Unavailable";
+    req->res.reason = status == 200   ? "OK"
+                      : status == 404 ? "Not Found"
+                      : status == 405 ? "Method Not Allowed"
+                      : status == 503 ? "Service Unavailable"
+                                      : "Error";
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, type, strlen(type));
     req->res.content_length = len;
     h2o_send_inline(req, body, len);
@@ -170,7 +202,7 @@ static void admin_metrics(h2o_req_t *req)
 /* The probes through the API's own handlers (api/health.c), on this loop. */
 static void admin_probe(struct worker *w, h2o_req_t *req)
 {
-    struct api_request areq = {.method = req->method.base, .method_len = req->method.len,
+    struct api_request areq = {.method = "GET", .method_len = 3, /* HEAD too: libh2o drops the body */
                                .path = req->path_normalized.base, .path_len = req->path_normalized.len};
     struct api_response ares;
     api_handle(&w->env, &areq, &ares);
@@ -186,14 +218,20 @@ int http_on_admin_request(h2o_handler_t *self, h2o_req_t *req)
     struct worker *w = (struct worker *)req->conn->ctx;
     w->env.secret = atomic_load(&w->srv->secret);
     h2o_iovec_t p = req->path_normalized;
-    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) && h2o_memis(p.base, p.len, H2O_STRLIT("/metrics"))) {
-        admin_metrics(req);
-    } else if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
-               (h2o_memis(p.base, p.len, H2O_STRLIT("/healthz")) || h2o_memis(p.base, p.len, H2O_STRLIT("/readyz")))) {
-        admin_probe(w, req);
-    } else {
+    int known = h2o_memis(p.base, p.len, H2O_STRLIT("/metrics")) || h2o_memis(p.base, p.len, H2O_STRLIT("/healthz")) ||
+                h2o_memis(p.base, p.len, H2O_STRLIT("/readyz"));
+    int get = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
+              h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
+    if (!known) {
         static const char not_found[] = "{\"errors\":[\"Not found: the admin listener serves /metrics, /healthz and /readyz\"]}";
         admin_send(req, 404, "application/json", (char *)not_found, sizeof not_found - 1);
+    } else if (!get) {
+        static const char not_allowed[] = "{\"errors\":[\"Method not allowed: only GET and HEAD\"]}";
+        admin_send(req, 405, "application/json", (char *)not_allowed, sizeof not_allowed - 1);
+    } else if (h2o_memis(p.base, p.len, H2O_STRLIT("/metrics"))) {
+        admin_metrics(req);
+    } else {
+        admin_probe(w, req);
     }
     return 0;
 }

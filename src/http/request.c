@@ -104,6 +104,8 @@ static struct request_done *request_begins(struct worker *w, h2o_req_t *req)
     memset(done, 0, sizeof *done);
     done->w = w;
     done->route = api_route_count(); /* until an answer says which */
+    snprintf(done->method, sizeof done->method, "%.*s", (int)(req->method.len > 10 ? 10 : req->method.len),
+             req->method.base); /* logged even if the connection dies before an answer */
     http_request_id(req, done);
     done->started_us = clock_mono_us();
     done->watch = http_conn_watch_of(req->conn);

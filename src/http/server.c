@@ -316,8 +316,10 @@ static int prepare_workers(struct server *srv)
     }
     if (srv->cfg->admin_host && open_admin_listener(srv))
         return -1;
+    char store[512];
+    config_store_label(srv->cfg->db_path, store, sizeof store);
     log_info("keyhold listening on %s://%s:%d (%d event loops, store %s)", srv->tls ? "https" : "http",
-             srv->cfg->listen_host, port, srv->n_workers, srv->cfg->ephemeral ? "in memory" : srv->cfg->db_path);
+             srv->cfg->listen_host, port, srv->n_workers, srv->cfg->ephemeral ? "in memory" : store);
     srv->port = port;
     return 0;
 }
@@ -338,10 +340,10 @@ static int start_writer(struct server *srv)
 #define KEYHOLD_VERSION "unknown"
 #endif
 
-/* Every layer's metrics, registered before any thread counts. */
+/* Every layer's metrics, registered before any thread counts (once per
+ * process: each registration is kept, and a second serve counts on). */
 static void register_metrics(const struct server_secret *secret)
 {
-    metrics_reset();
     http_metrics_register(KEYHOLD_VERSION);
     api_metrics_register();
     writer_metrics_register();

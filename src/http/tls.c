@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 struct tls_source {
     char *cert_path, *key_path;
@@ -29,6 +30,13 @@ static void openssl_error(char *err, size_t errlen, const char *doing, const cha
 
 static SSL_CTX *load(const char *cert_path, const char *key_path, char *err, size_t errlen)
 {
+    /* A private key any local user can read is refused, as the server
+     * secret is; group-readable stays allowed (Debian's ssl-cert group). */
+    struct stat st;
+    if (stat(key_path, &st) == 0 && (st.st_mode & S_IROTH)) {
+        snprintf(err, errlen, "the private key %s is readable by every user (chmod o-r)", key_path);
+        return NULL;
+    }
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx) {
         openssl_error(err, errlen, "cannot make a TLS context for", cert_path);

@@ -164,8 +164,10 @@ static struct sql_store *S(struct store *st)
     return (struct sql_store *)st;
 }
 
-/* Statements that may take access away: each moves this process's change
- * stamp at once (store.h, change_stamp), committed or not. */
+/* Statements that may take access away: each moves this connection's change
+ * stamp at once (store.h, change_stamp), committed or not. Only the
+ * connection that ran them can see them before they commit, so the count is
+ * the handle's own: other connections learn of them by the commit. */
 static const unsigned char takes_access_away[S_COUNT] = {
     [S_TOKEN_REVOKE] = 1,      [S_TOKEN_REVOKE_OWNED] = 1, [S_TOKEN_UPDATE] = 1,   [S_USER_UPDATE] = 1,
     [S_USER_ROLE_REMOVE] = 1,  [S_ROLE_DELETE] = 1,        [S_ROLE_UPDATE] = 1,    [S_ROLE_PERM_REMOVE] = 1,
@@ -173,11 +175,9 @@ static const unsigned char takes_access_away[S_COUNT] = {
     [S_API_KEY_UPDATE] = 1,
 };
 
-static atomic_uint_fast64_t access_taken; /* such statements run by this process */
-
-static void took_access_away(void)
+static void took_access_away(struct sql_store *s)
 {
-    atomic_fetch_add(&access_taken, 1);
+    s->access_taken++;
 }
 
 void sql_store_init(struct sql_store *s, const struct sql_driver *drv, unsigned caps)
@@ -229,7 +229,7 @@ static int run(struct sql_store *s, enum stmt_id id, const struct sql_params *p,
     static const struct sql_params none = {.n = 0};
     int rc = s->drv->query(s, (int)id, stmt_sql[id], p ? p : &none, rows, changed, what);
     if (takes_access_away[id])
-        took_access_away(); /* after it ran: what reads next on this connection sees it */
+        took_access_away(s); /* after it ran: what reads next on this connection sees it */
     return rc;
 }
 
@@ -560,8 +560,10 @@ static int sql_begin(struct store *st)
     if (s->depth == 0) {
         /* A transaction left open by a failed commit path would make every
          * later write part of it: end it first. */
-        if (s->drv->in_transaction(s))
+        if (s->drv->in_transaction(s)) {
+            took_access_away(s); /* as in sql_rollback */
             s->drv->exec(s, "ROLLBACK", "begin");
+        }
         rc = s->drv->exec(s, s->drv->dialect.begin_write, "begin");
     } else {
         char sql[32];
@@ -578,6 +580,8 @@ static int sql_commit(struct store *st)
     struct sql_store *s = S(st);
     if (s->depth <= 1) {
         int rc = s->drv->exec(s, "COMMIT", "commit");
+        if (rc)
+            took_access_away(s); /* nothing of it holds: as in sql_rollback */
         if (!rc || !s->drv->in_transaction(s))
             s->depth = 0;
         return rc;
@@ -593,6 +597,10 @@ static int sql_commit(struct store *st)
 static int sql_rollback(struct store *st)
 {
     struct sql_store *s = S(st);
+    /* What this connection read inside the rolled-back part (a user
+     * re-enabled, a grant, a widened scope) was never committed: whatever a
+     * cache kept from it must not outlive it. */
+    took_access_away(s);
     if (s->depth <= 1) {
         s->depth = 0;
         /* The engine may already have rolled back (SQLite after SQLITE_FULL). */
@@ -1347,7 +1355,7 @@ static const struct {
 
 static int sql_reset(struct store *st, const struct store_keep *keep)
 {
-    took_access_away();
+    took_access_away(S(st));
     const char *kept[] = {[KEEP_NOTHING] = NULL,
                           [KEEP_ORG] = keep->org_id,
                           [KEEP_USER] = keep->user_id,
@@ -1428,7 +1436,7 @@ static int reseal_batch(struct sql_store *s, const char *sql, int version, struc
 
 static int sql_reseal(struct store *st, int table, int version, store_reseal_fn fn, void *arg, int64_t *count)
 {
-    took_access_away(); /* keys are found by new lookup hashes */
+    took_access_away(S(st)); /* keys are found by new lookup hashes */
     struct sql_store *s = S(st);
     const char *t = table == STORE_SEALED_API_KEYS ? "api_keys" : "app_keys";
     char *select = xasprintf("SELECT id, key_lookup, key_sealed, secret_version FROM %s WHERE secret_version <> ?1 "
@@ -1616,7 +1624,7 @@ static int sql_change_stamp(struct store *st, struct store_stamp *out)
 {
     if (!S(st)->drv->change_stamp)
         return KH_ENOTSUP;
-    out->c = atomic_load(&access_taken);
+    out->c = S(st)->access_taken;
     return S(st)->drv->change_stamp(S(st), out);
 }
 

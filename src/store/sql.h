@@ -94,6 +94,7 @@ struct sql_store {
     struct store base;
     const struct sql_driver *drv;
     int depth; /* open transactions: 1 = the outermost, deeper ones are savepoints */
+    uint64_t access_taken; /* statements that may take access away, and rollbacks, run here (change stamp's c) */
 };
 
 /* The store operations of every SQL backend. */

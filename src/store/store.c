@@ -130,6 +130,8 @@ static struct metric_family *store_errors;
 
 void store_metrics_register(void)
 {
+    if (store_errors)
+        return; /* once per process */
     store_errors = metrics_register("keyhold_store_errors_total",
                                     "Store operations that failed: busy (locked past the timeout) or failed "
                                     "(unreachable, I/O, full).",

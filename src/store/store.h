@@ -229,7 +229,7 @@ struct store_app_key_query {
 /* A change stamp (store_ops.change_stamp): equal stamps, nothing changed. */
 struct store_stamp {
     uint64_t a, b; /* the backend's: what was committed */
-    uint64_t c;    /* what this process has written that may take access away, committed or not */
+    uint64_t c;    /* what this handle ran that may take access away, or rolled back, committed or not */
 };
 
 struct store_user_query {
@@ -446,11 +446,13 @@ struct store_ops {
      * lacks STORE_CAP_CHANGE_STAMP (KH_ENOTSUP); one that cannot tell right
      * now (its notification channel is down) answers KH_ESTORE. Either way
      * nothing may then be cached. Cheap enough for every request.
-     * The stamp also moves as soon as this process runs a statement that may
+     * A handle's stamp also moves as soon as it runs a statement that may
      * take access away (a revocation, a deletion, a disabled user, a role
-     * or permission removed), before it commits: a cache kept by the
-     * connection that runs such transactions (the writer thread's) then
-     * never answers past a revocation made earlier in the same transaction. */
+     * or permission removed), before it commits, and when it rolls back or
+     * fails to commit: a cache kept by the connection that runs such
+     * transactions (the writer thread's) then never answers past a
+     * revocation made earlier in the same transaction, nor from what a
+     * rolled-back transaction showed it. */
     int (*change_stamp)(struct store *st, struct store_stamp *out);
     /* A backend-specific control (enum store_control_op). */
     int (*control)(struct store *st, int op, void *arg);

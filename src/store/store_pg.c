@@ -311,8 +311,13 @@ static int drv_query(struct sql_store *ss, int id, const char *sql, const struct
                      int64_t *changed, const char *what)
 {
     struct pg_store *s = P(ss);
+    /* Only a connection this very query lost is retried at once; one that
+     * was already down waits for the reconnect throttle (RECONNECT_EVERY_MS),
+     * so a stream of requests during an outage does not reconnect, and
+     * block its event loop, once each. */
+    int was_up = PQstatus(s->conn) == CONNECTION_OK;
     int rc = run_query(s, id, sql, p, rows, changed, what);
-    if (rc == KH_ESTORE && rows && s->sql.depth == 0 && PQstatus(s->conn) == CONNECTION_BAD) {
+    if (rc == KH_ESTORE && rows && was_up && s->sql.depth == 0 && PQstatus(s->conn) == CONNECTION_BAD) {
         s->last_reconnect_ms = 0;
         rc = run_query(s, id, sql, p, rows, changed, what);
     }

@@ -1,8 +1,9 @@
 /* metrics.h - the process's counters, gauges and histograms, rendered in
  * Prometheus' text exposition format (docs/operations/observability.md).
  *
- * Families are registered at start-up, before any thread serves, each with a
- * fixed number of series whose label values are set once. Afterwards the
+ * Families are registered at start-up, once per process, before any thread
+ * serves, each with a fixed number of series whose label values are set
+ * once. Afterwards the
  * hot path only adds to atomics at an index the caller computes (for
  * instance route * statuses + status), so counting a request takes no lock
  * and no allocation. Rendering reads the atomics without stopping anyone:
@@ -43,7 +44,9 @@ void metrics_observe(struct metric_family *f, size_t i, double value);
 
 /* Appends every family in the text format (version 0.0.4). */
 int metrics_render(struct buf *out);
-/* Forgets every family (tests, and the end of serve). */
+/* Frees every family. For the unit tests of this module only: a module that
+ * registered a family keeps its pointer, so families are registered once per
+ * process and never reset while anything may count. */
 void metrics_reset(void);
 
 #endif

@@ -5,12 +5,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { writeFileSync, readFileSync, mkdtempSync, rmSync, renameSync } from "node:fs";
+import { writeFileSync, readFileSync, mkdtempSync, rmSync, renameSync, chmodSync } from "node:fs";
 import { connect as tlsConnect } from "node:tls";
+import { connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request as httpRequest } from "node:http";
-import { Server, v1, v2, PG, pgExec, expectStatus, hoursFromNow } from "./helpers.mjs";
+import { Server, v1, v2, PG, BIN, pgExec, expectStatus, hoursFromNow } from "./helpers.mjs";
 
 const pat = (name, scopes) => ({
   body: { data: { type: "personal_access_tokens", attributes: { name, scopes, expiresAt: hoursFromNow(48) } } },
@@ -19,7 +20,7 @@ const pat = (name, scopes) => ({
 /** GET on another port of this host (the admin listener). */
 function get(port, path) {
   return new Promise((res, rej) => {
-    httpRequest({ host: "127.0.0.1", port, path }, (r) => {
+    httpRequest({ host: "127.0.0.1", port, path, agent: false }, (r) => {
       const chunks = [];
       r.on("data", (c) => chunks.push(c));
       r.on("end", () => res({ status: r.statusCode, headers: r.headers, body: Buffer.concat(chunks).toString() }));
@@ -50,6 +51,17 @@ function hasFamily(scraped, name) {
   return scraped.families.some((f) => f.name === name || f.name === name.replace(/_total$/, ""));
 }
 
+/** Polls /readyz until its answer satisfies ok (at most 5 s); returns that answer. */
+async function until(srv, ok) {
+  let r;
+  for (let i = 0; i < 100; i++) {
+    r = await srv.raw("GET", "/readyz");
+    if (ok(r)) return r;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  assert.fail(`/readyz never answered as expected; last: ${r.status} ${r.body}`);
+}
+
 /** Makes schema_migrations claim a later version than this build knows. */
 function pretendNewerSchema(srv, on) {
   const sql = on ? "INSERT INTO schema_migrations VALUES (9999, 0)" : "DELETE FROM schema_migrations WHERE version = 9999";
@@ -68,13 +80,15 @@ test("/healthz and /readyz answer without credentials, and readiness follows the
   assert.deepEqual(ready.json, { status: "ok" });
   for (const r of [live, ready]) assert.doesNotMatch(r.headers.server || "", /\d/, "no version in the banner");
 
+  // The store is asked at most once a second, however often the probe comes.
   pretendNewerSchema(srv, true);
-  const notReady = await srv.raw("GET", "/readyz");
-  assert.equal(notReady.status, 503);
+  const notReady = await until(srv, (r) => r.status === 503);
   assert.deepEqual(notReady.json, { errors: ["store schema newer than this keyhold"] });
   assert.equal((await srv.raw("GET", "/healthz")).status, 200, "alive all the same");
   pretendNewerSchema(srv, false);
-  assert.equal((await srv.raw("GET", "/readyz")).status, 200);
+  await until(srv, (r) => r.status === 200);
+  assert.equal((srv.log.match(/readyz: not ready: store schema newer than this keyhold/g) || []).length, 1,
+    "a change of state is logged once, not per probe");
   await srv.stop();
 });
 
@@ -116,6 +130,25 @@ test("metrics on the admin listener only, moving with traffic", async () => {
   assert.ok(sample(after, "keyhold_writer_batch_size_count") >= 1, "the create went through the writer");
   assert.ok(sample(after, "keyhold_writer_commit_seconds_count") >= 1);
   assert.ok(sample(after, "keyhold_open_connections") >= 0);
+
+  // GET and HEAD only; and a small cap of its own, so that whoever reaches
+  // the port cannot take the loop's descriptors or memory.
+  const head = await new Promise((res, rej) => httpRequest({ host: "127.0.0.1", port: srv.adminPort, path: "/readyz", method: "HEAD" },
+    (r) => { r.resume(); r.on("end", () => res(r.statusCode)); }).on("error", rej).end());
+  assert.equal(head, 200);
+  const post = await new Promise((res, rej) => httpRequest({ host: "127.0.0.1", port: srv.adminPort, path: "/metrics", method: "POST" },
+    (r) => { r.resume(); r.on("end", () => res(r.statusCode)); }).on("error", rej).end("x"));
+  assert.equal(post, 405);
+  const idle = await Promise.all(Array.from({ length: 16 }, () => new Promise((res, rej) => {
+    const s = netConnect(srv.adminPort, "127.0.0.1", () => res(s));
+    s.on("error", rej);
+  })));
+  await new Promise((r) => setTimeout(r, 200));
+  await assert.rejects(get(srv.adminPort, "/metrics"), "the 17th connection is refused");
+  for (const s of idle) s.destroy();
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await get(srv.adminPort, "/metrics")).status, 200, "served again once they closed");
+  assert.match(srv.log, /admin listener: 16 connections open, refusing more/);
   await srv.stop();
 });
 
@@ -218,10 +251,16 @@ test("TLS: curl and the official client over HTTPS, TLS 1.2 and 1.3 only, certif
   makeCerts(dir, 1);
   const cert = join(dir, "cert.pem"), key = join(dir, "key.pem");
   writeFileSync(cert, readFileSync(join(dir, "server1.pem")));
-  writeFileSync(key, readFileSync(join(dir, "server1.key")));
+  writeFileSync(key, readFileSync(join(dir, "server1.key")), { mode: 0o600 });
+  // A private key every local user can read is refused.
+  writeFileSync(join(dir, "open.key"), readFileSync(join(dir, "server1.key")), { mode: 0o644 });
+  chmodSync(join(dir, "open.key"), 0o644);
+  const open = spawnSync(BIN, ["serve", "--ephemeral", "--tls-cert", cert, "--tls-key", join(dir, "open.key")], { encoding: "utf8", timeout: 15000 });
+  assert.equal(open.status, 1);
+  assert.match(open.stderr, /readable by every user/);
   const ca = readFileSync(join(dir, "ca.pem"));
   const srv = new Server();
-  await srv.start("--tls-cert", cert, "--tls-key", key, "--admin-listen", "127.0.0.1:0");
+  await srv.start("--tls-cert", cert, "--tls-key", key, "--admin-listen", "127.0.0.1:0", "--request-timeout", "1");
   assert.match(srv.base, /^https:/);
 
   const curl = spawnSync("curl", ["-sS", "--cacert", join(dir, "ca.pem"), "-H", `DD-API-KEY: ${srv.admin.api_key}`,
@@ -253,11 +292,30 @@ test("TLS: curl and the official client over HTTPS, TLS 1.2 and 1.3 only, certif
   assert.equal(sdk.status, 0, sdk.stderr);
   assert.deepEqual(JSON.parse(sdk.stdout), { valid: true, keys: 1 });
 
+  // A request left half-sent is timed out by closing the connection: no
+  // plain-text 408 may be written into the encrypted stream (Python's TLS
+  // client reports such bytes; node's ignores them).
+  const probe = `
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+with socket.create_connection(("127.0.0.1", int(sys.argv[1]))) as raw:
+    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+        s.sendall(b"GET /healthz HTTP/1.1\\r\\nHost: x\\r\\n")
+        try:
+            got = s.recv(4096)
+            print("eof" if not got else "data " + repr(got[:40]))
+        except Exception as e:
+            print(type(e).__name__, e)
+`;
+  const stalled = spawnSync("/usr/bin/python3", ["-c", probe, String(srv.port), join(dir, "ca.pem")], { encoding: "utf8", timeout: 15000 });
+  assert.equal(stalled.status, 0, stalled.stderr);
+  assert.doesNotMatch(stalled.stdout, /WRONG_VERSION|data /, `the timed-out TLS connection: ${stalled.stdout}`);
+
   // A new certificate, swapped in place, is served after SIGHUP.
   assert.equal((await tlsHello(srv.port, ca)).serial, "01");
   makeCerts(dir, 2);
   writeFileSync(join(dir, "cert.tmp"), readFileSync(join(dir, "server2.pem")));
-  writeFileSync(join(dir, "key.tmp"), readFileSync(join(dir, "server2.key")));
+  writeFileSync(join(dir, "key.tmp"), readFileSync(join(dir, "server2.key")), { mode: 0o600 });
   renameSync(join(dir, "key.tmp"), key);
   renameSync(join(dir, "cert.tmp"), cert);
   srv.proc.kill("SIGHUP");
@@ -268,7 +326,7 @@ test("TLS: curl and the official client over HTTPS, TLS 1.2 and 1.3 only, certif
   }
   assert.equal(serial, "02", "the reloaded certificate is served");
   // A broken pair is refused and the last good one kept.
-  writeFileSync(key, "not a key\n");
+  writeFileSync(key, "not a key\n", { mode: 0o600 });
   srv.proc.kill("SIGHUP");
   await new Promise((r) => setTimeout(r, 500));
   assert.equal((await tlsHello(srv.port, ca)).serial, "02");

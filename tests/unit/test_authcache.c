@@ -375,11 +375,41 @@ static void a_revocation_not_yet_committed_is_seen_by_its_own_connection(void)
     ctx_close(&c);
 }
 
+/* A batch that fails to commit (or rolls back) showed its own connection
+ * things that never held: a user re-enabled. What the cache kept from them
+ * must not answer afterwards. */
+static void a_rolled_back_grant_is_not_kept(void)
+{
+    struct ctx c;
+    struct principal who;
+    struct store_user u;
+    struct store_stamp settled;
+    ctx_open(&c);
+    CHECK_INT(store_user_get(c.f.st, c.f.admin.org_id, c.f.admin.user_id, &u), KH_OK);
+    u.disabled = 1;
+    CHECK_INT(store_user_update(c.f.st, &u), KH_OK);
+    settled_stamp(c.f.st, &settled);
+    CHECK_INT(auth_authenticate(&c.env, &c.keys, &who), AUTH_INVALID);
+
+    CHECK_INT(store_begin(c.f.st), KH_OK);
+    u.disabled = 0; /* re-enabled inside the batch */
+    CHECK_INT(store_user_update(c.f.st, &u), KH_OK);
+    CHECK_INT(auth_authenticate(&c.env, &c.keys, &who), KH_OK);
+    CHECK_INT(auth_authenticate(&c.env, &c.keys, &who), KH_OK); /* cached within the batch */
+    CHECK_INT(hits(&c), 1);
+    CHECK_INT(store_rollback(c.f.st), KH_OK);
+    CHECK_INT(auth_authenticate(&c.env, &c.keys, &who), AUTH_INVALID); /* the re-enable never held */
+    CHECK_INT(hits(&c), 1);
+    store_user_clear(&u);
+    ctx_close(&c);
+}
+
 int main(void)
 {
     RUN(stamp_moves_with_every_commit_anywhere);
     RUN(answers_from_memory_until_a_commit);
     RUN(a_revocation_not_yet_committed_is_seen_by_its_own_connection);
+    RUN(a_rolled_back_grant_is_not_kept);
     RUN(disabled_user_and_deleted_api_key_are_refused_at_once);
     RUN(token_entry_ends_at_its_expiry);
     RUN(entries_belong_to_their_secret);
