@@ -147,9 +147,6 @@ void api_new_user(struct api_call *call, struct store_user *u, const char *email
                   int service_account);
 /* Replaces *email with a lower-cased copy of value. */
 void api_set_email(char **email, const char *value);
-/* Disables a user and, in the same transaction, deletes its application
- * keys and revokes its tokens; its credentials stop working at once. */
-int api_disable_user(struct store *st, struct store_user *u, int64_t now);
 /* Reads page[size]/page[number]/sort/filter of a user list into q, or answers. */
 int user_query_or_reply(struct api_call *call, struct store_user_query *q);
 /* Runs a user list query and answers UsersResponse. */

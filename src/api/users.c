@@ -4,6 +4,7 @@
  * its tokens in the same transaction (docs/datadog.md, "Disabling a user"). */
 #include "api/internal.h"
 
+#include "auth/lifecycle.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -177,21 +178,6 @@ static int may_enable_or_reply(struct api_call *call, const struct store_user *u
     return grant_or_reply(call, &held, "re-enabled user");
 }
 
-int api_disable_user(struct store *st, struct store_user *u, int64_t now)
-{
-    int rc = store_begin(st);
-    if (rc)
-        return rc;
-    u->disabled = 1;
-    u->modified_at = now;
-    rc = store_user_update(st, u);
-    if (!rc)
-        rc = store_app_key_delete_owned(st, u->id);
-    if (!rc)
-        rc = store_token_revoke_owned(st, u->id, now);
-    return store_end(st, rc);
-}
-
 void users_update(struct api_call *call)
 {
     struct jx jx = {0};
@@ -222,7 +208,7 @@ void users_update(struct api_call *call)
             u.modified_at = call->now;
             int rc;
             if (disabled_field && disabled && !was_disabled) {
-                rc = api_disable_user(call->env->store, &u, call->now);
+                rc = lifecycle_disable_user(call->env->store, &u, call->now);
             } else if (disabled_field && !disabled && was_disabled && may_enable_or_reply(call, &u)) {
                 rc = -1; /* answered */
             } else {
@@ -252,7 +238,7 @@ void users_disable(struct api_call *call)
         /* Datadog answers a repeated disable as it answers an unknown user. */
         reply_error(call, 404, "%s not found", u.id);
     } else if (!may_manage_or_reply(call, &u)) {
-        int rc = api_disable_user(call->env->store, &u, call->now);
+        int rc = lifecycle_disable_user(call->env->store, &u, call->now);
         if (rc) {
             reply_store_error(call, rc);
         } else {

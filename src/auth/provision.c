@@ -158,11 +158,18 @@ static int ensure_managed_roles(struct store *st, const char *org_id, int64_t no
     return rc;
 }
 
+/* What made a provisioned key, for its name. */
+static const char *maker(const char *made_by)
+{
+    return made_by ? made_by : "keyhold";
+}
+
 /* Inserts a user holding role_id, or (role_id NULL) a role of its own with
- * `perms`, and an application key (value given or generated). */
+ * `perms`, and an application key (value given or generated) named
+ * key_name. */
 static int add_user(struct store *st, const struct server_secret *s, const char *org_id, const char *email,
                     const char *role_id, const char *const *perms, size_t n, const char *app_key,
-                    struct provisioned *out)
+                    const char *key_name, struct provisioned *out)
 {
     int64_t now = clock_now_us();
     struct store_user u = {0};
@@ -190,7 +197,7 @@ static int add_user(struct store *st, const struct server_secret *s, const char 
         uuid_generate(k.id);
         memcpy(k.org_id, org_id, UUID_STR);
         memcpy(k.owner_id, u.id, UUID_STR);
-        k.name = xstrdup("keyhold bootstrap key");
+        k.name = xstrdup(key_name);
         k.created_at = now;
         if (app_key) {
             rc = cred_app_key_store(st, s, &k, app_key);
@@ -225,7 +232,7 @@ static int add_api_key(struct store *st, const struct server_secret *s, const st
     int rc;
     uuid_generate(key.id);
     memcpy(key.org_id, out->org_id, UUID_STR);
-    key.name = xstrdup("keyhold bootstrap key");
+    key.name = xasprintf("org API key made by %s", maker(spec->made_by));
     key.category = xstrdup("default");
     key.remote_config_read_enabled = 1;
     memcpy(key.created_by, out->user_id, UUID_STR);
@@ -275,8 +282,10 @@ int provision_org(struct store *st, const struct server_secret *s, const struct 
     rc = store_org_insert(st, &org);
     if (!rc)
         rc = ensure_managed_roles(st, org.id, now, roles);
+    char *key_name = xasprintf("admin application key made by %s", maker(spec->made_by));
     if (!rc)
-        rc = add_user(st, s, org.id, spec->admin_email, roles[MANAGED_ADMIN], NULL, 0, spec->app_key, out);
+        rc = add_user(st, s, org.id, spec->admin_email, roles[MANAGED_ADMIN], NULL, 0, spec->app_key, key_name, out);
+    free(key_name);
     if (!rc)
         rc = add_api_key(st, s, spec, out);
     if (!rc && spec->first)
@@ -287,7 +296,7 @@ int provision_org(struct store *st, const struct server_secret *s, const struct 
 
 int provision_user(struct store *st, const struct server_secret *s, const char *org_id, const char *email,
                    const char *role_name, const char *const *permissions, size_t n_permissions,
-                   struct provisioned *out, const char **bad)
+                   struct provisioned *out, const char **bad, const char *made_by)
 {
     struct store_org org;
     struct store_role role = {0};
@@ -312,8 +321,11 @@ int provision_user(struct store *st, const struct server_secret *s, const char *
         rc = KH_ENOTFOUND; /* a custom role of an old store bearing a managed role's name is not it */
     if (rc == KH_ENOTFOUND)
         *bad = role_name;
+    char *key_name = xasprintf("application key made by %s", maker(made_by));
     if (!rc)
-        rc = add_user(st, s, org_id, email, role_name ? role.id : NULL, permissions, n_permissions, NULL, out);
+        rc = add_user(st, s, org_id, email, role_name ? role.id : NULL, permissions, n_permissions, NULL, key_name,
+                      out);
+    free(key_name);
     if (!rc)
         memcpy(out->org_id, org_id, UUID_STR);
     store_role_clear(&role);

@@ -27,10 +27,13 @@ struct org_spec {
     const char *api_key; /* or NULL */
     const char *app_key; /* or NULL */
     int first;           /* the store's first org: also marks the store initialised */
+    const char *made_by; /* what made it ("keyhold init"), named in its keys' names; NULL: "keyhold" */
 };
 
 /* A new org with Datadog's three managed roles, an admin user holding the
- * Admin role, one API key and one application key for that admin. */
+ * Admin role, one API key and one application key for that admin. The keys
+ * are named for what they are: "org API key made by keyhold init", "admin
+ * application key made by keyhold init". */
 int provision_org(struct store *st, const struct server_secret *s, const struct org_spec *spec,
                   struct provisioned *out);
 /* A new user of org_id with one application key. Its role is either the
@@ -38,10 +41,11 @@ int provision_org(struct store *st, const struct server_secret *s, const struct 
  * NULL, a role of its own holding exactly the named permissions (each must
  * be a catalogue name: KH_EINVAL names the first unknown one in *bad).
  * KH_ENOTFOUND when the org or the role does not exist (*bad = role_name
- * for the role). */
+ * for the role). The key is named "application key made by <made_by>"
+ * (made_by NULL: "keyhold"). */
 int provision_user(struct store *st, const struct server_secret *s, const char *org_id, const char *email,
                    const char *role_name, const char *const *permissions, size_t n_permissions,
-                   struct provisioned *out, const char **bad);
+                   struct provisioned *out, const char **bad, const char *made_by);
 /* Makes a role's permissions exactly the catalogue permissions in `want`;
  * *added (may be NULL) gets those it did not hold before. */
 int provision_set_role_permissions(struct store *st, const char *role_id, const struct permset *want,

@@ -8,9 +8,36 @@
 #include "config.h"
 #include "store/store.h"
 
+#include <getopt.h>
+#include <jansson.h>
+
+/* One command of the binary: its words ("key list") and what runs it
+ * (argv[0] is its last word). */
+struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary; /* one line for `keyhold --help` */
+};
+
+/* Every command, ending with a zeroed entry (cli_main.c). */
+extern const struct cli_command cli_commands[];
+
+/* The whole command line (argv[0] is the program): finds the command and
+ * runs it; returns the exit status. */
+int cli_main(int argc, char **argv);
+
 int cli_init(int argc, char **argv);
 int cli_org_add(int argc, char **argv);
+int cli_org_list(int argc, char **argv);
 int cli_user_add(int argc, char **argv);
+int cli_user_list(int argc, char **argv);
+int cli_user_disable(int argc, char **argv);
+int cli_user_enable(int argc, char **argv);
+int cli_key_list(int argc, char **argv);
+int cli_key_revoke(int argc, char **argv);
+int cli_token_list(int argc, char **argv);
+int cli_token_revoke(int argc, char **argv);
+int cli_version(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_backup(int argc, char **argv);
 int cli_restore(int argc, char **argv);
@@ -41,6 +68,54 @@ char *cli_secret_path(const struct config *cfg);
  * (auth/keyring.h); prints what is wrong, naming the secret file, and
  * returns 1 when they do not belong together. */
 int cli_check_keyring(struct store *st, const char *db, const char *secret_path, const struct server_secret *secret);
+/* KEYHOLD_DB, or NULL when it is unset or empty: the --db of commands that
+ * need one named. */
+const char *cli_env_db(void);
+/* Opens an existing store for reading only, without its secret (listing
+ * shows no secret, so needs none); prints the error and returns 1 on
+ * failure. */
+int cli_open_read(const char *db, struct store **st);
+/* Prints doc as one line of JSON on stdout; takes the reference. */
+void cli_print_json(json_t *doc);
+/* A timestamp as JSON: RFC 3339, or null for 0 (never). */
+json_t *cli_json_time(int64_t us);
+/* A timestamp as text: RFC 3339, or "-" for 0. */
+void cli_text_time(int64_t us, char out[64]);
+/* "meta 1, orgs 2, ..." (store_counts) as {"meta":1,"orgs":2,...}. */
+json_t *cli_counts_json(const char *report);
+/* Records a change made from the shell in the audit trail, as the API
+ * records the same change, with "operator" as actor and "cli" as source;
+ * org_id is the org the target belongs to. Returns the store's code. */
+int cli_audit_event(struct store *st, const char *org_id, const char *action, const char *kind, const char *target_id);
+/* The orgs a command covers: only (which must exist: KH_ENOTFOUND, having
+ * said so) or, when only is NULL, every org. Prints the error and returns
+ * non-zero on failure. */
+int cli_orgs(struct store *st, const char *only, struct store_strlist *out);
+
+/* The options the administration commands (org/user/key/token list, ...)
+ * share: one parser for all, each command its own getopt table of a subset
+ * of these (cli_common.c). */
+enum {
+    CLI_OPT_DB = 1,
+    CLI_OPT_SECRET,
+    CLI_OPT_ORG,
+    CLI_OPT_KIND,
+    CLI_OPT_OWNER,
+    CLI_OPT_JSON,
+    CLI_OPT_HELP,
+};
+struct cli_admin_args {
+    struct config cfg;
+    const char *org, *kind, *owner;
+    const char *id; /* the one positional argument, when the command takes one */
+    int json;
+};
+/* Parses argv with options; want_id: the command takes exactly one ID.
+ * Returns -1 to go on, or the exit status (help: 0, usage error: 2). The
+ * caller frees a->cfg with config_free in every case. */
+int cli_admin_parse(int argc, char **argv, const struct option *options, const char *usage, int want_id,
+                    struct cli_admin_args *a);
+
 /* Prints provisioned credentials as text or JSON. */
 void cli_print_provisioned(const struct provisioned *p, int json, int with_org);
 /* Parses a whole decimal number in [min, max]; returns 0 or -1. */

@@ -23,7 +23,7 @@ int cli_audit(int argc, char **argv)
         {"limit", required_argument, NULL, OPT_LIMIT}, {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, OPT_HELP},         {NULL, 0, NULL, 0},
     };
-    const char *db = NULL;
+    const char *db = cli_env_db();
     int64_t since = 0;
     long limit = 1000;
     int json = 0, c;

@@ -20,53 +20,75 @@
 #include <unistd.h>
 
 static const char BACKUP_USAGE[] =
-    "usage: keyhold backup --db FILE --to FILE\n"
+    "usage: keyhold backup --db FILE --to FILE [--json]\n"
     "\n"
     "Writes a consistent copy of the store to FILE while a server keeps using it.\n"
     "The server secret (FILE.secret) is not copied: back it up separately.\n";
 
 static const char RESTORE_USAGE[] =
-    "usage: keyhold restore --from BACKUP --db FILE [--secret SECRET]\n"
+    "usage: keyhold restore --from BACKUP --db FILE [--secret SECRET] [--json]\n"
     "\n"
     "Replaces the store FILE with the backup. Refused while a server has FILE open:\n"
     "stop it first, and start it again afterwards. SECRET (default FILE.secret) must\n"
     "be the server secret the backup was made under: a backup it cannot open is\n"
     "refused, and nothing is changed.\n";
 
-static const char CHECK_USAGE[] = "usage: keyhold check --db STORE [--secret SECRET]\n"
+static const char CHECK_USAGE[] = "usage: keyhold check --db STORE [--secret SECRET] [--json]\n"
                                   "\n"
                                   "Runs the store's integrity check, prints its row counts and, when the\n"
                                   "secret file (default STORE.secret) is there, checks that it is the\n"
                                   "store's; exit 0 when both are sound.\n";
 
-/* Parses --db/--to/--from and --secret; returns -1 to go on, or an exit
- * status. secret is NULL for commands without --secret. */
-static int parse(int argc, char **argv, const char *usage, const char **db, const char **other, const char *other_name,
-                 const char **secret)
+enum { OPT_DB = 1, OPT_OTHER, OPT_SECRET, OPT_JSON, OPT_HELP };
+
+static const struct option backup_options[] = {
+    {"db", required_argument, NULL, OPT_DB}, {"to", required_argument, NULL, OPT_OTHER},
+    {"json", no_argument, NULL, OPT_JSON},   {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static const struct option restore_options[] = {
+    {"db", required_argument, NULL, OPT_DB},         {"from", required_argument, NULL, OPT_OTHER},
+    {"secret", required_argument, NULL, OPT_SECRET}, {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, OPT_HELP},           {NULL, 0, NULL, 0},
+};
+
+static const struct option check_options[] = {
+    {"db", required_argument, NULL, OPT_DB},   {"secret", required_argument, NULL, OPT_SECRET},
+    {"json", no_argument, NULL, OPT_JSON},     {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+struct args {
+    const char *db;     /* --db, else KEYHOLD_DB */
+    const char *other;  /* --to (backup) or --from (restore) */
+    const char *secret; /* --secret, or NULL */
+    int json;
+};
+
+/* Parses argv with options; want_other: --to/--from is required. Returns -1
+ * to go on, or an exit status. */
+static int parse(int argc, char **argv, const struct option *options, const char *usage, int want_other,
+                 struct args *a)
 {
-    enum { OPT_DB = 1, OPT_OTHER, OPT_SECRET, OPT_HELP };
-    const struct option options[] = {
-        {"db", required_argument, NULL, OPT_DB},
-        {other_name ? other_name : "unused-option", required_argument, NULL, OPT_OTHER},
-        {secret ? "secret" : "unused-secret", required_argument, NULL, OPT_SECRET},
-        {"help", no_argument, NULL, OPT_HELP},
-        {NULL, 0, NULL, 0},
-    };
     int c;
+    a->db = cli_env_db();
     optind = 1;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
         if (c == OPT_DB)
-            *db = optarg;
-        else if (c == OPT_OTHER && other_name)
-            *other = optarg;
-        else if (c == OPT_SECRET && secret)
-            *secret = optarg;
+            a->db = optarg;
+        else if (c == OPT_OTHER)
+            a->other = optarg;
+        else if (c == OPT_SECRET)
+            a->secret = optarg;
+        else if (c == OPT_JSON)
+            a->json = 1;
         else if (c == OPT_HELP)
             return cli_usage(usage, 0), 0;
         else
             return cli_usage(usage, 1), 2;
     }
-    if (!*db || (other_name && !*other) || optind < argc) {
+    if (!a->db || (want_other && !a->other) || optind < argc) {
         cli_usage(usage, 1);
         return 2;
     }
@@ -110,10 +132,11 @@ static int copy_store(const char *from, const char *to)
 
 int cli_backup(int argc, char **argv)
 {
-    const char *db = NULL, *to = NULL;
-    int status = parse(argc, argv, BACKUP_USAGE, &db, &to, "to", NULL);
+    struct args a = {0};
+    int status = parse(argc, argv, backup_options, BACKUP_USAGE, 1, &a);
     if (status >= 0)
         return status;
+    const char *db = a.db, *to = a.other;
     char *err = NULL;
     int there = store_exists(to, &err);
     free(err);
@@ -122,7 +145,9 @@ int cli_backup(int argc, char **argv)
         return 1;
     }
     status = copy_store(db, to);
-    if (!status)
+    if (!status && a.json)
+        cli_print_json(json_pack("{s:s,s:s}", "db", db, "backup", to));
+    else if (!status)
         printf("backed up %s to %s (keep the server secret with it, separately)\n", db, to);
     return status;
 }
@@ -175,10 +200,11 @@ static int backup_opens_with_secret(const char *backup, const char *db, const ch
 
 int cli_restore(int argc, char **argv)
 {
-    const char *db = NULL, *from = NULL, *secret = NULL;
-    int status = parse(argc, argv, RESTORE_USAGE, &db, &from, "from", &secret);
+    struct args a = {0};
+    int status = parse(argc, argv, restore_options, RESTORE_USAGE, 1, &a);
     if (status >= 0)
         return status;
+    const char *db = a.db, *from = a.other, *secret = a.secret;
     if (cli_refuse_memory_store(db) || cli_refuse_memory_store(from) || cli_refuse_missing_store(from))
         return 1;
     if (strcmp(store_backend_name(db), "sqlite") != 0 || strcmp(store_backend_name(from), "sqlite") != 0) {
@@ -210,60 +236,76 @@ int cli_restore(int argc, char **argv)
         status = 1;
     }
     free(err);
-    if (!status)
+    if (!status && a.json)
+        cli_print_json(json_pack("{s:s,s:s}", "db", db, "restored_from", from));
+    else if (!status)
         printf("restored %s from %s\n", db, from);
     store_unhold(lock);
     return status;
 }
 
 /* Whether the secret file belongs to the store: 0 when it does or is not
- * there (a backup is checked without its secret; said on stderr). */
-static int check_secret(struct store *st, const char *db, const char *secret_path)
+ * there (a backup is checked without its secret; said on stderr). *state
+ * names the finding: "ok", "missing", "mismatch" or "unreadable". */
+static int check_secret(struct store *st, const char *db, const char *secret_path, const char **state)
 {
     char err[512];
     struct server_secret secret;
     int rc = secret_file_load(secret_path, &secret, err, sizeof err);
     if (rc == KH_ENOTFOUND) {
         fprintf(stderr, "keyhold: no secret file at %s; the store was checked without it\n", secret_path);
+        *state = "missing";
         return 0;
     }
     if (rc) {
         fprintf(stderr, "keyhold: %s\n", err);
+        *state = "unreadable";
         return 1;
     }
     int status = cli_check_keyring(st, db, secret_path, &secret);
     secret_wipe(&secret, sizeof secret);
+    *state = status ? "mismatch" : "ok";
     return status;
 }
 
 int cli_check(int argc, char **argv)
 {
-    const char *db = NULL, *unused = NULL, *secret = NULL;
+    struct args a = {0};
     struct store *st = NULL;
-    char *report = NULL;
-    int status = parse(argc, argv, CHECK_USAGE, &db, &unused, NULL, &secret);
+    char *report = NULL, *counts = NULL;
+    const char *secret_state = "not named";
+    int status = parse(argc, argv, check_options, CHECK_USAGE, 0, &a);
     if (status >= 0)
         return status;
-    if ((status = open_store(db, &st)))
+    if ((status = open_store(a.db, &st)))
         return status;
     if (store_check(st, &report)) {
-        fprintf(stderr, "keyhold: cannot check %s\n", db);
+        fprintf(stderr, "keyhold: cannot check %s\n", a.db);
         status = 1;
     } else {
-        printf("%s\n", report);
         status = strcmp(report, "ok") == 0 ? 0 : 1;
     }
-    free(report);
-    report = NULL;
-    if (store_counts(st, &report) == KH_OK) /* to compare two stores (keyhold migrate) */
-        printf("rows: %s\n", report);
-    char *secret_path = secret_path_for(db, secret);
+    if (store_counts(st, &counts) != KH_OK) { /* to compare two stores (keyhold migrate) */
+        free(counts);
+        counts = NULL;
+    }
+    char *secret_path = secret_path_for(a.db, a.secret);
     if (!secret_path)
         fprintf(stderr, "keyhold: no secret file named (--secret); the store was checked without it\n");
-    else if (check_secret(st, db, secret_path))
+    else if (check_secret(st, a.db, secret_path, &secret_state))
         status = 1;
+    if (a.json) {
+        cli_print_json(json_pack("{s:s?,s:o,s:s,s:b}", "integrity", report, "rows",
+                                 counts ? cli_counts_json(counts) : json_null(), "secret", secret_state, "ok", !status));
+    } else {
+        if (report)
+            printf("%s\n", report);
+        if (counts)
+            printf("rows: %s\n", counts);
+    }
     free(secret_path);
     free(report);
+    free(counts);
     store_close(st);
     return status;
 }

@@ -173,3 +173,150 @@ void cli_usage(const char *text, int to_stderr)
 {
     fputs(text, to_stderr ? stderr : stdout);
 }
+
+const char *cli_env_db(void)
+{
+    const char *db = getenv("KEYHOLD_DB");
+    return db && *db ? db : NULL;
+}
+
+int cli_open_read(const char *db, struct store **st)
+{
+    char *err = NULL;
+    *st = NULL;
+    if (cli_refuse_memory_store(db) || cli_refuse_missing_store(db))
+        return 1;
+    if (store_open(db, st, &err)) {
+        fprintf(stderr, "keyhold: %s\n", err);
+        free(err);
+        return 1;
+    }
+    return 0;
+}
+
+void cli_print_json(json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    printf("%s\n", text);
+    free(text);
+    json_decref(doc);
+}
+
+json_t *cli_json_time(int64_t us)
+{
+    char at[CLOCK_BUF];
+    if (!us)
+        return json_null();
+    clock_format_rfc3339(us, 0, at);
+    return json_string(at);
+}
+
+void cli_text_time(int64_t us, char out[64])
+{
+    if (us)
+        clock_format_rfc3339(us, 0, out);
+    else
+        snprintf(out, 64, "-");
+}
+
+json_t *cli_counts_json(const char *report)
+{
+    json_t *o = json_object();
+    char name[64];
+    long long n;
+    int used;
+    for (const char *p = report; sscanf(p, "%63s %lld%n", name, &n, &used) == 2; p += used) {
+        json_object_set_new(o, name, json_integer(n));
+        if (p[used] == ',')
+            used++;
+    }
+    return o;
+}
+
+int cli_audit_event(struct store *st, const char *org_id, const char *action, const char *kind, const char *target_id)
+{
+    struct store_audit e;
+    memset(&e, 0, sizeof e);
+    e.at = clock_now_us();
+    snprintf(e.org_id, sizeof e.org_id, "%s", org_id);
+    snprintf(e.actor_id, sizeof e.actor_id, "operator");
+    snprintf(e.action, sizeof e.action, "%s", action);
+    snprintf(e.target_kind, sizeof e.target_kind, "%s", kind);
+    snprintf(e.target_id, sizeof e.target_id, "%s", target_id);
+    snprintf(e.source, sizeof e.source, "cli");
+    return store_audit_insert(st, &e);
+}
+
+int cli_orgs(struct store *st, const char *only, struct store_strlist *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!only) {
+        int rc = store_org_ids(st, out);
+        if (rc)
+            fprintf(stderr, "keyhold: cannot read the orgs of the store\n");
+        return rc;
+    }
+    struct store_org org = {0};
+    int rc = uuid_valid(only, strlen(only)) ? store_org_get(st, only, &org) : KH_ENOTFOUND;
+    store_org_clear(&org);
+    if (rc == KH_ENOTFOUND)
+        fprintf(stderr, "keyhold: no org with id %s (keyhold org list shows them)\n", only);
+    else if (rc)
+        fprintf(stderr, "keyhold: cannot read org %s\n", only);
+    if (rc)
+        return rc;
+    out->items = xmalloc(sizeof *out->items);
+    out->items[0] = xstrdup(only);
+    out->n = 1;
+    return KH_OK;
+}
+
+int cli_admin_parse(int argc, char **argv, const struct option *options, const char *usage, int want_id,
+                    struct cli_admin_args *a)
+{
+    int c;
+    memset(a, 0, sizeof *a);
+    config_defaults(&a->cfg);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (c) {
+        case CLI_OPT_DB:
+            free(a->cfg.db_path);
+            a->cfg.db_path = xstrdup(optarg);
+            break;
+        case CLI_OPT_SECRET:
+            free(a->cfg.secret_path);
+            a->cfg.secret_path = xstrdup(optarg);
+            break;
+        case CLI_OPT_ORG:
+            a->org = optarg;
+            break;
+        case CLI_OPT_KIND:
+            a->kind = optarg;
+            break;
+        case CLI_OPT_OWNER:
+            a->owner = optarg;
+            break;
+        case CLI_OPT_JSON:
+            a->json = 1;
+            break;
+        case CLI_OPT_HELP:
+            cli_usage(usage, 0);
+            return 0;
+        default:
+            cli_usage(usage, 1);
+            return 2;
+        }
+    }
+    if (want_id && optind < argc)
+        a->id = argv[optind++];
+    if (optind < argc || (want_id && !a->id)) {
+        if (optind < argc)
+            fprintf(stderr, "keyhold: unexpected argument '%s'\n", argv[optind]);
+        else
+            fprintf(stderr, "keyhold: which one? Give its ID\n");
+        cli_usage(usage, 1);
+        return 2;
+    }
+    return -1;
+}

@@ -112,7 +112,7 @@ int cli_init(int argc, char **argv)
         fprintf(stderr, "keyhold: %s\n", err);
         goto out;
     }
-    struct org_spec spec = {.name = a.org, .admin_email = a.email, .first = 1};
+    struct org_spec spec = {.name = a.org, .admin_email = a.email, .first = 1, .made_by = "keyhold init"};
     if (provision_org(st, &secret, &spec, &p) || keyring_record(st, &secret)) {
         fprintf(stderr, "keyhold: cannot initialise %s\n", a.cfg.db_path);
         goto out;
@@ -150,7 +150,7 @@ int cli_org_add(int argc, char **argv)
     status = cli_open(&a.cfg, 1, &st, &secret);
     if (status)
         goto out;
-    struct org_spec spec = {.name = a.org, .admin_email = a.email};
+    struct org_spec spec = {.name = a.org, .admin_email = a.email, .made_by = "keyhold org add"};
     int rc = provision_sync_catalog(st);
     if (!rc)
         rc = provision_org(st, &secret, &spec, &p);
@@ -166,6 +166,68 @@ int cli_org_add(int argc, char **argv)
     }
     secret_wipe(&secret, sizeof secret);
 out:
+    store_close(st);
+    config_free(&a.cfg);
+    return status;
+}
+
+static const char ORG_LIST_USAGE[] = "usage: keyhold org list [--db STORE] [--json]\n"
+                                     "\n"
+                                     "Lists the orgs of the store, oldest first: id, created, users, name.\n";
+
+int cli_org_list(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"db", required_argument, NULL, CLI_OPT_DB},
+        {"json", no_argument, NULL, CLI_OPT_JSON},
+        {"help", no_argument, NULL, CLI_OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    struct cli_admin_args a;
+    struct store *st = NULL;
+    struct store_strlist ids = {0};
+    json_t *orgs = json_array();
+    int status = cli_admin_parse(argc, argv, options, ORG_LIST_USAGE, 0, &a);
+    if (status >= 0)
+        goto out;
+    status = 1;
+    if (cli_open_read(a.cfg.db_path, &st) || cli_orgs(st, NULL, &ids))
+        goto out;
+    int rc = KH_OK;
+    for (size_t i = 0; !rc && i < ids.n; i++) {
+        struct store_org org;
+        struct store_user_list users = {0};
+        struct store_user_query q = {.org_id = ids.items[i], .page = {.limit = 1}};
+        rc = store_org_get(st, ids.items[i], &org);
+        if (!rc)
+            rc = store_user_list(st, &q, &users);
+        if (!rc)
+            json_array_append_new(orgs, json_pack("{s:s,s:s,s:o,s:I}", "id", org.id, "name", org.name, "created_at",
+                                                  cli_json_time(org.created_at), "users",
+                                                  (json_int_t)users.total_unfiltered));
+        store_user_list_free(&users);
+        store_org_clear(&org);
+    }
+    if (rc) {
+        fprintf(stderr, "keyhold: cannot list the orgs of %s\n", a.cfg.db_path);
+        goto out;
+    }
+    if (a.json) {
+        cli_print_json(orgs);
+        orgs = NULL;
+    } else {
+        size_t i;
+        json_t *o;
+        printf("%-36s %-27s %-6s %s\n", "ID", "CREATED", "USERS", "NAME");
+        json_array_foreach(orgs, i, o)
+        printf("%-36s %-27s %-6lld %s\n", json_string_value(json_object_get(o, "id")),
+               json_string_value(json_object_get(o, "created_at")),
+               (long long)json_integer_value(json_object_get(o, "users")), json_string_value(json_object_get(o, "name")));
+    }
+    status = 0;
+out:
+    json_decref(orgs);
+    store_strlist_free(&ids);
     store_close(st);
     config_free(&a.cfg);
     return status;

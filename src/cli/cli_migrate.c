@@ -15,7 +15,7 @@
 #include <string.h>
 
 static const char USAGE[] =
-    "usage: keyhold migrate --from STORE --to STORE [--secret FILE]\n"
+    "usage: keyhold migrate --from STORE --to STORE [--secret FILE] [--json]\n"
     "\n"
     "Copies every row of the store FROM (a SQLite file, or any store) into TO, which\n"
     "must be empty (e.g. a new PostgreSQL database: postgres://...). FILE is the\n"
@@ -25,15 +25,16 @@ static const char USAGE[] =
 
 struct migrate_args {
     const char *from, *to, *secret;
+    int json;
 };
 
 static int parse(int argc, char **argv, struct migrate_args *a)
 {
-    enum { OPT_FROM = 1, OPT_TO, OPT_SECRET, OPT_HELP };
+    enum { OPT_FROM = 1, OPT_TO, OPT_SECRET, OPT_JSON, OPT_HELP };
     static const struct option options[] = {
         {"from", required_argument, NULL, OPT_FROM}, {"to", required_argument, NULL, OPT_TO},
-        {"secret", required_argument, NULL, OPT_SECRET}, {"help", no_argument, NULL, OPT_HELP},
-        {NULL, 0, NULL, 0},
+        {"secret", required_argument, NULL, OPT_SECRET}, {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, OPT_HELP}, {NULL, 0, NULL, 0},
     };
     int c;
     optind = 1;
@@ -44,6 +45,8 @@ static int parse(int argc, char **argv, struct migrate_args *a)
             a->to = optarg;
         else if (c == OPT_SECRET)
             a->secret = optarg;
+        else if (c == OPT_JSON)
+            a->json = 1;
         else if (c == OPT_HELP)
             return cli_usage(USAGE, 0), 0;
         else
@@ -68,10 +71,13 @@ static int refuse_unless_empty(struct store *to, const char *dsn)
     return 0;
 }
 
-static void print_counts(const char *label, struct store *st)
+/* The row counts of st: printed after label, or (json) set in doc. */
+static void print_counts(const char *label, struct store *st, json_t *doc)
 {
     char *report = NULL;
-    if (store_counts(st, &report) == KH_OK)
+    if (store_counts(st, &report) == KH_OK && doc)
+        json_object_set_new(doc, label, cli_counts_json(report));
+    else if (report)
         printf("%s: %s\n", label, report);
     free(report);
 }
@@ -115,9 +121,16 @@ int cli_migrate(int argc, char **argv)
     if (keyring_record(to, &secret) != KH_OK)
         fprintf(stderr, "keyhold: could not record the server secret's fingerprint in %s (it will be next time)\n",
                 a.to);
-    print_counts("from", from);
-    print_counts("to  ", to);
-    printf("migrated %s to %s; serve it with the same secret file\n", a.from, a.to);
+    if (a.json) {
+        json_t *doc = json_pack("{s:s,s:s}", "from", a.from, "to", a.to);
+        print_counts("rows_from", from, doc);
+        print_counts("rows_to", to, doc);
+        cli_print_json(doc);
+    } else {
+        print_counts("from", from, NULL);
+        print_counts("to  ", to, NULL);
+        printf("migrated %s to %s; serve it with the same secret file\n", a.from, a.to);
+    }
     status = 0;
 out:
     secret_wipe(&secret, sizeof secret);

@@ -23,7 +23,7 @@
 #include <time.h>
 
 static const char USAGE[] =
-    "usage: keyhold rotate-secret --db FILE [--secret FILE] [--wait SECONDS] [--prune]\n"
+    "usage: keyhold rotate-secret --db FILE [--secret FILE] [--wait SECONDS] [--prune] [--json]\n"
     "\n"
     "Adds a new version to the server secret and re-encrypts every API and\n"
     "application key under it. Running servers load the new version by\n"
@@ -37,18 +37,20 @@ struct rotate_args {
     struct config cfg;
     long wait_s;
     int prune;
+    int json;
 };
 
 /* Returns -1 to go on, or an exit status. */
 static int parse_args(int argc, char **argv, struct rotate_args *a)
 {
-    enum { OPT_DB = 1, OPT_SECRET, OPT_WAIT, OPT_PRUNE, OPT_HELP };
+    enum { OPT_DB = 1, OPT_SECRET, OPT_WAIT, OPT_PRUNE, OPT_JSON, OPT_HELP };
     static const struct option options[] = {
-        {"db", required_argument, NULL, OPT_DB},       {"secret", required_argument, NULL, OPT_SECRET},
-        {"wait", required_argument, NULL, OPT_WAIT},   {"prune", no_argument, NULL, OPT_PRUNE},
-        {"help", no_argument, NULL, OPT_HELP},         {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, OPT_DB},     {"secret", required_argument, NULL, OPT_SECRET},
+        {"wait", required_argument, NULL, OPT_WAIT}, {"prune", no_argument, NULL, OPT_PRUNE},
+        {"json", no_argument, NULL, OPT_JSON},       {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
     };
-    int c, have_db = 0;
+    int c, have_db = cli_env_db() != NULL;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (c) {
@@ -70,6 +72,9 @@ static int parse_args(int argc, char **argv, struct rotate_args *a)
         case OPT_PRUNE:
             a->prune = 1;
             break;
+        case OPT_JSON:
+            a->json = 1;
+            break;
         case OPT_HELP:
             cli_usage(USAGE, 0);
             return 0;
@@ -85,18 +90,11 @@ static int parse_args(int argc, char **argv, struct rotate_args *a)
     return -1;
 }
 
-static void audit_rotation(struct store *st, const char *action, int version)
+static int audit_rotation(struct store *st, const char *action, int version)
 {
-    struct store_audit e;
-    memset(&e, 0, sizeof e);
-    e.at = clock_now_us();
-    snprintf(e.action, sizeof e.action, "%s", action);
-    snprintf(e.target_kind, sizeof e.target_kind, "server_secret");
-    snprintf(e.target_id, sizeof e.target_id, "v%d", version);
-    snprintf(e.org_id, sizeof e.org_id, "server"); /* the secret is the server's, no org's */
-    snprintf(e.actor_id, sizeof e.actor_id, "operator");
-    snprintf(e.source, sizeof e.source, "cli");
-    store_audit_insert(st, &e);
+    char id[16];
+    snprintf(id, sizeof id, "v%d", version);
+    return cli_audit_event(st, "server", action, "server_secret", id); /* the secret is the server's, no org's */
 }
 
 static int reseal_one(void *arg, const struct store_sealed *old, struct store_sealed *out)
@@ -104,7 +102,7 @@ static int reseal_one(void *arg, const struct store_sealed *old, struct store_se
     return cred_reseal(arg, old, out);
 }
 
-static int rotate(struct store *st, const char *secret_path, long wait_s)
+static int rotate(struct store *st, const char *secret_path, long wait_s, int json)
 {
     char err[512];
     struct server_secret next;
@@ -114,9 +112,11 @@ static int rotate(struct store *st, const char *secret_path, long wait_s)
         return 1;
     }
     int version = secret_current(&next)->version;
-    printf("server secret v%d written to %s\n", version, secret_path);
+    if (!json)
+        printf("server secret v%d written to %s\n", version, secret_path);
     if (wait_s > 0) {
-        printf("waiting %ld s for running servers to load it...\n", wait_s);
+        if (!json)
+            printf("waiting %ld s for running servers to load it...\n", wait_s);
         fflush(stdout);
         struct timespec ts = {wait_s, 0};
         while (nanosleep(&ts, &ts) != 0)
@@ -130,7 +130,7 @@ static int rotate(struct store *st, const char *secret_path, long wait_s)
     if (!rc)
         rc = keyring_record(st, &next); /* the store now belongs to v<version> too */
     if (!rc)
-        audit_rotation(st, "rotated", version);
+        rc = audit_rotation(st, "rotated", version);
     rc = store_end(st, rc);
     secret_wipe(&next, sizeof next);
     if (rc) {
@@ -143,8 +143,12 @@ static int rotate(struct store *st, const char *secret_path, long wait_s)
                 version);
         return 1;
     }
-    printf("re-encrypted %lld API keys and %lld application keys under v%d\n", (long long)api, (long long)app,
-           version);
+    if (json)
+        cli_print_json(json_pack("{s:i,s:s,s:I,s:I}", "version", version, "secret_file", secret_path, "api_keys",
+                                 (json_int_t)api, "app_keys", (json_int_t)app));
+    else
+        printf("re-encrypted %lld API keys and %lld application keys under v%d\n", (long long)api, (long long)app,
+               version);
     return 0;
 }
 
@@ -162,7 +166,7 @@ static int version_in_use(int version, void *arg)
     return 0;
 }
 
-static int prune(struct store *st, const char *secret_path, const struct server_secret *before)
+static int prune(struct store *st, const char *secret_path, const struct server_secret *before, int json)
 {
     char err[512];
     struct in_use used;
@@ -176,13 +180,24 @@ static int prune(struct store *st, const char *secret_path, const struct server_
         fprintf(stderr, "keyhold: %s\n", err);
         return 1;
     }
+    json_t *removed = json_array();
     for (int i = 0; i < before->n; i++)
         if (!secret_version(&after, before->keys[i].version)) {
-            printf("removed v%d\n", before->keys[i].version);
-            audit_rotation(st, "version_removed", before->keys[i].version);
+            if (!json)
+                printf("removed v%d\n", before->keys[i].version);
+            json_array_append_new(removed, json_integer(before->keys[i].version));
+            if (audit_rotation(st, "version_removed", before->keys[i].version))
+                fprintf(stderr, "keyhold: could not record the removal of v%d in the audit trail\n",
+                        before->keys[i].version);
         }
-    printf("server secret keeps %d version%s, current v%d\n", after.n, after.n == 1 ? "" : "s",
-           secret_current(&after)->version);
+    if (json)
+        cli_print_json(json_pack("{s:o,s:i,s:i}", "removed", removed, "versions", after.n, "current",
+                                 secret_current(&after)->version));
+    else
+        printf("server secret keeps %d version%s, current v%d\n", after.n, after.n == 1 ? "" : "s",
+               secret_current(&after)->version);
+    if (!json)
+        json_decref(removed);
     secret_wipe(&after, sizeof after);
     return 0;
 }
@@ -200,7 +215,7 @@ int cli_rotate_secret(int argc, char **argv)
         char *path = config_secret_path(&a.cfg);
         status = cli_open(&a.cfg, 1, &st, &secret);
         if (!status)
-            status = a.prune ? prune(st, path, &secret) : rotate(st, path, a.wait_s);
+            status = a.prune ? prune(st, path, &secret, a.json) : rotate(st, path, a.wait_s, a.json);
         free(path);
         store_close(st);
         secret_wipe(&secret, sizeof secret);

@@ -15,7 +15,7 @@
 
 static const char USAGE[] =
     "usage: keyhold seed --db FILE --org ORG_ID --owner USER_ID [--tokens N] [--api-keys N]\n"
-    "                    [--max-api-keys N]\n"
+    "                    [--max-api-keys N] [--json]\n"
     "\n"
     "Adds N personal access tokens owned by USER_ID and N API keys to ORG_ID, fast\n"
     "(batched transactions), for benchmarks. Their secrets are not printed. The org\n"
@@ -111,7 +111,7 @@ static int api_keys_fit(struct store *st, const char *org, long n, long max)
 
 int cli_seed(int argc, char **argv)
 {
-    enum { OPT_DB = 1, OPT_ORG, OPT_OWNER, OPT_TOKENS, OPT_KEYS, OPT_MAX_KEYS, OPT_HELP };
+    enum { OPT_DB = 1, OPT_ORG, OPT_OWNER, OPT_TOKENS, OPT_KEYS, OPT_MAX_KEYS, OPT_JSON, OPT_HELP };
     static const struct option options[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"org", required_argument, NULL, OPT_ORG},
@@ -119,13 +119,14 @@ int cli_seed(int argc, char **argv)
         {"tokens", required_argument, NULL, OPT_TOKENS},
         {"api-keys", required_argument, NULL, OPT_KEYS},
         {"max-api-keys", required_argument, NULL, OPT_MAX_KEYS},
+        {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
     struct config cfg;
     const char *org = NULL, *owner = NULL;
     long tokens = 0, keys = 0;
-    int c, status = 2;
+    int c, status = 2, json = 0;
     config_defaults(&cfg);
     optind = 1;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -155,6 +156,9 @@ int cli_seed(int argc, char **argv)
                 fprintf(stderr, "keyhold: --max-api-keys wants 1..1000000\n");
                 goto out;
             }
+            break;
+        case OPT_JSON:
+            json = 1;
             break;
         case OPT_HELP:
             cli_usage(USAGE, 0);
@@ -194,6 +198,9 @@ int cli_seed(int argc, char **argv)
     if (rc) {
         fprintf(stderr, "keyhold: seeding failed (is %s an org and %s one of its users?)\n", org, owner);
         status = 1;
+    } else if (json) {
+        cli_print_json(json_pack("{s:I,s:I,s:f}", "tokens", (json_int_t)tokens, "api_keys", (json_int_t)keys,
+                                 "seconds", (double)(clock_mono_us() - t0) / 1e6));
     } else {
         printf("seeded %ld tokens and %ld API keys in %.1f s\n", tokens, keys, (double)(clock_mono_us() - t0) / 1e6);
     }

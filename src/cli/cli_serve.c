@@ -214,7 +214,8 @@ int cli_serve(int argc, char **argv)
     struct server_secret secret;
     struct store *st = NULL;
     struct ephemeral eph;
-    struct org_spec spec = {.name = "keyhold", .admin_email = "admin@example.com", .first = 1};
+    struct org_spec spec = {
+        .name = "keyhold", .admin_email = "admin@example.com", .first = 1, .made_by = "keyhold serve --ephemeral"};
     const char *api_key_opt = NULL, *app_key_opt = NULL;
     int c, status = 2, ephemeral = 0, test_mode = 0, listen_given = getenv("KEYHOLD_LISTEN") != NULL;
     long n;

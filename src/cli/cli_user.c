@@ -1,8 +1,12 @@
 /* cli_user.c - `keyhold user add`: a user holding an existing role (one of
  * Datadog's managed roles, or a custom one) or a role of its own with
- * exactly the given permissions, with one application key. */
+ * exactly the given permissions, with one application key; `keyhold user
+ * list`, `disable` and `enable`, on the store directly, disabling as the
+ * API does (auth/lifecycle.h) with the same audit events. */
 #include "cli/cli.h"
 
+#include "auth/lifecycle.h"
+#include "util/clock.h"
 #include "util/xmalloc.h"
 
 #include <getopt.h>
@@ -100,7 +104,7 @@ int cli_user_add(int argc, char **argv)
     const char *bad = NULL;
     int rc = provision_sync_catalog(st);
     if (!rc)
-        rc = provision_user(st, &secret, org, email, role, perms, n, &p, &bad);
+        rc = provision_user(st, &secret, org, email, role, perms, n, &p, &bad, "keyhold user add");
     secret_wipe(&secret, sizeof secret);
     if (rc == KH_EINVAL && bad) {
         fprintf(stderr, "keyhold: unknown permission '%s' (see GET /api/v2/permissions)\n", bad);
@@ -126,4 +130,215 @@ out:
     store_close(st);
     config_free(&cfg);
     return status;
+}
+
+/* ---- keyhold user list | disable | enable ---- */
+
+static const char LIST_USAGE[] =
+    "usage: keyhold user list [--db STORE] [--org ORG_ID] [--json]\n"
+    "\n"
+    "Lists the users and service accounts of every org, or of ORG_ID: id, org,\n"
+    "status (Active, Pending, Disabled), service account or not, created, email,\n"
+    "roles.\n";
+
+static const char DISABLE_USAGE[] =
+    "usage: keyhold user disable [--db STORE] [--secret FILE] [--org ORG_ID] [--json] USER_ID\n"
+    "\n"
+    "Disables the user (or service account) USER_ID as the API does: in the same\n"
+    "transaction its application keys are deleted and its tokens revoked, so its\n"
+    "credentials are refused from the next request on. Recorded in the audit trail.\n"
+    "A user already disabled is refused (exit 1), as the API refuses it.\n";
+
+static const char ENABLE_USAGE[] =
+    "usage: keyhold user enable [--db STORE] [--secret FILE] [--org ORG_ID] [--json] USER_ID\n"
+    "\n"
+    "Enables the disabled user USER_ID again. Its old credentials stay gone: it\n"
+    "needs new ones. Recorded in the audit trail.\n";
+
+static const struct option list_options[] = {
+    {"db", required_argument, NULL, CLI_OPT_DB}, {"org", required_argument, NULL, CLI_OPT_ORG},
+    {"json", no_argument, NULL, CLI_OPT_JSON},   {"help", no_argument, NULL, CLI_OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static const struct option change_options[] = {
+    {"db", required_argument, NULL, CLI_OPT_DB},   {"secret", required_argument, NULL, CLI_OPT_SECRET},
+    {"org", required_argument, NULL, CLI_OPT_ORG}, {"json", no_argument, NULL, CLI_OPT_JSON},
+    {"help", no_argument, NULL, CLI_OPT_HELP},     {NULL, 0, NULL, 0},
+};
+
+/* The API's user status (api/render.c). */
+static const char *user_status(const struct store_user *u)
+{
+    return u->disabled ? "Disabled" : u->verified ? "Active" : "Pending";
+}
+
+/* The names of u's roles. */
+static json_t *role_names(struct store *st, const struct store_user *u)
+{
+    struct store_strlist ids;
+    json_t *names = json_array();
+    if (store_user_roles(st, u->id, &ids) == KH_OK) {
+        for (size_t i = 0; i < ids.n; i++) {
+            struct store_role r;
+            if (store_role_get(st, u->org_id, ids.items[i], &r) == KH_OK)
+                json_array_append_new(names, json_string(r.name));
+            store_role_clear(&r);
+        }
+    }
+    store_strlist_free(&ids);
+    return names;
+}
+
+static json_t *user_json(struct store *st, const struct store_user *u)
+{
+    return json_pack("{s:s,s:s,s:s,s:s?,s:s,s:b,s:o,s:o,s:o}", "id", u->id, "org_id", u->org_id, "email", u->email,
+                     "name", u->name, "status", user_status(u), "service_account", u->service_account, "created_at",
+                     cli_json_time(u->created_at), "modified_at", cli_json_time(u->modified_at), "roles",
+                     role_names(st, u));
+}
+
+static int list_org_users(struct store *st, const char *org, json_t *out)
+{
+    struct store_user_query q = {.org_id = org, .sort = STORE_SORT_CREATED_AT, .page = {.limit = 500}};
+    for (;; q.page.offset += q.page.limit) {
+        struct store_user_list l;
+        int rc = store_user_list(st, &q, &l);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < l.n; i++)
+            json_array_append_new(out, user_json(st, &l.items[i]));
+        size_t n = l.n;
+        store_user_list_free(&l);
+        if (n < (size_t)q.page.limit)
+            return KH_OK;
+    }
+}
+
+static void print_users(json_t *users)
+{
+    size_t i, j;
+    json_t *u, *r;
+    printf("%-36s %-36s %-8s %-3s %-27s %-30s %s\n", "ID", "ORG", "STATUS", "SA", "CREATED", "EMAIL", "ROLES");
+    json_array_foreach(users, i, u)
+    {
+        printf("%-36s %-36s %-8s %-3s %-27s %-30s ", json_string_value(json_object_get(u, "id")),
+               json_string_value(json_object_get(u, "org_id")), json_string_value(json_object_get(u, "status")),
+               json_is_true(json_object_get(u, "service_account")) ? "yes" : "no",
+               json_string_value(json_object_get(u, "created_at")), json_string_value(json_object_get(u, "email")));
+        json_array_foreach(json_object_get(u, "roles"), j, r) printf("%s%s", j ? ", " : "", json_string_value(r));
+        printf("\n");
+    }
+}
+
+int cli_user_list(int argc, char **argv)
+{
+    struct cli_admin_args a;
+    struct store *st = NULL;
+    struct store_strlist orgs = {0};
+    json_t *users = json_array();
+    int status = cli_admin_parse(argc, argv, list_options, LIST_USAGE, 0, &a);
+    if (status >= 0)
+        goto out;
+    status = 1;
+    if (cli_open_read(a.cfg.db_path, &st) || cli_orgs(st, a.org, &orgs))
+        goto out;
+    int rc = KH_OK;
+    for (size_t i = 0; !rc && i < orgs.n; i++)
+        rc = list_org_users(st, orgs.items[i], users);
+    if (rc) {
+        fprintf(stderr, "keyhold: cannot list the users of %s\n", a.cfg.db_path);
+        goto out;
+    }
+    if (a.json) {
+        cli_print_json(users);
+        users = NULL;
+    } else {
+        print_users(users);
+    }
+    status = 0;
+out:
+    json_decref(users);
+    store_strlist_free(&orgs);
+    store_close(st);
+    config_free(&a.cfg);
+    return status;
+}
+
+/* Disables (disable 1) or enables u as the API does, with the audit event
+ * in the same transaction. */
+static int set_disabled(struct store *st, struct store_user *u, int disable)
+{
+    int64_t now = clock_now_us();
+    int rc = store_begin(st);
+    if (rc)
+        return rc;
+    if (disable) {
+        rc = lifecycle_disable_user(st, u, now);
+    } else {
+        u->disabled = 0;
+        u->modified_at = now;
+        rc = store_user_update(st, u);
+    }
+    if (!rc)
+        rc = cli_audit_event(st, u->org_id, disable ? "disabled" : "enabled", "user", u->id);
+    return store_end(st, rc);
+}
+
+/* user disable / user enable. */
+static int change_user(int argc, char **argv, int disable)
+{
+    struct cli_admin_args a;
+    struct store *st = NULL;
+    struct server_secret secret;
+    struct store_user u = {0};
+    const char *verb = disable ? "disable" : "enable";
+    int status = cli_admin_parse(argc, argv, change_options, disable ? DISABLE_USAGE : ENABLE_USAGE, 1, &a);
+    if (status >= 0)
+        goto out;
+    status = 1;
+    if (cli_open(&a.cfg, 1, &st, &secret))
+        goto out;
+    secret_wipe(&secret, sizeof secret); /* no secret is needed; opening checks it is the store's */
+    int rc = uuid_valid(a.id, strlen(a.id)) ? store_user_get(st, a.org, a.id, &u) : KH_ENOTFOUND;
+    if (rc == KH_ENOTFOUND) {
+        fprintf(stderr, "keyhold: no user with id %s%s%s (keyhold user list shows them)\n", a.id,
+                a.org ? " in org " : "", a.org ? a.org : "");
+        goto out;
+    }
+    int noop = !rc && u.disabled == disable;
+    if (noop && disable) { /* the API answers a repeated disable 404 */
+        fprintf(stderr, "keyhold: user %s (%s) is already disabled\n", u.id, u.email);
+        goto out;
+    }
+    if (!rc && !noop)
+        rc = set_disabled(st, &u, disable);
+    if (rc) {
+        fprintf(stderr, "keyhold: cannot %s user %s (nothing was changed)\n", verb, a.id);
+        goto out;
+    }
+    if (a.json)
+        cli_print_json(json_pack("{s:s,s:s,s:s,s:s,s:b}", "id", u.id, "org_id", u.org_id, "email", u.email, "status",
+                                 user_status(&u), "changed", !noop));
+    else if (noop)
+        printf("user %s (%s) is already enabled; nothing to do\n", u.id, u.email);
+    else
+        printf("%sd user %s (%s) of org %s%s\n", verb, u.id, u.email, u.org_id,
+               disable ? ": its application keys were deleted and its tokens revoked" : "");
+    status = 0;
+out:
+    store_user_clear(&u);
+    store_close(st);
+    config_free(&a.cfg);
+    return status;
+}
+
+int cli_user_disable(int argc, char **argv)
+{
+    return change_user(argc, argv, 1);
+}
+
+int cli_user_enable(int argc, char **argv)
+{
+    return change_user(argc, argv, 0);
 }

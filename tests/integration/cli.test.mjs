@@ -86,7 +86,7 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
     const again = Object.assign(new Server(srv.dir), { admin: srv.admin, secrets: srv.secrets });
     await again.serve();
     // The admin's key was used before the signal: its last use was written at shutdown.
-    const listed = await again.raw("GET", "/api/v2/api_keys?filter=bootstrap", { headers: again.keyHeaders() });
+    const listed = await again.raw("GET", "/api/v2/api_keys?filter=org%20API%20key", { headers: again.keyHeaders() });
     assert.notEqual(listed.json.data[0].attributes.date_last_used, null);
     const v = await again.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": created.data.attributes.key } });
     assert.equal(v.status, 200);

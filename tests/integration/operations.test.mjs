@@ -273,7 +273,7 @@ describe("personal and service access tokens", () => {
     await new v2.KeyManagementApi(srv.bearer(srv.remember(t.attributes.key))).listAPIKeys({});
     const used = await eventually(async () => (await keys.getPersonalAccessToken({ tokenId: t.id })).data.attributes.lastUsedAt);
     assert.ok(used instanceof Date && used.getTime() >= before - 1000, String(used));
-    const apiKey = await eventually(async () => (await keys.listAPIKeys({ filter: "bootstrap" })).data[0].attributes.dateLastUsed);
+    const apiKey = await eventually(async () => (await keys.listAPIKeys({ filter: "org API key" })).data[0].attributes.dateLastUsed);
     assert.ok(apiKey, "date_last_used of the API key in use is set");
     const appKeys = await eventually(async () => (await keys.listApplicationKeys({ pageSize: 100 })).data.find((k) => k.attributes.lastUsedAt));
     assert.ok(appKeys, "last_used_at of the application key in use is set");
@@ -302,7 +302,7 @@ describe("validation endpoints", () => {
     assert.equal(res.data.type, "validate_v2");
     assert.equal(res.data.attributes.valid, true);
     assert.deepEqual(res.data.attributes.apiKeyScopes, []);
-    const ids = (await keys.listAPIKeys({ filter: "bootstrap" })).data.map((k) => k.id);
+    const ids = (await keys.listAPIKeys({ filter: "org API key" })).data.map((k) => k.id);
     assert.ok(ids.includes(res.data.attributes.apiKeyId));
     const bad = new v2.KeyManagementApi(srv.config({ api_key: "0".repeat(32), app_key: "x" }));
     const body = await expectStatus(bad.validate(), 403);

@@ -69,20 +69,20 @@ static void a_user_gets_a_role_by_name_or_one_of_its_own(void)
     struct store_strlist held;
     fixture_open(&f);
     CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "ro@example.com", "Datadog Read Only Role", NULL, 0, &p,
-                             &bad),
+                             &bad, NULL),
               KH_OK);
     CHECK_INT(store_user_permissions(f.st, p.user_id, &held), KH_OK);
     CHECK(held.n > 50);
     store_strlist_free(&held);
     provisioned_wipe(&p);
-    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "x@example.com", "No Such Role", NULL, 0, &p, &bad),
+    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "x@example.com", "No Such Role", NULL, 0, &p, &bad, NULL),
               KH_ENOTFOUND);
     CHECK_STR(bad, "No Such Role");
-    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "y@example.com", NULL, perms, 2, &p, &bad), KH_EINVAL);
+    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "y@example.com", NULL, perms, 2, &p, &bad, NULL), KH_EINVAL);
     CHECK_STR(bad, "levitate");
     /* user_access_read is every user's, never a role's */
     const char *implicit[] = {"user_access_read"};
-    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "z@example.com", NULL, implicit, 1, &p, &bad),
+    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "z@example.com", NULL, implicit, 1, &p, &bad, NULL),
               KH_EINVAL);
     fixture_close(&f);
 }
@@ -185,7 +185,7 @@ static void a_custom_role_named_like_a_managed_one_is_not_given_as_it(void)
     raw_sql(&f, "INSERT INTO roles(id, org_id, name, created_at, modified_at, managed) VALUES "
                 "('00000000-0000-4000-8000-0000000000aa', (SELECT id FROM orgs), 'Datadog Read Only Role', 1, 1, 0)");
     CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "x@example.com", "Datadog Read Only Role", NULL, 0, &p,
-                             &bad),
+                             &bad, NULL),
               KH_ENOTFOUND);
     CHECK_STR(bad, "Datadog Read Only Role");
     fixture_close(&f);
@@ -256,7 +256,7 @@ static void reset_keeps_the_first_org_its_admin_and_their_keys(void)
     fixture_open(&f);
     CHECK_INT(provision_org(f.st, &f.secret, &(struct org_spec){.name = "two", .admin_email = "b@two.example"}, &two),
               KH_OK);
-    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "bob@example.com", NULL, perms, 1, &bob, &bad), KH_OK);
+    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "bob@example.com", NULL, perms, 1, &bob, &bad, NULL), KH_OK);
     CHECK_INT(store_user_get(f.st, f.admin.org_id, f.admin.user_id, &u), KH_OK);
     u.disabled = 1;
     CHECK_INT(store_user_update(f.st, &u), KH_OK);

@@ -73,7 +73,7 @@ static void token_list_sorts_filters_and_pages(void)
     const char *none = NULL;
     const char *perms[] = {"user_app_keys"};
     fixture_open(&f);
-    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "bob@example.com", NULL, perms, 1, &bob, &none), KH_OK);
+    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "bob@example.com", NULL, perms, 1, &bob, &none, NULL), KH_OK);
     int64_t now = clock_now_us();
     const char *names[] = {"delta", "Alpha", "charlie", "bravo", "echo 100%"};
     for (int i = 0; i < 5; i++) {
@@ -286,7 +286,7 @@ static void owned_credentials_go_with_their_owner(void)
     struct store_token t, got;
     struct store_app_key_list keys;
     fixture_open(&f);
-    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "bob@example.com", NULL, perms, 1, &bob, &none), KH_OK);
+    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "bob@example.com", NULL, perms, 1, &bob, &none, NULL), KH_OK);
     make_token(&f, bob.user_id, STORE_TOKEN_PAT, "bob's", clock_now_us(), 0, &t);
     CHECK_INT(store_token_insert(f.st, &t), KH_OK);
     CHECK_INT(store_app_key_delete_owned(f.st, bob.user_id), KH_OK);
@@ -464,12 +464,12 @@ static void names_and_emails_are_unique(void)
     fixture_open(&f);
     CHECK_INT(provision_org(f.st, &f.secret, &(struct org_spec){.name = "TEST ORG", .admin_email = "x@example.com"}, &p),
               KH_ECONFLICT);
-    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "admin@EXAMPLE.com", NULL, perms, 1, &p, &none),
+    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "admin@EXAMPLE.com", NULL, perms, 1, &p, &none, NULL),
               KH_ECONFLICT);
     struct provisioned two, bob;
     CHECK_INT(provision_org(f.st, &f.secret, &(struct org_spec){.name = "second", .admin_email = "admin@example.com"}, &two),
               KH_OK);
-    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "bob@example.com", NULL, perms, 1, &bob, &none), KH_OK);
+    CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "bob@example.com", NULL, perms, 1, &bob, &none, NULL), KH_OK);
     struct store_user u;
     CHECK_INT(store_user_get(f.st, f.admin.org_id, bob.user_id, &u), KH_OK);
     free(u.email);

@@ -1,0 +1,197 @@
+/* cli_tokens.c - `keyhold token list` and `keyhold token revoke`: personal
+ * and service access tokens from the shell, on the store directly. A list
+ * shows what the API's lists show (id, name, public portion, owner, scopes,
+ * dates), never a token; a revocation is the API's, with its audit event:
+ * the token is refused from the next request on. */
+#include "cli/cli.h"
+
+#include "util/clock.h"
+#include "util/token.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE 500
+
+static const char LIST_USAGE[] =
+    "usage: keyhold token list [--db STORE] [--org ORG_ID] [--kind pat|sat] [--owner USER_ID] [--json]\n"
+    "\n"
+    "Lists the live (neither revoked nor expired) personal (pat) and service (sat)\n"
+    "access tokens of every org, or of ORG_ID, or those USER_ID owns: kind, id, org,\n"
+    "owner, public portion, created, expires, last used, name. Never a token.\n";
+
+static const char REVOKE_USAGE[] =
+    "usage: keyhold token revoke [--db STORE] [--secret FILE] [--org ORG_ID] [--json] TOKEN_ID\n"
+    "\n"
+    "Revokes the personal or service access token TOKEN_ID, as the API's DELETE\n"
+    "does: refused from the next request on, and recorded in the audit trail.\n"
+    "A token already revoked or expired is left as it is (exit 0, as the API's 204).\n";
+
+static const struct option list_options[] = {
+    {"db", required_argument, NULL, CLI_OPT_DB},       {"org", required_argument, NULL, CLI_OPT_ORG},
+    {"kind", required_argument, NULL, CLI_OPT_KIND},   {"owner", required_argument, NULL, CLI_OPT_OWNER},
+    {"json", no_argument, NULL, CLI_OPT_JSON},         {"help", no_argument, NULL, CLI_OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static const struct option revoke_options[] = {
+    {"db", required_argument, NULL, CLI_OPT_DB},   {"secret", required_argument, NULL, CLI_OPT_SECRET},
+    {"org", required_argument, NULL, CLI_OPT_ORG}, {"json", no_argument, NULL, CLI_OPT_JSON},
+    {"help", no_argument, NULL, CLI_OPT_HELP},     {NULL, 0, NULL, 0},
+};
+
+/* What the audit trail calls a token of this kind (as api/access_tokens.c). */
+static const char *audit_kind(int kind)
+{
+    return kind == STORE_TOKEN_SAT ? "service_access_token" : "personal_access_token";
+}
+
+static json_t *token_json(const struct store_token *t)
+{
+    char alias[TOKEN_ALIAS_LEN + 1], portion[TOKEN_ALIAS_LEN + 8];
+    token_alias(t->id, alias);
+    snprintf(portion, sizeof portion, "%s_%s", token_prefix(t->kind == STORE_TOKEN_SAT ? TOKEN_SAT : TOKEN_PAT),
+             alias);
+    json_t *scopes = json_loads(t->scopes ? t->scopes : "[]", 0, NULL);
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o}", "kind", t->kind == STORE_TOKEN_SAT ? "sat" : "pat",
+                     "id", t->id, "org_id", t->org_id, "owner_id", t->owner_id, "name", t->name, "public_portion",
+                     portion, "scopes", scopes ? scopes : json_array(), "created_at", cli_json_time(t->created_at),
+                     "expires_at", cli_json_time(t->expires_at), "last_used_at", cli_json_time(t->last_used_at));
+}
+
+static int list_org(struct store *st, const char *org, int kind, const char *owner, json_t *out)
+{
+    struct store_token_query q = {.org_id = org, .kind = kind, .now = clock_now_us(), .sort = STORE_SORT_CREATED_AT,
+                                  .page = {.limit = PAGE}};
+    if (owner) {
+        q.owner_ids[0] = owner;
+        q.n_owners = 1;
+    }
+    for (;; q.page.offset += PAGE) {
+        struct store_token_list l;
+        int rc = store_token_list(st, &q, &l);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < l.n; i++)
+            json_array_append_new(out, token_json(&l.items[i]));
+        size_t n = l.n;
+        store_token_list_free(&l);
+        if (n < PAGE)
+            return KH_OK;
+    }
+}
+
+static void print_tokens(json_t *tokens)
+{
+    size_t i;
+    json_t *t;
+    printf("%-4s %-36s %-36s %-36s %-28s %-27s %-27s %-27s %s\n", "KIND", "ID", "ORG", "OWNER", "PUBLIC PORTION",
+           "CREATED", "EXPIRES", "LAST USED", "NAME");
+    json_array_foreach(tokens, i, t)
+    {
+        json_t *exp = json_object_get(t, "expires_at"), *used = json_object_get(t, "last_used_at");
+        printf("%-4s %-36s %-36s %-36s %-28s %-27s %-27s %-27s %s\n", json_string_value(json_object_get(t, "kind")),
+               json_string_value(json_object_get(t, "id")), json_string_value(json_object_get(t, "org_id")),
+               json_string_value(json_object_get(t, "owner_id")),
+               json_string_value(json_object_get(t, "public_portion")),
+               json_string_value(json_object_get(t, "created_at")), json_is_string(exp) ? json_string_value(exp) : "-",
+               json_is_string(used) ? json_string_value(used) : "-", json_string_value(json_object_get(t, "name")));
+    }
+}
+
+int cli_token_list(int argc, char **argv)
+{
+    struct cli_admin_args a;
+    struct store *st = NULL;
+    struct store_strlist orgs = {0};
+    json_t *tokens = json_array();
+    int kind = 0;
+    int status = cli_admin_parse(argc, argv, list_options, LIST_USAGE, 0, &a);
+    if (status < 0 && a.kind) {
+        kind = strcmp(a.kind, "pat") == 0 ? STORE_TOKEN_PAT : strcmp(a.kind, "sat") == 0 ? STORE_TOKEN_SAT : 0;
+        if (!kind) {
+            fprintf(stderr, "keyhold: --kind wants pat or sat, got '%s'\n", a.kind);
+            status = 2;
+        }
+    }
+    if (status >= 0)
+        goto out;
+    status = 1;
+    if (cli_open_read(a.cfg.db_path, &st) || cli_orgs(st, a.org, &orgs))
+        goto out;
+    int rc = KH_OK;
+    for (size_t i = 0; !rc && i < orgs.n; i++)
+        rc = list_org(st, orgs.items[i], kind, a.owner, tokens);
+    if (rc) {
+        fprintf(stderr, "keyhold: cannot list the tokens of %s\n", a.cfg.db_path);
+        goto out;
+    }
+    if (a.json) {
+        cli_print_json(tokens);
+        tokens = NULL;
+    } else {
+        print_tokens(tokens);
+    }
+    status = 0;
+out:
+    json_decref(tokens);
+    store_strlist_free(&orgs);
+    store_close(st);
+    config_free(&a.cfg);
+    return status;
+}
+
+/* Revokes a live token and records it, in one transaction. */
+static int revoke(struct store *st, const struct store_token *t, int64_t now)
+{
+    int rc = store_begin(st);
+    if (!rc)
+        rc = store_token_revoke(st, t->org_id, t->id, now);
+    if (!rc)
+        rc = cli_audit_event(st, t->org_id, "revoked", audit_kind(t->kind), t->id);
+    return store_end(st, rc);
+}
+
+int cli_token_revoke(int argc, char **argv)
+{
+    struct cli_admin_args a;
+    struct store *st = NULL;
+    struct server_secret secret;
+    struct store_token t = {0};
+    int status = cli_admin_parse(argc, argv, revoke_options, REVOKE_USAGE, 1, &a);
+    if (status >= 0)
+        goto out;
+    status = 1;
+    if (cli_open(&a.cfg, 1, &st, &secret))
+        goto out;
+    secret_wipe(&secret, sizeof secret); /* a revocation needs no secret; opening checks it is the store's */
+    int64_t now = clock_now_us();
+    int rc = uuid_valid(a.id, strlen(a.id)) ? store_token_get(st, a.id, &t) : KH_ENOTFOUND;
+    if (!rc && a.org && strcmp(a.org, t.org_id) != 0)
+        rc = KH_ENOTFOUND;
+    const char *was = rc ? NULL : t.revoked_at ? "already revoked" : t.expires_at && t.expires_at <= now ? "expired" : NULL;
+    if (!rc && !was)
+        rc = revoke(st, &t, now);
+    if (rc == KH_ENOTFOUND) {
+        fprintf(stderr, "keyhold: no access token with id %s%s%s (keyhold token list shows them)\n", a.id,
+                a.org ? " in org " : "", a.org ? a.org : "");
+    } else if (rc) {
+        fprintf(stderr, "keyhold: cannot revoke token %s (nothing was changed)\n", a.id);
+    } else {
+        if (a.json)
+            cli_print_json(json_pack("{s:s,s:s,s:s,s:b}", "revoked", t.id, "kind", t.kind == STORE_TOKEN_SAT ? "sat" : "pat",
+                                     "org_id", t.org_id, "changed", !was));
+        else if (was)
+            printf("token %s was %s; nothing to do\n", t.id, was);
+        else
+            printf("revoked %s %s of org %s\n", t.kind == STORE_TOKEN_SAT ? "service access token" : "personal access token",
+                   t.id, t.org_id);
+        status = 0;
+    }
+out:
+    store_token_clear(&t);
+    store_close(st);
+    config_free(&a.cfg);
+    return status;
+}
