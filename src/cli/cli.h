@@ -11,12 +11,14 @@
 #include <getopt.h>
 #include <jansson.h>
 
-/* One command of the binary: its words ("key list") and what runs it
- * (argv[0] is its last word). */
+/* One command of the binary: its words ("key list"), what runs it (argv[0]
+ * is its last word) and the getopt table it parses with. What it does and
+ * what each option means is said once, in docs/cli/ (cli_docs.h), which
+ * tests/unit/test_cli_docs.c keeps in step with these tables. */
 struct cli_command {
     const char *name;
     int (*run)(int argc, char **argv);
-    const char *summary; /* one line for `keyhold --help` */
+    const struct option *options;
 };
 
 /* Every command, ending with a zeroed entry (cli_main.c). */
@@ -25,6 +27,23 @@ extern const struct cli_command cli_commands[];
 /* The whole command line (argv[0] is the program): finds the command and
  * runs it; returns the exit status. */
 int cli_main(int argc, char **argv);
+
+/* Builds the arguments a command runs with: argv[0], then an option for
+ * each environment variable its options name in docs/cli/ that is set
+ * ("--threads=4"; a switch's variable is 1/true/yes/on or 0/false/no/off),
+ * then the rest of argv, which getopt reads later and so wins. Nothing is
+ * taken from the environment when argv asks for --help. Returns 0 with
+ * *out (NULL-terminated, *argc updated; free with cli_env_args_free), or
+ * 2 having said why (a switch's variable that is neither). */
+int cli_env_args(const char *command, int *argc, char **argv, char ***out);
+void cli_env_args_free(char **args);
+
+/* The getopt table of each command (in its file). */
+extern const struct option cli_init_options[], cli_org_add_options[], cli_org_list_options[],
+    cli_user_add_options[], cli_user_list_options[], cli_user_change_options[], cli_key_list_options[],
+    cli_key_revoke_options[], cli_token_list_options[], cli_token_revoke_options[], cli_serve_options[],
+    cli_backup_options[], cli_restore_options[], cli_check_options[], cli_migrate_options[], cli_audit_options[],
+    cli_rotate_secret_options[], cli_seed_options[], cli_version_options[];
 
 int cli_init(int argc, char **argv);
 int cli_org_add(int argc, char **argv);
@@ -68,9 +87,6 @@ char *cli_secret_path(const struct config *cfg);
  * (auth/keyring.h); prints what is wrong, naming the secret file, and
  * returns 1 when they do not belong together. */
 int cli_check_keyring(struct store *st, const char *db, const char *secret_path, const struct server_secret *secret);
-/* KEYHOLD_DB, or NULL when it is unset or empty: the --db of commands that
- * need one named. */
-const char *cli_env_db(void);
 /* Opens an existing store for reading only, without its secret (listing
  * shows no secret, so needs none); prints the error and returns 1 on
  * failure. */
@@ -110,17 +126,19 @@ struct cli_admin_args {
     const char *id; /* the one positional argument, when the command takes one */
     int json;
 };
-/* Parses argv with options; want_id: the command takes exactly one ID.
+/* Parses argv with options (command: whose --help to print); want_id: the
+ * command takes exactly one ID.
  * Returns -1 to go on, or the exit status (help: 0, usage error: 2). The
  * caller frees a->cfg with config_free in every case. */
-int cli_admin_parse(int argc, char **argv, const struct option *options, const char *usage, int want_id,
+int cli_admin_parse(int argc, char **argv, const struct option *options, const char *command, int want_id,
                     struct cli_admin_args *a);
 
 /* Prints provisioned credentials as text or JSON. */
 void cli_print_provisioned(const struct provisioned *p, int json, int with_org);
 /* Parses a whole decimal number in [min, max]; returns 0 or -1. */
 int cli_parse_long(const char *s, long min, long max, long *out);
-/* Usage text of a subcommand, printed on --help or a usage error. */
-void cli_usage(const char *text, int to_stderr);
+/* The --help text of command ("key list", from docs/cli/), printed on
+ * stdout for --help or on stderr after a usage error. */
+void cli_usage(const char *command, int to_stderr);
 
 #endif

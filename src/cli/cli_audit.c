@@ -10,25 +10,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static const char USAGE[] = "usage: keyhold audit --db FILE [--since TIME] [--limit N] [--json]\n"
-                            "\n"
-                            "Prints credential events at or after TIME (RFC 3339; default: all), oldest first,\n"
-                            "at most N of them (default 1000): time, action, kind, id, actor, source address.\n";
+enum { OPT_DB = 1, OPT_SINCE, OPT_LIMIT, OPT_JSON, OPT_HELP };
+
+const struct option cli_audit_options[] = {
+    {"db", required_argument, NULL, OPT_DB},       {"since", required_argument, NULL, OPT_SINCE},
+    {"limit", required_argument, NULL, OPT_LIMIT}, {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, OPT_HELP},         {NULL, 0, NULL, 0},
+};
 
 int cli_audit(int argc, char **argv)
 {
-    enum { OPT_DB = 1, OPT_SINCE, OPT_LIMIT, OPT_JSON, OPT_HELP };
-    static const struct option options[] = {
-        {"db", required_argument, NULL, OPT_DB},       {"since", required_argument, NULL, OPT_SINCE},
-        {"limit", required_argument, NULL, OPT_LIMIT}, {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, OPT_HELP},         {NULL, 0, NULL, 0},
-    };
-    const char *db = cli_env_db();
+    const char *db = NULL; /* --db, or KEYHOLD_DB (cli_env_args) */
     int64_t since = 0;
     long limit = 1000;
     int json = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", cli_audit_options, NULL)) != -1) {
         switch (c) {
         case OPT_DB:
             db = optarg;
@@ -49,15 +46,15 @@ int cli_audit(int argc, char **argv)
             json = 1;
             break;
         case OPT_HELP:
-            cli_usage(USAGE, 0);
+            cli_usage("audit", 0);
             return 0;
         default:
-            cli_usage(USAGE, 1);
+            cli_usage("audit", 1);
             return 2;
         }
     }
     if (!db || optind < argc) {
-        cli_usage(USAGE, 1);
+        cli_usage("audit", 1);
         return 2;
     }
     struct store *st = NULL;

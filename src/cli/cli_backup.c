@@ -19,48 +19,28 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char BACKUP_USAGE[] =
-    "usage: keyhold backup --db FILE --to FILE [--json]\n"
-    "\n"
-    "Writes a consistent copy of the store to FILE while a server keeps using it.\n"
-    "The server secret (FILE.secret) is not copied: back it up separately.\n";
-
-static const char RESTORE_USAGE[] =
-    "usage: keyhold restore --from BACKUP --db FILE [--secret SECRET] [--json]\n"
-    "\n"
-    "Replaces the store FILE with the backup. Refused while a server has FILE open:\n"
-    "stop it first, and start it again afterwards. SECRET (default FILE.secret) must\n"
-    "be the server secret the backup was made under: a backup it cannot open is\n"
-    "refused, and nothing is changed.\n";
-
-static const char CHECK_USAGE[] = "usage: keyhold check --db STORE [--secret SECRET] [--json]\n"
-                                  "\n"
-                                  "Runs the store's integrity check, prints its row counts and, when the\n"
-                                  "secret file (default STORE.secret) is there, checks that it is the\n"
-                                  "store's; exit 0 when both are sound.\n";
-
 enum { OPT_DB = 1, OPT_OTHER, OPT_SECRET, OPT_JSON, OPT_HELP };
 
-static const struct option backup_options[] = {
+const struct option cli_backup_options[] = {
     {"db", required_argument, NULL, OPT_DB}, {"to", required_argument, NULL, OPT_OTHER},
     {"json", no_argument, NULL, OPT_JSON},   {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
 
-static const struct option restore_options[] = {
+const struct option cli_restore_options[] = {
     {"db", required_argument, NULL, OPT_DB},         {"from", required_argument, NULL, OPT_OTHER},
     {"secret", required_argument, NULL, OPT_SECRET}, {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, OPT_HELP},           {NULL, 0, NULL, 0},
 };
 
-static const struct option check_options[] = {
+const struct option cli_check_options[] = {
     {"db", required_argument, NULL, OPT_DB},   {"secret", required_argument, NULL, OPT_SECRET},
     {"json", no_argument, NULL, OPT_JSON},     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
 
 struct args {
-    const char *db;     /* --db, else KEYHOLD_DB */
+    const char *db;     /* --db (or KEYHOLD_DB: cli_env_args) */
     const char *other;  /* --to (backup) or --from (restore) */
     const char *secret; /* --secret, or NULL */
     int json;
@@ -68,11 +48,10 @@ struct args {
 
 /* Parses argv with options; want_other: --to/--from is required. Returns -1
  * to go on, or an exit status. */
-static int parse(int argc, char **argv, const struct option *options, const char *usage, int want_other,
+static int parse(int argc, char **argv, const struct option *options, const char *command, int want_other,
                  struct args *a)
 {
     int c;
-    a->db = cli_env_db();
     optind = 1;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
         if (c == OPT_DB)
@@ -84,12 +63,12 @@ static int parse(int argc, char **argv, const struct option *options, const char
         else if (c == OPT_JSON)
             a->json = 1;
         else if (c == OPT_HELP)
-            return cli_usage(usage, 0), 0;
+            return cli_usage(command, 0), 0;
         else
-            return cli_usage(usage, 1), 2;
+            return cli_usage(command, 1), 2;
     }
     if (!a->db || (want_other && !a->other) || optind < argc) {
-        cli_usage(usage, 1);
+        cli_usage(command, 1);
         return 2;
     }
     return -1;
@@ -133,7 +112,7 @@ static int copy_store(const char *from, const char *to)
 int cli_backup(int argc, char **argv)
 {
     struct args a = {0};
-    int status = parse(argc, argv, backup_options, BACKUP_USAGE, 1, &a);
+    int status = parse(argc, argv, cli_backup_options, "backup", 1, &a);
     if (status >= 0)
         return status;
     const char *db = a.db, *to = a.other;
@@ -201,7 +180,7 @@ static int backup_opens_with_secret(const char *backup, const char *db, const ch
 int cli_restore(int argc, char **argv)
 {
     struct args a = {0};
-    int status = parse(argc, argv, restore_options, RESTORE_USAGE, 1, &a);
+    int status = parse(argc, argv, cli_restore_options, "restore", 1, &a);
     if (status >= 0)
         return status;
     const char *db = a.db, *from = a.other, *secret = a.secret;
@@ -274,7 +253,7 @@ int cli_check(int argc, char **argv)
     struct store *st = NULL;
     char *report = NULL, *counts = NULL;
     const char *secret_state = "not named";
-    int status = parse(argc, argv, check_options, CHECK_USAGE, 0, &a);
+    int status = parse(argc, argv, cli_check_options, "check", 0, &a);
     if (status >= 0)
         return status;
     if ((status = open_store(a.db, &st)))

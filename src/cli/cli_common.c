@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 
 #include "auth/keyring.h"
+#include "cli/cli_docs.h"
 #include "util/clock.h"
 #include "util/xmalloc.h"
 
@@ -169,15 +170,11 @@ int cli_parse_long(const char *s, long min, long max, long *out)
     return 0;
 }
 
-void cli_usage(const char *text, int to_stderr)
+void cli_usage(const char *command, int to_stderr)
 {
-    fputs(text, to_stderr ? stderr : stdout);
-}
-
-const char *cli_env_db(void)
-{
-    const char *db = getenv("KEYHOLD_DB");
-    return db && *db ? db : NULL;
+    for (size_t i = 0; i < cli_docs_count; i++)
+        if (strcmp(cli_docs[i].command, command) == 0)
+            fputs(cli_docs[i].help, to_stderr ? stderr : stdout);
 }
 
 int cli_open_read(const char *db, struct store **st)
@@ -271,7 +268,7 @@ int cli_orgs(struct store *st, const char *only, struct store_strlist *out)
     return KH_OK;
 }
 
-int cli_admin_parse(int argc, char **argv, const struct option *options, const char *usage, int want_id,
+int cli_admin_parse(int argc, char **argv, const struct option *options, const char *command, int want_id,
                     struct cli_admin_args *a)
 {
     int c;
@@ -301,10 +298,10 @@ int cli_admin_parse(int argc, char **argv, const struct option *options, const c
             a->json = 1;
             break;
         case CLI_OPT_HELP:
-            cli_usage(usage, 0);
+            cli_usage(command, 0);
             return 0;
         default:
-            cli_usage(usage, 1);
+            cli_usage(command, 1);
             return 2;
         }
     }
@@ -315,7 +312,7 @@ int cli_admin_parse(int argc, char **argv, const struct option *options, const c
             fprintf(stderr, "keyhold: unexpected argument '%s'\n", argv[optind]);
         else
             fprintf(stderr, "keyhold: which one? Give its ID\n");
-        cli_usage(usage, 1);
+        cli_usage(command, 1);
         return 2;
     }
     return -1;

@@ -1,5 +1,6 @@
 /* cli_init.c - `keyhold init` (first org of a new store, and the server
- * secret) and `keyhold org add` (another org in an initialised store). */
+ * secret), `keyhold org add` (another org in an initialised store) and
+ * `keyhold org list`. */
 #include "cli/cli.h"
 
 #include "auth/keyring.h"
@@ -10,27 +11,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char INIT_USAGE[] =
-    "usage: keyhold init --db FILE [--org NAME] [--admin-email EMAIL] [--secret FILE] [--json]\n"
-    "\n"
-    "Creates a new store: the server secret (FILE.secret, mode 0600, unless --secret),\n"
-    "the first org with Datadog's three managed roles, an admin user holding the\n"
-    "Datadog Admin Role, one API key and one application key for that admin, and\n"
-    "prints them. Refuses an initialised store.\n";
-
-static const char ORG_USAGE[] = "usage: keyhold org add --db FILE --name NAME --admin-email EMAIL [--json]\n"
-                                "\n"
-                                "Adds an org to an initialised store, with Datadog's managed roles, its own\n"
-                                "admin user (Datadog Admin Role), API key and application key, printed like\n"
-                                "`keyhold init`.\n";
-
 enum { OPT_DB = 1, OPT_ORG, OPT_EMAIL, OPT_SECRET, OPT_JSON, OPT_HELP, OPT_NAME };
 
-static const struct option init_options[] = {
-    {"db", required_argument, NULL, OPT_DB},          {"org", required_argument, NULL, OPT_ORG},
-    {"name", required_argument, NULL, OPT_NAME},      {"admin-email", required_argument, NULL, OPT_EMAIL},
-    {"secret", required_argument, NULL, OPT_SECRET},  {"json", no_argument, NULL, OPT_JSON},
-    {"help", no_argument, NULL, OPT_HELP},            {NULL, 0, NULL, 0},
+const struct option cli_init_options[] = {
+    {"db", required_argument, NULL, OPT_DB},         {"org", required_argument, NULL, OPT_ORG},
+    {"admin-email", required_argument, NULL, OPT_EMAIL}, {"secret", required_argument, NULL, OPT_SECRET},
+    {"json", no_argument, NULL, OPT_JSON},           {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+const struct option cli_org_add_options[] = {
+    {"db", required_argument, NULL, OPT_DB},         {"name", required_argument, NULL, OPT_NAME},
+    {"admin-email", required_argument, NULL, OPT_EMAIL}, {"secret", required_argument, NULL, OPT_SECRET},
+    {"json", no_argument, NULL, OPT_JSON},           {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+const struct option cli_org_list_options[] = {
+    {"db", required_argument, NULL, CLI_OPT_DB},
+    {"json", no_argument, NULL, CLI_OPT_JSON},
+    {"help", no_argument, NULL, CLI_OPT_HELP},
+    {NULL, 0, NULL, 0},
 };
 
 struct init_args {
@@ -41,12 +42,12 @@ struct init_args {
 };
 
 /* Returns -1 to continue, or an exit status. */
-static int parse(int argc, char **argv, const char *usage, struct init_args *a)
+static int parse(int argc, char **argv, const struct option *options, const char *command, struct init_args *a)
 {
     int c;
     config_defaults(&a->cfg);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", init_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (c) {
         case OPT_DB:
             free(a->cfg.db_path);
@@ -67,16 +68,16 @@ static int parse(int argc, char **argv, const char *usage, struct init_args *a)
             a->json = 1;
             break;
         case OPT_HELP:
-            cli_usage(usage, 0);
+            cli_usage(command, 0);
             return 0;
         default:
-            cli_usage(usage, 1);
+            cli_usage(command, 1);
             return 2;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "keyhold: unexpected argument '%s'\n", argv[optind]);
-        cli_usage(usage, 1);
+        cli_usage(command, 1);
         return 2;
     }
     return -1;
@@ -89,7 +90,7 @@ int cli_init(int argc, char **argv)
     struct store *st = NULL;
     struct provisioned p;
     char err[512], *serr = NULL, *v = NULL, *secret_path = NULL;
-    int status = parse(argc, argv, INIT_USAGE, &a);
+    int status = parse(argc, argv, cli_init_options, "init", &a);
     if (status >= 0)
         goto out;
     status = 1;
@@ -138,12 +139,12 @@ int cli_org_add(int argc, char **argv)
     struct server_secret secret;
     struct store *st = NULL;
     struct provisioned p;
-    int status = parse(argc, argv, ORG_USAGE, &a);
+    int status = parse(argc, argv, cli_org_add_options, "org add", &a);
     if (status >= 0)
         goto out;
     if (!a.org || !a.email) {
         fprintf(stderr, "keyhold: org add needs --name and --admin-email\n");
-        cli_usage(ORG_USAGE, 1);
+        cli_usage("org add", 1);
         status = 2;
         goto out;
     }
@@ -171,23 +172,14 @@ out:
     return status;
 }
 
-static const char ORG_LIST_USAGE[] = "usage: keyhold org list [--db STORE] [--json]\n"
-                                     "\n"
-                                     "Lists the orgs of the store, oldest first: id, created, users, name.\n";
-
+/* `keyhold org list`: every org, with how many users it has. */
 int cli_org_list(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"db", required_argument, NULL, CLI_OPT_DB},
-        {"json", no_argument, NULL, CLI_OPT_JSON},
-        {"help", no_argument, NULL, CLI_OPT_HELP},
-        {NULL, 0, NULL, 0},
-    };
     struct cli_admin_args a;
     struct store *st = NULL;
     struct store_strlist ids = {0};
     json_t *orgs = json_array();
-    int status = cli_admin_parse(argc, argv, options, ORG_LIST_USAGE, 0, &a);
+    int status = cli_admin_parse(argc, argv, cli_org_list_options, "org list", 0, &a);
     if (status >= 0)
         goto out;
     status = 1;

@@ -14,26 +14,13 @@
 
 #define PAGE 500
 
-static const char LIST_USAGE[] =
-    "usage: keyhold key list [--db STORE] [--org ORG_ID] [--kind api|app] [--json]\n"
-    "\n"
-    "Lists the API keys and application keys of every org (or of ORG_ID): kind, id,\n"
-    "org, name, last 4 characters, owner (creator of an API key), created, last used.\n"
-    "Never a key's value.\n";
-
-static const char REVOKE_USAGE[] =
-    "usage: keyhold key revoke [--db STORE] [--secret FILE] [--org ORG_ID] [--json] KEY_ID\n"
-    "\n"
-    "Revokes the API key or application key KEY_ID: it is deleted, as the API's\n"
-    "DELETE does, and refused from the next request on. Recorded in the audit trail.\n";
-
-static const struct option list_options[] = {
+const struct option cli_key_list_options[] = {
     {"db", required_argument, NULL, CLI_OPT_DB},     {"org", required_argument, NULL, CLI_OPT_ORG},
     {"kind", required_argument, NULL, CLI_OPT_KIND}, {"json", no_argument, NULL, CLI_OPT_JSON},
     {"help", no_argument, NULL, CLI_OPT_HELP},       {NULL, 0, NULL, 0},
 };
 
-static const struct option revoke_options[] = {
+const struct option cli_key_revoke_options[] = {
     {"db", required_argument, NULL, CLI_OPT_DB},   {"secret", required_argument, NULL, CLI_OPT_SECRET},
     {"org", required_argument, NULL, CLI_OPT_ORG}, {"json", no_argument, NULL, CLI_OPT_JSON},
     {"help", no_argument, NULL, CLI_OPT_HELP},     {NULL, 0, NULL, 0},
@@ -112,7 +99,7 @@ int cli_key_list(int argc, char **argv)
     struct store *st = NULL;
     struct store_strlist orgs = {0};
     json_t *keys = json_array();
-    int status = cli_admin_parse(argc, argv, list_options, LIST_USAGE, 0, &a);
+    int status = cli_admin_parse(argc, argv, cli_key_list_options, "key list", 0, &a);
     if (status < 0 && a.kind && strcmp(a.kind, "api") != 0 && strcmp(a.kind, "app") != 0) {
         fprintf(stderr, "keyhold: --kind wants api or app, got '%s'\n", a.kind);
         status = 2;
@@ -180,7 +167,7 @@ int cli_key_revoke(int argc, char **argv)
     struct server_secret secret;
     struct store_strlist orgs = {0};
     const char *kind = NULL, *org = NULL;
-    int status = cli_admin_parse(argc, argv, revoke_options, REVOKE_USAGE, 1, &a);
+    int status = cli_admin_parse(argc, argv, cli_key_revoke_options, "key revoke", 1, &a);
     if (status >= 0)
         goto out;
     status = 1;

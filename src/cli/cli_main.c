@@ -4,53 +4,57 @@
  * --help, describes its group. */
 #include "cli/cli.h"
 
+#include "cli/cli_docs.h"
+
 #include <stdio.h>
 #include <string.h>
 
 const struct cli_command cli_commands[] = {
-    {"init", cli_init, "create a store, its server secret, the first org and admin keys"},
-    {"org add", cli_org_add, "add an org with its own admin and keys"},
-    {"org list", cli_org_list, "list the orgs"},
-    {"user add", cli_user_add, "add a user with given permissions and an application key"},
-    {"user list", cli_user_list, "list users and service accounts"},
-    {"user disable", cli_user_disable, "disable a user: its application keys go, its tokens are revoked"},
-    {"user enable", cli_user_enable, "enable a disabled user again"},
-    {"key list", cli_key_list, "list API keys and application keys (never their values)"},
-    {"key revoke", cli_key_revoke, "revoke (delete) an API key or application key"},
-    {"token list", cli_token_list, "list live personal and service access tokens"},
-    {"token revoke", cli_token_revoke, "revoke a personal or service access token"},
-    {"serve", cli_serve, "serve the HTTP API"},
-    {"backup", cli_backup, "write a consistent copy of a store, even while it is served"},
-    {"restore", cli_restore, "put a backup in place of a (stopped) server's store"},
-    {"check", cli_check, "run the store's integrity check and count its rows"},
-    {"migrate", cli_migrate, "copy a store into another, empty one (SQLite to PostgreSQL)"},
-    {"audit", cli_audit, "read the audit trail of credential events"},
-    {"rotate-secret", cli_rotate_secret, "add a server secret version and re-encrypt keys under it"},
-    {"seed", cli_seed, "fill a store with many tokens and keys, for benchmarks"},
-    {"version", cli_version, "print keyhold's version"},
+    {"init", cli_init, cli_init_options},
+    {"org add", cli_org_add, cli_org_add_options},
+    {"org list", cli_org_list, cli_org_list_options},
+    {"user add", cli_user_add, cli_user_add_options},
+    {"user list", cli_user_list, cli_user_list_options},
+    {"user disable", cli_user_disable, cli_user_change_options},
+    {"user enable", cli_user_enable, cli_user_change_options},
+    {"key list", cli_key_list, cli_key_list_options},
+    {"key revoke", cli_key_revoke, cli_key_revoke_options},
+    {"token list", cli_token_list, cli_token_list_options},
+    {"token revoke", cli_token_revoke, cli_token_revoke_options},
+    {"serve", cli_serve, cli_serve_options},
+    {"backup", cli_backup, cli_backup_options},
+    {"restore", cli_restore, cli_restore_options},
+    {"check", cli_check, cli_check_options},
+    {"migrate", cli_migrate, cli_migrate_options},
+    {"audit", cli_audit, cli_audit_options},
+    {"rotate-secret", cli_rotate_secret, cli_rotate_secret_options},
+    {"seed", cli_seed, cli_seed_options},
+    {"version", cli_version, cli_version_options},
     {NULL, NULL, NULL},
 };
 
-/* The commands whose name starts with prefix ("" for all, "key " for a
- * group), one a line. */
-static void list_commands(FILE *to, const char *prefix)
+/* `keyhold GROUP --help`: the commands of the group, with their summaries
+ * (docs/cli/). */
+static void group_usage(FILE *to, const char *group)
 {
-    for (const struct cli_command *c = cli_commands; c->name; c++)
-        if (strncmp(c->name, prefix, strlen(prefix)) == 0)
-            fprintf(to, "  %-14s %s\n", c->name, c->summary);
+    size_t len = strlen(group);
+    fprintf(to, "usage: keyhold %s COMMAND [OPTIONS]\n\ncommands:\n", group);
+    for (size_t i = 0; i < cli_docs_count; i++)
+        if (strncmp(cli_docs[i].command, group, len) == 0 && cli_docs[i].command[len] == ' ')
+            fprintf(to, "  %-14s %s\n", cli_docs[i].command, cli_docs[i].summary);
+    fprintf(to, "\n`keyhold %s COMMAND --help` describes each command.\n", group);
 }
 
-static void usage(FILE *to)
+/* Runs c with the options its environment variables give first. */
+static int run(const struct cli_command *c, int argc, char **argv)
 {
-    fputs("usage: keyhold COMMAND [OPTIONS]\n"
-          "\n"
-          "keyhold issues, lists, validates, rotates and revokes API credentials, speaking\n"
-          "Datadog's key management API.\n"
-          "\n"
-          "commands:\n",
-          to);
-    list_commands(to, "");
-    fputs("\n`keyhold COMMAND --help` describes each command.\n", to);
+    char **args;
+    int status = cli_env_args(c->name, &argc, argv, &args);
+    if (status)
+        return status;
+    status = c->run(argc, args);
+    cli_env_args_free(args);
+    return status;
 }
 
 static int is_help(const char *arg)
@@ -91,27 +95,22 @@ int cli_main(int argc, char **argv)
 {
     int words = 0;
     if (argc < 2 || is_help(argv[1])) {
-        usage(argc < 2 ? stderr : stdout);
+        fputs(cli_docs_usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "--version") == 0)
         return cli_version(1, argv + 1);
     const struct cli_command *c = find(argc, argv, &words);
     if (c)
-        return c->run(argc - words, argv + words);
+        return run(c, argc - words, argv + words);
     if (is_group(argv[1])) {
         int help = argc >= 3 && is_help(argv[2]);
-        char prefix[32];
-        snprintf(prefix, sizeof prefix, "%s ", argv[1]);
-        FILE *to = help ? stdout : stderr;
         if (!help && argc >= 3)
-            fprintf(to, "keyhold: %s has no command '%s'\n", argv[1], argv[2]);
-        fprintf(to, "usage: keyhold %s COMMAND [OPTIONS]\n\ncommands:\n", argv[1]);
-        list_commands(to, prefix);
-        fprintf(to, "\n`keyhold %s COMMAND --help` describes each command.\n", argv[1]);
+            fprintf(stderr, "keyhold: %s has no command '%s'\n", argv[1], argv[2]);
+        group_usage(help ? stdout : stderr, argv[1]);
         return help ? 0 : 2;
     }
     fprintf(stderr, "keyhold: unknown command '%s'\n\n", argv[1]);
-    usage(stderr);
+    fputs(cli_docs_usage, stderr);
     return 2;
 }

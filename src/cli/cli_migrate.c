@@ -14,31 +14,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char USAGE[] =
-    "usage: keyhold migrate --from STORE --to STORE [--secret FILE] [--json]\n"
-    "\n"
-    "Copies every row of the store FROM (a SQLite file, or any store) into TO, which\n"
-    "must be empty (e.g. a new PostgreSQL database: postgres://...). FILE is the\n"
-    "server secret of FROM (default FROM.secret, or KEYHOLD_SECRET_FILE); serve TO\n"
-    "with the same file. Stop the servers of FROM first: what they write during the\n"
-    "copy would not be in it. Prints the row counts of both stores.\n";
-
 struct migrate_args {
     const char *from, *to, *secret;
     int json;
 };
 
+enum { OPT_FROM = 1, OPT_TO, OPT_SECRET, OPT_JSON, OPT_HELP };
+
+const struct option cli_migrate_options[] = {
+    {"from", required_argument, NULL, OPT_FROM},     {"to", required_argument, NULL, OPT_TO},
+    {"secret", required_argument, NULL, OPT_SECRET}, {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, OPT_HELP},           {NULL, 0, NULL, 0},
+};
+
 static int parse(int argc, char **argv, struct migrate_args *a)
 {
-    enum { OPT_FROM = 1, OPT_TO, OPT_SECRET, OPT_JSON, OPT_HELP };
-    static const struct option options[] = {
-        {"from", required_argument, NULL, OPT_FROM}, {"to", required_argument, NULL, OPT_TO},
-        {"secret", required_argument, NULL, OPT_SECRET}, {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, OPT_HELP}, {NULL, 0, NULL, 0},
-    };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", cli_migrate_options, NULL)) != -1) {
         if (c == OPT_FROM)
             a->from = optarg;
         else if (c == OPT_TO)
@@ -48,12 +41,12 @@ static int parse(int argc, char **argv, struct migrate_args *a)
         else if (c == OPT_JSON)
             a->json = 1;
         else if (c == OPT_HELP)
-            return cli_usage(USAGE, 0), 0;
+            return cli_usage("migrate", 0), 0;
         else
-            return cli_usage(USAGE, 1), 2;
+            return cli_usage("migrate", 1), 2;
     }
     if (!a->from || !a->to || optind < argc)
-        return cli_usage(USAGE, 1), 2;
+        return cli_usage("migrate", 1), 2;
     return -1;
 }
 

@@ -22,17 +22,6 @@
 #include <string.h>
 #include <time.h>
 
-static const char USAGE[] =
-    "usage: keyhold rotate-secret --db FILE [--secret FILE] [--wait SECONDS] [--prune] [--json]\n"
-    "\n"
-    "Adds a new version to the server secret and re-encrypts every API and\n"
-    "application key under it. Running servers load the new version by\n"
-    "themselves (they check the file every second, or at once on SIGHUP); the\n"
-    "keys are re-encrypted after --wait seconds (default 3) so that every server\n"
-    "knows the new version first. Tokens keep working: their hashes stay under\n"
-    "the version they were made with, which stays in the file.\n"
-    "  --prune  instead: remove the versions no live key or token uses any more\n";
-
 struct rotate_args {
     struct config cfg;
     long wait_s;
@@ -40,19 +29,21 @@ struct rotate_args {
     int json;
 };
 
+enum { OPT_DB = 1, OPT_SECRET, OPT_WAIT, OPT_PRUNE, OPT_JSON, OPT_HELP };
+
+const struct option cli_rotate_secret_options[] = {
+    {"db", required_argument, NULL, OPT_DB},     {"secret", required_argument, NULL, OPT_SECRET},
+    {"wait", required_argument, NULL, OPT_WAIT}, {"prune", no_argument, NULL, OPT_PRUNE},
+    {"json", no_argument, NULL, OPT_JSON},       {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
 /* Returns -1 to go on, or an exit status. */
 static int parse_args(int argc, char **argv, struct rotate_args *a)
 {
-    enum { OPT_DB = 1, OPT_SECRET, OPT_WAIT, OPT_PRUNE, OPT_JSON, OPT_HELP };
-    static const struct option options[] = {
-        {"db", required_argument, NULL, OPT_DB},     {"secret", required_argument, NULL, OPT_SECRET},
-        {"wait", required_argument, NULL, OPT_WAIT}, {"prune", no_argument, NULL, OPT_PRUNE},
-        {"json", no_argument, NULL, OPT_JSON},       {"help", no_argument, NULL, OPT_HELP},
-        {NULL, 0, NULL, 0},
-    };
-    int c, have_db = cli_env_db() != NULL;
+    int c, have_db = 0; /* --db, or KEYHOLD_DB (cli_env_args) */
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", cli_rotate_secret_options, NULL)) != -1) {
         switch (c) {
         case OPT_DB:
             free(a->cfg.db_path);
@@ -76,15 +67,15 @@ static int parse_args(int argc, char **argv, struct rotate_args *a)
             a->json = 1;
             break;
         case OPT_HELP:
-            cli_usage(USAGE, 0);
+            cli_usage("rotate-secret", 0);
             return 0;
         default:
-            cli_usage(USAGE, 1);
+            cli_usage("rotate-secret", 1);
             return 2;
         }
     }
     if (!have_db || optind < argc) {
-        cli_usage(USAGE, 1);
+        cli_usage("rotate-secret", 1);
         return 2;
     }
     return -1;

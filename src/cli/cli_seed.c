@@ -13,15 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char USAGE[] =
-    "usage: keyhold seed --db FILE --org ORG_ID --owner USER_ID [--tokens N] [--api-keys N]\n"
-    "                    [--max-api-keys N] [--json]\n"
-    "\n"
-    "Adds N personal access tokens owned by USER_ID and N API keys to ORG_ID, fast\n"
-    "(batched transactions), for benchmarks. Their secrets are not printed. The org\n"
-    "may end up with at most --max-api-keys API keys (default 50, as `serve`'s):\n"
-    "more are refused, and nothing is added.\n";
-
 #define BATCH 100000
 
 /* A version 4 UUID whose first six bytes count up from a random start:
@@ -109,31 +100,38 @@ static int api_keys_fit(struct store *st, const char *org, long n, long max)
     return 1;
 }
 
+enum { OPT_DB = 1, OPT_ORG, OPT_OWNER, OPT_TOKENS, OPT_KEYS, OPT_MAX_KEYS, OPT_SECRET, OPT_JSON, OPT_HELP };
+
+const struct option cli_seed_options[] = {
+    {"db", required_argument, NULL, OPT_DB},
+    {"org", required_argument, NULL, OPT_ORG},
+    {"owner", required_argument, NULL, OPT_OWNER},
+    {"tokens", required_argument, NULL, OPT_TOKENS},
+    {"api-keys", required_argument, NULL, OPT_KEYS},
+    {"max-api-keys", required_argument, NULL, OPT_MAX_KEYS},
+    {"secret", required_argument, NULL, OPT_SECRET},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
 int cli_seed(int argc, char **argv)
 {
-    enum { OPT_DB = 1, OPT_ORG, OPT_OWNER, OPT_TOKENS, OPT_KEYS, OPT_MAX_KEYS, OPT_JSON, OPT_HELP };
-    static const struct option options[] = {
-        {"db", required_argument, NULL, OPT_DB},
-        {"org", required_argument, NULL, OPT_ORG},
-        {"owner", required_argument, NULL, OPT_OWNER},
-        {"tokens", required_argument, NULL, OPT_TOKENS},
-        {"api-keys", required_argument, NULL, OPT_KEYS},
-        {"max-api-keys", required_argument, NULL, OPT_MAX_KEYS},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, OPT_HELP},
-        {NULL, 0, NULL, 0},
-    };
     struct config cfg;
     const char *org = NULL, *owner = NULL;
     long tokens = 0, keys = 0;
     int c, status = 2, json = 0;
     config_defaults(&cfg);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", cli_seed_options, NULL)) != -1) {
         switch (c) {
         case OPT_DB:
             free(cfg.db_path);
             cfg.db_path = xstrdup(optarg);
+            break;
+        case OPT_SECRET:
+            free(cfg.secret_path);
+            cfg.secret_path = xstrdup(optarg);
             break;
         case OPT_ORG:
             org = optarg;
@@ -161,16 +159,16 @@ int cli_seed(int argc, char **argv)
             json = 1;
             break;
         case OPT_HELP:
-            cli_usage(USAGE, 0);
+            cli_usage("seed", 0);
             status = 0;
             goto out;
         default:
-            cli_usage(USAGE, 1);
+            cli_usage("seed", 1);
             goto out;
         }
     }
     if (!org || !owner || optind < argc) {
-        cli_usage(USAGE, 1);
+        cli_usage("seed", 1);
         goto out;
     }
     struct store *st = NULL;

@@ -14,59 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char USAGE[] =
-    "usage: keyhold serve [--db FILE] [--listen HOST:PORT] [--threads N] [--secret FILE]\n"
-    "                     [--max-api-keys N] [--max-app-keys N] [--usage-flush-ms N] [--max-connections N]\n"
-    "                     [--max-connections-per-address N]\n"
-    "                     [--request-timeout SECONDS]\n"
-    "                     [--rate-limit-org N/P] [--rate-limit-credential N/P]\n"
-    "                     [--rate-limit-auth-failures N/P] [--rate-limit-credential-share PERCENT]\n"
-    "                     [--rate-limit-table-size N] [--log-level error|warn|info|debug]\n"
-    "                     [--test-mode] [--ephemeral [--api-key KEY] [--app-key KEY] [--org NAME]\n"
-    "                     [--admin-email EMAIL]]\n"
-    "\n"
-    "Serves the Datadog-compatible key management API over HTTP/1.1.\n"
-    "  --db FILE          store (default ./var/keyhold.db, or KEYHOLD_DB)\n"
-    "  --listen HOST:PORT address (default 127.0.0.1:8080, or KEYHOLD_LISTEN; port 0 picks one)\n"
-    "  --threads N        event loops (default: one per CPU)\n"
-    "  --secret FILE      server secret (default FILE.secret, or KEYHOLD_SECRET_FILE)\n"
-    "  --max-api-keys N   API keys allowed per org (default 50)\n"
-    "  --max-app-keys N   application keys allowed per user (default 1000)\n"
-    "  --usage-flush-ms N how often last-used times are written (default 2000)\n"
-    "  --max-connections N open connections, over all event loops (default 8192); at the\n"
-    "                     cap the oldest connection waiting for a request is closed\n"
-    "  --max-connections-per-address N\n"
-    "                     of those, from one client address (default 512; raise it\n"
-    "                     behind a proxy, whose connections all share its address)\n"
-    "  --request-timeout S a request not fully received within S seconds of the\n"
-    "                     connection turning to it is answered 408 (default 10)\n"
-    "  --rate-limit-org N/P          requests per org per P seconds (default 20000/10; 0 = off)\n"
-    "  --rate-limit-credential N/P   requests per key or token (default 10000/10)\n"
-    "  --rate-limit-auth-failures N/P failed authentications per client address (default 60/60)\n"
-    "  --rate-limit-credential-share PERCENT\n"
-    "                     of the org's budget, what one key or token may use (1..100, default 25)\n"
-    "  --rate-limit-table-size N     keys each rate-limit table holds before the least recently\n"
-    "                     used is evicted (16..16777216, default 65536; about 120 bytes a key)\n"
-    "\n"
-    "A test double for suites written against Datadog's API:\n"
-    "  --ephemeral        no files: a new store in memory with one org, whose admin's API\n"
-    "                     key and application key are printed on stdout as one JSON line\n"
-    "                     {\"api_key\",\"app_key\",\"org_id\",\"user_id\",\"url\",\"port\"} once serving.\n"
-    "                     Implies --test-mode. Default listen address 127.0.0.1:0.\n"
-    "  --api-key KEY      that org's API key instead of a random one (32 characters of\n"
-    "                     [0-9A-Za-z_]); KEYHOLD_API_KEY is better: other local users can\n"
-    "                     read a process's arguments, not its environment\n"
-    "  --app-key KEY      its application key (40 characters; or, better, KEYHOLD_APP_KEY)\n"
-    "  --org NAME, --admin-email EMAIL  the org's name and its admin's email\n"
-    "  --test-mode        relaxations for test suites, each printed at start:\n"
-    "                     - a PAT's expires_at may be any future time (not 24 h ahead at least),\n"
-    "                       so expiry can be tested in seconds;\n"
-    "                     - the failed-authentication limit per client address is off;\n"
-    "                     - POST /api/v2/keyhold/reset (the first org's admin, unscoped) wipes\n"
-    "                       everything but the first org, its admin and their two keys.\n"
-    "SIGINT or SIGTERM: finish in-flight requests, close the store, exit 0.\n";
-
-/* What test mode relaxes, printed at start (and listed in USAGE). */
+/* What test mode relaxes, printed at start (and listed in docs/cli/serve.txt). */
 static const char *const test_mode_relaxations[] = {
     "a PAT's expires_at may be any future time",
     "the failed-authentication limit per client address is off",
@@ -105,11 +53,11 @@ static void print_ephemeral(int port, void *arg)
     provisioned_wipe(&e->p);
 }
 
-/* A key value from an option, else the environment, checked; NULL when
- * neither gives one (a random key is made). */
-static int key_value(const char *opt, const char *env, size_t len, const char *what, const char **out)
+/* A key value from an option (or its variable, KEYHOLD_API_KEY or
+ * KEYHOLD_APP_KEY: cli_env_args), checked; NULL when none is given (a
+ * random key is made). */
+static int key_value(const char *v, size_t len, const char *what, const char **out)
 {
-    const char *v = opt ? opt : getenv(env);
     *out = NULL;
     if (!v || !*v)
         return 0;
@@ -148,67 +96,70 @@ static int start_ephemeral(struct config *cfg, const struct org_spec *spec, stru
     return 0;
 }
 
+/* serve's options: what each means is in docs/cli/serve.txt. */
+enum {
+    OPT_DB = 1,
+    OPT_LISTEN,
+    OPT_THREADS,
+    OPT_SECRET,
+    OPT_MAX_API,
+    OPT_MAX_APP,
+    OPT_FLUSH,
+    OPT_MAX_CONN,
+    OPT_MAX_CONN_ADDR,
+    OPT_REQ_TIMEOUT,
+    OPT_RATE_ORG,
+    OPT_RATE_CRED,
+    OPT_RATE_AUTH,
+    OPT_RATE_SHARE,
+    OPT_RATE_TABLE,
+    OPT_LOG,
+    OPT_LOG_FORMAT,
+    OPT_ADMIN_LISTEN,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
+    OPT_HELP,
+    OPT_EPHEMERAL,
+    OPT_TEST_MODE,
+    OPT_API_KEY,
+    OPT_APP_KEY,
+    OPT_ORG,
+    OPT_EMAIL
+};
+
+const struct option cli_serve_options[] = {
+    {"db", required_argument, NULL, OPT_DB},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"secret", required_argument, NULL, OPT_SECRET},
+    {"max-api-keys", required_argument, NULL, OPT_MAX_API},
+    {"max-app-keys", required_argument, NULL, OPT_MAX_APP},
+    {"usage-flush-ms", required_argument, NULL, OPT_FLUSH},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONN},
+    {"max-connections-per-address", required_argument, NULL, OPT_MAX_CONN_ADDR},
+    {"request-timeout", required_argument, NULL, OPT_REQ_TIMEOUT},
+    {"rate-limit-org", required_argument, NULL, OPT_RATE_ORG},
+    {"rate-limit-credential", required_argument, NULL, OPT_RATE_CRED},
+    {"rate-limit-auth-failures", required_argument, NULL, OPT_RATE_AUTH},
+    {"rate-limit-credential-share", required_argument, NULL, OPT_RATE_SHARE},
+    {"rate-limit-table-size", required_argument, NULL, OPT_RATE_TABLE},
+    {"log-level", required_argument, NULL, OPT_LOG},
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"admin-listen", required_argument, NULL, OPT_ADMIN_LISTEN},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"ephemeral", no_argument, NULL, OPT_EPHEMERAL},
+    {"test-mode", no_argument, NULL, OPT_TEST_MODE},
+    {"api-key", required_argument, NULL, OPT_API_KEY},
+    {"app-key", required_argument, NULL, OPT_APP_KEY},
+    {"org", required_argument, NULL, OPT_ORG},
+    {"admin-email", required_argument, NULL, OPT_EMAIL},
+    {NULL, 0, NULL, 0},
+};
+
 int cli_serve(int argc, char **argv)
 {
-    enum {
-        OPT_DB = 1,
-        OPT_LISTEN,
-        OPT_THREADS,
-        OPT_SECRET,
-        OPT_MAX_API,
-        OPT_MAX_APP,
-        OPT_FLUSH,
-        OPT_MAX_CONN,
-        OPT_MAX_CONN_ADDR,
-        OPT_REQ_TIMEOUT,
-        OPT_RATE_ORG,
-        OPT_RATE_CRED,
-        OPT_RATE_AUTH,
-        OPT_RATE_SHARE,
-        OPT_RATE_TABLE,
-        OPT_LOG,
-        OPT_LOG_FORMAT,
-        OPT_ADMIN_LISTEN,
-        OPT_TLS_CERT,
-        OPT_TLS_KEY,
-        OPT_HELP,
-        OPT_EPHEMERAL,
-        OPT_TEST_MODE,
-        OPT_API_KEY,
-        OPT_APP_KEY,
-        OPT_ORG,
-        OPT_EMAIL
-    };
-    static const struct option options[] = {
-        {"db", required_argument, NULL, OPT_DB},
-        {"listen", required_argument, NULL, OPT_LISTEN},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"secret", required_argument, NULL, OPT_SECRET},
-        {"max-api-keys", required_argument, NULL, OPT_MAX_API},
-        {"max-app-keys", required_argument, NULL, OPT_MAX_APP},
-        {"usage-flush-ms", required_argument, NULL, OPT_FLUSH},
-        {"max-connections", required_argument, NULL, OPT_MAX_CONN},
-        {"max-connections-per-address", required_argument, NULL, OPT_MAX_CONN_ADDR},
-        {"request-timeout", required_argument, NULL, OPT_REQ_TIMEOUT},
-        {"rate-limit-org", required_argument, NULL, OPT_RATE_ORG},
-        {"rate-limit-credential", required_argument, NULL, OPT_RATE_CRED},
-        {"rate-limit-auth-failures", required_argument, NULL, OPT_RATE_AUTH},
-        {"rate-limit-credential-share", required_argument, NULL, OPT_RATE_SHARE},
-        {"rate-limit-table-size", required_argument, NULL, OPT_RATE_TABLE},
-        {"log-level", required_argument, NULL, OPT_LOG},
-        {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
-        {"admin-listen", required_argument, NULL, OPT_ADMIN_LISTEN},
-        {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
-        {"tls-key", required_argument, NULL, OPT_TLS_KEY},
-        {"help", no_argument, NULL, OPT_HELP},
-        {"ephemeral", no_argument, NULL, OPT_EPHEMERAL},
-        {"test-mode", no_argument, NULL, OPT_TEST_MODE},
-        {"api-key", required_argument, NULL, OPT_API_KEY},
-        {"app-key", required_argument, NULL, OPT_APP_KEY},
-        {"org", required_argument, NULL, OPT_ORG},
-        {"admin-email", required_argument, NULL, OPT_EMAIL},
-        {NULL, 0, NULL, 0},
-    };
     static const char *const levels[] = {"error", "warn", "info", "debug"};
     struct config cfg;
     struct server_secret secret;
@@ -222,7 +173,7 @@ int cli_serve(int argc, char **argv)
     memset(&eph, 0, sizeof eph);
     config_defaults(&cfg);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", cli_serve_options, NULL)) != -1) {
         switch (c) {
         case OPT_DB:
             free(cfg.db_path);
@@ -363,11 +314,11 @@ int cli_serve(int argc, char **argv)
             spec.admin_email = optarg;
             break;
         case OPT_HELP:
-            cli_usage(USAGE, 0);
+            cli_usage("serve", 0);
             status = 0;
             goto out;
         default:
-            cli_usage(USAGE, 1);
+            cli_usage("serve", 1);
             goto out;
         }
     }
@@ -376,12 +327,12 @@ int cli_serve(int argc, char **argv)
         goto out;
     }
     if (!ephemeral && (api_key_opt || app_key_opt)) {
-        fprintf(stderr, "keyhold: --api-key and --app-key go with --ephemeral\n");
+        fprintf(stderr, "keyhold: --api-key and --app-key (KEYHOLD_API_KEY, KEYHOLD_APP_KEY) go with --ephemeral\n");
         goto out;
     }
     if (ephemeral) {
-        if (key_value(api_key_opt, "KEYHOLD_API_KEY", API_KEY_VALUE_LEN, "the API key", &spec.api_key) ||
-            key_value(app_key_opt, "KEYHOLD_APP_KEY", APP_KEY_VALUE_LEN, "the application key", &spec.app_key))
+        if (key_value(api_key_opt, API_KEY_VALUE_LEN, "the API key", &spec.api_key) ||
+            key_value(app_key_opt, APP_KEY_VALUE_LEN, "the application key", &spec.app_key))
             goto out;
         if (!listen_given)
             cfg.listen_port = 0;

@@ -14,28 +14,14 @@
 
 #define PAGE 500
 
-static const char LIST_USAGE[] =
-    "usage: keyhold token list [--db STORE] [--org ORG_ID] [--kind pat|sat] [--owner USER_ID] [--json]\n"
-    "\n"
-    "Lists the live (neither revoked nor expired) personal (pat) and service (sat)\n"
-    "access tokens of every org, or of ORG_ID, or those USER_ID owns: kind, id, org,\n"
-    "owner, public portion, created, expires, last used, name. Never a token.\n";
-
-static const char REVOKE_USAGE[] =
-    "usage: keyhold token revoke [--db STORE] [--secret FILE] [--org ORG_ID] [--json] TOKEN_ID\n"
-    "\n"
-    "Revokes the personal or service access token TOKEN_ID, as the API's DELETE\n"
-    "does: refused from the next request on, and recorded in the audit trail.\n"
-    "A token already revoked or expired is left as it is (exit 0, as the API's 204).\n";
-
-static const struct option list_options[] = {
+const struct option cli_token_list_options[] = {
     {"db", required_argument, NULL, CLI_OPT_DB},       {"org", required_argument, NULL, CLI_OPT_ORG},
     {"kind", required_argument, NULL, CLI_OPT_KIND},   {"owner", required_argument, NULL, CLI_OPT_OWNER},
     {"json", no_argument, NULL, CLI_OPT_JSON},         {"help", no_argument, NULL, CLI_OPT_HELP},
     {NULL, 0, NULL, 0},
 };
 
-static const struct option revoke_options[] = {
+const struct option cli_token_revoke_options[] = {
     {"db", required_argument, NULL, CLI_OPT_DB},   {"secret", required_argument, NULL, CLI_OPT_SECRET},
     {"org", required_argument, NULL, CLI_OPT_ORG}, {"json", no_argument, NULL, CLI_OPT_JSON},
     {"help", no_argument, NULL, CLI_OPT_HELP},     {NULL, 0, NULL, 0},
@@ -107,7 +93,7 @@ int cli_token_list(int argc, char **argv)
     struct store_strlist orgs = {0};
     json_t *tokens = json_array();
     int kind = 0;
-    int status = cli_admin_parse(argc, argv, list_options, LIST_USAGE, 0, &a);
+    int status = cli_admin_parse(argc, argv, cli_token_list_options, "token list", 0, &a);
     if (status < 0 && a.kind) {
         kind = strcmp(a.kind, "pat") == 0 ? STORE_TOKEN_PAT : strcmp(a.kind, "sat") == 0 ? STORE_TOKEN_SAT : 0;
         if (!kind) {
@@ -159,7 +145,7 @@ int cli_token_revoke(int argc, char **argv)
     struct store *st = NULL;
     struct server_secret secret;
     struct store_token t = {0};
-    int status = cli_admin_parse(argc, argv, revoke_options, REVOKE_USAGE, 1, &a);
+    int status = cli_admin_parse(argc, argv, cli_token_revoke_options, "token revoke", 1, &a);
     if (status >= 0)
         goto out;
     status = 1;

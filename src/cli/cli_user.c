@@ -14,32 +14,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char USAGE[] =
-    "usage: keyhold user add --db FILE --org ORG_ID --email EMAIL\n"
-    "                        (--role NAME | --permissions P1,P2,...) [--json]\n"
-    "\n"
-    "Adds a user to ORG_ID with one application key, and prints its id and key.\n"
-    "  --role NAME            the user holds the org's role of that name, e.g.\n"
-    "                         \"Datadog Standard Role\" or \"Datadog Read Only Role\"\n"
-    "  --permissions P1,...   the user holds a role of its own with exactly these\n"
-    "                         permissions (Datadog permission names, e.g. user_app_keys)\n";
-
 #define MAX_PERMS 128
+
+enum { OPT_DB = 1, OPT_ORG, OPT_EMAIL, OPT_PERMS, OPT_ROLE, OPT_JSON, OPT_HELP, OPT_SECRET };
+
+const struct option cli_user_add_options[] = {
+    {"db", required_argument, NULL, OPT_DB},
+    {"org", required_argument, NULL, OPT_ORG},
+    {"email", required_argument, NULL, OPT_EMAIL},
+    {"permissions", required_argument, NULL, OPT_PERMS},
+    {"role", required_argument, NULL, OPT_ROLE},
+    {"secret", required_argument, NULL, OPT_SECRET},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
 
 int cli_user_add(int argc, char **argv)
 {
-    enum { OPT_DB = 1, OPT_ORG, OPT_EMAIL, OPT_PERMS, OPT_ROLE, OPT_JSON, OPT_HELP, OPT_SECRET };
-    static const struct option options[] = {
-        {"db", required_argument, NULL, OPT_DB},
-        {"org", required_argument, NULL, OPT_ORG},
-        {"email", required_argument, NULL, OPT_EMAIL},
-        {"permissions", required_argument, NULL, OPT_PERMS},
-        {"role", required_argument, NULL, OPT_ROLE},
-        {"secret", required_argument, NULL, OPT_SECRET},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, OPT_HELP},
-        {NULL, 0, NULL, 0},
-    };
     struct config cfg;
     const char *org = NULL, *email = NULL, *perms_arg = NULL, *role = NULL;
     int json = 0, c, status = 2;
@@ -48,7 +40,7 @@ int cli_user_add(int argc, char **argv)
     char *perms_copy = NULL;
     config_defaults(&cfg);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", cli_user_add_options, NULL)) != -1) {
         switch (c) {
         case OPT_DB:
             free(cfg.db_path);
@@ -74,17 +66,17 @@ int cli_user_add(int argc, char **argv)
             json = 1;
             break;
         case OPT_HELP:
-            cli_usage(USAGE, 0);
+            cli_usage("user add", 0);
             status = 0;
             goto out;
         default:
-            cli_usage(USAGE, 1);
+            cli_usage("user add", 1);
             goto out;
         }
     }
     if (!org || !email || !perms_arg == !role || optind < argc) {
         fprintf(stderr, "keyhold: user add needs --org, --email and one of --role or --permissions\n");
-        cli_usage(USAGE, 1);
+        cli_usage("user add", 1);
         goto out;
     }
     const char *perms[MAX_PERMS];
@@ -134,34 +126,13 @@ out:
 
 /* ---- keyhold user list | disable | enable ---- */
 
-static const char LIST_USAGE[] =
-    "usage: keyhold user list [--db STORE] [--org ORG_ID] [--json]\n"
-    "\n"
-    "Lists the users and service accounts of every org, or of ORG_ID: id, org,\n"
-    "status (Active, Pending, Disabled), service account or not, created, email,\n"
-    "roles.\n";
-
-static const char DISABLE_USAGE[] =
-    "usage: keyhold user disable [--db STORE] [--secret FILE] [--org ORG_ID] [--json] USER_ID\n"
-    "\n"
-    "Disables the user (or service account) USER_ID as the API does: in the same\n"
-    "transaction its application keys are deleted and its tokens revoked, so its\n"
-    "credentials are refused from the next request on. Recorded in the audit trail.\n"
-    "A user already disabled is refused (exit 1), as the API refuses it.\n";
-
-static const char ENABLE_USAGE[] =
-    "usage: keyhold user enable [--db STORE] [--secret FILE] [--org ORG_ID] [--json] USER_ID\n"
-    "\n"
-    "Enables the disabled user USER_ID again. Its old credentials stay gone: it\n"
-    "needs new ones. Recorded in the audit trail.\n";
-
-static const struct option list_options[] = {
+const struct option cli_user_list_options[] = {
     {"db", required_argument, NULL, CLI_OPT_DB}, {"org", required_argument, NULL, CLI_OPT_ORG},
     {"json", no_argument, NULL, CLI_OPT_JSON},   {"help", no_argument, NULL, CLI_OPT_HELP},
     {NULL, 0, NULL, 0},
 };
 
-static const struct option change_options[] = {
+const struct option cli_user_change_options[] = {
     {"db", required_argument, NULL, CLI_OPT_DB},   {"secret", required_argument, NULL, CLI_OPT_SECRET},
     {"org", required_argument, NULL, CLI_OPT_ORG}, {"json", no_argument, NULL, CLI_OPT_JSON},
     {"help", no_argument, NULL, CLI_OPT_HELP},     {NULL, 0, NULL, 0},
@@ -237,7 +208,7 @@ int cli_user_list(int argc, char **argv)
     struct store *st = NULL;
     struct store_strlist orgs = {0};
     json_t *users = json_array();
-    int status = cli_admin_parse(argc, argv, list_options, LIST_USAGE, 0, &a);
+    int status = cli_admin_parse(argc, argv, cli_user_list_options, "user list", 0, &a);
     if (status >= 0)
         goto out;
     status = 1;
@@ -293,7 +264,7 @@ static int change_user(int argc, char **argv, int disable)
     struct server_secret secret;
     struct store_user u = {0};
     const char *verb = disable ? "disable" : "enable";
-    int status = cli_admin_parse(argc, argv, change_options, disable ? DISABLE_USAGE : ENABLE_USAGE, 1, &a);
+    int status = cli_admin_parse(argc, argv, cli_user_change_options, disable ? "user disable" : "user enable", 1, &a);
     if (status >= 0)
         goto out;
     status = 1;

@@ -7,6 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
 import { Server, BIN, SQLITE_ONLY } from "./helpers.mjs";
 
 const NONE = "00000000-0000-4000-8000-000000000000";
@@ -263,4 +264,24 @@ test("key, token and user changes from the shell are refused by a running server
   ]);
   for (const s of srv.secrets) assert.ok(!out.join("").includes(s), "no secret in any CLI output");
   await srv.stop();
+});
+
+test("the man page keyhold(1), made from the same source as --help, renders and names every command and option", () => {
+  const page = join(dirname(BIN), "keyhold.1");
+  const man = spawnSync("man", ["-l", page], { encoding: "utf8", env: { ...process.env, LC_ALL: "C", MANWIDTH: "120" } });
+  assert.equal(man.status, 0, man.stderr);
+  assert.equal(man.stderr, "", "groff has no warnings");
+  const text = man.stdout.replace(/-\n\s*/g, "-"); // a long option may be hyphenated across lines
+  for (const c of commands()) {
+    assert.ok(text.includes(`keyhold ${c}`), `the man page describes keyhold ${c}`);
+    const help = spawnSync(BIN, [...c.split(" "), "--help"], { encoding: "utf8" }).stdout;
+    for (const [, flag] of help.matchAll(/^ {2}(--[a-z-]+)/gm))
+      assert.ok(text.includes(flag), `the man page has ${c} ${flag}`);
+  }
+  for (const env of ["KEYHOLD_DB", "KEYHOLD_SECRET_FILE", "KEYHOLD_THREADS", "KEYHOLD_RATE_LIMIT_ORG"])
+    assert.match(text, new RegExp(`^ {7}${env}$`, "m"), `ENVIRONMENT lists ${env}`);
+  // The serve options' environment variables work: one set, the command line left out.
+  const r = spawnSync(BIN, ["serve", "--db", "/nonexistent/x.db"], { encoding: "utf8", env: { ...process.env, KEYHOLD_THREADS: "0" } });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--threads wants 1\.\.64/);
 });
