@@ -7,24 +7,26 @@
 #                 on the normal build and on an AddressSanitizer+UBSan build, plus a clang build;
 #                 then both again on PostgreSQL (integration-pg)
 #   make lint     refuse banned C functions in src/
+#   make install  binary, man page and systemd unit under PREFIX (/usr/local), DESTDIR honoured
 
 SHELL := /bin/bash
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 DEB_PACKAGES := python3-prometheus-client build-essential cmake pkg-config clang libclang-rt-14-dev libh2o-evloop-dev libjansson-dev \
-                libsqlite3-dev sqlite3 libpq-dev postgresql libssl-dev zlib1g-dev
+                libsqlite3-dev sqlite3 libpq-dev postgresql libssl-dev zlib1g-dev libsystemd-dev \
+                systemd man-db socat
 NODE_PACKAGES := nodejs npm
 
 INTEGRATION := tests/integration
 IT_FILES := seed.test.mjs operate.test.mjs auth.test.mjs operations.test.mjs roles-users.test.mjs catalog.test.mjs double.test.mjs \
             scenarios.test.mjs shapes.test.mjs authz-matrix.test.mjs invariant.test.mjs limits.test.mjs hostile.test.mjs \
-            stall.test.mjs cli.test.mjs cli-admin.test.mjs crash.test.mjs nodes.test.mjs
+            stall.test.mjs cli.test.mjs cli-admin.test.mjs install.test.mjs crash.test.mjs nodes.test.mjs
 # The contract (../shared/spec): beside this checkout, or beside the repository a
 # local clone was made from (as in `git clone . /tmp/kh-ci`).
 ORIGIN_DIR := $(shell git config --get remote.origin.url 2>/dev/null | grep '^/' )
 SPEC_DIR ?= $(firstword $(wildcard $(abspath ../shared/spec) $(if $(ORIGIN_DIR),$(abspath $(ORIGIN_DIR)/../shared/spec))) $(abspath ../shared/spec))
 
-.PHONY: all build deps run test unit integration integration-pg lint clean build-asan build-clang build-fuzz fuzz fuzz-smoke soak bench bench-startup
+.PHONY: all build deps run test unit integration integration-pg lint clean build-asan build-clang build-fuzz fuzz fuzz-smoke soak bench bench-startup install
 
 SOAK_SECONDS ?= 600
 CRASH_ROUNDS ?= 5
@@ -59,6 +61,13 @@ build-asan:
 build-clang:
 	CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build build-clang -j $(JOBS)
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the binary (PREFIX/bin), the
+# man page keyhold(1) (PREFIX/share/man/man1) and the systemd unit
+# keyhold.service (PREFIX/lib/systemd/system; ExecStart under PREFIX).
+PREFIX ?= /usr/local
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install build --prefix "$(PREFIX)"
 
 run: deps build
 	@mkdir -p var

@@ -1,5 +1,6 @@
 /* cli_serve.c - `keyhold serve`: load settings and the server secret, check
- * the store, and hand over to the HTTP server until SIGINT/SIGTERM. With
+ * the store, and hand over to the HTTP server until SIGINT/SIGTERM, telling
+ * systemd when it is ready (sd_notify). With
  * --ephemeral it first makes a store in memory with one org, and prints
  * that org's keys and the address it serves on. */
 #include "cli/cli.h"
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
 
 /* What test mode relaxes, printed at start (and listed in docs/cli/serve.txt). */
 static const char *const test_mode_relaxations[] = {
@@ -51,6 +53,30 @@ static void print_ephemeral(int port, void *arg)
     free(text);
     json_decref(o);
     provisioned_wipe(&e->p);
+}
+
+/* Under systemd (Type=notify, NOTIFY_SOCKET set): serve is ready once every
+ * socket listens, and says where. Without NOTIFY_SOCKET sd_notify does
+ * nothing. */
+static void notify_ready(const struct config *cfg, int port)
+{
+    char msg[320];
+    snprintf(msg, sizeof msg, strchr(cfg->listen_host, ':') ? "READY=1\nSTATUS=serving on http://[%s]:%d"
+                                                             : "READY=1\nSTATUS=serving on http://%s:%d",
+             cfg->listen_host, port);
+    int rc = sd_notify(0, msg);
+    if (rc < 0)
+        log_warn("could not tell systemd that keyhold is ready: %s", strerror(-rc));
+}
+
+/* Called by the HTTP server once it listens: prints the ephemeral org's
+ * keys (--ephemeral), then tells systemd. */
+static void on_ready(int port, void *arg)
+{
+    struct ephemeral *e = arg;
+    if (e->cfg->ephemeral)
+        print_ephemeral(port, e);
+    notify_ready(e->cfg, port);
 }
 
 /* A key value from an option (or its variable, KEYHOLD_API_KEY or
@@ -350,7 +376,8 @@ int cli_serve(int argc, char **argv)
     if (!status) {
         if (ephemeral || test_mode)
             apply_test_mode(&cfg);
-        status = http_serve_notify(&cfg, &secret, ephemeral ? print_ephemeral : NULL, &eph);
+        eph.cfg = &cfg;
+        status = http_serve_notify(&cfg, &secret, on_ready, &eph);
     }
     secret_wipe(&secret, sizeof secret);
     provisioned_wipe(&eph.p);
