@@ -133,6 +133,23 @@ struct cli_admin_args {
 int cli_admin_parse(int argc, char **argv, const struct option *options, const char *command, int want_id,
                     struct cli_admin_args *a);
 
+/* What a list command (org/user/key/token list) says of itself. */
+struct cli_list {
+    const char *command;              /* "key list" */
+    const struct option *options;     /* its getopt table */
+    const char *const *kinds;         /* the values --kind takes (NULL-terminated), or NULL */
+    const char *what;                 /* "keys", for "cannot list the keys of STORE" */
+    /* Appends a JSON object for each row of org that a asks for to out. */
+    int (*collect)(struct store *st, const char *org, const struct cli_admin_args *a, json_t *out);
+    /* Prints the rows as a table. */
+    void (*print)(json_t *rows);
+};
+/* Runs a list command: parses argv, opens the store read-only (a list shows
+ * no secret, so needs none), collects the rows of every org (or of --org)
+ * and prints them: one JSON array with --json, else a table. Returns the
+ * exit status. */
+int cli_list_run(const struct cli_list *l, int argc, char **argv);
+
 /* Prints provisioned credentials as text or JSON. */
 void cli_print_provisioned(const struct provisioned *p, int json, int with_org);
 /* Parses a whole decimal number in [min, max]; returns 0 or -1. */

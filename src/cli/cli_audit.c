@@ -59,14 +59,8 @@ int cli_audit(int argc, char **argv)
     }
     struct store *st = NULL;
     struct store_audit_list list;
-    char *err = NULL;
-    if (cli_refuse_memory_store(db) || cli_refuse_missing_store(db))
+    if (cli_open_read(db, &st))
         return 1;
-    if (store_open(db, &st, &err)) {
-        fprintf(stderr, "keyhold: %s\n", err);
-        free(err);
-        return 1;
-    }
     int rc = store_audit_list(st, since, limit, &list);
     store_close(st);
     if (rc) {

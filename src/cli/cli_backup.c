@@ -74,25 +74,12 @@ static int parse(int argc, char **argv, const struct option *options, const char
     return -1;
 }
 
-static int open_store(const char *path, struct store **st)
-{
-    char *err = NULL;
-    if (cli_refuse_memory_store(path) || cli_refuse_missing_store(path))
-        return 1;
-    if (store_open(path, st, &err)) {
-        fprintf(stderr, "keyhold: %s\n", err);
-        free(err);
-        return 1;
-    }
-    return 0;
-}
-
 /* Copies the store at from into to (through the backup API). */
 static int copy_store(const char *from, const char *to)
 {
     struct store *st = NULL;
     char *err = NULL;
-    int status = open_store(from, &st);
+    int status = cli_open_read(from, &st);
     if (status)
         return status;
     int rc = store_backup(st, to, &err);
@@ -167,7 +154,7 @@ static int backup_opens_with_secret(const char *backup, const char *db, const ch
         fprintf(stderr, "keyhold: %s\n", err);
         return 1;
     }
-    int status = open_store(backup, &st);
+    int status = cli_open_read(backup, &st);
     if (!status && cli_check_keyring(st, backup, secret_path, &secret))
         status = 1;
     if (status)
@@ -256,7 +243,7 @@ int cli_check(int argc, char **argv)
     int status = parse(argc, argv, cli_check_options, "check", 0, &a);
     if (status >= 0)
         return status;
-    if ((status = open_store(a.db, &st)))
+    if ((status = cli_open_read(a.db, &st)))
         return status;
     if (store_check(st, &report)) {
         fprintf(stderr, "keyhold: cannot check %s\n", a.db);

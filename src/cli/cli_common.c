@@ -317,3 +317,52 @@ int cli_admin_parse(int argc, char **argv, const struct option *options, const c
     }
     return -1;
 }
+
+/* Non-zero when kind is one of kinds (or no --kind was given). */
+static int kind_allowed(const char *kind, const char *const *kinds)
+{
+    if (!kind || !kinds)
+        return !kind;
+    for (size_t i = 0; kinds[i]; i++)
+        if (strcmp(kind, kinds[i]) == 0)
+            return 1;
+    return 0;
+}
+
+int cli_list_run(const struct cli_list *l, int argc, char **argv)
+{
+    struct cli_admin_args a;
+    struct store *st = NULL;
+    struct store_strlist orgs = {0};
+    json_t *rows = json_array();
+    int status = cli_admin_parse(argc, argv, l->options, l->command, 0, &a);
+    if (status < 0 && !kind_allowed(a.kind, l->kinds)) {
+        fprintf(stderr, "keyhold: --kind wants %s or %s, got '%s'\n", l->kinds[0], l->kinds[1], a.kind);
+        status = 2;
+    }
+    if (status >= 0)
+        goto out;
+    status = 1;
+    if (cli_open_read(a.cfg.db_path, &st) || cli_orgs(st, a.org, &orgs))
+        goto out;
+    int rc = KH_OK;
+    for (size_t i = 0; !rc && i < orgs.n; i++)
+        rc = l->collect(st, orgs.items[i], &a, rows);
+    if (rc) {
+        fprintf(stderr, "keyhold: cannot list the %s of %s\n", l->what, a.cfg.db_path);
+        goto out;
+    }
+    if (a.json) {
+        cli_print_json(rows);
+        rows = NULL;
+    } else {
+        l->print(rows);
+    }
+    status = 0;
+out:
+    json_decref(rows);
+    store_strlist_free(&orgs);
+    store_close(st);
+    config_free(&a.cfg);
+    return status;
+}

@@ -172,55 +172,38 @@ out:
     return status;
 }
 
-/* `keyhold org list`: every org, with how many users it has. */
-int cli_org_list(int argc, char **argv)
+/* One org, with how many users it has. */
+static int collect_org(struct store *st, const char *id, const struct cli_admin_args *a, json_t *out)
 {
-    struct cli_admin_args a;
-    struct store *st = NULL;
-    struct store_strlist ids = {0};
-    json_t *orgs = json_array();
-    int status = cli_admin_parse(argc, argv, cli_org_list_options, "org list", 0, &a);
-    if (status >= 0)
-        goto out;
-    status = 1;
-    if (cli_open_read(a.cfg.db_path, &st) || cli_orgs(st, NULL, &ids))
-        goto out;
-    int rc = KH_OK;
-    for (size_t i = 0; !rc && i < ids.n; i++) {
-        struct store_org org;
-        struct store_user_list users = {0};
-        struct store_user_query q = {.org_id = ids.items[i], .page = {.limit = 1}};
-        rc = store_org_get(st, ids.items[i], &org);
-        if (!rc)
-            rc = store_user_list(st, &q, &users);
-        if (!rc)
-            json_array_append_new(orgs, json_pack("{s:s,s:s,s:o,s:I}", "id", org.id, "name", org.name, "created_at",
-                                                  cli_json_time(org.created_at), "users",
-                                                  (json_int_t)users.total_unfiltered));
-        store_user_list_free(&users);
-        store_org_clear(&org);
-    }
-    if (rc) {
-        fprintf(stderr, "keyhold: cannot list the orgs of %s\n", a.cfg.db_path);
-        goto out;
-    }
-    if (a.json) {
-        cli_print_json(orgs);
-        orgs = NULL;
-    } else {
-        size_t i;
-        json_t *o;
-        printf("%-36s %-27s %-6s %s\n", "ID", "CREATED", "USERS", "NAME");
-        json_array_foreach(orgs, i, o)
+    struct store_org org;
+    struct store_user_list users = {0};
+    struct store_user_query q = {.org_id = id, .page = {.limit = 1}};
+    int rc = store_org_get(st, id, &org);
+    if (!rc)
+        rc = store_user_list(st, &q, &users);
+    if (!rc)
+        json_array_append_new(out, json_pack("{s:s,s:s,s:o,s:I}", "id", org.id, "name", org.name, "created_at",
+                                             cli_json_time(org.created_at), "users", (json_int_t)users.total_unfiltered));
+    store_user_list_free(&users);
+    store_org_clear(&org);
+    return rc;
+}
+
+static void print_orgs(json_t *orgs)
+{
+    size_t i;
+    json_t *o;
+    printf("%-36s %-27s %-6s %s\n", "ID", "CREATED", "USERS", "NAME");
+    json_array_foreach(orgs, i, o)
+    {
         printf("%-36s %-27s %-6lld %s\n", json_string_value(json_object_get(o, "id")),
                json_string_value(json_object_get(o, "created_at")),
                (long long)json_integer_value(json_object_get(o, "users")), json_string_value(json_object_get(o, "name")));
     }
-    status = 0;
-out:
-    json_decref(orgs);
-    store_strlist_free(&ids);
-    store_close(st);
-    config_free(&a.cfg);
-    return status;
+}
+
+int cli_org_list(int argc, char **argv)
+{
+    static const struct cli_list list = {"org list", cli_org_list_options, NULL, "orgs", collect_org, print_orgs};
+    return cli_list_run(&list, argc, argv);
 }

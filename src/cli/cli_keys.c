@@ -93,46 +93,21 @@ static void print_keys(json_t *keys)
     }
 }
 
+static int collect_keys(struct store *st, const char *org, const struct cli_admin_args *a, json_t *out)
+{
+    int rc = KH_OK;
+    if (!a->kind || strcmp(a->kind, "api") == 0)
+        rc = list_api_keys(st, org, out);
+    if (!rc && (!a->kind || strcmp(a->kind, "app") == 0))
+        rc = list_app_keys(st, org, out);
+    return rc;
+}
+
 int cli_key_list(int argc, char **argv)
 {
-    struct cli_admin_args a;
-    struct store *st = NULL;
-    struct store_strlist orgs = {0};
-    json_t *keys = json_array();
-    int status = cli_admin_parse(argc, argv, cli_key_list_options, "key list", 0, &a);
-    if (status < 0 && a.kind && strcmp(a.kind, "api") != 0 && strcmp(a.kind, "app") != 0) {
-        fprintf(stderr, "keyhold: --kind wants api or app, got '%s'\n", a.kind);
-        status = 2;
-    }
-    if (status >= 0)
-        goto out;
-    status = 1;
-    if (cli_open_read(a.cfg.db_path, &st) || cli_orgs(st, a.org, &orgs))
-        goto out;
-    int rc = KH_OK;
-    for (size_t i = 0; !rc && i < orgs.n; i++) {
-        if (!a.kind || strcmp(a.kind, "api") == 0)
-            rc = list_api_keys(st, orgs.items[i], keys);
-        if (!rc && (!a.kind || strcmp(a.kind, "app") == 0))
-            rc = list_app_keys(st, orgs.items[i], keys);
-    }
-    if (rc) {
-        fprintf(stderr, "keyhold: cannot list the keys of %s\n", a.cfg.db_path);
-        goto out;
-    }
-    if (a.json) {
-        cli_print_json(keys);
-        keys = NULL;
-    } else {
-        print_keys(keys);
-    }
-    status = 0;
-out:
-    json_decref(keys);
-    store_strlist_free(&orgs);
-    store_close(st);
-    config_free(&a.cfg);
-    return status;
+    static const char *const kinds[] = {"api", "app", NULL};
+    static const struct cli_list list = {"key list", cli_key_list_options, kinds, "keys", collect_keys, print_keys};
+    return cli_list_run(&list, argc, argv);
 }
 
 /* Deletes key id of one of orgs, whichever kind it is, and records it as

@@ -86,46 +86,18 @@ static void print_tokens(json_t *tokens)
     }
 }
 
+static int collect_tokens(struct store *st, const char *org, const struct cli_admin_args *a, json_t *out)
+{
+    int kind = !a->kind ? 0 : strcmp(a->kind, "sat") == 0 ? STORE_TOKEN_SAT : STORE_TOKEN_PAT;
+    return list_org(st, org, kind, a->owner, out);
+}
+
 int cli_token_list(int argc, char **argv)
 {
-    struct cli_admin_args a;
-    struct store *st = NULL;
-    struct store_strlist orgs = {0};
-    json_t *tokens = json_array();
-    int kind = 0;
-    int status = cli_admin_parse(argc, argv, cli_token_list_options, "token list", 0, &a);
-    if (status < 0 && a.kind) {
-        kind = strcmp(a.kind, "pat") == 0 ? STORE_TOKEN_PAT : strcmp(a.kind, "sat") == 0 ? STORE_TOKEN_SAT : 0;
-        if (!kind) {
-            fprintf(stderr, "keyhold: --kind wants pat or sat, got '%s'\n", a.kind);
-            status = 2;
-        }
-    }
-    if (status >= 0)
-        goto out;
-    status = 1;
-    if (cli_open_read(a.cfg.db_path, &st) || cli_orgs(st, a.org, &orgs))
-        goto out;
-    int rc = KH_OK;
-    for (size_t i = 0; !rc && i < orgs.n; i++)
-        rc = list_org(st, orgs.items[i], kind, a.owner, tokens);
-    if (rc) {
-        fprintf(stderr, "keyhold: cannot list the tokens of %s\n", a.cfg.db_path);
-        goto out;
-    }
-    if (a.json) {
-        cli_print_json(tokens);
-        tokens = NULL;
-    } else {
-        print_tokens(tokens);
-    }
-    status = 0;
-out:
-    json_decref(tokens);
-    store_strlist_free(&orgs);
-    store_close(st);
-    config_free(&a.cfg);
-    return status;
+    static const char *const kinds[] = {"pat", "sat", NULL};
+    static const struct cli_list list = {"token list", cli_token_list_options, kinds, "tokens", collect_tokens,
+                                         print_tokens};
+    return cli_list_run(&list, argc, argv);
 }
 
 /* Revokes a live token and records it, in one transaction. */

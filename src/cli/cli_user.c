@@ -169,7 +169,7 @@ static json_t *user_json(struct store *st, const struct store_user *u)
                      role_names(st, u));
 }
 
-static int list_org_users(struct store *st, const char *org, json_t *out)
+static int list_org_users(struct store *st, const char *org, const struct cli_admin_args *a, json_t *out)
 {
     struct store_user_query q = {.org_id = org, .sort = STORE_SORT_CREATED_AT, .page = {.limit = 500}};
     for (;; q.page.offset += q.page.limit) {
@@ -204,36 +204,9 @@ static void print_users(json_t *users)
 
 int cli_user_list(int argc, char **argv)
 {
-    struct cli_admin_args a;
-    struct store *st = NULL;
-    struct store_strlist orgs = {0};
-    json_t *users = json_array();
-    int status = cli_admin_parse(argc, argv, cli_user_list_options, "user list", 0, &a);
-    if (status >= 0)
-        goto out;
-    status = 1;
-    if (cli_open_read(a.cfg.db_path, &st) || cli_orgs(st, a.org, &orgs))
-        goto out;
-    int rc = KH_OK;
-    for (size_t i = 0; !rc && i < orgs.n; i++)
-        rc = list_org_users(st, orgs.items[i], users);
-    if (rc) {
-        fprintf(stderr, "keyhold: cannot list the users of %s\n", a.cfg.db_path);
-        goto out;
-    }
-    if (a.json) {
-        cli_print_json(users);
-        users = NULL;
-    } else {
-        print_users(users);
-    }
-    status = 0;
-out:
-    json_decref(users);
-    store_strlist_free(&orgs);
-    store_close(st);
-    config_free(&a.cfg);
-    return status;
+    static const struct cli_list list = {"user list", cli_user_list_options, NULL, "users", list_org_users,
+                                         print_users};
+    return cli_list_run(&list, argc, argv);
 }
 
 /* Disables (disable 1) or enables u as the API does, with the audit event
