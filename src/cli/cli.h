@@ -95,14 +95,19 @@ int cli_open_read(const char *db, struct store **st);
 void cli_print_json(json_t *doc);
 /* A timestamp as JSON: RFC 3339, or null for 0 (never). */
 json_t *cli_json_time(int64_t us);
-/* A timestamp as text: RFC 3339, or "-" for 0. */
-void cli_text_time(int64_t us, char out[64]);
+/* The string field key of a row, or "-" when it is null or absent (for
+ * the tables the list commands print). */
+const char *cli_field(const json_t *row, const char *key);
 /* "meta 1, orgs 2, ..." (store_counts) as {"meta":1,"orgs":2,...}. */
 json_t *cli_counts_json(const char *report);
 /* Records a change made from the shell in the audit trail, as the API
  * records the same change, with "operator" as actor and "cli" as source;
  * org_id is the org the target belongs to. Returns the store's code. */
 int cli_audit_event(struct store *st, const char *org_id, const char *action, const char *kind, const char *target_id);
+/* Records what provisioning made (provision_org, with_org; provision_user)
+ * as the API records a user and keys it creates: created user, created
+ * api_key (with_org), created application_key. */
+int cli_audit_provisioned(struct store *st, const struct provisioned *p, int with_org);
 /* The orgs a command covers: only (which must exist: KH_ENOTFOUND, having
  * said so) or, when only is NULL, every org. Prints the error and returns
  * non-zero on failure. */

@@ -208,12 +208,10 @@ json_t *cli_json_time(int64_t us)
     return json_string(at);
 }
 
-void cli_text_time(int64_t us, char out[64])
+const char *cli_field(const json_t *row, const char *key)
 {
-    if (us)
-        clock_format_rfc3339(us, 0, out);
-    else
-        snprintf(out, 64, "-");
+    const char *v = json_string_value(json_object_get(row, key));
+    return v ? v : "-";
 }
 
 json_t *cli_counts_json(const char *report)
@@ -242,6 +240,16 @@ int cli_audit_event(struct store *st, const char *org_id, const char *action, co
     snprintf(e.target_id, sizeof e.target_id, "%s", target_id);
     snprintf(e.source, sizeof e.source, "cli");
     return store_audit_insert(st, &e);
+}
+
+int cli_audit_provisioned(struct store *st, const struct provisioned *p, int with_org)
+{
+    int rc = cli_audit_event(st, p->org_id, "created", "user", p->user_id);
+    if (!rc && with_org)
+        rc = cli_audit_event(st, p->org_id, "created", "api_key", p->api_key_id);
+    if (!rc)
+        rc = cli_audit_event(st, p->org_id, "created", "application_key", p->app_key_id);
+    return rc;
 }
 
 int cli_orgs(struct store *st, const char *only, struct store_strlist *out)

@@ -114,8 +114,17 @@ int cli_init(int argc, char **argv)
         goto out;
     }
     struct org_spec spec = {.name = a.org, .admin_email = a.email, .first = 1, .made_by = "keyhold init"};
-    if (provision_org(st, &secret, &spec, &p) || keyring_record(st, &secret)) {
+    /* One transaction: the org, its keys and their audit events. */
+    rc = store_begin(st);
+    if (!rc)
+        rc = provision_org(st, &secret, &spec, &p);
+    if (!rc)
+        rc = cli_audit_provisioned(st, &p, 1);
+    if (!rc)
+        rc = keyring_record(st, &secret);
+    if (store_end(st, rc)) {
         fprintf(stderr, "keyhold: cannot initialise %s\n", a.cfg.db_path);
+        provisioned_wipe(&p);
         goto out;
     }
     if (!a.json)
@@ -154,7 +163,13 @@ int cli_org_add(int argc, char **argv)
     struct org_spec spec = {.name = a.org, .admin_email = a.email, .made_by = "keyhold org add"};
     int rc = provision_sync_catalog(st);
     if (!rc)
+        rc = store_begin(st);
+    if (!rc) {
         rc = provision_org(st, &secret, &spec, &p);
+        if (!rc)
+            rc = cli_audit_provisioned(st, &p, 1);
+        rc = store_end(st, rc);
+    }
     if (rc == KH_ECONFLICT) {
         fprintf(stderr, "keyhold: there is already an org named %s\n", a.org);
         status = 1;
@@ -163,8 +178,8 @@ int cli_org_add(int argc, char **argv)
         status = 1;
     } else {
         cli_print_provisioned(&p, a.json, 1);
-        provisioned_wipe(&p);
     }
+    provisioned_wipe(&p); /* also when made but not committed */
     secret_wipe(&secret, sizeof secret);
 out:
     store_close(st);
@@ -196,9 +211,8 @@ static void print_orgs(json_t *orgs)
     printf("%-36s %-27s %-6s %s\n", "ID", "CREATED", "USERS", "NAME");
     json_array_foreach(orgs, i, o)
     {
-        printf("%-36s %-27s %-6lld %s\n", json_string_value(json_object_get(o, "id")),
-               json_string_value(json_object_get(o, "created_at")),
-               (long long)json_integer_value(json_object_get(o, "users")), json_string_value(json_object_get(o, "name")));
+        printf("%-36s %-27s %-6lld %s\n", cli_field(o, "id"), cli_field(o, "created_at"),
+               (long long)json_integer_value(json_object_get(o, "users")), cli_field(o, "name"));
     }
 }
 

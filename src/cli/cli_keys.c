@@ -84,12 +84,9 @@ static void print_keys(json_t *keys)
            "LAST USED", "NAME");
     json_array_foreach(keys, i, k)
     {
-        json_t *used = json_object_get(k, "last_used_at");
-        printf("%-4s %-36s %-36s %-5s %-36s %-27s %-27s %s\n", json_string_value(json_object_get(k, "kind")),
-               json_string_value(json_object_get(k, "id")), json_string_value(json_object_get(k, "org_id")),
-               json_string_value(json_object_get(k, "last4")), json_string_value(json_object_get(k, "owner_id")),
-               json_string_value(json_object_get(k, "created_at")), json_is_string(used) ? json_string_value(used) : "-",
-               json_string_value(json_object_get(k, "name")));
+        printf("%-4s %-36s %-36s %-5s %-36s %-27s %-27s %s\n", cli_field(k, "kind"), cli_field(k, "id"),
+               cli_field(k, "org_id"), cli_field(k, "last4"), cli_field(k, "owner_id"), cli_field(k, "created_at"),
+               cli_field(k, "last_used_at"), cli_field(k, "name"));
     }
 }
 

@@ -76,13 +76,10 @@ static void print_tokens(json_t *tokens)
            "CREATED", "EXPIRES", "LAST USED", "NAME");
     json_array_foreach(tokens, i, t)
     {
-        json_t *exp = json_object_get(t, "expires_at"), *used = json_object_get(t, "last_used_at");
-        printf("%-4s %-36s %-36s %-36s %-28s %-27s %-27s %-27s %s\n", json_string_value(json_object_get(t, "kind")),
-               json_string_value(json_object_get(t, "id")), json_string_value(json_object_get(t, "org_id")),
-               json_string_value(json_object_get(t, "owner_id")),
-               json_string_value(json_object_get(t, "public_portion")),
-               json_string_value(json_object_get(t, "created_at")), json_is_string(exp) ? json_string_value(exp) : "-",
-               json_is_string(used) ? json_string_value(used) : "-", json_string_value(json_object_get(t, "name")));
+        printf("%-4s %-36s %-36s %-36s %-28s %-27s %-27s %-27s %s\n", cli_field(t, "kind"), cli_field(t, "id"),
+               cli_field(t, "org_id"), cli_field(t, "owner_id"), cli_field(t, "public_portion"),
+               cli_field(t, "created_at"), cli_field(t, "expires_at"), cli_field(t, "last_used_at"),
+               cli_field(t, "name"));
     }
 }
 

@@ -96,7 +96,13 @@ int cli_user_add(int argc, char **argv)
     const char *bad = NULL;
     int rc = provision_sync_catalog(st);
     if (!rc)
+        rc = store_begin(st);
+    if (!rc) { /* one transaction: the user, its key and their audit events */
         rc = provision_user(st, &secret, org, email, role, perms, n, &p, &bad, "keyhold user add");
+        if (!rc)
+            rc = cli_audit_provisioned(st, &p, 0);
+        rc = store_end(st, rc);
+    }
     secret_wipe(&secret, sizeof secret);
     if (rc == KH_EINVAL && bad) {
         fprintf(stderr, "keyhold: unknown permission '%s' (see GET /api/v2/permissions)\n", bad);
@@ -115,8 +121,8 @@ int cli_user_add(int argc, char **argv)
         status = 1;
     } else {
         cli_print_provisioned(&p, json, 0);
-        provisioned_wipe(&p);
     }
+    provisioned_wipe(&p); /* also when made but not committed */
 out:
     free(perms_copy);
     store_close(st);
@@ -193,11 +199,14 @@ static void print_users(json_t *users)
     printf("%-36s %-36s %-8s %-3s %-27s %-30s %s\n", "ID", "ORG", "STATUS", "SA", "CREATED", "EMAIL", "ROLES");
     json_array_foreach(users, i, u)
     {
-        printf("%-36s %-36s %-8s %-3s %-27s %-30s ", json_string_value(json_object_get(u, "id")),
-               json_string_value(json_object_get(u, "org_id")), json_string_value(json_object_get(u, "status")),
-               json_is_true(json_object_get(u, "service_account")) ? "yes" : "no",
-               json_string_value(json_object_get(u, "created_at")), json_string_value(json_object_get(u, "email")));
-        json_array_foreach(json_object_get(u, "roles"), j, r) printf("%s%s", j ? ", " : "", json_string_value(r));
+        printf("%-36s %-36s %-8s %-3s %-27s %-30s ", cli_field(u, "id"), cli_field(u, "org_id"),
+               cli_field(u, "status"), json_is_true(json_object_get(u, "service_account")) ? "yes" : "no",
+               cli_field(u, "created_at"), cli_field(u, "email"));
+        json_t *roles = json_object_get(u, "roles");
+        json_array_foreach(roles, j, r)
+        {
+            printf("%s%s", j ? ", " : "", json_string_value(r));
+        }
         printf("\n");
     }
 }

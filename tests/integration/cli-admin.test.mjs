@@ -268,7 +268,14 @@ test("key, token and user changes from the shell are refused by a running server
   const events = json(srv, out, "audit", "--db", db).filter((e) => e.source === "cli");
   const seen = events.map((e) => `${e.action} ${e.target_kind} ${e.target_id} ${e.actor_id} ${e.org_id}`);
   const org = srv.admin.org_id;
+  const carolKey = keys.find((k) => k.owner_id === user.user_id).id;
   assert.deepEqual(seen, [
+    // keyhold init and keyhold user add, as the API records what it creates
+    `created user ${srv.admin.user_id} operator ${org}`,
+    `created api_key ${keys.find((k) => k.name === "org API key made by keyhold init").id} operator ${org}`,
+    `created application_key ${keys.find((k) => k.name === "admin application key made by keyhold init").id} operator ${org}`,
+    `created user ${user.user_id} operator ${org}`,
+    `created application_key ${carolKey} operator ${org}`,
     `deleted api_key ${apiKey.id} operator ${org}`,
     `deleted application_key ${appKey.id} operator ${org}`,
     `revoked personal_access_token ${pat.id} operator ${org}`,
