@@ -61,9 +61,10 @@ static void print_ephemeral(int port, void *arg)
 static void notify_ready(const struct config *cfg, int port)
 {
     char msg[320];
-    snprintf(msg, sizeof msg, strchr(cfg->listen_host, ':') ? "READY=1\nSTATUS=serving on http://[%s]:%d"
-                                                             : "READY=1\nSTATUS=serving on http://%s:%d",
-             cfg->listen_host, port);
+    snprintf(msg, sizeof msg,
+             strchr(cfg->listen_host, ':') ? "READY=1\nSTATUS=serving on %s://[%s]:%d"
+                                           : "READY=1\nSTATUS=serving on %s://%s:%d",
+             cfg->tls_cert_path ? "https" : "http", cfg->listen_host, port);
     int rc = sd_notify(0, msg);
     if (rc < 0)
         log_warn("could not tell systemd that keyhold is ready: %s", strerror(-rc));
