@@ -121,6 +121,24 @@ static inline void fixture_drop_store(struct fixture *f)
     unlink(lock);
 }
 
+/* The change stamp once the announcements of earlier commits have arrived
+ * (on PostgreSQL they come a moment after the commit; on SQLite at once):
+ * unchanged over four reads 50 ms apart, within three seconds. */
+static inline int fixture_settled_stamp(struct store *st, struct store_stamp *out)
+{
+    struct store_stamp next;
+    int rc = store_change_stamp(st, out);
+    for (int i = 0; !rc && i < 60; i++) {
+        usleep(50000);
+        if ((rc = store_change_stamp(st, &next)) != KH_OK)
+            break;
+        if (next.a == out->a && next.b == out->b && next.c == out->c && i >= 3)
+            return KH_OK;
+        *out = next;
+    }
+    return rc;
+}
+
 static inline void fixture_close(struct fixture *f)
 {
     store_close(f->st);

@@ -144,6 +144,8 @@ static void an_env_from_the_constructor_caches_and_records_use(void)
     ctx_open(&c);
     api_env_init(&c.env, &c.cfg, c.f.st, NULL, 16, 64);
     c.env.secret = &c.f.secret;
+    struct store_stamp settled; /* the fixture's own commits announced (PostgreSQL) */
+    CHECK_INT(fixture_settled_stamp(c.f.st, &settled), KH_OK);
     CHECK(c.env.usage != NULL && c.env.auth_cache != NULL);
     CHECK_INT(send_req(&c, "GET", "/api/v2/validate_keys", NULL, NULL), 200);
     CHECK_INT(send_req(&c, "GET", "/api/v2/validate_keys", NULL, NULL), 200);

@@ -18,19 +18,11 @@ static int same(const struct store_stamp *a, const struct store_stamp *b)
     return a->a == b->a && a->b == b->b;
 }
 
-/* The stamp once the announcements of earlier commits have arrived (on
- * PostgreSQL they come a moment after the commit; on SQLite at once). */
+/* The stamp once the announcements of earlier commits have arrived
+ * (fixture.h). */
 static void settled_stamp(struct store *st, struct store_stamp *out)
 {
-    struct store_stamp next;
-    CHECK_INT(store_change_stamp(st, out), KH_OK);
-    for (int i = 0; i < 60; i++) {
-        usleep(50000);
-        CHECK_INT(store_change_stamp(st, &next), KH_OK);
-        if (same(out, &next) && i >= 3)
-            return;
-        *out = next;
-    }
+    CHECK_INT(fixture_settled_stamp(st, out), KH_OK);
 }
 
 /* Non-zero when the stamp moves from old within two seconds: another
