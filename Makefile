@@ -13,7 +13,7 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 DEB_PACKAGES := python3-prometheus-client build-essential cmake pkg-config clang libclang-rt-14-dev libh2o-evloop-dev libjansson-dev \
-                libsqlite3-dev sqlite3 libpq-dev postgresql libssl-dev zlib1g-dev libsystemd-dev \
+                libsqlite3-dev sqlite3 libpq-dev postgresql libssl-dev zlib1g-dev libsystemd-dev libinih-dev \
                 systemd man-db socat
 NODE_PACKAGES := nodejs npm
 

@@ -37,6 +37,34 @@ int cli_main(int argc, char **argv);
  * 2 having said why (a switch's variable that is neither). */
 int cli_env_args(const char *command, int *argc, char **argv, char ***out);
 void cli_env_args_free(char **args);
+/* A switch's value in a variable or a file: 1 (1/true/yes/on), 0
+ * (0/false/no/off), or -1 (neither: refused). */
+int cli_switch_value(const char *v);
+/* The description of a command (docs/cli/), or NULL. */
+struct cli_doc;
+struct cli_doc_option;
+const struct cli_doc *cli_doc_of(const char *command);
+
+/* Settings read from a configuration file (cli_config.c): options with their
+ * values (NULL for a switch that is on), in the file's order. */
+struct cli_setting {
+    const struct cli_doc_option *option;
+    char *value;
+};
+struct cli_settings {
+    struct cli_setting *v;
+    size_t n, cap;
+};
+/* The file --config (or KEYHOLD_CONFIG) names, or NULL. */
+const char *cli_config_path(int argc, char **argv);
+/* Reads path's `key = value` lines as the options of d whose config keys
+ * they name; 0, or 2 having said which line is wrong and why. */
+int cli_config_read(const struct cli_doc *d, const char *path, struct cli_settings *out);
+void cli_settings_free(struct cli_settings *s);
+/* `COMMAND --print-config`: every setting of d with its value and source
+ * (flag, environment, file, default), credentials elided; returns the exit
+ * status. */
+int cli_print_config(const struct cli_doc *d, int argc, char **argv);
 
 /* The getopt table of each command (in its file). */
 extern const struct option cli_init_options[], cli_org_add_options[], cli_org_list_options[],

@@ -12,8 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A switch's variable: 1 (on), 0 (off), or -1 (neither: refused). */
-static int switch_value(const char *v)
+int cli_switch_value(const char *v)
 {
     static const char *const on[] = {"1", "true", "yes", "on"}, *const off[] = {"0", "false", "no", "off"};
     for (size_t i = 0; i < 4; i++) {
@@ -33,15 +32,42 @@ static int asks_for_help(int argc, char **argv)
     return 0;
 }
 
+const struct cli_doc *cli_doc_of(const char *command)
+{
+    for (size_t i = 0; i < cli_docs_count; i++)
+        if (strcmp(cli_docs[i].command, command) == 0)
+            return &cli_docs[i];
+    return NULL;
+}
+
+/* The configuration file's settings, for a command that takes --config;
+ * 0 or 2 (cli_config.c said why). */
+static int read_file(const struct cli_doc *d, int argc, char **argv, struct cli_settings *file)
+{
+    const char *path = d && !asks_for_help(argc, argv) ? cli_config_path(argc, argv) : NULL;
+    int takes_config = 0;
+    for (size_t k = 0; d && k < d->n_options; k++)
+        takes_config |= strcmp(d->options[k].flag, "config") == 0;
+    return path && takes_config ? cli_config_read(d, path, file) : 0;
+}
+
 int cli_env_args(const char *command, int *argc, char **argv, char ***out)
 {
-    const struct cli_doc *d = NULL;
-    for (size_t i = 0; i < cli_docs_count && !d; i++)
-        if (strcmp(cli_docs[i].command, command) == 0)
-            d = &cli_docs[i];
-    size_t max = (size_t)*argc + (d ? d->n_options : 0) + 1, n = 0;
+    const struct cli_doc *d = cli_doc_of(command);
+    struct cli_settings file = {0};
+    *out = NULL;
+    if (read_file(d, *argc, argv, &file))
+        return 2;
+    size_t max = (size_t)*argc + (d ? d->n_options : 0) + file.n + 1, n = 0;
     char **args = xcalloc(max, sizeof *args);
     args[n++] = xstrdup(argv[0]);
+    /* the file first, then the environment, then the command line: getopt
+     * reads them in this order, and the last one given wins */
+    for (size_t i = 0; i < file.n; i++) {
+        const struct cli_doc_option *o = file.v[i].option;
+        args[n++] = file.v[i].value ? xasprintf("--%s=%s", o->flag, file.v[i].value) : xasprintf("--%s", o->flag);
+    }
+    cli_settings_free(&file);
     for (size_t k = 0; d && !asks_for_help(*argc, argv) && k < d->n_options; k++) {
         const struct cli_doc_option *o = &d->options[k];
         const char *v = o->env ? getenv(o->env) : NULL;
@@ -51,7 +77,7 @@ int cli_env_args(const char *command, int *argc, char **argv, char ***out)
             args[n++] = xasprintf("--%s=%s", o->flag, v);
             continue;
         }
-        int on = switch_value(v);
+        int on = cli_switch_value(v);
         if (on < 0) {
             fprintf(stderr, "keyhold: %s is a switch (--%s): 1 or 0, got '%s'\n", o->env, o->flag, v);
             cli_env_args_free(args);

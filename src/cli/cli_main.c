@@ -49,6 +49,10 @@ static void group_usage(FILE *to, const char *group)
 static int run(const struct cli_command *c, int argc, char **argv)
 {
     char **args;
+    const struct cli_doc *doc = cli_doc_of(c->name);
+    for (int i = 1; doc && i < argc; i++)
+        if (strcmp(argv[i], "--print-config") == 0)
+            return cli_print_config(doc, argc, argv);
     int status = cli_env_args(c->name, &argc, argv, &args);
     if (status)
         return status;

@@ -146,6 +146,8 @@ enum {
     OPT_TLS_CERT,
     OPT_TLS_KEY,
     OPT_HELP,
+    OPT_CONFIG,
+    OPT_PRINT_CONFIG,
     OPT_EPHEMERAL,
     OPT_TEST_MODE,
     OPT_API_KEY,
@@ -176,6 +178,8 @@ const struct option cli_serve_options[] = {
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"help", no_argument, NULL, OPT_HELP},
+    {"config", required_argument, NULL, OPT_CONFIG},       /* read before getopt runs (cli_config.c) */
+    {"print-config", no_argument, NULL, OPT_PRINT_CONFIG}, /* answered before getopt runs (cli_main.c) */
     {"ephemeral", no_argument, NULL, OPT_EPHEMERAL},
     {"test-mode", no_argument, NULL, OPT_TEST_MODE},
     {"api-key", required_argument, NULL, OPT_API_KEY},
@@ -336,6 +340,9 @@ int cli_serve(int argc, char **argv)
             break;
         case OPT_ORG:
             spec.name = optarg;
+            break;
+        case OPT_CONFIG:
+        case OPT_PRINT_CONFIG:
             break;
         case OPT_EMAIL:
             spec.admin_email = optarg;

@@ -334,3 +334,43 @@ with socket.create_connection(("127.0.0.1", int(sys.argv[1]))) as raw:
   await srv.stop();
   rmSync(dir, { recursive: true, force: true });
 });
+
+test("configuration: flag over environment over file over default, --print-config, unknown keys refused", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "keyhold-config-"));
+  const file = join(dir, "keyhold.conf");
+  writeFileSync(file, [
+    "# settings of one node", "[serve]", "threads = 3", "max_api_keys = 7", "log_format = json",
+    "admin_listen = 127.0.0.1:0", "api_key = abcdefghijklmnopqrstuvwxyz012345", "",
+  ].join("\n"), { mode: 0o600 });
+  const print = spawnSync(BIN, ["serve", "--config", file, "--print-config", "--threads", "2"],
+    { encoding: "utf8", env: { ...process.env, KEYHOLD_THREADS: "4", KEYHOLD_MAX_API_KEYS: "9" } });
+  assert.equal(print.status, 0, print.stderr);
+  const lines = Object.fromEntries(print.stdout.split("\n").filter((l) => l && !l.startsWith("#"))
+    .map((l) => { const m = l.match(/^(\w+) = (.*?)  # (.*)$/); return [m[1], { value: m[2], source: m[3] }]; }));
+  assert.deepEqual(lines.threads, { value: "2", source: "flag --threads" });
+  assert.deepEqual(lines.max_api_keys, { value: "9", source: "environment KEYHOLD_MAX_API_KEYS" });
+  assert.deepEqual(lines.log_format, { value: "json", source: `file ${file}` });
+  assert.deepEqual(lines.max_app_keys, { value: "1000", source: "default" });
+  assert.deepEqual(lines.api_key, { value: "(set, not shown)", source: `file ${file}` });
+  assert.ok(!print.stdout.includes("abcdefghijklmnopqrstuvwxyz012345"), "a credential is never printed");
+
+  writeFileSync(join(dir, "typo.conf"), "[serve]\nthreads = 2\nmax_api_key = 7\n");
+  const typo = spawnSync(BIN, ["serve", "--config", join(dir, "typo.conf")], { encoding: "utf8" });
+  assert.equal(typo.status, 2);
+  assert.match(typo.stderr, /typo\.conf:3: unknown setting 'max_api_key'/);
+  writeFileSync(join(dir, "section.conf"), "[init]\nthreads = 2\n");
+  assert.equal(spawnSync(BIN, ["serve", "--config", join(dir, "section.conf")], { encoding: "utf8" }).status, 2);
+
+  // A server started from the file serves with its settings; the
+  // environment names the file too (KEYHOLD_CONFIG).
+  const srv = new Server();
+  srv.env = { ...srv.env, KEYHOLD_CONFIG: file };
+  writeFileSync(file, ["[serve]", "log_format = json", "admin_listen = 127.0.0.1:0", "max_api_keys = 1", ""].join("\n"));
+  await srv.start();
+  assert.ok(srv.adminPort, "admin_listen from the file");
+  assert.equal((await get(srv.adminPort, "/healthz")).status, 200);
+  await new v1.AuthenticationApi(srv.config()).validate();
+  await srv.stop();
+  assert.ok(srv.log.split("\n").filter(Boolean).every((l) => l.startsWith("{")), "log_format from the file");
+  rmSync(dir, { recursive: true, force: true });
+});
