@@ -58,7 +58,8 @@ struct cli_settings {
 /* The file --config (or KEYHOLD_CONFIG) names, or NULL. */
 const char *cli_config_path(int argc, char **argv);
 /* Reads path's `key = value` lines as the options of d whose config keys
- * they name; 0, or 2 having said which line is wrong and why. */
+ * they name; 0, or 2 having said which line is wrong and why (and *out
+ * left empty). */
 int cli_config_read(const struct cli_doc *d, const char *path, struct cli_settings *out);
 void cli_settings_free(struct cli_settings *s);
 /* `COMMAND --print-config`: every setting of d with its value and source

@@ -107,6 +107,7 @@ int cli_config_read(const struct cli_doc *d, const char *path, struct cli_settin
     }
     if (line != 0) {
         fprintf(stderr, "keyhold: %s:%d: %s\n", path, line, r.problem[0] ? r.problem : "not a `key = value` line");
+        cli_settings_free(out); /* nothing of a refused file is used */
         return 2;
     }
     return 0;
