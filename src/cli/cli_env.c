@@ -12,18 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_switch_value(const char *v)
-{
-    static const char *const on[] = {"1", "true", "yes", "on"}, *const off[] = {"0", "false", "no", "off"};
-    for (size_t i = 0; i < 4; i++) {
-        if (strcmp(v, on[i]) == 0)
-            return 1;
-        if (strcmp(v, off[i]) == 0)
-            return 0;
-    }
-    return -1;
-}
-
 static int asks_for_help(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
