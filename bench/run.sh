@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# bench/run.sh - keyhold against nginx on this machine, as issue 5 asks:
-# wrk on loopback, keep-alive, 64 connections, each case run ROUNDS times
-# alternating with the reference (nginx answering a fixed 200 JSON body with
-# as many workers as keyhold has event loops), medians reported, written to
-# bench/RESULTS.md. Bounded: DURATION seconds per run.
+# bench/run.sh - keyhold against nginx on this machine: wrk on loopback,
+# keep-alive, 64 connections, each case run ROUNDS times alternating with
+# its reference, medians reported, written to bench/RESULTS.md. Bounded:
+# DURATION seconds per run.
+#
+# The reference is fair (issue 14): nginx, with as many workers as keyhold
+# has event loops and keepalive_requests high enough never to close a
+# benchmark connection, serves keyhold's own answer to the very request as a
+# static file (the same bytes), with the same logging as keyhold in each
+# case: both off, or both on (nginx's buffered access log). Next to req/s
+# and p99, the CPU time each server spent per request (from /proc).
 #
 # Every store is measured on each backend of BACKENDS: the embedded SQLite
 # file, and PostgreSQL (a throwaway cluster from tests/pg/cluster.sh, one
@@ -18,7 +24,7 @@ THREADS=${THREADS:-2}
 BIG_TOKENS=${BIG_TOKENS:-1000000}
 STORES=${STORES:-small big}  # which stores to measure (a partial run does not write RESULTS.md)
 BACKENDS=${BACKENDS:-sqlite postgres}
-CASES=${CASES:-12345}        # which case numbers to run
+CASES=${CASES:-123456}       # which case numbers to run
 BIN=./build/keyhold
 
 need=""
@@ -66,29 +72,42 @@ for backend in $BACKENDS; do
 done
 
 # --- servers ---
-start_keyhold() { # name backend -> sets KPORT, KPID
+start_keyhold() { # name backend [log level] -> sets KPORT, KPID
   KPORT=$(port)
   $BIN serve --db "$(dsn "$1" "$2")" --secret "$work/$1-$2.secret" --listen "127.0.0.1:$KPORT" --threads "$THREADS" \
-    --log-level warn --rate-limit-org 0 --rate-limit-credential 0 --rate-limit-auth-failures 0 2>"$work/$1-$2.log" &
+    --log-level "${3:-warn}" --rate-limit-org 0 --rate-limit-credential 0 --rate-limit-auth-failures 0 2>"$work/$1-$2.log" &
   KPID=$!; pids+=("$KPID")
   for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$KPORT/api/v1/validate" && break; sleep 0.1; done
 }
-NPORT=$(port)
+# nginx serves keyhold's answers (captured into $work/ref/ before each
+# case) as static files: on NPORT without a log, on NLPORT with a buffered
+# access log, as keyhold's is on in the cases marked "log on".
+NPORT=$(port); NLPORT=$(port)
+mkdir -p "$work/ref"
 cat > "$work/nginx.conf" <<CONF
 worker_processes $THREADS;
 error_log $work/nginx-error.log;
 pid $work/nginx.pid;
 events { worker_connections 1024; }
 http {
-  access_log off;
+  keepalive_requests 100000000;
+  keepalive_timeout 600s;
+  default_type application/json;
   server {
     listen 127.0.0.1:$NPORT;
-    location / { default_type application/json; return 200 '{"valid":true}'; }
+    access_log off;
+    location /ref/ { root $work; }
+  }
+  server {
+    listen 127.0.0.1:$NLPORT;
+    access_log $work/nginx-access.log combined buffer=64k flush=1s;
+    location /ref/ { root $work; }
   }
 }
 CONF
 $NGINX -c "$work/nginx.conf" -p "$work" -g 'daemon off;' &
-pids+=($!)
+NGINX_PID=$!
+pids+=($NGINX_PID)
 sleep 0.5
 
 # --- measuring ---
@@ -104,27 +123,58 @@ run_wrk() { # url script headers... -> "rps p50 p99"
   echo "$rps $p50 $p99"
 }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# CPU time (user + system, clock ticks) of a process and its children
+# threads: keyhold's threads, or nginx's master and workers.
+cpu_ticks() { # pid...
+  local t=0 p
+  for p in "$@"; do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
+}
+nginx_pids() { echo "$NGINX_PID" $(pgrep -P "$NGINX_PID"); }
+# Runs wrk against url; prints "rps p50 p99 cpu_us_per_request" for the pids.
+measure() { # url script pids -- headers...
+  local url=$1 script=$2 pids=$3; shift 3
+  local before after r a b
+  before=$(cpu_ticks $pids)
+  read -r r a b < <(run_wrk "$url" "$script" "$@")
+  after=$(cpu_ticks $pids)
+  echo "$r $a $b $(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v r="$r" -v d="$DURATION" \
+    'BEGIN {printf "%.1f", (r > 0 ? t / hz * 1e6 / (r * d) : 0)}')"
+}
+# keyhold's answer to the request, as nginx will serve it: same bytes.
+capture() { # slug path method body headers...
+  local slug=$1 path=$2 method=$3 body=$4; shift 4
+  curl -s -o "$work/ref/$slug.json" -X "$method" ${body:+--data "$body"} "$@" "http://127.0.0.1:$KPORT$path"
+}
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
 results="$work/results.txt"
 : > "$results"
-bench_case() { # label store path script headers... (BACKEND is the backend measured)
-  local label=$1 store=$2 path=$3 script=$4; shift 4
+bench_case() { # label store path script method body headers... (BACKEND is the backend measured; NREF the
+  #              nginx port of the reference: NPORT without a log, NLPORT with one)
+  local label=$1 store=$2 path=$3 script=$4 method=$5 body=$6; shift 6
   case "$CASES" in *"${label%%.*}"*) ;; *) return 0 ;; esac
-  local k_rps=() k50=() k99=() n_rps=() n99=()
+  local slug; slug=$(echo "$label-$store-$BACKEND" | tr -c 'A-Za-z0-9' _)
+  capture "$slug" "$path" "$method" "$body" "$@"
+  local k_rps=() k50=() k99=() kcpu=() n_rps=() n99=() ncpu=()
   for _ in $(seq "$ROUNDS"); do
-    read -r r a b < <(run_wrk "http://127.0.0.1:$KPORT$path" "$script" "$@")
-    k_rps+=("$r"); k50+=("$a"); k99+=("$b")
-    read -r r a b < <(run_wrk "http://127.0.0.1:$NPORT/" "" )
-    n_rps+=("$r"); n99+=("$b")
+    read -r r a b c < <(measure "http://127.0.0.1:$KPORT$path" "$script" "$KPID" "$@")
+    k_rps+=("$r"); k50+=("$a"); k99+=("$b"); kcpu+=("$c")
+    read -r r a b c < <(measure "http://127.0.0.1:${NREF:-$NPORT}/ref/$slug.json" "" "$(nginx_pids)")
+    n_rps+=("$r"); n99+=("$b"); ncpu+=("$c")
   done
-  local kr kp50 kp99 nr np99
+  local kr kp50 kp99 kc nr np99 nc
   kr=$(printf '%s\n' "${k_rps[@]}" | median); kp50=$(printf '%s\n' "${k50[@]}" | median)
-  kp99=$(printf '%s\n' "${k99[@]}" | median); nr=$(printf '%s\n' "${n_rps[@]}" | median)
-  np99=$(printf '%s\n' "${n99[@]}" | median)
+  kp99=$(printf '%s\n' "${k99[@]}" | median); kc=$(printf '%s\n' "${kcpu[@]}" | median)
+  nr=$(printf '%s\n' "${n_rps[@]}" | median); np99=$(printf '%s\n' "${n99[@]}" | median)
+  nc=$(printf '%s\n' "${ncpu[@]}" | median)
   local ratio; ratio=$(awk -v a="$kr" -v b="$nr" 'BEGIN {printf "%.2f", a/b}')
-  echo "| $label | $store | $BACKEND | $kr | $kp50 | $kp99 | $nr | $np99 | $ratio | $(rss_mb "$KPID") |" >> "$results"
-  echo "$label ($store, $BACKEND): $kr req/s, p50 $kp50 ms, p99 $kp99 ms, nginx $nr req/s, ratio $ratio" >&2
+  local bytes; bytes=$(stat -c %s "$work/ref/$slug.json")
+  echo "| $label | $store | $BACKEND | $kr | $kp50 | $kp99 | $kc | $nr | $np99 | $nc | $ratio | $bytes | $(rss_mb "$KPID") |" >> "$results"
+  echo "$label ($store, $BACKEND): $kr req/s, p50 $kp50 ms, p99 $kp99 ms, $kc us CPU/req; nginx (same $bytes bytes)" \
+    "$nr req/s, p99 $np99 ms, $nc us CPU/req; ratio $ratio" >&2
 }
 
 # memory when idle with an empty store (no tokens, just the first org)
@@ -140,20 +190,36 @@ for store in $STORES; do
   API=$(json "$work/$store-$BACKEND.json" api_key); APP=$(json "$work/$store-$BACKEND.json" app_key)
   H=(-H "DD-API-KEY: $API" -H "DD-APPLICATION-KEY: $APP")
   if [ "$store" = small ]; then
-    bench_case "1. GET /api/v1/validate" "$store" /api/v1/validate "" -H "DD-API-KEY: $API"
-    bench_case "2. GET /api/v2/validate_keys" "$store" /api/v2/validate_keys "" "${H[@]}"
-    bench_case "5. bad API key (403)" "$store" /api/v1/validate "" -H "DD-API-KEY: 0123456789abcdef0123456789abcdef"
+    bench_case "1. GET /api/v1/validate, logs off" "$store" /api/v1/validate "" GET "" -H "DD-API-KEY: $API"
+    bench_case "2. GET /api/v2/validate_keys" "$store" /api/v2/validate_keys "" GET "" "${H[@]}"
+    bench_case "5. bad API key (403)" "$store" /api/v1/validate "" GET "" -H "DD-API-KEY: 0123456789abcdef0123456789abcdef"
     exp=$(python3 -c 'import datetime; print((datetime.datetime.utcnow()+datetime.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ"))')
     cat > "$work/create.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"data":{"type":"personal_access_tokens","attributes":{"name":"bench","scopes":["api_keys_read"],"expires_at":"$exp"}}}'
 LUA
-    bench_case "4. POST /api/v2/personal_access_tokens" "$store" /api/v2/personal_access_tokens "$work/create.lua" "${H[@]}"
+    bench_case "4. POST /api/v2/personal_access_tokens" "$store" /api/v2/personal_access_tokens "$work/create.lua" \
+      POST "$(sed -n "s/^wrk.body = '\(.*\)'$/\1/p" "$work/create.lua")" -H "Content-Type: application/json" "${H[@]}"
+    SA=$(curl -s -X POST "${H[@]}" -H "Content-Type: application/json" "http://127.0.0.1:$KPORT/api/v2/service_accounts" \
+      --data '{"data":{"type":"users","attributes":{"email":"bench-sa@example.com","service_account":true}}}' |
+      python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["id"])')
+    curl -s -o /dev/null -X POST "${H[@]}" -H "Content-Type: application/json" \
+      "http://127.0.0.1:$KPORT/api/v2/service_accounts/$SA/access_tokens" \
+      --data '{"data":{"type":"service_access_tokens","attributes":{"name":"bench","scopes":["api_keys_read"]}}}'
+    bench_case "6. v2 API keys, include=created_by,modified_by" "$store" "/api/v2/api_keys?include=created_by%2Cmodified_by" "" GET "" "${H[@]}"
+    bench_case "6. v1 API keys" "$store" /api/v1/api_key "" GET "" "${H[@]}"
+    bench_case "6. a service account's tokens" "$store" "/api/v2/service_accounts/$SA/access_tokens" "" GET "" "${H[@]}"
   fi
-  bench_case "3. list PATs, 100, -created_at" "$store" "/api/v2/personal_access_tokens?page%5Bsize%5D=100&sort=-created_at" "" "${H[@]}"
-  bench_case "3. list PATs, 100, filter" "$store" "/api/v2/personal_access_tokens?page%5Bsize%5D=100&filter=token%200000" "" "${H[@]}"
+  bench_case "3. list PATs, 100, -created_at" "$store" "/api/v2/personal_access_tokens?page%5Bsize%5D=100&sort=-created_at" "" GET "" "${H[@]}"
+  bench_case "3. list PATs, 100, filter" "$store" "/api/v2/personal_access_tokens?page%5Bsize%5D=100&filter=token%200000" "" GET "" "${H[@]}"
   kill "$KPID"; wait "$KPID" 2>/dev/null || true
+  # validate with both access logs on (keyhold's at info, nginx's buffered)
+  if [ "$store" = small ]; then
+    start_keyhold "$store" "$BACKEND" info
+    NREF=$NLPORT bench_case "1. GET /api/v1/validate, access log on" "$store" /api/v1/validate "" GET "" -H "DD-API-KEY: $API"
+    kill "$KPID"; wait "$KPID" 2>/dev/null || true
+  fi
 done
 done
 
@@ -170,7 +236,7 @@ case " $BACKENDS " in *" postgres "*)
   ;;
 esac
 
-if [ "$STORES" != "small big" ] || [ "$CASES" != 12345 ]; then
+if [ "$STORES" != "small big" ] || [ "$CASES" != 123456 ]; then
   echo "partial run (STORES=$STORES CASES=$CASES): bench/RESULTS.md left as it was" >&2
   cat "$results"
   exit 0
@@ -179,19 +245,22 @@ fi
   echo "# keyhold benchmark results"
   echo
   echo "Measured by \`make bench\` (bench/run.sh) on $(date -u +%Y-%m-%d), $(nproc) CPUs: wrk -t1 -c64, keep-alive,"
-  echo "${DURATION} s per run, ${ROUNDS} runs per case alternating with nginx (worker_processes $THREADS, \`return 200\`"
-  echo "with a 14-byte JSON body), medians. keyhold: --threads $THREADS, rate limits off. Stores: small = 10,000"
-  echo "tokens, big = $BIG_TOKENS tokens. Latencies in ms. RSS of keyhold after the case, in MB."
+  echo "${DURATION} s per run, ${ROUNDS} runs per case alternating with the reference, medians. The reference is"
+  echo "nginx (worker_processes $THREADS, keepalive_requests never reached) serving keyhold's own answer to the same"
+  echo "request as a static file (the same bytes), with the same logging: off, or on (nginx's buffered access log)"
+  echo "where the case says so. keyhold: --threads $THREADS, rate limits off, --log-level warn unless the case says"
+  echo "\"access log on\". Stores: small = 10,000 tokens, big = $BIG_TOKENS tokens. Latencies in ms; CPU in"
+  echo "microseconds of user + system time per request; answer size in bytes; RSS of keyhold after the case, in MB."
   echo
-  echo "| case | store | backend | keyhold req/s | p50 | p99 | nginx req/s | nginx p99 | ratio | RSS |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "| case | store | backend | keyhold req/s | p50 | p99 | CPU/req | nginx req/s | nginx p99 | nginx CPU/req | ratio | bytes | RSS |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   cat "$results"
   echo
   echo "Derived (same run):"
   awk -F' [|] ' '
     { key = $1 "/" $2 "/" $3; rps[key] = $4; p99[key] = $6 }
     END {
-      ok = rps["| 1. GET /api/v1/validate/small/sqlite"]; bad = rps["| 5. bad API key (403)/small/sqlite"]
+      ok = rps["| 1. GET /api/v1/validate, logs off/small/sqlite"]; bad = rps["| 5. bad API key (403)/small/sqlite"]
       if (ok > 0) printf "- refusing vs accepting (case 5 req/s / case 1 req/s, SQLite): %.2f\n", bad / ok
       for (c in p99) if (c ~ /3\. .*\/big\/sqlite$/) {
         s = c; sub(/big\/sqlite$/, "small/sqlite", s)
