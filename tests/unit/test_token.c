@@ -96,6 +96,60 @@ static void base62_round_trips_and_bounds(void)
     CHECK_INT(base62_decode("ab-c", 4, out, 16), KH_EINVAL);
 }
 
+/* The schoolbook encoder base62_encode used before issue 14 (one digit per
+ * pass over the bytes), kept as the reference the limb encoder must match. */
+static int base62_encode_reference(const uint8_t *in, size_t inlen, char *out, size_t outlen)
+{
+    static const char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    uint8_t num[64];
+    if (inlen > sizeof num)
+        return KH_EINVAL;
+    memcpy(num, in, inlen);
+    for (size_t pos = outlen; pos-- > 0;) {
+        unsigned rem = 0;
+        for (size_t i = 0; i < inlen; i++) {
+            unsigned cur = rem * 256 + num[i];
+            num[i] = (uint8_t)(cur / 62);
+            rem = cur % 62;
+        }
+        out[pos] = alphabet[rem];
+    }
+    out[outlen] = '\0';
+    for (size_t i = 0; i < inlen; i++)
+        if (num[i])
+            return KH_EINVAL;
+    return KH_OK;
+}
+
+/* Every input length 0..64 (limb boundaries and partial leading limbs), with
+ * output lengths around the chunk size and around the exact fit, random and
+ * all-0xff bytes: same result code and same digits as the reference. */
+static void base62_encode_matches_schoolbook(void)
+{
+    uint8_t in[65];
+    char got[100], want[100];
+    uint32_t x = 12345;
+    for (size_t len = 0; len <= 65; len++) {
+        for (int pattern = 0; pattern < 3; pattern++) {
+            for (size_t i = 0; i < len; i++) {
+                x = x * 1103515245u + 12345u;
+                in[i] = pattern == 0 ? (uint8_t)(x >> 16) : pattern == 1 ? 0xff : (uint8_t)(i == 0);
+            }
+            size_t fit = (len * 8 * 100 + 594) / 595 + 1; /* log62(256) ~ 1.3435 digits a byte, rounded up */
+            size_t outs[] = {0, 1, 4, 5, 6, 10, fit > 2 ? fit - 2 : 0, fit > 1 ? fit - 1 : 0, fit, fit + 3, 99};
+            for (size_t o = 0; o < sizeof outs / sizeof outs[0]; o++) {
+                size_t outlen = outs[o] > 99 ? 99 : outs[o];
+                int rg = base62_encode(in, len, got, outlen), rw = base62_encode_reference(in, len, want, outlen);
+                CHECK_INT(rg, rw);
+                if (!rw && strcmp(got, want) != 0) {
+                    fprintf(stderr, "  len %zu pattern %d outlen %zu: %s, not %s\n", len, pattern, outlen, got, want);
+                    CHECK(0);
+                }
+            }
+        }
+    }
+}
+
 int main(void)
 {
     RUN(alias_matches_datadog_recording);
@@ -104,5 +158,6 @@ int main(void)
     RUN(checksum_catches_any_single_change);
     RUN(malformed_tokens_are_refused);
     RUN(base62_round_trips_and_bounds);
+    RUN(base62_encode_matches_schoolbook);
     return TEST_SUMMARY();
 }
