@@ -36,13 +36,52 @@ static void split(int64_t us, struct tm *tm, int *frac)
     *frac = (int)rem;
 }
 
+/* Writes n decimal digits of v, zero-padded, and returns the end. */
+static char *put_digits(char *p, int v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + n;
+}
+
+/* Writes "YYYY-MM-DDTHH:MM:SS" and returns the end, or NULL when the year has
+ * not four digits (then the caller's snprintf says what "%04d" would). The
+ * token lists format three times a row, and snprintf's vfprintf was a good
+ * part of their CPU (issue 14). */
+static char *put_date_time(char *p, const struct tm *tm)
+{
+    int year = tm->tm_year + 1900;
+    if (year < 0 || year > 9999)
+        return NULL;
+    p = put_digits(p, year, 4);
+    *p++ = '-';
+    p = put_digits(p, tm->tm_mon + 1, 2);
+    *p++ = '-';
+    p = put_digits(p, tm->tm_mday, 2);
+    *p++ = 'T';
+    p = put_digits(p, tm->tm_hour, 2);
+    *p++ = ':';
+    p = put_digits(p, tm->tm_min, 2);
+    *p++ = ':';
+    return put_digits(p, tm->tm_sec, 2);
+}
+
 void clock_format_iso(int64_t us, char out[CLOCK_BUF])
 {
     struct tm tm;
     int frac;
     split(us, &tm, &frac);
-    snprintf(out, CLOCK_BUF, "%04d-%02d-%02dT%02d:%02d:%02d.%06d+00:00", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+    char *p = put_date_time(out, &tm);
+    if (!p) {
+        snprintf(out, CLOCK_BUF, "%04d-%02d-%02dT%02d:%02d:%02d.%06d+00:00", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+        return;
+    }
+    *p++ = '.';
+    p = put_digits(p, frac, 6);
+    memcpy(p, "+00:00", 7);
 }
 
 void clock_format_rfc3339(int64_t us, int trim, char out[CLOCK_BUF])
@@ -52,15 +91,23 @@ void clock_format_rfc3339(int64_t us, int trim, char out[CLOCK_BUF])
     split(us, &tm, &frac);
     char fr[24] = "";
     if (frac || !trim) {
-        snprintf(fr, sizeof fr, ".%06d", frac);
-        if (trim) {
-            size_t n = strlen(fr);
+        fr[0] = '.';
+        put_digits(fr + 1, frac, 6);
+        size_t n = 7;
+        if (trim)
             while (n > 1 && fr[n - 1] == '0')
-                fr[--n] = '\0';
-        }
+                n--;
+        fr[n] = '\0';
     }
-    snprintf(out, CLOCK_BUF, "%04d-%02d-%02dT%02d:%02d:%02d%sZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, fr);
+    char *p = put_date_time(out, &tm);
+    if (!p) {
+        snprintf(out, CLOCK_BUF, "%04d-%02d-%02dT%02d:%02d:%02d%sZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec, fr);
+        return;
+    }
+    size_t n = strlen(fr);
+    memcpy(p, fr, n);
+    memcpy(p + n, "Z", 2);
 }
 
 void clock_format_v1(int64_t us, char out[CLOCK_BUF])
@@ -68,8 +115,13 @@ void clock_format_v1(int64_t us, char out[CLOCK_BUF])
     struct tm tm;
     int frac;
     split(us, &tm, &frac);
-    snprintf(out, CLOCK_BUF, "%04d-%02d-%02dT%02d:%02d:%02d+00:00", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec);
+    char *p = put_date_time(out, &tm);
+    if (!p) {
+        snprintf(out, CLOCK_BUF, "%04d-%02d-%02dT%02d:%02d:%02d+00:00", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        return;
+    }
+    memcpy(p, "+00:00", 7);
 }
 
 /* Reads exactly n digits at *p; advances *p. */
