@@ -28,18 +28,47 @@ static const char *token_type(int kind)
     return kind == STORE_TOKEN_SAT ? "service_access_tokens" : "personal_access_tokens";
 }
 
+/* The scopes of the row a list rendered last: the rows of a page mostly
+ * carry the same scope list, and parsing it again for each row was a good
+ * part of a list's CPU (issue 14). `text` points into that row, which lives
+ * as long as the list. */
+struct scopes_memo {
+    const char *text;
+    json_t *parsed;
+};
+
+/* A new reference to the parsed scope list (stored as JSON text); with a
+ * memo (may be NULL), shared with the previous row when the text is the
+ * same. jansson dumps a value held by several parents as often as it is
+ * held. */
+static json_t *render_scopes(const char *text, struct scopes_memo *memo)
+{
+    if (!text)
+        text = "[]";
+    if (memo && memo->parsed && strcmp(memo->text, text) == 0)
+        return json_incref(memo->parsed);
+    json_t *scopes = json_loads(text, 0, NULL);
+    if (!scopes)
+        scopes = json_array();
+    if (memo) {
+        json_decref(memo->parsed);
+        memo->text = text;
+        memo->parsed = json_incref(scopes);
+    }
+    return scopes;
+}
+
 /* A token as returned by create (value given: key, no last_used_at) or by
- * get/list (value NULL). */
-static json_t *render_token(const struct store_token *t, const char *value)
+ * get/list (value NULL); memo as for render_scopes. */
+static json_t *render_token(const struct store_token *t, const char *value, struct scopes_memo *memo)
 {
     char alias[TOKEN_ALIAS_LEN + 1], portion[TOKEN_ALIAS_LEN + 8];
     token_alias(t->id, alias);
     snprintf(portion, sizeof portion, "%s_%s", token_prefix(t->kind == STORE_TOKEN_SAT ? TOKEN_SAT : TOKEN_PAT),
              alias);
-    json_t *scopes = json_loads(t->scopes ? t->scopes : "[]", 0, NULL);
     json_t *attrs = json_pack("{s:o,s:o,s:s,s:s,s:o}", "created_at", render_rfc3339(t->created_at, 0), "expires_at",
                               render_rfc3339(t->expires_at, 1), "name", t->name, "public_portion", portion, "scopes",
-                              scopes ? scopes : json_array());
+                              render_scopes(t->scopes, memo));
     if (value) {
         json_object_set_new(attrs, "key", json_string(value));
     } else {
@@ -100,9 +129,11 @@ static void reply_token_list(struct api_call *call, const struct store_token_que
         reply_store_error(call, rc);
         return;
     }
+    struct scopes_memo memo = {NULL, NULL};
     json_t *data = json_array();
     for (size_t i = 0; i < list.n; i++)
-        json_array_append_new(data, render_token(&list.items[i], NULL));
+        json_array_append_new(data, render_token(&list.items[i], NULL, &memo));
+    json_decref(memo.parsed);
     reply_json(call, 200,
                json_pack("{s:o,s:{s:{s:I}}}", "data", data, "meta", "page", "total_filtered_count",
                          (json_int_t)list.total));
@@ -221,7 +252,7 @@ static void create_token(struct api_call *call, int kind, const char *owner_id)
         goto out;
     }
     api_audit(call, "created", kind == STORE_TOKEN_SAT ? "service_access_token" : "personal_access_token", t.id);
-    reply_json(call, 201, json_pack("{s:o}", "data", render_token(&t, value)));
+    reply_json(call, 201, json_pack("{s:o}", "data", render_token(&t, value, NULL)));
     secret_wipe(value, sizeof value);
 out:
     store_token_clear(&t);
@@ -248,7 +279,7 @@ void access_tokens_get(struct api_call *call)
     if (strcmp(t.owner_id, call->who.user_id) != 0 && !api_has_perm(call, PERM_ORG_APP_KEYS_READ))
         reply_error(call, 404, "Access token not found");
     else
-        reply_json(call, 200, json_pack("{s:o}", "data", render_token(&t, NULL)));
+        reply_json(call, 200, json_pack("{s:o}", "data", render_token(&t, NULL, NULL)));
     store_token_clear(&t);
 }
 
@@ -293,7 +324,7 @@ void sa_tokens_get(struct api_call *call)
     struct store_token t;
     if (load_sa_token_or_reply(call, 0, &sa, &t))
         return;
-    reply_json(call, 200, json_pack("{s:o}", "data", render_token(&t, NULL)));
+    reply_json(call, 200, json_pack("{s:o}", "data", render_token(&t, NULL, NULL)));
     store_token_clear(&t);
 }
 
@@ -338,7 +369,7 @@ static void update_token(struct api_call *call, struct store_token *t)
     } else {
         api_audit(call, "updated", t->kind == STORE_TOKEN_SAT ? "service_access_token" : "personal_access_token",
                   t->id);
-        reply_json(call, 200, json_pack("{s:o}", "data", render_token(t, NULL)));
+        reply_json(call, 200, json_pack("{s:o}", "data", render_token(t, NULL, NULL)));
     }
 out:
     json_decref(root);

@@ -331,6 +331,42 @@ static void logged_paths_never_hold_a_key_or_token(void)
     CHECK(strstr(out, "0123456789") == NULL);
 }
 
+/* A list shares the parsed scopes of one row with the next only when their
+ * stored text is the same (issue 14): runs of equal and of different scope
+ * lists each come back with their own. */
+static void a_list_shows_each_tokens_own_scopes(void)
+{
+    static const char *scopes[] = {"[\"api_keys_read\"]", "[\"api_keys_read\"]", "[\"apm_read\"]",
+                                   "[\"api_keys_read\",\"apm_read\"]", "[\"api_keys_read\"]"};
+    size_t n = sizeof scopes / sizeof scopes[0];
+    struct ctx c;
+    ctx_open(&c);
+    char exp[CLOCK_BUF];
+    clock_format_rfc3339(clock_now_us() + 2LL * 86400 * 1000000, 0, exp);
+    for (size_t i = 0; i < n; i++) {
+        char *b = xasprintf("{\"data\":{\"type\":\"personal_access_tokens\",\"attributes\":{\"name\":\"s%zu\","
+                            "\"scopes\":%s,\"expires_at\":\"%s\"}}}",
+                            i, scopes[i], exp);
+        CHECK_INT(send_req(&c, "POST", "/api/v2/personal_access_tokens", b, NULL), 201);
+        free(b);
+    }
+    json_t *body = NULL;
+    CHECK_INT(send_req(&c, "GET", "/api/v2/personal_access_tokens?sort=name", NULL, &body), 200);
+    json_t *data = json_object_get(body, "data");
+    CHECK_INT(json_array_size(data), n);
+    for (size_t i = 0; i < json_array_size(data) && i < n; i++) {
+        json_t *attrs = json_object_get(json_array_get(data, i), "attributes");
+        char name[16];
+        snprintf(name, sizeof name, "s%zu", i);
+        CHECK_STR(json_string_value(json_object_get(attrs, "name")), name);
+        char *got = json_dumps(json_object_get(attrs, "scopes"), JSON_COMPACT);
+        CHECK_STR(got, scopes[i]);
+        free(got);
+    }
+    json_decref(body);
+    ctx_close(&c);
+}
+
 int main(void)
 {
     RUN(routing_answers_404_and_405);
@@ -338,6 +374,7 @@ int main(void)
     RUN(an_env_from_the_constructor_caches_and_records_use);
     RUN(error_messages_quoting_bad_bytes_stay_json);
     RUN(paging_selects_the_right_slice);
+    RUN(a_list_shows_each_tokens_own_scopes);
     RUN(bad_query_values_get_400);
     RUN(bad_bodies_get_400_naming_the_field);
     RUN(store_failure_is_a_clean_503);
