@@ -71,6 +71,8 @@ void api_audit_later(struct api_call *call, const char *action, const char *kind
 /* ---- replies (reply.c); each sets call->res completely ---- */
 /* Steals body. */
 void reply_json(struct api_call *call, int status, json_t *body);
+/* The same for JSON text written without jansson (json/jsonw.h); steals text. */
+void reply_json_text(struct api_call *call, int status, char *text);
 void reply_error(struct api_call *call, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void reply_empty(struct api_call *call, int status);
 /* 400 from a struct jx. */

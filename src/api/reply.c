@@ -33,6 +33,12 @@ void reply_json(struct api_call *call, int status, json_t *body)
     set_body(call, status, vnd ? "application/vnd.api+json" : "application/json", text);
 }
 
+void reply_json_text(struct api_call *call, int status, char *text)
+{
+    int vnd = call->route && (call->route->flags & ROUTE_VND);
+    set_body(call, status, vnd ? "application/vnd.api+json" : "application/json", text);
+}
+
 /* Replaces what cannot go into a JSON string as is (bytes of invalid UTF-8,
  * control characters) with '?'. Messages may quote request input. */
 static void make_printable(char *msg)

@@ -10,6 +10,9 @@
 #include "fixture.h"
 #include "store_faulty.h"
 #include "util/clock.h"
+#include "util/errors.h"
+#include "util/token.h"
+#include "util/uuid.h"
 #include "util/xmalloc.h"
 
 #include <jansson.h>
@@ -38,7 +41,8 @@ static void ctx_close(struct ctx *c)
 
 /* Sends method target (path?query) with the admin's keys; returns the status
  * and, when out is given, the parsed body. */
-static int send_req(struct ctx *c, const char *method, const char *target, const char *body, json_t **out)
+static int send_req_text(struct ctx *c, const char *method, const char *target, const char *body, json_t **out,
+                         char **text)
 {
     struct api_header h[2] = {
         {"dd-api-key", 10, c->f.admin.api_key, strlen(c->f.admin.api_key)},
@@ -60,6 +64,8 @@ static int send_req(struct ctx *c, const char *method, const char *target, const
     api_handle(&c->env, &req, &res);
     if (out)
         *out = res.body ? json_loads(res.body, 0, NULL) : NULL;
+    if (text)
+        *text = xstrdup(res.body ? res.body : "");
     int status = res.status;
     /* Every error answer is {"errors":[string, ...]}. */
     if (status >= 400) {
@@ -70,6 +76,12 @@ static int send_req(struct ctx *c, const char *method, const char *target, const
     }
     api_response_free(&res);
     return status;
+}
+
+/* The same, with the answer's text (the caller frees it) when text is given. */
+static int send_req(struct ctx *c, const char *method, const char *target, const char *body, json_t **out)
+{
+    return send_req_text(c, method, target, body, out, NULL);
 }
 
 static char *pat_body(const char *name)
@@ -367,6 +379,148 @@ static void a_list_shows_each_tokens_own_scopes(void)
     ctx_close(&c);
 }
 
+/* ---- the jansson rendering of a token list, as access_tokens.c had it
+ * before issue 14 wrote the list straight into the answer: the reference the
+ * streaming list must match byte for byte ---- */
+static json_t *old_rfc3339(int64_t us, int trim)
+{
+    char buf[CLOCK_BUF];
+    if (!us)
+        return json_null();
+    clock_format_rfc3339(us, trim, buf);
+    return json_string(buf);
+}
+
+static json_t *old_relationship(const char *type, const char *id)
+{
+    if (!id || !*id)
+        return json_pack("{s:n}", "data");
+    return json_pack("{s:{s:s,s:s}}", "data", "id", id, "type", type);
+}
+
+static json_t *old_render_token(const struct store_token *t)
+{
+    char alias[TOKEN_ALIAS_LEN + 1], portion[TOKEN_ALIAS_LEN + 8];
+    token_alias(t->id, alias);
+    snprintf(portion, sizeof portion, "%s_%s", token_prefix(t->kind == STORE_TOKEN_SAT ? TOKEN_SAT : TOKEN_PAT),
+             alias);
+    json_t *scopes = json_loads(t->scopes ? t->scopes : "[]", 0, NULL);
+    json_t *attrs = json_pack("{s:o,s:o,s:s,s:s,s:o}", "created_at", old_rfc3339(t->created_at, 0), "expires_at",
+                              old_rfc3339(t->expires_at, 1), "name", t->name, "public_portion", portion, "scopes",
+                              scopes ? scopes : json_array());
+    json_object_set_new(attrs, "last_used_at", old_rfc3339(t->last_used_at, 0));
+    if (t->kind == STORE_TOKEN_SAT)
+        json_object_set_new(attrs, "alias", json_string(alias));
+    if (t->modified_at)
+        json_object_set_new(attrs, "modified_at", old_rfc3339(t->modified_at, 0));
+    const char *owner_type = t->kind == STORE_TOKEN_SAT ? "service_account" : "users";
+    return json_pack("{s:s,s:s,s:o,s:{s:o}}", "id", t->id, "type",
+                     t->kind == STORE_TOKEN_SAT ? "service_access_tokens" : "personal_access_tokens", "attributes",
+                     attrs, "relationships", "owned_by", old_relationship(owner_type, t->owner_id));
+}
+
+static char *old_render_list(struct store *st, const struct store_token_query *q)
+{
+    struct store_token_list list;
+    CHECK_INT(store_token_list(st, q, &list), KH_OK);
+    json_t *data = json_array();
+    for (size_t i = 0; i < list.n; i++)
+        json_array_append_new(data, old_render_token(&list.items[i]));
+    json_t *body = json_pack("{s:o,s:{s:{s:I}}}", "data", data, "meta", "page", "total_filtered_count",
+                             (json_int_t)list.total);
+    store_token_list_free(&list);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    return text;
+}
+
+/* Inserts a token with every field chosen; returns the store's code. */
+static int insert_token(struct ctx *c, int kind, const char *name, const char *scopes, int64_t created,
+                        int64_t modified, int64_t expires, int64_t last_used)
+{
+    struct store_token t;
+    memset(&t, 0, sizeof t);
+    uuid_generate(t.id);
+    snprintf(t.org_id, sizeof t.org_id, "%s", c->f.admin.org_id);
+    snprintf(t.owner_id, sizeof t.owner_id, "%s", c->f.admin.user_id);
+    t.kind = kind;
+    t.name = (char *)name;
+    t.scopes = (char *)scopes;
+    t.secret_version = c->f.secret.keys[0].version;
+    t.created_at = created;
+    t.modified_at = modified;
+    t.expires_at = expires;
+    t.last_used_at = last_used;
+    return store_token_insert(c->f.st, &t);
+}
+
+/* The token lists write their answer without jansson (issue 14): the same
+ * bytes as the jansson rendering above, for names with every control
+ * character, quotes, backslashes, slashes and non-ASCII text, PATs and SATs,
+ * with and without expiry, modification and last use, equal and different
+ * scope lists, on every sort and a filter; a name that is not UTF-8 leaves
+ * its row out as jansson did (SQLite only: PostgreSQL refuses such text). */
+static void a_token_list_matches_the_jansson_rendering(void)
+{
+    struct ctx c;
+    ctx_open(&c);
+    int64_t now = clock_now_us();
+    static const char *scopes[] = {"[\"api_keys_read\"]", "[\"apm_read\",\"api_keys_read\"]", "[]",
+                                   "[ \"api_keys_read\" ]"};
+    char name[64];
+    for (int i = 0; i < 40; i++) {
+        if (i < 31)
+            snprintf(name, sizeof name, "ctl %02d [%c] \"q\" \\b/s é 中 😀", i, i + 1);
+        else
+            snprintf(name, sizeof name, "plain %d", i);
+        int64_t t0 = now - (int64_t)(40 - i) * 1000003;
+        CHECK_INT(insert_token(&c, i % 3 == 0 ? STORE_TOKEN_SAT : STORE_TOKEN_PAT, name, scopes[(i / 3) % 4],
+                               t0 - (i % 5 == 0 ? t0 % 1000000 : 0), i % 4 == 0 ? t0 + 1 : 0,
+                               i % 2 ? now + (int64_t)i * 86400000000 - (i % 7 == 0 ? 0 : 120) : 0,
+                               i % 6 == 0 ? t0 + 17 : 0),
+                  KH_OK);
+    }
+    if (!fixture_pg())
+        CHECK_INT(insert_token(&c, STORE_TOKEN_PAT, "bad \xff\xfe utf-8", "[]", now - 1, 0, 0, 0), KH_OK);
+    static const struct {
+        const char *target;
+        enum store_sort sort;
+        int desc;
+        const char *filter;
+        int64_t limit, offset;
+    } cases[] = {
+        {"/api/v2/personal_access_tokens?page[size]=100&sort=-created_at", STORE_SORT_CREATED_AT, 1, NULL, 100, 0},
+        {"/api/v2/personal_access_tokens?page[size]=100&sort=name", STORE_SORT_NAME, 0, NULL, 100, 0},
+        {"/api/v2/personal_access_tokens?page[size]=7&page[number]=2&sort=expires_at", STORE_SORT_EXPIRES_AT, 0,
+         NULL, 7, 14},
+        {"/api/v2/personal_access_tokens?page[size]=100&sort=-last_used_at", STORE_SORT_LAST_USED_AT, 1, NULL, 100,
+         0},
+        {"/api/v2/personal_access_tokens?page[size]=100&filter=ctl", STORE_SORT_NAME, 0, "ctl", 100, 0},
+        {"/api/v2/personal_access_tokens?filter=nothing%20like%20it", STORE_SORT_NAME, 0, "nothing like it", 10, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = NULL;
+        CHECK_INT(send_req_text(&c, "GET", cases[i].target, NULL, NULL, &got), 200);
+        struct store_token_query q;
+        memset(&q, 0, sizeof q);
+        q.org_id = c.f.admin.org_id;
+        q.name_filter = cases[i].filter;
+        q.now = clock_now_us();
+        q.sort = cases[i].sort;
+        q.desc = cases[i].desc;
+        q.page.limit = cases[i].limit;
+        q.page.offset = cases[i].offset;
+        char *want = old_render_list(c.f.st, &q);
+        if (strcmp(got, want) != 0) {
+            fprintf(stderr, "  %s:\n  got  %.300s\n  want %.300s\n", cases[i].target, got, want);
+            CHECK(0);
+        }
+        free(got);
+        free(want);
+    }
+    ctx_close(&c);
+}
+
 int main(void)
 {
     RUN(routing_answers_404_and_405);
@@ -375,6 +529,7 @@ int main(void)
     RUN(error_messages_quoting_bad_bytes_stay_json);
     RUN(paging_selects_the_right_slice);
     RUN(a_list_shows_each_tokens_own_scopes);
+    RUN(a_token_list_matches_the_jansson_rendering);
     RUN(bad_query_values_get_400);
     RUN(bad_bodies_get_400_naming_the_field);
     RUN(store_failure_is_a_clean_503);
