@@ -131,6 +131,37 @@ static uint64_t hits(struct ctx *c)
     return s.hits;
 }
 
+/* A PAT of the admin's, stored (and announced), and its Authorization
+ * header as a request presents it. */
+struct bearer {
+    char header[TOKEN_LEN + 8];
+    struct auth_input in;
+};
+
+static void insert_pat(struct ctx *c, const char *name, int64_t expires_at, struct store_token *t, struct bearer *b)
+{
+    char value[TOKEN_LEN + 1], secret[TOKEN_SECRET_LEN + 1];
+    struct store_stamp settled;
+    memset(t, 0, sizeof *t);
+    uuid_generate(t->id);
+    memcpy(t->org_id, c->f.admin.org_id, UUID_STR);
+    memcpy(t->owner_id, c->f.admin.user_id, UUID_STR);
+    t->kind = STORE_TOKEN_PAT;
+    t->name = (char *)name; /* not owned: these rows are never cleared */
+    t->scopes = "[\"api_keys_read\"]";
+    t->created_at = t->modified_at = c->env.now;
+    t->expires_at = expires_at;
+    token_mint(TOKEN_PAT, t->id, value, secret);
+    t->secret_version = secret_current(&c->f.secret)->version;
+    secret_hmac(secret_current(&c->f.secret)->token_key, secret, TOKEN_SECRET_LEN, t->secret_hash);
+    CHECK_INT(store_token_insert(c->f.st, t), KH_OK);
+    settled_stamp(c->f.st, &settled);
+    snprintf(b->header, sizeof b->header, "Bearer %s", value);
+    memset(&b->in, 0, sizeof b->in);
+    b->in.authorization = b->header;
+    b->in.authorization_len = strlen(b->header);
+}
+
 static void answers_from_memory_until_a_commit(void)
 {
     struct ctx c;
@@ -195,33 +226,14 @@ static void token_entry_ends_at_its_expiry(void)
     struct ctx c;
     struct principal who;
     ctx_open(&c);
-    struct store_token t = {0};
-    char value[TOKEN_LEN + 1], secret[TOKEN_SECRET_LEN + 1];
-    uuid_generate(t.id);
-    memcpy(t.org_id, c.f.admin.org_id, UUID_STR);
-    memcpy(t.owner_id, c.f.admin.user_id, UUID_STR);
-    t.kind = STORE_TOKEN_PAT;
-    t.name = "short-lived";
-    t.scopes = "[\"api_keys_read\"]";
-    t.created_at = t.modified_at = c.env.now;
-    t.expires_at = c.env.now + 1000000; /* one second */
-    token_mint(TOKEN_PAT, t.id, value, secret);
-    t.secret_version = secret_current(&c.f.secret)->version;
-    secret_hmac(secret_current(&c.f.secret)->token_key, secret, TOKEN_SECRET_LEN, t.secret_hash);
-    CHECK_INT(store_token_insert(c.f.st, &t), KH_OK);
-    struct store_stamp settled;
-    settled_stamp(c.f.st, &settled);
-
-    struct auth_input bearer = {0};
-    char header[TOKEN_LEN + 8];
-    snprintf(header, sizeof header, "Bearer %s", value);
-    bearer.authorization = header;
-    bearer.authorization_len = strlen(header);
-    CHECK_INT(auth_authenticate(&c.env, &bearer, &who), KH_OK);
-    CHECK_INT(auth_authenticate(&c.env, &bearer, &who), KH_OK);
+    struct store_token t;
+    struct bearer bearer;
+    insert_pat(&c, "short-lived", c.env.now + 1000000 /* one second */, &t, &bearer);
+    CHECK_INT(auth_authenticate(&c.env, &bearer.in, &who), KH_OK);
+    CHECK_INT(auth_authenticate(&c.env, &bearer.in, &who), KH_OK);
     CHECK_INT(hits(&c), 1);
     c.env.now = t.expires_at; /* nothing committed, but the token is over */
-    CHECK_INT(auth_authenticate(&c.env, &bearer, &who), AUTH_INVALID);
+    CHECK_INT(auth_authenticate(&c.env, &bearer.in, &who), AUTH_INVALID);
     CHECK(who.expired);
     CHECK_INT(who.cred, AUTH_CRED_PAT);
     CHECK_INT(who.reason, AUTH_REASON_EXPIRED);
@@ -230,7 +242,7 @@ static void token_entry_ends_at_its_expiry(void)
      * expired (for its audit event) */
     memset(&who, 0, sizeof who);
     c.env.now += 5000000;
-    CHECK_INT(auth_authenticate(&c.env, &bearer, &who), AUTH_INVALID);
+    CHECK_INT(auth_authenticate(&c.env, &bearer.in, &who), AUTH_INVALID);
     CHECK(who.expired);
     CHECK_STR(who.credential_id, t.id);
     CHECK_INT(who.reason, AUTH_REASON_EXPIRED); /* kept with the cached refusal */
@@ -248,9 +260,9 @@ static void token_entry_ends_at_its_expiry(void)
 
     /* a revocation, with the clock back: refused at once as well */
     c.env.now = t.created_at;
-    CHECK_INT(auth_authenticate(&c.env, &bearer, &who), KH_OK);
+    CHECK_INT(auth_authenticate(&c.env, &bearer.in, &who), KH_OK);
     CHECK_INT(store_token_revoke(c.f.st, c.f.admin.org_id, t.id, c.env.now), KH_OK);
-    CHECK_INT(auth_authenticate(&c.env, &bearer, &who), AUTH_INVALID);
+    CHECK_INT(auth_authenticate(&c.env, &bearer.in, &who), AUTH_INVALID);
     CHECK_INT(who.reason, AUTH_REASON_REVOKED);
     ctx_close(&c);
 }
@@ -335,33 +347,17 @@ static void a_revocation_not_yet_committed_is_seen_by_its_own_connection(void)
 {
     struct ctx c;
     struct principal who;
-    struct store_stamp settled;
     ctx_open(&c);
-    struct store_token t = {0};
-    char value[TOKEN_LEN + 1], secret[TOKEN_SECRET_LEN + 1], header[TOKEN_LEN + 8];
-    uuid_generate(t.id);
-    memcpy(t.org_id, c.f.admin.org_id, UUID_STR);
-    memcpy(t.owner_id, c.f.admin.user_id, UUID_STR);
-    t.kind = STORE_TOKEN_PAT;
-    t.name = "in a batch";
-    t.scopes = "[\"api_keys_read\"]";
-    t.created_at = t.modified_at = c.env.now;
-    token_mint(TOKEN_PAT, t.id, value, secret);
-    t.secret_version = secret_current(&c.f.secret)->version;
-    secret_hmac(secret_current(&c.f.secret)->token_key, secret, TOKEN_SECRET_LEN, t.secret_hash);
-    CHECK_INT(store_token_insert(c.f.st, &t), KH_OK);
-    settled_stamp(c.f.st, &settled);
-    struct auth_input bearer = {0};
-    snprintf(header, sizeof header, "Bearer %s", value);
-    bearer.authorization = header;
-    bearer.authorization_len = strlen(header);
+    struct store_token t;
+    struct bearer bearer;
+    insert_pat(&c, "in a batch", 0, &t, &bearer);
 
     CHECK_INT(store_begin(c.f.st), KH_OK);
-    CHECK_INT(auth_authenticate(&c.env, &bearer, &who), KH_OK);
-    CHECK_INT(auth_authenticate(&c.env, &bearer, &who), KH_OK);
+    CHECK_INT(auth_authenticate(&c.env, &bearer.in, &who), KH_OK);
+    CHECK_INT(auth_authenticate(&c.env, &bearer.in, &who), KH_OK);
     CHECK_INT(hits(&c), 1); /* within the transaction the cache answers */
     CHECK_INT(store_token_revoke(c.f.st, c.f.admin.org_id, t.id, c.env.now), KH_OK);
-    CHECK_INT(auth_authenticate(&c.env, &bearer, &who), AUTH_INVALID); /* not committed, and refused */
+    CHECK_INT(auth_authenticate(&c.env, &bearer.in, &who), AUTH_INVALID); /* not committed, and refused */
     CHECK_INT(hits(&c), 1);
     CHECK_INT(store_rollback(c.f.st), KH_OK);
     ctx_close(&c);
