@@ -227,3 +227,15 @@ test("every operation answers every caller with the expected status", async () =
   }
   assert.deepEqual(problems, []);
 });
+
+test("keyhold's probes (/healthz, /readyz) answer every caller alike, credentials or not, and say nothing of them", async () => {
+  for (const path of ["/healthz", "/readyz"]) {
+    const answers = new Set();
+    for (const caller of CALLERS) {
+      const r = await rawJson("GET", path, headersOf[caller]);
+      assert.equal(r.status, 200, `${path} as ${caller}`);
+      answers.add(r.body);
+    }
+    assert.deepEqual([...answers], ['{"status":"ok"}'], `${path}: one answer for every caller`);
+  }
+});
