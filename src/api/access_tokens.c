@@ -321,7 +321,7 @@ static void create_token(struct api_call *call, int kind, const char *owner_id)
     t.scopes = scopes_or_reply(call, &jx, scope_arr, "data.attributes.scopes", 1, &scopes);
     if (!t.scopes)
         goto out;
-    uuid_generate(t.id);
+    uuid_generate_ordered(t.id, call->now);
     memcpy(t.org_id, call->who.org_id, UUID_STR);
     memcpy(t.owner_id, owner_id, UUID_STR);
     t.kind = kind;

@@ -168,7 +168,7 @@ static int create_key_or_reply(struct api_call *call, const char *name, const ch
                     call->env->cfg->max_api_keys);
         return KH_EINVAL;
     }
-    uuid_generate(out->id);
+    uuid_generate_ordered(out->id, call->now);
     memcpy(out->org_id, call->who.org_id, UUID_STR);
     out->name = xstrdup(name);
     out->category = xstrdup(category ? category : "default");

@@ -210,7 +210,7 @@ static int create_key_or_reply(struct api_call *call, const char *owner, const c
         return KH_EINVAL;
     }
     if (!rc) {
-        uuid_generate(k->id);
+        uuid_generate_ordered(k->id, call->now);
         memcpy(k->org_id, call->who.org_id, UUID_STR);
         memcpy(k->owner_id, owner, UUID_STR);
         k->name = xstrdup(name);

@@ -1,17 +1,28 @@
-/* uuid.c - version 4 UUIDs from the CSPRNG. */
+/* uuid.c - version 4 and version 7 UUIDs from the CSPRNG. */
 #include "util/uuid.h"
 
 #include "util/errors.h"
 #include "util/secret.h"
 
 #include <openssl/crypto.h> /* OPENSSL_hexchar2int */
-#include <stdio.h>
 
 void uuid_generate(char out[UUID_STR])
 {
     uint8_t b[16];
     secret_random(b, sizeof b);
     b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+    uuid_format(b, out);
+}
+
+void uuid_generate_ordered(char out[UUID_STR], int64_t now_us)
+{
+    uint8_t b[16];
+    uint64_t ms = now_us > 0 ? (uint64_t)now_us / 1000 : 0;
+    secret_random(b + 6, sizeof b - 6);
+    for (int i = 5; i >= 0; i--, ms >>= 8)
+        b[i] = (uint8_t)(ms & 0xff);
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x70);
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
     uuid_format(b, out);
 }
@@ -39,8 +50,15 @@ int uuid_parse(const char *s, size_t len, uint8_t out[16])
 
 void uuid_format(const uint8_t b[16], char out[UUID_STR])
 {
-    snprintf(out, UUID_STR, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
-             b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    static const char hex[] = "0123456789abcdef";
+    char *o = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *o++ = '-';
+        *o++ = hex[b[i] >> 4];
+        *o++ = hex[b[i] & 0x0f];
+    }
+    *o = '\0';
 }
 
 int uuid_valid(const char *s, size_t len)

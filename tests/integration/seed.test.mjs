@@ -4,7 +4,10 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Server, v1, v2, expectStatus, hoursFromNow } from "./helpers.mjs";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+// Credentials get time-ordered (version 7) UUIDs: the store appends to its
+// indexes instead of writing a random page of each (docs/internals/performance.md).
+const UUID7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const uuid7Millis = (id) => parseInt(id.replace(/-/g, "").slice(0, 12), 16);
 const PAT = /^ddpat_[0-9A-Za-z]{22}_[0-9A-Za-z]{36}$/;
 const SAT = /^ddsat_[0-9A-Za-z]{22}_[0-9A-Za-z]{36}$/;
 
@@ -33,7 +36,8 @@ describe("POST and GET /api/v2/personal_access_tokens", () => {
     expiresAt.setUTCMilliseconds(540);
     const res = await keys.createPersonalAccessToken({ body: patBody("deploy bot", ["api_keys_read"], expiresAt) });
     const t = res.data;
-    assert.match(t.id, UUID);
+    assert.match(t.id, UUID7);
+    assert.ok(Math.abs(uuid7Millis(t.id) - t.attributes.createdAt.getTime()) < 1000, "the id carries its creation time");
     assert.equal(t.type, "personal_access_tokens");
     assert.match(srv.remember(t.attributes.key), PAT);
     assert.equal(t.attributes.name, "deploy bot");

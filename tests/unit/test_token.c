@@ -150,8 +150,33 @@ static void base62_encode_matches_schoolbook(void)
     }
 }
 
+/* Version 7 ids: the millisecond in the first 48 bits, version and variant
+ * bits set, random bits that differ, and later ids sort after earlier ones as
+ * strings (what the store's indexes compare). */
+static void ordered_uuids_carry_their_millisecond_and_sort_by_it(void)
+{
+    const int64_t t0 = 1764619200123456; /* 2025-12-01T20:00:00.123456Z */
+    char a[UUID_STR], b[UUID_STR], c[UUID_STR];
+    uuid_generate_ordered(a, t0);
+    uuid_generate_ordered(b, t0);
+    uuid_generate_ordered(c, t0 + 1000);
+    CHECK(uuid_valid(a, strlen(a)));
+    CHECK(strncmp(a, "019adb80-267b-7", 15) == 0); /* 1764619200123 ms = 0x019adb80267b */
+    CHECK_INT(a[14], '7');
+    CHECK(strchr("89ab", a[19]) != NULL);
+    CHECK(strcmp(a, b) != 0);
+    CHECK(strcmp(a, c) < 0 && strcmp(b, c) < 0);
+    for (int i = 0; i < 1000; i++) {
+        char later[UUID_STR];
+        uuid_generate_ordered(later, t0 + 1000 * (i + 2));
+        CHECK(strcmp(c, later) < 0);
+        memcpy(c, later, UUID_STR);
+    }
+}
+
 int main(void)
 {
+    RUN(ordered_uuids_carry_their_millisecond_and_sort_by_it);
     RUN(alias_matches_datadog_recording);
     RUN(mint_then_parse_round_trips);
     RUN(secrets_differ_between_mints);
