@@ -25,9 +25,9 @@ void jsonw_rawn(struct jsonw *w, const char *s, size_t len)
     buf_add(&w->b, s, len); /* below JSONW_MAX, only allocation could fail, and that aborts */
 }
 
-void jsonw_raw(struct jsonw *w, const char *s)
+void jsonw_reserve(struct jsonw *w, size_t len)
 {
-    jsonw_rawn(w, s, strlen(s));
+    buf_reserve(&w->b, len);
 }
 
 /* Length of the UTF-8 sequence at s (1..4), or 0 when it is not valid UTF-8:
@@ -64,41 +64,68 @@ static size_t utf8_len(const unsigned char *s)
     return n;
 }
 
-int jsonw_string(struct jsonw *w, const char *s)
+/* Escapes c (a control character, '"' or '\\') as jansson's compact dump
+ * does. */
+static void put_escape(struct jsonw *w, unsigned c)
 {
     static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *p = (const unsigned char *)s;
-    for (const unsigned char *q = p; *q;) {
-        size_t n = utf8_len(q);
-        if (!n)
-            return KH_EINVAL;
-        q += n;
+    char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
+    size_t len = 2;
+    switch (c) {
+    case '"': esc[1] = '"'; break;
+    case '\\': esc[1] = '\\'; break;
+    case '\b': esc[1] = 'b'; break;
+    case '\f': esc[1] = 'f'; break;
+    case '\n': esc[1] = 'n'; break;
+    case '\r': esc[1] = 'r'; break;
+    case '\t': esc[1] = 't'; break;
+    default:
+        memcpy(esc + 1, "u00", 3);
+        esc[4] = hex[c >> 4];
+        esc[5] = hex[c & 0xF];
+        len = 6;
     }
+    jsonw_rawn(w, esc, len);
+}
+
+/* The bytes written as they are without a second look: printable ASCII but
+ * '"' and '\\'. */
+static const unsigned char plain[256] = {
+    [0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20-0x2f; 0x22 is '"' */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,          /* 0x30-0x3f */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,          /* 0x40-0x4f */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,          /* 0x50-0x5f; 0x5c is '\\' */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,          /* 0x60-0x6f */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,          /* 0x70-0x7f */
+};
+
+/* One pass: runs of plain ASCII are copied whole, escapes written as they
+ * come, and a multi-byte sequence is checked where it stands; a string that
+ * is not UTF-8 takes back what was written of it. */
+int jsonw_string(struct jsonw *w, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t mark = jsonw_len(w);
     jsonw_rawn(w, "\"", 1);
     const unsigned char *run = p; /* bytes that need no escape, written in one go */
-    for (; *p; p++) {
+    for (;; p++) {
+        while (plain[*p])
+            p++;
         unsigned c = *p;
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!c)
+            break;
+        if (c >= 0x80) {
+            size_t n = utf8_len(p);
+            if (!n) {
+                jsonw_truncate(w, mark);
+                return KH_EINVAL;
+            }
+            p += n - 1;
             continue;
+        }
         jsonw_rawn(w, (const char *)run, (size_t)(p - run));
         run = p + 1;
-        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
-        size_t len = 2;
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 0xF];
-            len = 6;
-        }
-        jsonw_rawn(w, esc, len);
+        put_escape(w, c);
     }
     jsonw_rawn(w, (const char *)run, (size_t)(p - run));
     jsonw_rawn(w, "\"", 1);

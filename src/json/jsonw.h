@@ -18,6 +18,7 @@
 #include "util/buf.h"
 
 #include <stddef.h>
+#include <string.h>
 
 struct jsonw {
     struct buf b;
@@ -25,9 +26,15 @@ struct jsonw {
 
 void jsonw_init(struct jsonw *w);
 void jsonw_free(struct jsonw *w);
-/* Appends s as it is: punctuation, keys, JSON text made elsewhere. */
-void jsonw_raw(struct jsonw *w, const char *s);
+/* Appends s as it is: punctuation, keys, JSON text made elsewhere. Inline,
+ * so that the length of a literal is known when compiling. */
 void jsonw_rawn(struct jsonw *w, const char *s, size_t len);
+static inline void jsonw_raw(struct jsonw *w, const char *s)
+{
+    jsonw_rawn(w, s, strlen(s));
+}
+/* Makes room for about len more bytes at once. */
+void jsonw_reserve(struct jsonw *w, size_t len);
 /* Appends s as a quoted, escaped string. Returns KH_EINVAL and appends
  * nothing when s is not valid UTF-8; 0 otherwise. */
 int jsonw_string(struct jsonw *w, const char *s);

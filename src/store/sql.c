@@ -262,12 +262,14 @@ static char *col_dup(struct sql_rows *r, int i)
     return t ? xstrdup(t) : NULL;
 }
 
+/* Copies a text column into a fixed field, cut to fit (ids: always fit).
+ * Without snprintf: a list page copies several ids a row (issue 14). */
 static void col_copy(struct sql_rows *r, int i, char *out, size_t outlen)
 {
     const char *t = r->drv->col_text(r, i);
-    out[0] = '\0';
-    if (t)
-        snprintf(out, outlen, "%s", t);
+    size_t n = t ? strnlen(t, outlen - 1) : 0;
+    memcpy(out, t ? t : "", n);
+    out[n] = '\0';
 }
 
 /* Copies a blob column of exactly len bytes; leaves out alone otherwise. */

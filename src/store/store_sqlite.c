@@ -5,7 +5,8 @@
  * wait for the writer, synchronous=FULL so an acknowledged write survives a
  * crash or power loss, and a busy timeout so concurrent writers queue instead
  * of failing. sql.c's fixed statements are prepared once per connection and
- * reused; composed ones are prepared for one run. */
+ * reused; composed ones (lists) are kept by their text, the few most recently
+ * used, since a server asks for the same few shapes again and again. */
 #include "store/sql.h"
 
 #include "util/buf.h"
@@ -14,6 +15,7 @@
 #include "util/xmalloc.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,19 +28,31 @@ extern const char *const store_sqlite_migrations[];
 
 #define BUSY_TIMEOUT_MS 5000
 #define MAX_FIXED_STATEMENTS 64 /* more than sql.c's enum stmt_id has */
+/* Composed statements kept per connection. A list's shape is its filters and
+ * sort, so a handful covers what clients ask; preparing one cost about a
+ * tenth of a PAT page's CPU (issue 14). */
+#define COMPOSED_CACHE 16
 
 struct sqlite_rows {
     struct sql_rows base;
     struct sqlite_store *s;
     sqlite3_stmt *stmt;
-    int composed; /* finalized on close, not kept */
     const char *what;
+};
+
+/* A composed statement kept by its text. */
+struct composed {
+    char *sql;
+    sqlite3_stmt *stmt;
+    uint64_t used; /* when last asked for, in the connection's count of queries */
 };
 
 struct sqlite_store {
     struct sql_store sql; /* must be first */
     sqlite3 *db;
     sqlite3_stmt *stmts[MAX_FIXED_STATEMENTS];
+    struct composed composed[COMPOSED_CACHE];
+    uint64_t queries;
     struct sqlite_rows cursor;          /* the one statement being read (sql.c reads one at a time) */
     int in_memory;                      /* a "memory:" store: no file, no change stamp */
     const volatile uint32_t *wal_index; /* SQLite's mapping of the wal-index header; see change_stamp */
@@ -83,24 +97,55 @@ static int drv_exec(struct sql_store *s, const char *sql, const char *what)
     return exec_sql(Q(s), sql, what);
 }
 
-/* The statement for id (kept, reset and cleared) or sql (prepared now). */
-static sqlite3_stmt *statement(struct sqlite_store *s, int id, const char *sql, const char *what)
+static sqlite3_stmt *prepare(struct sqlite_store *s, const char *sql, const char *what)
 {
     sqlite3_stmt *st = NULL;
-    if (id >= 0 && id < MAX_FIXED_STATEMENTS && s->stmts[id]) {
-        st = s->stmts[id];
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-        return st;
-    }
-    unsigned flags = id >= 0 ? SQLITE_PREPARE_PERSISTENT : 0;
-    if (sqlite3_prepare_v3(s->db, sql, -1, flags, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
         log_error("store: %s: prepare: %s", what, sqlite3_errmsg(s->db));
         return NULL;
     }
-    if (id >= 0 && id < MAX_FIXED_STATEMENTS)
-        s->stmts[id] = st;
     return st;
+}
+
+static sqlite3_stmt *reused(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+/* The kept statement for a composed text, prepared into the least recently
+ * used slot when it is not kept yet. */
+static sqlite3_stmt *composed_statement(struct sqlite_store *s, const char *sql, const char *what)
+{
+    struct composed *slot = &s->composed[0];
+    s->queries++;
+    for (int i = 0; i < COMPOSED_CACHE; i++) {
+        struct composed *c = &s->composed[i];
+        if (c->sql && strcmp(c->sql, sql) == 0) {
+            c->used = s->queries;
+            return reused(c->stmt);
+        }
+        if (c->used < slot->used)
+            slot = c;
+    }
+    sqlite3_stmt *st = prepare(s, sql, what);
+    if (!st)
+        return NULL;
+    sqlite3_finalize(slot->stmt);
+    free(slot->sql);
+    *slot = (struct composed){.sql = xstrdup(sql), .stmt = st, .used = s->queries};
+    return st;
+}
+
+/* The statement for id (kept, reset and cleared) or for a composed sql. */
+static sqlite3_stmt *statement(struct sqlite_store *s, int id, const char *sql, const char *what)
+{
+    if (id < 0 || id >= MAX_FIXED_STATEMENTS)
+        return composed_statement(s, sql, what);
+    if (!s->stmts[id])
+        s->stmts[id] = prepare(s, sql, what);
+    return s->stmts[id] ? reused(s->stmts[id]) : NULL;
 }
 
 static void bind_params(sqlite3_stmt *st, const struct sql_params *p)
@@ -124,14 +169,12 @@ static void bind_params(sqlite3_stmt *st, const struct sql_params *p)
     }
 }
 
+/* Ends the cursor's run; its statement stays kept (fixed or composed). */
 static void finish(struct sqlite_rows *c)
 {
     if (!c->stmt)
         return;
-    if (c->composed)
-        sqlite3_finalize(c->stmt);
-    else
-        sqlite3_reset(c->stmt);
+    sqlite3_reset(c->stmt);
     c->stmt = NULL;
 }
 
@@ -139,15 +182,15 @@ static int drv_query(struct sql_store *ss, int id, const char *sql, const struct
                      int64_t *changed, const char *what)
 {
     struct sqlite_store *s = Q(ss);
+    struct sqlite_rows *c = &s->cursor;
+    finish(c); /* a cursor left open by a caller is ended here, before its statement can be replaced */
     sqlite3_stmt *st = statement(s, id, sql, what);
     if (rows)
         *rows = NULL;
     if (!st)
         return map_rc(s, sqlite3_errcode(s->db), what);
     bind_params(st, p);
-    struct sqlite_rows *c = &s->cursor;
-    finish(c); /* a cursor left open by a caller is ended here */
-    *c = (struct sqlite_rows){.base = {&sqlite_driver}, .s = s, .stmt = st, .composed = id < 0, .what = what};
+    *c = (struct sqlite_rows){.base = {&sqlite_driver}, .s = s, .stmt = st, .what = what};
     if (rows) {
         *rows = &c->base;
         return KH_OK;
@@ -255,6 +298,10 @@ static void drv_close(struct sql_store *ss)
     finish(&s->cursor);
     for (int i = 0; i < MAX_FIXED_STATEMENTS; i++)
         sqlite3_finalize(s->stmts[i]);
+    for (int i = 0; i < COMPOSED_CACHE; i++) {
+        sqlite3_finalize(s->composed[i].stmt);
+        free(s->composed[i].sql);
+    }
     s->wal_index = NULL; /* SQLite's own mapping: it goes with the connection */
     /* The last connection to close checkpoints the WAL into the database. */
     sqlite3_close_v2(s->db);
@@ -267,8 +314,19 @@ static const char *path_of(const char *dsn)
     return strncmp(dsn, "sqlite:", 7) == 0 ? dsn + 7 : dsn;
 }
 
+/* SQLite's process-wide settings, before its first use. Without memory
+ * statistics (which no one reads here), each of SQLite's allocations no
+ * longer takes a process-wide mutex that the event loops and the writer
+ * all contend for. */
+static void configure_sqlite(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int store_sqlite_open(const char *dsn, struct store **out, char **err)
 {
+    static pthread_once_t configured = PTHREAD_ONCE_INIT;
+    pthread_once(&configured, configure_sqlite);
     struct sqlite_store *s = xcalloc(1, sizeof *s);
     int memory = store_dsn_in_memory(dsn);
     sql_store_init(&s->sql, &sqlite_driver, memory ? 0 : STORE_CAP_CHANGE_STAMP | STORE_CAP_BACKUP);

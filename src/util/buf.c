@@ -39,6 +39,14 @@ int buf_add(struct buf *b, const void *data, size_t len)
     return KH_OK;
 }
 
+void buf_reserve(struct buf *b, size_t len)
+{
+    if (len > b->max || b->len > b->max - len || b->len + len + 1 <= b->cap)
+        return;
+    b->cap = b->len + len + 1;
+    b->p = xrealloc(b->p, b->cap);
+}
+
 int buf_adds(struct buf *b, const char *s)
 {
     return buf_add(b, s, strlen(s));

@@ -23,6 +23,12 @@ int64_t clock_mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Splits us into a UTC calendar date and time and the microseconds. The
+ * date is computed from the day count (the proleptic Gregorian calendar in
+ * 400-year eras, whose days repeat exactly) rather than with gmtime_r(),
+ * which takes glibc's time zone lock on every call: the lists format three
+ * timestamps a row on two event loops at once (issue 14). test_clock checks
+ * it against gmtime_r() from before year 0 to after 9999. */
 static void split(int64_t us, struct tm *tm, int *frac)
 {
     int64_t secs = us / 1000000;
@@ -31,8 +37,27 @@ static void split(int64_t us, struct tm *tm, int *frac)
         rem += 1000000;
         secs -= 1;
     }
-    time_t t = (time_t)secs;
-    gmtime_r(&t, tm);
+    int64_t days = secs / 86400, sod = secs % 86400;
+    if (sod < 0) {
+        sod += 86400;
+        days -= 1;
+    }
+    /* Days since 0000-03-01: years then start in March, so the leap day
+     * is the last day of a year. */
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;                                     /* day of the era, 0..146096 */
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* year of the era, 0..399 */
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);              /* day of that March year, 0..365 */
+    int64_t mp = (5 * doy + 2) / 153;                                   /* month from March, 0..11 */
+    int64_t month = mp < 10 ? mp + 3 : mp - 9;                          /* 1..12 */
+    memset(tm, 0, sizeof *tm);
+    tm->tm_year = (int)(yoe + era * 400 + (month <= 2) - 1900);
+    tm->tm_mon = (int)month - 1;
+    tm->tm_mday = (int)(doy - (153 * mp + 2) / 5 + 1);
+    tm->tm_hour = (int)(sod / 3600);
+    tm->tm_min = (int)(sod / 60 % 60);
+    tm->tm_sec = (int)(sod % 60);
     *frac = (int)rem;
 }
 

@@ -4,7 +4,6 @@
 #include "util/errors.h"
 #include "util/secret.h"
 
-#include <openssl/crypto.h> /* OPENSSL_hexchar2int */
 
 void uuid_generate(char out[UUID_STR])
 {
@@ -27,6 +26,16 @@ void uuid_generate_ordered(char out[UUID_STR], int64_t now_us)
     uuid_format(b, out);
 }
 
+/* The value of a hex digit of either case, or -1. Inline arithmetic: every
+ * row of a token list parses its id for the alias (issue 14). */
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20; /* ASCII upper case to lower case; other bytes stay outside a..f */
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 int uuid_parse(const char *s, size_t len, uint8_t out[16])
 {
     if (len != 36)
@@ -39,7 +48,7 @@ int uuid_parse(const char *s, size_t len, uint8_t out[16])
             i++;
             continue;
         }
-        int hi = OPENSSL_hexchar2int((unsigned char)s[i]), lo = OPENSSL_hexchar2int((unsigned char)s[i + 1]);
+        int hi = hex_value((unsigned char)s[i]), lo = hex_value((unsigned char)s[i + 1]);
         if (hi < 0 || lo < 0)
             return KH_EINVAL;
         out[bi++] = (uint8_t)(hi << 4 | lo);

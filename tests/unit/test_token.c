@@ -1,9 +1,12 @@
-/* test_token.c - PAT/SAT format: alias encoding, checksum, parsing. */
+/* test_token.c - PAT/SAT format: alias encoding, checksum, parsing; the ids they carry. */
 #include "test.h"
 
 #include "util/base62.h"
 #include "util/errors.h"
+#include "util/secret.h"
 #include "util/token.h"
+
+#include <ctype.h>
 
 static void alias_matches_datadog_recording(void)
 {
@@ -174,9 +177,41 @@ static void ordered_uuids_carry_their_millisecond_and_sort_by_it(void)
     }
 }
 
+/* Parsing reads hex digits of either case back to the bytes formatted, and
+ * refuses every other byte at every digit position, and misplaced dashes. */
+static void uuids_parse_hex_of_either_case_and_nothing_else(void)
+{
+    for (int round = 0; round < 200; round++) {
+        uint8_t in[16], out[16];
+        char s[UUID_STR];
+        secret_random(in, sizeof in);
+        uuid_format(in, s);
+        CHECK_INT(uuid_parse(s, 36, out), KH_OK);
+        CHECK(memcmp(in, out, 16) == 0);
+        for (char *c = s; *c; c++)
+            *c = (char)toupper((unsigned char)*c);
+        CHECK_INT(uuid_parse(s, 36, out), KH_OK);
+        CHECK(memcmp(in, out, 16) == 0);
+    }
+    char s[UUID_STR];
+    uuid_generate(s);
+    for (int pos = 0; pos < 36; pos++) {
+        char saved = s[pos];
+        for (int c = 0; c < 256; c++) {
+            s[pos] = (char)c;
+            int dash = pos == 8 || pos == 13 || pos == 18 || pos == 23;
+            int ok = dash ? c == '-' : isxdigit(c) != 0;
+            CHECK_INT(uuid_parse(s, 36, (uint8_t[16]){0}) == KH_OK, ok);
+        }
+        s[pos] = saved;
+    }
+    CHECK_INT(uuid_parse(s, 35, (uint8_t[16]){0}), KH_EINVAL);
+}
+
 int main(void)
 {
     RUN(ordered_uuids_carry_their_millisecond_and_sort_by_it);
+    RUN(uuids_parse_hex_of_either_case_and_nothing_else);
     RUN(alias_matches_datadog_recording);
     RUN(mint_then_parse_round_trips);
     RUN(secrets_differ_between_mints);
