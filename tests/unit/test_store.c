@@ -143,6 +143,62 @@ static void token_list_sorts_filters_and_pages(void)
     fixture_close(&f);
 }
 
+/* The SQLite backend keeps its 16 most recent list statements by their text.
+ * 48 list shapes (sort, direction, kind, filter) run three times, so each
+ * statement is evicted and prepared again: the same answers each time, and a
+ * new row is seen by every kept statement. */
+static void kept_list_statements_answer_as_fresh_ones(void)
+{
+    enum { SHAPES = 48 };
+    static const enum store_sort sorts[] = {STORE_SORT_NAME, STORE_SORT_CREATED_AT, STORE_SORT_EXPIRES_AT,
+                                            STORE_SORT_LAST_USED_AT};
+    struct fixture f;
+    struct store_token t;
+    int64_t totals[SHAPES];
+    char firsts[SHAPES][UUID_STR];
+    fixture_open(&f);
+    int64_t now = clock_now_us();
+    const char *names[] = {"echo", "delta", "Bravo", "alpha", "charlie"};
+    for (int i = 0; i < 5; i++) {
+        make_token(&f, f.admin.user_id, i % 2 ? STORE_TOKEN_SAT : STORE_TOKEN_PAT, names[i], now + i,
+                   i == 2 ? now + 3600000000 : 0, &t);
+        CHECK_INT(store_token_insert(f.st, &t), KH_OK);
+        store_token_clear(&t);
+    }
+    for (int round = 0; round < 3; round++) {
+        if (round == 2) { /* a PAT without "e" in its name */
+            make_token(&f, f.admin.user_id, STORE_TOKEN_PAT, "zulu", now + 10, 0, &t);
+            CHECK_INT(store_token_insert(f.st, &t), KH_OK);
+            store_token_clear(&t);
+        }
+        for (int shape = 0; shape < SHAPES; shape++) {
+            int kind = shape / 16, filtered = shape / 8 % 2;
+            struct store_token_query q = {.org_id = f.admin.org_id, .now = now, .page = {2, 0}};
+            q.sort = sorts[shape % 4];
+            q.desc = shape / 4 % 2;
+            q.kind = kind;
+            q.name_filter = filtered ? "E" : NULL;
+            struct store_token_list list;
+            CHECK_INT(store_token_list(f.st, &q, &list), KH_OK);
+            const char *first = list.n ? list.items[0].id : "";
+            if (round == 0) {
+                totals[shape] = list.total;
+                snprintf(firsts[shape], UUID_STR, "%s", first);
+            } else {
+                int grows = round == 2 && !filtered && kind != STORE_TOKEN_SAT;
+                CHECK_INT(list.total, totals[shape] + grows);
+                if (!grows)
+                    CHECK_STR(first, firsts[shape]);
+            }
+            store_token_list_free(&list);
+        }
+    }
+    CHECK_INT(totals[0], 5);            /* every kind, no filter */
+    CHECK_INT(totals[8], 3);            /* "e": "echo", "delta", "charlie"... */
+    CHECK_INT(totals[16 + 8], 2);       /* ...of which the PATs "echo" and "charlie" */
+    fixture_close(&f);
+}
+
 static void revoke_is_once_and_org_scoped(void)
 {
     struct fixture f;
@@ -519,6 +575,7 @@ int main(void)
     RUN(provisioned_admin_holds_every_permission);
     RUN(keys_are_found_by_lookup_hash_only);
     RUN(token_list_sorts_filters_and_pages);
+    RUN(kept_list_statements_answer_as_fresh_ones);
     RUN(revoke_is_once_and_org_scoped);
     RUN(api_key_list_applies_every_filter);
     RUN(reopen_keeps_rows_and_schema);
