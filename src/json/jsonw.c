@@ -20,7 +20,7 @@ void jsonw_free(struct jsonw *w)
     buf_free(&w->b);
 }
 
-void jsonw_rawn(struct jsonw *w, const char *s, size_t len)
+void jsonw_rawn_slow(struct jsonw *w, const char *s, size_t len)
 {
     buf_add(&w->b, s, len); /* below JSONW_MAX, only allocation could fail, and that aborts */
 }
