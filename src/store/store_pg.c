@@ -3,7 +3,9 @@
  * database refuse a revoked credential within milliseconds.
  *
  * One connection per handle (one handle per thread, as with SQLite). sql.c's
- * fixed statements are prepared on first use per connection; parameters are
+ * fixed statements are prepared on first use per connection, and composed
+ * ones (lists) kept prepared by their text, the few most recently used, so
+ * that the server does not parse and plan a list page twice over; parameters are
  * sent as text (blobs in binary) with their types, results read as text.
  * Write transactions take one transaction-wide advisory lock first, so that
  * writers are serialized across nodes as SQLite serializes them (a
@@ -41,6 +43,7 @@
 extern const char *const store_postgres_migrations[];
 
 #define MAX_FIXED_STATEMENTS 64
+#define COMPOSED_CACHE 16 /* composed statements kept prepared per connection */
 #define MAX_BLOB_COLUMNS 32 /* columns of a row whose blobs stay readable together */
 #define RECONNECT_EVERY_MS 500
 #define CONNECT_TIMEOUT_S "3"
@@ -183,11 +186,19 @@ struct pg_rows {
     const char *what;
 };
 
+/* A composed statement kept prepared by its text. */
+struct pg_composed {
+    char *sql; /* NULL: the slot is free */
+    uint64_t used; /* when last asked for, in the connection's count of queries */
+};
+
 struct pg_store {
     struct sql_store sql; /* must be first */
     PGconn *conn;
     char *dsn;
     unsigned char prepared[MAX_FIXED_STATEMENTS];
+    struct pg_composed composed[COMPOSED_CACHE]; /* prepared as "c<slot>" */
+    uint64_t queries;
     int64_t last_reconnect_ms;
     struct pg_rows cursor; /* the one statement being read (sql.c reads one at a time) */
     struct listener *listener;
@@ -198,6 +209,16 @@ static const struct sql_driver pg_driver;
 static struct pg_store *P(struct sql_store *s)
 {
     return (struct pg_store *)s;
+}
+
+static void forget_prepared(struct pg_store *s)
+{
+    memset(s->prepared, 0, sizeof s->prepared);
+    for (int i = 0; i < COMPOSED_CACHE; i++) {
+        free(s->composed[i].sql);
+        s->composed[i].sql = NULL;
+        s->composed[i].used = 0;
+    }
 }
 
 /* Maps a failed result to a KH_E* code by its SQLSTATE, and logs it. */
@@ -241,7 +262,7 @@ static int connected(struct pg_store *s, const char *what)
         return KH_ESTORE;
     s->last_reconnect_ms = now;
     PQreset(s->conn);
-    memset(s->prepared, 0, sizeof s->prepared); /* prepared statements go with a session */
+    forget_prepared(s); /* prepared statements go with a session */
     if (PQstatus(s->conn) != CONNECTION_OK) {
         log_error("store: %s: cannot reach PostgreSQL: %s", what, PQerrorMessage(s->conn));
         return KH_ESTORE;
@@ -307,6 +328,65 @@ static int run_query(struct pg_store *s, int id, const char *sql, const struct s
  * read is safe to repeat, and the loop's first request after a failover
  * should not be the one answered 503. Writes are not repeated: whether the
  * lost one committed cannot be known. */
+/* Prepares sql (with ?N placeholders) as the statement name. */
+static int prepare(struct pg_store *s, const char *name, const char *sql, int n, const unsigned *types, const char *what)
+{
+    char *text = dollar_placeholders(sql);
+    PGresult *prep = PQprepare(s->conn, name, text, n, types);
+    free(text);
+    int rc = PQresultStatus(prep) == PGRES_COMMAND_OK ? KH_OK : map_result(s, prep, what);
+    PQclear(prep);
+    return rc;
+}
+
+/* Names fixed statement id in name[16], preparing it on first use. */
+static int fixed_statement(struct pg_store *s, int id, const char *sql, int n, const unsigned *types, char *name,
+                           const char *what)
+{
+    snprintf(name, 16, "k%d", id);
+    if (s->prepared[id])
+        return KH_OK;
+    int rc = prepare(s, name, sql, n, types, what);
+    if (!rc)
+        s->prepared[id] = 1;
+    return rc;
+}
+
+/* Names the kept statement for a composed text in name[16], preparing it
+ * into the least recently used slot (given up first) when it is not kept. */
+static int composed_statement(struct pg_store *s, const char *sql, int n, const unsigned *types, char *name,
+                              const char *what)
+{
+    int slot = 0;
+    s->queries++;
+    for (int i = 0; i < COMPOSED_CACHE; i++) {
+        if (s->composed[i].sql && strcmp(s->composed[i].sql, sql) == 0) {
+            s->composed[i].used = s->queries;
+            snprintf(name, 16, "c%d", i);
+            return KH_OK;
+        }
+        if (s->composed[i].used < s->composed[slot].used)
+            slot = i;
+    }
+    snprintf(name, 16, "c%d", slot);
+    if (s->composed[slot].sql) {
+        char deallocate[32];
+        snprintf(deallocate, sizeof deallocate, "DEALLOCATE %s", name);
+        PGresult *r = PQexec(s->conn, deallocate);
+        int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? KH_OK : map_result(s, r, what);
+        PQclear(r);
+        if (rc)
+            return rc;
+        free(s->composed[slot].sql);
+        s->composed[slot].sql = NULL;
+        s->composed[slot].used = 0;
+    }
+    int rc = prepare(s, name, sql, n, types, what);
+    if (!rc)
+        s->composed[slot] = (struct pg_composed){.sql = xstrdup(sql), .used = s->queries};
+    return rc;
+}
+
 static int drv_query(struct sql_store *ss, int id, const char *sql, const struct sql_params *p, struct sql_rows **rows,
                      int64_t *changed, const char *what)
 {
@@ -352,27 +432,12 @@ static int run_query(struct pg_store *s, int id, const char *sql, const struct s
             values[i] = v->p, lengths[i] = (int)v->len, formats[i] = 1, types[i] = BYTEAOID;
         }
     }
-    char *text = dollar_placeholders(sql);
-    PGresult *r = NULL;
-    if (id >= 0 && id < MAX_FIXED_STATEMENTS) {
-        char name[16];
-        snprintf(name, sizeof name, "k%d", id);
-        if (!s->prepared[id]) {
-            PGresult *prep = PQprepare(s->conn, name, text, p->n, types);
-            if (PQresultStatus(prep) != PGRES_COMMAND_OK) {
-                rc = map_result(s, prep, what);
-                PQclear(prep);
-                free(text);
-                return rc;
-            }
-            PQclear(prep);
-            s->prepared[id] = 1;
-        }
-        r = PQexecPrepared(s->conn, name, p->n, values, lengths, formats, 0);
-    } else {
-        r = PQexecParams(s->conn, text, p->n, types, values, lengths, formats, 0);
-    }
-    free(text);
+    char name[16];
+    rc = id >= 0 && id < MAX_FIXED_STATEMENTS ? fixed_statement(s, id, sql, p->n, types, name, what)
+                                               : composed_statement(s, sql, p->n, types, name, what);
+    if (rc)
+        return rc;
+    PGresult *r = PQexecPrepared(s->conn, name, p->n, values, lengths, formats, 0);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         rc = map_result(s, r, what);
@@ -504,6 +569,7 @@ static void drv_close(struct sql_store *ss)
     if (!s)
         return;
     finish(&s->cursor);
+    forget_prepared(s);
     listener_release(s->listener);
     PQfinish(s->conn);
     free(s->dsn);

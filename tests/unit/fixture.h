@@ -128,6 +128,12 @@ static inline int fixture_settled_stamp(struct store *st, struct store_stamp *ou
 {
     struct store_stamp next;
     int rc = store_change_stamp(st, out);
+    /* PostgreSQL: the stamp is unknown until the listener thread of a newly
+     * opened store is LISTENing, which takes longer on a loaded machine. */
+    for (int i = 0; rc == KH_ESTORE && i < 100; i++) {
+        usleep(50000);
+        rc = store_change_stamp(st, out);
+    }
     for (int i = 0; !rc && i < 60; i++) {
         usleep(50000);
         if ((rc = store_change_stamp(st, &next)) != KH_OK)
