@@ -1,6 +1,7 @@
 /* writer.c - the group-commit writer thread (see writer.h). */
 #include "api/writer.h"
 
+#include "auth/auditchain.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -14,6 +15,11 @@
 
 #define WRITER_AUTH_CACHE_ENTRIES 4096
 #define WRITER_USAGE_SLOTS 4096
+/* How often the audit chain's heads are signed while events arrive (and
+ * once more when the writer stops): the longest stretch of events that
+ * someone with write access to the store but not the secret could rewrite
+ * unnoticed (auth/auditchain.h). */
+#define AUDIT_CHECKPOINT_EVERY_US (60 * 1000000LL)
 
 struct writer {
     struct api_env env; /* the writer's store, its own last-used buffer */
@@ -25,6 +31,10 @@ struct writer {
     size_t n_handed, cap_handed;
     int stopping;
     struct writer_stats stats;
+    /* The writer thread's own: the secret of the latest job (every secret
+     * the server loaded lives until it stops), and when it last signed. */
+    const struct server_secret *secret;
+    int64_t last_checkpoint_us;
 };
 
 /* ---- metrics ---- */
@@ -140,6 +150,7 @@ static void run_batch(struct writer *wr, struct write_job *jobs, struct usage_bu
     for (struct write_job *j = jobs; j; j = j->next, n++) {
         wr->env.secret = j->secret;
         api_handle(&wr->env, &j->req, &j->res);
+        wr->secret = j->secret;
     }
     for (size_t i = 0; i < n_handed; i++) {
         usage_merge(wr->env.usage, handed[i]);
@@ -169,6 +180,30 @@ static void run_batch(struct writer *wr, struct write_job *jobs, struct usage_bu
      * them with it (they stay pending when their own commit fails). */
     if (flush_usage)
         usage_flush(wr->env.usage, st);
+}
+
+/* Signs the audit chain's heads that moved, in a transaction of its own, if
+ * the interval has passed (or always with force). A failure is logged and
+ * tried again at the next batch. */
+static void checkpoint_audit(struct writer *wr, int force)
+{
+    int64_t now = clock_mono_us();
+    int written = 0;
+    if (!wr->secret || (!force && now - wr->last_checkpoint_us < AUDIT_CHECKPOINT_EVERY_US))
+        return;
+    struct store *st = wr->env.store;
+    int rc = store_begin(st);
+    if (!rc && !(rc = auditchain_checkpoint(st, wr->secret, clock_now_us(), &written)))
+        rc = store_commit(st);
+    else if (!rc)
+        store_rollback(st);
+    if (rc) {
+        log_error("writer: the audit trail could not be signed (%d); trying again later", rc);
+        return;
+    }
+    wr->last_checkpoint_us = now;
+    if (written)
+        log_debug("writer: signed %d audit chain checkpoint%s", written, written == 1 ? "" : "s");
 }
 
 /* Waits until there is work, the writer stops, or (with last-used times
@@ -229,6 +264,7 @@ static void *writer_main(void *arg)
         if (due)
             last_flush = clock_mono_us();
         free(handed);
+        checkpoint_audit(wr, stop);
         if (stop)
             return NULL;
         pthread_mutex_lock(&wr->lock);

@@ -26,6 +26,7 @@ const struct cli_command cli_commands[] = {
     {"restore", cli_restore, cli_restore_options},
     {"check", cli_check, cli_check_options},
     {"migrate", cli_migrate, cli_migrate_options},
+    {"audit verify", cli_audit_verify, cli_audit_verify_options}, /* before "audit": found by two words first */
     {"audit", cli_audit, cli_audit_options},
     {"rotate-secret", cli_rotate_secret, cli_rotate_secret_options},
     {"seed", cli_seed, cli_seed_options},

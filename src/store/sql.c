@@ -62,6 +62,15 @@ enum stmt_id {
     S_FIRST_TOUCH_TOKEN,
     S_AUDIT_INSERT,
     S_AUDIT_LIST,
+    S_AUDIT_HEAD_GET,
+    S_AUDIT_HEAD_PUT,
+    S_AUDIT_UNCHAINED,
+    S_AUDIT_SET_HASH,
+    S_AUDIT_WALK,
+    S_AUDIT_HEADS,
+    S_AUDIT_CHECKPOINT_INSERT,
+    S_AUDIT_CHECKPOINTS_LATEST,
+    S_AUDIT_CHECKPOINTS_ALL,
     S_ORG_IDS,
     S_INVITATION_INSERT,
     S_INVITATION_GET,
@@ -69,6 +78,7 @@ enum stmt_id {
     S_SEALED_SAMPLE,
     S_COUNT
 };
+_Static_assert(S_COUNT <= SQL_MAX_FIXED_STATEMENTS, "the drivers keep SQL_MAX_FIXED_STATEMENTS prepared");
 
 #define API_KEY_COLS                                                                                                   \
     "id, org_id, name, last4, category, remote_config_read_enabled, created_by, modified_by, created_at, "             \
@@ -78,6 +88,7 @@ enum stmt_id {
 #define TOKEN_COLS                                                                                                     \
     "id, org_id, owner_id, kind, name, scopes, secret_hash, created_at, modified_at, expires_at, last_used_at, "      \
     "revoked_at, secret_version"
+#define AUDIT_COLS "seq, at, org_id, actor_id, action, target_kind, target_id, source, prev_hash, hash"
 #define USER_COLS "id, org_id, email, name, title, service_account, disabled, created_at, modified_at, verified"
 #define ROLE_COLS                                                                                                      \
     "id, org_id, name, created_at, modified_at, "                                                                      \
@@ -144,10 +155,24 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_FIRST_TOUCH_API_KEY] = "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1 AND last_used_at IS NULL",
     [S_FIRST_TOUCH_APP_KEY] = "UPDATE app_keys SET last_used_at = ?2 WHERE id = ?1 AND last_used_at IS NULL",
     [S_FIRST_TOUCH_TOKEN] = "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1 AND last_used_at IS NULL",
-    [S_AUDIT_INSERT] = "INSERT INTO audit_events(at, org_id, actor_id, action, target_kind, target_id, source) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [S_AUDIT_LIST] = "SELECT seq, at, org_id, actor_id, action, target_kind, target_id, source FROM audit_events "
-                     "WHERE at >= ?1 ORDER BY seq LIMIT ?2",
+    [S_AUDIT_INSERT] = "INSERT INTO audit_events(at, org_id, actor_id, action, target_kind, target_id, source, "
+                       "prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [S_AUDIT_HEAD_GET] = "SELECT count, hash FROM audit_heads WHERE org_key = ?1",
+    [S_AUDIT_HEAD_PUT] = "INSERT INTO audit_heads(org_key, count, hash) VALUES (?1, ?2, ?3) "
+                         "ON CONFLICT (org_key) DO UPDATE SET count = excluded.count, hash = excluded.hash",
+    [S_AUDIT_UNCHAINED] = "SELECT " AUDIT_COLS " FROM audit_events WHERE coalesce(org_id, '') = ?1 AND hash IS NULL "
+                          "ORDER BY seq",
+    [S_AUDIT_SET_HASH] = "UPDATE audit_events SET prev_hash = ?2, hash = ?3 WHERE seq = ?1",
+    [S_AUDIT_WALK] = "SELECT " AUDIT_COLS " FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    [S_AUDIT_HEADS] = "SELECT org_key, count, hash FROM audit_heads ORDER BY org_key",
+    [S_AUDIT_CHECKPOINT_INSERT] = "INSERT INTO audit_checkpoints(org_key, count, hash, at, secret_version, mac) "
+                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_AUDIT_CHECKPOINTS_LATEST] = "SELECT org_key, count, hash, at, secret_version, mac FROM audit_checkpoints c "
+                                   "WHERE seq = (SELECT max(seq) FROM audit_checkpoints l WHERE l.org_key = c.org_key) "
+                                   "ORDER BY org_key",
+    [S_AUDIT_CHECKPOINTS_ALL] = "SELECT org_key, count, hash, at, secret_version, mac FROM audit_checkpoints "
+                                "ORDER BY org_key, count, seq",
+    [S_AUDIT_LIST] = "SELECT " AUDIT_COLS " FROM audit_events WHERE at >= ?1 ORDER BY seq LIMIT ?2",
     [S_ORG_IDS] = "SELECT id FROM orgs ORDER BY created_at, id",
     [S_INVITATION_INSERT] = "INSERT INTO invitations(" INVITATION_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [S_INVITATION_GET] = "SELECT " INVITATION_COLS " FROM invitations WHERE id = ?1 AND org_id = ?2",
@@ -402,6 +427,9 @@ static void read_audit(struct sql_rows *r, void *it)
     col_copy(r, 5, e->target_kind, sizeof e->target_kind);
     col_copy(r, 6, e->target_id, sizeof e->target_id);
     col_copy(r, 7, e->source, sizeof e->source);
+    e->chained = !r->drv->col_null(r, 9);
+    col_fixed_blob(r, 8, e->prev_hash, SECRET_HASH_LEN);
+    col_fixed_blob(r, 9, e->hash, SECRET_HASH_LEN);
 }
 
 typedef void (*row_reader)(struct sql_rows *, void *);
@@ -1353,6 +1381,8 @@ static const struct {
     {"DELETE FROM users WHERE id <> ?1", KEEP_USER},
     {"DELETE FROM orgs WHERE id <> ?1", KEEP_ORG},
     {"DELETE FROM audit_events", KEEP_NOTHING},
+    {"DELETE FROM audit_heads", KEEP_NOTHING},
+    {"DELETE FROM audit_checkpoints", KEEP_NOTHING},
 };
 
 static int sql_reset(struct store *st, const struct store_keep *keep)
@@ -1377,17 +1407,191 @@ static int sql_reset(struct store *st, const struct store_keep *keep)
     return sql_commit(st);
 }
 
-static int sql_audit_insert(struct store *st, const struct store_audit *e)
+static void audit_params(struct sql_params *p, const struct store_audit *e)
+{
+    p_int(p, e->at);
+    p_id(p, e->org_id);
+    p_id(p, e->actor_id);
+    p_text(p, e->action);
+    p_text(p, e->target_kind);
+    p_id(p, e->target_id);
+    p_id(p, e->source);
+}
+
+/* The org's chain head: *count 0 and a zero hash when it has none. */
+static int audit_head(struct sql_store *s, const char *org_key, int64_t *count, uint8_t hash[SECRET_HASH_LEN],
+                      int *found)
 {
     struct sql_params p = {.n = 0};
-    p_int(&p, e->at);
-    p_id(&p, e->org_id);
-    p_id(&p, e->actor_id);
-    p_text(&p, e->action);
-    p_text(&p, e->target_kind);
-    p_id(&p, e->target_id);
-    p_id(&p, e->source);
-    return write_rows(S(st), S_AUDIT_INSERT, &p, NULL, "audit_insert");
+    struct sql_rows *r = NULL;
+    int row = 0;
+    *count = 0;
+    *found = 0;
+    memset(hash, 0, SECRET_HASH_LEN);
+    p_text(&p, org_key);
+    int rc = run(s, S_AUDIT_HEAD_GET, &p, &r, NULL, "audit_head");
+    if (!rc)
+        rc = step(r, &row);
+    if (!rc && row) {
+        *found = 1;
+        *count = col_int(r, 0);
+        col_fixed_blob(r, 1, hash, SECRET_HASH_LEN);
+    }
+    rows_close(r);
+    return rc;
+}
+
+/* Chains the org's events from before the chain existed, oldest first,
+ * moving count and hash along. */
+static int audit_chain_backlog(struct sql_store *s, const char *org_key, int64_t *count,
+                               uint8_t hash[SECRET_HASH_LEN])
+{
+    struct sql_params p = {.n = 0};
+    struct sql_rows *r = NULL;
+    struct store_audit_list old = {0};
+    void *items = NULL;
+    p_text(&p, org_key);
+    int rc = run(s, S_AUDIT_UNCHAINED, &p, &r, NULL, "audit_backlog");
+    if (!rc)
+        rc = read_all(r, sizeof(struct store_audit), read_audit, &items, &old.n);
+    rows_close(r);
+    old.items = items;
+    for (size_t i = 0; !rc && i < old.n; i++) {
+        uint8_t next[SECRET_HASH_LEN];
+        store_audit_hash(&old.items[i], hash, next);
+        struct sql_params u = {.n = 0};
+        p_int(&u, old.items[i].seq);
+        p_blob(&u, hash, SECRET_HASH_LEN);
+        p_blob(&u, next, SECRET_HASH_LEN);
+        rc = write_rows(s, S_AUDIT_SET_HASH, &u, NULL, "audit_backlog");
+        memcpy(hash, next, SECRET_HASH_LEN);
+        (*count)++;
+    }
+    store_audit_list_free(&old);
+    return rc;
+}
+
+/* Reads the org's head, links the event to it and moves it, in one write
+ * transaction (a savepoint inside the caller's). */
+static int audit_append(struct sql_store *s, const struct store_audit *e)
+{
+    const char *org_key = e->org_id;
+    int64_t count;
+    int found;
+    uint8_t prev[SECRET_HASH_LEN], hash[SECRET_HASH_LEN];
+    int rc = audit_head(s, org_key, &count, prev, &found);
+    if (!rc && !found)
+        rc = audit_chain_backlog(s, org_key, &count, prev);
+    if (rc)
+        return rc;
+    store_audit_hash(e, prev, hash);
+    struct sql_params p = {.n = 0};
+    audit_params(&p, e);
+    p_blob(&p, prev, SECRET_HASH_LEN);
+    p_blob(&p, hash, SECRET_HASH_LEN);
+    rc = write_rows(s, S_AUDIT_INSERT, &p, NULL, "audit_insert");
+    if (rc)
+        return rc;
+    struct sql_params h = {.n = 0};
+    p_text(&h, org_key);
+    p_int(&h, count + 1);
+    p_blob(&h, hash, SECRET_HASH_LEN);
+    return write_rows(s, S_AUDIT_HEAD_PUT, &h, NULL, "audit_head");
+}
+
+static int sql_audit_insert(struct store *st, const struct store_audit *e)
+{
+    int rc = sql_begin(st);
+    if (rc)
+        return rc;
+    rc = audit_append(S(st), e);
+    if (rc) {
+        sql_rollback(st);
+        return rc;
+    }
+    return sql_commit(st);
+}
+
+static int sql_audit_walk(struct store *st, int64_t after_seq, int64_t limit, struct store_audit_list *out)
+{
+    struct sql_params p = {.n = 0};
+    struct sql_rows *r = NULL;
+    void *items = NULL;
+    memset(out, 0, sizeof *out);
+    p_int(&p, after_seq);
+    p_int(&p, limit);
+    int rc = run(S(st), S_AUDIT_WALK, &p, &r, NULL, "audit_walk");
+    if (!rc)
+        rc = read_all(r, sizeof(struct store_audit), read_audit, &items, &out->n);
+    rows_close(r);
+    out->items = items;
+    out->total = (int64_t)out->n;
+    if (rc)
+        store_audit_list_free(out);
+    return rc;
+}
+
+static void read_audit_head(struct sql_rows *r, void *it)
+{
+    struct store_audit_head *h = it;
+    col_copy(r, 0, h->org_id, sizeof h->org_id);
+    h->count = col_int(r, 1);
+    col_fixed_blob(r, 2, h->hash, SECRET_HASH_LEN);
+}
+
+static int sql_audit_heads(struct store *st, struct store_audit_head_list *out)
+{
+    struct sql_params p = {.n = 0};
+    struct sql_rows *r = NULL;
+    void *items = NULL;
+    memset(out, 0, sizeof *out);
+    int rc = run(S(st), S_AUDIT_HEADS, &p, &r, NULL, "audit_heads");
+    if (!rc)
+        rc = read_all(r, sizeof(struct store_audit_head), read_audit_head, &items, &out->n);
+    rows_close(r);
+    out->items = items;
+    if (rc)
+        store_audit_head_list_free(out);
+    return rc;
+}
+
+static int sql_audit_checkpoint_insert(struct store *st, const struct store_audit_checkpoint *c)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, c->org_id);
+    p_int(&p, c->count);
+    p_blob(&p, c->hash, SECRET_HASH_LEN);
+    p_int(&p, c->at);
+    p_int(&p, c->secret_version);
+    p_blob(&p, c->mac, SECRET_HASH_LEN);
+    return write_rows(S(st), S_AUDIT_CHECKPOINT_INSERT, &p, NULL, "audit_checkpoint");
+}
+
+static void read_audit_checkpoint(struct sql_rows *r, void *it)
+{
+    struct store_audit_checkpoint *c = it;
+    col_copy(r, 0, c->org_id, sizeof c->org_id);
+    c->count = col_int(r, 1);
+    col_fixed_blob(r, 2, c->hash, SECRET_HASH_LEN);
+    c->at = col_int(r, 3);
+    c->secret_version = (int)col_int(r, 4);
+    col_fixed_blob(r, 5, c->mac, SECRET_HASH_LEN);
+}
+
+static int sql_audit_checkpoints(struct store *st, int all, struct store_audit_checkpoint_list *out)
+{
+    struct sql_params p = {.n = 0};
+    struct sql_rows *r = NULL;
+    void *items = NULL;
+    memset(out, 0, sizeof *out);
+    int rc = run(S(st), all ? S_AUDIT_CHECKPOINTS_ALL : S_AUDIT_CHECKPOINTS_LATEST, &p, &r, NULL, "audit_checkpoints");
+    if (!rc)
+        rc = read_all(r, sizeof(struct store_audit_checkpoint), read_audit_checkpoint, &items, &out->n);
+    rows_close(r);
+    out->items = items;
+    if (rc)
+        store_audit_checkpoint_list_free(out);
+    return rc;
 }
 
 static int sql_audit_list(struct store *st, int64_t since, int64_t limit, struct store_audit_list *out)
@@ -1522,7 +1726,10 @@ static const struct copy_table {
     {"app_keys", APP_KEY_COLS, "TTTTTTIIBBI", "id"},
     {"tokens", TOKEN_COLS, "TTTITTBIIIIII", "id"},
     {"invitations", INVITATION_COLS, "TTTTTII", "id"},
-    {"audit_events", "at, org_id, actor_id, action, target_kind, target_id, source", "ITTTTTT", "seq"},
+    {"audit_events", "at, org_id, actor_id, action, target_kind, target_id, source, prev_hash, hash", "ITTTTTTBB",
+     "seq"},
+    {"audit_heads", "org_key, count, hash", "TIB", "org_key"},
+    {"audit_checkpoints", "org_key, count, hash, at, secret_version, mac", "TIBIIB", "seq"},
 };
 
 /* The current row of r as parameters, by the table's column types. */
@@ -1701,6 +1908,10 @@ const struct store_ops store_sql_ops = {
     .reset = sql_reset,
     .audit_insert = sql_audit_insert,
     .audit_list = sql_audit_list,
+    .audit_walk = sql_audit_walk,
+    .audit_heads = sql_audit_heads,
+    .audit_checkpoint_insert = sql_audit_checkpoint_insert,
+    .audit_checkpoints = sql_audit_checkpoints,
     .reseal = sql_reseal,
     .secret_versions = sql_secret_versions,
     .sealed_sample = sql_sealed_sample,

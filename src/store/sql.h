@@ -31,6 +31,8 @@ struct sql_param {
 };
 
 #define SQL_MAX_PARAMS 64
+/* Room for sql.c's fixed statements in a driver's table of prepared ones. */
+#define SQL_MAX_FIXED_STATEMENTS 96
 
 struct sql_params {
     struct sql_param v[SQL_MAX_PARAMS];

@@ -279,12 +279,47 @@ struct store_audit {
     char target_kind[32];
     char target_id[48]; /* an id, a secret version, or a client address */
     char source[48];
+    /* The hash chain of the event's org (set by the store on insert): the
+     * hash of the org's previous event (zeros for its first) and this one's,
+     * store_audit_hash(). chained is 0 for an event not chained yet (made
+     * before the chain existed; its org's next event chains it). */
+    int chained;
+    uint8_t prev_hash[SECRET_HASH_LEN];
+    uint8_t hash[SECRET_HASH_LEN];
 };
 
 struct store_audit_list {
     struct store_audit *items;
     size_t n;
     int64_t total;
+};
+
+/* An org's end of the audit chain ("" for events of no org). */
+struct store_audit_head {
+    char org_id[UUID_STR];
+    int64_t count;
+    uint8_t hash[SECRET_HASH_LEN];
+};
+
+struct store_audit_head_list {
+    struct store_audit_head *items;
+    size_t n;
+};
+
+/* A signed statement that an org's chain had count events ending in hash
+ * (at, under secret_version's audit key; see auth/auditchain.h). */
+struct store_audit_checkpoint {
+    char org_id[UUID_STR];
+    int64_t count;
+    uint8_t hash[SECRET_HASH_LEN];
+    int64_t at;
+    int secret_version;
+    uint8_t mac[SECRET_HASH_LEN];
+};
+
+struct store_audit_checkpoint_list {
+    struct store_audit_checkpoint *items;
+    size_t n;
 };
 
 struct store_api_key_list {
@@ -480,9 +515,21 @@ struct store_ops {
      * clean slate). One transaction. */
     int (*reset)(struct store *st, const struct store_keep *keep);
 
+    /* Appends an event to its org's hash chain (reading and moving the
+     * org's head in one write transaction, so that concurrent writers chain
+     * one after the other). The org's events from before the chain are
+     * chained first. */
     int (*audit_insert)(struct store *st, const struct store_audit *e);
     /* Events at or after since, oldest first, at most limit of them. */
     int (*audit_list)(struct store *st, int64_t since, int64_t limit, struct store_audit_list *out);
+    /* Events after seq, in seq order, at most limit of them. */
+    int (*audit_walk)(struct store *st, int64_t after_seq, int64_t limit, struct store_audit_list *out);
+    /* Every org's chain head. */
+    int (*audit_heads)(struct store *st, struct store_audit_head_list *out);
+    int (*audit_checkpoint_insert)(struct store *st, const struct store_audit_checkpoint *c);
+    /* Each org's latest checkpoint, or with all every checkpoint (by org,
+     * then count). */
+    int (*audit_checkpoints)(struct store *st, int all, struct store_audit_checkpoint_list *out);
 };
 
 /* Every backend's handle starts with this. */
@@ -593,6 +640,17 @@ int store_invitation_get(struct store *st, const char *org_id, const char *id, s
 int store_reset(struct store *st, const struct store_keep *keep);
 int store_audit_insert(struct store *st, const struct store_audit *e);
 int store_audit_list(struct store *st, int64_t since, int64_t limit, struct store_audit_list *out);
+int store_audit_walk(struct store *st, int64_t after_seq, int64_t limit, struct store_audit_list *out);
+int store_audit_heads(struct store *st, struct store_audit_head_list *out);
+int store_audit_checkpoint_insert(struct store *st, const struct store_audit_checkpoint *c);
+int store_audit_checkpoints(struct store *st, int all, struct store_audit_checkpoint_list *out);
+void store_audit_head_list_free(struct store_audit_head_list *l);
+void store_audit_checkpoint_list_free(struct store_audit_checkpoint_list *l);
+/* The chain hash of e after prev: SHA-256 over a label, prev, and e's time
+ * and fields, each length-prefixed (so no two field lists hash alike). The
+ * seq is left out: a copy of the store renumbers events, and order is
+ * already bound by the link to prev. */
+void store_audit_hash(const struct store_audit *e, const uint8_t prev[SECRET_HASH_LEN], uint8_t out[SECRET_HASH_LEN]);
 void store_audit_list_free(struct store_audit_list *l);
 
 /* Row destructors; all are NULL-safe and leave the row zeroed. */

@@ -42,7 +42,6 @@
 
 extern const char *const store_postgres_migrations[];
 
-#define MAX_FIXED_STATEMENTS 64
 #define COMPOSED_CACHE 16 /* composed statements kept prepared per connection */
 #define MAX_BLOB_COLUMNS 32 /* columns of a row whose blobs stay readable together */
 #define RECONNECT_EVERY_MS 500
@@ -196,7 +195,7 @@ struct pg_store {
     struct sql_store sql; /* must be first */
     PGconn *conn;
     char *dsn;
-    unsigned char prepared[MAX_FIXED_STATEMENTS];
+    unsigned char prepared[SQL_MAX_FIXED_STATEMENTS];
     struct pg_composed composed[COMPOSED_CACHE]; /* prepared as "c<slot>" */
     uint64_t queries;
     int64_t last_reconnect_ms;
@@ -433,7 +432,7 @@ static int run_query(struct pg_store *s, int id, const char *sql, const struct s
         }
     }
     char name[16];
-    rc = id >= 0 && id < MAX_FIXED_STATEMENTS ? fixed_statement(s, id, sql, p->n, types, name, what)
+    rc = id >= 0 && id < SQL_MAX_FIXED_STATEMENTS ? fixed_statement(s, id, sql, p->n, types, name, what)
                                                : composed_statement(s, sql, p->n, types, name, what);
     if (rc)
         return rc;

@@ -27,7 +27,6 @@
 extern const char *const store_sqlite_migrations[];
 
 #define BUSY_TIMEOUT_MS 5000
-#define MAX_FIXED_STATEMENTS 64 /* more than sql.c's enum stmt_id has */
 /* Composed statements kept per connection. A list's shape is its filters and
  * sort, so a handful covers what clients ask; preparing one cost about a
  * tenth of a PAT page's CPU (issue 14). */
@@ -50,7 +49,7 @@ struct composed {
 struct sqlite_store {
     struct sql_store sql; /* must be first */
     sqlite3 *db;
-    sqlite3_stmt *stmts[MAX_FIXED_STATEMENTS];
+    sqlite3_stmt *stmts[SQL_MAX_FIXED_STATEMENTS];
     struct composed composed[COMPOSED_CACHE];
     uint64_t queries;
     struct sqlite_rows cursor;          /* the one statement being read (sql.c reads one at a time) */
@@ -141,7 +140,7 @@ static sqlite3_stmt *composed_statement(struct sqlite_store *s, const char *sql,
 /* The statement for id (kept, reset and cleared) or for a composed sql. */
 static sqlite3_stmt *statement(struct sqlite_store *s, int id, const char *sql, const char *what)
 {
-    if (id < 0 || id >= MAX_FIXED_STATEMENTS)
+    if (id < 0 || id >= SQL_MAX_FIXED_STATEMENTS)
         return composed_statement(s, sql, what);
     if (!s->stmts[id])
         s->stmts[id] = prepare(s, sql, what);
@@ -296,7 +295,7 @@ static void drv_close(struct sql_store *ss)
     if (!s)
         return;
     finish(&s->cursor);
-    for (int i = 0; i < MAX_FIXED_STATEMENTS; i++)
+    for (int i = 0; i < SQL_MAX_FIXED_STATEMENTS; i++)
         sqlite3_finalize(s->stmts[i]);
     for (int i = 0; i < COMPOSED_CACHE; i++) {
         sqlite3_finalize(s->composed[i].stmt);

@@ -70,6 +70,13 @@ int secret_equal(const void *a, const void *b, size_t n)
     return CRYPTO_memcmp(a, b, n) == 0;
 }
 
+void secret_sha256(const void *data, size_t len, uint8_t out[SECRET_HASH_LEN])
+{
+    unsigned int n = 0;
+    if (!EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) || n != SECRET_HASH_LEN)
+        abort(); /* a broken libcrypto: nothing sensible to answer */
+}
+
 void secret_md5_hex(const void *data, size_t len, char out[33])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -146,6 +153,7 @@ void secret_derive(const uint8_t master[SECRET_KEY_LEN], int version, struct sec
     secret_hmac(master, "keyhold token hash v1", 21, out->token_key);
     secret_hmac(master, "keyhold key lookup v1", 21, out->lookup_key);
     secret_hmac(master, "keyhold key encryption v1", 25, out->enc_key);
+    secret_hmac(master, "keyhold audit checkpoint v1", 27, out->audit_key);
 }
 
 /* ---- SipHash for hash tables (OpenSSL's EVP_MAC "SIPHASH") ----

@@ -8,6 +8,7 @@
  *               a presented key is found without storing it in plain text
  *   enc_key     AES-256-GCM key for API/application key values, which
  *               Datadog's API returns on some reads
+ *   audit_key   HMAC key of the audit trail's signed checkpoints
  *
  * The secret is versioned so that it can be rotated (`keyhold rotate-secret`):
  * the file holds one line per version, "keyhold-secret v<N> <64 hex chars>\n".
@@ -35,6 +36,7 @@ struct secret_key {
     uint8_t token_key[SECRET_KEY_LEN];
     uint8_t lookup_key[SECRET_KEY_LEN];
     uint8_t enc_key[SECRET_KEY_LEN];
+    uint8_t audit_key[SECRET_KEY_LEN];
 };
 
 /* Every version in the secret file, newest first (keys[0] is current). */
@@ -52,6 +54,8 @@ void secret_random_base62(char *out, size_t n);
 void secret_random_hex(char *out, size_t n);
 
 void secret_hmac(const uint8_t key[SECRET_KEY_LEN], const void *data, size_t len, uint8_t out[SECRET_HASH_LEN]);
+/* SHA-256 of data. */
+void secret_sha256(const void *data, size_t len, uint8_t out[SECRET_HASH_LEN]);
 /* MD5 of data as 32 lowercase hex characters and a NUL. Not for secrets:
  * Gravatar addresses an avatar by the MD5 of an email (a user's `icon`). */
 void secret_md5_hex(const void *data, size_t len, char out[33]);
