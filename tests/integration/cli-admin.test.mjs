@@ -7,6 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Server, BIN, PG, SQLITE_ONLY } from "./helpers.mjs";
 
@@ -305,4 +306,45 @@ test("the man page keyhold(1), made from the same source as --help, renders and 
   const r = spawnSync(BIN, ["serve", "--db", "/nonexistent/x.db"], { encoding: "utf8", env: { ...process.env, KEYHOLD_THREADS: "0" } });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--threads wants 1\.\.64/);
+});
+
+test("audit verify: the trail a server wrote is intact; an event edited or cut off in the file is found", SQLITE_ONLY, async () => {
+  const out = [];
+  const srv = await new Server().start();
+  for (const name of ["one", "two", "three"]) {
+    const r = await post(srv, "/api/v2/personal_access_tokens", {
+      data: { type: "personal_access_tokens", attributes: { name, scopes: ["api_keys_read"], expires_at: inHours(48) } },
+    });
+    assert.equal(r.status, 201, r.body);
+  }
+  await srv.stop({ keep: true }); // the writer signs the chain's heads as it stops
+  const ok = json(srv, out, "audit", "verify", "--db", srv.db);
+  assert.equal(ok.intact, true, JSON.stringify(ok));
+  assert.ok(ok.events >= 3 && ok.checkpoints >= 1, JSON.stringify(ok));
+  const sql = (q) => {
+    const r = spawnSync("sqlite3", [srv.db, q], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  const created = sql("SELECT seq FROM audit_events WHERE action = 'created' AND target_kind = 'personal_access_token' ORDER BY seq").split("\n");
+  assert.equal(created.length, 3);
+  sql(`UPDATE audit_events SET source = '203.0.113.9' WHERE seq = ${created[1]}`);
+  let r = shell(srv, out, ["audit", "verify", "--db", srv.db]);
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, new RegExp(`BROKEN: event ${created[1]} was changed`));
+  const j = JSON.parse(shell(srv, out, ["audit", "verify", "--db", srv.db, "--json"]).stdout);
+  assert.equal(j.intact, false);
+  assert.equal(j.broken_seq, Number(created[1]));
+
+  // Put it back, then cut the org's last events off and mend the head as well: the signed checkpoint still knows.
+  sql(`UPDATE audit_events SET source = '127.0.0.1' WHERE seq = ${created[1]}`);
+  assert.equal(shell(srv, out, ["audit", "verify", "--db", srv.db]).status, 0, "mended");
+  const org = srv.admin.org_id;
+  sql(`DELETE FROM audit_events WHERE org_id = '${org}' AND seq >= ${created[2]}; ` +
+    `UPDATE audit_heads SET count = (SELECT count(*) FROM audit_events WHERE org_id = '${org}'), ` +
+    `hash = (SELECT hash FROM audit_events WHERE org_id = '${org}' ORDER BY seq DESC LIMIT 1) WHERE org_key = '${org}'`);
+  r = shell(srv, out, ["audit", "verify", "--db", srv.db]);
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, /removed from the end/);
+  rmSync(srv.dir, { recursive: true, force: true });
 });

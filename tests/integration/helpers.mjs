@@ -239,8 +239,9 @@ export class Server {
   }
 
   /** SIGTERM, expect a clean exit, no sanitizer report, no secret in the log,
-   * and every answer the client received conforming to the spec. */
-  async stop() {
+   * and every answer the client received conforming to the spec. With keep,
+   * the store's files stay for the test to look at (and remove). */
+  async stop({ keep = false } = {}) {
     if (!this.proc) return;
     const proc = this.proc;
     this.proc = null;
@@ -265,7 +266,7 @@ export class Server {
       for (const s of this.secrets) assert.ok(!db.includes(Buffer.from(s)), "a secret is stored in plain text");
       if (this.schema) pgExec(`DROP SCHEMA ${this.schema} CASCADE`);
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    if (!keep) rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
