@@ -1,7 +1,8 @@
 /* render.c - JSON pieces that several resource families share: timestamps in
  * Datadog's two formats, relationships, user, role and permission objects and
- * the `included` lists made of them, and the validation of scope lists (used
- * by application keys, PATs and SATs alike). */
+ * the `included` lists made of them (for a list, through a memo that reads
+ * each user once a page), and the validation of scope lists (used by
+ * application keys, PATs and SATs alike). */
 #include "api/internal.h"
 
 #include "util/clock.h"
@@ -132,6 +133,79 @@ void render_include_user(struct store *st, const char *org_id, json_t *included,
         json_array_append_new(included, render_user(st, &u));
         store_user_clear(&u);
     }
+}
+
+void render_users_init(struct render_users *m, struct store *st, const char *org_id)
+{
+    memset(m, 0, sizeof *m);
+    m->st = st;
+    m->org_id = org_id;
+    jsonw_init(&m->included);
+}
+
+void render_users_clear(struct render_users *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (m->items[i].found)
+            store_user_clear(&m->items[i].u);
+    free(m->items);
+    jsonw_free(&m->included);
+    memset(m, 0, sizeof *m);
+}
+
+/* The memo's entry for user_id: found, or read from the store and added.
+ * NULL when the store failed (nothing remembered) or user_id is longer than
+ * a user id can be (no user has it). A page names few distinct users, so a
+ * linear search is enough. */
+static struct render_user_seen *users_seen(struct render_users *m, const char *user_id)
+{
+    if (strnlen(user_id, UUID_STR) == UUID_STR)
+        return NULL;
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->items[i].id, user_id) == 0)
+            return &m->items[i];
+    struct store_user u;
+    int rc = store_user_get(m->st, m->org_id, user_id, &u);
+    if (rc != KH_OK && rc != KH_ENOTFOUND)
+        return NULL;
+    if (m->n == m->cap) {
+        m->cap = m->cap ? 2 * m->cap : 4;
+        m->items = xrealloc(m->items, m->cap * sizeof *m->items);
+    }
+    struct render_user_seen *e = &m->items[m->n++];
+    memset(e, 0, sizeof *e);
+    snprintf(e->id, sizeof e->id, "%s", user_id);
+    e->found = rc == KH_OK;
+    if (e->found)
+        e->u = u; /* the memo owns the row's strings now */
+    return e;
+}
+
+const struct store_user *render_users_get(struct render_users *m, const char *user_id)
+{
+    struct render_user_seen *e = users_seen(m, user_id);
+    return e && e->found ? &e->u : NULL;
+}
+
+void render_users_include(struct render_users *m, const char *user_id)
+{
+    if (!*user_id)
+        return;
+    struct render_user_seen *e = users_seen(m, user_id);
+    if (!e || e->included)
+        return;
+    e->included = 1;
+    json_t *obj = e->found ? render_user(m->st, &e->u) : NULL;
+    if (!obj) /* unknown, or json_pack refused a field: render_include_user appended nothing either */
+        return;
+    char *text = json_dumps(obj, JSON_COMPACT);
+    json_decref(obj);
+    if (!text)
+        abort(); /* jansson fails only on allocation failure */
+    if (jsonw_len(&m->included))
+        jsonw_raw(&m->included, ",");
+    jsonw_raw(&m->included, text);
+    free(text);
 }
 
 void render_include_user_roles(struct store *st, const char *org_id, json_t *included, const char *user_id)
