@@ -169,10 +169,13 @@ static int write_api_key_v1(struct jsonw *w, const struct store_api_key *k, cons
 
 /* Decrypts a stored key value into value; logs and returns non-zero when the
  * value does not authenticate under this server secret (wrong secret file or
- * a tampered row). */
-static int unseal_key(struct api_call *call, const struct store_api_key *k, char value[API_KEY_VALUE_LEN + 1])
+ * a tampered row). A list passes its opener (kept from one key to the next);
+ * one key passes NULL. */
+static int unseal_key(struct api_call *call, struct secret_opener *o, const struct store_api_key *k,
+                      char value[API_KEY_VALUE_LEN + 1])
 {
-    int rc = cred_unseal(call->env->secret, &k->key, value, API_KEY_VALUE_LEN);
+    int rc = o ? cred_unseal_with(o, call->env->secret, &k->key, value, API_KEY_VALUE_LEN)
+               : cred_unseal(call->env->secret, &k->key, value, API_KEY_VALUE_LEN);
     if (rc)
         log_error("api key %s: stored value does not decrypt with this server secret", k->id);
     return rc;
@@ -383,15 +386,17 @@ void api_keys_v1_list(struct api_call *call)
     }
     /* The keys of an org mostly share a few creators: each is read once. */
     struct render_users creators;
+    struct secret_opener opener;
     struct jsonw w;
     render_users_init(&creators, call->env->store, call->who.org_id);
+    secret_opener_init(&opener);
     jsonw_init(&w);
     jsonw_raw(&w, "{\"api_keys\":[");
     int first = 1;
     for (size_t i = 0; i < list.n && !rc; i++) {
         char value[API_KEY_VALUE_LEN + 1];
         const struct store_api_key *k = &list.items[i];
-        rc = unseal_key(call, k, value);
+        rc = unseal_key(call, &opener, k, value);
         if (!rc) {
             size_t mark = jsonw_len(&w);
             if (!first)
@@ -404,6 +409,7 @@ void api_keys_v1_list(struct api_call *call)
         secret_wipe(value, sizeof value);
     }
     jsonw_raw(&w, "]}");
+    secret_opener_clear(&opener);
     render_users_clear(&creators);
     store_api_key_list_free(&list);
     if (rc) {
@@ -446,7 +452,7 @@ static void reply_full_key(struct api_call *call, const struct store_api_key *k,
                            int inc_modified)
 {
     char value[API_KEY_VALUE_LEN + 1];
-    if (unseal_key(call, k, value)) {
+    if (unseal_key(call, NULL, k, value)) {
         reply_error(call, 500, "The stored API key could not be decrypted with this server's secret");
         return;
     }
@@ -541,7 +547,7 @@ void api_keys_delete(struct api_call *call)
 static void reply_v1_key(struct api_call *call, const struct store_api_key *k)
 {
     char value[API_KEY_VALUE_LEN + 1];
-    if (unseal_key(call, k, value)) {
+    if (unseal_key(call, NULL, k, value)) {
         reply_error(call, 500, "The stored API key could not be decrypted with this server's secret");
         return;
     }
@@ -589,7 +595,7 @@ void api_keys_v1_delete(struct api_call *call)
     if (require_perm_or_reply(call, PERM_API_KEYS_DELETE) || load_key_or_reply(call, call->params[0], 1, &k))
         return;
     char value[API_KEY_VALUE_LEN + 1];
-    int rc = unseal_key(call, &k, value);
+    int rc = unseal_key(call, NULL, &k, value);
     if (rc) {
         reply_error(call, 500, "The stored API key could not be decrypted with this server's secret");
     } else if ((rc = store_api_key_delete(call->env->store, call->who.org_id, k.id)) != KH_OK) {
