@@ -65,18 +65,6 @@ static json_t *render_api_key_v1(struct api_call *call, const struct store_api_k
 #define LAST_USED_DESCRIPTION                                                                                          \
     "Timestamp of when this key was last used in the past ninety (90) days, null if no recent usage"
 
-/* A timestamp as render_iso_time() renders it. */
-static void write_iso_time(struct jsonw *w, int64_t us)
-{
-    char buf[CLOCK_BUF];
-    if (!us) {
-        jsonw_null(w);
-        return;
-    }
-    clock_format_iso(us, buf);
-    jsonw_string(w, buf);
-}
-
 /* render_relationship("users", id). KH_EINVAL when id is not UTF-8 (the
  * tree's json_pack failed): the caller cuts the row back. */
 static int write_user_relationship(struct jsonw *w, const char *id)
@@ -104,13 +92,13 @@ static int write_api_key_row(struct jsonw *w, const struct store_api_key *k, int
     jsonw_raw(w, ",\"type\":\"api_keys\",\"attributes\":{\"category\":");
     bad |= jsonw_string(w, k->category ? k->category : "default");
     jsonw_raw(w, ",\"created_at\":");
-    write_iso_time(w, k->created_at);
+    render_write_iso_time(w, k->created_at);
     jsonw_raw(w, ",\"date_last_used\":");
-    write_iso_time(w, k->last_used_at);
+    render_write_iso_time(w, k->last_used_at);
     jsonw_raw(w, ",\"last4\":");
     bad |= jsonw_string(w, k->last4);
     jsonw_raw(w, ",\"modified_at\":");
-    write_iso_time(w, k->modified_at);
+    render_write_iso_time(w, k->modified_at);
     jsonw_raw(w, ",\"name\":");
     bad |= !k->name || jsonw_string(w, k->name);
     jsonw_raw(w, k->remote_config_read_enabled ? ",\"remote_config_read_enabled\":true"
@@ -120,7 +108,7 @@ static int write_api_key_row(struct jsonw *w, const struct store_api_key *k, int
         jsonw_raw(w, used && used > now - DAY_US ? ",\"used_in_last_24_hours\":true"
                                                  : ",\"used_in_last_24_hours\":false");
         jsonw_raw(w, ",\"last_used_date\":{\"timestamp\":");
-        write_iso_time(w, used > now - 90 * DAY_US ? used : 0);
+        render_write_iso_time(w, used > now - 90 * DAY_US ? used : 0);
         jsonw_raw(w, ",\"description\":\"" LAST_USED_DESCRIPTION "\"}");
     }
     jsonw_raw(w, "},\"relationships\":{\"created_by\":");

@@ -160,6 +160,8 @@ json_t *render_relationship(const char *type, const char *id);
 json_t *render_iso_time(int64_t us);     /* key service format, null for 0 */
 json_t *render_rfc3339(int64_t us, int trim); /* token service format, null for 0 */
 json_t *render_user(struct store *st, const struct store_user *u);
+/* render_iso_time() written into a streaming answer (json/jsonw.h). */
+void render_write_iso_time(struct jsonw *w, int64_t us);
 /* A Permission object of entry i of the catalogue or (from
  * PERM_CATALOG_COUNT) of the implicit scopes: Datadog's record. */
 json_t *render_permission(size_t i);
@@ -195,9 +197,9 @@ void render_users_clear(struct render_users *m);
  * user belongs to the memo and stays valid until the memo's next call. */
 const struct store_user *render_users_get(struct render_users *m, const char *user_id);
 /* What render_include_user() does for a JSON:API `included` array, without
- * the array: user_id's render_user() object is added to m->included unless
- * user_id is empty, unknown, already there, or not renderable (a field that
- * is not UTF-8). */
+ * the array: the bytes of user_id's render_user() object are added to
+ * m->included unless user_id is empty, unknown, already there, or not
+ * renderable (a field that is not UTF-8). */
 void render_users_include(struct render_users *m, const char *user_id);
 /* "Active", "Pending" (not joined yet) or "Disabled". */
 const char *render_user_status(const struct store_user *u);

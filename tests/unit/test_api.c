@@ -657,10 +657,12 @@ static char *old_api_key_v1_list(struct ctx *c)
 }
 /* ---- end of the previous implementation ---- */
 
-/* Adds a user to the admin's org; its id goes to id. */
-static void insert_user(struct ctx *c, const char *email, const char *name, char id[UUID_STR])
+/* Adds a user to the admin's org; its id goes to id. A user with a title is
+ * a disabled service account that never joined, the others active people. */
+static void insert_user(struct ctx *c, const char *email, const char *name, const char *title, char id[UUID_STR])
 {
-    struct store_user u = {.email = (char *)email, .name = (char *)name, .verified = 1};
+    struct store_user u = {.email = (char *)email, .name = (char *)name, .title = (char *)title,
+                           .service_account = title != NULL, .disabled = title != NULL, .verified = title == NULL};
     uuid_generate(u.id);
     snprintf(u.org_id, sizeof u.org_id, "%s", c->f.admin.org_id);
     u.created_at = u.modified_at = clock_now_us() - 5000000;
@@ -703,14 +705,15 @@ static void the_api_key_lists_match_the_jansson_rendering(void)
     struct ctx c;
     ctx_open(&c);
     int pg = fixture_pg() != NULL;
-    char bob[UUID_STR], bad_email[UUID_STR], missing[UUID_STR];
-    insert_user(&c, "bob@example.com", "Bob \"the\" \\builder\\ é 中", bob);
+    char bob[UUID_STR], robot[UUID_STR], bad_email[UUID_STR], missing[UUID_STR];
+    insert_user(&c, "bob@example.com", "Bob \"the\" \\builder\\ é 中", NULL, bob);
+    insert_user(&c, "robot@example.com", NULL, "T\x01 \"x\" ✓", robot);
     if (!pg)
-        insert_user(&c, "bad\xff@example.com", "Bad Email", bad_email);
+        insert_user(&c, "bad\xff@example.com", "Bad Email", NULL, bad_email);
     uuid_generate(missing);
     const char *admin = c.f.admin.user_id;
-    const char *creators[] = {admin, bob, admin, missing, pg ? bob : bad_email};
-    const char *modifiers[] = {"", admin, bob, bob, pg ? admin : bad_email, missing};
+    const char *creators[] = {admin, bob, admin, missing, pg ? robot : bad_email, robot};
+    const char *modifiers[] = {"", admin, bob, bob, pg ? admin : bad_email, missing, robot};
     int64_t now = clock_now_us(), hour = 3600LL * 1000000;
     int64_t used[] = {0, now - hour, now - 30 * 24 * hour, now - 200 * 24 * hour};
     char name[64];
@@ -720,7 +723,7 @@ static void the_api_key_lists_match_the_jansson_rendering(void)
         else
             snprintf(name, sizeof name, "plain %d", i);
         insert_api_key(&c, i, name, i % 4 == 0 ? "ci" : i % 4 == 1 ? "odd \"cat\"\t\\ é" : "default",
-                       creators[i % 5], modifiers[i % 6], now - (int64_t)(40 - i) * 1000003 - (i % 5 == 0 ? 7 : 0),
+                       creators[i % 6], modifiers[i % 7], now - (int64_t)(40 - i) * 1000003 - (i % 5 == 0 ? 7 : 0),
                        used[i % 4]);
     }
     if (!pg)
