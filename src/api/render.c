@@ -143,7 +143,10 @@ void render_write_iso_time(struct jsonw *w, int64_t us)
         return;
     }
     clock_format_iso(us, buf);
-    jsonw_string(w, buf); /* digits and punctuation: always UTF-8 */
+    /* digits, '-', ':', '.', '+' and 'T': nothing to escape or check */
+    jsonw_rawn(w, "\"", 1);
+    jsonw_raw(w, buf);
+    jsonw_rawn(w, "\"", 1);
 }
 
 /* A JSON string or, for NULL, null: a field render_user() gives as
