@@ -5,6 +5,7 @@
 #include "api/internal.h"
 
 #include "auth/credentials.h"
+#include "json/jsonw.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/secret.h"
@@ -56,12 +57,113 @@ static json_t *render_api_key_v1(struct api_call *call, const struct store_api_k
     return o;
 }
 
+/* ---- the lists, written straight into the answer (issue 14) ----
+ * Building, dumping and freeing a jansson tree a row was most of a list's
+ * CPU. These write the bytes json_dumps(..., JSON_COMPACT) gave for the trees
+ * above; tests/unit/test_api.c keeps the tree rendering and compares. */
+
+#define LAST_USED_DESCRIPTION                                                                                          \
+    "Timestamp of when this key was last used in the past ninety (90) days, null if no recent usage"
+
+/* render_relationship("users", id). KH_EINVAL when id is not UTF-8 (the
+ * tree's json_pack failed): the caller cuts the row back. */
+static int write_user_relationship(struct jsonw *w, const char *id)
+{
+    if (!*id) {
+        jsonw_raw(w, "{\"data\":null}");
+        return KH_OK;
+    }
+    jsonw_raw(w, "{\"data\":{\"id\":");
+    int rc = jsonw_string(w, id);
+    jsonw_raw(w, ",\"type\":\"users\"}}");
+    return rc;
+}
+
+/* One row of the v2 list: the bytes of render_api_key(k, NULL, now). When a
+ * string is one jansson refuses (NULL, or not UTF-8), render_api_key()
+ * returned NULL and the list left the row out: so does this, returning
+ * KH_EINVAL with w cut back to where it was. */
+static int write_api_key_row(struct jsonw *w, const struct store_api_key *k, int64_t now)
+{
+    size_t mark = jsonw_len(w);
+    int bad = 0;
+    jsonw_raw(w, "{\"id\":");
+    bad |= jsonw_string(w, k->id);
+    jsonw_raw(w, ",\"type\":\"api_keys\",\"attributes\":{\"category\":");
+    bad |= jsonw_string(w, k->category ? k->category : "default");
+    jsonw_raw(w, ",\"created_at\":");
+    render_write_iso_time(w, k->created_at);
+    jsonw_raw(w, ",\"date_last_used\":");
+    render_write_iso_time(w, k->last_used_at);
+    jsonw_raw(w, ",\"last4\":");
+    bad |= jsonw_string(w, k->last4);
+    jsonw_raw(w, ",\"modified_at\":");
+    render_write_iso_time(w, k->modified_at);
+    jsonw_raw(w, ",\"name\":");
+    bad |= !k->name || jsonw_string(w, k->name);
+    jsonw_raw(w, k->remote_config_read_enabled ? ",\"remote_config_read_enabled\":true"
+                                               : ",\"remote_config_read_enabled\":false");
+    if (now) { /* the usage fields of reads, as render_api_key() adds them */
+        int64_t used = k->last_used_at;
+        jsonw_raw(w, used && used > now - DAY_US ? ",\"used_in_last_24_hours\":true"
+                                                 : ",\"used_in_last_24_hours\":false");
+        jsonw_raw(w, ",\"last_used_date\":{\"timestamp\":");
+        render_write_iso_time(w, used > now - 90 * DAY_US ? used : 0);
+        jsonw_raw(w, ",\"description\":\"" LAST_USED_DESCRIPTION "\"}");
+    }
+    jsonw_raw(w, "},\"relationships\":{\"created_by\":");
+    bad |= write_user_relationship(w, k->created_by);
+    jsonw_raw(w, ",\"modified_by\":");
+    bad |= write_user_relationship(w, k->modified_by);
+    jsonw_raw(w, ",\"leak_information\":{\"data\":null}}}");
+    if (bad) {
+        jsonw_truncate(w, mark);
+        return KH_EINVAL;
+    }
+    return KH_OK;
+}
+
+/* One key of the v1 list: the bytes of render_api_key_v1(), its creator
+ * read through the page's memo (creator NULL: not found, no created_by). A
+ * name jansson refuses leaves the row out (KH_EINVAL, w cut back); an email
+ * it refuses leaves created_by out, as json_object_set_new() of a NULL
+ * json_string() did. */
+static int write_api_key_v1(struct jsonw *w, const struct store_api_key *k, const char *value,
+                            const struct store_user *creator)
+{
+    size_t mark = jsonw_len(w);
+    char created[CLOCK_BUF];
+    int bad = 0;
+    clock_format_v1(k->created_at, created);
+    jsonw_raw(w, "{\"created\":");
+    jsonw_string(w, created);
+    jsonw_raw(w, ",\"key\":");
+    bad |= jsonw_string(w, value);
+    jsonw_raw(w, ",\"name\":");
+    bad |= !k->name || jsonw_string(w, k->name);
+    if (bad) {
+        jsonw_truncate(w, mark);
+        return KH_EINVAL;
+    }
+    if (creator && creator->email) {
+        size_t field = jsonw_len(w);
+        jsonw_raw(w, ",\"created_by\":");
+        if (jsonw_string(w, creator->email))
+            jsonw_truncate(w, field);
+    }
+    jsonw_raw(w, "}");
+    return KH_OK;
+}
+
 /* Decrypts a stored key value into value; logs and returns non-zero when the
  * value does not authenticate under this server secret (wrong secret file or
- * a tampered row). */
-static int unseal_key(struct api_call *call, const struct store_api_key *k, char value[API_KEY_VALUE_LEN + 1])
+ * a tampered row). A list passes its opener (kept from one key to the next);
+ * one key passes NULL. */
+static int unseal_key(struct api_call *call, struct secret_opener *o, const struct store_api_key *k,
+                      char value[API_KEY_VALUE_LEN + 1])
 {
-    int rc = cred_unseal(call->env->secret, &k->key, value, API_KEY_VALUE_LEN);
+    int rc = o ? cred_unseal_with(o, call->env->secret, &k->key, value, API_KEY_VALUE_LEN)
+               : cred_unseal(call->env->secret, &k->key, value, API_KEY_VALUE_LEN);
     if (rc)
         log_error("api key %s: stored value does not decrypt with this server secret", k->id);
     return rc;
@@ -131,23 +233,41 @@ void api_keys_list(struct api_call *call)
         reply_store_error(call, rc);
         return;
     }
-    json_t *data = json_array(), *included = json_array();
+    struct render_users users;
+    struct jsonw w;
+    render_users_init(&users, call->env->store, call->who.org_id);
+    jsonw_init(&w);
+    jsonw_reserve(&w, 128 + list.n * 680); /* about what a row takes */
+    jsonw_raw(&w, "{\"data\":[");
+    int first = 1;
     for (size_t i = 0; i < list.n; i++) {
-        json_array_append_new(data, render_api_key(&list.items[i], NULL, call->now));
+        size_t mark = jsonw_len(&w);
+        if (!first)
+            jsonw_raw(&w, ",");
+        if (write_api_key_row(&w, &list.items[i], call->now))
+            jsonw_truncate(&w, mark); /* also the comma */
+        else
+            first = 0;
+        /* a row left out still included its users in the tree rendering */
         if (inc_created)
-            render_include_user(call->env->store, call->who.org_id, included, list.items[i].created_by);
+            render_users_include(&users, list.items[i].created_by);
         if (inc_modified)
-            render_include_user(call->env->store, call->who.org_id, included, list.items[i].modified_by);
+            render_users_include(&users, list.items[i].modified_by);
     }
-    json_t *body = json_pack("{s:o,s:{s:I,s:{s:I}}}", "data", data, "meta", "max_allowed",
-                             (json_int_t)call->env->cfg->max_api_keys, "page", "total_filtered_count",
-                             (json_int_t)list.total);
-    if (inc_created || inc_modified)
-        json_object_set_new(body, "included", included);
-    else
-        json_decref(included);
+    jsonw_raw(&w, "],\"meta\":{\"max_allowed\":");
+    jsonw_int(&w, (long long)call->env->cfg->max_api_keys);
+    jsonw_raw(&w, ",\"page\":{\"total_filtered_count\":");
+    jsonw_int(&w, (long long)list.total);
+    jsonw_raw(&w, "}}");
+    if (inc_created || inc_modified) {
+        jsonw_raw(&w, ",\"included\":[");
+        jsonw_rawn(&w, jsonw_text(&users.included), jsonw_len(&users.included));
+        jsonw_raw(&w, "]");
+    }
+    jsonw_raw(&w, "}");
+    render_users_clear(&users);
     store_api_key_list_free(&list);
-    reply_json(call, 200, body);
+    reply_json_text(call, 200, jsonw_steal(&w, NULL));
 }
 
 /* Inserts a new API key for the caller's org; answers the error itself and
@@ -253,21 +373,43 @@ void api_keys_v1_list(struct api_call *call)
         reply_store_error(call, rc);
         return;
     }
-    json_t *keys = json_array();
+    /* The keys of an org mostly share a few creators: each is read once. */
+    struct render_users creators;
+    struct secret_opener opener;
+    struct jsonw w;
+    render_users_init(&creators, call->env->store, call->who.org_id);
+    secret_opener_init(&opener);
+    jsonw_init(&w);
+    /* About what a key takes: also, the buffer seldom grows, so it seldom
+     * leaves a copy of the values already written in freed memory. */
+    jsonw_reserve(&w, 32 + list.n * 192);
+    jsonw_raw(&w, "{\"api_keys\":[");
+    int first = 1;
     for (size_t i = 0; i < list.n && !rc; i++) {
         char value[API_KEY_VALUE_LEN + 1];
-        rc = unseal_key(call, &list.items[i], value);
-        if (!rc)
-            json_array_append_new(keys, render_api_key_v1(call, &list.items[i], value));
+        const struct store_api_key *k = &list.items[i];
+        rc = unseal_key(call, &opener, k, value);
+        if (!rc) {
+            size_t mark = jsonw_len(&w);
+            if (!first)
+                jsonw_raw(&w, ",");
+            if (write_api_key_v1(&w, k, value, render_users_get(&creators, k->created_by)))
+                jsonw_truncate(&w, mark); /* also the comma */
+            else
+                first = 0;
+        }
         secret_wipe(value, sizeof value);
     }
+    jsonw_raw(&w, "]}");
+    secret_opener_clear(&opener);
+    render_users_clear(&creators);
     store_api_key_list_free(&list);
     if (rc) {
-        json_decref(keys);
+        jsonw_free(&w);
         reply_error(call, 500, "A stored API key could not be decrypted with this server's secret");
         return;
     }
-    reply_json(call, 200, json_pack("{s:o}", "api_keys", keys));
+    reply_json_text(call, 200, jsonw_steal(&w, NULL));
 }
 
 /* Loads an API key of the caller's org by its id (v2 paths) or, when
@@ -302,7 +444,7 @@ static void reply_full_key(struct api_call *call, const struct store_api_key *k,
                            int inc_modified)
 {
     char value[API_KEY_VALUE_LEN + 1];
-    if (unseal_key(call, k, value)) {
+    if (unseal_key(call, NULL, k, value)) {
         reply_error(call, 500, "The stored API key could not be decrypted with this server's secret");
         return;
     }
@@ -397,7 +539,7 @@ void api_keys_delete(struct api_call *call)
 static void reply_v1_key(struct api_call *call, const struct store_api_key *k)
 {
     char value[API_KEY_VALUE_LEN + 1];
-    if (unseal_key(call, k, value)) {
+    if (unseal_key(call, NULL, k, value)) {
         reply_error(call, 500, "The stored API key could not be decrypted with this server's secret");
         return;
     }
@@ -445,7 +587,7 @@ void api_keys_v1_delete(struct api_call *call)
     if (require_perm_or_reply(call, PERM_API_KEYS_DELETE) || load_key_or_reply(call, call->params[0], 1, &k))
         return;
     char value[API_KEY_VALUE_LEN + 1];
-    int rc = unseal_key(call, &k, value);
+    int rc = unseal_key(call, NULL, &k, value);
     if (rc) {
         reply_error(call, 500, "The stored API key could not be decrypted with this server's secret");
     } else if ((rc = store_api_key_delete(call->env->store, call->who.org_id, k.id)) != KH_OK) {

@@ -12,6 +12,7 @@
 #include "api/query.h"
 #include "api/ratelimit.h"
 #include "auth/authz.h"
+#include "json/jsonw.h"
 #include "json/jsonx.h"
 
 #include <jansson.h>
@@ -159,6 +160,8 @@ json_t *render_relationship(const char *type, const char *id);
 json_t *render_iso_time(int64_t us);     /* key service format, null for 0 */
 json_t *render_rfc3339(int64_t us, int trim); /* token service format, null for 0 */
 json_t *render_user(struct store *st, const struct store_user *u);
+/* render_iso_time() written into a streaming answer (json/jsonw.h). */
+void render_write_iso_time(struct jsonw *w, int64_t us);
 /* A Permission object of entry i of the catalogue or (from
  * PERM_CATALOG_COUNT) of the implicit scopes: Datadog's record. */
 json_t *render_permission(size_t i);
@@ -169,6 +172,35 @@ json_t *render_role(struct store *st, const struct store_role *r, int with_count
  * user_id of org_id; the roles a user holds. */
 void render_include_user(struct store *st, const char *org_id, json_t *included, const char *user_id);
 void render_include_user_roles(struct store *st, const char *org_id, json_t *included, const char *user_id);
+/* The users one list answer names (the creators of its rows, the users it
+ * includes), each read from the store once for the whole answer instead of
+ * once a row (issue 14). One org per memo; init does no I/O, clear frees the
+ * rows read and the included users' text. */
+struct render_user_seen {
+    char id[UUID_STR];
+    int found;    /* the store has the user in the org: u is filled */
+    int included; /* render_users_include() has dealt with it */
+    struct store_user u;
+};
+struct render_users {
+    struct store *st;
+    const char *org_id; /* borrowed: outlives the memo */
+    struct render_user_seen *items;
+    size_t n, cap;
+    struct jsonw included; /* the included users' JSON, comma separated, in the order first included */
+};
+void render_users_init(struct render_users *m, struct store *st, const char *org_id);
+void render_users_clear(struct render_users *m);
+/* The user user_id of the memo's org, read now or remembered from an earlier
+ * call; NULL when the store has none. A store failure is not remembered (the
+ * next call reads again), as a row-by-row read would not have either. The
+ * user belongs to the memo and stays valid until the memo's next call. */
+const struct store_user *render_users_get(struct render_users *m, const char *user_id);
+/* What render_include_user() does for a JSON:API `included` array, without
+ * the array: the bytes of user_id's render_user() object are added to
+ * m->included unless user_id is empty, unknown, already there, or not
+ * renderable (a field that is not UTF-8). */
+void render_users_include(struct render_users *m, const char *user_id);
 /* "Active", "Pending" (not joined yet) or "Disabled". */
 const char *render_user_status(const struct store_user *u);
 /* Validates a scopes array: 1.. known permission names, none beyond what the

@@ -1,7 +1,8 @@
 /* render.c - JSON pieces that several resource families share: timestamps in
  * Datadog's two formats, relationships, user, role and permission objects and
- * the `included` lists made of them, and the validation of scope lists (used
- * by application keys, PATs and SATs alike). */
+ * the `included` lists made of them (for a list, through a memo that reads
+ * each user once a page), and the validation of scope lists (used by
+ * application keys, PATs and SATs alike). */
 #include "api/internal.h"
 
 #include "util/clock.h"
@@ -132,6 +133,169 @@ void render_include_user(struct store *st, const char *org_id, json_t *included,
         json_array_append_new(included, render_user(st, &u));
         store_user_clear(&u);
     }
+}
+
+void render_write_iso_time(struct jsonw *w, int64_t us)
+{
+    char buf[CLOCK_BUF];
+    if (!us) {
+        jsonw_null(w);
+        return;
+    }
+    clock_format_iso(us, buf);
+    /* digits, '-', ':', '.', '+' and 'T': nothing to escape or check */
+    jsonw_rawn(w, "\"", 1);
+    jsonw_raw(w, buf);
+    jsonw_rawn(w, "\"", 1);
+}
+
+/* A JSON string or, for NULL, null: a field render_user() gives as
+ * `s ? json_string(s) : json_null()`. KH_EINVAL when s is not UTF-8. */
+static int write_string_or_null(struct jsonw *w, const char *s)
+{
+    if (!s) {
+        jsonw_null(w);
+        return KH_OK;
+    }
+    return jsonw_string(w, s);
+}
+
+/* The bytes of render_user(st, u), written into w for a list's included
+ * users (issue 14). KH_EINVAL, with w cut back, where render_user() returned
+ * NULL: a string of the user that is not UTF-8. A role id jansson refuses
+ * leaves that role out, as json_array_append_new() of a failed json_pack
+ * did. */
+static int write_user(struct jsonw *w, struct store *st, const struct store_user *u)
+{
+    size_t mark = jsonw_len(w);
+    char md5[33], icon[96];
+    int bad = 0;
+    secret_md5_hex(u->email, strlen(u->email), md5);
+    snprintf(icon, sizeof icon, "https://secure.gravatar.com/avatar/%s?s=48&d=retro", md5);
+    jsonw_raw(w, "{\"id\":");
+    bad |= jsonw_string(w, u->id);
+    jsonw_raw(w, ",\"type\":\"users\",\"attributes\":{\"allowed_login_methods\":[],\"created_at\":");
+    render_write_iso_time(w, u->created_at);
+    jsonw_raw(w, u->disabled ? ",\"disabled\":true,\"email\":" : ",\"disabled\":false,\"email\":");
+    bad |= jsonw_string(w, u->email);
+    jsonw_raw(w, ",\"handle\":");
+    bad |= jsonw_string(w, u->service_account ? u->id : u->email);
+    jsonw_raw(w, ",\"icon\":");
+    jsonw_raw(w, "\"");
+    jsonw_raw(w, icon); /* an ASCII URL with hex digits: nothing to escape */
+    jsonw_raw(w, "\",\"last_login_time\":null,\"mfa_enabled\":false,\"modified_at\":");
+    render_write_iso_time(w, u->modified_at);
+    jsonw_raw(w, ",\"name\":");
+    bad |= write_string_or_null(w, u->name);
+    jsonw_raw(w, u->service_account ? ",\"service_account\":true,\"status\":"
+                                    : ",\"service_account\":false,\"status\":");
+    jsonw_string(w, render_user_status(u));
+    jsonw_raw(w, ",\"title\":");
+    bad |= write_string_or_null(w, u->title);
+    jsonw_raw(w, ",\"uuid\":");
+    bad |= jsonw_string(w, u->id);
+    jsonw_raw(w, u->verified ? ",\"verified\":true},\"relationships\":{\"roles\":{\"data\":["
+                             : ",\"verified\":false},\"relationships\":{\"roles\":{\"data\":[");
+    if (bad) { /* before the roles: no need to read them */
+        jsonw_truncate(w, mark);
+        return KH_EINVAL;
+    }
+    struct store_strlist ids;
+    if (store_user_roles(st, u->id, &ids) == KH_OK) {
+        int first = 1;
+        for (size_t i = 0; i < ids.n; i++) {
+            size_t role_mark = jsonw_len(w);
+            jsonw_raw(w, first ? "{\"id\":" : ",{\"id\":");
+            if (jsonw_string(w, ids.items[i])) {
+                jsonw_truncate(w, role_mark);
+                continue;
+            }
+            jsonw_raw(w, ",\"type\":\"roles\"}");
+            first = 0;
+        }
+        store_strlist_free(&ids);
+    }
+    jsonw_raw(w, "]},\"org\":");
+    if (!u->org_id[0]) { /* render_relationship("orgs", ...) */
+        jsonw_raw(w, "{\"data\":null}}}");
+        return KH_OK;
+    }
+    jsonw_raw(w, "{\"data\":{\"id\":");
+    if (jsonw_string(w, u->org_id)) {
+        jsonw_truncate(w, mark);
+        return KH_EINVAL;
+    }
+    jsonw_raw(w, ",\"type\":\"orgs\"}}}}");
+    return KH_OK;
+}
+
+void render_users_init(struct render_users *m, struct store *st, const char *org_id)
+{
+    memset(m, 0, sizeof *m);
+    m->st = st;
+    m->org_id = org_id;
+    jsonw_init(&m->included);
+}
+
+void render_users_clear(struct render_users *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (m->items[i].found)
+            store_user_clear(&m->items[i].u);
+    free(m->items);
+    jsonw_free(&m->included);
+    memset(m, 0, sizeof *m);
+}
+
+/* The memo's entry for user_id: found, or read from the store and added.
+ * NULL when the store failed (nothing remembered) or user_id is longer than
+ * a user id can be (no user has it). A page names few distinct users, so a
+ * linear search is enough. */
+static struct render_user_seen *users_seen(struct render_users *m, const char *user_id)
+{
+    if (strnlen(user_id, UUID_STR) == UUID_STR)
+        return NULL;
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->items[i].id, user_id) == 0)
+            return &m->items[i];
+    struct store_user u;
+    int rc = store_user_get(m->st, m->org_id, user_id, &u);
+    if (rc != KH_OK && rc != KH_ENOTFOUND)
+        return NULL;
+    if (m->n == m->cap) {
+        m->cap = m->cap ? 2 * m->cap : 4;
+        m->items = xrealloc(m->items, m->cap * sizeof *m->items);
+    }
+    struct render_user_seen *e = &m->items[m->n++];
+    memset(e, 0, sizeof *e);
+    snprintf(e->id, sizeof e->id, "%s", user_id);
+    e->found = rc == KH_OK;
+    if (e->found)
+        e->u = u; /* the memo owns the row's strings now */
+    return e;
+}
+
+const struct store_user *render_users_get(struct render_users *m, const char *user_id)
+{
+    struct render_user_seen *e = users_seen(m, user_id);
+    return e && e->found ? &e->u : NULL;
+}
+
+void render_users_include(struct render_users *m, const char *user_id)
+{
+    if (!*user_id)
+        return;
+    struct render_user_seen *e = users_seen(m, user_id);
+    if (!e || e->included)
+        return;
+    e->included = 1;
+    if (!e->found) /* unknown: render_include_user appended nothing either */
+        return;
+    size_t mark = jsonw_len(&m->included);
+    if (mark)
+        jsonw_raw(&m->included, ",");
+    if (write_user(&m->included, m->st, &e->u)) /* not renderable: nothing, as before */
+        jsonw_truncate(&m->included, mark);
 }
 
 void render_include_user_roles(struct store *st, const char *org_id, json_t *included, const char *user_id)

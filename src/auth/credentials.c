@@ -93,13 +93,23 @@ int cred_token_create(struct store *st, const struct server_secret *s, struct st
     return rc;
 }
 
-int cred_unseal(const struct server_secret *s, const struct store_sealed *sealed, char *out, size_t outlen)
+int cred_unseal_with(struct secret_opener *o, const struct server_secret *s, const struct store_sealed *sealed,
+                     char *out, size_t outlen)
 {
     if (sealed->sealed_len < SECRET_SEAL_OVERHEAD || sealed->sealed_len - SECRET_SEAL_OVERHEAD != outlen)
         return KH_ECRYPTO;
     const struct secret_key *k = secret_version(s, sealed->secret_version);
-    int rc = k ? secret_open(k, sealed->sealed, sealed->sealed_len, (uint8_t *)out) : KH_ECRYPTO;
+    int rc = k ? secret_opener_open(o, k, sealed->sealed, sealed->sealed_len, (uint8_t *)out) : KH_ECRYPTO;
     out[rc ? 0 : outlen] = '\0';
+    return rc;
+}
+
+int cred_unseal(const struct server_secret *s, const struct store_sealed *sealed, char *out, size_t outlen)
+{
+    struct secret_opener o;
+    secret_opener_init(&o);
+    int rc = cred_unseal_with(&o, s, sealed, out, outlen);
+    secret_opener_clear(&o);
     return rc;
 }
 

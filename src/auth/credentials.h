@@ -35,6 +35,10 @@ int cred_token_create(struct store *st, const struct server_secret *s, struct st
 /* Decrypts a sealed key value into out (len bytes + NUL); KH_ECRYPTO if the
  * stored value does not authenticate. */
 int cred_unseal(const struct server_secret *s, const struct store_sealed *sealed, char *out, size_t outlen);
+/* The same for one of a run of values (a list's keys), through the caller's
+ * opener (util/secret.h), which keeps the cipher set up between them. */
+int cred_unseal_with(struct secret_opener *o, const struct server_secret *s, const struct store_sealed *sealed,
+                     char *out, size_t outlen);
 /* Finds a key by its presented value, whichever secret version it is sealed
  * under. KH_OK, KH_ENOTFOUND or a store error; *out as the store fills it. */
 int cred_find_api_key(struct store *st, const struct server_secret *s, const char *value, size_t len,

@@ -152,6 +152,11 @@ void jsonw_null(struct jsonw *w)
     jsonw_rawn(w, "null", 4);
 }
 
+const char *jsonw_text(const struct jsonw *w)
+{
+    return w->b.p ? w->b.p : "";
+}
+
 size_t jsonw_len(const struct jsonw *w)
 {
     return w->b.len;

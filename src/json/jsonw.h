@@ -54,6 +54,9 @@ void jsonw_reserve(struct jsonw *w, size_t len);
 int jsonw_string(struct jsonw *w, const char *s);
 void jsonw_int(struct jsonw *w, long long v);
 void jsonw_null(struct jsonw *w);
+/* What is written so far, NUL-terminated ("" before anything is); valid
+ * until the next write. */
+const char *jsonw_text(const struct jsonw *w);
 /* How many bytes are written: a mark to go back to with jsonw_truncate(). */
 size_t jsonw_len(const struct jsonw *w);
 void jsonw_truncate(struct jsonw *w, size_t len);

@@ -109,26 +109,55 @@ void secret_seal(const struct secret_key *s, const void *in, size_t len, uint8_t
     EVP_CIPHER_CTX_free(c);
 }
 
-int secret_open(const struct secret_key *s, const uint8_t *in, size_t len, uint8_t *out)
+void secret_opener_init(struct secret_opener *o)
+{
+    o->ctx = NULL;
+    o->key = NULL;
+}
+
+void secret_opener_clear(struct secret_opener *o)
+{
+    EVP_CIPHER_CTX_free(o->ctx); /* NULL-safe; cleanses the key schedule */
+    secret_opener_init(o);
+}
+
+int secret_opener_open(struct secret_opener *o, const struct secret_key *k, const uint8_t *in, size_t len,
+                       uint8_t *out)
 {
     if (len < SECRET_SEAL_OVERHEAD)
         return KH_ECRYPTO;
     size_t ctlen = len - SECRET_SEAL_OVERHEAD;
     const uint8_t *nonce = in, *ct = in + 12, *tag = in + 12 + ctlen;
     int n = 0, ok;
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-    if (!c)
+    if (!o->ctx && !(o->ctx = EVP_CIPHER_CTX_new()))
         abort();
-    ok = EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, s->enc_key, nonce) == 1 &&
-         EVP_DecryptUpdate(c, out, &n, ct, (int)ctlen) == 1 &&
+    EVP_CIPHER_CTX *c = o->ctx;
+    /* The same key as the last open: only the nonce is new, and the cipher
+     * keeps its key schedule. Otherwise (first open, new key, or after a
+     * failure) the context is set up from scratch. */
+    if (o->key == k)
+        ok = EVP_DecryptInit_ex(c, NULL, NULL, NULL, nonce) == 1;
+    else
+        ok = EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, k->enc_key, nonce) == 1;
+    o->key = ok ? k : NULL;
+    ok = ok && EVP_DecryptUpdate(c, out, &n, ct, (int)ctlen) == 1 &&
          EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, (void *)tag) == 1 &&
          EVP_DecryptFinal_ex(c, out + n, &n) == 1;
-    EVP_CIPHER_CTX_free(c);
     if (!ok) {
+        o->key = NULL;
         secret_wipe(out, ctlen);
         return KH_ECRYPTO;
     }
     return KH_OK;
+}
+
+int secret_open(const struct secret_key *s, const uint8_t *in, size_t len, uint8_t *out)
+{
+    struct secret_opener o;
+    secret_opener_init(&o);
+    int rc = secret_opener_open(&o, s, in, len, out);
+    secret_opener_clear(&o);
+    return rc;
 }
 
 const struct secret_key *secret_current(const struct server_secret *s)

@@ -68,6 +68,20 @@ void secret_wipe(void *p, size_t n);
  * tag does not verify. */
 void secret_seal(const struct secret_key *k, const void *in, size_t len, uint8_t *out);
 int secret_open(const struct secret_key *k, const uint8_t *in, size_t len, uint8_t *out);
+/* secret_open for a run of values, such as the keys of a list: one cipher
+ * context for the run, and a key's schedule set up when the key changes
+ * rather than for every value (issue 14: the cipher's lookup and setup were
+ * most of an open). The key last used must stay where it is until the next
+ * open or the clear (a server_secret outlives a request). init allocates
+ * nothing; clear frees the context, which OpenSSL cleanses. */
+struct secret_opener {
+    void *ctx;                    /* EVP_CIPHER_CTX, made by the first open */
+    const struct secret_key *key; /* whose schedule ctx holds; NULL: none */
+};
+void secret_opener_init(struct secret_opener *o);
+int secret_opener_open(struct secret_opener *o, const struct secret_key *k, const uint8_t *in, size_t len,
+                       uint8_t *out);
+void secret_opener_clear(struct secret_opener *o);
 
 /* The version new rows are made under. */
 const struct secret_key *secret_current(const struct server_secret *s);

@@ -5,12 +5,14 @@
 #include "test.h"
 
 #include "api/api.h"
+#include "auth/credentials.h"
 #include "auth/authcache.h"
 #include "auth/usage.h"
 #include "fixture.h"
 #include "store_faulty.h"
 #include "util/clock.h"
 #include "util/errors.h"
+#include "util/secret.h"
 #include "util/token.h"
 #include "util/uuid.h"
 #include "util/xmalloc.h"
@@ -521,6 +523,267 @@ static void a_token_list_matches_the_jansson_rendering(void)
     ctx_close(&c);
 }
 
+/* ---- the jansson rendering of the API key lists (v2 and v1), as
+ * api_keys.c and render.c had it before issue 14 wrote those lists straight
+ * into the answer: the previous implementation, kept here as the reference
+ * the streaming lists must match byte for byte until they have proven
+ * themselves ---- */
+#define OLD_DAY_US (24LL * 3600 * 1000000)
+
+static json_t *old_iso_time(int64_t us)
+{
+    char buf[CLOCK_BUF];
+    if (!us)
+        return json_null();
+    clock_format_iso(us, buf);
+    return json_string(buf);
+}
+
+static json_t *old_render_user(struct store *st, const struct store_user *u)
+{
+    json_t *roles = json_array();
+    struct store_strlist ids;
+    if (store_user_roles(st, u->id, &ids) == KH_OK) {
+        for (size_t i = 0; i < ids.n; i++)
+            json_array_append_new(roles, json_pack("{s:s,s:s}", "id", ids.items[i], "type", "roles"));
+        store_strlist_free(&ids);
+    }
+    char md5[33], icon[96];
+    secret_md5_hex(u->email, strlen(u->email), md5);
+    snprintf(icon, sizeof icon, "https://secure.gravatar.com/avatar/%s?s=48&d=retro", md5);
+    const char *status = u->disabled ? "Disabled" : u->verified ? "Active" : "Pending";
+    json_t *attrs = json_pack("{s:[],s:o,s:b,s:s,s:s,s:s,s:n,s:b,s:o,s:o,s:b,s:s,s:o,s:s,s:b}",
+                              "allowed_login_methods", "created_at", old_iso_time(u->created_at), "disabled",
+                              u->disabled, "email", u->email, "handle", u->service_account ? u->id : u->email, "icon",
+                              icon, "last_login_time", "mfa_enabled", 0, "modified_at", old_iso_time(u->modified_at),
+                              "name", u->name ? json_string(u->name) : json_null(), "service_account",
+                              u->service_account, "status", status, "title",
+                              u->title ? json_string(u->title) : json_null(), "uuid", u->id, "verified", u->verified);
+    return json_pack("{s:s,s:s,s:o,s:{s:{s:o},s:o}}", "id", u->id, "type", "users", "attributes", attrs,
+                     "relationships", "roles", "data", roles, "org", old_relationship("orgs", u->org_id));
+}
+
+static void old_include_user(struct store *st, const char *org_id, json_t *included, const char *user_id)
+{
+    struct store_user u;
+    size_t i;
+    json_t *v;
+    if (!*user_id)
+        return;
+    json_array_foreach(included, i, v)
+    {
+        if (strcmp(json_string_value(json_object_get(v, "type")), "users") == 0 &&
+            strcmp(json_string_value(json_object_get(v, "id")), user_id) == 0)
+            return;
+    }
+    if (store_user_get(st, org_id, user_id, &u) == KH_OK) {
+        json_array_append_new(included, old_render_user(st, &u));
+        store_user_clear(&u);
+    }
+}
+
+static json_t *old_render_api_key(const struct store_api_key *k, int64_t now)
+{
+    json_t *attrs = json_pack("{s:s,s:o,s:o,s:s,s:o,s:s,s:b}", "category", k->category ? k->category : "default",
+                              "created_at", old_iso_time(k->created_at), "date_last_used",
+                              old_iso_time(k->last_used_at), "last4", k->last4, "modified_at",
+                              old_iso_time(k->modified_at), "name", k->name, "remote_config_read_enabled",
+                              k->remote_config_read_enabled);
+    int64_t used = k->last_used_at;
+    json_object_set_new(attrs, "used_in_last_24_hours", json_boolean(used && used > now - OLD_DAY_US));
+    json_object_set_new(attrs, "last_used_date",
+                        json_pack("{s:o,s:s}", "timestamp", old_iso_time(used > now - 90 * OLD_DAY_US ? used : 0),
+                                  "description", "Timestamp of when this key was last used in the past ninety "
+                                                 "(90) days, null if no recent usage"));
+    return json_pack("{s:s,s:s,s:o,s:{s:o,s:o,s:{s:n}}}", "id", k->id, "type", "api_keys", "attributes", attrs,
+                     "relationships", "created_by", old_relationship("users", k->created_by), "modified_by",
+                     old_relationship("users", k->modified_by), "leak_information", "data");
+}
+
+static char *old_api_key_list(struct ctx *c, const struct store_api_key_query *q, int inc_created, int inc_modified)
+{
+    struct store_api_key_list list;
+    CHECK_INT(store_api_key_list(c->f.st, q, &list), KH_OK);
+    json_t *data = json_array(), *included = json_array();
+    for (size_t i = 0; i < list.n; i++) {
+        json_array_append_new(data, old_render_api_key(&list.items[i], clock_now_us()));
+        if (inc_created)
+            old_include_user(c->f.st, q->org_id, included, list.items[i].created_by);
+        if (inc_modified)
+            old_include_user(c->f.st, q->org_id, included, list.items[i].modified_by);
+    }
+    json_t *body = json_pack("{s:o,s:{s:I,s:{s:I}}}", "data", data, "meta", "max_allowed",
+                             (json_int_t)c->cfg.max_api_keys, "page", "total_filtered_count", (json_int_t)list.total);
+    if (inc_created || inc_modified)
+        json_object_set_new(body, "included", included);
+    else
+        json_decref(included);
+    store_api_key_list_free(&list);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    return text;
+}
+
+static json_t *old_render_api_key_v1(struct store *st, const struct store_api_key *k, const char *value)
+{
+    char created[CLOCK_BUF];
+    struct store_user u;
+    clock_format_v1(k->created_at, created);
+    json_t *o = json_pack("{s:s,s:s,s:s}", "created", created, "key", value, "name", k->name);
+    if (store_user_get(st, k->org_id, k->created_by, &u) == KH_OK) {
+        json_object_set_new(o, "created_by", json_string(u.email));
+        store_user_clear(&u);
+    }
+    return o;
+}
+
+static char *old_api_key_v1_list(struct ctx *c)
+{
+    struct store_api_key_query q = {.org_id = c->f.admin.org_id, .remote_config = -1, .sort = STORE_SORT_CREATED_AT,
+                                    .page = {.limit = 100000}};
+    struct store_api_key_list list;
+    CHECK_INT(store_api_key_list(c->f.st, &q, &list), KH_OK);
+    json_t *keys = json_array();
+    for (size_t i = 0; i < list.n; i++) {
+        char value[API_KEY_VALUE_LEN + 1];
+        CHECK_INT(cred_unseal(&c->f.secret, &list.items[i].key, value, API_KEY_VALUE_LEN), KH_OK);
+        json_array_append_new(keys, old_render_api_key_v1(c->f.st, &list.items[i], value));
+    }
+    store_api_key_list_free(&list);
+    json_t *body = json_pack("{s:o}", "api_keys", keys);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    return text;
+}
+/* ---- end of the previous implementation ---- */
+
+/* Adds a user to the admin's org; its id goes to id. A user with a title is
+ * a disabled service account that never joined, the others active people. */
+static void insert_user(struct ctx *c, const char *email, const char *name, const char *title, char id[UUID_STR])
+{
+    struct store_user u = {.email = (char *)email, .name = (char *)name, .title = (char *)title,
+                           .service_account = title != NULL, .disabled = title != NULL, .verified = title == NULL};
+    uuid_generate(u.id);
+    snprintf(u.org_id, sizeof u.org_id, "%s", c->f.admin.org_id);
+    u.created_at = u.modified_at = clock_now_us() - 5000000;
+    CHECK_INT(store_user_insert(c->f.st, &u), KH_OK);
+    memcpy(id, u.id, UUID_STR);
+}
+
+/* Adds an API key with every field chosen (value: 32 hex digits, unique). */
+static void insert_api_key(struct ctx *c, int i, const char *name, const char *category, const char *created_by,
+                           const char *modified_by, int64_t created, int64_t last_used)
+{
+    struct store_api_key k;
+    char value[API_KEY_VALUE_LEN + 1];
+    memset(&k, 0, sizeof k);
+    uuid_generate(k.id);
+    snprintf(k.org_id, sizeof k.org_id, "%s", c->f.admin.org_id);
+    snprintf(value, sizeof value, "%032x", 0xa11c0de0u + (unsigned)i);
+    k.name = (char *)name;
+    k.category = (char *)category;
+    k.remote_config_read_enabled = i % 3 != 0;
+    snprintf(k.created_by, sizeof k.created_by, "%s", created_by);
+    snprintf(k.modified_by, sizeof k.modified_by, "%s", modified_by);
+    k.created_at = created;
+    k.modified_at = created + (modified_by[0] ? 1000 : 0);
+    k.last_used_at = last_used;
+    CHECK_INT(cred_api_key_store(c->f.st, &c->f.secret, &k, value), KH_OK);
+}
+
+/* The API key lists (v2 with and without included users, v1 with every
+ * value) write their answer without jansson (issue 14): the same bytes as
+ * the jansson rendering above on every sort of the v2 list, paging, filters
+ * and an empty page; names and categories with control characters, quotes,
+ * backslashes and non-ASCII; creators and modifiers that are the same user,
+ * different users, nobody, a user that does not exist and (SQLite only,
+ * PostgreSQL refuses such text) a user whose email is not UTF-8, which the
+ * tree could not render; and a key whose name is not UTF-8, which the tree
+ * left out. */
+static void the_api_key_lists_match_the_jansson_rendering(void)
+{
+    struct ctx c;
+    ctx_open(&c);
+    int pg = fixture_pg() != NULL;
+    char bob[UUID_STR], robot[UUID_STR], bad_email[UUID_STR], missing[UUID_STR];
+    insert_user(&c, "bob@example.com", "Bob \"the\" \\builder\\ é 中", NULL, bob);
+    insert_user(&c, "robot@example.com", NULL, "T\x01 \"x\" ✓", robot);
+    if (!pg)
+        insert_user(&c, "bad\xff@example.com", "Bad Email", NULL, bad_email);
+    uuid_generate(missing);
+    const char *admin = c.f.admin.user_id;
+    const char *creators[] = {admin, bob, admin, missing, pg ? robot : bad_email, robot};
+    const char *modifiers[] = {"", admin, bob, bob, pg ? admin : bad_email, missing, robot};
+    int64_t now = clock_now_us(), hour = 3600LL * 1000000;
+    int64_t used[] = {0, now - hour, now - 30 * 24 * hour, now - 200 * 24 * hour};
+    char name[64];
+    for (int i = 0; i < 36; i++) {
+        if (i < 31)
+            snprintf(name, sizeof name, "ctl %02d [%c] \"q\" \\b/s é 中 😀", i, i + 1);
+        else
+            snprintf(name, sizeof name, "plain %d", i);
+        insert_api_key(&c, i, name, i % 4 == 0 ? "ci" : i % 4 == 1 ? "odd \"cat\"\t\\ é" : "default",
+                       creators[i % 6], modifiers[i % 7], now - (int64_t)(40 - i) * 1000003 - (i % 5 == 0 ? 7 : 0),
+                       used[i % 4]);
+    }
+    if (!pg)
+        insert_api_key(&c, 99, "bad \xff\xfe utf-8", "default", bob, admin, now - 5, 0);
+    static const struct {
+        const char *target;
+        enum store_sort sort;
+        int desc, inc_created, inc_modified, remote_config;
+        const char *filter, *category;
+        int64_t limit, offset;
+    } cases[] = {
+        {"?page[size]=100&include=created_by,modified_by", STORE_SORT_NAME, 0, 1, 1, -1, NULL, NULL, 100, 0},
+        {"?page[size]=100&sort=-name&include=modified_by,created_by", STORE_SORT_NAME, 1, 1, 1, -1, NULL, NULL, 100, 0},
+        {"?page[size]=100&sort=created_at&include=created_by", STORE_SORT_CREATED_AT, 0, 1, 0, -1, NULL, NULL, 100, 0},
+        {"?page[size]=100&sort=-created_at&include=modified_by", STORE_SORT_CREATED_AT, 1, 0, 1, -1, NULL, NULL, 100,
+         0},
+        {"?page[size]=100&sort=modified_at", STORE_SORT_MODIFIED_AT, 0, 0, 0, -1, NULL, NULL, 100, 0},
+        {"?page[size]=100&sort=-modified_at&include=created_by,modified_by", STORE_SORT_MODIFIED_AT, 1, 1, 1, -1, NULL,
+         NULL, 100, 0},
+        {"?page[size]=100&sort=last4&include=created_by,modified_by", STORE_SORT_LAST4, 0, 1, 1, -1, NULL, NULL, 100,
+         0},
+        {"?page[size]=100&sort=-last4", STORE_SORT_LAST4, 1, 0, 0, -1, NULL, NULL, 100, 0},
+        {"?page[size]=7&page[number]=2&sort=created_at&include=created_by,modified_by", STORE_SORT_CREATED_AT, 0, 1,
+         1, -1, NULL, NULL, 7, 14},
+        {"?include=created_by,modified_by", STORE_SORT_NAME, 0, 1, 1, -1, NULL, NULL, 10, 0},
+        {"?page[size]=100&filter=CTL%201&include=created_by", STORE_SORT_NAME, 0, 1, 0, -1, "CTL 1", NULL, 100, 0},
+        {"?page[size]=100&filter[category]=ci&filter[remote_config_read_enabled]=true&include=modified_by",
+         STORE_SORT_NAME, 0, 0, 1, 1, NULL, "ci", 100, 0},
+        {"?page[size]=100&filter=nothing%20like%20it&include=created_by,modified_by", STORE_SORT_NAME, 0, 1, 1, -1,
+         "nothing like it", NULL, 100, 0},
+        {"?page[size]=10&page[number]=50&include=created_by", STORE_SORT_NAME, 0, 1, 0, -1, NULL, NULL, 10, 500},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char target[256], *got = NULL;
+        snprintf(target, sizeof target, "/api/v2/api_keys%s", cases[i].target);
+        CHECK_INT(send_req_text(&c, "GET", target, NULL, NULL, &got), 200);
+        struct store_api_key_query q = {.org_id = c.f.admin.org_id, .name_filter = cases[i].filter,
+                                        .remote_config = cases[i].remote_config, .category = cases[i].category,
+                                        .sort = cases[i].sort, .desc = cases[i].desc,
+                                        .page = {.limit = cases[i].limit, .offset = cases[i].offset}};
+        char *want = old_api_key_list(&c, &q, cases[i].inc_created, cases[i].inc_modified);
+        if (strcmp(got, want) != 0) {
+            fprintf(stderr, "  %s:\n  got  %.400s\n  want %.400s\n", target, got, want);
+            CHECK(0);
+        }
+        free(got);
+        free(want);
+    }
+    char *got = NULL, *want = NULL;
+    CHECK_INT(send_req_text(&c, "GET", "/api/v1/api_key", NULL, NULL, &got), 200);
+    want = old_api_key_v1_list(&c);
+    if (strcmp(got, want) != 0) {
+        fprintf(stderr, "  /api/v1/api_key:\n  got  %.400s\n  want %.400s\n", got, want);
+        CHECK(0);
+    }
+    free(got);
+    free(want);
+    ctx_close(&c);
+}
+
 int main(void)
 {
     RUN(routing_answers_404_and_405);
@@ -530,6 +793,7 @@ int main(void)
     RUN(paging_selects_the_right_slice);
     RUN(a_list_shows_each_tokens_own_scopes);
     RUN(a_token_list_matches_the_jansson_rendering);
+    RUN(the_api_key_lists_match_the_jansson_rendering);
     RUN(bad_query_values_get_400);
     RUN(bad_bodies_get_400_naming_the_field);
     RUN(store_failure_is_a_clean_503);

@@ -117,12 +117,15 @@ static void integers_and_null_dump_as_jansson(void)
     free(got);
 }
 
-/* A mark taken with jsonw_len goes back exactly there. */
+/* A mark taken with jsonw_len goes back exactly there; jsonw_text shows
+ * what is written ("" before anything is). */
 static void truncate_goes_back_to_a_mark(void)
 {
     struct jsonw w;
     jsonw_init(&w);
+    CHECK_STR(jsonw_text(&w), "");
     jsonw_raw(&w, "[1");
+    CHECK_STR(jsonw_text(&w), "[1");
     size_t mark = jsonw_len(&w);
     jsonw_raw(&w, ",");
     CHECK_INT(jsonw_string(&w, "x\xff"), KH_EINVAL);

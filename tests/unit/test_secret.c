@@ -59,6 +59,44 @@ static void seal_round_trips_and_detects_tampering(void)
     CHECK_INT(secret_open(&s, sealed, 10, out), KH_ECRYPTO);
 }
 
+/* One opener over a run of values (a list's keys, issue 14) opens each as
+ * secret_open does: runs under one key and switches between two, a tampered
+ * value or one under the wrong key refused without spoiling the next, a
+ * value too short to be sealed refused. */
+static void an_opener_opens_a_run_like_secret_open(void)
+{
+    uint8_t master[SECRET_KEY_LEN] = {9};
+    struct secret_key a, b;
+    secret_derive(master, 1, &a);
+    master[0] = 10;
+    secret_derive(master, 2, &b);
+    /* which key seals value i, which key opens it, and whether it is tampered */
+    static const struct {
+        int seal_b, open_b, tamper;
+    } run[] = {{0, 0, 0}, {0, 0, 0}, {0, 0, 1}, {0, 0, 0}, {1, 1, 0}, {1, 1, 0}, {0, 0, 0},
+               {0, 1, 0}, {0, 0, 0}, {1, 1, 1}, {1, 1, 0}, {1, 0, 0}, {1, 1, 0}};
+    struct secret_opener o;
+    secret_opener_init(&o);
+    for (size_t i = 0; i < sizeof run / sizeof run[0]; i++) {
+        char plain[33];
+        uint8_t sealed[32 + SECRET_SEAL_OVERHEAD], got[32], want[32];
+        snprintf(plain, sizeof plain, "value %02zu 56789abcdef0123456789ab", i);
+        secret_seal(run[i].seal_b ? &b : &a, plain, 32, sealed);
+        if (run[i].tamper)
+            sealed[12 + (i % 32)] ^= 0x40;
+        const struct secret_key *k = run[i].open_b ? &b : &a;
+        int want_rc = secret_open(k, sealed, sizeof sealed, want);
+        CHECK_INT(want_rc, run[i].tamper || run[i].seal_b != run[i].open_b ? KH_ECRYPTO : KH_OK);
+        CHECK_INT(secret_opener_open(&o, k, sealed, sizeof sealed, got), want_rc);
+        if (!want_rc)
+            CHECK(memcmp(got, plain, 32) == 0);
+        CHECK_INT(secret_opener_open(&o, k, sealed, SECRET_SEAL_OVERHEAD - 1, got), KH_ECRYPTO);
+    }
+    secret_opener_clear(&o);
+    CHECK(o.ctx == NULL && o.key == NULL);
+    secret_opener_clear(&o); /* twice is harmless */
+}
+
 static void secret_file_is_private_and_round_trips(void)
 {
     char path[] = "/tmp/kh-secret-XXXXXX";
@@ -197,6 +235,7 @@ int main(void)
     RUN(derived_keys_are_distinct_and_deterministic);
     RUN(hmac_depends_on_key_and_data);
     RUN(seal_round_trips_and_detects_tampering);
+    RUN(an_opener_opens_a_run_like_secret_open);
     RUN(secret_file_is_private_and_round_trips);
     RUN(secret_file_versions);
     RUN(random_strings_use_their_alphabets);
