@@ -96,6 +96,9 @@ static const struct route routes[] = {
     {"POST", "/api/v2/roles/{}/users", role_users_add, W},
     {"DELETE", "/api/v2/roles/{}/users", role_users_remove, W},
     {"GET", "/api/v2/permissions", permissions_list, ROUTE_AUTH},
+    /* the audit trail, as Datadog's Audit Trail API serves it (audit.c); a search is a read */
+    {"GET", "/api/v2/audit/events", audit_events_list, ROUTE_AUTH},
+    {"POST", "/api/v2/audit/events/search", audit_events_search, ROUTE_AUTH},
     /* probes for supervisors and load balancers (health.c), unauthenticated */
     {"GET", "/healthz", health_live, 0},
     {"GET", "/readyz", health_ready, 0},

@@ -71,6 +71,8 @@ enum stmt_id {
     S_AUDIT_CHECKPOINT_INSERT,
     S_AUDIT_CHECKPOINTS_LATEST,
     S_AUDIT_CHECKPOINTS_ALL,
+    S_AUDIT_PAGE_ASC,
+    S_AUDIT_PAGE_DESC,
     S_ORG_IDS,
     S_INVITATION_INSERT,
     S_INVITATION_GET,
@@ -170,6 +172,10 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_AUDIT_CHECKPOINTS_LATEST] = "SELECT org_key, count, hash, at, secret_version, mac FROM audit_checkpoints c "
                                    "WHERE seq = (SELECT max(seq) FROM audit_checkpoints l WHERE l.org_key = c.org_key) "
                                    "ORDER BY org_key",
+    [S_AUDIT_PAGE_ASC] = "SELECT " AUDIT_COLS " FROM audit_events WHERE org_id = ?1 AND at >= ?2 AND at <= ?3 "
+                         "AND (at > ?4 OR (at = ?4 AND seq > ?5)) ORDER BY at, seq LIMIT ?6",
+    [S_AUDIT_PAGE_DESC] = "SELECT " AUDIT_COLS " FROM audit_events WHERE org_id = ?1 AND at >= ?2 AND at <= ?3 "
+                          "AND (at < ?4 OR (at = ?4 AND seq < ?5)) ORDER BY at DESC, seq DESC LIMIT ?6",
     [S_AUDIT_CHECKPOINTS_ALL] = "SELECT org_key, count, hash, at, secret_version, mac FROM audit_checkpoints "
                                 "ORDER BY org_key, count, seq",
     [S_AUDIT_LIST] = "SELECT " AUDIT_COLS " FROM audit_events WHERE at >= ?1 ORDER BY seq LIMIT ?2",
@@ -1531,6 +1537,29 @@ static int sql_audit_walk(struct store *st, int64_t after_seq, int64_t limit, st
     return rc;
 }
 
+static int sql_audit_page(struct store *st, const struct store_audit_page *q, struct store_audit_list *out)
+{
+    struct sql_params p = {.n = 0};
+    struct sql_rows *r = NULL;
+    void *items = NULL;
+    memset(out, 0, sizeof *out);
+    p_text(&p, q->org_id);
+    p_int(&p, q->from);
+    p_int(&p, q->to);
+    p_int(&p, q->after_at);
+    p_int(&p, q->after_seq);
+    p_int(&p, q->limit);
+    int rc = run(S(st), q->desc ? S_AUDIT_PAGE_DESC : S_AUDIT_PAGE_ASC, &p, &r, NULL, "audit_page");
+    if (!rc)
+        rc = read_all(r, sizeof(struct store_audit), read_audit, &items, &out->n);
+    rows_close(r);
+    out->items = items;
+    out->total = (int64_t)out->n;
+    if (rc)
+        store_audit_list_free(out);
+    return rc;
+}
+
 static void read_audit_head(struct sql_rows *r, void *it)
 {
     struct store_audit_head *h = it;
@@ -1909,6 +1938,7 @@ const struct store_ops store_sql_ops = {
     .audit_insert = sql_audit_insert,
     .audit_list = sql_audit_list,
     .audit_walk = sql_audit_walk,
+    .audit_page = sql_audit_page,
     .audit_heads = sql_audit_heads,
     .audit_checkpoint_insert = sql_audit_checkpoint_insert,
     .audit_checkpoints = sql_audit_checkpoints,

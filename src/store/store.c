@@ -255,6 +255,8 @@ STORE_WRAP_OUT(audit_list, (struct store * st, int64_t since, int64_t limit, str
                (st, since, limit, out), out)
 STORE_WRAP_OUT(audit_walk, (struct store * st, int64_t after_seq, int64_t limit, struct store_audit_list *out),
                (st, after_seq, limit, out), out)
+STORE_WRAP_OUT(audit_page, (struct store * st, const struct store_audit_page *q, struct store_audit_list *out),
+               (st, q, out), out)
 STORE_WRAP_OUT(audit_heads, (struct store * st, struct store_audit_head_list *out), (st, out), out)
 STORE_WRAP(audit_checkpoint_insert, (struct store * st, const struct store_audit_checkpoint *c), (st, c))
 STORE_WRAP_OUT(audit_checkpoints, (struct store * st, int all, struct store_audit_checkpoint_list *out),

@@ -294,6 +294,17 @@ struct store_audit_list {
     int64_t total;
 };
 
+/* A page of an org's events by time, from..to inclusive, after the position
+ * (after_at, after_seq) in the order asked (oldest first, or with desc
+ * newest first); a first page starts at (from, 0), or (to, INT64_MAX). */
+struct store_audit_page {
+    const char *org_id;
+    int64_t from, to;
+    int desc;
+    int64_t after_at, after_seq;
+    int64_t limit;
+};
+
 /* An org's end of the audit chain ("" for events of no org). */
 struct store_audit_head {
     char org_id[UUID_STR];
@@ -524,6 +535,7 @@ struct store_ops {
     int (*audit_list)(struct store *st, int64_t since, int64_t limit, struct store_audit_list *out);
     /* Events after seq, in seq order, at most limit of them. */
     int (*audit_walk)(struct store *st, int64_t after_seq, int64_t limit, struct store_audit_list *out);
+    int (*audit_page)(struct store *st, const struct store_audit_page *q, struct store_audit_list *out);
     /* Every org's chain head. */
     int (*audit_heads)(struct store *st, struct store_audit_head_list *out);
     int (*audit_checkpoint_insert)(struct store *st, const struct store_audit_checkpoint *c);
@@ -642,6 +654,7 @@ int store_audit_insert(struct store *st, const struct store_audit *e);
 int store_audit_list(struct store *st, int64_t since, int64_t limit, struct store_audit_list *out);
 int store_audit_walk(struct store *st, int64_t after_seq, int64_t limit, struct store_audit_list *out);
 int store_audit_heads(struct store *st, struct store_audit_head_list *out);
+int store_audit_page(struct store *st, const struct store_audit_page *q, struct store_audit_list *out);
 int store_audit_checkpoint_insert(struct store *st, const struct store_audit_checkpoint *c);
 int store_audit_checkpoints(struct store *st, int all, struct store_audit_checkpoint_list *out);
 void store_audit_head_list_free(struct store_audit_head_list *l);

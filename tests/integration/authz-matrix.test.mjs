@@ -103,6 +103,9 @@ const ROWS = [
   ["v2.AddUserToRole", "POST", (f) => `/api/v2/roles/${f.roleId}/users`, (f) => ({ data: { type: "users", id: f.userId } }), { otherorg: 404 }],
   ["v2.RemoveUserFromRole", "DELETE", (f) => `/api/v2/roles/${f.roleId}/users`, (f) => ({ data: { type: "users", id: f.userId } }), { otherorg: 404 }],
   ["v2.ListPermissions", "GET", () => "/api/v2/permissions", null, { otherorg: OK, peer: OK }],
+  // the Audit Trail API (audit_logs_read): another org's admin reads its own org's trail
+  ["v2.ListAuditLogs", "GET", () => "/api/v2/audit/events?filter%5Bfrom%5D=now-1h", null, { otherorg: OK }],
+  ["v2.SearchAuditLogs", "POST", () => "/api/v2/audit/events/search", () => ({ filter: { query: "*", from: "now-1h" } }), { otherorg: OK }],
 ];
 
 const CALLERS = ["none", "wrong", "revoked", "expired", "disabled", "otherorg", "peer", "scoped", "admin"];

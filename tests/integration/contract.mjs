@@ -14,20 +14,29 @@ export const COVERAGE_FILE = process.env.KEYHOLD_COVERAGE_FILE || "";
 
 let cached;
 
-/** The operations of both spec files: [{version, method, path, regex, operationId, op, doc}]. */
+/** The spec files keyhold serves: Datadog's keys and users APIs, and the
+ * Audit Trail API (shipped in the shared spec's next/, served since issue 15;
+ * the shared spec is read-only here, so it is read where it is). */
+const SPEC_FILES = [
+  { version: "v1", file: "keys-v1.yaml", id: "keys-v1" },
+  { version: "v2", file: "keys-v2.yaml", id: "keys-v2" },
+  { version: "v2", file: "next/audit-v2.yaml", id: "audit-v2" },
+];
+
+/** The operations of the spec files: [{version, method, path, regex, operationId, op, doc, schemaId}]. */
 export function operations() {
   if (cached) return cached;
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats(ajv);
   const ops = [];
-  for (const version of ["v1", "v2"]) {
-    const doc = YAML.parse(readFileSync(`${SPEC_DIR}/keys-${version}.yaml`, "utf8"));
-    ajv.addSchema(doc, `keys-${version}`);
+  for (const { version, file, id } of SPEC_FILES) {
+    const doc = YAML.parse(readFileSync(`${SPEC_DIR}/${file}`, "utf8"));
+    ajv.addSchema(doc, id);
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(item)) {
         if (!["get", "post", "put", "patch", "delete"].includes(method)) continue;
         const regex = new RegExp("^" + path.replace(/\{[^}]+\}/g, "[^/]+") + "$");
-        ops.push({ version, method: method.toUpperCase(), path, regex, operationId: op.operationId, op, doc });
+        ops.push({ version, method: method.toUpperCase(), path, regex, operationId: op.operationId, op, doc, schemaId: id });
       }
     }
   }
@@ -61,7 +70,7 @@ export function checkResponse(method, url, status, contentType, text) {
   }
   const ref = media.schema.$ref;
   const { ajv } = operations();
-  const validate = ref ? ajv.getSchema(`keys-${op.version}${ref}`) : ajv.compile(media.schema);
+  const validate = ref ? ajv.getSchema(`${op.schemaId}${ref}`) : ajv.compile(media.schema);
   if (!validate(body)) {
     return [`${op.operationId} (${op.version}) ${status}: ${ajv.errorsText(validate.errors, { separator: "; " })}`];
   }

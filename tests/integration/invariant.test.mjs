@@ -2,7 +2,7 @@
 // generated test. Thousands of seeded random cases: a random caller (a user
 // with a random set of permissions, its application key unscoped or scoped,
 // its PAT, a service account's application key or SAT, a scoped admin key)
-// calls a random operation of the spec (all 66, and keyhold's probes, with fixtures and bodies
+// calls a random operation of the spec (all 66, the Audit Trail API's 2, and keyhold's probes, with fixtures and bodies
 // drawn at random, many of them attempts to escalate), and the result must
 // obey the rule:
 //   - a credential made or widened, a user re-enabled, a role given to a user
@@ -23,7 +23,7 @@ const CASES = Number(process.env.KEYHOLD_INVARIANT_CASES || 2500);
 const MANAGE = "user_access_manage";
 // The permissions keyhold's own operations check, and two it does not.
 const PERMS = ["api_keys_read", "api_keys_write", "api_keys_delete", "user_app_keys", "org_app_keys_read",
-  "org_app_keys_write", "service_account_write", "user_access_invite", MANAGE, "dashboards_read", "monitors_write"];
+  "org_app_keys_write", "service_account_write", "user_access_invite", MANAGE, "audit_logs_read", "dashboards_read", "monitors_write"];
 const NONE = "00000000-0000-4000-8000-000000000000";
 
 /** mulberry32: a small seeded generator, so a failing run can be replayed. */
@@ -276,6 +276,9 @@ function requests(s) {
     ["POST", `/api/v2/roles/${role()}/users`, { data: { type: "users", id: user() } }],
     ["DELETE", `/api/v2/roles/${role()}/users`, { data: { type: "users", id: user() } }],
     ["GET", "/api/v2/permissions"],
+    // the Audit Trail API: reads only, never a secret
+    ["GET", "/api/v2/audit/events?filter%5Bfrom%5D=now-1h&page%5Blimit%5D=50"],
+    ["POST", "/api/v2/audit/events/search", { filter: { query: pick(["*", "@action:created", "-@asset.type:user"]), from: "now-1h" }, sort: "-timestamp" }],
     // keyhold's own routes: the probes (unauthenticated, reveal nothing)
     ["GET", "/healthz"], ["GET", "/readyz"],
   ];

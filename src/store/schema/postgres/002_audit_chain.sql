@@ -19,3 +19,6 @@ CREATE TABLE audit_checkpoints (
     mac            BYTEA NOT NULL
 );
 CREATE INDEX audit_checkpoints_org ON audit_checkpoints(org_key, count);
+
+-- The Audit Trail API reads an org's events by time (GET /api/v2/audit/events).
+CREATE INDEX audit_events_org_at ON audit_events(org_id, at, seq);
