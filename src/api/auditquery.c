@@ -354,8 +354,9 @@ int auditq_match(const struct auditq *q, const struct store_audit *e)
         return key_matches(q, e);
     case N_TEXT: {
         char message[256];
-        char *pat = xmalloc(strlen(q->pattern) + 3);
-        sprintf(pat, "*%s*", q->pattern);
+        size_t n = strlen(q->pattern) + 3;
+        char *pat = xmalloc(n);
+        snprintf(pat, n, "*%s*", q->pattern);
         auditq_message(e, message, sizeof message);
         int m = glob(pat, message, 1);
         free(pat);
