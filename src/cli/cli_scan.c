@@ -56,6 +56,7 @@ struct git_place {
     unsigned long new_left;
     unsigned long new_line;      /* number in the new file of the next line */
     int report;                  /* the current line is new text: report its findings */
+    int message;                 /* ... of the commit message (else of g->path) */
     unsigned long line;          /* its number (in the file, or in the message) */
     size_t skip;                 /* its prefix ("+", 4 spaces) to take off columns */
 };
@@ -322,7 +323,7 @@ static void hunk_line(struct git_place *g, char c)
 static void git_line(void *ctx, unsigned long line, const char *head, size_t n, int complete)
 {
     struct git_place *g = &((struct scan_run *)ctx)->git;
-    g->report = 0;
+    g->report = g->message = 0;
     if (g->at == GIT_HUNK && n > 0 && (head[0] == '+' || head[0] == '-' || head[0] == ' ' || head[0] == '\\')) {
         hunk_line(g, head[0]);
         return;
@@ -339,7 +340,7 @@ static void git_line(void *ctx, unsigned long line, const char *head, size_t n, 
         free(g->path);
         g->path = NULL;
     } else if (g->at == GIT_MESSAGE && starts(head, n, "    ")) {
-        g->report = 1;
+        g->report = g->message = 1;
         g->line = line - g->header_line - 1;
         g->skip = 4;
     } else if (g->at == GIT_DIFF && starts(head, n, "--- a/") && complete) {
@@ -360,8 +361,7 @@ static void git_found(void *ctx, const struct scan_finding *f)
     struct git_place *g = &r->git;
     if (!g->report)
         return;
-    int message = g->at == GIT_MESSAGE;
-    report(r, g->commit, message ? NULL : g->path ? g->path : "?", g->line, f->column - g->skip, f);
+    report(r, g->commit, g->message ? NULL : g->path ? g->path : "?", g->line, f->column - g->skip, f);
 }
 
 /* Runs git over dir's history and feeds its output to the stream. No shell
