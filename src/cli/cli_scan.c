@@ -148,34 +148,36 @@ static ssize_t read_full(int fd, char *buf, size_t n)
     return (ssize_t)got;
 }
 
-/* Scans one regular file, in READ_CHUNK pieces; a binary one is skipped.
- * O_NOFOLLOW and the fstat check refuse what was swapped for a symbolic
- * link or a FIFO since the walk looked at it. */
-static void scan_file(struct scan_run *r, const char *path)
+/* Scans what fd gives, named name in findings, in READ_CHUNK pieces; text
+ * that starts like a binary file is skipped. */
+static void scan_fd(struct scan_run *r, int fd, const char *name)
 {
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        fail(r, path, strerror(errno));
-        return;
-    }
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return;
-    }
     ssize_t n = read_full(fd, r->chunk, BINARY_PROBE);
-    if (n > 0 && memchr(r->chunk, '\0', (size_t)n)) {
-        close(fd);
+    if (n > 0 && memchr(r->chunk, '\0', (size_t)n))
         return;
-    }
-    r->file = path;
+    r->file = name;
     while (n > 0) {
         scan_stream_feed(r->stream, r->chunk, (size_t)n);
         n = read_full(fd, r->chunk, READ_CHUNK);
     }
     scan_stream_end(r->stream);
     if (n < 0)
+        fail(r, name, strerror(errno));
+}
+
+/* Scans one regular file. Inside the walk (follow 0), O_NOFOLLOW and the
+ * fstat check refuse what was swapped for a symbolic link or a FIFO since
+ * the walk looked at it; a path named on the command line is followed. */
+static void scan_file(struct scan_run *r, const char *path, int follow)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+    if (fd < 0) {
         fail(r, path, strerror(errno));
+        return;
+    }
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        scan_fd(r, fd, path);
     close(fd);
 }
 
@@ -251,7 +253,7 @@ static void scan_path(struct scan_run *r, const char *path, int top)
     if (S_ISDIR(st.st_mode))
         scan_dir(r, path);
     else if (S_ISREG(st.st_mode))
-        scan_file(r, path);
+        scan_file(r, path, top);
     else if (top)
         fail(r, path, "not a regular file or a directory");
 }
@@ -453,6 +455,8 @@ int cli_scan(int argc, char **argv)
     for (int i = optind; i < argc; i++) {
         if (git)
             scan_git(&r, argv[i]);
+        else if (strcmp(argv[i], "-") == 0)
+            scan_fd(&r, 0, "(standard input)"); /* git diff --cached | keyhold scan - */
         else
             scan_path(&r, argv[i], 1);
     }

@@ -136,6 +136,16 @@ test("--json: one object per finding with file, line, column, kind and public po
   ]);
 });
 
+test("- reads standard input; a PATH given as a symbolic link is followed", () => {
+  const r = spawnSync(BIN, ["scan", "-"], { encoding: "utf8", input: `one\ntwo ${sat}\n${change(pat, 20)}\n` });
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, `(standard input):2: ${S()}\n`);
+  assert.ok(!r.stdout.includes(sat.slice(29)));
+  const viaLinks = scan(join(tree, "link-file"), join(tree, "link-out"));
+  assert.equal(viaLinks.status, 1, viaLinks.stderr);
+  assert.deepEqual(lines(viaLinks.stdout), [`${tree}/link-file:1: ${P()}`, `${tree}/link-out/secret.txt:1: ${P()}`]);
+});
+
 test("exit status: 0 for nothing found, 2 for usage and unreadable paths", () => {
   const clean = join(dir, "clean");
   mkdirSync(clean);
