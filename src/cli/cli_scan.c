@@ -44,7 +44,8 @@ const struct option cli_scan_options[] = {
 #define BINARY_PROBE 8192
 #define READ_CHUNK 65536
 
-/* Where git's output is (cli_scan.c reads `git log -p` line by line). */
+/* Where the line scan_git is reading lies in `git log -p`'s output: before
+ * any commit, in a commit's message, in a file's diff headers, or in a hunk. */
 enum git_at { GIT_NONE, GIT_MESSAGE, GIT_DIFF, GIT_HUNK };
 
 struct git_place {
@@ -52,8 +53,8 @@ struct git_place {
     char commit[65];             /* SHA-1 or SHA-256, hex */
     char *path;                  /* the file the diff is about (owned), or NULL */
     unsigned long header_line;   /* output line of "commit ..." */
-    unsigned long old_left;      /* lines of the hunk still to come */
-    unsigned long new_left;
+    unsigned long old_left;      /* lines of the hunk still to come, old side */
+    unsigned long new_left;      /* ... new side */
     unsigned long new_line;      /* number in the new file of the next line */
     int report;                  /* the current line is new text: report its findings */
     int message;                 /* ... of the commit message (else of g->path) */
