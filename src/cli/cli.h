@@ -72,7 +72,8 @@ extern const struct option cli_init_options[], cli_org_add_options[], cli_org_li
     cli_user_add_options[], cli_user_list_options[], cli_user_change_options[], cli_key_list_options[],
     cli_key_revoke_options[], cli_token_list_options[], cli_token_revoke_options[], cli_serve_options[],
     cli_backup_options[], cli_restore_options[], cli_check_options[], cli_migrate_options[], cli_audit_options[],
-    cli_rotate_secret_options[], cli_audit_verify_options[], cli_seed_options[], cli_version_options[];
+    cli_rotate_secret_options[], cli_audit_verify_options[], cli_seed_options[], cli_version_options[],
+    cli_scan_options[];
 
 int cli_init(int argc, char **argv);
 int cli_org_add(int argc, char **argv);
@@ -95,6 +96,7 @@ int cli_seed(int argc, char **argv);
 int cli_rotate_secret(int argc, char **argv);
 int cli_audit_verify(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
+int cli_scan(int argc, char **argv);
 
 /* Shared helpers (cli_common.c). */
 /* Opens an existing store and loads its secret; prints the error and

@@ -30,6 +30,7 @@ const struct cli_command cli_commands[] = {
     {"audit", cli_audit, cli_audit_options},
     {"rotate-secret", cli_rotate_secret, cli_rotate_secret_options},
     {"seed", cli_seed, cli_seed_options},
+    {"scan", cli_scan, cli_scan_options},
     {"version", cli_version, cli_version_options},
     {NULL, NULL, NULL},
 };
