@@ -271,6 +271,8 @@ void role_users_add(struct api_call *call);
 void role_users_remove(struct api_call *call);
 void permissions_list(struct api_call *call);
 void keyhold_reset(struct api_call *call);
+/* rotation.c: keyhold's extension */
+void keyhold_credential_rotate(struct api_call *call);
 /* audit.c: Datadog's Audit Trail API */
 void audit_events_list(struct api_call *call);
 void audit_events_search(struct api_call *call);

@@ -104,6 +104,7 @@ static const struct route routes[] = {
     {"GET", "/readyz", health_ready, 0},
     /* keyhold's own extensions */
     {"POST", "/api/v2/keyhold/reset", keyhold_reset, W | ROUTE_TEST_MODE},
+    {"POST", "/api/v2/keyhold/credentials/{}/rotate", keyhold_credential_rotate, W},
 };
 
 /* The revocations: routes that delete or revoke a credential, or disable a

@@ -193,7 +193,11 @@ static void checkpoint_audit(struct writer *wr, int force)
         return;
     struct store *st = wr->env.store;
     int rc = store_begin(st);
-    if (!rc && !(rc = auditchain_checkpoint(st, wr->secret, clock_now_us(), &written)))
+    /* Answers kept for Idempotency-Keys (api/rotation.c) hold sealed secrets
+     * and live ten minutes at most: on this one-minute beat, those older
+     * than nine are forgotten. */
+    if (!rc && !(rc = auditchain_checkpoint(st, wr->secret, clock_now_us(), &written)) &&
+        !(rc = store_idem_prune(st, clock_now_us() - 9 * 60 * 1000000LL)))
         rc = store_commit(st);
     else if (!rc)
         store_rollback(st);

@@ -35,6 +35,7 @@ void auth_record_use(const struct auth_env *env, const struct principal *who, in
     snprintf(t.org_id, sizeof t.org_id, "%s", who->org_id);
     snprintf(t.actor_id, sizeof t.actor_id, "%s", who->user_id);
     snprintf(t.source, sizeof t.source, "%s", env->source ? env->source : "");
+    t.close_overlap = kind == STORE_TOUCH_TOKEN && who->closes_overlap;
     snprintf(t.target_kind, sizeof t.target_kind, "%s",
              kind == STORE_TOUCH_API_KEY   ? "api_key"
              : kind == STORE_TOUCH_APP_KEY ? "application_key"
@@ -117,11 +118,22 @@ static void narrow(struct principal *out, const struct permset *scopes)
     out->scopes = *scopes;
 }
 
+/* Whether secret hashes, under its version's token key, to hash. */
+static int secret_matches(const struct auth_env *env, const char *secret, int version,
+                          const uint8_t hash[SECRET_HASH_LEN])
+{
+    uint8_t mine[SECRET_HASH_LEN];
+    const struct secret_key *k = secret_version(env->secret, version);
+    secret_hmac(k ? k->token_key : secret_current(env->secret)->token_key, secret, TOKEN_SECRET_LEN, mine);
+    int same = k && secret_equal(mine, hash, SECRET_HASH_LEN);
+    secret_wipe(mine, sizeof mine);
+    return same;
+}
+
 static int auth_token(const struct auth_env *env, const char *s, size_t len, struct principal *out)
 {
     enum token_kind kind;
     char id[UUID_STR], secret[TOKEN_SECRET_LEN + 1];
-    uint8_t hash[SECRET_HASH_LEN];
     struct store_token t;
     if (token_parse(s, len, &kind, id, secret))
         return refused(out, AUTH_REASON_UNKNOWN);
@@ -132,11 +144,13 @@ static int auth_token(const struct auth_env *env, const char *s, size_t len, str
         return rc == KH_ENOTFOUND ? refused(out, AUTH_REASON_UNKNOWN) : rc;
     }
     /* The hash is made under the secret version the token was minted under;
-     * a version pruned from the secret file leaves nothing to match. */
-    const struct secret_key *k = secret_version(env->secret, t.secret_version);
-    secret_hmac(k ? k->token_key : secret_current(env->secret)->token_key, secret, TOKEN_SECRET_LEN, hash);
+     * a version pruned from the secret file leaves nothing to match. Within
+     * a rotation's overlap the previous secret matches too, until then. */
+    int overlap = t.prev_valid_until > env->now, previous = 0;
+    int matches = secret_matches(env, secret, t.secret_version, t.secret_hash) && (int)kind == t.kind;
+    if (!matches && overlap && (int)kind == t.kind)
+        matches = previous = secret_matches(env, secret, t.prev_secret_version, t.prev_secret_hash);
     secret_wipe(secret, sizeof secret);
-    int matches = k && secret_equal(hash, t.secret_hash, SECRET_HASH_LEN) && (int)kind == t.kind;
     int right = matches && !t.revoked_at;
     int ok = right && (!t.expires_at || t.expires_at > env->now);
     out->reason = !matches ? AUTH_REASON_WRONG_SECRET
@@ -155,6 +169,9 @@ static int auth_token(const struct auth_env *env, const char *s, size_t len, str
         out->kind = kind == TOKEN_SAT ? PRINCIPAL_SAT : PRINCIPAL_PAT;
         memcpy(out->credential_id, t.id, UUID_STR);
         out->expires_at = t.expires_at;
+        if (previous && (!out->expires_at || t.prev_valid_until < out->expires_at))
+            out->expires_at = t.prev_valid_until; /* a cached acceptance ends with the overlap */
+        out->closes_overlap = overlap && !previous;
         rc = load_user(env, t.org_id, t.owner_id, out);
         if (!rc && auth_scopes_to_permset(t.scopes, &scopes) == KH_OK)
             narrow(out, &scopes);

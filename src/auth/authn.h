@@ -60,7 +60,8 @@ struct principal {
     struct permset perms;         /* effective permissions */
     int scoped;                   /* the credential has scopes (tokens always do) */
     struct permset scopes;        /* its scopes, when scoped */
-    int64_t expires_at;           /* token expiry, 0 when none */
+    int64_t expires_at;           /* token expiry (or the end of the overlap its previous secret is in), 0 when none */
+    int closes_overlap;           /* a rotated token's new secret: its use ends the previous one's overlap */
     int expired;                  /* on AUTH_INVALID: a right token past its expiry */
     enum auth_cred cred;          /* what was presented */
     enum auth_reason reason;      /* why it was accepted or refused */

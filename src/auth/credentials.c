@@ -93,6 +93,20 @@ int cred_token_create(struct store *st, const struct server_secret *s, struct st
     return rc;
 }
 
+int cred_token_rotate(struct store *st, const struct server_secret *s, const struct store_token *tok,
+                      int64_t prev_valid_until, int64_t now, char value_out[TOKEN_LEN + 1])
+{
+    char secret[TOKEN_SECRET_LEN + 1];
+    uint8_t hash[SECRET_HASH_LEN];
+    token_mint(tok->kind == STORE_TOKEN_SAT ? TOKEN_SAT : TOKEN_PAT, tok->id, value_out, secret);
+    secret_hmac(secret_current(s)->token_key, secret, TOKEN_SECRET_LEN, hash);
+    secret_wipe(secret, sizeof secret);
+    int rc = store_token_rotate(st, tok->org_id, tok->id, hash, secret_current(s)->version, prev_valid_until, now);
+    if (rc)
+        secret_wipe(value_out, TOKEN_LEN);
+    return rc;
+}
+
 int cred_unseal_with(struct secret_opener *o, const struct server_secret *s, const struct store_sealed *sealed,
                      char *out, size_t outlen)
 {

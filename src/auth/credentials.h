@@ -34,6 +34,11 @@ int cred_token_create(struct store *st, const struct server_secret *s, struct st
                       char value_out[TOKEN_LEN + 1]);
 /* Decrypts a sealed key value into out (len bytes + NUL); KH_ECRYPTO if the
  * stored value does not authenticate. */
+/* Mints a new secret for the live token tok (same id, kind and so alias),
+ * keeping the one in use valid until prev_valid_until (now for none):
+ * store_token_rotate's results. value_out gets the new token. */
+int cred_token_rotate(struct store *st, const struct server_secret *s, const struct store_token *tok,
+                      int64_t prev_valid_until, int64_t now, char value_out[TOKEN_LEN + 1]);
 int cred_unseal(const struct server_secret *s, const struct store_sealed *sealed, char *out, size_t outlen);
 /* The same for one of a run of values (a list's keys), through the caller's
  * opener (util/secret.h), which keeps the cipher set up between them. */

@@ -77,8 +77,10 @@ void usage_record(struct usage_buffer *u, const struct store_touch *use)
         s->id[UUID_STR - 1] = '\0';
         if (++u->used * 2 > u->cap)
             grow(u);
-    } else if (use->when > s->when) {
-        s->when = use->when;
+    } else {
+        if (use->when > s->when)
+            s->when = use->when;
+        s->close_overlap |= use->close_overlap; /* any use of a rotated token's new secret closes the overlap */
     }
 }
 

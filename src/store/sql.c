@@ -60,6 +60,11 @@ enum stmt_id {
     S_FIRST_TOUCH_API_KEY,
     S_FIRST_TOUCH_APP_KEY,
     S_FIRST_TOUCH_TOKEN,
+    S_TOKEN_ROTATE,
+    S_TOKEN_CLOSE_OVERLAP,
+    S_IDEM_GET,
+    S_IDEM_PUT,
+    S_IDEM_PRUNE,
     S_AUDIT_INSERT,
     S_AUDIT_LIST,
     S_AUDIT_HEAD_GET,
@@ -89,7 +94,7 @@ _Static_assert(S_COUNT <= SQL_MAX_FIXED_STATEMENTS, "the drivers keep SQL_MAX_FI
     "id, org_id, owner_id, name, last4, scopes, created_at, last_used_at, key_lookup, key_sealed, secret_version"
 #define TOKEN_COLS                                                                                                     \
     "id, org_id, owner_id, kind, name, scopes, secret_hash, created_at, modified_at, expires_at, last_used_at, "      \
-    "revoked_at, secret_version"
+    "revoked_at, secret_version, prev_secret_hash, prev_secret_version, prev_valid_until, rotated_at"
 #define AUDIT_COLS "seq, at, org_id, actor_id, action, target_kind, target_id, source, prev_hash, hash"
 #define USER_COLS "id, org_id, email, name, title, service_account, disabled, created_at, modified_at, verified"
 #define ROLE_COLS                                                                                                      \
@@ -129,7 +134,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_APP_KEY_INSERT] = "INSERT INTO app_keys(" APP_KEY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [S_APP_KEY_FIND] = "SELECT " APP_KEY_COLS " FROM app_keys WHERE key_lookup = ?1",
     [S_TOKEN_INSERT] = "INSERT INTO tokens(" TOKEN_COLS
-                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, NULL, NULL, NULL, NULL)",
     [S_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE id = ?1",
     [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ?3 WHERE id = ?1 AND org_id = ?2 AND revoked_at IS NULL",
     [S_USER_UPDATE] = "UPDATE users SET email = ?3, name = ?4, title = ?5, disabled = ?6, modified_at = ?7 "
@@ -157,6 +162,21 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_FIRST_TOUCH_API_KEY] = "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1 AND last_used_at IS NULL",
     [S_FIRST_TOUCH_APP_KEY] = "UPDATE app_keys SET last_used_at = ?2 WHERE id = ?1 AND last_used_at IS NULL",
     [S_FIRST_TOUCH_TOKEN] = "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1 AND last_used_at IS NULL",
+    /* A rotation keeps the hash in use as the previous one, unless an overlap
+     * is still open (then nothing changes: the caller answers 409). */
+    [S_TOKEN_ROTATE] = "UPDATE tokens SET prev_secret_hash = secret_hash, prev_secret_version = secret_version, "
+                       "prev_valid_until = ?3, secret_hash = ?4, secret_version = ?5, rotated_at = ?6, modified_at = ?6 "
+                       "WHERE id = ?1 AND org_id = ?2 AND revoked_at IS NULL "
+                       "AND (prev_valid_until IS NULL OR prev_valid_until <= ?6)",
+    [S_TOKEN_CLOSE_OVERLAP] = "UPDATE tokens SET prev_valid_until = ?2 WHERE id = ?1 AND prev_valid_until > ?2",
+    [S_IDEM_GET] = "SELECT org_id, request_hash, created_at, status, secret_version, sealed_answer "
+                   "FROM idempotency_keys WHERE key_hash = ?1 AND created_at > ?2",
+    [S_IDEM_PUT] = "INSERT INTO idempotency_keys(key_hash, org_id, request_hash, created_at, status, secret_version, "
+                   "sealed_answer) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (key_hash) DO UPDATE SET "
+                   "org_id = excluded.org_id, request_hash = excluded.request_hash, created_at = excluded.created_at, "
+                   "status = excluded.status, secret_version = excluded.secret_version, "
+                   "sealed_answer = excluded.sealed_answer",
+    [S_IDEM_PRUNE] = "DELETE FROM idempotency_keys WHERE created_at <= ?1",
     [S_AUDIT_INSERT] = "INSERT INTO audit_events(at, org_id, actor_id, action, target_kind, target_id, source, "
                        "prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [S_AUDIT_HEAD_GET] = "SELECT count, hash FROM audit_heads WHERE org_key = ?1",
@@ -203,7 +223,7 @@ static const unsigned char takes_access_away[S_COUNT] = {
     [S_TOKEN_REVOKE] = 1,      [S_TOKEN_REVOKE_OWNED] = 1, [S_TOKEN_UPDATE] = 1,   [S_USER_UPDATE] = 1,
     [S_USER_ROLE_REMOVE] = 1,  [S_ROLE_DELETE] = 1,        [S_ROLE_UPDATE] = 1,    [S_ROLE_PERM_REMOVE] = 1,
     [S_API_KEY_DELETE] = 1,    [S_APP_KEY_DELETE] = 1,     [S_APP_KEY_UPDATE] = 1, [S_APP_KEY_DELETE_OWNED] = 1,
-    [S_API_KEY_UPDATE] = 1,
+    [S_API_KEY_UPDATE] = 1,    [S_TOKEN_ROTATE] = 1,       [S_TOKEN_CLOSE_OVERLAP] = 1,
 };
 
 static void took_access_away(struct sql_store *s)
@@ -372,6 +392,10 @@ static void read_token(struct sql_rows *r, void *it)
     t->last_used_at = col_int(r, 10);
     t->revoked_at = col_int(r, 11);
     t->secret_version = (int)col_int(r, 12);
+    col_fixed_blob(r, 13, t->prev_secret_hash, SECRET_HASH_LEN);
+    t->prev_secret_version = (int)col_int(r, 14);
+    t->prev_valid_until = col_int(r, 15);
+    t->rotated_at = col_int(r, 16);
 }
 
 static void read_user(struct sql_rows *r, void *it)
@@ -974,6 +998,80 @@ static int sql_token_update(struct store *st, const struct store_token *t)
     return change(S(st), S_TOKEN_UPDATE, &p, "token_update");
 }
 
+static int sql_token_rotate(struct store *st, const char *org_id, const char *id, const uint8_t hash[SECRET_HASH_LEN],
+                            int secret_version, int64_t prev_valid_until, int64_t now)
+{
+    struct sql_params p = {.n = 0};
+    struct store_token t;
+    int64_t changed = 0;
+    p_text(&p, id);
+    p_text(&p, org_id);
+    p_int(&p, prev_valid_until);
+    p_blob(&p, hash, SECRET_HASH_LEN);
+    p_int(&p, secret_version);
+    p_int(&p, now);
+    int rc = write_rows(S(st), S_TOKEN_ROTATE, &p, &changed, "token_rotate");
+    if (rc || changed)
+        return rc;
+    /* Nothing changed: no such live token, or an overlap still open. */
+    rc = get_by(S(st), S_TOKEN_GET, id, NULL, read_token, &t, sizeof t, "token_rotate");
+    int open = !rc && !t.revoked_at && strcmp(t.org_id, org_id) == 0 && t.prev_valid_until > now;
+    if (!rc)
+        store_token_clear(&t);
+    return rc == KH_OK || rc == KH_ENOTFOUND ? (open ? KH_ECONFLICT : KH_ENOTFOUND) : rc;
+}
+
+static void read_idempotent(struct sql_rows *r, void *it)
+{
+    struct store_idempotent *i = it;
+    col_copy(r, 0, i->org_id, sizeof i->org_id);
+    col_fixed_blob(r, 1, i->request_hash, SECRET_HASH_LEN);
+    i->created_at = col_int(r, 2);
+    i->status = (int)col_int(r, 3);
+    i->answer.secret_version = (int)col_int(r, 4);
+    size_t n = 0;
+    const void *b = r->drv->col_blob(r, 5, &n);
+    i->answer.sealed = xmalloc(n ? n : 1);
+    if (b)
+        memcpy(i->answer.sealed, b, n);
+    i->answer.sealed_len = n;
+}
+
+static int sql_idem_get(struct store *st, const uint8_t key_hash[SECRET_HASH_LEN], int64_t not_before,
+                        struct store_idempotent *out)
+{
+    struct sql_params p = {.n = 0};
+    p_blob(&p, key_hash, SECRET_HASH_LEN);
+    p_int(&p, not_before);
+    int rc = get_row(S(st), S_IDEM_GET, &p, read_idempotent, out, sizeof *out, "idem_get");
+    if (!rc)
+        memcpy(out->key_hash, key_hash, SECRET_HASH_LEN);
+    return rc;
+}
+
+static int sql_idem_prune(struct store *st, int64_t not_before)
+{
+    struct sql_params p = {.n = 0};
+    p_int(&p, not_before);
+    return write_rows(S(st), S_IDEM_PRUNE, &p, NULL, "idem_prune");
+}
+
+static int sql_idem_put(struct store *st, const struct store_idempotent *in, int64_t not_before)
+{
+    struct sql_params p = {.n = 0};
+    int rc = sql_idem_prune(st, not_before);
+    if (rc)
+        return rc;
+    p_blob(&p, in->key_hash, SECRET_HASH_LEN);
+    p_text(&p, in->org_id);
+    p_blob(&p, in->request_hash, SECRET_HASH_LEN);
+    p_int(&p, in->created_at);
+    p_int(&p, in->status);
+    p_int(&p, in->answer.secret_version);
+    p_blob(&p, in->answer.sealed, in->answer.sealed_len);
+    return write_rows(S(st), S_IDEM_PUT, &p, NULL, "idem_put");
+}
+
 static int sql_token_revoke_owned(struct store *st, const char *owner_id, int64_t when)
 {
     struct sql_params p = {.n = 0};
@@ -1338,6 +1436,8 @@ static int sql_touch(struct store *st, const struct store_touch *items, size_t n
         rc = touch_one(s, firsts[kind], &items[i], &was_first);
         if (!rc && !was_first)
             rc = touch_one(s, later[kind], &items[i], &moved);
+        if (!rc && items[i].close_overlap && kind == STORE_TOUCH_TOKEN)
+            rc = touch_one(s, S_TOKEN_CLOSE_OVERLAP, &items[i], &moved);
         if (first)
             first[i] = (unsigned char)was_first;
     }
@@ -1378,6 +1478,7 @@ static const struct {
     enum keep_which keep;
 } reset_steps[] = {
     {"DELETE FROM tokens", KEEP_NOTHING},
+    {"DELETE FROM idempotency_keys", KEEP_NOTHING},
     {"DELETE FROM token_counts", KEEP_NOTHING},
     {"DELETE FROM app_keys WHERE id <> ?1", KEEP_APP_KEY},
     {"DELETE FROM api_keys WHERE id <> ?1", KEEP_API_KEY},
@@ -1753,7 +1854,9 @@ static const struct copy_table {
     {"user_roles", "user_id, role_id", "TT", "user_id, role_id"},
     {"api_keys", API_KEY_COLS, "TTTTTITTIIIBBI", "id"},
     {"app_keys", APP_KEY_COLS, "TTTTTTIIBBI", "id"},
-    {"tokens", TOKEN_COLS, "TTTITTBIIIIII", "id"},
+    {"tokens", TOKEN_COLS, "TTTITTBIIIIIIBIII", "id"},
+    {"idempotency_keys", "key_hash, org_id, request_hash, created_at, status, secret_version, sealed_answer", "BTBIIIB",
+     "key_hash"},
     {"invitations", INVITATION_COLS, "TTTTTII", "id"},
     {"audit_events", "at, org_id, actor_id, action, target_kind, target_id, source, prev_hash, hash", "ITTTTTTBB",
      "seq"},
@@ -1931,6 +2034,10 @@ const struct store_ops store_sql_ops = {
     .token_revoke = sql_token_revoke,
     .token_update = sql_token_update,
     .token_revoke_owned = sql_token_revoke_owned,
+    .token_rotate = sql_token_rotate,
+    .idem_get = sql_idem_get,
+    .idem_put = sql_idem_put,
+    .idem_prune = sql_idem_prune,
     .touch = sql_touch,
     .invitation_insert = sql_invitation_insert,
     .invitation_get = sql_invitation_get,

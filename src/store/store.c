@@ -228,6 +228,16 @@ STORE_WRAP(app_key_delete_owned, (struct store * st, const char *owner_id), (st,
 STORE_WRAP_OUT(app_key_count, (struct store * st, const char *owner_id, int64_t *count), (st, owner_id, count), count)
 STORE_WRAP(token_update, (struct store * st, const struct store_token *tok), (st, tok))
 STORE_WRAP(token_revoke_owned, (struct store * st, const char *owner_id, int64_t when), (st, owner_id, when))
+STORE_WRAP(token_rotate,
+           (struct store * st, const char *org_id, const char *id, const uint8_t hash[SECRET_HASH_LEN],
+            int secret_version, int64_t prev_valid_until, int64_t now),
+           (st, org_id, id, hash, secret_version, prev_valid_until, now))
+STORE_WRAP_OUT(idem_get,
+               (struct store * st, const uint8_t key_hash[SECRET_HASH_LEN], int64_t not_before,
+                struct store_idempotent *out),
+               (st, key_hash, not_before, out), out)
+STORE_WRAP(idem_prune, (struct store * st, int64_t not_before), (st, not_before))
+STORE_WRAP(idem_put, (struct store * st, const struct store_idempotent *in, int64_t not_before), (st, in, not_before))
 STORE_WRAP_CAP(backup, STORE_CAP_BACKUP, (struct store * st, const char *dest, char **err), (st, dest, err))
 STORE_WRAP(check, (struct store * st, char **report), (st, report))
 STORE_WRAP(reseal, (struct store * st, int table, int version, store_reseal_fn fn, void *arg, int64_t *count),
@@ -385,6 +395,14 @@ static void audit_clear(struct store_audit *e)
     (void)e; /* fixed-size fields only */
 }
 STORE_LIST_FREE(store_audit_list_free, struct store_audit_list, audit_clear)
+
+void store_idempotent_clear(struct store_idempotent *i)
+{
+    if (!i)
+        return;
+    free(i->answer.sealed);
+    memset(i, 0, sizeof *i);
+}
 
 static void audit_head_clear(struct store_audit_head *h)
 {

@@ -161,6 +161,22 @@ struct store_token {
     int64_t expires_at;
     int64_t last_used_at;
     int64_t revoked_at;
+    /* A rotation's overlap: the previous secret's hash (under its own
+     * version) is accepted until prev_valid_until; 0 when there is none. */
+    uint8_t prev_secret_hash[SECRET_HASH_LEN];
+    int prev_secret_version;
+    int64_t prev_valid_until;
+    int64_t rotated_at;
+};
+
+/* A stored answer to a request made with an Idempotency-Key. */
+struct store_idempotent {
+    uint8_t key_hash[SECRET_HASH_LEN];
+    char org_id[UUID_STR];
+    uint8_t request_hash[SECRET_HASH_LEN];
+    int64_t created_at;
+    int status;
+    struct store_sealed answer; /* lookup unused */
 };
 
 /* Sort orders shared by the list queries. */
@@ -268,6 +284,7 @@ struct store_touch {
     char actor_id[UUID_STR];
     char source[48];
     char target_kind[32]; /* what the audit trail calls the credential */
+    int close_overlap;    /* a token's new secret was used: its previous one stops now */
 };
 
 struct store_audit {
@@ -456,6 +473,19 @@ struct store_ops {
     /* Writes name, scopes and modified_at of a live token (org_id, id). */
     int (*token_update)(struct store *st, const struct store_token *tok);
     /* Revokes every live token a user owns (user disabled). */
+    /* Replaces a live token's secret hash, keeping the one in use as the
+     * previous one until prev_valid_until; KH_ECONFLICT while an earlier
+     * rotation's overlap is open at now, KH_ENOTFOUND for no live token. */
+    int (*token_rotate)(struct store *st, const char *org_id, const char *id, const uint8_t hash[SECRET_HASH_LEN],
+                        int secret_version, int64_t prev_valid_until, int64_t now);
+    /* The answer kept for key_hash if made after not_before (KH_ENOTFOUND
+     * otherwise); idem_put keeps one (replacing an older one) and forgets
+     * those made at or before not_before. */
+    int (*idem_get)(struct store *st, const uint8_t key_hash[SECRET_HASH_LEN], int64_t not_before,
+                    struct store_idempotent *out);
+    int (*idem_put)(struct store *st, const struct store_idempotent *in, int64_t not_before);
+    /* Forgets the answers made at or before not_before. */
+    int (*idem_prune)(struct store *st, int64_t not_before);
     int (*token_revoke_owned)(struct store *st, const char *owner_id, int64_t when);
 
     /* Records credential uses: last_used_at only ever moves forward. One
@@ -653,6 +683,13 @@ int store_reset(struct store *st, const struct store_keep *keep);
 int store_audit_insert(struct store *st, const struct store_audit *e);
 int store_audit_list(struct store *st, int64_t since, int64_t limit, struct store_audit_list *out);
 int store_audit_walk(struct store *st, int64_t after_seq, int64_t limit, struct store_audit_list *out);
+int store_token_rotate(struct store *st, const char *org_id, const char *id, const uint8_t hash[SECRET_HASH_LEN],
+                       int secret_version, int64_t prev_valid_until, int64_t now);
+int store_idem_get(struct store *st, const uint8_t key_hash[SECRET_HASH_LEN], int64_t not_before,
+                   struct store_idempotent *out);
+int store_idem_put(struct store *st, const struct store_idempotent *in, int64_t not_before);
+int store_idem_prune(struct store *st, int64_t not_before);
+void store_idempotent_clear(struct store_idempotent *i);
 int store_audit_heads(struct store *st, struct store_audit_head_list *out);
 int store_audit_page(struct store *st, const struct store_audit_page *q, struct store_audit_list *out);
 int store_audit_checkpoint_insert(struct store *st, const struct store_audit_checkpoint *c);

@@ -1,0 +1,272 @@
+/* rotation.c - POST /api/v2/keyhold/credentials/{id}/rotate, a keyhold
+ * extension (docs/api/keyhold-extensions.yaml, docs/api/rotation.md).
+ *
+ * Rotating a token gives it a new secret (same id, name, scopes, owner and
+ * expiry; so the same public portion) and keeps the secret in use accepted
+ * for an overlap: until grace_seconds pass (default a day, 0 = at once) or
+ * the new secret is first used, whichever comes first (auth/authn.c marks
+ * the first use; the writer closes the overlap with the next flush of
+ * last-used times). A token already in an overlap is not rotated again
+ * (409). The new secret is shown once, in the 201.
+ *
+ * With an Idempotency-Key header, the answer is kept sealed for ten
+ * minutes under the caller's credential and that key: the same request
+ * again gets the same answer (the same secret) instead of a second
+ * rotation; another request with the same key is refused (422).
+ *
+ * Who may rotate: whoever may revoke the token (a PAT's owner with
+ * user_app_keys or anyone with org_app_keys_write; service_account_write
+ * for a SAT), and, since the answer reveals a working secret of the token,
+ * only a caller holding every permission the token has (docs/security.md). */
+#include "api/internal.h"
+#include "auth/authz.h"
+#include "auth/credentials.h"
+#include "util/clock.h"
+#include "util/token.h"
+#include "util/xmalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_GRACE_S 86400
+#define MAX_GRACE_S (30 * 86400)
+#define IDEMPOTENCY_WINDOW_US (10 * 60 * 1000000LL)
+#define MAX_IDEMPOTENCY_KEY 255
+
+/* Reads {"data":{"type":"credential_rotations","attributes":{"grace_seconds":N}}}
+ * (every part optional; an empty body takes the default). */
+static int grace_or_reply(struct api_call *call, int64_t *grace_s)
+{
+    static const char *const data_keys[] = {"type", "attributes", NULL};
+    static const char *const attr_keys[] = {"grace_seconds", NULL};
+    struct jx jx = {0};
+    *grace_s = DEFAULT_GRACE_S;
+    if (!call->req->body_len)
+        return 0;
+    json_t *root = body_or_reply(call, &jx);
+    if (!root)
+        return -1;
+    json_t *data = jx_obj(&jx, root, "", "data", 0);
+    if (data) {
+        jx_only(&jx, data, data_keys);
+        if (json_object_get(data, "type"))
+            jx_type(&jx, data, "data", "credential_rotations");
+    }
+    json_t *attrs = data ? jx_obj(&jx, data, "data", "attributes", 0) : NULL;
+    if (attrs)
+        jx_only(&jx, attrs, attr_keys);
+    json_t *g = attrs ? json_object_get(attrs, "grace_seconds") : NULL;
+    if (!jx.failed && g && !json_is_null(g)) {
+        if (!json_is_integer(g) || json_integer_value(g) < 0 || json_integer_value(g) > MAX_GRACE_S)
+            jx_fail(&jx, "Field 'data.attributes.grace_seconds' must be an integer from 0 to %d", MAX_GRACE_S);
+        else
+            *grace_s = json_integer_value(g);
+    }
+    json_decref(root);
+    if (jx.failed) {
+        reply_jx(call, &jx);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- Idempotency-Key ---- */
+
+struct idempotency {
+    int present;
+    uint8_t key_hash[SECRET_HASH_LEN];
+    uint8_t request_hash[SECRET_HASH_LEN];
+};
+
+/* Reads the header: the key is keyed by the caller's credential (another
+ * caller's same key is another key) and the server secret (so the store
+ * holds nothing a header could be matched against). */
+static int idempotency_or_reply(struct api_call *call, struct idempotency *idem)
+{
+    size_t len = 0;
+    const char *v = api_header_get(call->req, "idempotency-key", &len);
+    memset(idem, 0, sizeof *idem);
+    if (!v)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (v[i] < 0x21 || v[i] > 0x7e) {
+            reply_error(call, 400, "Invalid Idempotency-Key: printable ASCII without spaces is expected");
+            return -1;
+        }
+    if (len == 0 || len > MAX_IDEMPOTENCY_KEY) {
+        reply_error(call, 400, "Invalid Idempotency-Key: 1 to %d characters are expected", MAX_IDEMPOTENCY_KEY);
+        return -1;
+    }
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    buf_printf(&b, "keyhold idempotency v1|%s|%s|", call->who.credential_id, call->who.api_key_id);
+    buf_add(&b, v, len);
+    secret_hmac(secret_current(call->env->secret)->lookup_key, b.p, b.len, idem->key_hash);
+    b.len = 0;
+    buf_printf(&b, "%.*s %.*s|", (int)call->req->method_len, call->req->method, (int)call->req->path_len,
+               call->req->path);
+    buf_add(&b, call->req->body ? call->req->body : "", call->req->body_len);
+    secret_sha256(b.p, b.len, idem->request_hash);
+    buf_free(&b);
+    idem->present = 1;
+    return 0;
+}
+
+/* Answers from a kept answer when there is one (returns 1: answered). */
+static int replayed(struct api_call *call, const struct idempotency *idem)
+{
+    struct store_idempotent kept;
+    int rc = store_idem_get(call->env->store, idem->key_hash, call->now - IDEMPOTENCY_WINDOW_US, &kept);
+    if (rc == KH_ENOTFOUND)
+        return 0;
+    if (rc) {
+        reply_store_error(call, rc);
+        return 1;
+    }
+    if (!secret_equal(kept.request_hash, idem->request_hash, SECRET_HASH_LEN)) {
+        reply_error(call, 422, "This Idempotency-Key was used for another request within the last 10 minutes");
+    } else {
+        size_t len = kept.answer.sealed_len - SECRET_SEAL_OVERHEAD;
+        char *body = xmalloc(len + 1);
+        if (kept.answer.sealed_len < SECRET_SEAL_OVERHEAD || cred_unseal(call->env->secret, &kept.answer, body, len)) {
+            free(body);
+            reply_error(call, 500, "The kept answer of this Idempotency-Key cannot be read");
+        } else {
+            reply_json_text(call, kept.status, body);
+        }
+    }
+    store_idempotent_clear(&kept);
+    return 1;
+}
+
+/* Keeps the answer just made, sealed, for replays. */
+static int keep_answer(struct api_call *call, const struct idempotency *idem, int status, const char *body)
+{
+    size_t len = strlen(body);
+    const struct secret_key *k = secret_current(call->env->secret);
+    struct store_idempotent kept = {.created_at = call->now, .status = status};
+    memcpy(kept.key_hash, idem->key_hash, SECRET_HASH_LEN);
+    memcpy(kept.request_hash, idem->request_hash, SECRET_HASH_LEN);
+    snprintf(kept.org_id, sizeof kept.org_id, "%s", call->who.org_id);
+    kept.answer.secret_version = k->version;
+    kept.answer.sealed_len = len + SECRET_SEAL_OVERHEAD;
+    kept.answer.sealed = xmalloc(kept.answer.sealed_len);
+    secret_seal(k, body, len, kept.answer.sealed);
+    int rc = store_idem_put(call->env->store, &kept, call->now - IDEMPOTENCY_WINDOW_US);
+    secret_wipe(kept.answer.sealed, kept.answer.sealed_len);
+    store_idempotent_clear(&kept);
+    return rc;
+}
+
+/* ---- the token ---- */
+
+/* The live token id of the caller's org that the caller may rotate, or an
+ * answer (404 as for a token the caller may not see; 403 for one it may
+ * see but not rotate). */
+static int rotatable_token_or_reply(struct api_call *call, const char *id, struct store_token *t)
+{
+    int rc = uuid_valid(id, strlen(id)) ? store_token_get(call->env->store, id, t) : KH_ENOTFOUND;
+    if (!rc && (strcmp(t->org_id, call->who.org_id) != 0 || t->revoked_at ||
+                (t->expires_at && t->expires_at <= call->now))) {
+        store_token_clear(t);
+        rc = KH_ENOTFOUND;
+    }
+    if (!rc && t->kind == STORE_TOKEN_PAT && strcmp(t->owner_id, call->who.user_id) != 0 &&
+        !api_has_perm(call, PERM_ORG_APP_KEYS_WRITE)) {
+        store_token_clear(t);
+        rc = KH_ENOTFOUND; /* as revoking answers: another's token is not shown */
+    }
+    if (rc == KH_ENOTFOUND) {
+        reply_error(call, 404, "Credential not found: keyhold rotates live personal and service access tokens of "
+                               "the caller's org");
+        return rc;
+    }
+    if (rc) {
+        reply_store_error(call, rc);
+        return rc;
+    }
+    int allowed = t->kind == STORE_TOKEN_SAT ? api_has_perm(call, PERM_SERVICE_ACCOUNT_WRITE)
+                                             : api_has_perm(call, PERM_USER_APP_KEYS) ||
+                                                   api_has_perm(call, PERM_ORG_APP_KEYS_WRITE);
+    if (!allowed) {
+        reply_error(call, 403, "Forbidden: rotating this token needs %s",
+                    t->kind == STORE_TOKEN_SAT ? "service_account_write" : "user_app_keys or org_app_keys_write");
+        store_token_clear(t);
+        return KH_EINVAL;
+    }
+    struct permset target;
+    if ((rc = authz_credential_perms(call->env->store, t->owner_id, t->scopes, &target))) {
+        reply_store_error(call, rc);
+    } else if (grant_or_reply(call, &target, "token's new secret") != 0) {
+        rc = KH_EINVAL;
+    } else if (t->prev_valid_until > call->now) {
+        char at[CLOCK_BUF], until[CLOCK_BUF];
+        clock_format_rfc3339(t->rotated_at, 0, at);
+        clock_format_rfc3339(t->prev_valid_until, 0, until);
+        reply_error(call, 409,
+                    "This token was rotated at %s and its previous secret is accepted until %s or the new secret's "
+                    "first use; rotate it again after that, or revoke it",
+                    at, until);
+        rc = KH_ECONFLICT;
+    }
+    if (rc)
+        store_token_clear(t);
+    return rc;
+}
+
+static char *rotation_answer(const struct store_token *t, const char *value, int64_t now, int64_t grace_s)
+{
+    char alias[TOKEN_ALIAS_LEN + 1], portion[TOKEN_ALIAS_LEN + 8];
+    token_alias(t->id, alias);
+    snprintf(portion, sizeof portion, "%s_%s", token_prefix(t->kind == STORE_TOKEN_SAT ? TOKEN_SAT : TOKEN_PAT),
+             alias);
+    json_t *body = json_pack(
+        "{s:{s:s,s:s,s:{s:s,s:s,s:s,s:o,s:I,s:o}}}", "data", "id", t->id, "type", "credential_rotations",
+        "attributes", "credential_type", t->kind == STORE_TOKEN_SAT ? "service_access_tokens" : "personal_access_tokens",
+        "key", value, "public_portion", portion, "rotated_at", render_rfc3339(now, 0), "grace_seconds",
+        (json_int_t)grace_s, "previous_secret_valid_until",
+        grace_s ? render_rfc3339(now + grace_s * 1000000, 0) : json_null());
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!text)
+        abort(); /* jansson fails only on allocation failure */
+    return text;
+}
+
+void keyhold_credential_rotate(struct api_call *call)
+{
+    struct store_token t;
+    struct idempotency idem;
+    int64_t grace_s;
+    char value[TOKEN_LEN + 1];
+    if (grace_or_reply(call, &grace_s) || idempotency_or_reply(call, &idem))
+        return;
+    if (idem.present && replayed(call, &idem))
+        return;
+    if (rotatable_token_or_reply(call, call->params[0], &t))
+        return;
+    int rc = cred_token_rotate(call->env->store, call->env->secret, &t, call->now + grace_s * 1000000, call->now,
+                               value);
+    if (rc == KH_ECONFLICT) {
+        reply_error(call, 409, "This token's previous secret is still accepted; rotate it again after that");
+    } else if (rc == KH_ENOTFOUND) {
+        reply_error(call, 404, "Credential not found");
+    } else if (rc) {
+        reply_store_error(call, rc);
+    } else {
+        char *body = rotation_answer(&t, value, call->now, grace_s);
+        api_audit(call, "rotated", t.kind == STORE_TOKEN_SAT ? "service_access_token" : "personal_access_token",
+                  t.id);
+        rc = idem.present ? keep_answer(call, &idem, 201, body) : KH_OK;
+        if (rc) {
+            secret_wipe(body, strlen(body));
+            free(body);
+            reply_store_error(call, rc);
+        } else {
+            reply_json_text(call, 201, body);
+        }
+    }
+    secret_wipe(value, sizeof value);
+    store_token_clear(&t);
+}
