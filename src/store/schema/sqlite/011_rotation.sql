@@ -1,4 +1,4 @@
--- 010_rotation.sql - rotating a token with an overlap (issue 15, item 1):
+-- 011_rotation.sql - rotating a token with an overlap (issue 15, item 1):
 -- the new secret's hash replaces secret_hash; the previous one is kept, with
 -- its secret version, until prev_valid_until (the grace chosen at rotation,
 -- or the new secret's first use, whichever comes first). And the answers of

@@ -1,5 +1,5 @@
--- 003_rotation.sql - rotating a token with an overlap, and idempotent
--- rotations (see the SQLite migration 010_rotation.sql).
+-- 004_rotation.sql - rotating a token with an overlap, and idempotent
+-- rotations (see the SQLite migration 011_rotation.sql).
 ALTER TABLE tokens ADD COLUMN prev_secret_hash BYTEA;
 ALTER TABLE tokens ADD COLUMN prev_secret_version INTEGER;
 ALTER TABLE tokens ADD COLUMN prev_valid_until BIGINT;
