@@ -40,6 +40,7 @@ struct sql_params {
 };
 
 struct sql_store;
+struct namecol_set;
 
 /* The rows of a statement being run. Each driver's cursor starts with this. */
 struct sql_rows {
@@ -50,6 +51,11 @@ struct sql_dialect {
     const char *like_nocase; /* a LIKE that ignores ASCII case: "LIKE" in SQLite, "ILIKE" in PostgreSQL */
     const char *nocase;      /* printf format turning a column into one sorted without case */
     const char *begin_write; /* what opens a transaction that will write */
+    const char *begin_read;  /* what opens a read-only transaction that reads one snapshot */
+    /* One row, one integer: 1 when the database orders text (lower(name),
+     * id) as bytes, so that an in-memory sort can reproduce its ORDER BY;
+     * NULL when it always does (SQLite's BINARY and NOCASE). */
+    const char *bytewise_order_probe;
 };
 
 struct sql_driver {
@@ -97,7 +103,15 @@ struct sql_store {
     const struct sql_driver *drv;
     int depth; /* open transactions: 1 = the outermost, deeper ones are savepoints */
     uint64_t access_taken; /* statements that may take access away, and rollbacks, run here (change stamp's c) */
+    struct namecol_set *names; /* the process's in-memory token names of this store (namecol.h), or NULL */
+    int bytewise_order;        /* -1 not probed yet, 0 no, 1 yes (sql_dialect.bytewise_order_probe) */
 };
+
+/* Lets token lists with a name filter be answered from the process's
+ * in-memory column of token names (namecol.h), shared by every handle opened
+ * with the same key (the dsn). A backend calls it once open when its LIKE
+ * and lower() agree as sql.c's token lists need (docs/internals/performance.md). */
+void sql_store_share_names(struct sql_store *s, const char *key);
 
 /* The store operations of every SQL backend. */
 extern const struct store_ops store_sql_ops;

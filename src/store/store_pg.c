@@ -596,6 +596,7 @@ int store_pg_open(const char *dsn, struct store **out, char **err)
     }
     session_setup(s->conn); /* after the migrations, which may wait longer for their lock */
     s->listener = listener_take(dsn);
+    sql_store_share_names(&s->sql, dsn); /* ILIKE is lower(name) LIKE lower(pattern) */
     *out = &s->sql.base;
     return KH_OK;
 }
@@ -663,6 +664,12 @@ static const struct sql_driver pg_driver = {
             .like_nocase = "ILIKE",
             .nocase = "lower(%s)",
             .begin_write = "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")",
+            .begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            /* Byte order: the C collation, or glibc's C.UTF-8 (code point
+             * order, which is UTF-8 byte order), through libc. */
+            .bytewise_order_probe = "SELECT CASE WHEN datlocprovider = 'c' AND datcollate IN "
+                                    "('C', 'POSIX', 'C.UTF-8', 'C.utf8') THEN 1 ELSE 0 END "
+                                    "FROM pg_database WHERE datname = current_database()",
         },
     .exec = drv_exec,
     .query = drv_query,
