@@ -83,6 +83,7 @@ enum stmt_id {
     S_LOWER,
     S_NAMES_ALL,
     S_NAMES_SINCE,
+    S_TOKENS_BY_IDS,
     S_COUNT
 };
 _Static_assert(S_COUNT <= SQL_MAX_FIXED_STATEMENTS, "the drivers keep SQL_MAX_FIXED_STATEMENTS prepared");
@@ -102,6 +103,19 @@ _Static_assert(S_COUNT <= SQL_MAX_FIXED_STATEMENTS, "the drivers keep SQL_MAX_FI
     "(SELECT count(*) FROM user_roles ur WHERE ur.role_id = roles.id) AS user_count, managed, "                        \
     "receives_permissions_from"
 #define INVITATION_COLS "id, org_id, user_id, invite_type, login_method, created_at, expires_at"
+
+/* "?a, ?a+1, ... ?a+9" for a = 1, 11, ... 91 (S_TOKENS_BY_IDS). */
+#define IDS_10(a) IDS_10_##a
+#define IDS_10_1 "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10"
+#define IDS_10_11 "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20"
+#define IDS_10_21 "?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30"
+#define IDS_10_31 "?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40"
+#define IDS_10_41 "?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, ?50"
+#define IDS_10_51 "?51, ?52, ?53, ?54, ?55, ?56, ?57, ?58, ?59, ?60"
+#define IDS_10_61 "?61, ?62, ?63, ?64, ?65, ?66, ?67, ?68, ?69, ?70"
+#define IDS_10_71 "?71, ?72, ?73, ?74, ?75, ?76, ?77, ?78, ?79, ?80"
+#define IDS_10_81 "?81, ?82, ?83, ?84, ?85, ?86, ?87, ?88, ?89, ?90"
+#define IDS_10_91 "?91, ?92, ?93, ?94, ?95, ?96, ?97, ?98, ?99, ?100"
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
@@ -202,6 +216,11 @@ static const char *const stmt_sql[S_COUNT] = {
                     "WHERE org_id = ?1 AND revoked_at IS NULL",
     [S_NAMES_SINCE] = "SELECT id, lower(name), owner_id, kind, created_at, expires_at, revoked_at FROM tokens "
                       "WHERE org_id = ?1 AND rev > ?2",
+    /* A page's rows by their ids (NAMECOL_MAX_PAGE of them; unused ones
+     * bound NULL, which matches nothing): one statement kept prepared. */
+    [S_TOKENS_BY_IDS] = "SELECT " TOKEN_COLS " FROM tokens WHERE id IN (" IDS_10(1) ", " IDS_10(11) ", " IDS_10(21)
+                        ", " IDS_10(31) ", " IDS_10(41) ", " IDS_10(51) ", " IDS_10(61) ", " IDS_10(71) ", "
+                        IDS_10(81) ", " IDS_10(91) ")",
 };
 
 static struct sql_store *S(struct store *st)
@@ -1366,60 +1385,55 @@ static int bytewise_order(struct sql_store *s)
     return s->bytewise_order;
 }
 
-/* The rows of the page's ids, read by id (IN lists of at most IDS_PER_READ)
- * and put in the page's order. KH_ENOTSUP when a row is missing or revoked,
- * which the snapshot rules out; the SQL path would then answer. */
-#define IDS_PER_READ 50
+struct page_slot {
+    const char *id;
+    size_t pos;
+};
+
+static int page_slot_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct page_slot *)a)->id, ((const struct page_slot *)b)->id);
+}
+
+/* The rows of the page's ids, read in one statement and put in the page's
+ * order (each row found among the page's ids, sorted, by binary search).
+ * KH_ENOTSUP when a row is missing or revoked, which the snapshot rules
+ * out; the SQL path would then answer. */
 static int fetch_page(struct sql_store *s, const struct namecol_page *pg, struct store_token_list *out)
 {
-    struct store_token *got = xcalloc(pg->n ? pg->n : 1, sizeof *got);
-    size_t n_got = 0;
-    int rc = KH_OK;
-    for (size_t at = 0; !rc && at < pg->n; at += IDS_PER_READ) {
-        size_t k = pg->n - at < IDS_PER_READ ? pg->n - at : IDS_PER_READ;
-        struct sql_params p = {.n = 0};
-        struct buf sql;
-        void *items = NULL;
-        size_t n = 0;
-        struct sql_rows *r = NULL;
-        buf_init(&sql, 4096);
-        buf_adds(&sql, "SELECT " TOKEN_COLS " FROM tokens WHERE id IN (");
-        for (size_t i = 0; i < k; i++) {
-            p_text(&p, pg->ids[at + i]);
-            buf_printf(&sql, "%s?%d", i ? ", " : "", p.n);
-        }
-        buf_adds(&sql, ")");
-        rc = run_composed(s, sql.p, &p, &r, NULL, "list by id");
-        if (!rc)
-            rc = read_all(r, sizeof(struct store_token), read_token, &items, &n);
-        rows_close(r);
-        buf_free(&sql);
-        struct store_token *t = items;
-        for (size_t i = 0; i < n; i++) {
-            if (n_got < pg->n)
-                got[n_got++] = t[i];
-            else
-                store_token_clear(&t[i]); /* more rows than ids: ids are unique, so cannot be */
-        }
-        free(items);
-    }
+    struct sql_params p = {.n = 0};
+    struct page_slot by_id[NAMECOL_MAX_PAGE];
+    struct sql_rows *r = NULL;
+    void *items = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < NAMECOL_MAX_PAGE; i++)
+        p_text(&p, i < pg->n ? pg->ids[i] : NULL);
+    int rc = run(s, S_TOKENS_BY_IDS, &p, &r, NULL, "list by id");
+    if (!rc)
+        rc = read_all(r, sizeof(struct store_token), read_token, &items, &n);
+    rows_close(r);
+    for (size_t i = 0; i < pg->n; i++)
+        by_id[i] = (struct page_slot){pg->ids[i], i};
+    qsort(by_id, pg->n, sizeof *by_id, page_slot_cmp);
+    struct store_token *got = items;
     out->items = xcalloc(pg->n ? pg->n : 1, sizeof *out->items);
-    for (size_t i = 0; !rc && i < pg->n; i++) {
-        size_t j = 0;
-        while (j < n_got && strcmp(got[j].id, pg->ids[i]) != 0)
-            j++;
-        if (j == n_got || got[j].revoked_at) {
-            log_error("store: token list: the row %s of the in-memory page is not in the snapshot", pg->ids[i]);
-            rc = KH_ENOTSUP;
+    for (size_t j = 0; !rc && j < n; j++) {
+        struct page_slot key = {got[j].id, 0};
+        struct page_slot *at = bsearch(&key, by_id, pg->n, sizeof *by_id, page_slot_cmp);
+        if (!at || got[j].revoked_at || out->items[at->pos].id[0])
             break;
-        }
-        out->items[out->n++] = got[j];
-        got[j].id[0] = '\0'; /* taken */
-        got[j].name = got[j].scopes = NULL;
+        out->items[at->pos] = got[j];
+        memset(&got[j], 0, sizeof got[j]); /* moved */
+        out->n++;
     }
-    for (size_t j = 0; j < n_got; j++)
+    if (!rc && out->n != pg->n) {
+        log_error("store: token list: the rows of the in-memory page are not those of the snapshot");
+        rc = KH_ENOTSUP;
+    }
+    for (size_t j = 0; j < n; j++)
         store_token_clear(&got[j]);
-    free(got);
+    free(items);
+    out->n = pg->n; /* on failure too: the rows placed may be anywhere among the zeroed ones */
     if (rc)
         store_token_list_free(out);
     return rc;

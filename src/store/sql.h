@@ -30,7 +30,7 @@ struct sql_param {
     size_t len;    /* SQL_BLOB */
 };
 
-#define SQL_MAX_PARAMS 64
+#define SQL_MAX_PARAMS 128 /* a list page read by its ids binds 100 */
 /* Room for sql.c's fixed statements in a driver's table of prepared ones. */
 #define SQL_MAX_FIXED_STATEMENTS 96
 
