@@ -582,6 +582,11 @@ void namecol_done(struct namecol *c, int64_t rev)
         c->dead_sorted = 0;
     }
     c->n_pending = 0;
+    if (c->pending_cap > 4096) { /* a full build's list of every row: not needed until the next */
+        free(c->pending);
+        c->pending = NULL;
+        c->pending_cap = 0;
+    }
     c->n_done = c->n;
     if (c->rev != rev)
         memo_clear(c);
