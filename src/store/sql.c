@@ -251,7 +251,7 @@ void sql_store_init(struct sql_store *s, const struct sql_driver *drv, unsigned 
     s->drv = drv;
     s->depth = 0;
     s->names = NULL;
-    s->bytewise_order = -1;
+    s->names_mode = -1;
 }
 
 void sql_store_share_names(struct sql_store *s, const char *key)
@@ -1374,15 +1374,16 @@ static int lower_text(struct sql_store *s, const char *filter, char **out)
     return rc;
 }
 
-/* Whether the database orders text as bytes (once per handle). */
-static int bytewise_order(struct sql_store *s)
+/* What the column may answer on this database (sql_dialect.names_probe),
+ * asked once per handle. */
+static int names_mode(struct sql_store *s)
 {
-    const char *probe = s->drv->dialect.bytewise_order_probe;
-    if (s->bytewise_order < 0) {
-        int64_t yes = 0;
-        s->bytewise_order = !probe || (!run_count(s, probe, NULL, &yes) && yes == 1);
+    const char *probe = s->drv->dialect.names_probe;
+    if (s->names_mode < 0) {
+        int64_t mode = 0;
+        s->names_mode = !probe ? 2 : !run_count(s, probe, NULL, &mode) && mode >= 0 && mode <= 2 ? (int)mode : 0;
     }
-    return s->bytewise_order;
+    return s->names_mode;
 }
 
 struct page_slot {
@@ -1454,7 +1455,7 @@ static int token_list_memory(struct sql_store *s, const struct store_token_query
     if (rc)
         goto out;
     enum namecol_order order = NAMECOL_COUNT_ONLY;
-    if (bytewise_order(s))
+    if (names_mode(s) == 2)
         order = q->sort == STORE_SORT_NAME         ? NAMECOL_BY_NAME
                 : q->sort == STORE_SORT_CREATED_AT ? NAMECOL_BY_CREATED
                                                    : NAMECOL_COUNT_ONLY;
@@ -1509,11 +1510,13 @@ static int sql_token_list(struct store *st, const struct store_token_query *q, s
     memset(out, 0, sizeof *out);
     if (s->depth > 0)
         return token_list_sql(s, q, NULL, out);
+    /* Probed before the transaction: a failed statement would end it on PostgreSQL. */
+    int memory = q->name_filter && s->names && names_mode(s) > 0;
     if ((rc = s->drv->exec(s, s->drv->dialect.begin_read, "begin read")))
         return rc;
     s->depth = 1; /* a lost connection now fails the list instead of reading on outside the snapshot */
     rc = KH_ENOTSUP;
-    if (q->name_filter && s->names)
+    if (memory)
         rc = token_list_memory(s, q, out, &total, &has_total);
     if (rc == KH_ENOTSUP)
         rc = token_list_sql(s, q, has_total ? &total : NULL, out);

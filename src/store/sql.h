@@ -52,10 +52,12 @@ struct sql_dialect {
     const char *nocase;      /* printf format turning a column into one sorted without case */
     const char *begin_write; /* what opens a transaction that will write */
     const char *begin_read;  /* what opens a read-only transaction that reads one snapshot */
-    /* One row, one integer: 1 when the database orders text (lower(name),
-     * id) as bytes, so that an in-memory sort can reproduce its ORDER BY;
-     * NULL when it always does (SQLite's BINARY and NOCASE). */
-    const char *bytewise_order_probe;
+    /* One row, one integer: what the in-memory token names (namecol.h) may
+     * answer on this database: 0 nothing (its LIKE is not lower() and a
+     * substring), 1 totals only (it does not order text as bytes), 2 totals
+     * and pages (it orders lower(name) and id as bytes). NULL: always 2
+     * (SQLite's BINARY and NOCASE). A probe that fails counts as 0. */
+    const char *names_probe;
 };
 
 struct sql_driver {
@@ -104,7 +106,7 @@ struct sql_store {
     int depth; /* open transactions: 1 = the outermost, deeper ones are savepoints */
     uint64_t access_taken; /* statements that may take access away, and rollbacks, run here (change stamp's c) */
     struct namecol_set *names; /* the process's in-memory token names of this store (namecol.h), or NULL */
-    int bytewise_order;        /* -1 not probed yet, 0 no, 1 yes (sql_dialect.bytewise_order_probe) */
+    int names_mode;            /* -1 not probed yet, else what sql_dialect.names_probe answered */
 };
 
 /* Lets token lists with a name filter be answered from the process's

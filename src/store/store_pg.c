@@ -665,11 +665,13 @@ static const struct sql_driver pg_driver = {
             .nocase = "lower(%s)",
             .begin_write = "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")",
             .begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-            /* Byte order: the C collation, or glibc's C.UTF-8 (code point
-             * order, which is UTF-8 byte order), through libc. */
-            .bytewise_order_probe = "SELECT CASE WHEN datlocprovider = 'c' AND datcollate IN "
-                                    "('C', 'POSIX', 'C.UTF-8', 'C.utf8') THEN 1 ELSE 0 END "
-                                    "FROM pg_database WHERE datname = current_database()",
+            /* ILIKE is lower(name) LIKE lower(pattern) only in a UTF-8
+             * database (else it folds byte by byte); and the column's
+             * byte order is the database's with the C collation, or glibc's
+             * C.UTF-8 (code point order, which is UTF-8 byte order). */
+            .names_probe = "SELECT CASE WHEN pg_encoding_to_char(encoding) <> 'UTF8' THEN 0 "
+                           "WHEN datlocprovider = 'c' AND datcollate IN ('C', 'POSIX', 'C.UTF-8', 'C.utf8') "
+                           "THEN 2 ELSE 1 END FROM pg_database WHERE datname = current_database()",
         },
     .exec = drv_exec,
     .query = drv_query,
