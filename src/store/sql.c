@@ -82,6 +82,7 @@ enum stmt_id {
     S_TOKEN_REVS,
     S_LOWER,
     S_NAMES_ALL,
+    S_NAMES_ALL_FROM,
     S_NAMES_SINCE,
     S_TOKENS_BY_IDS,
     S_COUNT
@@ -102,6 +103,7 @@ _Static_assert(S_COUNT <= SQL_MAX_FIXED_STATEMENTS, "the drivers keep SQL_MAX_FI
     "id, org_id, name, created_at, modified_at, "                                                                      \
     "(SELECT count(*) FROM user_roles ur WHERE ur.role_id = roles.id) AS user_count, managed, "                        \
     "receives_permissions_from"
+#define NAMES_COLS "id, lower(name), owner_id, kind, created_at, expires_at, revoked_at, rev"
 #define INVITATION_COLS "id, org_id, user_id, invite_type, login_method, created_at, expires_at"
 
 /* "?a, ?a+1, ... ?a+9" for a = 1, 11, ... 91 (S_TOKENS_BY_IDS). */
@@ -212,10 +214,10 @@ static const char *const stmt_sql[S_COUNT] = {
      * org, and the tokens of an org changed after a revision. */
     [S_TOKEN_REVS] = "SELECT rev, deleted_rev FROM token_rev",
     [S_LOWER] = "SELECT lower(CAST(?1 AS TEXT))",
-    [S_NAMES_ALL] = "SELECT id, lower(name), owner_id, kind, created_at, expires_at, revoked_at FROM tokens "
-                    "WHERE org_id = ?1 AND revoked_at IS NULL",
-    [S_NAMES_SINCE] = "SELECT id, lower(name), owner_id, kind, created_at, expires_at, revoked_at FROM tokens "
-                      "WHERE org_id = ?1 AND rev > ?2",
+    [S_NAMES_ALL] = "SELECT " NAMES_COLS " FROM tokens WHERE org_id = ?1 AND revoked_at IS NULL",
+    [S_NAMES_ALL_FROM] = "SELECT " NAMES_COLS " FROM tokens WHERE org_id = ?1 AND revoked_at IS NULL AND id > ?2 "
+                         "ORDER BY id LIMIT ?3",
+    [S_NAMES_SINCE] = "SELECT " NAMES_COLS " FROM tokens WHERE org_id = ?1 AND rev > ?2 ORDER BY rev LIMIT ?3",
     /* A page's rows by their ids (NAMECOL_MAX_PAGE of them; unused ones
      * bound NULL, which matches nothing): one statement kept prepared. */
     [S_TOKENS_BY_IDS] = "SELECT " TOKEN_COLS " FROM tokens WHERE id IN (" IDS_10(1) ", " IDS_10(11) ", " IDS_10(21)
@@ -1311,28 +1313,57 @@ static void names_read_row(struct sql_rows *r, struct namecol *c)
 /* Brings the locked column c of org_id to revision rev of this snapshot:
  * a full build when it holds nothing or a token was deleted since its
  * revision, else the rows changed since. KH_ENOTSUP when the column is
- * already newer than the snapshot. On a failure the column is emptied. */
+ * already newer than the snapshot. On a failure the column is emptied.
+ *
+ * A driver that holds a statement's whole result in memory (libpq) reads in
+ * chunks of dialect.names_chunk rows, by id for a full build and by rev for
+ * the changes, so that a million rows never sit in one result; SQLite steps
+ * through one statement. */
+static _Atomic int64_t names_chunk_for_tests; /* sql_test_names_chunk */
+
+void sql_test_names_chunk(int64_t rows)
+{
+    names_chunk_for_tests = rows;
+}
+
 static int names_sync(struct sql_store *s, struct namecol *c, const char *org_id, int64_t rev, int64_t deleted_rev)
 {
-    int64_t have = namecol_rev(c);
-    struct sql_params p = {.n = 0};
-    struct sql_rows *r = NULL;
-    int row = 0, rc;
+    int64_t chunk = names_chunk_for_tests ? names_chunk_for_tests : s->drv->dialect.names_chunk;
+    int64_t have = namecol_rev(c), after_rev = have, got = 0;
+    int full = have < 0 || deleted_rev > have, row = 0, rc = KH_OK;
+    char *after_id = NULL;
     if (have == rev)
         return KH_OK;
     if (have > rev)
         return KH_ENOTSUP;
-    p_text(&p, org_id);
-    if (have < 0 || deleted_rev > have) {
+    if (full)
         namecol_clear(c);
-        rc = run(s, S_NAMES_ALL, &p, &r, NULL, "token names");
-    } else {
-        p_int(&p, have);
-        rc = run(s, S_NAMES_SINCE, &p, &r, NULL, "token names since");
-    }
-    while (!rc && !(rc = step(r, &row)) && row)
-        names_read_row(r, c);
-    rows_close(r);
+    do {
+        struct sql_params p = {.n = 0};
+        struct sql_rows *r = NULL;
+        p_text(&p, org_id);
+        if (full && !chunk) {
+            rc = run(s, S_NAMES_ALL, &p, &r, NULL, "token names");
+        } else if (full) {
+            p_text(&p, after_id ? after_id : "");
+            p_int(&p, chunk);
+            rc = run(s, S_NAMES_ALL_FROM, &p, &r, NULL, "token names");
+        } else {
+            p_int(&p, after_rev);
+            p_int(&p, chunk ? chunk : -1); /* SQLite: -1 is no limit */
+            rc = run(s, S_NAMES_SINCE, &p, &r, NULL, "token names since");
+        }
+        for (got = 0; !rc && !(rc = step(r, &row)) && row; got++) {
+            names_read_row(r, c);
+            if (full && chunk) {
+                free(after_id);
+                after_id = col_dup(r, 0);
+            }
+            after_rev = col_int(r, 7);
+        }
+        rows_close(r);
+    } while (!rc && chunk && got == chunk);
+    free(after_id);
     if (rc)
         namecol_clear(c);
     else

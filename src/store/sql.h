@@ -58,6 +58,7 @@ struct sql_dialect {
      * and pages (it orders lower(name) and id as bytes). NULL: always 2
      * (SQLite's BINARY and NOCASE). A probe that fails counts as 0. */
     const char *names_probe;
+    int64_t names_chunk; /* rows per statement when loading token names (0: one statement for all) */
 };
 
 struct sql_driver {
@@ -114,6 +115,10 @@ struct sql_store {
  * with the same key (the dsn). A backend calls it once open when its LIKE
  * and lower() agree as sql.c's token lists need (docs/internals/performance.md). */
 void sql_store_share_names(struct sql_store *s, const char *key);
+
+/* Test hook: load token names in chunks of rows (0: the dialect's way), so
+ * that the chunked reads are tested on every backend with few rows. */
+void sql_test_names_chunk(int64_t rows);
 
 /* The store operations of every SQL backend. */
 extern const struct store_ops store_sql_ops;

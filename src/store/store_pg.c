@@ -672,6 +672,9 @@ static const struct sql_driver pg_driver = {
             .names_probe = "SELECT CASE WHEN pg_encoding_to_char(encoding) <> 'UTF8' THEN 0 "
                            "WHEN datlocprovider = 'c' AND datcollate IN ('C', 'POSIX', 'C.UTF-8', 'C.utf8') "
                            "THEN 2 ELSE 1 END FROM pg_database WHERE datname = current_database()",
+            /* libpq holds a whole result: a million names in one would be
+             * hundreds of MB for a moment. */
+            .names_chunk = 65536,
         },
     .exec = drv_exec,
     .query = drv_query,
