@@ -4,9 +4,9 @@
  * src/store/ only; sql.c keeps it up to date and asks it).
  *
  * The column knows rows, never SQL: sql.c fills it from the store in one
- * read transaction and tells it the store revision (token_rev, migration
- * 009) the rows are of; a query is answered only for a reader whose snapshot
- * has that very revision (docs/internals/performance.md, "Issue 14: the
+ * read transaction and tells it the store revision (token_rev: SQLite
+ * migration 010, PostgreSQL 003) the rows are of; a query is answered only
+ * for a reader whose snapshot has that very revision (docs/internals/performance.md, "Issue 14: the
  * filtered list from memory", tells why that is exact).
  *
  * One set of columns per store (by its dsn) per process, shared by every

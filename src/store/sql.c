@@ -1284,7 +1284,7 @@ static int token_list_sql(struct sql_store *s, const struct store_token_query *q
  * the org's token names when the column holds exactly the revision of the
  * reader's snapshot: the count, the page's ids and the rows are all read in
  * one read transaction (token_list_snapshot), the column is first brought to
- * the snapshot's revision (token_rev, migration 009) from the rows changed
+ * the snapshot's revision (token_rev, migration 010; 003 on PostgreSQL) from the rows changed
  * since, and a column already newer than the snapshot is not used (the SQL
  * path answers). docs/internals/performance.md, "Issue 14: the filtered list
  * from memory", has the argument. */

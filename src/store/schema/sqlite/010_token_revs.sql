@@ -1,4 +1,4 @@
--- 009_token_revs.sql - a revision number on every token row and one counter,
+-- 010_token_revs.sql - a revision number on every token row and one counter,
 -- so that an in-memory copy of an org's token names (src/store/namecol.c,
 -- the name filter of the token lists) can be brought up to date exactly: a
 -- reader reads the counter and the rows changed since its copy (rev > the

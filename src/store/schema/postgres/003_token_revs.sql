@@ -1,4 +1,4 @@
--- 009_token_revs.sql - as the SQLite schema's 009: a revision number on
+-- 003_token_revs.sql - as the SQLite schema's 010: a revision number on
 -- every token row and one counter, so that an in-memory copy of an org's
 -- token names (src/store/namecol.c) can be brought up to date exactly from
 -- the rows changed since it was made (rev > the copy's), read in the same
