@@ -217,7 +217,9 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_NAMES_ALL] = "SELECT " NAMES_COLS " FROM tokens WHERE org_id = ?1 AND revoked_at IS NULL",
     [S_NAMES_ALL_FROM] = "SELECT " NAMES_COLS " FROM tokens WHERE org_id = ?1 AND revoked_at IS NULL AND id > ?2 "
                          "ORDER BY id LIMIT ?3",
-    [S_NAMES_SINCE] = "SELECT " NAMES_COLS " FROM tokens WHERE org_id = ?1 AND rev > ?2 ORDER BY rev LIMIT ?3",
+    /* Rows of one transaction may share a revision (PostgreSQL): by (rev, id). */
+    [S_NAMES_SINCE] = "SELECT " NAMES_COLS " FROM tokens WHERE org_id = ?1 AND (rev, id) > (?2, ?3) "
+                      "ORDER BY rev, id LIMIT ?4",
     /* A page's rows by their ids (NAMECOL_MAX_PAGE of them; unused ones
      * bound NULL, which matches nothing): one statement kept prepared. */
     [S_TOKENS_BY_IDS] = "SELECT " TOKEN_COLS " FROM tokens WHERE id IN (" IDS_10(1) ", " IDS_10(11) ", " IDS_10(21)
@@ -1350,16 +1352,17 @@ static int names_sync(struct sql_store *s, struct namecol *c, const char *org_id
             rc = run(s, S_NAMES_ALL_FROM, &p, &r, NULL, "token names");
         } else {
             p_int(&p, after_rev);
+            p_text(&p, after_id); /* NULL at first: (rev, id) > (have, NULL) holds for rev > have only */
             p_int(&p, chunk ? chunk : -1); /* SQLite: -1 is no limit */
             rc = run(s, S_NAMES_SINCE, &p, &r, NULL, "token names since");
         }
         for (got = 0; !rc && !(rc = step(r, &row)) && row; got++) {
             names_read_row(r, c);
-            if (full && chunk) {
+            if (chunk) {
                 free(after_id);
                 after_id = col_dup(r, 0);
+                after_rev = col_int(r, 7);
             }
-            after_rev = col_int(r, 7);
         }
         rows_close(r);
     } while (!rc && chunk && got == chunk);

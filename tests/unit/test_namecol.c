@@ -415,6 +415,13 @@ static void memory_lists_read_in_chunks_equal_sql(void)
             CHECK_INT(store_token_revoke(f.st, f.admin.org_id, id, now_us), KH_OK);
     }
     CHECK_INT(compare(f.st, &q), 22);
+    /* One transaction's rows (on PostgreSQL they share a revision) across
+     * chunk boundaries. */
+    CHECK_INT(store_begin(f.st), KH_OK);
+    for (int i = 0; i < 20; i++)
+        add_token(&f, bob_id, STORE_TOKEN_SAT, "batch in one", now_us + 100 + i % 3, 0, NULL);
+    CHECK_INT(store_commit(f.st), KH_OK);
+    CHECK_INT(compare(f.st, &q), 42);
     fixture_close(&f);
     sql_test_names_chunk(0);
 }

@@ -9,9 +9,10 @@
 -- list depends on (not last_used_at, which changes all the time and no
 -- in-memory list uses). A deleted row leaves no row to find, so a delete
 -- records its revision in deleted_rev: a copy older than that is rebuilt.
--- SQLite runs one writer at a time, so revisions follow commit order.
+-- SQLite runs one writer at a time, so revisions follow commit order. (On
+-- PostgreSQL a transaction's rows share one revision: see its 003.)
 ALTER TABLE tokens ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX tokens_org_rev ON tokens(org_id, rev);
+CREATE INDEX tokens_org_rev ON tokens(org_id, rev, id);
 
 CREATE TABLE token_rev (
     id          INTEGER PRIMARY KEY CHECK (id = 1),
