@@ -4,6 +4,7 @@
  * filters, with every value bound, never spliced into the SQL. */
 #include "store/sql.h"
 
+#include "store/namecol.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
@@ -83,6 +84,12 @@ enum stmt_id {
     S_INVITATION_GET,
     S_SECRET_VERSIONS,
     S_SEALED_SAMPLE,
+    S_TOKEN_REVS,
+    S_LOWER,
+    S_NAMES_ALL,
+    S_NAMES_ALL_FROM,
+    S_NAMES_SINCE,
+    S_TOKENS_BY_IDS,
     S_COUNT
 };
 _Static_assert(S_COUNT <= SQL_MAX_FIXED_STATEMENTS, "the drivers keep SQL_MAX_FIXED_STATEMENTS prepared");
@@ -101,7 +108,21 @@ _Static_assert(S_COUNT <= SQL_MAX_FIXED_STATEMENTS, "the drivers keep SQL_MAX_FI
     "id, org_id, name, created_at, modified_at, "                                                                      \
     "(SELECT count(*) FROM user_roles ur WHERE ur.role_id = roles.id) AS user_count, managed, "                        \
     "receives_permissions_from"
+#define NAMES_COLS "id, lower(name), owner_id, kind, created_at, expires_at, revoked_at, rev"
 #define INVITATION_COLS "id, org_id, user_id, invite_type, login_method, created_at, expires_at"
+
+/* "?a, ?a+1, ... ?a+9" for a = 1, 11, ... 91 (S_TOKENS_BY_IDS). */
+#define IDS_10(a) IDS_10_##a
+#define IDS_10_1 "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10"
+#define IDS_10_11 "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20"
+#define IDS_10_21 "?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30"
+#define IDS_10_31 "?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40"
+#define IDS_10_41 "?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, ?50"
+#define IDS_10_51 "?51, ?52, ?53, ?54, ?55, ?56, ?57, ?58, ?59, ?60"
+#define IDS_10_61 "?61, ?62, ?63, ?64, ?65, ?66, ?67, ?68, ?69, ?70"
+#define IDS_10_71 "?71, ?72, ?73, ?74, ?75, ?76, ?77, ?78, ?79, ?80"
+#define IDS_10_81 "?81, ?82, ?83, ?84, ?85, ?86, ?87, ?88, ?89, ?90"
+#define IDS_10_91 "?91, ?92, ?93, ?94, ?95, ?96, ?97, ?98, ?99, ?100"
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
@@ -208,6 +229,22 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_SEALED_SAMPLE] = "SELECT key_lookup, key_sealed, secret_version FROM api_keys WHERE secret_version = ?1 "
                         "UNION ALL SELECT key_lookup, key_sealed, secret_version FROM app_keys "
                         "WHERE secret_version = ?1 LIMIT 1",
+    /* The in-memory token names (namecol.h): the store's revision, a
+     * filter lowered as the backend lowers names, every live token of an
+     * org, and the tokens of an org changed after a revision. */
+    [S_TOKEN_REVS] = "SELECT rev, deleted_rev FROM token_rev",
+    [S_LOWER] = "SELECT lower(CAST(?1 AS TEXT))",
+    [S_NAMES_ALL] = "SELECT " NAMES_COLS " FROM tokens WHERE org_id = ?1 AND revoked_at IS NULL",
+    [S_NAMES_ALL_FROM] = "SELECT " NAMES_COLS " FROM tokens WHERE org_id = ?1 AND revoked_at IS NULL AND id > ?2 "
+                         "ORDER BY id LIMIT ?3",
+    /* Rows of one transaction may share a revision (PostgreSQL): by (rev, id). */
+    [S_NAMES_SINCE] = "SELECT " NAMES_COLS " FROM tokens WHERE org_id = ?1 AND (rev, id) > (?2, ?3) "
+                      "ORDER BY rev, id LIMIT ?4",
+    /* A page's rows by their ids (NAMECOL_MAX_PAGE of them; unused ones
+     * bound NULL, which matches nothing): one statement kept prepared. */
+    [S_TOKENS_BY_IDS] = "SELECT " TOKEN_COLS " FROM tokens WHERE id IN (" IDS_10(1) ", " IDS_10(11) ", " IDS_10(21)
+                        ", " IDS_10(31) ", " IDS_10(41) ", " IDS_10(51) ", " IDS_10(61) ", " IDS_10(71) ", "
+                        IDS_10(81) ", " IDS_10(91) ")",
 };
 
 static struct sql_store *S(struct store *st)
@@ -237,6 +274,13 @@ void sql_store_init(struct sql_store *s, const struct sql_driver *drv, unsigned 
     s->base.caps = caps;
     s->drv = drv;
     s->depth = 0;
+    s->names = NULL;
+    s->names_mode = -1;
+}
+
+void sql_store_share_names(struct sql_store *s, const char *key)
+{
+    s->names = namecol_set_take(key);
 }
 
 /* ---- parameters ---- */
@@ -1224,6 +1268,9 @@ static int run_count(struct sql_store *s, const char *sql, const struct sql_para
     return rc;
 }
 
+static int run_page(struct sql_store *s, const char *table, const char *cols, struct where *q, enum store_sort sort,
+                    int desc, const struct store_page *page, size_t itemsize, row_reader read, void **items, size_t *n);
+
 /* Finishes a composed list: runs the count (count_sql over the same
  * parameters, or "SELECT count(*) FROM table WHERE where" when NULL), then
  * the page, read with read() into itemsize-byte items. */
@@ -1231,16 +1278,24 @@ static int run_list(struct sql_store *s, const char *table, const char *cols, st
                     enum store_sort sort, int desc, const struct store_page *page, size_t itemsize, row_reader read,
                     void **items, size_t *n, int64_t *total)
 {
-    const char *dir = desc ? "DESC" : "ASC";
-    char order[160];
-    struct sql_rows *r = NULL;
-    *items = NULL;
-    *n = 0;
     char *default_count = count_sql ? NULL : xasprintf("SELECT count(*) FROM %s WHERE %s", table, q->w.p);
     int rc = run_count(s, count_sql ? count_sql : default_count, &q->p, total);
     free(default_count);
     if (rc)
         return rc;
+    return run_page(s, table, cols, q, sort, desc, page, itemsize, read, items, n);
+}
+
+/* The page of a composed list (the count is the caller's). */
+static int run_page(struct sql_store *s, const char *table, const char *cols, struct where *q, enum store_sort sort,
+                    int desc, const struct store_page *page, size_t itemsize, row_reader read, void **items, size_t *n)
+{
+    const char *dir = desc ? "DESC" : "ASC";
+    char order[160];
+    struct sql_rows *r = NULL;
+    int rc;
+    *items = NULL;
+    *n = 0;
     sort_expression(&s->drv->dialect, sort, order, sizeof order);
     char *page_sql = xasprintf("SELECT %s FROM %s WHERE %s ORDER BY %s %s, id %s LIMIT ?%d OFFSET ?%d", cols, table,
                                q->w.p, order, dir, dir, q->p.n + 1, q->p.n + 2);
@@ -1277,13 +1332,18 @@ static int sql_api_key_list(struct store *st, const struct store_api_key_query *
     return rc;
 }
 
-static int sql_token_list(struct store *st, const struct store_token_query *q, struct store_token_list *out)
+/* The token list in SQL: the count (from token_counts without a name filter)
+ * and the page; known_total (may be NULL) is a count the in-memory column
+ * gave for the same snapshot, and then only the page is read. */
+static int token_list_sql(struct sql_store *s, const struct store_token_query *q, const int64_t *known_total,
+                          struct store_token_list *out)
 {
     struct where wh;
     void *items = NULL;
     char *count_sql = NULL;
+    int rc;
     memset(out, 0, sizeof *out);
-    list_where_begin(&wh, S(st), q->org_id);
+    list_where_begin(&wh, s, q->org_id);
     /* "revoked_at IS NULL" matches the partial indexes' predicate. */
     p_int(&wh.p, q->now);
     buf_printf(&wh.w, " AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?%d)", wh.p.n);
@@ -1302,13 +1362,301 @@ static int sql_token_list(struct store *st, const struct store_token_query *q, s
                               wh.w.p + scope_at, wh.w.p + scope_at);
     else
         where_like(&wh, "name", NULL, q->name_filter);
-    int rc = run_list(S(st), "tokens", TOKEN_COLS, &wh, count_sql, q->sort, q->desc, &q->page,
-                      sizeof(struct store_token), read_token, &items, &out->n, &out->total);
+    if (known_total) {
+        out->total = *known_total;
+        rc = run_page(s, "tokens", TOKEN_COLS, &wh, q->sort, q->desc, &q->page, sizeof(struct store_token), read_token,
+                      &items, &out->n);
+    } else {
+        rc = run_list(s, "tokens", TOKEN_COLS, &wh, count_sql, q->sort, q->desc, &q->page, sizeof(struct store_token),
+                      read_token, &items, &out->n, &out->total);
+    }
     free(count_sql);
     out->items = items;
     if (rc)
         store_token_list_free(out);
     list_where_end(&wh);
+    return rc;
+}
+
+/* ---- token lists from memory (namecol.h) ----
+ *
+ * A filtered token list is answered from the process's in-memory column of
+ * the org's token names when the column holds exactly the revision of the
+ * reader's snapshot: the count, the page's ids and the rows are all read in
+ * one read transaction (token_list_snapshot), the column is first brought to
+ * the snapshot's revision (token_rev, migration 010; 003 on PostgreSQL) from the rows changed
+ * since, and a column already newer than the snapshot is not used (the SQL
+ * path answers). docs/internals/performance.md, "Issue 14: the filtered list
+ * from memory", has the argument. */
+
+/* Puts (or, revoked, removes) the current row of S_NAMES_ALL/SINCE. */
+static void names_read_row(struct sql_rows *r, struct namecol *c)
+{
+    const char *id = r->drv->col_text(r, 0);
+    if (!r->drv->col_null(r, 6)) {
+        namecol_remove(c, id);
+        return;
+    }
+    const char *lname = r->drv->col_text(r, 1);
+    struct namecol_row row = {
+        .id = id,
+        .lname = lname ? lname : "",
+        .lname_len = lname ? strlen(lname) : 0,
+        .owner_id = r->drv->col_text(r, 2),
+        .kind = (int)col_int(r, 3),
+        .created_at = col_int(r, 4),
+        .expires_at = r->drv->col_null(r, 5) ? INT64_MAX : col_int(r, 5),
+    };
+    namecol_put(c, &row);
+}
+
+/* Brings the locked column c of org_id to revision rev of this snapshot:
+ * a full build when it holds nothing or a token was deleted since its
+ * revision, else the rows changed since. KH_ENOTSUP when the column is
+ * already newer than the snapshot. On a failure the column is emptied.
+ *
+ * A driver that holds a statement's whole result in memory (libpq) reads in
+ * chunks of dialect.names_chunk rows, by id for a full build and by rev for
+ * the changes, so that a million rows never sit in one result; SQLite steps
+ * through one statement. */
+static _Atomic int64_t names_chunk_for_tests; /* sql_test_names_chunk */
+
+void sql_test_names_chunk(int64_t rows)
+{
+    names_chunk_for_tests = rows;
+}
+
+static int names_sync(struct sql_store *s, struct namecol *c, const char *org_id, int64_t rev, int64_t deleted_rev)
+{
+    int64_t chunk = names_chunk_for_tests ? names_chunk_for_tests : s->drv->dialect.names_chunk;
+    int64_t have = namecol_rev(c), after_rev = have, got = 0;
+    int full = have < 0 || deleted_rev > have, row = 0, rc = KH_OK;
+    char *after_id = NULL;
+    if (have == rev)
+        return KH_OK;
+    if (have > rev)
+        return KH_ENOTSUP;
+    if (full)
+        namecol_clear(c);
+    do {
+        struct sql_params p = {.n = 0};
+        struct sql_rows *r = NULL;
+        p_text(&p, org_id);
+        if (full && !chunk) {
+            rc = run(s, S_NAMES_ALL, &p, &r, NULL, "token names");
+        } else if (full) {
+            p_text(&p, after_id ? after_id : "");
+            p_int(&p, chunk);
+            rc = run(s, S_NAMES_ALL_FROM, &p, &r, NULL, "token names");
+        } else {
+            p_int(&p, after_rev);
+            p_text(&p, after_id); /* NULL at first: (rev, id) > (have, NULL) holds for rev > have only */
+            p_int(&p, chunk ? chunk : -1); /* SQLite: -1 is no limit */
+            rc = run(s, S_NAMES_SINCE, &p, &r, NULL, "token names since");
+        }
+        for (got = 0; !rc && !(rc = step(r, &row)) && row; got++) {
+            names_read_row(r, c);
+            if (chunk) {
+                free(after_id);
+                after_id = col_dup(r, 0);
+                after_rev = col_int(r, 7);
+            }
+        }
+        rows_close(r);
+    } while (!rc && chunk && got == chunk);
+    free(after_id);
+    if (rc)
+        namecol_clear(c);
+    else
+        namecol_done(c, rev);
+    return rc;
+}
+
+static int token_revs(struct sql_store *s, int64_t *rev, int64_t *deleted_rev)
+{
+    struct sql_rows *r = NULL;
+    int row = 0;
+    int rc = run(s, S_TOKEN_REVS, NULL, &r, NULL, "token revision");
+    if (!rc)
+        rc = step(r, &row);
+    if (!rc && !row)
+        rc = KH_ESTORE;
+    if (!rc) {
+        *rev = col_int(r, 0);
+        *deleted_rev = col_int(r, 1);
+    }
+    rows_close(r);
+    return rc;
+}
+
+/* *out = lower(filter) as the backend lowers (caller frees). */
+static int lower_text(struct sql_store *s, const char *filter, char **out)
+{
+    struct sql_params p = {.n = 0};
+    struct sql_rows *r = NULL;
+    int row = 0;
+    p_text(&p, filter);
+    *out = NULL;
+    int rc = run(s, S_LOWER, &p, &r, NULL, "lower");
+    if (!rc)
+        rc = step(r, &row);
+    if (!rc && row)
+        *out = col_dup(r, 0);
+    rows_close(r);
+    return rc;
+}
+
+/* What the column may answer on this database (sql_dialect.names_probe),
+ * asked once per handle. */
+static int names_mode(struct sql_store *s)
+{
+    const char *probe = s->drv->dialect.names_probe;
+    if (s->names_mode < 0) {
+        int64_t mode = 0;
+        s->names_mode = !probe ? 2 : !run_count(s, probe, NULL, &mode) && mode >= 0 && mode <= 2 ? (int)mode : 0;
+    }
+    return s->names_mode;
+}
+
+struct page_slot {
+    const char *id;
+    size_t pos;
+};
+
+static int page_slot_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct page_slot *)a)->id, ((const struct page_slot *)b)->id);
+}
+
+/* The rows of the page's ids, read in one statement and put in the page's
+ * order (each row found among the page's ids, sorted, by binary search).
+ * KH_ENOTSUP when a row is missing or revoked, which the snapshot rules
+ * out; the SQL path would then answer. */
+static int fetch_page(struct sql_store *s, const struct namecol_page *pg, struct store_token_list *out)
+{
+    struct sql_params p = {.n = 0};
+    struct page_slot by_id[NAMECOL_MAX_PAGE];
+    struct sql_rows *r = NULL;
+    void *items = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < NAMECOL_MAX_PAGE; i++)
+        p_text(&p, i < pg->n ? pg->ids[i] : NULL);
+    int rc = run(s, S_TOKENS_BY_IDS, &p, &r, NULL, "list by id");
+    if (!rc)
+        rc = read_all(r, sizeof(struct store_token), read_token, &items, &n);
+    rows_close(r);
+    for (size_t i = 0; i < pg->n; i++)
+        by_id[i] = (struct page_slot){pg->ids[i], i};
+    qsort(by_id, pg->n, sizeof *by_id, page_slot_cmp);
+    struct store_token *got = items;
+    out->items = xcalloc(pg->n ? pg->n : 1, sizeof *out->items);
+    for (size_t j = 0; !rc && j < n; j++) {
+        struct page_slot key = {got[j].id, 0};
+        struct page_slot *at = bsearch(&key, by_id, pg->n, sizeof *by_id, page_slot_cmp);
+        if (!at || got[j].revoked_at || out->items[at->pos].id[0])
+            break;
+        out->items[at->pos] = got[j];
+        memset(&got[j], 0, sizeof got[j]); /* moved */
+        out->n++;
+    }
+    if (!rc && out->n != pg->n) {
+        log_error("store: token list: the rows of the in-memory page are not those of the snapshot");
+        rc = KH_ENOTSUP;
+    }
+    for (size_t j = 0; j < n; j++)
+        store_token_clear(&got[j]);
+    free(items);
+    out->n = pg->n; /* on failure too: the rows placed may be anywhere among the zeroed ones */
+    if (rc)
+        store_token_list_free(out);
+    return rc;
+}
+
+/* The list from the column, within the caller's read transaction. KH_OK:
+ * *out is the answer. KH_ENOTSUP: the SQL path must answer; *known_total
+ * (then *has_total 1) is the exact total when the column could give it but
+ * not the page (a sort it cannot reproduce). Other codes: the store failed. */
+static int token_list_memory(struct sql_store *s, const struct store_token_query *q, struct store_token_list *out,
+                             int64_t *known_total, int *has_total)
+{
+    int64_t rev = 0, deleted_rev = 0;
+    struct namecol_page *pg = xmalloc(sizeof *pg);
+    char *lfilter = NULL;
+    *has_total = 0;
+    int rc = token_revs(s, &rev, &deleted_rev);
+    if (rc)
+        goto out;
+    enum namecol_order order = NAMECOL_COUNT_ONLY;
+    if (names_mode(s) == 2)
+        order = q->sort == STORE_SORT_NAME         ? NAMECOL_BY_NAME
+                : q->sort == STORE_SORT_CREATED_AT ? NAMECOL_BY_CREATED
+                                                   : NAMECOL_COUNT_ONLY;
+    struct namecol_query nq = {
+        .filter = q->name_filter,
+        .kind = q->kind,
+        .owner_ids = q->owner_ids,
+        .n_owners = q->n_owners < STORE_MAX_OWNERS ? q->n_owners : STORE_MAX_OWNERS,
+        .now = q->now,
+        .order = order,
+        .desc = q->desc,
+        .offset = q->page.offset,
+        .limit = q->page.limit,
+    };
+    struct namecol *c = namecol_lock(s->names, q->org_id);
+    rc = names_sync(s, c, q->org_id, rev, deleted_rev);
+    if (!rc)
+        rc = namecol_query(c, &nq, pg);
+    if (rc == KH_EINVAL) { /* the column has not seen this filter lowered yet */
+        rc = lower_text(s, q->name_filter, &lfilter);
+        nq.lfilter = lfilter;
+        if (!rc)
+            rc = lfilter ? namecol_query(c, &nq, pg) : KH_ENOTSUP;
+    }
+    namecol_unlock(c);
+    if (rc)
+        goto out;
+    if (order == NAMECOL_COUNT_ONLY) {
+        *known_total = pg->total;
+        *has_total = 1;
+        rc = KH_ENOTSUP;
+        goto out;
+    }
+    rc = fetch_page(s, pg, out);
+    out->total = pg->total;
+out:
+    free(lfilter);
+    free(pg);
+    return rc;
+}
+
+/* Runs a token list in one read transaction, so that its count and its page
+ * (and the in-memory column's revision) are of one snapshot: on PostgreSQL
+ * each statement of READ COMMITTED has its own. Inside a caller's
+ * transaction the list runs there, from SQL only: the column is shared by
+ * the process and must never hold what a transaction has not committed. */
+static int sql_token_list(struct store *st, const struct store_token_query *q, struct store_token_list *out)
+{
+    struct sql_store *s = S(st);
+    int64_t total = 0;
+    int has_total = 0, rc;
+    memset(out, 0, sizeof *out);
+    if (s->depth > 0)
+        return token_list_sql(s, q, NULL, out);
+    /* Probed before the transaction: a failed statement would end it on PostgreSQL. */
+    int memory = q->name_filter && s->names && names_mode(s) > 0;
+    if ((rc = s->drv->exec(s, s->drv->dialect.begin_read, "begin read")))
+        return rc;
+    s->depth = 1; /* a lost connection now fails the list instead of reading on outside the snapshot */
+    rc = KH_ENOTSUP;
+    if (memory)
+        rc = token_list_memory(s, q, out, &total, &has_total);
+    if (rc == KH_ENOTSUP)
+        rc = token_list_sql(s, q, has_total ? &total : NULL, out);
+    /* Nothing was written: ROLLBACK ends it without counting as a commit
+     * (store_pg.c moves the change stamp on COMMIT). */
+    if (s->drv->in_transaction(s))
+        s->drv->exec(s, "ROLLBACK", "end read");
+    s->depth = 0;
     return rc;
 }
 
@@ -1957,8 +2305,10 @@ static int sql_ready(struct store *st, const char **why)
 
 static void sql_close(struct store *st)
 {
-    if (st)
-        S(st)->drv->close(S(st));
+    if (!st)
+        return;
+    namecol_set_release(S(st)->names);
+    S(st)->drv->close(S(st));
 }
 
 static int sql_change_stamp(struct store *st, struct store_stamp *out)

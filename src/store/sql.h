@@ -30,7 +30,7 @@ struct sql_param {
     size_t len;    /* SQL_BLOB */
 };
 
-#define SQL_MAX_PARAMS 64
+#define SQL_MAX_PARAMS 128 /* a list page read by its ids binds 100 */
 /* Room for sql.c's fixed statements in a driver's table of prepared ones. */
 #define SQL_MAX_FIXED_STATEMENTS 96
 
@@ -40,6 +40,7 @@ struct sql_params {
 };
 
 struct sql_store;
+struct namecol_set;
 
 /* The rows of a statement being run. Each driver's cursor starts with this. */
 struct sql_rows {
@@ -50,6 +51,14 @@ struct sql_dialect {
     const char *like_nocase; /* a LIKE that ignores ASCII case: "LIKE" in SQLite, "ILIKE" in PostgreSQL */
     const char *nocase;      /* printf format turning a column into one sorted without case */
     const char *begin_write; /* what opens a transaction that will write */
+    const char *begin_read;  /* what opens a read-only transaction that reads one snapshot */
+    /* One row, one integer: what the in-memory token names (namecol.h) may
+     * answer on this database: 0 nothing (its LIKE is not lower() and a
+     * substring), 1 totals only (it does not order text as bytes), 2 totals
+     * and pages (it orders lower(name) and id as bytes). NULL: always 2
+     * (SQLite's BINARY and NOCASE). A probe that fails counts as 0. */
+    const char *names_probe;
+    int64_t names_chunk; /* rows per statement when loading token names (0: one statement for all) */
 };
 
 struct sql_driver {
@@ -97,7 +106,19 @@ struct sql_store {
     const struct sql_driver *drv;
     int depth; /* open transactions: 1 = the outermost, deeper ones are savepoints */
     uint64_t access_taken; /* statements that may take access away, and rollbacks, run here (change stamp's c) */
+    struct namecol_set *names; /* the process's in-memory token names of this store (namecol.h), or NULL */
+    int names_mode;            /* -1 not probed yet, else what sql_dialect.names_probe answered */
 };
+
+/* Lets token lists with a name filter be answered from the process's
+ * in-memory column of token names (namecol.h), shared by every handle opened
+ * with the same key (the dsn). A backend calls it once open when its LIKE
+ * and lower() agree as sql.c's token lists need (docs/internals/performance.md). */
+void sql_store_share_names(struct sql_store *s, const char *key);
+
+/* Test hook: load token names in chunks of rows (0: the dialect's way), so
+ * that the chunked reads are tested on every backend with few rows. */
+void sql_test_names_chunk(int64_t rows);
 
 /* The store operations of every SQL backend. */
 extern const struct store_ops store_sql_ops;

@@ -596,6 +596,7 @@ int store_pg_open(const char *dsn, struct store **out, char **err)
     }
     session_setup(s->conn); /* after the migrations, which may wait longer for their lock */
     s->listener = listener_take(dsn);
+    sql_store_share_names(&s->sql, dsn); /* ILIKE is lower(name) LIKE lower(pattern) */
     *out = &s->sql.base;
     return KH_OK;
 }
@@ -663,6 +664,17 @@ static const struct sql_driver pg_driver = {
             .like_nocase = "ILIKE",
             .nocase = "lower(%s)",
             .begin_write = "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")",
+            .begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            /* ILIKE is lower(name) LIKE lower(pattern) only in a UTF-8
+             * database (else it folds byte by byte); and the column's
+             * byte order is the database's with the C collation, or glibc's
+             * C.UTF-8 (code point order, which is UTF-8 byte order). */
+            .names_probe = "SELECT CASE WHEN pg_encoding_to_char(encoding) <> 'UTF8' THEN 0 "
+                           "WHEN datlocprovider = 'c' AND datcollate IN ('C', 'POSIX', 'C.UTF-8', 'C.utf8') "
+                           "THEN 2 ELSE 1 END FROM pg_database WHERE datname = current_database()",
+            /* libpq holds a whole result: a million names in one would be
+             * hundreds of MB for a moment. */
+            .names_chunk = 65536,
         },
     .exec = drv_exec,
     .query = drv_query,

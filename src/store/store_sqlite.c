@@ -365,6 +365,11 @@ int store_sqlite_open(const char *dsn, struct store **out, char **err)
         drv_close(&s->sql);
         return rc;
     }
+    /* Without ICU, SQLite's LIKE and lower() both fold ASCII only, which
+     * the in-memory name column relies on; with it they differ (LIKE folds
+     * case, lower() lowers), so such a build lists from SQL only. */
+    if (!sqlite3_compileoption_used("ENABLE_ICU"))
+        sql_store_share_names(&s->sql, dsn);
     *out = &s->sql.base;
     return KH_OK;
 }
@@ -557,6 +562,7 @@ static const struct sql_driver sqlite_driver = {
             .like_nocase = "LIKE", /* SQLite's LIKE ignores ASCII case */
             .nocase = "%s COLLATE NOCASE",
             .begin_write = "BEGIN IMMEDIATE",
+            .begin_read = "BEGIN",
         },
     .exec = drv_exec,
     .query = drv_query,
