@@ -17,7 +17,8 @@
  * Who may rotate: whoever may revoke the token (a PAT's owner with
  * user_app_keys or anyone with org_app_keys_write; service_account_write
  * for a SAT), and, since the answer reveals a working secret of the token,
- * only a caller holding every permission the token has (docs/security.md). */
+ * only a caller holding every permission the token has (rule 2 of
+ * docs/security.md, which has no exception, user_access_manage included). */
 #include "api/internal.h"
 #include "auth/authz.h"
 #include "auth/credentials.h"
@@ -198,7 +199,12 @@ static int rotatable_token_or_reply(struct api_call *call, const char *id, struc
     struct permset target;
     if ((rc = authz_credential_perms(call->env->store, t->owner_id, t->scopes, &target))) {
         reply_store_error(call, rc);
-    } else if (grant_or_reply(call, &target, "token's new secret") != 0) {
+    } else if (!authz_may_reveal(&call->who, &target)) {
+        /* rule 2 of docs/security.md, without exception: the answer is a secret */
+        reply_error(call, 403,
+                    "Forbidden: the token holds the %s permission, which the caller does not; its new secret is shown "
+                    "only to a caller holding every permission it has",
+                    perm_name(authz_first_excess(&call->who, &target)));
         rc = KH_EINVAL;
     } else if (t->prev_valid_until > call->now) {
         char at[CLOCK_BUF], until[CLOCK_BUF];
