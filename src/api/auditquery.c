@@ -147,7 +147,14 @@ static struct auditq *term(struct parser *ps)
     if (!v)
         return NULL;
     struct auditq *t = node(strcmp(v, "*") == 0 ? N_ALL : N_TEXT, NULL, NULL);
-    t->pattern = v;
+    if (t->kind == N_TEXT) { /* anywhere in the message: wrapped in '*' once, here */
+        size_t len = strlen(v) + 3;
+        t->pattern = xmalloc(len);
+        snprintf(t->pattern, len, "*%s*", v);
+        free(v);
+    } else {
+        t->pattern = v;
+    }
     return t;
 }
 
@@ -156,20 +163,28 @@ static struct auditq *or_expr(struct parser *ps);
 static struct auditq *unary(struct parser *ps)
 {
     skip_space(ps);
-    if (at_word(ps->p, "NOT") || ps->p[0] == '-') {
+    int negated = at_word(ps->p, "NOT") || ps->p[0] == '-';
+    if (negated || ps->p[0] == '(') {
+        /* NOT and parentheses both nest: one budget for the depth of the
+         * tree, so that neither parsing nor matching recurses unbounded */
+        if (++ps->depth > MAX_DEPTH) {
+            fail(ps, "Invalid query: operators or parentheses nested deeper than %d", MAX_DEPTH);
+            return NULL;
+        }
+    }
+    if (negated) {
         ps->p += ps->p[0] == '-' ? 1 : 3;
         struct auditq *x = unary(ps);
+        ps->depth--;
         return x ? node(N_NOT, x, NULL) : NULL;
     }
     if (ps->p[0] == '(') {
-        if (++ps->depth > MAX_DEPTH) {
-            fail(ps, "Invalid query: parentheses nested deeper than %d", MAX_DEPTH);
-            return NULL;
-        }
         ps->p++;
         struct auditq *x = or_expr(ps);
+        if (!x)
+            return NULL; /* failed inside: p may stand at the end already */
         skip_space(ps);
-        if (x && ps->p[0] != ')') {
+        if (ps->p[0] != ')') {
             fail(ps, "Invalid query: '(' is not closed");
             auditq_free(x);
             return NULL;
@@ -260,11 +275,22 @@ static int fold(int c, int nocase)
     return nocase ? tolower(c) : c;
 }
 
-/* '*' matches any run of characters; everything else itself. */
-static int glob(const char *pat, const char *s, int nocase)
+/* One event being matched: its message made once (free text needs it),
+ * and the steps spent so far (a request's budget, auditq_match). */
+struct match {
+    const struct store_audit *e;
+    char message[256];
+    int has_message;
+    int64_t *steps;
+};
+
+/* '*' matches any run of characters; everything else itself. Iterative:
+ * at most about len(pat) * len(s) steps, each counted. */
+static int glob(struct match *m, const char *pat, const char *s, int nocase)
 {
     const char *star = NULL, *resume = NULL;
     while (*s) {
+        ++*m->steps;
         if (*pat == '*') {
             star = pat++;
             resume = s;
@@ -325,45 +351,47 @@ static const char *attribute(const struct store_audit *e, const char *key)
 }
 
 /* key:value for service and source (always keyhold) and the event's tags. */
-static int key_matches(const struct auditq *t, const struct store_audit *e)
+static int key_matches(const struct auditq *t, struct match *m)
 {
     if (strcmp(t->key, "service") == 0 || strcmp(t->key, "source") == 0)
-        return glob(t->pattern, "keyhold", 0);
-    const char *tag = strcmp(t->key, "action") == 0       ? e->action
-                      : strcmp(t->key, "asset_type") == 0 ? e->target_kind
+        return glob(m, t->pattern, "keyhold", 0);
+    const char *tag = strcmp(t->key, "action") == 0       ? m->e->action
+                      : strcmp(t->key, "asset_type") == 0 ? m->e->target_kind
                                                           : NULL;
-    return tag && glob(t->pattern, tag, 0);
+    return tag && glob(m, t->pattern, tag, 0);
 }
 
-int auditq_match(const struct auditq *q, const struct store_audit *e)
+static int match_node(const struct auditq *q, struct match *m)
 {
     switch (q->kind) {
     case N_ALL:
         return 1;
     case N_AND:
-        return auditq_match(q->a, e) && auditq_match(q->b, e);
+        return match_node(q->a, m) && match_node(q->b, m);
     case N_OR:
-        return auditq_match(q->a, e) || auditq_match(q->b, e);
+        return match_node(q->a, m) || match_node(q->b, m);
     case N_NOT:
-        return !auditq_match(q->a, e);
+        return !match_node(q->a, m);
     case N_ATTR: {
-        const char *v = attribute(e, q->key);
-        return v && v[0] && glob(q->pattern, v, 0);
+        const char *v = attribute(m->e, q->key);
+        return v && v[0] && glob(m, q->pattern, v, 0);
     }
     case N_KEY:
-        return key_matches(q, e);
-    case N_TEXT: {
-        char message[256];
-        size_t n = strlen(q->pattern) + 3;
-        char *pat = xmalloc(n);
-        snprintf(pat, n, "*%s*", q->pattern);
-        auditq_message(e, message, sizeof message);
-        int m = glob(pat, message, 1);
-        free(pat);
-        return m;
-    }
+        return key_matches(q, m);
+    case N_TEXT:
+        if (!m->has_message) {
+            auditq_message(m->e, m->message, sizeof m->message);
+            m->has_message = 1;
+        }
+        return glob(m, q->pattern, m->message, 1);
     }
     return 0;
+}
+
+int auditq_match(const struct auditq *q, const struct store_audit *e, int64_t *steps)
+{
+    struct match m = {.e = e, .steps = steps};
+    return match_node(q, &m);
 }
 
 /* ---- time expressions ---- */

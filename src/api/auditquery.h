@@ -26,8 +26,9 @@ struct auditq;
  * KH_EINVAL with msg filled. */
 int auditq_parse(const char *text, struct auditq **out, char *msg, size_t msglen);
 void auditq_free(struct auditq *q);
-/* Non-zero when event e matches q. */
-int auditq_match(const struct auditq *q, const struct store_audit *e);
+/* Non-zero when event e matches q. Adds the steps spent comparing to
+ * *steps, so that a caller can bound the work of one request. */
+int auditq_match(const struct auditq *q, const struct store_audit *e, int64_t *steps);
 
 /* What an event's attributes are called in the answer, and the event's
  * message and evt.name, as the query sees them. */

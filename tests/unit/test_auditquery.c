@@ -30,7 +30,9 @@ static int matches(const char *text, const struct store_audit *e)
         CHECK_INT(rc, KH_OK);
         return -1;
     }
-    int m = auditq_match(q, e);
+    int64_t steps = 0;
+    int m = auditq_match(q, e, &steps);
+    CHECK(steps >= 0);
     auditq_free(q);
     return m;
 }
@@ -113,6 +115,19 @@ static void malformed_queries_are_refused_with_a_reason(void)
         strcat(deep, "(");
     strcat(deep, "x");
     refused(deep, "nested deeper");
+    /* a failure inside parentheses stops there (read past the end before) */
+    refused("(", "term is missing");
+    refused("((((a", "not closed");
+    char nots[200] = "";
+    for (int i = 0; i < 40; i++)
+        strcat(nots, "-");
+    strcat(nots, "x");
+    refused(nots, "nested deeper");
+    memset(nots, 0, sizeof nots);
+    for (int i = 0; i < 40; i++)
+        strcat(nots, "NOT ");
+    strcat(nots, "x");
+    refused(nots, "nested deeper");
     char many[2000] = "";
     for (int i = 0; i < 300; i++)
         strcat(many, "a ");
@@ -120,6 +135,23 @@ static void malformed_queries_are_refused_with_a_reason(void)
     static char huge[5000];
     memset(huge, 'a', sizeof huge - 1);
     refused(huge, "longer than");
+}
+
+/* Each comparison step is counted, so that a request can bound its work:
+ * many wildcard terms cost more than one plain term. */
+static void matching_counts_its_steps(void)
+{
+    struct store_audit e = event("created", "api_key", "k-1", "operator", "cli");
+    struct auditq *plain = NULL, *heavy = NULL;
+    char msg[160];
+    int64_t light = 0, costly = 0;
+    CHECK_INT(auditq_parse("@action:created", &plain, msg, sizeof msg), KH_OK);
+    CHECK_INT(auditq_parse("z*z*z*z*q OR y*y*y*y*q OR x*x*x*x*q", &heavy, msg, sizeof msg), KH_OK);
+    CHECK_INT(auditq_match(plain, &e, &light), 1);
+    CHECK_INT(auditq_match(heavy, &e, &costly), 0);
+    CHECK(light > 0 && costly > 10 * light);
+    auditq_free(plain);
+    auditq_free(heavy);
 }
 
 static void time_expressions(void)
@@ -151,6 +183,7 @@ int main(void)
     RUN(forms_match_what_they_say);
     RUN(operators_and_precedence);
     RUN(malformed_queries_are_refused_with_a_reason);
+    RUN(matching_counts_its_steps);
     RUN(time_expressions);
     return TEST_SUMMARY();
 }
