@@ -31,8 +31,9 @@ struct writer {
     size_t n_handed, cap_handed;
     int stopping;
     struct writer_stats stats;
-    /* The writer thread's own: the secret of the latest job (every secret
-     * the server loaded lives until it stops), and when it last signed. */
+    /* The writer thread's own: the server secret (given at start, then that
+     * of the latest job: every secret the server loaded lives until it
+     * stops), and when it last signed the audit trail. */
     const struct server_secret *secret;
     int64_t last_checkpoint_us;
 };
@@ -182,45 +183,59 @@ static void run_batch(struct writer *wr, struct write_job *jobs, struct usage_bu
         usage_flush(wr->env.usage, st);
 }
 
-/* Signs the audit chain's heads that moved, in a transaction of its own, if
- * the interval has passed (or always with force). A failure is logged and
- * tried again at the next batch. */
-static void checkpoint_audit(struct writer *wr, int force)
+/* Runs one upkeep step in a transaction of its own; logs a failure. */
+static int in_transaction(struct store *st, int (*step)(struct writer *), struct writer *wr, const char *what)
 {
-    int64_t now = clock_mono_us();
-    int written = 0;
-    if (!wr->secret || (!force && now - wr->last_checkpoint_us < AUDIT_CHECKPOINT_EVERY_US))
-        return;
-    struct store *st = wr->env.store;
     int rc = store_begin(st);
-    /* Answers kept for Idempotency-Keys (api/rotation.c) hold sealed secrets
-     * and live ten minutes at most: on this one-minute beat, those older
-     * than nine are forgotten. */
-    if (!rc && !(rc = auditchain_checkpoint(st, wr->secret, clock_now_us(), &written)) &&
-        !(rc = store_idem_prune(st, clock_now_us() - 9 * 60 * 1000000LL)))
-        rc = store_commit(st);
-    else if (!rc)
-        store_rollback(st);
-    if (rc) {
-        log_error("writer: the audit trail could not be signed (%d); trying again later", rc);
-        return;
+    if (!rc) {
+        if ((rc = step(wr)) != KH_OK)
+            store_rollback(st);
+        else
+            rc = store_commit(st);
     }
-    wr->last_checkpoint_us = now;
-    if (written)
-        log_debug("writer: signed %d audit chain checkpoint%s", written, written == 1 ? "" : "s");
+    if (rc)
+        log_error("writer: %s failed (%d); trying again in a minute", what, rc);
+    return rc;
 }
 
-/* Waits until there is work, the writer stops, or (with last-used times
- * pending) the flush interval has passed since the last flush. Called and
- * returns with the lock held. */
+static int sign_audit(struct writer *wr)
+{
+    int written = 0;
+    return auditchain_checkpoint(wr->env.store, wr->secret, clock_now_us(), &written);
+}
+
+/* Answers kept for Idempotency-Keys (api/rotation.c) hold sealed secrets and
+ * live ten minutes at most: on this one-minute beat, those older than nine
+ * are forgotten. */
+static int forget_kept_answers(struct writer *wr)
+{
+    return store_idem_prune(wr->env.store, clock_now_us() - 9 * 60 * 1000000LL);
+}
+
+/* Once a minute (or always with force, at stop): signs the audit trail and
+ * forgets old kept answers, each in its own transaction; a failure waits
+ * for the next beat. */
+static void upkeep(struct writer *wr, int force)
+{
+    int64_t now = clock_mono_us();
+    if (!force && now - wr->last_checkpoint_us < AUDIT_CHECKPOINT_EVERY_US)
+        return;
+    wr->last_checkpoint_us = now;
+    if (wr->secret)
+        in_transaction(wr->env.store, sign_audit, wr, "signing the audit trail");
+    in_transaction(wr->env.store, forget_kept_answers, wr, "forgetting old idempotent answers");
+}
+
+/* Waits until there is work, the writer stops, the audit trail is due to be
+ * signed, or (with last-used times pending) the flush interval has passed
+ * since the last flush. Called and returns with the lock held. */
 static void wait_for_work(struct writer *wr, int64_t last_flush_us)
 {
     while (!wr->head && !wr->n_handed && !wr->stopping) {
-        if (!usage_pending(wr->env.usage)) {
-            pthread_cond_wait(&wr->wake, &wr->lock);
-            continue;
-        }
-        int64_t due_us = last_flush_us + (int64_t)wr->env.cfg->usage_flush_ms * 1000 - clock_mono_us();
+        int64_t now = clock_mono_us();
+        int64_t due_us = wr->last_checkpoint_us + AUDIT_CHECKPOINT_EVERY_US - now;
+        if (usage_pending(wr->env.usage) && last_flush_us + (int64_t)wr->env.cfg->usage_flush_ms * 1000 - now < due_us)
+            due_us = last_flush_us + (int64_t)wr->env.cfg->usage_flush_ms * 1000 - now;
         if (due_us <= 0)
             return;
         struct timespec until;
@@ -268,7 +283,7 @@ static void *writer_main(void *arg)
         if (due)
             last_flush = clock_mono_us();
         free(handed);
-        checkpoint_audit(wr, stop);
+        upkeep(wr, stop);
         if (stop)
             return NULL;
         pthread_mutex_lock(&wr->lock);
@@ -277,7 +292,8 @@ static void *writer_main(void *arg)
 
 /* ---- the interface ---- */
 
-struct writer *writer_start(const struct config *cfg, struct store *st, struct ratelimiter *limiter)
+struct writer *writer_start(const struct config *cfg, struct store *st, struct ratelimiter *limiter,
+                            const struct server_secret *secret)
 {
     struct writer *wr = xcalloc(1, sizeof *wr);
     /* The writer's own authentication cache: within a batch (one open
@@ -287,6 +303,11 @@ struct writer *writer_start(const struct config *cfg, struct store *st, struct r
      * every commit. Its last-used buffer merges every loop's. */
     api_env_init(&wr->env, cfg, st, limiter, WRITER_USAGE_SLOTS, WRITER_AUTH_CACHE_ENTRIES);
     wr->tail = &wr->head;
+    wr->secret = secret;
+    /* Events from before the audit chain (an upgraded store) are chained
+     * now, so that every event is covered by the next checkpoint. */
+    if (secret && store_audit_chain_backlog(st) != KH_OK)
+        log_error("writer: the audit events from before the chain could not be chained; trying at next start");
     pthread_mutex_init(&wr->lock, NULL);
     pthread_cond_init(&wr->wake, NULL);
     pthread_create(&wr->thread, NULL, writer_main, wr);

@@ -50,8 +50,12 @@ struct writer;
 struct write_job *write_job_new(const struct api_request *req);
 void write_job_free(struct write_job *job);
 
-/* Starts the writer thread on st, which it uses alone until writer_stop(). */
-struct writer *writer_start(const struct config *cfg, struct store *st, struct ratelimiter *limiter);
+/* Starts the writer thread on st, which it uses alone until writer_stop().
+ * With secret (the server secret, which must outlive the writer), it chains
+ * audit events from before the chain at once and signs the audit trail every
+ * minute while events arrive, and when it stops (auth/auditchain.h). */
+struct writer *writer_start(const struct config *cfg, struct store *st, struct ratelimiter *limiter,
+                            const struct server_secret *secret);
 /* Counts batch sizes and commit times as metrics (util/metrics.h); before serving. */
 void writer_metrics_register(void);
 void writer_submit(struct writer *wr, struct write_job *job);

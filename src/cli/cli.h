@@ -154,12 +154,14 @@ enum {
     CLI_OPT_ORG,
     CLI_OPT_KIND,
     CLI_OPT_OWNER,
+    CLI_OPT_CHECKPOINT,
     CLI_OPT_JSON,
     CLI_OPT_HELP,
 };
 struct cli_admin_args {
     struct config cfg;
     const char *org, *kind, *owner;
+    const char *checkpoint; /* audit verify: NUMBER:MAC from a server's log */
     const char *id; /* the one positional argument, when the command takes one */
     int json;
 };

@@ -8,9 +8,11 @@
 #include "util/clock.h"
 
 #include <getopt.h>
+#include <openssl/crypto.h> /* OPENSSL_hexchar2int */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 enum { OPT_DB = 1, OPT_SINCE, OPT_LIMIT, OPT_JSON, OPT_HELP };
 
@@ -95,11 +97,29 @@ int cli_audit(int argc, char **argv)
 
 const struct option cli_audit_verify_options[] = {
     {"db", required_argument, NULL, CLI_OPT_DB},
+    {"checkpoint", required_argument, NULL, CLI_OPT_CHECKPOINT},
     {"secret", required_argument, NULL, CLI_OPT_SECRET},
     {"json", no_argument, NULL, CLI_OPT_JSON},
     {"help", no_argument, NULL, CLI_OPT_HELP},
     {NULL, 0, NULL, 0},
 };
+
+/* "NUMBER:MAC" (64 hex digits) into an anchor; -1 when malformed. */
+static int parse_anchor(const char *text, struct auditchain_anchor *out)
+{
+    char *end;
+    long long n = strtoll(text, &end, 10);
+    if (end == text || *end != ':' || n < 1 || strlen(end + 1) != 2 * SECRET_HASH_LEN)
+        return -1;
+    out->number = n;
+    for (int i = 0; i < SECRET_HASH_LEN; i++) {
+        int hi = OPENSSL_hexchar2int((unsigned char)end[1 + 2 * i]), lo = OPENSSL_hexchar2int((unsigned char)end[2 + 2 * i]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out->mac[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}
 
 /* `keyhold audit verify`: recomputes every link of the audit chain and
  * checks every signed checkpoint (auth/auditchain.h). Exit 0 when the
@@ -111,13 +131,20 @@ int cli_audit_verify(int argc, char **argv)
     struct store *st = NULL;
     struct server_secret secret;
     struct auditchain_report r;
+    struct auditchain_anchor anchor;
     int status = cli_admin_parse(argc, argv, cli_audit_verify_options, "audit verify", 0, &a);
     if (status >= 0)
         goto out;
+    if (a.checkpoint && parse_anchor(a.checkpoint, &anchor)) {
+        fprintf(stderr, "keyhold: --checkpoint wants NUMBER:MAC as a server logged it (\"signed checkpoint N ..., mac "
+                        "HEX\")\n");
+        status = 2;
+        goto out;
+    }
     status = 1;
     if (cli_open(&a.cfg, 1, &st, &secret))
         goto out;
-    int rc = auditchain_verify(st, &secret, &r);
+    int rc = auditchain_verify(st, &secret, a.checkpoint ? &anchor : NULL, &r);
     secret_wipe(&secret, sizeof secret);
     if (rc) {
         fprintf(stderr, "keyhold: cannot read the audit trail of %s\n", a.cfg.db_path);
@@ -126,18 +153,22 @@ int cli_audit_verify(int argc, char **argv)
     status = r.broken ? 1 : 0;
     if (a.json) {
         cli_print_json(json_pack("{s:b,s:I,s:I,s:I,s:I,s:o,s:o,s:o}", "intact", !r.broken, "events",
-                                 (json_int_t)r.events, "unchained", (json_int_t)r.unchained, "orgs",
+                                 (json_int_t)r.events, "unsigned_events", (json_int_t)r.unsigned_events, "orgs",
                                  (json_int_t)r.orgs, "checkpoints", (json_int_t)r.checkpoints, "broken_seq",
                                  r.broken_seq ? json_integer(r.broken_seq) : json_null(), "broken_org",
                                  r.broken ? json_string(r.broken_org) : json_null(), "why",
                                  r.broken ? json_string(r.why) : json_null()));
     } else if (r.broken) {
-        printf("audit trail BROKEN: %s (org %s)\n", r.why, r.broken_org[0] ? r.broken_org : "none");
+        if (r.broken_org[0])
+            printf("audit trail BROKEN: %s (org %s)\n", r.why, r.broken_org);
+        else
+            printf("audit trail BROKEN: %s\n", r.why);
     } else {
         printf("audit trail intact: %lld events in %lld chains, %lld signed checkpoints verified",
                (long long)r.events, (long long)r.orgs, (long long)r.checkpoints);
-        if (r.unchained)
-            printf(", %lld events from before the chain not chained yet", (long long)r.unchained);
+        if (r.unsigned_events)
+            printf(", %lld events since the newest checkpoint (signed within a minute by a running server)",
+                   (long long)r.unsigned_events);
         printf("\n");
     }
 out:

@@ -302,6 +302,9 @@ int cli_admin_parse(int argc, char **argv, const struct option *options, const c
         case CLI_OPT_OWNER:
             a->owner = optarg;
             break;
+        case CLI_OPT_CHECKPOINT:
+            a->checkpoint = optarg;
+            break;
         case CLI_OPT_JSON:
             a->json = 1;
             break;

@@ -11,6 +11,8 @@
  * --prune drops the versions nothing live uses any more. */
 #include "cli/cli.h"
 
+#include "auth/auditchain.h"
+
 #include "auth/credentials.h"
 #include "auth/keyring.h"
 #include "util/clock.h"
@@ -93,6 +95,22 @@ static int reseal_one(void *arg, const struct store_sealed *old, struct store_se
     return cred_reseal(arg, old, out);
 }
 
+/* Signs the audit trail under the secret's current version, in a transaction
+ * of its own, so that the newest checkpoint is verifiable with the versions
+ * the file keeps (a later one vouches for those signed under removed ones).
+ * A failure is said and left to a running server, which signs within a
+ * minute. */
+static void sign_trail(struct store *st, const struct server_secret *secret)
+{
+    int written = 0;
+    int rc = store_begin(st);
+    if (!rc)
+        rc = store_end(st, auditchain_checkpoint(st, secret, clock_now_us(), &written));
+    if (rc)
+        fprintf(stderr, "keyhold: the audit trail could not be signed under the new secret (keyhold audit verify "
+                        "says why); a running server signs it within a minute\n");
+}
+
 static int rotate(struct store *st, const char *secret_path, long wait_s, int json)
 {
     char err[512];
@@ -123,6 +141,8 @@ static int rotate(struct store *st, const char *secret_path, long wait_s, int js
     if (!rc)
         rc = audit_rotation(st, "rotated", version);
     rc = store_end(st, rc);
+    if (!rc)
+        sign_trail(st, &next);
     secret_wipe(&next, sizeof next);
     if (rc) {
         fprintf(stderr,
@@ -181,6 +201,7 @@ static int prune(struct store *st, const char *secret_path, const struct server_
                 fprintf(stderr, "keyhold: could not record the removal of v%d in the audit trail\n",
                         before->keys[i].version);
         }
+    sign_trail(st, &after);
     if (json)
         cli_print_json(json_pack("{s:o,s:i,s:i}", "removed", removed, "versions", after.n, "current",
                                  secret_current(&after)->version));

@@ -332,7 +332,7 @@ static int start_writer(struct server *srv)
         free(err);
         return -1;
     }
-    srv->writer = writer_start(srv->cfg, srv->writer_store, srv->limiter);
+    srv->writer = writer_start(srv->cfg, srv->writer_store, srv->limiter, atomic_load(&srv->secret));
     return 0;
 }
 

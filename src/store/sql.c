@@ -73,10 +73,10 @@ enum stmt_id {
     S_AUDIT_UNCHAINED,
     S_AUDIT_SET_HASH,
     S_AUDIT_WALK,
-    S_AUDIT_HEADS,
+    S_AUDIT_UNCHAINED_ORGS,
     S_AUDIT_CHECKPOINT_INSERT,
-    S_AUDIT_CHECKPOINTS_LATEST,
-    S_AUDIT_CHECKPOINTS_ALL,
+    S_AUDIT_CHECKPOINT_LATEST,
+    S_AUDIT_CHECKPOINT_WALK,
     S_AUDIT_PAGE_ASC,
     S_AUDIT_PAGE_DESC,
     S_ORG_IDS,
@@ -102,6 +102,7 @@ _Static_assert(S_COUNT <= SQL_MAX_FIXED_STATEMENTS, "the drivers keep SQL_MAX_FI
 #define TOKEN_COLS                                                                                                     \
     "id, org_id, owner_id, kind, name, scopes, secret_hash, created_at, modified_at, expires_at, last_used_at, "      \
     "revoked_at, secret_version, prev_secret_hash, prev_secret_version, prev_valid_until, rotated_at"
+#define AUDIT_CHECKPOINT_COLS "number, at, max_seq, heads, prev_digest, secret_version, mac"
 #define AUDIT_COLS "seq, at, org_id, actor_id, action, target_kind, target_id, source, prev_hash, hash"
 #define USER_COLS "id, org_id, email, name, title, service_account, disabled, created_at, modified_at, verified"
 #define ROLE_COLS                                                                                                      \
@@ -207,18 +208,12 @@ static const char *const stmt_sql[S_COUNT] = {
                           "ORDER BY seq",
     [S_AUDIT_SET_HASH] = "UPDATE audit_events SET prev_hash = ?2, hash = ?3 WHERE seq = ?1",
     [S_AUDIT_WALK] = "SELECT " AUDIT_COLS " FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    [S_AUDIT_HEADS] = "SELECT org_key, count, hash FROM audit_heads ORDER BY org_key",
-    [S_AUDIT_CHECKPOINT_INSERT] = "INSERT INTO audit_checkpoints(org_key, count, hash, at, secret_version, mac) "
-                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [S_AUDIT_CHECKPOINTS_LATEST] = "SELECT org_key, count, hash, at, secret_version, mac FROM audit_checkpoints c "
-                                   "WHERE seq = (SELECT max(seq) FROM audit_checkpoints l WHERE l.org_key = c.org_key) "
-                                   "ORDER BY org_key",
-    [S_AUDIT_PAGE_ASC] = "SELECT " AUDIT_COLS " FROM audit_events WHERE org_id = ?1 AND at >= ?2 AND at <= ?3 "
-                         "AND (at > ?4 OR (at = ?4 AND seq > ?5)) ORDER BY at, seq LIMIT ?6",
-    [S_AUDIT_PAGE_DESC] = "SELECT " AUDIT_COLS " FROM audit_events WHERE org_id = ?1 AND at >= ?2 AND at <= ?3 "
-                          "AND (at < ?4 OR (at = ?4 AND seq < ?5)) ORDER BY at DESC, seq DESC LIMIT ?6",
-    [S_AUDIT_CHECKPOINTS_ALL] = "SELECT org_key, count, hash, at, secret_version, mac FROM audit_checkpoints "
-                                "ORDER BY org_key, count, seq",
+    [S_AUDIT_UNCHAINED_ORGS] = "SELECT DISTINCT coalesce(org_id, '') FROM audit_events WHERE hash IS NULL",
+    [S_AUDIT_CHECKPOINT_INSERT] = "INSERT INTO audit_checkpoints(" AUDIT_CHECKPOINT_COLS ") "
+                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_AUDIT_CHECKPOINT_LATEST] = "SELECT " AUDIT_CHECKPOINT_COLS " FROM audit_checkpoints ORDER BY number DESC LIMIT 1",
+    [S_AUDIT_CHECKPOINT_WALK] = "SELECT " AUDIT_CHECKPOINT_COLS " FROM audit_checkpoints WHERE number > ?1 "
+                                "ORDER BY number LIMIT ?2",
     [S_AUDIT_LIST] = "SELECT " AUDIT_COLS " FROM audit_events WHERE at >= ?1 ORDER BY seq LIMIT ?2",
     [S_ORG_IDS] = "SELECT id FROM orgs ORDER BY created_at, id",
     [S_INVITATION_INSERT] = "INSERT INTO invitations(" INVITATION_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -2009,60 +2004,78 @@ static int sql_audit_page(struct store *st, const struct store_audit_page *q, st
     return rc;
 }
 
-static void read_audit_head(struct sql_rows *r, void *it)
+/* Chains every org's events from before the chain (audit_chain_backlog
+ * for each org that has some), in one write transaction. */
+static int sql_audit_chain_backlog(struct store *st)
 {
-    struct store_audit_head *h = it;
-    col_copy(r, 0, h->org_id, sizeof h->org_id);
-    h->count = col_int(r, 1);
-    col_fixed_blob(r, 2, h->hash, SECRET_HASH_LEN);
-}
-
-static int sql_audit_heads(struct store *st, struct store_audit_head_list *out)
-{
-    struct sql_params p = {.n = 0};
-    struct sql_rows *r = NULL;
-    void *items = NULL;
-    memset(out, 0, sizeof *out);
-    int rc = run(S(st), S_AUDIT_HEADS, &p, &r, NULL, "audit_heads");
+    struct store_strlist orgs = {0};
+    int rc = sql_begin(st);
     if (!rc)
-        rc = read_all(r, sizeof(struct store_audit_head), read_audit_head, &items, &out->n);
-    rows_close(r);
-    out->items = items;
-    if (rc)
-        store_audit_head_list_free(out);
-    return rc;
+        rc = strlist_query(S(st), S_AUDIT_UNCHAINED_ORGS, NULL, &orgs);
+    for (size_t i = 0; !rc && i < orgs.n; i++) {
+        int64_t count;
+        int found;
+        uint8_t hash[SECRET_HASH_LEN];
+        if (!(rc = audit_head(S(st), orgs.items[i], &count, hash, &found)) &&
+            !(rc = audit_chain_backlog(S(st), orgs.items[i], &count, hash))) {
+            struct sql_params h = {.n = 0};
+            p_text(&h, orgs.items[i]);
+            p_int(&h, count);
+            p_blob(&h, hash, SECRET_HASH_LEN);
+            rc = write_rows(S(st), S_AUDIT_HEAD_PUT, &h, NULL, "audit_head");
+        }
+    }
+    store_strlist_free(&orgs);
+    if (rc) {
+        sql_rollback(st);
+        return rc;
+    }
+    return sql_commit(st);
 }
 
 static int sql_audit_checkpoint_insert(struct store *st, const struct store_audit_checkpoint *c)
 {
     struct sql_params p = {.n = 0};
-    p_text(&p, c->org_id);
-    p_int(&p, c->count);
-    p_blob(&p, c->hash, SECRET_HASH_LEN);
+    p_int(&p, c->number);
     p_int(&p, c->at);
+    p_int(&p, c->max_seq);
+    p_text(&p, c->heads);
+    p_blob(&p, c->prev_digest, SECRET_HASH_LEN);
     p_int(&p, c->secret_version);
     p_blob(&p, c->mac, SECRET_HASH_LEN);
-    return write_rows(S(st), S_AUDIT_CHECKPOINT_INSERT, &p, NULL, "audit_checkpoint");
+    return insert_unless_taken(S(st), S_AUDIT_CHECKPOINT_INSERT, &p, "audit_checkpoint");
 }
 
 static void read_audit_checkpoint(struct sql_rows *r, void *it)
 {
     struct store_audit_checkpoint *c = it;
-    col_copy(r, 0, c->org_id, sizeof c->org_id);
-    c->count = col_int(r, 1);
-    col_fixed_blob(r, 2, c->hash, SECRET_HASH_LEN);
-    c->at = col_int(r, 3);
-    c->secret_version = (int)col_int(r, 4);
-    col_fixed_blob(r, 5, c->mac, SECRET_HASH_LEN);
+    c->number = col_int(r, 0);
+    c->at = col_int(r, 1);
+    c->max_seq = col_int(r, 2);
+    c->heads = col_dup(r, 3);
+    if (!c->heads)
+        c->heads = xstrdup("");
+    col_fixed_blob(r, 4, c->prev_digest, SECRET_HASH_LEN);
+    c->secret_version = (int)col_int(r, 5);
+    col_fixed_blob(r, 6, c->mac, SECRET_HASH_LEN);
 }
 
-static int sql_audit_checkpoints(struct store *st, int all, struct store_audit_checkpoint_list *out)
+static int sql_audit_checkpoint_latest(struct store *st, struct store_audit_checkpoint *out)
+{
+    struct sql_params p = {.n = 0};
+    return get_row(S(st), S_AUDIT_CHECKPOINT_LATEST, &p, read_audit_checkpoint, out, sizeof *out, "audit_checkpoint");
+}
+
+static int sql_audit_checkpoint_walk(struct store *st, int64_t after, int64_t limit,
+                                     struct store_audit_checkpoint_list *out)
 {
     struct sql_params p = {.n = 0};
     struct sql_rows *r = NULL;
     void *items = NULL;
     memset(out, 0, sizeof *out);
-    int rc = run(S(st), all ? S_AUDIT_CHECKPOINTS_ALL : S_AUDIT_CHECKPOINTS_LATEST, &p, &r, NULL, "audit_checkpoints");
+    p_int(&p, after);
+    p_int(&p, limit);
+    int rc = run(S(st), S_AUDIT_CHECKPOINT_WALK, &p, &r, NULL, "audit_checkpoints");
     if (!rc)
         rc = read_all(r, sizeof(struct store_audit_checkpoint), read_audit_checkpoint, &items, &out->n);
     rows_close(r);
@@ -2209,7 +2222,7 @@ static const struct copy_table {
     {"audit_events", "at, org_id, actor_id, action, target_kind, target_id, source, prev_hash, hash", "ITTTTTTBB",
      "seq"},
     {"audit_heads", "org_key, count, hash", "TIB", "org_key"},
-    {"audit_checkpoints", "org_key, count, hash, at, secret_version, mac", "TIBIIB", "seq"},
+    {"audit_checkpoints", AUDIT_CHECKPOINT_COLS, "IIITBIB", "number"},
 };
 
 /* The current row of r as parameters, by the table's column types. */
@@ -2396,9 +2409,10 @@ const struct store_ops store_sql_ops = {
     .audit_list = sql_audit_list,
     .audit_walk = sql_audit_walk,
     .audit_page = sql_audit_page,
-    .audit_heads = sql_audit_heads,
+    .audit_chain_backlog = sql_audit_chain_backlog,
     .audit_checkpoint_insert = sql_audit_checkpoint_insert,
-    .audit_checkpoints = sql_audit_checkpoints,
+    .audit_checkpoint_latest = sql_audit_checkpoint_latest,
+    .audit_checkpoint_walk = sql_audit_checkpoint_walk,
     .reseal = sql_reseal,
     .secret_versions = sql_secret_versions,
     .sealed_sample = sql_sealed_sample,

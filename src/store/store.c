@@ -267,10 +267,12 @@ STORE_WRAP_OUT(audit_walk, (struct store * st, int64_t after_seq, int64_t limit,
                (st, after_seq, limit, out), out)
 STORE_WRAP_OUT(audit_page, (struct store * st, const struct store_audit_page *q, struct store_audit_list *out),
                (st, q, out), out)
-STORE_WRAP_OUT(audit_heads, (struct store * st, struct store_audit_head_list *out), (st, out), out)
+STORE_WRAP(audit_chain_backlog, (struct store * st), (st))
 STORE_WRAP(audit_checkpoint_insert, (struct store * st, const struct store_audit_checkpoint *c), (st, c))
-STORE_WRAP_OUT(audit_checkpoints, (struct store * st, int all, struct store_audit_checkpoint_list *out),
-               (st, all, out), out)
+STORE_WRAP_OUT(audit_checkpoint_latest, (struct store * st, struct store_audit_checkpoint *out), (st, out), out)
+STORE_WRAP_OUT(audit_checkpoint_walk,
+               (struct store * st, int64_t after, int64_t limit, struct store_audit_checkpoint_list *out),
+               (st, after, limit, out), out)
 STORE_WRAP(touch, (struct store * st, const struct store_touch *items, size_t n, unsigned char *first),
            (st, items, n, first))
 STORE_WRAP(api_key_insert, (struct store * st, const struct store_api_key *key), (st, key))
@@ -404,17 +406,14 @@ void store_idempotent_clear(struct store_idempotent *i)
     memset(i, 0, sizeof *i);
 }
 
-static void audit_head_clear(struct store_audit_head *h)
+void store_audit_checkpoint_clear(struct store_audit_checkpoint *c)
 {
-    (void)h;
+    if (!c)
+        return;
+    free(c->heads);
+    memset(c, 0, sizeof *c);
 }
-STORE_LIST_FREE(store_audit_head_list_free, struct store_audit_head_list, audit_head_clear)
-
-static void audit_checkpoint_clear(struct store_audit_checkpoint *c)
-{
-    (void)c;
-}
-STORE_LIST_FREE(store_audit_checkpoint_list_free, struct store_audit_checkpoint_list, audit_checkpoint_clear)
+STORE_LIST_FREE(store_audit_checkpoint_list_free, struct store_audit_checkpoint_list, store_audit_checkpoint_clear)
 
 /* Appends a length-prefixed field to the hashed bytes. */
 static void hash_field(struct buf *b, const char *s)

@@ -322,25 +322,15 @@ struct store_audit_page {
     int64_t limit;
 };
 
-/* An org's end of the audit chain ("" for events of no org). */
-struct store_audit_head {
-    char org_id[UUID_STR];
-    int64_t count;
-    uint8_t hash[SECRET_HASH_LEN];
-};
-
-struct store_audit_head_list {
-    struct store_audit_head *items;
-    size_t n;
-};
-
-/* A signed statement that an org's chain had count events ending in hash
- * (at, under secret_version's audit key; see auth/auditchain.h). */
+/* A signed checkpoint of the audit chain (auth/auditchain.h): every org's
+ * head as of event max_seq, the digest of checkpoint number - 1, and the MAC
+ * under secret_version's audit key. */
 struct store_audit_checkpoint {
-    char org_id[UUID_STR];
-    int64_t count;
-    uint8_t hash[SECRET_HASH_LEN];
+    int64_t number;
     int64_t at;
+    int64_t max_seq;
+    char *heads; /* owned: "<org> <count> <hash hex>\n" lines, sorted by org */
+    uint8_t prev_digest[SECRET_HASH_LEN];
     int secret_version;
     uint8_t mac[SECRET_HASH_LEN];
 };
@@ -566,12 +556,16 @@ struct store_ops {
     /* Events after seq, in seq order, at most limit of them. */
     int (*audit_walk)(struct store *st, int64_t after_seq, int64_t limit, struct store_audit_list *out);
     int (*audit_page)(struct store *st, const struct store_audit_page *q, struct store_audit_list *out);
-    /* Every org's chain head. */
-    int (*audit_heads)(struct store *st, struct store_audit_head_list *out);
+    /* Chains every event not chained yet (from before the chain existed),
+     * org by org, oldest first, in one write transaction. */
+    int (*audit_chain_backlog)(struct store *st);
+    /* KH_ECONFLICT when that number is taken (another signer was first). */
     int (*audit_checkpoint_insert)(struct store *st, const struct store_audit_checkpoint *c);
-    /* Each org's latest checkpoint, or with all every checkpoint (by org,
-     * then count). */
-    int (*audit_checkpoints)(struct store *st, int all, struct store_audit_checkpoint_list *out);
+    /* The highest-numbered checkpoint, KH_ENOTFOUND when there is none. */
+    int (*audit_checkpoint_latest)(struct store *st, struct store_audit_checkpoint *out);
+    /* Checkpoints numbered above after, in order, at most limit. */
+    int (*audit_checkpoint_walk)(struct store *st, int64_t after, int64_t limit,
+                                 struct store_audit_checkpoint_list *out);
 };
 
 /* Every backend's handle starts with this. */
@@ -690,11 +684,12 @@ int store_idem_get(struct store *st, const uint8_t key_hash[SECRET_HASH_LEN], in
 int store_idem_put(struct store *st, const struct store_idempotent *in, int64_t not_before);
 int store_idem_prune(struct store *st, int64_t not_before);
 void store_idempotent_clear(struct store_idempotent *i);
-int store_audit_heads(struct store *st, struct store_audit_head_list *out);
 int store_audit_page(struct store *st, const struct store_audit_page *q, struct store_audit_list *out);
+int store_audit_chain_backlog(struct store *st);
 int store_audit_checkpoint_insert(struct store *st, const struct store_audit_checkpoint *c);
-int store_audit_checkpoints(struct store *st, int all, struct store_audit_checkpoint_list *out);
-void store_audit_head_list_free(struct store_audit_head_list *l);
+int store_audit_checkpoint_latest(struct store *st, struct store_audit_checkpoint *out);
+int store_audit_checkpoint_walk(struct store *st, int64_t after, int64_t limit, struct store_audit_checkpoint_list *out);
+void store_audit_checkpoint_clear(struct store_audit_checkpoint *c);
 void store_audit_checkpoint_list_free(struct store_audit_checkpoint_list *l);
 /* The chain hash of e after prev: SHA-256 over a label, prev, and e's time
  * and fields, each length-prefixed (so no two field lists hash alike). The

@@ -94,7 +94,7 @@ static void answers_every_job_after_commit_in_few_batches(void)
      * batch: exactly 200 of the 270 creates fit. */
     b.cfg.max_api_keys = before + 200;
 
-    struct writer *wr = writer_start(&b.cfg, b.wst, NULL);
+    struct writer *wr = writer_start(&b.cfg, b.wst, NULL, NULL);
     struct write_job *jobs[N];
     for (int i = 0; i < N; i++) {
         jobs[i] = create_key_job(&b.f, i % 10 == 9 ? "/api/v2/no_such_thing" : "/api/v2/api_keys", i);
@@ -138,7 +138,7 @@ static void failed_commit_answers_503_and_applies_nothing(void)
     struct writer_fixture b;
     writer_fixture_open(&b);
     int64_t before = api_key_count(&b.f);
-    struct writer *wr = writer_start(&b.cfg, b.wst, NULL);
+    struct writer *wr = writer_start(&b.cfg, b.wst, NULL, NULL);
 
     commits = 0;
     store_set_fault_hook(fail_batch_commit);
@@ -178,7 +178,7 @@ static void handed_usage_is_written_by_stop(void)
     memcpy(id, list.items[0].id, UUID_STR);
     store_api_key_list_free(&list);
 
-    struct writer *wr = writer_start(&b.cfg, b.wst, NULL);
+    struct writer *wr = writer_start(&b.cfg, b.wst, NULL, NULL);
     struct usage_buffer *u = usage_new(64);
     struct store_touch use = {.kind = STORE_TOUCH_API_KEY, .when = 123456};
     memcpy(use.id, id, UUID_STR);
@@ -219,7 +219,7 @@ static void usage_survives_a_failed_batch_commit(void)
 
     seen_touch = commits_after_touch = 0;
     store_set_fault_hook(fail_second_commit_after_touch);
-    struct writer *wr = writer_start(&b.cfg, b.wst, NULL);
+    struct writer *wr = writer_start(&b.cfg, b.wst, NULL, NULL);
     struct usage_buffer *u = usage_new(64);
     struct store_touch use = {.kind = STORE_TOUCH_API_KEY, .when = 123456};
     memcpy(use.id, id, UUID_STR);
