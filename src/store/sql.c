@@ -102,6 +102,10 @@ _Static_assert(S_COUNT <= SQL_MAX_FIXED_STATEMENTS, "the drivers keep SQL_MAX_FI
 #define TOKEN_COLS                                                                                                     \
     "id, org_id, owner_id, kind, name, scopes, secret_hash, created_at, modified_at, expires_at, last_used_at, "      \
     "revoked_at, secret_version, prev_secret_hash, prev_secret_version, prev_valid_until, rotated_at"
+/* What a list shows of a token: no hashes (a page reads 100 rows, and each
+ * column read is work), read by read_listed_token. */
+#define TOKEN_LISTED_COLS                                                                                              \
+    "id, org_id, owner_id, kind, name, scopes, created_at, modified_at, expires_at, last_used_at, revoked_at"
 #define AUDIT_CHECKPOINT_COLS "number, at, max_seq, heads, prev_digest, secret_version, mac"
 #define AUDIT_COLS "seq, at, org_id, actor_id, action, target_kind, target_id, source, prev_hash, hash"
 #define USER_COLS "id, org_id, email, name, title, service_account, disabled, created_at, modified_at, verified"
@@ -237,7 +241,7 @@ static const char *const stmt_sql[S_COUNT] = {
                       "ORDER BY rev, id LIMIT ?4",
     /* A page's rows by their ids (NAMECOL_MAX_PAGE of them; unused ones
      * bound NULL, which matches nothing): one statement kept prepared. */
-    [S_TOKENS_BY_IDS] = "SELECT " TOKEN_COLS " FROM tokens WHERE id IN (" IDS_10(1) ", " IDS_10(11) ", " IDS_10(21)
+    [S_TOKENS_BY_IDS] = "SELECT " TOKEN_LISTED_COLS " FROM tokens WHERE id IN (" IDS_10(1) ", " IDS_10(11) ", " IDS_10(21)
                         ", " IDS_10(31) ", " IDS_10(41) ", " IDS_10(51) ", " IDS_10(61) ", " IDS_10(71) ", "
                         IDS_10(81) ", " IDS_10(91) ")",
 };
@@ -435,6 +439,23 @@ static void read_token(struct sql_rows *r, void *it)
     t->prev_secret_version = (int)col_int(r, 14);
     t->prev_valid_until = col_int(r, 15);
     t->rotated_at = col_int(r, 16);
+}
+
+/* A row of TOKEN_LISTED_COLS: the hash fields stay zero. */
+static void read_listed_token(struct sql_rows *r, void *it)
+{
+    struct store_token *t = it;
+    col_copy(r, 0, t->id, sizeof t->id);
+    col_copy(r, 1, t->org_id, sizeof t->org_id);
+    col_copy(r, 2, t->owner_id, sizeof t->owner_id);
+    t->kind = (int)col_int(r, 3);
+    t->name = col_dup(r, 4);
+    t->scopes = col_dup(r, 5);
+    t->created_at = col_int(r, 6);
+    t->modified_at = col_int(r, 7);
+    t->expires_at = col_int(r, 8);
+    t->last_used_at = col_int(r, 9);
+    t->revoked_at = col_int(r, 10);
 }
 
 static void read_user(struct sql_rows *r, void *it)
@@ -1359,11 +1380,11 @@ static int token_list_sql(struct sql_store *s, const struct store_token_query *q
         where_like(&wh, "name", NULL, q->name_filter);
     if (known_total) {
         out->total = *known_total;
-        rc = run_page(s, "tokens", TOKEN_COLS, &wh, q->sort, q->desc, &q->page, sizeof(struct store_token), read_token,
-                      &items, &out->n);
+        rc = run_page(s, "tokens", TOKEN_LISTED_COLS, &wh, q->sort, q->desc, &q->page, sizeof(struct store_token),
+                      read_listed_token, &items, &out->n);
     } else {
-        rc = run_list(s, "tokens", TOKEN_COLS, &wh, count_sql, q->sort, q->desc, &q->page, sizeof(struct store_token),
-                      read_token, &items, &out->n, &out->total);
+        rc = run_list(s, "tokens", TOKEN_LISTED_COLS, &wh, count_sql, q->sort, q->desc, &q->page,
+                      sizeof(struct store_token), read_listed_token, &items, &out->n, &out->total);
     }
     free(count_sql);
     out->items = items;
@@ -1538,7 +1559,7 @@ static int fetch_page(struct sql_store *s, const struct namecol_page *pg, struct
         p_text(&p, i < pg->n ? pg->ids[i] : NULL);
     int rc = run(s, S_TOKENS_BY_IDS, &p, &r, NULL, "list by id");
     if (!rc)
-        rc = read_all(r, sizeof(struct store_token), read_token, &items, &n);
+        rc = read_all(r, sizeof(struct store_token), read_listed_token, &items, &n);
     rows_close(r);
     for (size_t i = 0; i < pg->n; i++)
         by_id[i] = (struct page_slot){pg->ids[i], i};
