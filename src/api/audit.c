@@ -189,7 +189,7 @@ static int body_object_or_reply(struct api_call *call, json_t *root, const char 
 static int search_from_body_or_reply(struct api_call *call, json_t *root, struct audit_search *s)
 {
     json_t *filter, *page, *options, *limit;
-    const char *from, *to, *sort, *cursor, *timezone;
+    const char *from, *to, *sort, *cursor, *zone;
     s->limit = DEFAULT_LIMIT;
     if (body_object_or_reply(call, root, "filter", &filter) || body_object_or_reply(call, root, "page", &page) ||
         body_object_or_reply(call, root, "options", &options) ||
@@ -197,7 +197,7 @@ static int search_from_body_or_reply(struct api_call *call, json_t *root, struct
         body_string_or_reply(call, filter, "filter", "from", &from) ||
         body_string_or_reply(call, filter, "filter", "to", &to) ||
         body_string_or_reply(call, page, "page", "cursor", &cursor) ||
-        body_string_or_reply(call, options, "options", "timezone", &timezone) ||
+        body_string_or_reply(call, options, "options", "timezone", &zone) ||
         body_string_or_reply(call, root, "body", "sort", &sort))
         return -1;
     json_t *offset = options ? json_object_get(options, "time_offset") : NULL;
@@ -205,11 +205,11 @@ static int search_from_body_or_reply(struct api_call *call, json_t *root, struct
         reply_error(call, 400, "Invalid options.time_offset: an integer is expected");
         return -1;
     }
-    if (timezone && offset && !json_is_null(offset)) {
+    if (zone && offset && !json_is_null(offset)) {
         reply_error(call, 400, "Invalid options: give a timezone or a time_offset, not both");
         return -1;
     }
-    if (timezone && strcmp(timezone, "UTC") != 0) {
+    if (zone && strcmp(zone, "UTC") != 0) {
         reply_error(call, 400, "Invalid options.timezone: keyhold records times in UTC only");
         return -1;
     }
