@@ -216,6 +216,10 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_AUDIT_CHECKPOINT_INSERT] = "INSERT INTO audit_checkpoints(" AUDIT_CHECKPOINT_COLS ") "
                                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [S_AUDIT_CHECKPOINT_LATEST] = "SELECT " AUDIT_CHECKPOINT_COLS " FROM audit_checkpoints ORDER BY number DESC LIMIT 1",
+    [S_AUDIT_PAGE_ASC] = "SELECT " AUDIT_COLS " FROM audit_events WHERE org_id = ?1 AND at >= ?2 AND at <= ?3 "
+                         "AND (at > ?4 OR (at = ?4 AND seq > ?5)) ORDER BY at, seq LIMIT ?6",
+    [S_AUDIT_PAGE_DESC] = "SELECT " AUDIT_COLS " FROM audit_events WHERE org_id = ?1 AND at >= ?2 AND at <= ?3 "
+                          "AND (at < ?4 OR (at = ?4 AND seq < ?5)) ORDER BY at DESC, seq DESC LIMIT ?6",
     [S_AUDIT_CHECKPOINT_WALK] = "SELECT " AUDIT_CHECKPOINT_COLS " FROM audit_checkpoints WHERE number > ?1 "
                                 "ORDER BY number LIMIT ?2",
     [S_AUDIT_LIST] = "SELECT " AUDIT_COLS " FROM audit_events WHERE at >= ?1 ORDER BY seq LIMIT ?2",
@@ -269,6 +273,13 @@ static void took_access_away(struct sql_store *s)
 
 void sql_store_init(struct sql_store *s, const struct sql_driver *drv, unsigned caps)
 {
+    /* Every fixed statement has its text: a missing one is a bug of this
+     * file, found at the first open rather than as a failed prepare later. */
+    for (int i = 0; i < S_COUNT; i++)
+        if (!stmt_sql[i]) {
+            log_error("store: statement %d has no SQL", i);
+            abort();
+        }
     s->base.ops = &store_sql_ops;
     s->base.caps = caps;
     s->drv = drv;

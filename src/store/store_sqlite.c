@@ -186,8 +186,10 @@ static int drv_query(struct sql_store *ss, int id, const char *sql, const struct
     sqlite3_stmt *st = statement(s, id, sql, what);
     if (rows)
         *rows = NULL;
-    if (!st)
-        return map_rc(s, sqlite3_errcode(s->db), what);
+    if (!st) {
+        int rc = map_rc(s, sqlite3_errcode(s->db), what);
+        return rc ? rc : KH_ESTORE; /* no statement is a failure, whatever SQLite's last code says */
+    }
     bind_params(st, p);
     *c = (struct sqlite_rows){.base = {&sqlite_driver}, .s = s, .stmt = st, .what = what};
     if (rows) {
