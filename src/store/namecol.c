@@ -606,9 +606,9 @@ void namecol_done(struct namecol *c, int64_t rev)
 static uint64_t *match_bits(const struct namecol *c, const char *lf, size_t m)
 {
     uint64_t *bits = xcalloc(c->n / 64 + 1, sizeof *bits);
-    const char *p = c->arena, *end = c->arena + c->arena_len;
+    const char *p = c->arena, *end = c->arena ? c->arena + c->arena_len : NULL; /* no arithmetic on NULL */
     size_t lo = 0;
-    while (c->n && p < end) {
+    while (c->n && p && p < end) {
         const char *hit = m ? memmem(p, (size_t)(end - p), lf, m) : p;
         if (!hit)
             break;
