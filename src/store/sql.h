@@ -108,6 +108,12 @@ struct sql_store {
     uint64_t access_taken; /* statements that may take access away, and rollbacks, run here (change stamp's c) */
     struct namecol_set *names; /* the process's in-memory token names of this store (namecol.h), or NULL */
     int names_mode;            /* -1 not probed yet, else what sql_dialect.names_probe answered */
+    /* The audit chain head this handle wrote last (sql.c, audit_append): the
+     * next event of that org moves the stored head only if it is still this
+     * one, saving the read of it. */
+    char last_head_org[48];
+    int64_t last_head_count;
+    uint8_t last_head_hash[32];
 };
 
 /* Lets token lists with a name filter be answered from the process's
