@@ -2043,15 +2043,14 @@ static int sql_audit_insert(struct store *st, const struct store_audit *e)
     return sql_commit(st);
 }
 
-static int sql_audit_walk(struct store *st, int64_t after_seq, int64_t limit, struct store_audit_list *out)
+/* Runs a statement of audit events (AUDIT_COLS) and reads every row. */
+static int audit_rows(struct sql_store *s, enum stmt_id id, const struct sql_params *p, struct store_audit_list *out,
+                      const char *what)
 {
-    struct sql_params p = {.n = 0};
     struct sql_rows *r = NULL;
     void *items = NULL;
     memset(out, 0, sizeof *out);
-    p_int(&p, after_seq);
-    p_int(&p, limit);
-    int rc = run(S(st), S_AUDIT_WALK, &p, &r, NULL, "audit_walk");
+    int rc = run(s, id, p, &r, NULL, what);
     if (!rc)
         rc = read_all(r, sizeof(struct store_audit), read_audit, &items, &out->n);
     rows_close(r);
@@ -2062,27 +2061,24 @@ static int sql_audit_walk(struct store *st, int64_t after_seq, int64_t limit, st
     return rc;
 }
 
+static int sql_audit_walk(struct store *st, int64_t after_seq, int64_t limit, struct store_audit_list *out)
+{
+    struct sql_params p = {.n = 0};
+    p_int(&p, after_seq);
+    p_int(&p, limit);
+    return audit_rows(S(st), S_AUDIT_WALK, &p, out, "audit_walk");
+}
+
 static int sql_audit_page(struct store *st, const struct store_audit_page *q, struct store_audit_list *out)
 {
     struct sql_params p = {.n = 0};
-    struct sql_rows *r = NULL;
-    void *items = NULL;
-    memset(out, 0, sizeof *out);
     p_text(&p, q->org_id);
     p_int(&p, q->from);
     p_int(&p, q->to);
     p_int(&p, q->after_at);
     p_int(&p, q->after_seq);
     p_int(&p, q->limit);
-    int rc = run(S(st), q->desc ? S_AUDIT_PAGE_DESC : S_AUDIT_PAGE_ASC, &p, &r, NULL, "audit_page");
-    if (!rc)
-        rc = read_all(r, sizeof(struct store_audit), read_audit, &items, &out->n);
-    rows_close(r);
-    out->items = items;
-    out->total = (int64_t)out->n;
-    if (rc)
-        store_audit_list_free(out);
-    return rc;
+    return audit_rows(S(st), q->desc ? S_AUDIT_PAGE_DESC : S_AUDIT_PAGE_ASC, &p, out, "audit_page");
 }
 
 /* Chains every org's events from before the chain (audit_chain_backlog
@@ -2169,20 +2165,9 @@ static int sql_audit_checkpoint_walk(struct store *st, int64_t after, int64_t li
 static int sql_audit_list(struct store *st, int64_t since, int64_t limit, struct store_audit_list *out)
 {
     struct sql_params p = {.n = 0};
-    struct sql_rows *r = NULL;
-    void *items = NULL;
-    memset(out, 0, sizeof *out);
     p_int(&p, since);
     p_int(&p, limit);
-    int rc = run(S(st), S_AUDIT_LIST, &p, &r, NULL, "audit_list");
-    if (!rc)
-        rc = read_all(r, sizeof(struct store_audit), read_audit, &items, &out->n);
-    rows_close(r);
-    out->items = items;
-    out->total = (int64_t)out->n;
-    if (rc)
-        store_audit_list_free(out);
-    return rc;
+    return audit_rows(S(st), S_AUDIT_LIST, &p, out, "audit_list");
 }
 
 /* ---- secret rotation ---- */
