@@ -59,6 +59,12 @@ struct sql_dialect {
      * (SQLite's BINARY and NOCASE). A probe that fails counts as 0. */
     const char *names_probe;
     int64_t names_chunk; /* rows per statement when loading token names (0: one statement for all) */
+    /* One statement that moves an org's audit head from the one a handle
+     * wrote last and inserts the event, or neither (sql.c, audit_append):
+     * S_AUDIT_INSERT's parameters, then the org key, the new count and the
+     * old count. NULL: the dialect cannot write two tables in one statement
+     * (SQLite), and the head is moved by a statement of its own. */
+    const char *audit_append_moving;
 };
 
 struct sql_driver {
@@ -105,6 +111,10 @@ struct sql_store {
     struct store base;
     const struct sql_driver *drv;
     int depth; /* open transactions: 1 = the outermost, deeper ones are savepoints */
+    /* A savepoint committed but not released yet (its level, 0 none): the
+     * release goes with the next statement that needs it (sql.c, sql_commit),
+     * a round trip less per nested transaction on PostgreSQL. */
+    int unreleased;
     uint64_t access_taken; /* statements that may take access away, and rollbacks, run here (change stamp's c) */
     struct namecol_set *names; /* the process's in-memory token names of this store (namecol.h), or NULL */
     int names_mode;            /* -1 not probed yet, else what sql_dialect.names_probe answered */

@@ -253,6 +253,7 @@ static int connected(struct pg_store *s, const char *what)
         return KH_OK;
     if (s->sql.depth > 0) {
         s->sql.depth = 0;
+        s->sql.unreleased = 0;
         log_error("store: %s: the connection was lost within a transaction", what);
         return KH_ESTORE;
     }
@@ -675,6 +676,11 @@ static const struct sql_driver pg_driver = {
             /* libpq holds a whole result: a million names in one would be
              * hundreds of MB for a moment. */
             .names_chunk = 65536,
+            .audit_append_moving =
+                "WITH moved AS (UPDATE audit_heads SET count = ?11, hash = ?9 "
+                "WHERE org_key = ?10 AND count = ?12 AND hash = ?8 RETURNING 1) "
+                "INSERT INTO audit_events(at, org_id, actor_id, action, target_kind, target_id, source, prev_hash, hash) "
+                "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 FROM moved",
         },
     .exec = drv_exec,
     .query = drv_query,

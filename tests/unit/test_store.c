@@ -568,9 +568,58 @@ static void copy_to_an_empty_store_keeps_every_row(void)
     fixture_close(&f);
 }
 
+/* What a meta key holds now ("" when absent), for the nesting test. */
+static void check_meta(struct store *st, const char *key, const char *want)
+{
+    char *v = NULL;
+    int rc = store_meta_get(st, key, &v);
+    CHECK_STR(rc == KH_OK && v ? v : "", want);
+    free(v);
+}
+
+/* Nested transactions are savepoints, and a committed one is released only
+ * lazily (sql.c): what a committed inner one wrote stays, a rolled-back one
+ * after it goes alone, whatever the depth, and the outer commit keeps the
+ * rest. The writer's batch is this shape (a savepoint per request). */
+static void nested_transactions_keep_committed_and_drop_rolled_back(void)
+{
+    struct fixture f;
+    fixture_open(&f);
+    CHECK_INT(store_begin(f.st), KH_OK);
+    for (int i = 0; i < 3; i++) { /* three requests of one batch: the second fails */
+        char key[16];
+        snprintf(key, sizeof key, "nest.%d", i);
+        CHECK_INT(store_begin(f.st), KH_OK);
+        CHECK_INT(store_meta_set(f.st, key, "kept"), KH_OK);
+        CHECK_INT(i == 1 ? store_rollback(f.st) : store_commit(f.st), KH_OK);
+    }
+    CHECK_INT(store_begin(f.st), KH_OK); /* two levels deep: inner committed, outer rolled back */
+    CHECK_INT(store_begin(f.st), KH_OK);
+    CHECK_INT(store_meta_set(f.st, "nest.deep", "kept"), KH_OK);
+    CHECK_INT(store_commit(f.st), KH_OK);
+    CHECK_INT(store_rollback(f.st), KH_OK);
+    CHECK_INT(store_begin(f.st), KH_OK); /* two levels deep, both committed */
+    CHECK_INT(store_begin(f.st), KH_OK);
+    CHECK_INT(store_meta_set(f.st, "nest.both", "kept"), KH_OK);
+    CHECK_INT(store_commit(f.st), KH_OK);
+    CHECK_INT(store_commit(f.st), KH_OK);
+    CHECK_INT(store_commit(f.st), KH_OK);
+    check_meta(f.st, "nest.0", "kept");
+    check_meta(f.st, "nest.1", "");
+    check_meta(f.st, "nest.2", "kept");
+    check_meta(f.st, "nest.deep", "");
+    check_meta(f.st, "nest.both", "kept");
+    CHECK_INT(store_begin(f.st), KH_OK); /* and a later transaction starts clean */
+    CHECK_INT(store_meta_set(f.st, "nest.after", "kept"), KH_OK);
+    CHECK_INT(store_commit(f.st), KH_OK);
+    check_meta(f.st, "nest.after", "kept");
+    fixture_close(&f);
+}
+
 int main(void)
 {
     RUN(copy_to_an_empty_store_keeps_every_row);
+    RUN(nested_transactions_keep_committed_and_drop_rolled_back);
     RUN(names_and_emails_are_unique);
     RUN(provisioned_admin_holds_every_permission);
     RUN(keys_are_found_by_lookup_hash_only);
