@@ -420,7 +420,8 @@ static int load_key_or_reply(struct api_call *call, const char *param, int by_va
     int rc = KH_ENOTFOUND;
     memset(k, 0, sizeof *k);
     if (by_value) {
-        struct auth_env env = {.store = call->env->store, .secret = call->env->secret, .now = call->now};
+        /* now 0: by its current value only (the answer shows that value) */
+        struct auth_env env = {.store = call->env->store, .secret = call->env->secret, .now = 0};
         rc = auth_find_api_key(&env, param, strlen(param), k);
         if (rc == AUTH_INVALID)
             rc = KH_ENOTFOUND;

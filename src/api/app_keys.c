@@ -414,7 +414,7 @@ static int load_v1_key_or_reply(struct api_call *call, struct store_app_key *k)
     int rc = KH_ENOTFOUND;
     memset(k, 0, sizeof *k);
     if (strlen(value) == APP_KEY_VALUE_LEN)
-        rc = cred_find_app_key(call->env->store, call->env->secret, value, APP_KEY_VALUE_LEN, k);
+        rc = cred_find_app_key(call->env->store, call->env->secret, value, APP_KEY_VALUE_LEN, 0, k); /* not a previous value: the answer shows the current one */
     if (!rc && (strcmp(k->org_id, call->who.org_id) != 0 || strcmp(k->owner_id, call->who.user_id) != 0)) {
         store_app_key_clear(k);
         rc = KH_ENOTFOUND;

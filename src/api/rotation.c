@@ -1,24 +1,27 @@
 /* rotation.c - POST /api/v2/keyhold/credentials/{id}/rotate, a keyhold
  * extension (docs/api/keyhold-extensions.yaml, docs/api/rotation.md).
  *
- * Rotating a token gives it a new secret (same id, name, scopes, owner and
- * expiry; so the same public portion) and keeps the secret in use accepted
- * for an overlap: until grace_seconds pass (default a day, 0 = at once) or
- * the new secret is first used, whichever comes first (auth/authn.c marks
- * the first use; the writer closes the overlap with the next flush of
- * last-used times). A token already in an overlap is not rotated again
- * (409). The new secret is shown once, in the 201.
+ * Rotating a credential (an API key, an application key, a PAT or a SAT)
+ * gives it a new secret and keeps everything else: id, name, scopes, owner
+ * and expiry (a token's public portion is its id, so it stays too). The
+ * secret in use is still accepted for an overlap: until grace_seconds pass
+ * (default a day, 0 = at once) or the new secret is first used, whichever
+ * comes first (auth/authn.c marks the first use; the writer closes the
+ * overlap with the next flush of last-used times). A credential already in
+ * an overlap is not rotated again (409). The new secret is shown once, in
+ * the 201.
  *
  * With an Idempotency-Key header, the answer is kept sealed for ten
  * minutes under the caller's credential and that key: the same request
  * again gets the same answer (the same secret) instead of a second
  * rotation; another request with the same key is refused (422).
  *
- * Who may rotate: whoever may revoke the token (a PAT's owner with
- * user_app_keys or anyone with org_app_keys_write; service_account_write
- * for a SAT), and, since the answer reveals a working secret of the token,
- * only a caller holding every permission the token has (rule 2 of
- * docs/security.md, which has no exception, user_access_manage included). */
+ * Who may rotate: whoever may revoke or delete the credential (see
+ * may_rotate_or_reply), and, since the answer reveals a working secret of a
+ * token or an application key, only a caller holding every permission it
+ * has (rule 2 of docs/security.md, which has no exception,
+ * user_access_manage included). An API key holds no permission of its own;
+ * api_keys_write is what rotating one needs. */
 #include "api/internal.h"
 #include "auth/authz.h"
 #include "auth/credentials.h"
@@ -160,79 +163,166 @@ static int keep_answer(struct api_call *call, const struct idempotency *idem, in
     return rc;
 }
 
-/* ---- the token ---- */
+/* ---- the credential ---- */
 
-/* The live token id of the caller's org that the caller may rotate, or an
- * answer (404 as for a token the caller may not see; 403 for one it may
- * see but not rotate). */
-static int rotatable_token_or_reply(struct api_call *call, const char *id, struct store_token *t)
+/* The credential being rotated: one of the three rows, by kind. */
+struct rotated {
+    int kind; /* STORE_TOUCH_TOKEN, STORE_TOUCH_API_KEY or STORE_TOUCH_APP_KEY */
+    struct store_token tok;
+    struct store_api_key api;
+    struct store_app_key app;
+    int64_t prev_valid_until, rotated_at; /* of the last rotation */
+    const char *type;                     /* the answer's credential_type */
+    const char *audit_kind;               /* the audit trail's target kind */
+};
+
+static void rotated_clear(struct rotated *r)
 {
-    int rc = uuid_valid(id, strlen(id)) ? store_token_get(call->env->store, id, t) : KH_ENOTFOUND;
-    if (!rc && (strcmp(t->org_id, call->who.org_id) != 0 || t->revoked_at ||
-                (t->expires_at && t->expires_at <= call->now))) {
-        store_token_clear(t);
-        rc = KH_ENOTFOUND;
+    store_token_clear(&r->tok);
+    store_api_key_clear(&r->api);
+    store_app_key_clear(&r->app);
+}
+
+/* Finds id among the live credentials of the caller's org: a token, an API
+ * key or an application key (ids are UUIDs drawn apart, so at most one). */
+static int find_rotated(struct api_call *call, const char *id, struct rotated *r)
+{
+    struct store *st = call->env->store;
+    memset(r, 0, sizeof *r);
+    if (!uuid_valid(id, strlen(id)))
+        return KH_ENOTFOUND;
+    int rc = store_token_get(st, id, &r->tok);
+    if (!rc) {
+        int live = strcmp(r->tok.org_id, call->who.org_id) == 0 && !r->tok.revoked_at &&
+                   (!r->tok.expires_at || r->tok.expires_at > call->now);
+        r->kind = STORE_TOUCH_TOKEN;
+        r->prev_valid_until = r->tok.prev_valid_until;
+        r->rotated_at = r->tok.rotated_at;
+        r->type = r->tok.kind == STORE_TOKEN_SAT ? "service_access_tokens" : "personal_access_tokens";
+        r->audit_kind = r->tok.kind == STORE_TOKEN_SAT ? "service_access_token" : "personal_access_token";
+        return live ? KH_OK : KH_ENOTFOUND;
     }
-    if (!rc && t->kind == STORE_TOKEN_PAT && strcmp(t->owner_id, call->who.user_id) != 0 &&
-        !api_has_perm(call, PERM_ORG_APP_KEYS_WRITE)) {
-        store_token_clear(t);
-        rc = KH_ENOTFOUND; /* as revoking answers: another's token is not shown */
+    if (rc == KH_ENOTFOUND && !(rc = store_api_key_get(st, call->who.org_id, id, &r->api))) {
+        r->kind = STORE_TOUCH_API_KEY;
+        r->prev_valid_until = r->api.overlap.prev_valid_until;
+        r->rotated_at = r->api.overlap.rotated_at;
+        r->type = "api_keys";
+        r->audit_kind = "api_key";
+        return KH_OK;
     }
-    if (rc == KH_ENOTFOUND) {
-        reply_error(call, 404, "Credential not found: keyhold rotates live personal and service access tokens of "
-                               "the caller's org");
-        return rc;
+    if (rc == KH_ENOTFOUND && !(rc = store_app_key_get(st, call->who.org_id, id, &r->app))) {
+        r->kind = STORE_TOUCH_APP_KEY;
+        r->prev_valid_until = r->app.overlap.prev_valid_until;
+        r->rotated_at = r->app.overlap.rotated_at;
+        r->type = "application_keys";
+        r->audit_kind = "application_key";
+        return KH_OK;
     }
-    if (rc) {
-        reply_store_error(call, rc);
-        return rc;
+    return rc;
+}
+
+/* Who may rotate what: whoever may revoke or delete it. For a PAT or an
+ * application key, its owner with user_app_keys, anyone with
+ * org_app_keys_write (another user's is answered 404 otherwise, as revoking
+ * answers); service_account_write for a service account's token or key;
+ * api_keys_write for an API key. Application keys are not rotated with a
+ * token, which cannot create or update them either. */
+static int may_rotate_or_reply(struct api_call *call, struct rotated *r)
+{
+    const char *owner = r->kind == STORE_TOUCH_TOKEN ? r->tok.owner_id : r->app.owner_id;
+    int sa = 0;
+    if (r->kind == STORE_TOUCH_API_KEY) {
+        return require_perm_or_reply(call, PERM_API_KEYS_WRITE) ? KH_EINVAL : KH_OK;
+    } else if (r->kind == STORE_TOUCH_TOKEN) {
+        sa = r->tok.kind == STORE_TOKEN_SAT;
+    } else {
+        struct store_user u;
+        int rc = store_user_get(call->env->store, call->who.org_id, owner, &u);
+        if (rc && rc != KH_ENOTFOUND) {
+            reply_store_error(call, rc);
+            return rc;
+        }
+        sa = !rc && u.service_account;
+        store_user_clear(&u);
+        if (not_token_or_reply(call))
+            return KH_EINVAL;
     }
-    int allowed = t->kind == STORE_TOKEN_SAT ? api_has_perm(call, PERM_SERVICE_ACCOUNT_WRITE)
-                                             : api_has_perm(call, PERM_USER_APP_KEYS) ||
-                                                   api_has_perm(call, PERM_ORG_APP_KEYS_WRITE);
+    if (!sa && strcmp(owner, call->who.user_id) != 0 && !api_has_perm(call, PERM_ORG_APP_KEYS_WRITE))
+        return KH_ENOTFOUND;
+    int allowed = sa ? api_has_perm(call, PERM_SERVICE_ACCOUNT_WRITE)
+                     : api_has_perm(call, PERM_USER_APP_KEYS) || api_has_perm(call, PERM_ORG_APP_KEYS_WRITE);
     if (!allowed) {
-        reply_error(call, 403, "Forbidden: rotating this token needs %s",
-                    t->kind == STORE_TOKEN_SAT ? "service_account_write" : "user_app_keys or org_app_keys_write");
-        store_token_clear(t);
+        reply_error(call, 403, "Forbidden: rotating this %s needs %s", r->kind == STORE_TOUCH_TOKEN ? "token" : "key",
+                    sa ? "service_account_write" : "user_app_keys or org_app_keys_write");
         return KH_EINVAL;
     }
+    /* rule 2 of docs/security.md, without exception: the answer is a secret */
     struct permset target;
-    if ((rc = authz_credential_perms(call->env->store, t->owner_id, t->scopes, &target))) {
+    int rc = authz_credential_perms(call->env->store, owner, r->kind == STORE_TOUCH_TOKEN ? r->tok.scopes : r->app.scopes,
+                                    &target);
+    if (rc) {
         reply_store_error(call, rc);
     } else if (!authz_may_reveal(&call->who, &target)) {
-        /* rule 2 of docs/security.md, without exception: the answer is a secret */
         reply_error(call, 403,
-                    "Forbidden: the token holds the %s permission, which the caller does not; its new secret is shown "
+                    "Forbidden: the %s holds the %s permission, which the caller does not; its new secret is shown "
                     "only to a caller holding every permission it has",
-                    perm_name(authz_first_excess(&call->who, &target)));
+                    r->kind == STORE_TOUCH_TOKEN ? "token" : "key", perm_name(authz_first_excess(&call->who, &target)));
         rc = KH_EINVAL;
-    } else if (t->prev_valid_until > call->now) {
+    }
+    return rc;
+}
+
+/* The live credential id of the caller's org that the caller may rotate, or
+ * an answer (404 as for a credential the caller may not see; 403 for one it
+ * may see but not rotate; 409 within an overlap). */
+static int rotatable_or_reply(struct api_call *call, const char *id, struct rotated *r)
+{
+    int rc = find_rotated(call, id, r);
+    if (!rc)
+        rc = may_rotate_or_reply(call, r);
+    if (rc == KH_ENOTFOUND) {
+        reply_error(call, 404, "Credential not found: keyhold rotates the live API keys, application keys, personal "
+                               "and service access tokens of the caller's org");
+    } else if (rc && rc != KH_EINVAL) {
+        reply_store_error(call, rc);
+    } else if (!rc && r->prev_valid_until > call->now) {
         char at[CLOCK_BUF], until[CLOCK_BUF];
-        clock_format_rfc3339(t->rotated_at, 0, at);
-        clock_format_rfc3339(t->prev_valid_until, 0, until);
+        clock_format_rfc3339(r->rotated_at, 0, at);
+        clock_format_rfc3339(r->prev_valid_until, 0, until);
         reply_error(call, 409,
-                    "This token was rotated at %s and its previous secret is accepted until %s or the new secret's "
-                    "first use; rotate it again after that, or revoke it",
+                    "This credential was rotated at %s and its previous secret is accepted until %s or the new "
+                    "secret's first use; rotate it again after that, or revoke it",
                     at, until);
         rc = KH_ECONFLICT;
     }
     if (rc)
-        store_token_clear(t);
+        rotated_clear(r);
     return rc;
 }
 
-static char *rotation_answer(const struct store_token *t, const char *value, int64_t now, int64_t grace_s)
+/* What the answer shows of the new value besides itself: a token's public
+ * portion (its id, which stays), a key's last four characters. */
+static json_t *rotation_answer_public(const struct rotated *r, const char *value)
 {
+    if (r->kind != STORE_TOUCH_TOKEN)
+        return json_pack("{s:s%}", "last4", value + strlen(value) - 4, (size_t)4);
     char alias[TOKEN_ALIAS_LEN + 1], portion[TOKEN_ALIAS_LEN + 8];
-    token_alias(t->id, alias);
-    snprintf(portion, sizeof portion, "%s_%s", token_prefix(t->kind == STORE_TOKEN_SAT ? TOKEN_SAT : TOKEN_PAT),
+    token_alias(r->tok.id, alias);
+    snprintf(portion, sizeof portion, "%s_%s", token_prefix(r->tok.kind == STORE_TOKEN_SAT ? TOKEN_SAT : TOKEN_PAT),
              alias);
-    json_t *body = json_pack(
-        "{s:{s:s,s:s,s:{s:s,s:s,s:s,s:o,s:I,s:o}}}", "data", "id", t->id, "type", "credential_rotations",
-        "attributes", "credential_type", t->kind == STORE_TOKEN_SAT ? "service_access_tokens" : "personal_access_tokens",
-        "key", value, "public_portion", portion, "rotated_at", render_rfc3339(now, 0), "grace_seconds",
-        (json_int_t)grace_s, "previous_secret_valid_until",
-        grace_s ? render_rfc3339(now + grace_s * 1000000, 0) : json_null());
+    return json_pack("{s:s}", "public_portion", portion);
+}
+
+static char *rotation_answer(const struct rotated *r, const char *id, const char *value, int64_t now, int64_t grace_s)
+{
+    json_t *attrs = json_pack("{s:s,s:s,s:o,s:I,s:o}", "credential_type", r->type, "key", value, "rotated_at",
+                              render_rfc3339(now, 0), "grace_seconds", (json_int_t)grace_s,
+                              "previous_secret_valid_until",
+                              grace_s ? render_rfc3339(now + grace_s * 1000000, 0) : json_null());
+    json_t *public = rotation_answer_public(r, value);
+    json_object_update(attrs, public);
+    json_decref(public);
+    json_t *body = json_pack("{s:{s:s,s:s,s:o}}", "data", "id", id, "type", "credential_rotations", "attributes", attrs);
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     if (!text)
@@ -240,30 +330,43 @@ static char *rotation_answer(const struct store_token *t, const char *value, int
     return text;
 }
 
+/* Mints and stores the new value (value: room for the longest). */
+static int rotate_credential(struct api_call *call, const struct rotated *r, int64_t grace_s, char *value)
+{
+    struct store *st = call->env->store;
+    int64_t until = call->now + grace_s * 1000000;
+    switch (r->kind) {
+    case STORE_TOUCH_API_KEY:
+        return cred_api_key_rotate(st, call->env->secret, &r->api, call->who.user_id, until, call->now, value);
+    case STORE_TOUCH_APP_KEY:
+        return cred_app_key_rotate(st, call->env->secret, &r->app, until, call->now, value);
+    default:
+        return cred_token_rotate(st, call->env->secret, &r->tok, until, call->now, value);
+    }
+}
+
 void keyhold_credential_rotate(struct api_call *call)
 {
-    struct store_token t;
+    struct rotated r;
     struct idempotency idem;
     int64_t grace_s;
-    char value[TOKEN_LEN + 1];
+    char value[TOKEN_LEN + APP_KEY_VALUE_LEN + API_KEY_VALUE_LEN + 1]; /* room for any of them */
     if (grace_or_reply(call, &grace_s) || idempotency_or_reply(call, &idem))
         return;
     if (idem.present && replayed(call, &idem))
         return;
-    if (rotatable_token_or_reply(call, call->params[0], &t))
+    if (rotatable_or_reply(call, call->params[0], &r))
         return;
-    int rc = cred_token_rotate(call->env->store, call->env->secret, &t, call->now + grace_s * 1000000, call->now,
-                               value);
+    int rc = rotate_credential(call, &r, grace_s, value);
     if (rc == KH_ECONFLICT) {
-        reply_error(call, 409, "This token's previous secret is still accepted; rotate it again after that");
+        reply_error(call, 409, "This credential's previous secret is still accepted; rotate it again after that");
     } else if (rc == KH_ENOTFOUND) {
         reply_error(call, 404, "Credential not found");
     } else if (rc) {
         reply_store_error(call, rc);
     } else {
-        char *body = rotation_answer(&t, value, call->now, grace_s);
-        api_audit(call, "rotated", t.kind == STORE_TOKEN_SAT ? "service_access_token" : "personal_access_token",
-                  t.id);
+        char *body = rotation_answer(&r, call->params[0], value, call->now, grace_s);
+        api_audit(call, "rotated", r.audit_kind, call->params[0]);
         rc = idem.present ? keep_answer(call, &idem, 201, body) : KH_OK;
         if (rc) {
             secret_wipe(body, strlen(body));
@@ -274,5 +377,5 @@ void keyhold_credential_rotate(struct api_call *call)
         }
     }
     secret_wipe(value, sizeof value);
-    store_token_clear(&t);
+    rotated_clear(&r);
 }

@@ -94,7 +94,7 @@ static int live(const struct cache_entry *e, const struct store_stamp *stamp, co
         return 0;
     if (e->rc != KH_OK) /* an expired token's refusal holds while the clock stays past its expiry */
         return !e->who.expired || e->who.expires_at <= now;
-    return !e->who.expires_at || e->who.expires_at > now;
+    return (!e->who.expires_at || e->who.expires_at > now) && (!e->who.accepted_until || e->who.accepted_until > now);
 }
 
 int auth_cache_get(struct auth_cache *c, const uint8_t digest[SECRET_HASH_LEN], const struct store_stamp *stamp,

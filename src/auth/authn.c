@@ -35,7 +35,7 @@ void auth_record_use(const struct auth_env *env, const struct principal *who, in
     snprintf(t.org_id, sizeof t.org_id, "%s", who->org_id);
     snprintf(t.actor_id, sizeof t.actor_id, "%s", who->user_id);
     snprintf(t.source, sizeof t.source, "%s", env->source ? env->source : "");
-    t.close_overlap = kind == STORE_TOUCH_TOKEN && who->closes_overlap;
+    t.close_overlap = (who->closes_overlap >> kind) & 1;
     snprintf(t.target_kind, sizeof t.target_kind, "%s",
              kind == STORE_TOUCH_API_KEY   ? "api_key"
              : kind == STORE_TOUCH_APP_KEY ? "application_key"
@@ -171,7 +171,7 @@ static int auth_token(const struct auth_env *env, const char *s, size_t len, str
         out->expires_at = t.expires_at;
         if (previous && (!out->expires_at || t.prev_valid_until < out->expires_at))
             out->expires_at = t.prev_valid_until; /* a cached acceptance ends with the overlap */
-        out->closes_overlap = overlap && !previous;
+        out->closes_overlap = overlap && !previous ? 1u << STORE_TOUCH_TOKEN : 0;
         rc = load_user(env, t.org_id, t.owner_id, out);
         if (!rc && auth_scopes_to_permset(t.scopes, &scopes) == KH_OK)
             narrow(out, &scopes);
@@ -189,8 +189,22 @@ int auth_find_api_key(const struct auth_env *env, const char *key, size_t len, s
     memset(out, 0, sizeof *out);
     if (len != API_KEY_LEN)
         return AUTH_INVALID;
-    int rc = cred_find_api_key(env->store, env->secret, key, len, out);
+    int rc = cred_find_api_key(env->store, env->secret, key, len, env->now, out);
     return rc == KH_ENOTFOUND ? AUTH_INVALID : rc;
+}
+
+/* What presenting a key's current or previous value says about its
+ * rotation's overlap: the previous value is accepted (and cached) only until
+ * the overlap ends; the current one, while an overlap is open, ends it. */
+static void note_overlap(const struct auth_env *env, const struct store_key_overlap *o, int kind,
+                         struct principal *out)
+{
+    if (o->found_by_previous) {
+        if (!out->accepted_until || o->prev_valid_until < out->accepted_until)
+            out->accepted_until = o->prev_valid_until;
+    } else if (o->prev_valid_until > env->now) {
+        out->closes_overlap |= 1u << kind;
+    }
 }
 
 static int auth_keys(const struct auth_env *env, const struct auth_input *in, struct principal *out)
@@ -205,7 +219,7 @@ static int auth_keys(const struct auth_env *env, const struct auth_input *in, st
         store_api_key_clear(&api);
         return refused(out, AUTH_REASON_UNKNOWN);
     }
-    rc = cred_find_app_key(env->store, env->secret, in->app_key, in->app_key_len, &app);
+    rc = cred_find_app_key(env->store, env->secret, in->app_key, in->app_key_len, env->now, &app);
     if (rc == KH_ENOTFOUND || (!rc && strcmp(app.org_id, api.org_id) != 0))
         rc = refused(out, AUTH_REASON_UNKNOWN);
     if (!rc) {
@@ -221,6 +235,8 @@ static int auth_keys(const struct auth_env *env, const struct auth_input *in, st
             rc = refused(out, AUTH_REASON_UNKNOWN);
         }
         if (!rc) {
+            note_overlap(env, &api.overlap, STORE_TOUCH_API_KEY, out);
+            note_overlap(env, &app.overlap, STORE_TOUCH_APP_KEY, out);
             auth_record_use(env, out, STORE_TOUCH_API_KEY, api.id);
             auth_record_use(env, out, STORE_TOUCH_APP_KEY, app.id);
         }
@@ -366,6 +382,7 @@ static int check_api_key_uncached(const struct auth_env *env, const struct auth_
     if (rc == KH_OK) {
         memcpy(out->api_key_id, k.id, UUID_STR);
         memcpy(out->org_id, k.org_id, UUID_STR);
+        note_overlap(env, &k.overlap, STORE_TOUCH_API_KEY, out);
         auth_record_use(env, out, STORE_TOUCH_API_KEY, k.id);
     }
     store_api_key_clear(&k);

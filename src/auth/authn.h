@@ -61,7 +61,10 @@ struct principal {
     int scoped;                   /* the credential has scopes (tokens always do) */
     struct permset scopes;        /* its scopes, when scoped */
     int64_t expires_at;           /* token expiry (or the end of the overlap its previous secret is in), 0 when none */
-    int closes_overlap;           /* a rotated token's new secret: its use ends the previous one's overlap */
+    /* Bits 1 << STORE_TOUCH_*: a credential of that kind presented with its
+     * new value after a rotation: its use ends the previous one's overlap. */
+    unsigned closes_overlap;
+    int64_t accepted_until;       /* a key presented with its previous value: until its overlap ends, else 0 */
     int expired;                  /* on AUTH_INVALID: a right token past its expiry */
     enum auth_cred cred;          /* what was presented */
     enum auth_reason reason;      /* why it was accepted or refused */

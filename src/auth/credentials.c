@@ -141,10 +141,13 @@ int cred_reseal(const struct server_secret *s, const struct store_sealed *old, s
 }
 
 /* Tries the lookup hash of value under each secret version, newest first:
- * after a rotation, keys not yet re-sealed are still found. */
-#define FIND_BY_VALUE(kind, finder, clear)                                                                             \
+ * after a rotation of the server secret, keys not yet re-sealed are still
+ * found. Then, only when no key has that value and now is not 0, the
+ * previous values of keys in a rotation's overlap at now (found_by_previous
+ * set). */
+#define FIND_BY_VALUE(kind, finder, previous, clear)                                                                   \
     int cred_find_##kind(struct store *st, const struct server_secret *s, const char *value, size_t len,            \
-                         struct store_##kind *out)                                                                     \
+                         int64_t now, struct store_##kind *out)                                                        \
     {                                                                                                                  \
         uint8_t lookup[SECRET_HASH_LEN];                                                                               \
         int rc = KH_ENOTFOUND;                                                                                         \
@@ -157,8 +160,51 @@ int cred_reseal(const struct server_secret *s, const struct store_sealed *old, s
                 rc = KH_ENOTFOUND;                                                                                     \
             }                                                                                                          \
         }                                                                                                              \
+        for (int i = 0; now && i < s->n && rc == KH_ENOTFOUND; i++) {                                                 \
+            secret_hmac(s->keys[i].lookup_key, value, len, lookup);                                                   \
+            rc = previous(st, lookup, now, out);                                                                       \
+            if (!rc && !secret_equal(lookup, out->overlap.prev_lookup, SECRET_HASH_LEN)) {                            \
+                clear(out);                                                                                            \
+                rc = KH_ENOTFOUND;                                                                                     \
+            }                                                                                                          \
+            out->overlap.found_by_previous = !rc;                                                                      \
+        }                                                                                                              \
+        secret_wipe(lookup, sizeof lookup);                                                                            \
         return rc;                                                                                                     \
     }
 
-FIND_BY_VALUE(api_key, store_api_key_find, store_api_key_clear)
-FIND_BY_VALUE(app_key, store_app_key_find, store_app_key_clear)
+FIND_BY_VALUE(api_key, store_api_key_find, store_api_key_find_previous, store_api_key_clear)
+FIND_BY_VALUE(app_key, store_app_key_find, store_app_key_find_previous, store_app_key_clear)
+
+/* A new random value of len characters for key id, sealed, stored in place
+ * of the one in use (kept as the previous one until prev_valid_until). */
+static int key_rotate(struct store *st, const struct server_secret *s, int kind, const char *org_id, const char *id,
+                      const char *modified_by, size_t len, int64_t prev_valid_until, int64_t now, char *value_out)
+{
+    struct store_sealed sealed = {0};
+    char last4[5];
+    secret_random_hex(value_out, len);
+    value_out[len] = '\0';
+    seal_value(s, value_out, len, &sealed);
+    memcpy(last4, value_out + len - 4, 5);
+    int rc = store_key_rotate(st, kind, org_id, id, &sealed, last4, modified_by, prev_valid_until, now);
+    drop_sealed(&sealed);
+    if (rc)
+        secret_wipe(value_out, len);
+    return rc;
+}
+
+int cred_api_key_rotate(struct store *st, const struct server_secret *s, const struct store_api_key *key,
+                        const char *modified_by, int64_t prev_valid_until, int64_t now,
+                        char value_out[API_KEY_VALUE_LEN + 1])
+{
+    return key_rotate(st, s, STORE_TOUCH_API_KEY, key->org_id, key->id, modified_by, API_KEY_VALUE_LEN,
+                      prev_valid_until, now, value_out);
+}
+
+int cred_app_key_rotate(struct store *st, const struct server_secret *s, const struct store_app_key *key,
+                        int64_t prev_valid_until, int64_t now, char value_out[APP_KEY_VALUE_LEN + 1])
+{
+    return key_rotate(st, s, STORE_TOUCH_APP_KEY, key->org_id, key->id, NULL, APP_KEY_VALUE_LEN, prev_valid_until,
+                      now, value_out);
+}

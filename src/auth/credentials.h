@@ -45,11 +45,24 @@ int cred_unseal(const struct server_secret *s, const struct store_sealed *sealed
 int cred_unseal_with(struct secret_opener *o, const struct server_secret *s, const struct store_sealed *sealed,
                      char *out, size_t outlen);
 /* Finds a key by its presented value, whichever secret version it is sealed
- * under. KH_OK, KH_ENOTFOUND or a store error; *out as the store fills it. */
-int cred_find_api_key(struct store *st, const struct server_secret *s, const char *value, size_t len,
+ * under, or, failing that, by its previous value while a rotation's overlap
+ * is open at now (out->overlap.found_by_previous; now 0: never by the
+ * previous value). KH_OK, KH_ENOTFOUND or a
+ * store error; *out as the store fills it. */
+int cred_find_api_key(struct store *st, const struct server_secret *s, const char *value, size_t len, int64_t now,
                       struct store_api_key *out);
-int cred_find_app_key(struct store *st, const struct server_secret *s, const char *value, size_t len,
+int cred_find_app_key(struct store *st, const struct server_secret *s, const char *value, size_t len, int64_t now,
                       struct store_app_key *out);
+/* Rotate a key: a new value (in value_out, to be shown once) replaces the
+ * one in use, which is still accepted until prev_valid_until (the store
+ * closes the overlap sooner on the new value's first use). KH_ECONFLICT
+ * while an earlier rotation's overlap is open, KH_ENOTFOUND when the key is
+ * gone; value_out is wiped on failure. */
+int cred_api_key_rotate(struct store *st, const struct server_secret *s, const struct store_api_key *key,
+                        const char *modified_by, int64_t prev_valid_until, int64_t now,
+                        char value_out[API_KEY_VALUE_LEN + 1]);
+int cred_app_key_rotate(struct store *st, const struct server_secret *s, const struct store_app_key *key,
+                        int64_t prev_valid_until, int64_t now, char value_out[APP_KEY_VALUE_LEN + 1]);
 /* Opens *old (under whichever version sealed it) and seals the value again
  * under the current version into *out (out->sealed from xmalloc). */
 int cred_reseal(const struct server_secret *s, const struct store_sealed *old, struct store_sealed *out);

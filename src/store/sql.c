@@ -63,6 +63,12 @@ enum stmt_id {
     S_FIRST_TOUCH_TOKEN,
     S_TOKEN_ROTATE,
     S_TOKEN_CLOSE_OVERLAP,
+    S_API_KEY_FIND_PREVIOUS,
+    S_APP_KEY_FIND_PREVIOUS,
+    S_API_KEY_ROTATE,
+    S_APP_KEY_ROTATE,
+    S_API_KEY_CLOSE_OVERLAP,
+    S_APP_KEY_CLOSE_OVERLAP,
     S_IDEM_GET,
     S_IDEM_PUT,
     S_IDEM_PRUNE,
@@ -100,6 +106,8 @@ _Static_assert(S_COUNT <= SQL_MAX_FIXED_STATEMENTS, "the drivers keep SQL_MAX_FI
     "modified_at, last_used_at, key_lookup, key_sealed, secret_version"
 #define APP_KEY_COLS                                                                                                   \
     "id, org_id, owner_id, name, last4, scopes, created_at, last_used_at, key_lookup, key_sealed, secret_version"
+/* What a single key read (get, find) adds: its rotation's overlap. */
+#define KEY_OVERLAP_COLS ", prev_key_lookup, prev_valid_until, rotated_at"
 #define TOKEN_COLS                                                                                                     \
     "id, org_id, owner_id, kind, name, scopes, secret_hash, created_at, modified_at, expires_at, last_used_at, "      \
     "revoked_at, secret_version, prev_secret_hash, prev_secret_version, prev_valid_until, rotated_at"
@@ -155,11 +163,11 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_USER_ROLES] = "SELECT role_id FROM user_roles WHERE user_id = ?1 ORDER BY role_id",
     [S_API_KEY_INSERT] = "INSERT INTO api_keys(" API_KEY_COLS
                          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    [S_API_KEY_GET] = "SELECT " API_KEY_COLS " FROM api_keys WHERE id = ?1 AND org_id = ?2",
-    [S_API_KEY_FIND] = "SELECT " API_KEY_COLS " FROM api_keys WHERE key_lookup = ?1",
+    [S_API_KEY_GET] = "SELECT " API_KEY_COLS KEY_OVERLAP_COLS " FROM api_keys WHERE id = ?1 AND org_id = ?2",
+    [S_API_KEY_FIND] = "SELECT " API_KEY_COLS KEY_OVERLAP_COLS " FROM api_keys WHERE key_lookup = ?1",
     [S_API_KEY_COUNT] = "SELECT count(*) FROM api_keys WHERE org_id = ?1",
     [S_APP_KEY_INSERT] = "INSERT INTO app_keys(" APP_KEY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    [S_APP_KEY_FIND] = "SELECT " APP_KEY_COLS " FROM app_keys WHERE key_lookup = ?1",
+    [S_APP_KEY_FIND] = "SELECT " APP_KEY_COLS KEY_OVERLAP_COLS " FROM app_keys WHERE key_lookup = ?1",
     [S_TOKEN_INSERT] = "INSERT INTO tokens(" TOKEN_COLS
                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, NULL, NULL, NULL, NULL)",
     [S_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE id = ?1",
@@ -175,7 +183,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_API_KEY_UPDATE] = "UPDATE api_keys SET name = ?3, category = ?4, remote_config_read_enabled = ?5, "
                          "modified_by = ?6, modified_at = ?7 WHERE id = ?1 AND org_id = ?2",
     [S_API_KEY_DELETE] = "DELETE FROM api_keys WHERE id = ?1 AND org_id = ?2",
-    [S_APP_KEY_GET] = "SELECT " APP_KEY_COLS " FROM app_keys WHERE id = ?1 AND org_id = ?2",
+    [S_APP_KEY_GET] = "SELECT " APP_KEY_COLS KEY_OVERLAP_COLS " FROM app_keys WHERE id = ?1 AND org_id = ?2",
     [S_APP_KEY_UPDATE] = "UPDATE app_keys SET name = ?3, scopes = ?4 WHERE id = ?1 AND org_id = ?2",
     [S_APP_KEY_DELETE] = "DELETE FROM app_keys WHERE id = ?1 AND org_id = ?2",
     [S_APP_KEY_DELETE_OWNED] = "DELETE FROM app_keys WHERE owner_id = ?1",
@@ -196,6 +204,22 @@ static const char *const stmt_sql[S_COUNT] = {
                        "WHERE id = ?1 AND org_id = ?2 AND revoked_at IS NULL "
                        "AND (prev_valid_until IS NULL OR prev_valid_until <= ?6)",
     [S_TOKEN_CLOSE_OVERLAP] = "UPDATE tokens SET prev_valid_until = ?2 WHERE id = ?1 AND prev_valid_until > ?2",
+    [S_API_KEY_FIND_PREVIOUS] = "SELECT " API_KEY_COLS KEY_OVERLAP_COLS
+                                " FROM api_keys WHERE prev_key_lookup = ?1 AND prev_valid_until > ?2",
+    [S_APP_KEY_FIND_PREVIOUS] = "SELECT " APP_KEY_COLS KEY_OVERLAP_COLS
+                                " FROM app_keys WHERE prev_key_lookup = ?1 AND prev_valid_until > ?2",
+    /* As S_TOKEN_ROTATE: the lookup hash in use becomes the previous one,
+     * unless an overlap is still open. */
+    [S_API_KEY_ROTATE] = "UPDATE api_keys SET prev_key_lookup = key_lookup, prev_secret_version = secret_version, "
+                         "prev_valid_until = ?3, key_lookup = ?4, key_sealed = ?5, secret_version = ?6, last4 = ?7, "
+                         "rotated_at = ?8, modified_at = ?8, modified_by = ?9 WHERE id = ?1 AND org_id = ?2 "
+                         "AND (prev_valid_until IS NULL OR prev_valid_until <= ?8)",
+    [S_APP_KEY_ROTATE] = "UPDATE app_keys SET prev_key_lookup = key_lookup, prev_secret_version = secret_version, "
+                         "prev_valid_until = ?3, key_lookup = ?4, key_sealed = ?5, secret_version = ?6, last4 = ?7, "
+                         "rotated_at = ?8 WHERE id = ?1 AND org_id = ?2 "
+                         "AND (prev_valid_until IS NULL OR prev_valid_until <= ?8)",
+    [S_API_KEY_CLOSE_OVERLAP] = "UPDATE api_keys SET prev_valid_until = ?2 WHERE id = ?1 AND prev_valid_until > ?2",
+    [S_APP_KEY_CLOSE_OVERLAP] = "UPDATE app_keys SET prev_valid_until = ?2 WHERE id = ?1 AND prev_valid_until > ?2",
     [S_IDEM_GET] = "SELECT org_id, request_hash, created_at, status, secret_version, sealed_answer "
                    "FROM idempotency_keys WHERE key_hash = ?1 AND created_at > ?2",
     [S_IDEM_PUT] = "INSERT INTO idempotency_keys(key_hash, org_id, request_hash, created_at, status, secret_version, "
@@ -267,6 +291,7 @@ static const unsigned char takes_access_away[S_COUNT] = {
     [S_USER_ROLE_REMOVE] = 1,  [S_ROLE_DELETE] = 1,        [S_ROLE_UPDATE] = 1,    [S_ROLE_PERM_REMOVE] = 1,
     [S_API_KEY_DELETE] = 1,    [S_APP_KEY_DELETE] = 1,     [S_APP_KEY_UPDATE] = 1, [S_APP_KEY_DELETE_OWNED] = 1,
     [S_API_KEY_UPDATE] = 1,    [S_TOKEN_ROTATE] = 1,       [S_TOKEN_CLOSE_OVERLAP] = 1,
+    [S_API_KEY_ROTATE] = 1,    [S_APP_KEY_ROTATE] = 1,     [S_API_KEY_CLOSE_OVERLAP] = 1, [S_APP_KEY_CLOSE_OVERLAP] = 1,
 };
 
 static void took_access_away(struct sql_store *s)
@@ -432,6 +457,27 @@ static void read_app_key(struct sql_rows *r, void *it)
     k->created_at = col_int(r, 6);
     k->last_used_at = col_int(r, 7);
     col_sealed(r, 8, 9, &k->key);
+}
+
+/* The overlap columns (KEY_OVERLAP_COLS) from column `at` on. */
+static void read_key_overlap(struct sql_rows *r, int at, struct store_key_overlap *o)
+{
+    col_fixed_blob(r, at, o->prev_lookup, SECRET_HASH_LEN);
+    o->prev_valid_until = col_int(r, at + 1);
+    o->rotated_at = col_int(r, at + 2);
+}
+
+/* A key read alone (get, find): its columns and its overlap's. */
+static void read_api_key_alone(struct sql_rows *r, void *it)
+{
+    read_api_key(r, it);
+    read_key_overlap(r, 14, &((struct store_api_key *)it)->overlap);
+}
+
+static void read_app_key_alone(struct sql_rows *r, void *it)
+{
+    read_app_key(r, it);
+    read_key_overlap(r, 11, &((struct store_app_key *)it)->overlap);
 }
 
 static void read_token(struct sql_rows *r, void *it)
@@ -955,12 +1001,21 @@ static int sql_api_key_insert(struct store *st, const struct store_api_key *k)
 
 static int sql_api_key_get(struct store *st, const char *org_id, const char *id, struct store_api_key *out)
 {
-    return get_by(S(st), S_API_KEY_GET, id, org_id, read_api_key, out, sizeof *out, "api_key_get");
+    return get_by(S(st), S_API_KEY_GET, id, org_id, read_api_key_alone, out, sizeof *out, "api_key_get");
+}
+
+static int sql_api_key_find_previous(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], int64_t now,
+                                     struct store_api_key *out)
+{
+    struct sql_params p = {.n = 0};
+    p_blob(&p, lookup, SECRET_HASH_LEN);
+    p_int(&p, now);
+    return get_row(S(st), S_API_KEY_FIND_PREVIOUS, &p, read_api_key_alone, out, sizeof *out, "api_key_find_previous");
 }
 
 static int sql_api_key_find(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], struct store_api_key *out)
 {
-    return get_by_lookup(S(st), S_API_KEY_FIND, lookup, read_api_key, out, sizeof *out, "api_key_find");
+    return get_by_lookup(S(st), S_API_KEY_FIND, lookup, read_api_key_alone, out, sizeof *out, "api_key_find");
 }
 
 static int sql_api_key_count(struct store *st, const char *org_id, int64_t *count)
@@ -1005,12 +1060,21 @@ static int sql_app_key_insert(struct store *st, const struct store_app_key *k)
 
 static int sql_app_key_find(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], struct store_app_key *out)
 {
-    return get_by_lookup(S(st), S_APP_KEY_FIND, lookup, read_app_key, out, sizeof *out, "app_key_find");
+    return get_by_lookup(S(st), S_APP_KEY_FIND, lookup, read_app_key_alone, out, sizeof *out, "app_key_find");
+}
+
+static int sql_app_key_find_previous(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], int64_t now,
+                                     struct store_app_key *out)
+{
+    struct sql_params p = {.n = 0};
+    p_blob(&p, lookup, SECRET_HASH_LEN);
+    p_int(&p, now);
+    return get_row(S(st), S_APP_KEY_FIND_PREVIOUS, &p, read_app_key_alone, out, sizeof *out, "app_key_find_previous");
 }
 
 static int sql_app_key_get(struct store *st, const char *org_id, const char *id, struct store_app_key *out)
 {
-    return get_by(S(st), S_APP_KEY_GET, id, org_id, read_app_key, out, sizeof *out, "app_key_get");
+    return get_by(S(st), S_APP_KEY_GET, id, org_id, read_app_key_alone, out, sizeof *out, "app_key_get");
 }
 
 static int sql_app_key_update(struct store *st, const struct store_app_key *k)
@@ -1105,6 +1169,48 @@ static int sql_token_rotate(struct store *st, const char *org_id, const char *id
     if (!rc)
         store_token_clear(&t);
     return rc == KH_OK || rc == KH_ENOTFOUND ? (open ? KH_ECONFLICT : KH_ENOTFOUND) : rc;
+}
+
+/* When a rotation changed nothing: KH_ECONFLICT for a key whose overlap is
+ * open at now, KH_ENOTFOUND for no such key. */
+static int key_not_rotated(struct sql_store *s, int kind, const char *org_id, const char *id, int64_t now)
+{
+    struct store_api_key a;
+    struct store_app_key b;
+    int64_t until = 0;
+    int rc = kind == STORE_TOUCH_API_KEY ? sql_api_key_get(&s->base, org_id, id, &a)
+                                         : sql_app_key_get(&s->base, org_id, id, &b);
+    if (rc)
+        return rc;
+    until = kind == STORE_TOUCH_API_KEY ? a.overlap.prev_valid_until : b.overlap.prev_valid_until;
+    if (kind == STORE_TOUCH_API_KEY)
+        store_api_key_clear(&a);
+    else
+        store_app_key_clear(&b);
+    return until > now ? KH_ECONFLICT : KH_ENOTFOUND;
+}
+
+static int sql_key_rotate(struct store *st, int kind, const char *org_id, const char *id,
+                          const struct store_sealed *value, const char last4[5], const char *modified_by,
+                          int64_t prev_valid_until, int64_t now)
+{
+    struct sql_params p = {.n = 0};
+    int64_t changed = 0;
+    if (kind != STORE_TOUCH_API_KEY && kind != STORE_TOUCH_APP_KEY)
+        return KH_EINVAL;
+    p_text(&p, id);
+    p_text(&p, org_id);
+    p_int(&p, prev_valid_until);
+    p_blob(&p, value->lookup, SECRET_HASH_LEN);
+    p_blob(&p, value->sealed, value->sealed_len);
+    p_int(&p, value->secret_version);
+    p_text(&p, last4);
+    p_int(&p, now);
+    if (kind == STORE_TOUCH_API_KEY)
+        p_text(&p, modified_by);
+    int rc = write_rows(S(st), kind == STORE_TOUCH_API_KEY ? S_API_KEY_ROTATE : S_APP_KEY_ROTATE, &p, &changed,
+                        "key_rotate");
+    return rc || changed ? rc : key_not_rotated(S(st), kind, org_id, id, now);
 }
 
 static void read_idempotent(struct sql_rows *r, void *it)
@@ -1815,6 +1921,9 @@ static int sql_touch(struct store *st, const struct store_touch *items, size_t n
                                           [STORE_TOUCH_TOKEN] = S_FIRST_TOUCH_TOKEN};
     static const enum stmt_id later[] = {[STORE_TOUCH_API_KEY] = S_TOUCH_API_KEY, [STORE_TOUCH_APP_KEY] = S_TOUCH_APP_KEY,
                                          [STORE_TOUCH_TOKEN] = S_TOUCH_TOKEN};
+    static const enum stmt_id closes[] = {[STORE_TOUCH_API_KEY] = S_API_KEY_CLOSE_OVERLAP,
+                                          [STORE_TOUCH_APP_KEY] = S_APP_KEY_CLOSE_OVERLAP,
+                                          [STORE_TOUCH_TOKEN] = S_TOKEN_CLOSE_OVERLAP};
     struct sql_store *s = S(st);
     int rc = sql_begin(st);
     for (size_t i = 0; !rc && i < n; i++) {
@@ -1826,8 +1935,8 @@ static int sql_touch(struct store *st, const struct store_touch *items, size_t n
         rc = touch_one(s, firsts[kind], &items[i], &was_first);
         if (!rc && !was_first)
             rc = touch_one(s, later[kind], &items[i], &moved);
-        if (!rc && items[i].close_overlap && kind == STORE_TOUCH_TOKEN)
-            rc = touch_one(s, S_TOKEN_CLOSE_OVERLAP, &items[i], &moved);
+        if (!rc && items[i].close_overlap)
+            rc = touch_one(s, closes[kind], &items[i], &moved);
         if (first)
             first[i] = (unsigned char)was_first;
     }
@@ -2307,6 +2416,7 @@ static int sql_sealed_sample(struct store *st, int version, struct store_sealed 
  * (T text, I integer, B blob). audit_events leaves its seq to the new store,
  * in the same order. token_counts is not copied: the tokens' trigger fills
  * it as they arrive. */
+#define KEY_ROTATION_COPY_COLS ", prev_key_lookup, prev_secret_version, prev_valid_until, rotated_at"
 static const struct copy_table {
     const char *name, *cols, *types, *order;
 } copy_tables[] = {
@@ -2316,8 +2426,8 @@ static const struct copy_table {
     {"roles", "id, org_id, name, created_at, modified_at, managed, receives_permissions_from", "TTTIIIT", "id"},
     {"role_permissions", "role_id, permission", "TT", "role_id, permission"},
     {"user_roles", "user_id, role_id", "TT", "user_id, role_id"},
-    {"api_keys", API_KEY_COLS, "TTTTTITTIIIBBI", "id"},
-    {"app_keys", APP_KEY_COLS, "TTTTTTIIBBI", "id"},
+    {"api_keys", API_KEY_COLS KEY_ROTATION_COPY_COLS, "TTTTTITTIIIBBIBIII", "id"},
+    {"app_keys", APP_KEY_COLS KEY_ROTATION_COPY_COLS, "TTTTTTIIBBIBIII", "id"},
     {"tokens", TOKEN_COLS, "TTTITTBIIIIIIBIII", "id"},
     {"idempotency_keys", "key_hash, org_id, request_hash, created_at, status, secret_version, sealed_answer", "BTBIIIB",
      "key_hash"},
@@ -2489,6 +2599,9 @@ const struct store_ops store_sql_ops = {
     .app_key_insert = sql_app_key_insert,
     .app_key_find = sql_app_key_find,
     .app_key_get = sql_app_key_get,
+    .api_key_find_previous = sql_api_key_find_previous,
+    .app_key_find_previous = sql_app_key_find_previous,
+    .key_rotate = sql_key_rotate,
     .app_key_list = sql_app_key_list,
     .app_key_update = sql_app_key_update,
     .app_key_delete = sql_app_key_delete,

@@ -287,6 +287,16 @@ STORE_WRAP_OUT(api_key_count, (struct store * st, const char *org_id, int64_t *c
 STORE_WRAP(app_key_insert, (struct store * st, const struct store_app_key *key), (st, key))
 STORE_WRAP_OUT(app_key_find, (struct store * st, const uint8_t lookup[SECRET_HASH_LEN], struct store_app_key *out),
                (st, lookup, out), out)
+STORE_WRAP_OUT(api_key_find_previous,
+               (struct store * st, const uint8_t lookup[SECRET_HASH_LEN], int64_t now, struct store_api_key *out),
+               (st, lookup, now, out), out)
+STORE_WRAP_OUT(app_key_find_previous,
+               (struct store * st, const uint8_t lookup[SECRET_HASH_LEN], int64_t now, struct store_app_key *out),
+               (st, lookup, now, out), out)
+STORE_WRAP(key_rotate,
+           (struct store * st, int kind, const char *org_id, const char *id, const struct store_sealed *value,
+            const char last4[5], const char *modified_by, int64_t prev_valid_until, int64_t now),
+           (st, kind, org_id, id, value, last4, modified_by, prev_valid_until, now))
 STORE_WRAP(token_insert, (struct store * st, const struct store_token *tok), (st, tok))
 STORE_WRAP_OUT(token_get, (struct store * st, const char *id, struct store_token *out),
                (st, id, out), out)

@@ -118,6 +118,15 @@ struct store_sealed {
     int secret_version;
 };
 
+/* A key's rotation (issue 15): after one, its previous value is accepted
+ * until prev_valid_until (0: never rotated or no overlap left). */
+struct store_key_overlap {
+    uint8_t prev_lookup[SECRET_HASH_LEN]; /* the previous value's lookup hash */
+    int64_t prev_valid_until;
+    int64_t rotated_at;
+    int found_by_previous; /* set by the finders of auth/credentials.c, not the store: the value presented was the previous one */
+};
+
 struct store_api_key {
     char id[UUID_STR];
     char org_id[UUID_STR];
@@ -131,6 +140,7 @@ struct store_api_key {
     int64_t modified_at;
     int64_t last_used_at;
     struct store_sealed key;
+    struct store_key_overlap overlap; /* filled by get and the finders, not by lists */
 };
 
 struct store_app_key {
@@ -143,6 +153,7 @@ struct store_app_key {
     int64_t created_at;
     int64_t last_used_at;
     struct store_sealed key;
+    struct store_key_overlap overlap; /* filled by get and the finders, not by lists */
 };
 
 enum store_token_kind { STORE_TOKEN_PAT = 1, STORE_TOKEN_SAT = 2 };
@@ -284,7 +295,7 @@ struct store_touch {
     char actor_id[UUID_STR];
     char source[48];
     char target_kind[32]; /* what the audit trail calls the credential */
-    int close_overlap;    /* a token's new secret was used: its previous one stops now */
+    int close_overlap;    /* a rotated credential's new value was used: its previous one stops now */
 };
 
 struct store_audit {
@@ -444,6 +455,20 @@ struct store_ops {
 
     int (*app_key_insert)(struct store *st, const struct store_app_key *key);
     int (*app_key_find)(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], struct store_app_key *out);
+    /* The key in a rotation's overlap at now whose previous value has this
+     * lookup hash (KH_ENOTFOUND when none). */
+    int (*api_key_find_previous)(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], int64_t now,
+                                 struct store_api_key *out);
+    int (*app_key_find_previous)(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], int64_t now,
+                                 struct store_app_key *out);
+    /* Gives key id of org_id (kind STORE_TOUCH_API_KEY or STORE_TOUCH_APP_KEY)
+     * a new value (its lookup hash and sealed value, and last4), keeping the
+     * lookup hash in use as the previous one until prev_valid_until;
+     * modified_by and modified_at move too on an API key. KH_ECONFLICT while
+     * an earlier rotation's overlap is open at now, KH_ENOTFOUND for no such
+     * key. */
+    int (*key_rotate)(struct store *st, int kind, const char *org_id, const char *id, const struct store_sealed *value,
+                      const char last4[5], const char *modified_by, int64_t prev_valid_until, int64_t now);
     int (*app_key_get)(struct store *st, const char *org_id, const char *id, struct store_app_key *out);
     int (*app_key_list)(struct store *st, const struct store_app_key_query *q, struct store_app_key_list *out);
     /* Writes name and scopes of (org_id, id). */
@@ -643,6 +668,12 @@ int store_api_key_update(struct store *st, const struct store_api_key *key);
 int store_api_key_delete(struct store *st, const char *org_id, const char *id);
 int store_app_key_insert(struct store *st, const struct store_app_key *key);
 int store_app_key_find(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], struct store_app_key *out);
+int store_api_key_find_previous(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], int64_t now,
+                                struct store_api_key *out);
+int store_app_key_find_previous(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], int64_t now,
+                                struct store_app_key *out);
+int store_key_rotate(struct store *st, int kind, const char *org_id, const char *id, const struct store_sealed *value,
+                     const char last4[5], const char *modified_by, int64_t prev_valid_until, int64_t now);
 int store_app_key_get(struct store *st, const char *org_id, const char *id, struct store_app_key *out);
 int store_app_key_list(struct store *st, const struct store_app_key_query *q, struct store_app_key_list *out);
 int store_app_key_update(struct store *st, const struct store_app_key *key);

@@ -279,8 +279,8 @@ function requests(s) {
     // the Audit Trail API: reads only, never a secret
     ["GET", "/api/v2/audit/events?filter%5Bfrom%5D=now-1h&page%5Blimit%5D=50"],
     ["POST", "/api/v2/audit/events/search", { filter: { query: pick(["*", "@action:created", "-@asset.type:user"]), from: "now-1h" }, sort: "-timestamp" }],
-    // keyhold's own routes: rotating a token (a new secret of an existing credential)...
-    ["POST", `/api/v2/keyhold/credentials/${token()}/rotate`, chance(0.3) ? undefined
+    // keyhold's own routes: rotating a token or an application key (a new secret of an existing credential)...
+    ["POST", `/api/v2/keyhold/credentials/${chance(0.5) ? token() : key()}/rotate`, chance(0.3) ? undefined
       : { data: { type: "credential_rotations", attributes: { grace_seconds: pick([0, 0, 60]) } } }],
     // ...and the probes (unauthenticated, reveal nothing)
     ["GET", "/healthz"], ["GET", "/readyz"],
@@ -326,15 +326,15 @@ function violations(before, after, caller, sent, answer) {
     const holders = [...after.users.values()].some((u) => u.roles.includes(id));
     if (added.size && holders) grant(`permissions added to role ${id} held by users`, added);
   }
-  // A rotation answers a new secret of an existing token: only to a caller holding all the token holds.
+  // A rotation answers a new secret of an existing token or key: only to a caller holding all it holds.
   let rotation = null;
   try {
     rotation = JSON.parse(answer)?.data;
   } catch { /* not JSON */ }
   if (rotation?.type === "credential_rotations" && rotation.attributes?.key) {
-    const was = before.tokens.get(rotation.id);
-    const over = was ? excess(credentialPerms(before, was.owner, was.scopes), held) : ["(a token unknown before)"];
-    if (over.length) out.push(`a new secret of token ${rotation.id} (holding ${over.join(",")} beyond the caller) was revealed`);
+    const was = before.tokens.get(rotation.id) ?? before.keys.get(rotation.id);
+    const over = was ? excess(credentialPerms(before, was.owner, was.scopes), held) : ["(a credential unknown before)"];
+    if (over.length) out.push(`a new secret of ${rotation.attributes.credential_type} ${rotation.id} (holding ${over.join(",")} beyond the caller) was revealed`);
   }
   for (const [value, cred] of secrets) {
     if (!answer.includes(value) || sent.includes(value)) continue;

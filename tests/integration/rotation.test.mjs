@@ -200,3 +200,82 @@ test("every bad input answers 4xx with what is wrong", async () => {
   }
   assert.equal(await uses(t.attributes.key), 200, "nothing was rotated by the refused requests");
 });
+
+/** Waits (up to 5 s) for fn() to answer 403: an overlap closes with the next last-used flush. */
+async function refusedSoonBy(fn, what) {
+  for (const until = Date.now() + 5000; Date.now() < until;) {
+    if ((await fn()) === 403) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`${what} is still accepted 5 s after the new value's first use`);
+}
+
+test("a rotated API key keeps its id and name; the old value works until the new one is used, then stops", async () => {
+  const made = await call("POST", "/api/v2/api_keys", { body: { data: { type: "api_keys", attributes: { name: "rotate this api key" } } } });
+  assert.equal(made.status, 201, made.body);
+  const id = made.json.data.id, old = made.json.data.attributes.key;
+  srv.remember(old);
+  const validates = async (k) => (await call("GET", "/api/v1/validate", { headers: { "DD-API-KEY": k } })).status;
+  const withApp = async (k) => (await call("GET", "/api/v2/api_keys", { headers: { "DD-API-KEY": k, "DD-APPLICATION-KEY": srv.admin.app_key } })).status;
+  assert.equal((await rotate(id, { headers: srv.keyHeaders(peer) })).status, 403, "api_keys_write is needed");
+  const r = await rotate(id);
+  assert.equal(r.status, 201, r.body);
+  const a = r.json.data.attributes;
+  assert.equal(a.credential_type, "api_keys");
+  assert.equal(a.key.length, 32);
+  assert.notEqual(a.key, old);
+  assert.equal(a.last4, a.key.slice(-4));
+  assert.equal(a.public_portion, undefined);
+  const got = await call("GET", `/api/v2/api_keys/${id}`);
+  assert.equal(got.json.data.attributes.key, a.key, "Datadog's GET shows the new value");
+  assert.equal(got.json.data.attributes.name, "rotate this api key");
+  assert.equal(got.json.data.attributes.last4, a.key.slice(-4));
+  assert.equal(await validates(old), 200, "the previous value validates during the overlap");
+  assert.equal(await withApp(old), 200, "and authenticates with an application key");
+  assert.equal((await call("GET", `/api/v1/api_key/${old}`)).status, 404, "v1 finds a key by its current value only");
+  assert.equal((await rotate(id)).status, 409, "not again within the overlap");
+  assert.equal(await validates(a.key), 200, "the new value validates");
+  await refusedSoonBy(() => validates(old), "the previous API key value");
+  assert.equal(await withApp(old), 403);
+  assert.equal(await withApp(a.key), 200);
+  const again = await rotate(id, { body: { data: { attributes: { grace_seconds: 0 } } } });
+  assert.equal(again.status, 201, "rotated again once the overlap closed");
+  assert.equal(await validates(a.key), 403, "grace 0: at once");
+});
+
+test("a rotated application key: the old value works until the new one is used; owners, org writers and service accounts", async () => {
+  const made = await call("POST", "/api/v2/current_user/application_keys", { headers: srv.keyHeaders(peer),
+    body: { data: { type: "application_keys", attributes: { name: "rotate this app key" } } } });
+  assert.equal(made.status, 201, made.body);
+  const id = made.json.data.id, old = made.json.data.attributes.key;
+  srv.remember(old);
+  const uses = async (k) => (await call("GET", "/api/v2/current_user/application_keys", { headers: { "DD-API-KEY": srv.admin.api_key, "DD-APPLICATION-KEY": k } })).status;
+  const adminKey = await call("POST", "/api/v2/current_user/application_keys", { body: { data: { type: "application_keys", attributes: { name: "admin's" } } } });
+  srv.remember(adminKey.json.data.attributes.key);
+  assert.equal((await rotate(adminKey.json.data.id, { headers: srv.keyHeaders(peer) })).status, 404, "another's key is not shown");
+  const pat = (await newPat(srv.keyHeaders(peer), ["user_app_keys"])).attributes.key;
+  const byToken = await rotate(id, { headers: bearer(pat) });
+  assert.equal(byToken.status, 403, "a token does not rotate application keys");
+  const r = await rotate(id, { headers: srv.keyHeaders(peer) });
+  assert.equal(r.status, 201, r.body);
+  const a = r.json.data.attributes;
+  assert.equal(a.credential_type, "application_keys");
+  assert.equal(a.key.length, 40);
+  assert.equal(a.last4, a.key.slice(-4));
+  assert.equal(await uses(old), 200, "the previous value works during the overlap");
+  assert.equal(await uses(a.key), 200);
+  await refusedSoonBy(() => uses(old), "the previous application key value");
+  assert.equal(await uses(a.key), 200);
+  // The org's writer may rotate another's key, within its own permissions; a service account's key needs service_account_write.
+  const byOrg = await rotate(id, { body: { data: { attributes: { grace_seconds: 0 } } } });
+  assert.equal(byOrg.status, 201, byOrg.body);
+  assert.equal(await uses(a.key), 403, "grace 0: at once");
+  const sa = (await call("POST", "/api/v2/service_accounts", { body: { data: { type: "users", attributes: { email: "keybot@one.example", service_account: true } } } })).json.data;
+  const saKey = await call("POST", `/api/v2/service_accounts/${sa.id}/application_keys`, { body: { data: { type: "application_keys", attributes: { name: "bot key" } } } });
+  assert.equal(saKey.status, 201, saKey.body);
+  srv.remember(saKey.json.data.attributes.key);
+  assert.equal((await rotate(saKey.json.data.id, { headers: srv.keyHeaders(peer) })).status, 403);
+  const sr = await rotate(saKey.json.data.id, { headers: srv.keyHeaders(saWriter) });
+  assert.equal(sr.status, 201, sr.body); // a service account without roles holds nothing the writer lacks
+  assert.equal(sr.json.data.attributes.credential_type, "application_keys");
+});

@@ -4,6 +4,7 @@
  * migrations on reopen, and failures injected through the fault hook. */
 #include "test.h"
 
+#include "auth/credentials.h"
 #include "auth/permissions.h"
 #include "fixture.h"
 #include "store_faulty.h"
@@ -568,6 +569,58 @@ static void copy_to_an_empty_store_keeps_every_row(void)
     fixture_close(&f);
 }
 
+/* A rotated key is found by its new value, and by its previous one (marked
+ * so) only while the overlap is open: until its end, or until a touch of
+ * the new value closes it; never when the caller asks for current values
+ * only (now 0). A second rotation within the overlap is refused. */
+static void rotated_keys_answer_to_both_values_until_the_overlap_closes(void)
+{
+    struct fixture f;
+    struct store_api_key k, again;
+    struct store_app_key a;
+    char api[API_KEY_VALUE_LEN + 1], app[APP_KEY_VALUE_LEN + 1];
+    int64_t now = clock_now_us(), minute = 60 * 1000000LL;
+    fixture_open(&f);
+    CHECK_INT(cred_find_api_key(f.st, &f.secret, f.admin.api_key, 32, now, &k), KH_OK);
+    CHECK_INT(k.overlap.found_by_previous, 0);
+    CHECK_INT(cred_api_key_rotate(f.st, &f.secret, &k, f.admin.user_id, now + minute, now, api), KH_OK);
+    CHECK(strcmp(api, f.admin.api_key) != 0);
+    CHECK_INT(cred_find_api_key(f.st, &f.secret, api, 32, now, &again), KH_OK);
+    CHECK_STR(again.id, k.id);
+    CHECK_INT(again.overlap.found_by_previous, 0);
+    CHECK(again.overlap.prev_valid_until == now + minute && again.overlap.rotated_at == now);
+    CHECK_STR(again.last4, api + 28);
+    store_api_key_clear(&again);
+    CHECK_INT(cred_find_api_key(f.st, &f.secret, f.admin.api_key, 32, now, &again), KH_OK);
+    CHECK_STR(again.id, k.id);
+    CHECK_INT(again.overlap.found_by_previous, 1);
+    store_api_key_clear(&again);
+    CHECK_INT(cred_find_api_key(f.st, &f.secret, f.admin.api_key, 32, 0, &again), KH_ENOTFOUND);
+    CHECK_INT(cred_find_api_key(f.st, &f.secret, f.admin.api_key, 32, now + minute, &again), KH_ENOTFOUND);
+    CHECK_INT(cred_api_key_rotate(f.st, &f.secret, &k, f.admin.user_id, now + minute, now + 1, api), KH_ECONFLICT);
+    struct store_touch use = {.kind = STORE_TOUCH_API_KEY, .when = now + 2, .close_overlap = 1};
+    memcpy(use.id, k.id, UUID_STR);
+    memcpy(use.org_id, k.org_id, UUID_STR);
+    CHECK_INT(store_touch(f.st, &use, 1, NULL), KH_OK);
+    CHECK_INT(cred_find_api_key(f.st, &f.secret, f.admin.api_key, 32, now + 3, &again), KH_ENOTFOUND);
+    CHECK_INT(cred_api_key_rotate(f.st, &f.secret, &k, f.admin.user_id, now + 3, now + 3, api), KH_OK);
+    store_api_key_clear(&k);
+
+    CHECK_INT(cred_find_app_key(f.st, &f.secret, f.admin.app_key, 40, now, &a), KH_OK);
+    CHECK_INT(cred_app_key_rotate(f.st, &f.secret, &a, now + minute, now, app), KH_OK);
+    store_app_key_clear(&a);
+    CHECK_INT(cred_find_app_key(f.st, &f.secret, f.admin.app_key, 40, now, &a), KH_OK);
+    CHECK_INT(a.overlap.found_by_previous, 1);
+    store_app_key_clear(&a);
+    CHECK_INT(cred_find_app_key(f.st, &f.secret, app, 40, now, &a), KH_OK);
+    CHECK_INT(a.overlap.found_by_previous, 0);
+    CHECK_STR(a.owner_id, f.admin.user_id);
+    memcpy(a.id, "00000000-0000-4000-8000-000000000000", UUID_STR);
+    CHECK_INT(cred_app_key_rotate(f.st, &f.secret, &a, now + minute, now, app), KH_ENOTFOUND);
+    store_app_key_clear(&a);
+    fixture_close(&f);
+}
+
 /* What a meta key holds now ("" when absent), for the nesting test. */
 static void check_meta(struct store *st, const char *key, const char *want)
 {
@@ -623,6 +676,7 @@ int main(void)
     RUN(names_and_emails_are_unique);
     RUN(provisioned_admin_holds_every_permission);
     RUN(keys_are_found_by_lookup_hash_only);
+    RUN(rotated_keys_answer_to_both_values_until_the_overlap_closes);
     RUN(token_list_sorts_filters_and_pages);
     RUN(kept_list_statements_answer_as_fresh_ones);
     RUN(revoke_is_once_and_org_scoped);
