@@ -58,6 +58,10 @@ int api_auth_guard_or_reply(struct api_call *call);
 /* Counts the outcome of an authentication (rc as auth_authenticate's) and
  * notes who (or what was refused, and why) for the access log. */
 void api_auth_note(struct api_call *call, int rc, const struct principal *who);
+/* What authenticating the call needs (auth/authn.h): the store, secret,
+ * time and cache of the call, and where its uses are recorded with the
+ * client's address, user agent and the route's template. */
+void api_auth_env(const struct api_call *call, struct auth_env *env);
 
 /* Records a credential event in the audit trail (and the log): action on
  * the target of kind by the caller, from its address. Never a secret. It is
@@ -209,6 +213,51 @@ const char *render_user_status(const struct store_user *u);
 char *scopes_or_reply(struct api_call *call, struct jx *jx, json_t *scopes, const char *path, int required,
                       struct permset *set);
 
+/* ---- credentials of any kind, and dry runs (credential_usage.c) ---- */
+enum api_credential_kind { API_CRED_API_KEY = 1, API_CRED_APP_KEY, API_CRED_PAT, API_CRED_SAT };
+/* An API key, application key, PAT or SAT, as a dry run or a usage answer
+ * shows it (never a secret). */
+struct api_credential {
+    int kind; /* enum api_credential_kind */
+    char id[UUID_STR];
+    char org_id[UUID_STR];
+    char owner_id[UUID_STR]; /* "" for an API key */
+    char *name;              /* owned (api_credential_clear) */
+    int64_t created_at, last_used_at, expires_at;
+};
+/* Its JSON:API type: "api_keys", "application_keys", "personal_access_tokens", "service_access_tokens". */
+const char *api_credential_type(int kind);
+/* The credential `id` of the caller's org, of any kind: an API key, an
+ * application key, or a live (neither revoked nor expired) token. KH_OK,
+ * KH_ENOTFOUND or a store error; checks no permission. */
+int api_credential_find(struct api_call *call, const char *id, struct api_credential *c);
+/* Whether the caller may read c through Datadog's routes (*readable);
+ * KH_OK or a store error. */
+int api_credential_readable(struct api_call *call, const struct api_credential *c, int *readable);
+/* api_credential_find and api_credential_readable, or 404 (or a store
+ * error) answered. */
+int readable_credential_or_reply(struct api_call *call, const char *id, struct api_credential *c);
+void api_credential_clear(struct api_credential *c);
+/* The attributes of a credential_usage answer: c's last use, its requests
+ * per day for STORE_USAGE_DAYS days up to now's, its routes and clients. */
+json_t *render_credential_usage(const struct api_credential *c, const struct store_usage *u, int64_t now);
+/* Reads ?dry_run (true or false; absent: false) or answers 400: for any
+ * other value, for dry_run given twice, and for any query parameter but
+ * dry_run and the credentials' own (a misspelt dry_run must not act). */
+int dry_run_or_reply(struct api_call *call, int *dry_run);
+/* What an action on a credential would do, for its dry run's answer. */
+struct api_preview {
+    const char *action;         /* "rotate", "revoke", ... */
+    const char *effect;         /* one sentence saying what would stop working, and when */
+    int64_t stops_at;           /* when the secret in use would stop being accepted at the latest (now: at once) */
+    int ends_on_new_secret_use; /* or earlier, at a new secret's first use */
+    int64_t grace_s;            /* the overlap asked for, or -1 when none applies */
+};
+/* Answers 200 with a credential_previews object: the action's effect and
+ * c's usage (what would stop working). Writes nothing: no store write, no
+ * audit event. */
+void reply_credential_preview(struct api_call *call, const struct api_credential *c, const struct api_preview *p);
+
 /* ---- handlers ---- */
 void api_keys_list(struct api_call *call);
 void api_keys_create(struct api_call *call);
@@ -273,6 +322,8 @@ void permissions_list(struct api_call *call);
 void keyhold_reset(struct api_call *call);
 /* rotation.c: keyhold's extension */
 void keyhold_credential_rotate(struct api_call *call);
+/* credential_usage.c: keyhold's extension */
+void keyhold_credential_usage(struct api_call *call);
 /* audit.c: Datadog's Audit Trail API */
 void audit_events_list(struct api_call *call);
 void audit_events_search(struct api_call *call);

@@ -105,6 +105,7 @@ static const struct route routes[] = {
     /* keyhold's own extensions */
     {"POST", "/api/v2/keyhold/reset", keyhold_reset, W | ROUTE_TEST_MODE},
     {"POST", "/api/v2/keyhold/credentials/{}/rotate", keyhold_credential_rotate, W},
+    {"GET", "/api/v2/keyhold/credentials/{}/usage", keyhold_credential_usage, ROUTE_AUTH},
 };
 
 /* The revocations: routes that delete or revoke a credential, or disable a
@@ -463,6 +464,19 @@ void api_auth_note(struct api_call *call, int rc, const struct principal *who)
     }
 }
 
+void api_auth_env(const struct api_call *call, struct auth_env *env)
+{
+    memset(env, 0, sizeof *env);
+    env->store = call->env->store;
+    env->secret = call->env->secret;
+    env->now = call->now;
+    env->usage = call->env->usage;
+    env->source = remote(call);
+    env->cache = call->env->auth_cache;
+    env->user_agent = api_header_get(call->req, "user-agent", &env->user_agent_len);
+    env->route = call->route ? api_route_name((size_t)(call->route - routes)) : NULL;
+}
+
 /* The audit event only authentication sees: an expired token presented
  * (a credential's first use is told by the store when its use is written,
  * auth/usage.h). */
@@ -571,12 +585,8 @@ static int authenticate_or_reply(struct api_call *call)
     call->fingerprint = fingerprint(&in);
     if (api_auth_guard_or_reply(call))
         return -1;
-    struct auth_env env = {.store = call->env->store,
-                           .secret = call->env->secret,
-                           .now = call->now,
-                           .usage = call->env->usage,
-                           .source = remote(call),
-                           .cache = call->env->auth_cache};
+    struct auth_env env;
+    api_auth_env(call, &env);
     int rc = auth_authenticate(&env, &in, &call->who);
     api_auth_note(call, rc, &call->who);
     audit_authentication(call, rc);

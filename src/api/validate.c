@@ -31,12 +31,8 @@ static int find_request_api_key(struct api_call *call, struct principal *k, int 
     call->fingerprint = h;
     if (api_auth_guard_or_reply(call))
         return AUTH_LIMITED;
-    struct auth_env env = {.store = call->env->store,
-                           .secret = call->env->secret,
-                           .now = call->now,
-                           .usage = call->env->usage,
-                           .source = call->req->remote_addr,
-                           .cache = call->env->auth_cache};
+    struct auth_env env;
+    api_auth_env(call, &env);
     int rc = auth_check_api_key(&env, key, len, k);
     api_auth_note(call, rc, k);
     return rc;

@@ -212,9 +212,17 @@ static int forget_kept_answers(struct writer *wr)
     return store_idem_prune(wr->env.store, clock_now_us() - 9 * 60 * 1000000LL);
 }
 
-/* Once a minute (or always with force, at stop): signs the audit trail and
- * forgets old kept answers, each in its own transaction; a failure waits
- * for the next beat. */
+/* Credentials' usage (auth/usage.h) is kept for STORE_USAGE_DAYS days,
+ * today's included: on this beat, older days, and routes and clients not
+ * seen since, are forgotten. */
+static int forget_old_usage(struct writer *wr)
+{
+    return store_usage_prune(wr->env.store, clock_now_us() / STORE_DAY_US - (STORE_USAGE_DAYS - 1));
+}
+
+/* Once a minute (or always with force, at stop): signs the audit trail,
+ * forgets old kept answers and old usage, each in its own transaction; a
+ * failure waits for the next beat. */
 static void upkeep(struct writer *wr, int force)
 {
     int64_t now = clock_mono_us();
@@ -224,6 +232,7 @@ static void upkeep(struct writer *wr, int force)
     if (wr->secret)
         in_transaction(wr->env.store, sign_audit, wr, "signing the audit trail");
     in_transaction(wr->env.store, forget_kept_answers, wr, "forgetting old idempotent answers");
+    in_transaction(wr->env.store, forget_old_usage, wr, "forgetting old usage of credentials");
 }
 
 /* Waits until there is work, the writer stops, the audit trail is due to be

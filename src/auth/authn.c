@@ -41,7 +41,9 @@ void auth_record_use(const struct auth_env *env, const struct principal *who, in
              : kind == STORE_TOUCH_APP_KEY ? "application_key"
              : who->kind == PRINCIPAL_SAT  ? "service_access_token"
                                            : "personal_access_token");
-    usage_record(env->usage, &t);
+    struct usage_client client = {.user_agent = env->user_agent, .user_agent_len = env->user_agent_len,
+                                  .route = env->route};
+    usage_record(env->usage, &t, &client);
 }
 
 int auth_scopes_to_permset(const char *scopes_json, struct permset *out)

@@ -85,6 +85,9 @@ struct auth_env {
     int64_t now;
     struct usage_buffer *usage; /* where successful uses are recorded; may be NULL */
     const char *source;         /* the client's address, for the audit trail; may be NULL */
+    const char *user_agent;     /* the request's User-Agent bytes (for the usage of credentials); may be NULL */
+    size_t user_agent_len;
+    const char *route;          /* the route's template, a string that outlives the usage buffer; may be NULL */
     struct auth_cache *cache;   /* this thread's cache of outcomes (authcache.h); may be NULL */
 };
 
@@ -94,7 +97,8 @@ void auth_metrics_register(void);
 void auth_metrics_count(enum auth_cred cred, enum auth_reason reason);
 
 /* Records that credential (kind, an enum store_touch_kind, and id) was
- * used now by who (for last_used_at and the first-use audit event). */
+ * used now by who (for last_used_at, the first-use audit event, and its
+ * usage: the request counted for its day, route and client). */
 void auth_record_use(const struct auth_env *env, const struct principal *who, int kind, const char *id);
 
 /* Authenticates a request. Returns KH_OK and fills *out, AUTH_MISSING,

@@ -97,6 +97,10 @@ enum stmt_id {
     S_NAMES_ALL_FROM,
     S_NAMES_SINCE,
     S_TOKENS_BY_IDS,
+    S_USAGE_DAY_ADD,
+    S_USAGE_ROUTE_ADD,
+    S_USAGE_CLIENT_SEEN,
+    S_USAGE_CLIENT_TRIM,
     S_COUNT
 };
 _Static_assert(S_COUNT <= SQL_MAX_FIXED_STATEMENTS, "the drivers keep SQL_MAX_FIXED_STATEMENTS prepared");
@@ -275,7 +279,28 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_TOKENS_BY_IDS] = "SELECT " TOKEN_LISTED_COLS " FROM tokens WHERE id IN (" IDS_10(1) ", " IDS_10(11) ", " IDS_10(21)
                         ", " IDS_10(31) ", " IDS_10(41) ", " IDS_10(51) ", " IDS_10(61) ", " IDS_10(71) ", "
                         IDS_10(81) ", " IDS_10(91) ")",
+    /* A flush of usage buffers (auth/usage.h) adds to what is there; a
+     * time moves forward only (CASE: SQLite's max() is GREATEST() in
+     * PostgreSQL). */
+    [S_USAGE_DAY_ADD] = "INSERT INTO credential_usage_days(credential_id, day, requests) VALUES (?1, ?2, ?3) "
+                        "ON CONFLICT (credential_id, day) DO UPDATE SET "
+                        "requests = credential_usage_days.requests + excluded.requests",
+    [S_USAGE_ROUTE_ADD] = "INSERT INTO credential_usage_routes(credential_id, route, requests, last_seen) "
+                          "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (credential_id, route) DO UPDATE SET "
+                          "requests = credential_usage_routes.requests + excluded.requests, last_seen = CASE "
+                          "WHEN excluded.last_seen > credential_usage_routes.last_seen THEN excluded.last_seen "
+                          "ELSE credential_usage_routes.last_seen END",
+    [S_USAGE_CLIENT_SEEN] = "INSERT INTO credential_usage_clients(credential_id, address, user_agent, last_seen) "
+                            "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (credential_id, address, user_agent) DO UPDATE SET "
+                            "last_seen = CASE WHEN excluded.last_seen > credential_usage_clients.last_seen "
+                            "THEN excluded.last_seen ELSE credential_usage_clients.last_seen END",
+    /* Keeps a credential's STORE_USAGE_CLIENTS latest clients (and any tied
+     * with the last of them; reads take STORE_USAGE_CLIENTS). */
+    [S_USAGE_CLIENT_TRIM] = "DELETE FROM credential_usage_clients WHERE credential_id = ?1 AND last_seen < "
+                            "(SELECT last_seen FROM credential_usage_clients WHERE credential_id = ?1 "
+                            "ORDER BY last_seen DESC LIMIT 1 OFFSET 4)",
 };
+_Static_assert(STORE_USAGE_CLIENTS == 5, "S_USAGE_CLIENT_TRIM keeps 5 clients (OFFSET 4)");
 
 static struct sql_store *S(struct store *st)
 {
@@ -1947,6 +1972,145 @@ static int sql_touch(struct store *st, const struct store_touch *items, size_t n
     return sql_commit(st);
 }
 
+/* ---- who uses a credential (issue 15, item 2) ---- */
+
+static int usage_add_one(struct sql_store *s, const struct store_usage_add *u)
+{
+    int rc = KH_OK;
+    for (size_t i = 0; !rc && i < u->n_days; i++) {
+        struct sql_params p = {.n = 0};
+        p_text(&p, u->credential_id);
+        p_int(&p, u->days[i].day);
+        p_int(&p, u->days[i].requests);
+        rc = write_rows(s, S_USAGE_DAY_ADD, &p, NULL, "usage_add");
+    }
+    for (size_t i = 0; !rc && i < u->n_routes; i++) {
+        struct sql_params p = {.n = 0};
+        p_text(&p, u->credential_id);
+        p_text(&p, u->routes[i].route);
+        p_int(&p, u->routes[i].requests);
+        p_int(&p, u->routes[i].last_seen);
+        rc = write_rows(s, S_USAGE_ROUTE_ADD, &p, NULL, "usage_add");
+    }
+    for (size_t i = 0; !rc && i < u->n_clients; i++) {
+        struct sql_params p = {.n = 0};
+        p_text(&p, u->credential_id);
+        p_text(&p, u->clients[i].address);
+        p_text(&p, u->clients[i].user_agent);
+        p_int(&p, u->clients[i].last_seen);
+        rc = write_rows(s, S_USAGE_CLIENT_SEEN, &p, NULL, "usage_add");
+    }
+    if (!rc && u->n_clients) {
+        struct sql_params p = {.n = 0};
+        p_text(&p, u->credential_id);
+        rc = write_rows(s, S_USAGE_CLIENT_TRIM, &p, NULL, "usage_add");
+    }
+    return rc;
+}
+
+static int sql_usage_add(struct store *st, const struct store_usage_add *items, size_t n)
+{
+    int rc = sql_begin(st);
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = usage_add_one(S(st), &items[i]);
+    if (rc) {
+        sql_rollback(st);
+        return rc;
+    }
+    return sql_commit(st);
+}
+
+static void read_usage_day(struct sql_rows *r, void *it)
+{
+    struct store_usage_day *d = it;
+    d->day = col_int(r, 0);
+    d->requests = col_int(r, 1);
+}
+
+static void read_usage_route(struct sql_rows *r, void *it)
+{
+    struct store_usage_route *u = it;
+    col_copy(r, 0, u->route, sizeof u->route);
+    u->requests = col_int(r, 1);
+    u->last_seen = col_int(r, 2);
+}
+
+static void read_usage_client(struct sql_rows *r, void *it)
+{
+    struct store_usage_client *c = it;
+    col_copy(r, 0, c->address, sizeof c->address);
+    col_copy(r, 1, c->user_agent, sizeof c->user_agent);
+    c->last_seen = col_int(r, 2);
+}
+
+/* Runs a read of one credential's rows (?1 its id, ?2 a day or a time) into
+ * a new array. Rare (one read per request for a credential's usage): the
+ * statements are composed, not kept prepared. */
+static int usage_rows(struct sql_store *s, const char *sql, const char *id, int64_t since, size_t itemsize,
+                      row_reader read, void **items, size_t *n)
+{
+    struct sql_params p = {.n = 0};
+    struct sql_rows *r = NULL;
+    p_text(&p, id);
+    p_int(&p, since);
+    int rc = run_composed(s, sql, &p, &r, NULL, "usage_get");
+    if (!rc)
+        rc = read_all(r, itemsize, read, items, n);
+    rows_close(r);
+    return rc;
+}
+
+static int sql_usage_get(struct store *st, const char *credential_id, int64_t since_day, struct store_usage *out)
+{
+    void *clients = NULL;
+    size_t n_clients = 0;
+    int64_t since_us = since_day * STORE_DAY_US;
+    memset(out, 0, sizeof *out);
+    int rc = usage_rows(S(st),
+                        "SELECT day, requests FROM credential_usage_days WHERE credential_id = ?1 AND day >= ?2 "
+                        "ORDER BY day",
+                        credential_id, since_day, sizeof *out->days, read_usage_day, (void **)&out->days, &out->n_days);
+    if (!rc)
+        rc = usage_rows(S(st),
+                        "SELECT route, requests, last_seen FROM credential_usage_routes WHERE credential_id = ?1 "
+                        "AND last_seen >= ?2 ORDER BY requests DESC, route",
+                        credential_id, since_us, sizeof *out->routes, read_usage_route, (void **)&out->routes,
+                        &out->n_routes);
+    if (!rc)
+        rc = usage_rows(S(st),
+                        "SELECT address, user_agent, last_seen FROM credential_usage_clients WHERE credential_id = ?1 "
+                        "AND last_seen >= ?2 ORDER BY last_seen DESC, address, user_agent LIMIT 5",
+                        credential_id, since_us, sizeof out->clients[0], read_usage_client, &clients, &n_clients);
+    if (!rc) {
+        out->n_clients = n_clients < STORE_USAGE_CLIENTS ? n_clients : STORE_USAGE_CLIENTS;
+        memcpy(out->clients, clients, out->n_clients * sizeof out->clients[0]);
+    }
+    free(clients);
+    if (rc)
+        store_usage_clear(out);
+    return rc;
+}
+
+static int sql_usage_prune(struct store *st, int64_t before_day)
+{
+    static const char *const steps[] = {
+        "DELETE FROM credential_usage_days WHERE day < ?1",
+        "DELETE FROM credential_usage_routes WHERE last_seen < ?1",
+        "DELETE FROM credential_usage_clients WHERE last_seen < ?1",
+    };
+    int rc = sql_begin(st);
+    for (size_t i = 0; !rc && i < sizeof steps / sizeof steps[0]; i++) {
+        struct sql_params p = {.n = 0};
+        p_int(&p, i == 0 ? before_day : before_day * STORE_DAY_US);
+        rc = run_composed(S(st), steps[i], &p, NULL, NULL, "usage_prune");
+    }
+    if (rc) {
+        sql_rollback(st);
+        return rc;
+    }
+    return sql_commit(st);
+}
+
 /* ---- invitations, reset, the audit trail ---- */
 
 static int sql_invitation_insert(struct store *st, const struct store_invitation *inv)
@@ -1978,6 +2142,9 @@ static const struct {
 } reset_steps[] = {
     {"DELETE FROM tokens", KEEP_NOTHING},
     {"DELETE FROM idempotency_keys", KEEP_NOTHING},
+    {"DELETE FROM credential_usage_days", KEEP_NOTHING},
+    {"DELETE FROM credential_usage_routes", KEEP_NOTHING},
+    {"DELETE FROM credential_usage_clients", KEEP_NOTHING},
     {"DELETE FROM token_counts", KEEP_NOTHING},
     {"DELETE FROM app_keys WHERE id <> ?1", KEEP_APP_KEY},
     {"DELETE FROM api_keys WHERE id <> ?1", KEEP_API_KEY},
@@ -2436,6 +2603,10 @@ static const struct copy_table {
      "seq"},
     {"audit_heads", "org_key, count, hash", "TIB", "org_key"},
     {"audit_checkpoints", AUDIT_CHECKPOINT_COLS, "IIITBIB", "number"},
+    {"credential_usage_days", "credential_id, day, requests", "TII", "credential_id, day"},
+    {"credential_usage_routes", "credential_id, route, requests, last_seen", "TTII", "credential_id, route"},
+    {"credential_usage_clients", "credential_id, address, user_agent, last_seen", "TTTI",
+     "credential_id, address, user_agent"},
 };
 
 /* The current row of r as parameters, by the table's column types. */
@@ -2639,4 +2810,7 @@ const struct store_ops store_sql_ops = {
     .counts = sql_counts,
     .ready = sql_ready,
     .copy_to = sql_copy_to,
+    .usage_add = sql_usage_add,
+    .usage_get = sql_usage_get,
+    .usage_prune = sql_usage_prune,
 };

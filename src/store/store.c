@@ -275,6 +275,10 @@ STORE_WRAP_OUT(audit_checkpoint_walk,
                (st, after, limit, out), out)
 STORE_WRAP(touch, (struct store * st, const struct store_touch *items, size_t n, unsigned char *first),
            (st, items, n, first))
+STORE_WRAP(usage_add, (struct store * st, const struct store_usage_add *items, size_t n), (st, items, n))
+STORE_WRAP_OUT(usage_get, (struct store * st, const char *credential_id, int64_t since_day, struct store_usage *out),
+               (st, credential_id, since_day, out), out)
+STORE_WRAP(usage_prune, (struct store * st, int64_t before_day), (st, before_day))
 STORE_WRAP(api_key_insert, (struct store * st, const struct store_api_key *key), (st, key))
 STORE_WRAP_OUT(api_key_get, (struct store * st, const char *org_id, const char *id, struct store_api_key *out),
                (st, org_id, id, out), out)
@@ -424,6 +428,15 @@ void store_audit_checkpoint_clear(struct store_audit_checkpoint *c)
     memset(c, 0, sizeof *c);
 }
 STORE_LIST_FREE(store_audit_checkpoint_list_free, struct store_audit_checkpoint_list, store_audit_checkpoint_clear)
+
+void store_usage_clear(struct store_usage *u)
+{
+    if (!u)
+        return;
+    free(u->routes);
+    free(u->days);
+    memset(u, 0, sizeof *u);
+}
 
 /* Appends a length-prefixed field to the hashed bytes. */
 static void hash_field(struct buf *b, const char *s)

@@ -298,6 +298,59 @@ struct store_touch {
     int close_overlap;    /* a rotated credential's new value was used: its previous one stops now */
 };
 
+/* Who used a credential, how often and for what (issue 15, item 2): what
+ * one flush adds (store_ops.usage_add) and what store_ops.usage_get reads.
+ * Kept per credential id for STORE_USAGE_DAYS days; a credential keeps its
+ * STORE_USAGE_CLIENTS latest distinct (address, user agent) pairs. */
+#define STORE_USAGE_DAYS 30
+#define STORE_USAGE_CLIENTS 5
+#define STORE_USAGE_UA_MAX 200   /* bytes of a user agent kept (printable ASCII) */
+#define STORE_USAGE_ROUTE_MAX 96 /* "METHOD /api/v2/...{id}", a route's template */
+#define STORE_DAY_US (86400LL * 1000000LL)
+
+struct store_usage_client {
+    char address[48];
+    char user_agent[STORE_USAGE_UA_MAX + 1]; /* "" when none was sent */
+    int64_t last_seen;
+};
+
+struct store_usage_route {
+    char route[STORE_USAGE_ROUTE_MAX];
+    int64_t requests;
+    int64_t last_seen;
+};
+
+struct store_usage_day {
+    int64_t day; /* days since 1970-01-01 UTC: microseconds / STORE_DAY_US */
+    int64_t requests;
+};
+
+/* What one flush adds to a credential's usage: requests added to each day
+ * and route (route last_seen moves forward only), clients seen (last_seen
+ * moves forward only; beyond STORE_USAGE_CLIENTS the oldest are dropped).
+ * The arrays are the caller's. */
+struct store_usage_add {
+    char credential_id[UUID_STR];
+    const struct store_usage_client *clients;
+    size_t n_clients;
+    const struct store_usage_route *routes;
+    size_t n_routes;
+    const struct store_usage_day *days;
+    size_t n_days;
+};
+
+/* A credential's usage as stored: its latest clients (latest first), its
+ * routes (most requests first) and its days with requests (oldest first).
+ * routes and days are owned (store_usage_clear). */
+struct store_usage {
+    struct store_usage_client clients[STORE_USAGE_CLIENTS];
+    size_t n_clients;
+    struct store_usage_route *routes;
+    size_t n_routes;
+    struct store_usage_day *days;
+    size_t n_days;
+};
+
 struct store_audit {
     int64_t seq; /* assigned by the store */
     int64_t at;
@@ -591,6 +644,16 @@ struct store_ops {
     /* Checkpoints numbered above after, in order, at most limit. */
     int (*audit_checkpoint_walk)(struct store *st, int64_t after, int64_t limit,
                                  struct store_audit_checkpoint_list *out);
+
+    /* Adds n credentials' usage (struct store_usage_add), in one transaction
+     * (the caller's when it has one: the writer's flush). */
+    int (*usage_add)(struct store *st, const struct store_usage_add *items, size_t n);
+    /* A credential's usage: days from since_day on, and the routes and
+     * clients kept (an id with none: KH_OK and an empty *out). */
+    int (*usage_get)(struct store *st, const char *credential_id, int64_t since_day, struct store_usage *out);
+    /* Forgets days before before_day, and routes and clients last seen
+     * before that day began. */
+    int (*usage_prune)(struct store *st, int64_t before_day);
 };
 
 /* Every backend's handle starts with this. */
@@ -728,6 +791,10 @@ void store_audit_checkpoint_list_free(struct store_audit_checkpoint_list *l);
  * already bound by the link to prev. */
 void store_audit_hash(const struct store_audit *e, const uint8_t prev[SECRET_HASH_LEN], uint8_t out[SECRET_HASH_LEN]);
 void store_audit_list_free(struct store_audit_list *l);
+int store_usage_add(struct store *st, const struct store_usage_add *items, size_t n);
+int store_usage_get(struct store *st, const char *credential_id, int64_t since_day, struct store_usage *out);
+int store_usage_prune(struct store *st, int64_t before_day);
+void store_usage_clear(struct store_usage *u);
 
 /* Row destructors; all are NULL-safe and leave the row zeroed. */
 void store_org_clear(struct store_org *o);

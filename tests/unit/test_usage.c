@@ -18,7 +18,7 @@ static void use(struct usage_buffer *u, int kind, const char *id, int64_t when)
     snprintf(t.actor_id, sizeof t.actor_id, "00000000-0000-4000-8000-0000000000bb");
     snprintf(t.source, sizeof t.source, "127.0.0.9");
     snprintf(t.target_kind, sizeof t.target_kind, "application_key");
-    usage_record(u, &t);
+    usage_record(u, &t, NULL);
 }
 
 static void keeps_the_latest_use_per_credential(void)

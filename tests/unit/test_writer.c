@@ -182,7 +182,7 @@ static void handed_usage_is_written_by_stop(void)
     struct usage_buffer *u = usage_new(64);
     struct store_touch use = {.kind = STORE_TOUCH_API_KEY, .when = 123456};
     memcpy(use.id, id, UUID_STR);
-    usage_record(u, &use);
+    usage_record(u, &use, NULL);
     writer_submit_usage(wr, u); /* the writer owns it now */
     writer_stop(wr);
 
@@ -223,7 +223,7 @@ static void usage_survives_a_failed_batch_commit(void)
     struct usage_buffer *u = usage_new(64);
     struct store_touch use = {.kind = STORE_TOUCH_API_KEY, .when = 123456};
     memcpy(use.id, id, UUID_STR);
-    usage_record(u, &use);
+    usage_record(u, &use, NULL);
     writer_submit_usage(wr, u);
     while (commits_after_touch < 1)
         usleep(1000);
