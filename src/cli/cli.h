@@ -73,7 +73,7 @@ extern const struct option cli_init_options[], cli_org_add_options[], cli_org_li
     cli_key_revoke_options[], cli_token_list_options[], cli_token_revoke_options[], cli_serve_options[],
     cli_backup_options[], cli_restore_options[], cli_check_options[], cli_migrate_options[], cli_audit_options[],
     cli_rotate_secret_options[], cli_audit_verify_options[], cli_seed_options[], cli_version_options[],
-    cli_scan_options[];
+    cli_scan_options[], cli_usage_options[];
 
 int cli_init(int argc, char **argv);
 int cli_org_add(int argc, char **argv);
@@ -97,6 +97,7 @@ int cli_rotate_secret(int argc, char **argv);
 int cli_audit_verify(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
 int cli_scan(int argc, char **argv);
+int cli_usage_show(int argc, char **argv);
 
 /* Shared helpers (cli_common.c). */
 /* Opens an existing store and loads its secret; prints the error and

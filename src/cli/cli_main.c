@@ -31,6 +31,7 @@ const struct cli_command cli_commands[] = {
     {"rotate-secret", cli_rotate_secret, cli_rotate_secret_options},
     {"seed", cli_seed, cli_seed_options},
     {"scan", cli_scan, cli_scan_options},
+    {"usage", cli_usage_show, cli_usage_options},
     {"version", cli_version, cli_version_options},
     {NULL, NULL, NULL},
 };
