@@ -2,7 +2,7 @@
 // generated test. Thousands of seeded random cases: a random caller (a user
 // with a random set of permissions, its application key unscoped or scoped,
 // its PAT, a service account's application key or SAT, a scoped admin key)
-// calls a random operation of the spec (all 66, the Audit Trail API's 2, and keyhold's probes, with fixtures and bodies
+// calls a random operation of the spec (all 66, the Audit Trail API's 2, keyhold's own routes and probes, with fixtures and bodies
 // drawn at random, many of them attempts to escalate), and the result must
 // obey the rule:
 //   - a credential made or widened, a user re-enabled, a role given to a user
@@ -282,6 +282,10 @@ function requests(s) {
     // keyhold's own routes: rotating a token or an application key (a new secret of an existing credential)...
     ["POST", `/api/v2/keyhold/credentials/${chance(0.5) ? token() : key()}/rotate`, chance(0.3) ? undefined
       : { data: { type: "credential_rotations", attributes: { grace_seconds: pick([0, 0, 60]) } } }],
+    // ...its dry run (changes nothing, shows no secret), and who uses a credential of any kind (a read)...
+    ["POST", `/api/v2/keyhold/credentials/${token()}/rotate?dry_run=true`, chance(0.3) ? undefined
+      : { data: { type: "credential_rotations", attributes: { grace_seconds: pick([0, 60]) } } }],
+    ["GET", `/api/v2/keyhold/credentials/${chance(0.5) ? token() : key()}/usage`],
     // ...and the probes (unauthenticated, reveal nothing)
     ["GET", "/healthz"], ["GET", "/readyz"],
   ];
@@ -335,6 +339,13 @@ function violations(before, after, caller, sent, answer) {
     const was = before.tokens.get(rotation.id) ?? before.keys.get(rotation.id);
     const over = was ? excess(credentialPerms(before, was.owner, was.scopes), held) : ["(a credential unknown before)"];
     if (over.length) out.push(`a new secret of ${rotation.attributes.credential_type} ${rotation.id} (holding ${over.join(",")} beyond the caller) was revealed`);
+  }
+  // A dry run changes nothing and answers no secret.
+  if (sent.includes("dry_run=true")) {
+    const text = (m) => JSON.stringify([...m].map(([k, v]) => [k, v instanceof Set ? [...v] : v]));
+    for (const kind of ["keys", "tokens", "users", "roles"])
+      if (text(before[kind]) !== text(after[kind])) out.push(`a dry run changed the ${kind}`);
+    if (rotation?.attributes?.key) out.push("a dry run answered a secret");
   }
   for (const [value, cred] of secrets) {
     if (!answer.includes(value) || sent.includes(value)) continue;
