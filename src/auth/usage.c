@@ -424,7 +424,8 @@ int usage_peek(const struct usage_buffer *u, const char *id, struct store_usage 
         }
         out->days = xcalloc(d->n_days ? d->n_days : 1, sizeof *out->days);
         out->n_days = d->n_days;
-        memcpy(out->days, d->days, d->n_days * sizeof *d->days);
+        if (d->n_days)
+            memcpy(out->days, d->days, d->n_days * sizeof *d->days);
         return KH_OK;
     }
     return KH_ENOTFOUND;

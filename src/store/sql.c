@@ -2083,7 +2083,8 @@ static int sql_usage_get(struct store *st, const char *credential_id, int64_t si
                         credential_id, since_us, sizeof out->clients[0], read_usage_client, &clients, &n_clients);
     if (!rc) {
         out->n_clients = n_clients < STORE_USAGE_CLIENTS ? n_clients : STORE_USAGE_CLIENTS;
-        memcpy(out->clients, clients, out->n_clients * sizeof out->clients[0]);
+        if (out->n_clients)
+            memcpy(out->clients, clients, out->n_clients * sizeof out->clients[0]);
     }
     free(clients);
     if (rc)
