@@ -271,6 +271,7 @@ test("a dry run is refused as the rotation would be", async () => {
     [rotated.id, {}, 409, /previous secret is accepted until/],
     [apiKey.id, {}, 404, /not found/],
     [adminPat.id, { body: { data: { attributes: { grace_seconds: -1 } } } }, 400, /grace_seconds/],
+    [adminPat.id, { key: "has space" }, 400, /Idempotency-Key/],
   ];
   for (const [id, opts, status, msg] of cases) {
     const r = await rotate(id, opts);
