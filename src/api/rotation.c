@@ -16,6 +16,12 @@
  * again gets the same answer (the same secret) instead of a second
  * rotation; another request with the same key is refused (422).
  *
+ * With ?dry_run=true nothing happens: the answer (200) says what the
+ * rotation would do and what would stop working (the credential's usage,
+ * credential_usage.c), after the same checks, refused as the rotation
+ * would be (a malformed Idempotency-Key included). No kept answer is
+ * looked up or kept, no audit event written.
+ *
  * Who may rotate: whoever may revoke or delete the credential (see
  * may_rotate_or_reply), and, since the answer reveals a working secret of a
  * token or an application key, only a caller holding every permission it
@@ -345,14 +351,62 @@ static int rotate_credential(struct api_call *call, const struct rotated *r, int
     }
 }
 
+/* ?dry_run=true: what rotating r would do, and its usage (whoever still
+ * sends the secret that would stop), answered without rotating, keeping
+ * an answer or recording an event (credential_usage.c renders it). */
+static void preview_rotation(struct api_call *call, const struct rotated *r, int64_t grace_s)
+{
+    char effect[360], until[CLOCK_BUF];
+    struct api_credential c = {0}; /* its name is borrowed from r: c is not cleared */
+    if (r->kind == STORE_TOUCH_API_KEY) {
+        c = (struct api_credential){.kind = API_CRED_API_KEY, .name = r->api.name, .last_used_at = r->api.last_used_at};
+    } else if (r->kind == STORE_TOUCH_APP_KEY) {
+        c = (struct api_credential){.kind = API_CRED_APP_KEY, .name = r->app.name, .last_used_at = r->app.last_used_at};
+        memcpy(c.owner_id, r->app.owner_id, UUID_STR);
+    } else {
+        c = (struct api_credential){.kind = r->tok.kind == STORE_TOKEN_SAT ? API_CRED_SAT : API_CRED_PAT,
+                                    .name = r->tok.name,
+                                    .last_used_at = r->tok.last_used_at,
+                                    .expires_at = r->tok.expires_at};
+        memcpy(c.owner_id, r->tok.owner_id, UUID_STR);
+    }
+    snprintf(c.id, sizeof c.id, "%.36s", call->params[0]); /* a UUID: find_rotated found it */
+    memcpy(c.org_id, call->who.org_id, UUID_STR);
+    clock_format_rfc3339(call->now + grace_s * 1000000, 0, until);
+    if (grace_s)
+        snprintf(effect, sizeof effect,
+                 "A new secret would be made and shown once; the secret in use would keep working until %s or the "
+                 "new secret's first use, whichever comes first, and be refused after that. Everything else would "
+                 "stay: id, name, scopes, owner and expiry.",
+                 until);
+    else
+        snprintf(effect, sizeof effect,
+                 "A new secret would be made and shown once; the secret in use would be refused at once. Everything "
+                 "else would stay: id, name, scopes, owner and expiry.");
+    struct api_preview p = {.action = "rotate",
+                            .effect = effect,
+                            .stops_at = call->now + grace_s * 1000000,
+                            .ends_on_new_secret_use = grace_s > 0,
+                            .grace_s = grace_s};
+    reply_credential_preview(call, &c, &p);
+}
+
 void keyhold_credential_rotate(struct api_call *call)
 {
     struct rotated r;
     struct idempotency idem;
     int64_t grace_s;
+    int dry_run;
     char value[TOKEN_LEN + APP_KEY_VALUE_LEN + API_KEY_VALUE_LEN + 1]; /* room for any of them */
-    if (grace_or_reply(call, &grace_s) || idempotency_or_reply(call, &idem))
+    if (dry_run_or_reply(call, &dry_run) || grace_or_reply(call, &grace_s) || idempotency_or_reply(call, &idem))
         return;
+    if (dry_run) { /* the same checks and refusals as the rotation (no kept answer is looked up); nothing changes */
+        if (!rotatable_or_reply(call, call->params[0], &r)) {
+            preview_rotation(call, &r, grace_s);
+            rotated_clear(&r);
+        }
+        return;
+    }
     if (idem.present && replayed(call, &idem))
         return;
     if (rotatable_or_reply(call, call->params[0], &r))

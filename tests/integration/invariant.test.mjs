@@ -283,7 +283,7 @@ function requests(s) {
     ["POST", `/api/v2/keyhold/credentials/${chance(0.5) ? token() : key()}/rotate`, chance(0.3) ? undefined
       : { data: { type: "credential_rotations", attributes: { grace_seconds: pick([0, 0, 60]) } } }],
     // ...its dry run (changes nothing, shows no secret), and who uses a credential of any kind (a read)...
-    ["POST", `/api/v2/keyhold/credentials/${token()}/rotate?dry_run=true`, chance(0.3) ? undefined
+    ["POST", `/api/v2/keyhold/credentials/${chance(0.5) ? token() : key()}/rotate?dry_run=true`, chance(0.3) ? undefined
       : { data: { type: "credential_rotations", attributes: { grace_seconds: pick([0, 60]) } } }],
     ["GET", `/api/v2/keyhold/credentials/${chance(0.5) ? token() : key()}/usage`],
     // ...and the probes (unauthenticated, reveal nothing)

@@ -256,6 +256,32 @@ test("a rotation's dry run answers what would stop working and changes nothing",
   assert.equal(after.length, before.trail.length + 1);
 });
 
+test("an API key's and an application key's dry runs answer their usage and change nothing", async () => {
+  const apiKey = (await call("GET", "/api/v2/api_keys")).json.data.find((k) => k.attributes.last4 === srv.admin.api_key.slice(-4));
+  const appKey = (await call("GET", "/api/v2/current_user/application_keys", { headers: srv.keyHeaders(peer) })).json.data[0];
+  await call("GET", "/api/v2/current_user/application_keys", { headers: { ...srv.keyHeaders(peer), "User-Agent": "peer-tool/2" } });
+  await usageSoon(appKey.id, (x) => x.clients.some((c) => c.user_agent === "peer-tool/2"));
+  // What Datadog's GET shows, but the last use (the dry run is itself a use of the caller's keys).
+  const shown = async (type, id) => {
+    const j = (await call("GET", type === "api_keys" ? `/api/v2/api_keys/${id}` : `/api/v2/application_keys/${id}`)).json;
+    for (const k of ["last_used_at", "date_last_used", "last_used_date", "used_in_last_24_hours"]) delete j.data.attributes[k];
+    return j;
+  };
+  for (const [id, headers, type] of [[apiKey.id, srv.keyHeaders(), "api_keys"], [appKey.id, srv.keyHeaders(peer), "application_keys"]]) {
+    const before = await shown(type, id);
+    const r = await rotate(id, { headers, body: { data: { attributes: { grace_seconds: 0 } } } });
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.json.data.attributes.credential_type, type);
+    assert.equal(r.json.data.attributes.usage.credential_type, type);
+    assert.ok(r.json.data.attributes.usage.requests_last_30_days > 0);
+    await new Promise((res) => setTimeout(res, 300)); // past the flush: a write would show by now
+    assert.deepEqual(await shown(type, id), before);
+  }
+  // The keys still work, unchanged.
+  assert.equal((await call("GET", "/api/v2/current_user/application_keys", { headers: srv.keyHeaders(peer) })).status, 200);
+  assert.equal((await call("GET", "/api/v1/validate", { headers: { "DD-API-KEY": srv.admin.api_key } })).status, 200);
+});
+
 test("a dry run is refused as the rotation would be", async () => {
   const mine = await newPat(srv.keyHeaders(peer), ["user_app_keys"]);
   const adminPat = await newPat();
@@ -269,7 +295,8 @@ test("a dry run is refused as the rotation would be", async () => {
     [mine.id, { headers: srv.keyHeaders(peer) }, 200, null],
     [wide.id, { headers: bearer(narrow) }, 403, /api_keys_read|api_keys_write/],
     [rotated.id, {}, 409, /previous secret is accepted until/],
-    [apiKey.id, {}, 404, /not found/],
+    [apiKey.id, { headers: srv.keyHeaders(keysReader) }, 403, /api_keys_write/],
+    ["00000000-0000-4000-8000-000000000000", {}, 404, /not found/],
     [adminPat.id, { body: { data: { attributes: { grace_seconds: -1 } } } }, 400, /grace_seconds/],
     [adminPat.id, { key: "has space" }, 400, /Idempotency-Key/],
   ];
