@@ -185,6 +185,12 @@ test("deleted API and application keys are listed; their Datadog routes answer 4
   assert.equal(a.reason, "left the team");
   assert.equal(a.last4, app.attributes.last4);
   assert.equal(a.public_portion, null);
+  // The shell's revocations are history too, ended by "operator".
+  const shelled = await newApiKey("revoked from the shell");
+  srv.cli("key", "revoke", "--db", srv.db, shelled.id);
+  const byShell = (await seen()).get(shelled.id);
+  assert.equal(byShell.ended_by, "operator");
+  assert.equal(byShell.ended_by_email, null);
   // Nothing secret in a row: no value, no hash.
   for (const attrs of rows.values()) assert.deepEqual(Object.keys(attrs).filter((k) => /key|hash|secret/.test(k)), []);
 });
