@@ -6,7 +6,8 @@
  *        revoked and expired tokens and deleted API and application keys of
  *        the caller's org, for --history-retention (90 days by default),
  *        with who ended each, when and why; never a secret. Each row is shown
- *        under the rule that reads that credential live (see visibility()).
+ *        under the rule that reads that credential live
+ *        (authz_history_visibility in auth/authz.c).
  *   POST /api/v2/keyhold/credentials/{id}/revoke
  *        revokes a PAT or SAT, or deletes an API or application key, under
  *        exactly the permissions of the matching Datadog route, recording
@@ -40,26 +41,6 @@ static const char *const kind_names[] = {
 };
 
 /* ---- the list ---- */
-
-/* Which rows the caller may see: those it could read live (the Datadog
- * routes' read permissions). API keys: api_keys_read. Application keys:
- * org_app_keys_read (any), user_app_keys (its own), service_account_write
- * (a service account's). PATs: org_app_keys_read (any), user_app_keys (its
- * own). SATs: service_account_write. */
-static void visibility(const struct api_call *call, struct store_history_query *q)
-{
-    if (api_has_perm(call, PERM_API_KEYS_READ))
-        q->any_kinds |= STORE_CRED_BIT(STORE_CRED_API_KEY);
-    if (api_has_perm(call, PERM_ORG_APP_KEYS_READ))
-        q->any_kinds |= STORE_CRED_BIT(STORE_CRED_APP_KEY) | STORE_CRED_BIT(STORE_CRED_PAT);
-    if (api_has_perm(call, PERM_USER_APP_KEYS))
-        q->own_kinds |= STORE_CRED_BIT(STORE_CRED_APP_KEY) | STORE_CRED_BIT(STORE_CRED_PAT);
-    if (api_has_perm(call, PERM_SERVICE_ACCOUNT_WRITE)) {
-        q->any_kinds |= STORE_CRED_BIT(STORE_CRED_SAT);
-        q->sa_kinds |= STORE_CRED_BIT(STORE_CRED_APP_KEY);
-    }
-    q->own_id = call->who.user_id;
-}
 
 /* state (absent: revoked and expired) into *states (1 << state bits), or
  * answers 400. state=leaked is accepted and gives 0: leak marking (issue
@@ -160,7 +141,7 @@ void keyhold_credentials_history(struct api_call *call)
     struct store_history_list list = {0};
     unsigned kinds;
     memset(&q, 0, sizeof q);
-    visibility(call, &q);
+    authz_history_visibility(&call->who, &q); /* each row under the rule that reads it live */
     if (!q.any_kinds && !q.own_kinds && !q.sa_kinds) {
         reply_error(call, 403, "Forbidden: reading credential history needs api_keys_read, org_app_keys_read, "
                                "user_app_keys or service_account_write");
