@@ -35,6 +35,7 @@ void config_defaults(struct config *cfg)
     cfg->rate_auth_failures = (struct rate_rule){60, 60};
     cfg->rate_credential_share = 25;
     cfg->rate_table_entries = RATE_TABLE_DEFAULT_ENTRIES;
+    cfg->history_retention_s = CONFIG_DEFAULT_HISTORY_RETENTION_S;
 }
 
 char *config_secret_path(const struct config *cfg)

@@ -6,11 +6,14 @@
 #include "util/raterule.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define KH_MAX_BODY (1024 * 1024) /* request bodies above this get 413 */
 #define KH_MAX_JSON_DEPTH 32
 #define KH_MAX_ID_LEN 128   /* path ids longer than this are never found */
 #define KH_MAX_NAME_LEN 255 /* names of keys, tokens, users */
+#define CONFIG_DEFAULT_HISTORY_RETENTION_S (90 * 86400LL)
+#define CONFIG_MAX_HISTORY_RETENTION_S (3650 * 86400LL)
 
 struct config {
     char *db_path;     /* the store (SQLite file path) */
@@ -35,6 +38,7 @@ struct config {
     char *tls_cert_path, *tls_key_path; /* PEM files: both set = TLS on every listener */
     int ephemeral; /* the store lives in memory and the secret is not on disk (serve --ephemeral) */
     int test_mode; /* the relaxations of a test double (serve --test-mode), see cli_serve.c */
+    int64_t history_retention_s; /* how long ended credentials stay listed (api/history.c) and kept */
 };
 
 /* Defaults, then KEYHOLD_* environment variables. */

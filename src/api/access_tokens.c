@@ -383,7 +383,8 @@ void access_tokens_revoke(struct api_call *call)
     } else if (!token_live(&t, call->now)) {
         reply_empty(call, 204);
     } else {
-        int rc = store_token_revoke(call->env->store, call->who.org_id, t.id, call->now);
+        struct store_ending end = api_ending(call, NULL);
+        int rc = store_token_revoke(call->env->store, call->who.org_id, t.id, &end);
         if (rc && rc != KH_ENOTFOUND) {
             reply_store_error(call, rc);
         } else {
@@ -526,7 +527,8 @@ void sa_tokens_revoke(struct api_call *call)
     struct store_token t;
     if (load_sa_token_or_reply(call, 1, &sa, &t))
         return;
-    int rc = token_live(&t, call->now) ? store_token_revoke(call->env->store, call->who.org_id, t.id, call->now) : KH_OK;
+    struct store_ending end = api_ending(call, NULL);
+    int rc = token_live(&t, call->now) ? store_token_revoke(call->env->store, call->who.org_id, t.id, &end) : KH_OK;
     if (rc && rc != KH_ENOTFOUND) {
         reply_store_error(call, rc);
     } else {

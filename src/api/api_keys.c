@@ -525,7 +525,9 @@ void api_keys_delete(struct api_call *call)
     if (require_perm_or_reply(call, PERM_API_KEYS_DELETE))
         return;
     const char *id = call->params[0];
-    int rc = uuid_valid(id, strlen(id)) ? store_api_key_delete(call->env->store, call->who.org_id, id) : KH_ENOTFOUND;
+    struct store_ending end = api_ending(call, NULL);
+    int rc = uuid_valid(id, strlen(id)) ? store_api_key_delete(call->env->store, call->who.org_id, id, &end)
+                                        : KH_ENOTFOUND;
     if (rc == KH_ENOTFOUND) {
         reply_error(call, 404, "API key not found");
     } else if (rc) {
@@ -588,10 +590,11 @@ void api_keys_v1_delete(struct api_call *call)
     if (require_perm_or_reply(call, PERM_API_KEYS_DELETE) || load_key_or_reply(call, call->params[0], 1, &k))
         return;
     char value[API_KEY_VALUE_LEN + 1];
+    struct store_ending end = api_ending(call, NULL);
     int rc = unseal_key(call, NULL, &k, value);
     if (rc) {
         reply_error(call, 500, "The stored API key could not be decrypted with this server's secret");
-    } else if ((rc = store_api_key_delete(call->env->store, call->who.org_id, k.id)) != KH_OK) {
+    } else if ((rc = store_api_key_delete(call->env->store, call->who.org_id, k.id, &end)) != KH_OK) {
         if (rc == KH_ENOTFOUND)
             reply_error(call, 404, "API key not found");
         else

@@ -363,7 +363,8 @@ static void delete_key(struct api_call *call, enum scope scope)
     if (family_perm_or_reply(call, scope, PERM_ORG_APP_KEYS_WRITE) || owner_or_reply(call, scope, &owner) ||
         load_app_key_or_reply(call, id, owner, &k))
         return;
-    int rc = store_app_key_delete(call->env->store, call->who.org_id, k.id);
+    struct store_ending end = api_ending(call, NULL);
+    int rc = store_app_key_delete(call->env->store, call->who.org_id, k.id, &end);
     if (rc == KH_ENOTFOUND) {
         reply_error(call, 404, "Application key not found");
     } else if (rc) {
@@ -578,7 +579,8 @@ void app_keys_v1_delete(struct api_call *call)
         load_v1_key_or_reply(call, &k))
         return;
     if (unseal_app_key(call, &k, value) == KH_OK) {
-        int rc = store_app_key_delete(call->env->store, call->who.org_id, k.id);
+        struct store_ending end = api_ending(call, NULL);
+        int rc = store_app_key_delete(call->env->store, call->who.org_id, k.id, &end);
         if (rc == KH_ENOTFOUND)
             reply_error(call, 404, "Application key not found");
         else if (rc)

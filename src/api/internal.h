@@ -324,6 +324,12 @@ void keyhold_reset(struct api_call *call);
 void keyhold_credential_rotate(struct api_call *call);
 /* credential_usage.c: keyhold's extension */
 void keyhold_credential_usage(struct api_call *call);
+/* history.c: ended credentials, and revoking any kind (keyhold's extension) */
+void keyhold_credentials_history(struct api_call *call);
+void keyhold_credential_revoke(struct api_call *call);
+/* Who ends a credential in this request (a revocation, a deletion): the
+ * caller, now, and why (NULL: no reason given). Borrows from call. */
+struct store_ending api_ending(const struct api_call *call, const char *reason);
 /* audit.c: Datadog's Audit Trail API */
 void audit_events_list(struct api_call *call);
 void audit_events_search(struct api_call *call);

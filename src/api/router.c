@@ -106,6 +106,8 @@ static const struct route routes[] = {
     {"POST", "/api/v2/keyhold/reset", keyhold_reset, W | ROUTE_TEST_MODE},
     {"POST", "/api/v2/keyhold/credentials/{}/rotate", keyhold_credential_rotate, W},
     {"GET", "/api/v2/keyhold/credentials/{}/usage", keyhold_credential_usage, ROUTE_AUTH},
+    {"GET", "/api/v2/keyhold/credentials", keyhold_credentials_history, ROUTE_AUTH},
+    {"POST", "/api/v2/keyhold/credentials/{}/revoke", keyhold_credential_revoke, W},
 };
 
 /* The revocations: routes that delete or revoke a credential, or disable a
@@ -114,7 +116,7 @@ static const struct route routes[] = {
  * can hold up an emergency revocation; it is still counted (rate_or_reply). */
 static const struct revocation {
     api_handler handler;
-    int perms[3]; /* ends at the first -1 */
+    int perms[5]; /* ends at the first -1 */
 } revocations[] = {
     {api_keys_v1_delete, {PERM_API_KEYS_DELETE, -1}},
     {api_keys_delete, {PERM_API_KEYS_DELETE, -1}},
@@ -125,6 +127,8 @@ static const struct revocation {
     {access_tokens_revoke, {PERM_USER_APP_KEYS, PERM_ORG_APP_KEYS_WRITE, -1}},
     {sa_tokens_revoke, {PERM_SERVICE_ACCOUNT_WRITE, -1}},
     {users_disable, {PERM_USER_ACCESS_MANAGE, PERM_SERVICE_ACCOUNT_WRITE, -1}},
+    {keyhold_credential_revoke,
+     {PERM_API_KEYS_DELETE, PERM_ORG_APP_KEYS_WRITE, PERM_USER_APP_KEYS, PERM_SERVICE_ACCOUNT_WRITE, -1}},
 };
 
 /* Matches path against pattern; on success copies the captured segments into

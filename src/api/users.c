@@ -208,7 +208,7 @@ void users_update(struct api_call *call)
             u.modified_at = call->now;
             int rc;
             if (disabled_field && disabled && !was_disabled) {
-                rc = lifecycle_disable_user(call->env->store, &u, call->now);
+                rc = lifecycle_disable_user(call->env->store, &u, call->now, call->who.user_id);
             } else if (disabled_field && !disabled && was_disabled && may_enable_or_reply(call, &u)) {
                 rc = -1; /* answered */
             } else {
@@ -238,7 +238,7 @@ void users_disable(struct api_call *call)
         /* Datadog answers a repeated disable as it answers an unknown user. */
         reply_error(call, 404, "%s not found", u.id);
     } else if (!may_manage_or_reply(call, &u)) {
-        int rc = lifecycle_disable_user(call->env->store, &u, call->now);
+        int rc = lifecycle_disable_user(call->env->store, &u, call->now, call->who.user_id);
         if (rc) {
             reply_store_error(call, rc);
         } else {

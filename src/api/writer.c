@@ -220,9 +220,26 @@ static int forget_old_usage(struct writer *wr)
     return store_usage_prune(wr->env.store, clock_now_us() / STORE_DAY_US - (STORE_USAGE_DAYS - 1));
 }
 
+/* Ended credentials (revoked and expired tokens, deleted keys' tombstones)
+ * are listed for --history-retention (api/history.c), then forgotten on
+ * this beat, a bounded number a beat so that a backlog (the first start
+ * after an upgrade) never holds the writer long; the rest waits a minute. */
+#define HISTORY_PRUNE_PER_BEAT 5000
+
+static int prune_history(struct writer *wr)
+{
+    int64_t pruned = 0;
+    int rc = store_history_prune(wr->env.store, clock_now_us() - wr->env.cfg->history_retention_s * 1000000,
+                                 HISTORY_PRUNE_PER_BEAT, &pruned);
+    if (!rc && pruned)
+        log_info("writer: %lld ended credentials past the history retention forgotten", (long long)pruned);
+    return rc;
+}
+
 /* Once a minute (or always with force, at stop): signs the audit trail,
- * forgets old kept answers and old usage, each in its own transaction; a
- * failure waits for the next beat. */
+ * forgets old kept answers, old usage and ended credentials past the
+ * retention, each in its own transaction; a failure waits for the next
+ * beat. */
 static void upkeep(struct writer *wr, int force)
 {
     int64_t now = clock_mono_us();
@@ -233,6 +250,7 @@ static void upkeep(struct writer *wr, int force)
         in_transaction(wr->env.store, sign_audit, wr, "signing the audit trail");
     in_transaction(wr->env.store, forget_kept_answers, wr, "forgetting old idempotent answers");
     in_transaction(wr->env.store, forget_old_usage, wr, "forgetting old usage of credentials");
+    in_transaction(wr->env.store, prune_history, wr, "forgetting ended credentials past the history retention");
 }
 
 /* Waits until there is work, the writer stops, the audit trail is due to be

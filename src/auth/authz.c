@@ -17,6 +17,23 @@ int authz_credential_perms(struct store *st, const char *owner_id, const char *s
     return rc;
 }
 
+void authz_history_visibility(const struct principal *caller, struct store_history_query *q)
+{
+    const struct permset *p = &caller->perms;
+    q->any_kinds = q->own_kinds = q->sa_kinds = 0;
+    if (permset_has(p, PERM_API_KEYS_READ))
+        q->any_kinds |= STORE_CRED_BIT(STORE_CRED_API_KEY);
+    if (permset_has(p, PERM_ORG_APP_KEYS_READ))
+        q->any_kinds |= STORE_CRED_BIT(STORE_CRED_APP_KEY) | STORE_CRED_BIT(STORE_CRED_PAT);
+    if (permset_has(p, PERM_USER_APP_KEYS))
+        q->own_kinds |= STORE_CRED_BIT(STORE_CRED_APP_KEY) | STORE_CRED_BIT(STORE_CRED_PAT);
+    if (permset_has(p, PERM_SERVICE_ACCOUNT_WRITE)) {
+        q->any_kinds |= STORE_CRED_BIT(STORE_CRED_SAT);
+        q->sa_kinds |= STORE_CRED_BIT(STORE_CRED_APP_KEY);
+    }
+    q->own_id = caller->user_id;
+}
+
 int authz_role_perms(struct store *st, const char *role_id, struct permset *out)
 {
     struct store_strlist names;

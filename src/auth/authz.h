@@ -36,6 +36,15 @@ int authz_may_reveal(const struct principal *caller, const struct permset *targe
  * message), or -1. */
 int authz_first_excess(const struct principal *caller, const struct permset *target);
 
+/* Which ended credentials (the history, store_history_query) the caller
+ * may see: those it could read live through Datadog's routes. API keys:
+ * api_keys_read. Application keys: org_app_keys_read (any), user_app_keys
+ * (its own), service_account_write (a service account's). PATs:
+ * org_app_keys_read (any), user_app_keys (its own). SATs:
+ * service_account_write. Sets q's any_kinds, own_kinds, sa_kinds and own_id
+ * (borrowed from caller). */
+void authz_history_visibility(const struct principal *caller, struct store_history_query *q);
+
 /* The scopes a credential made by caller gets when the request names none:
  * NULL (unscoped) for an unscoped caller, else the caller's own scopes as a
  * JSON array (caller of this function frees). */

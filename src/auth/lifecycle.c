@@ -1,8 +1,10 @@
 /* lifecycle.c - disabling a user with its credentials (see lifecycle.h). */
 #include "auth/lifecycle.h"
 
-int lifecycle_disable_user(struct store *st, struct store_user *u, int64_t now)
+int lifecycle_disable_user(struct store *st, struct store_user *u, int64_t now, const char *by)
 {
+    /* what the history says of each credential taken with the user */
+    struct store_ending end = {.at = now, .by = by, .reason = LIFECYCLE_OWNER_DISABLED};
     int rc = store_begin(st);
     if (rc)
         return rc;
@@ -10,8 +12,8 @@ int lifecycle_disable_user(struct store *st, struct store_user *u, int64_t now)
     u->modified_at = now;
     rc = store_user_update(st, u);
     if (!rc)
-        rc = store_app_key_delete_owned(st, u->id);
+        rc = store_app_key_delete_owned(st, u->id, &end);
     if (!rc)
-        rc = store_token_revoke_owned(st, u->id, now);
+        rc = store_token_revoke_owned(st, u->id, &end);
     return store_end(st, rc);
 }

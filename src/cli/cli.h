@@ -133,8 +133,11 @@ json_t *cli_json_time(int64_t us);
 const char *cli_field(const json_t *row, const char *key);
 /* "meta 1, orgs 2, ..." (store_counts) as {"meta":1,"orgs":2,...}. */
 json_t *cli_counts_json(const char *report);
+/* The actor of a change made from the shell, in the audit trail and the
+ * history of what it revokes or deletes. */
+#define CLI_ACTOR "operator"
 /* Records a change made from the shell in the audit trail, as the API
- * records the same change, with "operator" as actor and "cli" as source;
+ * records the same change, with CLI_ACTOR as actor and "cli" as source;
  * org_id is the org the target belongs to. Returns the store's code. */
 int cli_audit_event(struct store *st, const char *org_id, const char *action, const char *kind, const char *target_id);
 /* Records what provisioning made (provision_org, with_org; provision_user)

@@ -234,7 +234,7 @@ int cli_audit_event(struct store *st, const char *org_id, const char *action, co
     memset(&e, 0, sizeof e);
     e.at = clock_now_us();
     snprintf(e.org_id, sizeof e.org_id, "%s", org_id);
-    snprintf(e.actor_id, sizeof e.actor_id, "operator");
+    snprintf(e.actor_id, sizeof e.actor_id, "%s", CLI_ACTOR);
     snprintf(e.action, sizeof e.action, "%s", action);
     snprintf(e.target_kind, sizeof e.target_kind, "%s", kind);
     snprintf(e.target_id, sizeof e.target_id, "%s", target_id);

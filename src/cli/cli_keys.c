@@ -6,6 +6,7 @@
  * /api/v2/application_keys/{id} do, with the same audit event. */
 #include "cli/cli.h"
 
+#include "util/clock.h"
 #include "util/xmalloc.h"
 
 #include <stdio.h>
@@ -113,16 +114,17 @@ static int revoke_key(struct store *st, const struct store_strlist *orgs, const 
                       const char **org)
 {
     int rc = KH_ENOTFOUND;
+    struct store_ending end = {.at = clock_now_us(), .by = CLI_ACTOR};
     for (size_t i = 0; rc == KH_ENOTFOUND && i < orgs->n; i++) {
         struct store_api_key api = {0};
         struct store_app_key app = {0};
         *org = orgs->items[i];
         if ((rc = store_api_key_get(st, *org, id, &api)) == KH_OK) {
             *kind = "api_key";
-            rc = store_api_key_delete(st, *org, id);
+            rc = store_api_key_delete(st, *org, id, &end);
         } else if (rc == KH_ENOTFOUND && (rc = store_app_key_get(st, *org, id, &app)) == KH_OK) {
             *kind = "application_key";
-            rc = store_app_key_delete(st, *org, id);
+            rc = store_app_key_delete(st, *org, id, &end);
         }
         store_api_key_clear(&api);
         store_app_key_clear(&app);

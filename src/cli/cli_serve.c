@@ -123,6 +123,31 @@ static int start_ephemeral(struct config *cfg, const struct org_spec *spec, stru
     return 0;
 }
 
+/* A duration: a whole number followed by s, m, h or d (seconds without a
+ * unit), from 1 second to CONFIG_MAX_HISTORY_RETENTION_S. */
+static int parse_duration(const char *v, int64_t *seconds)
+{
+    static const struct {
+        char unit;
+        long mult;
+    } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+    size_t len = strlen(v);
+    long mult = 1, n;
+    char num[32];
+    if (len == 0 || len >= sizeof num)
+        return -1;
+    memcpy(num, v, len + 1);
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (num[len - 1] == units[i].unit) {
+            mult = units[i].mult;
+            num[--len] = '\0';
+        }
+    if (cli_parse_long(num, 1, (long)(CONFIG_MAX_HISTORY_RETENTION_S / mult), &n))
+        return -1;
+    *seconds = (int64_t)n * mult;
+    return 0;
+}
+
 /* serve's options: what each means is in docs/cli/serve.txt. */
 enum {
     OPT_DB = 1,
@@ -153,7 +178,8 @@ enum {
     OPT_API_KEY,
     OPT_APP_KEY,
     OPT_ORG,
-    OPT_EMAIL
+    OPT_EMAIL,
+    OPT_HISTORY_RETENTION
 };
 
 const struct option cli_serve_options[] = {
@@ -186,6 +212,7 @@ const struct option cli_serve_options[] = {
     {"app-key", required_argument, NULL, OPT_APP_KEY},
     {"org", required_argument, NULL, OPT_ORG},
     {"admin-email", required_argument, NULL, OPT_EMAIL},
+    {"history-retention", required_argument, NULL, OPT_HISTORY_RETENTION},
     {NULL, 0, NULL, 0},
 };
 
@@ -346,6 +373,12 @@ int cli_serve(int argc, char **argv)
             break;
         case OPT_EMAIL:
             spec.admin_email = optarg;
+            break;
+        case OPT_HISTORY_RETENTION:
+            if (parse_duration(optarg, &cfg.history_retention_s)) {
+                fprintf(stderr, "keyhold: --history-retention wants a duration such as 90d, 12h or 30s (1s..3650d)\n");
+                goto out;
+            }
             break;
         case OPT_HELP:
             cli_usage("serve", 0);

@@ -100,9 +100,10 @@ int cli_token_list(int argc, char **argv)
 /* Revokes a live token and records it, in one transaction. */
 static int revoke(struct store *st, const struct store_token *t, int64_t now)
 {
+    struct store_ending end = {.at = now, .by = CLI_ACTOR};
     int rc = store_begin(st);
     if (!rc)
-        rc = store_token_revoke(st, t->org_id, t->id, now);
+        rc = store_token_revoke(st, t->org_id, t->id, &end);
     if (!rc)
         rc = cli_audit_event(st, t->org_id, "revoked", audit_kind(t->kind), t->id);
     return store_end(st, rc);

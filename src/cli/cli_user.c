@@ -227,7 +227,7 @@ static int set_disabled(struct store *st, struct store_user *u, int disable)
     if (rc)
         return rc;
     if (disable) {
-        rc = lifecycle_disable_user(st, u, now);
+        rc = lifecycle_disable_user(st, u, now, CLI_ACTOR);
     } else {
         u->disabled = 0;
         u->modified_at = now;

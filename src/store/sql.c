@@ -101,6 +101,9 @@ enum stmt_id {
     S_USAGE_ROUTE_ADD,
     S_USAGE_CLIENT_SEEN,
     S_USAGE_CLIENT_TRIM,
+    S_API_KEY_TOMBSTONE,
+    S_APP_KEY_TOMBSTONE,
+    S_APP_KEY_TOMBSTONE_OWNED,
     S_COUNT
 };
 _Static_assert(S_COUNT <= SQL_MAX_FIXED_STATEMENTS, "the drivers keep SQL_MAX_FIXED_STATEMENTS prepared");
@@ -114,7 +117,8 @@ _Static_assert(S_COUNT <= SQL_MAX_FIXED_STATEMENTS, "the drivers keep SQL_MAX_FI
 #define KEY_OVERLAP_COLS ", prev_key_lookup, prev_valid_until, rotated_at"
 #define TOKEN_COLS                                                                                                     \
     "id, org_id, owner_id, kind, name, scopes, secret_hash, created_at, modified_at, expires_at, last_used_at, "      \
-    "revoked_at, secret_version, prev_secret_hash, prev_secret_version, prev_valid_until, rotated_at"
+    "revoked_at, secret_version, prev_secret_hash, prev_secret_version, prev_valid_until, rotated_at, revoked_by, "     \
+    "revoke_reason"
 /* What a list shows of a token: no hashes (a page reads 100 rows, and each
  * column read is work), read by read_listed_token. */
 #define TOKEN_LISTED_COLS                                                                                              \
@@ -128,6 +132,11 @@ _Static_assert(S_COUNT <= SQL_MAX_FIXED_STATEMENTS, "the drivers keep SQL_MAX_FI
     "receives_permissions_from"
 #define NAMES_COLS "id, lower(name), owner_id, kind, created_at, expires_at, revoked_at, rev"
 #define INVITATION_COLS "id, org_id, user_id, invite_type, login_method, created_at, expires_at"
+#define HISTORY_TOMB_COLS "id, org_id, kind, name, owner_id, last4, created_at, ended_at, ended_by, reason"
+/* ended_at, ended_by and reason from parameters n, n+1, n+2. */
+#define HISTORY_TOMB_END(n) HISTORY_TOMB_END_##n
+#define HISTORY_TOMB_END_2 "CAST(?2 AS BIGINT), CAST(?3 AS TEXT), CAST(?4 AS TEXT)"
+#define HISTORY_TOMB_END_3 "CAST(?3 AS BIGINT), CAST(?4 AS TEXT), CAST(?5 AS TEXT)"
 
 /* "?a, ?a+1, ... ?a+9" for a = 1, 11, ... 91 (S_TOKENS_BY_IDS). */
 #define IDS_10(a) IDS_10_##a
@@ -173,9 +182,10 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_APP_KEY_INSERT] = "INSERT INTO app_keys(" APP_KEY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [S_APP_KEY_FIND] = "SELECT " APP_KEY_COLS KEY_OVERLAP_COLS " FROM app_keys WHERE key_lookup = ?1",
     [S_TOKEN_INSERT] = "INSERT INTO tokens(" TOKEN_COLS
-                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, NULL, NULL, NULL, NULL)",
+                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, NULL, NULL, NULL, NULL, NULL, NULL)",
     [S_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE id = ?1",
-    [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ?3 WHERE id = ?1 AND org_id = ?2 AND revoked_at IS NULL",
+    [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ?3, revoked_by = ?4, revoke_reason = ?5 "
+                       "WHERE id = ?1 AND org_id = ?2 AND revoked_at IS NULL",
     [S_USER_UPDATE] = "UPDATE users SET email = ?3, name = ?4, title = ?5, disabled = ?6, modified_at = ?7 "
                       "WHERE id = ?1 AND org_id = ?2",
     [S_USER_ROLE_REMOVE] = "DELETE FROM user_roles WHERE user_id = ?1 AND role_id = ?2",
@@ -194,7 +204,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_APP_KEY_COUNT] = "SELECT count(*) FROM app_keys WHERE owner_id = ?1",
     [S_TOKEN_UPDATE] = "UPDATE tokens SET name = ?3, scopes = ?4, modified_at = ?5 "
                        "WHERE id = ?1 AND org_id = ?2 AND revoked_at IS NULL",
-    [S_TOKEN_REVOKE_OWNED] = "UPDATE tokens SET revoked_at = ?2 WHERE owner_id = ?1 AND revoked_at IS NULL",
+    [S_TOKEN_REVOKE_OWNED] = "UPDATE tokens SET revoked_at = ?2, revoked_by = ?3, revoke_reason = ?4 "
+                             "WHERE owner_id = ?1 AND revoked_at IS NULL",
     [S_TOUCH_API_KEY] = "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1 AND coalesce(last_used_at, 0) < ?2",
     [S_TOUCH_APP_KEY] = "UPDATE app_keys SET last_used_at = ?2 WHERE id = ?1 AND coalesce(last_used_at, 0) < ?2",
     [S_TOUCH_TOKEN] = "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1 AND coalesce(last_used_at, 0) < ?2",
@@ -299,6 +310,18 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_USAGE_CLIENT_TRIM] = "DELETE FROM credential_usage_clients WHERE credential_id = ?1 AND last_seen < "
                             "(SELECT last_seen FROM credential_usage_clients WHERE credential_id = ?1 "
                             "ORDER BY last_seen DESC LIMIT 1 OFFSET 4)",
+    /* A deleted key's tombstone (the history), written just before the
+     * delete in its transaction: what lists show, never the sealed value or
+     * the lookup hash. ?3 when, ?4 by, ?5 why (?2 .. ?4 for an owner's). */
+    [S_API_KEY_TOMBSTONE] = "INSERT INTO credential_history(" HISTORY_TOMB_COLS ") SELECT id, org_id, 1, name, "
+                            "created_by, last4, created_at, " HISTORY_TOMB_END(3) " FROM api_keys "
+                            "WHERE id = ?1 AND org_id = ?2",
+    [S_APP_KEY_TOMBSTONE] = "INSERT INTO credential_history(" HISTORY_TOMB_COLS ") SELECT id, org_id, 2, name, "
+                            "owner_id, last4, created_at, " HISTORY_TOMB_END(3) " FROM app_keys "
+                            "WHERE id = ?1 AND org_id = ?2",
+    [S_APP_KEY_TOMBSTONE_OWNED] = "INSERT INTO credential_history(" HISTORY_TOMB_COLS ") SELECT id, org_id, 2, name, "
+                                  "owner_id, last4, created_at, " HISTORY_TOMB_END(2) " FROM app_keys "
+                                  "WHERE owner_id = ?1",
 };
 _Static_assert(STORE_USAGE_CLIENTS == 5, "S_USAGE_CLIENT_TRIM keeps 5 clients (OFFSET 4)");
 
@@ -525,6 +548,8 @@ static void read_token(struct sql_rows *r, void *it)
     t->prev_secret_version = (int)col_int(r, 14);
     t->prev_valid_until = col_int(r, 15);
     t->rotated_at = col_int(r, 16);
+    col_copy(r, 17, t->revoked_by, sizeof t->revoked_by);
+    t->revoke_reason = col_dup(r, 18);
 }
 
 /* A row of TOKEN_LISTED_COLS: the hash fields stay zero. */
@@ -1061,9 +1086,42 @@ static int sql_api_key_update(struct store *st, const struct store_api_key *k)
     return change(S(st), S_API_KEY_UPDATE, &p, "api_key_update");
 }
 
-static int sql_api_key_delete(struct store *st, const char *org_id, const char *id)
+/* Who ended a credential, when and why, as the next three parameters. */
+static void ending_params(struct sql_params *p, const struct store_ending *end)
 {
-    return pair_change(st, S_API_KEY_DELETE, id, org_id, "api_key_delete");
+    p_int(p, end->at);
+    p_text(p, end->by);
+    p_text(p, end->reason);
+}
+
+/* Deletes key (org_id, id) with statement del after writing its tombstone
+ * with tomb, in one transaction: both or neither. */
+static int delete_with_tombstone(struct store *st, enum stmt_id tomb, enum stmt_id del, const char *org_id,
+                                 const char *id, const struct store_ending *end, const char *what)
+{
+    struct sql_params p = {.n = 0};
+    int64_t n = 0;
+    p_text(&p, id);
+    p_text(&p, org_id);
+    ending_params(&p, end);
+    int rc = sql_begin(st);
+    if (rc)
+        return rc;
+    rc = write_rows(S(st), tomb, &p, &n, what);
+    if (!rc && n == 0)
+        rc = KH_ENOTFOUND;
+    if (!rc)
+        rc = pair_change(st, del, id, org_id, what);
+    if (rc) {
+        sql_rollback(st);
+        return rc;
+    }
+    return sql_commit(st);
+}
+
+static int sql_api_key_delete(struct store *st, const char *org_id, const char *id, const struct store_ending *end)
+{
+    return delete_with_tombstone(st, S_API_KEY_TOMBSTONE, S_API_KEY_DELETE, org_id, id, end, "api_key_delete");
 }
 
 static int sql_app_key_insert(struct store *st, const struct store_app_key *k)
@@ -1112,16 +1170,28 @@ static int sql_app_key_update(struct store *st, const struct store_app_key *k)
     return change(S(st), S_APP_KEY_UPDATE, &p, "app_key_update");
 }
 
-static int sql_app_key_delete(struct store *st, const char *org_id, const char *id)
+static int sql_app_key_delete(struct store *st, const char *org_id, const char *id, const struct store_ending *end)
 {
-    return pair_change(st, S_APP_KEY_DELETE, id, org_id, "app_key_delete");
+    return delete_with_tombstone(st, S_APP_KEY_TOMBSTONE, S_APP_KEY_DELETE, org_id, id, end, "app_key_delete");
 }
 
-static int sql_app_key_delete_owned(struct store *st, const char *owner_id)
+static int sql_app_key_delete_owned(struct store *st, const char *owner_id, const struct store_ending *end)
 {
-    struct sql_params p = {.n = 0};
+    struct sql_params t = {.n = 0}, p = {.n = 0};
+    p_text(&t, owner_id);
+    ending_params(&t, end);
     p_text(&p, owner_id);
-    return write_rows(S(st), S_APP_KEY_DELETE_OWNED, &p, NULL, "app_key_delete_owned");
+    int rc = sql_begin(st);
+    if (rc)
+        return rc;
+    rc = write_rows(S(st), S_APP_KEY_TOMBSTONE_OWNED, &t, NULL, "app_key_delete_owned");
+    if (!rc)
+        rc = write_rows(S(st), S_APP_KEY_DELETE_OWNED, &p, NULL, "app_key_delete_owned");
+    if (rc) {
+        sql_rollback(st);
+        return rc;
+    }
+    return sql_commit(st);
 }
 
 static int sql_app_key_count(struct store *st, const char *owner_id, int64_t *count)
@@ -1153,12 +1223,12 @@ static int sql_token_get(struct store *st, const char *id, struct store_token *o
     return get_by(S(st), S_TOKEN_GET, id, NULL, read_token, out, sizeof *out, "token_get");
 }
 
-static int sql_token_revoke(struct store *st, const char *org_id, const char *id, int64_t when)
+static int sql_token_revoke(struct store *st, const char *org_id, const char *id, const struct store_ending *end)
 {
     struct sql_params p = {.n = 0};
     p_text(&p, id);
     p_text(&p, org_id);
-    p_int(&p, when);
+    ending_params(&p, end);
     return change(S(st), S_TOKEN_REVOKE, &p, "token_revoke");
 }
 
@@ -1289,11 +1359,11 @@ static int sql_idem_put(struct store *st, const struct store_idempotent *in, int
     return write_rows(S(st), S_IDEM_PUT, &p, NULL, "idem_put");
 }
 
-static int sql_token_revoke_owned(struct store *st, const char *owner_id, int64_t when)
+static int sql_token_revoke_owned(struct store *st, const char *owner_id, const struct store_ending *end)
 {
     struct sql_params p = {.n = 0};
     p_text(&p, owner_id);
-    p_int(&p, when);
+    ending_params(&p, end);
     return write_rows(S(st), S_TOKEN_REVOKE_OWNED, &p, NULL, "token_revoke_owned");
 }
 
@@ -2142,6 +2212,7 @@ static const struct {
     enum keep_which keep;
 } reset_steps[] = {
     {"DELETE FROM tokens", KEEP_NOTHING},
+    {"DELETE FROM credential_history", KEEP_NOTHING},
     {"DELETE FROM idempotency_keys", KEEP_NOTHING},
     {"DELETE FROM credential_usage_days", KEEP_NOTHING},
     {"DELETE FROM credential_usage_routes", KEEP_NOTHING},
@@ -2578,6 +2649,214 @@ static int sql_sealed_sample(struct store *st, int version, struct store_sealed 
     return rc;
 }
 
+/* ---- the history: ended credentials (issue 15, item 3) ----
+ *
+ * Three sources with the columns of HISTORY_COLS: revoked tokens (who and
+ * why kept on the row), live tokens past their expiry, and the tombstones of
+ * deleted keys. A list is their UNION ALL for the states and kinds asked,
+ * filtered by who may see each row, ordered by when it ended. ?1 is the org,
+ * ?2 the retention's start, ?3 now. */
+
+#define HISTORY_COLS "h.kind, h.state, h.id, h.org_id, h.name, h.owner_id, h.last4, h.created_at, h.expires_at, " \
+                     "h.ended_at, h.ended_by, h.reason"
+#define HISTORY_TOKEN_SELECT                                                                                          \
+    "SELECT kind + 2 AS kind, %d AS state, id, org_id, name, owner_id, CAST(NULL AS TEXT) AS last4, created_at, "      \
+    "expires_at, %s AS ended_at, %s AS ended_by, %s AS reason FROM tokens WHERE org_id = ?1 AND "
+
+static void history_branch(struct buf *b, const char *sql)
+{
+    if (b->len)
+        buf_adds(b, " UNION ALL ");
+    buf_adds(b, sql);
+}
+
+/* The UNION of the sources that can hold rows of states and kinds (masks of
+ * 1 << state, STORE_CRED_BIT); empty when none can. */
+static void history_sources(struct buf *b, unsigned states, unsigned kinds)
+{
+    unsigned tokens = kinds & (STORE_CRED_BIT(STORE_CRED_PAT) | STORE_CRED_BIT(STORE_CRED_SAT));
+    unsigned keys = kinds & (STORE_CRED_BIT(STORE_CRED_API_KEY) | STORE_CRED_BIT(STORE_CRED_APP_KEY));
+    char sql[512];
+    if ((states & (1u << STORE_HISTORY_REVOKED)) && tokens) {
+        snprintf(sql, sizeof sql, HISTORY_TOKEN_SELECT "revoked_at IS NOT NULL AND revoked_at >= ?2",
+                 STORE_HISTORY_REVOKED, "revoked_at", "revoked_by", "revoke_reason");
+        history_branch(b, sql);
+    }
+    if ((states & (1u << STORE_HISTORY_EXPIRED)) && tokens) {
+        snprintf(sql, sizeof sql,
+                 HISTORY_TOKEN_SELECT "revoked_at IS NULL AND expires_at <= ?3 AND expires_at >= ?2",
+                 STORE_HISTORY_EXPIRED, "expires_at", "CAST(NULL AS TEXT)", "CAST(NULL AS TEXT)");
+        history_branch(b, sql);
+    }
+    if ((states & (1u << STORE_HISTORY_REVOKED)) && keys) {
+        snprintf(sql, sizeof sql,
+                 "SELECT kind, %d AS state, id, org_id, name, owner_id, last4, created_at, CAST(NULL AS BIGINT) AS "
+                 "expires_at, ended_at, ended_by, reason FROM credential_history WHERE org_id = ?1 AND ended_at >= ?2",
+                 STORE_HISTORY_REVOKED);
+        history_branch(b, sql);
+    }
+}
+
+/* Adds "h.kind IN (...)" for the kinds of mask, bound. */
+static void history_kinds_in(struct where *q, unsigned mask)
+{
+    const char *sep = "";
+    buf_adds(&q->w, "h.kind IN (");
+    for (int k = STORE_CRED_API_KEY; k <= STORE_CRED_SAT; k++)
+        if (mask & STORE_CRED_BIT(k)) {
+            p_int(&q->p, k);
+            buf_printf(&q->w, "%s?%d", sep, q->p.n);
+            sep = ", ";
+        }
+    buf_adds(&q->w, ")");
+}
+
+/* Who may see a row: the query's three masks, as one condition. */
+static void history_visible(struct where *q, const struct store_history_query *hq)
+{
+    const char *sep = "";
+    buf_adds(&q->w, "(");
+    if (hq->any_kinds) {
+        history_kinds_in(q, hq->any_kinds);
+        sep = " OR ";
+    }
+    if (hq->own_kinds && hq->own_id) {
+        p_text(&q->p, hq->own_id);
+        buf_printf(&q->w, "%s(h.owner_id = ?%d AND ", sep, q->p.n);
+        history_kinds_in(q, hq->own_kinds);
+        buf_adds(&q->w, ")");
+        sep = " OR ";
+    }
+    if (hq->sa_kinds) {
+        buf_printf(&q->w, "%s(o.service_account <> 0 AND ", sep);
+        history_kinds_in(q, hq->sa_kinds);
+        buf_adds(&q->w, ")");
+    }
+    buf_adds(&q->w, ")");
+}
+
+static void read_history(struct sql_rows *r, void *it)
+{
+    struct store_history_row *h = it;
+    h->kind = (int)col_int(r, 0);
+    h->state = (int)col_int(r, 1);
+    col_copy(r, 2, h->id, sizeof h->id);
+    col_copy(r, 3, h->org_id, sizeof h->org_id);
+    h->name = col_dup(r, 4);
+    col_copy(r, 5, h->owner_id, sizeof h->owner_id);
+    col_copy(r, 6, h->last4, sizeof h->last4);
+    h->created_at = col_int(r, 7);
+    h->expires_at = col_int(r, 8);
+    h->ended_at = col_int(r, 9);
+    col_copy(r, 10, h->ended_by, sizeof h->ended_by);
+    h->reason = col_dup(r, 11);
+    h->ended_by_email = col_dup(r, 12);
+}
+
+static int sql_history_list(struct store *st, const struct store_history_query *hq, struct store_history_list *out)
+{
+    struct sql_store *s = S(st);
+    struct where q;
+    struct buf from;
+    struct sql_rows *r = NULL;
+    void *items = NULL;
+    unsigned own = hq->own_id ? hq->own_kinds : 0;
+    int rc = KH_OK;
+    memset(out, 0, sizeof *out);
+    buf_init(&from, 4096);
+    history_sources(&from, hq->states, hq->any_kinds | own | hq->sa_kinds);
+    if (!from.len) { /* nothing the caller may see can be in these states */
+        buf_free(&from);
+        return KH_OK;
+    }
+    memset(&q, 0, sizeof q);
+    buf_init(&q.w, 4096);
+    p_text(&q.p, hq->org_id); /* ?1 */
+    p_int(&q.p, hq->since);   /* ?2 */
+    p_int(&q.p, hq->now);     /* ?3 */
+    history_visible(&q, hq);
+    char *count_sql = xasprintf("SELECT count(*) FROM (%s) h LEFT JOIN users o ON o.id = h.owner_id WHERE %s", from.p,
+                                q.w.p);
+    rc = run_count(s, count_sql, &q.p, &out->total);
+    free(count_sql);
+    if (!rc) {
+        const char *dir = hq->asc ? "ASC" : "DESC";
+        char *page_sql = xasprintf("SELECT " HISTORY_COLS ", e.email FROM (%s) h LEFT JOIN users o ON o.id = h.owner_id "
+                                   "LEFT JOIN users e ON e.id = h.ended_by WHERE %s ORDER BY h.ended_at %s, h.id %s "
+                                   "LIMIT ?%d OFFSET ?%d",
+                                   from.p, q.w.p, dir, dir, q.p.n + 1, q.p.n + 2);
+        p_int(&q.p, hq->page.limit);
+        p_int(&q.p, hq->page.offset);
+        rc = run_composed(s, page_sql, &q.p, &r, NULL, "history_list");
+        if (!rc)
+            rc = read_all(r, sizeof(struct store_history_row), read_history, &items, &out->n);
+        rows_close(r);
+        free(page_sql);
+    }
+    out->items = items;
+    if (rc)
+        store_history_list_free(out);
+    list_where_end(&q);
+    buf_free(&from);
+    return rc;
+}
+
+/* Removes at most limit rows of one kind of dead credential of org_id that
+ * ended before `before` (sql's ?1 org, ?2 before, ?3 limit); adds to *n. */
+static int prune_org(struct sql_store *s, const char *sql, const char *org_id, int64_t before, int64_t limit,
+                     int64_t *n)
+{
+    struct sql_params p = {.n = 0};
+    int64_t changed = 0;
+    p_text(&p, org_id);
+    p_int(&p, before);
+    p_int(&p, limit);
+    int rc = run_composed(s, sql, &p, NULL, &changed, "history_prune");
+    *n += changed;
+    return rc;
+}
+
+/* Per org, so that each delete walks an org's index from its start
+ * (tokens_org_revoked, tokens_org_expires, credential_history_org_ended)
+ * instead of a table-wide one: the live tokens' indexes stay as they are.
+ * dead_before is set first: the token revision trigger tells a dead row's
+ * delete by it (migration 013 / 006), so pruning does not make every
+ * in-memory copy of token names rebuild. */
+static int sql_history_prune(struct store *st, int64_t before, int64_t limit, int64_t *pruned)
+{
+    static const char *const prunes[] = {
+        "DELETE FROM tokens WHERE id IN (SELECT id FROM tokens WHERE org_id = ?1 AND revoked_at IS NOT NULL "
+        "AND revoked_at < ?2 LIMIT ?3)",
+        "DELETE FROM tokens WHERE id IN (SELECT id FROM tokens WHERE org_id = ?1 AND revoked_at IS NULL "
+        "AND expires_at < ?2 LIMIT ?3)",
+        "DELETE FROM credential_history WHERE id IN (SELECT id FROM credential_history WHERE org_id = ?1 "
+        "AND ended_at < ?2 LIMIT ?3)",
+    };
+    struct sql_store *s = S(st);
+    struct store_strlist orgs = {0};
+    struct sql_params p = {.n = 0};
+    int64_t n = 0;
+    int rc = sql_begin(st);
+    if (rc)
+        return rc;
+    p_int(&p, before);
+    rc = run_composed(s, "UPDATE token_rev SET dead_before = ?1 WHERE dead_before < ?1", &p, NULL, NULL,
+                      "history_prune");
+    if (!rc)
+        rc = strlist_query(s, S_ORG_IDS, NULL, &orgs);
+    for (size_t i = 0; !rc && i < orgs.n; i++)
+        for (size_t k = 0; !rc && k < sizeof prunes / sizeof prunes[0]; k++)
+            rc = prune_org(s, prunes[k], orgs.items[i], before, limit, &n);
+    store_strlist_free(&orgs);
+    if (rc) {
+        sql_rollback(st);
+        return rc;
+    }
+    if (pruned)
+        *pruned = n;
+    return sql_commit(st);
+}
+
 /* ---- copying a whole store, and counting its rows ----
  *
  * Every table, parents before children, with its columns and their types
@@ -2596,7 +2875,8 @@ static const struct copy_table {
     {"user_roles", "user_id, role_id", "TT", "user_id, role_id"},
     {"api_keys", API_KEY_COLS KEY_ROTATION_COPY_COLS, "TTTTTITTIIIBBIBIII", "id"},
     {"app_keys", APP_KEY_COLS KEY_ROTATION_COPY_COLS, "TTTTTTIIBBIBIII", "id"},
-    {"tokens", TOKEN_COLS, "TTTITTBIIIIIIBIII", "id"},
+    {"tokens", TOKEN_COLS, "TTTITTBIIIIIIBIIITT", "id"},
+    {"credential_history", HISTORY_TOMB_COLS, "TTITTTIITT", "id"},
     {"idempotency_keys", "key_hash, org_id, request_hash, created_at, status, secret_version, sealed_answer", "BTBIIIB",
      "key_hash"},
     {"invitations", INVITATION_COLS, "TTTTTII", "id"},
@@ -2814,4 +3094,6 @@ const struct store_ops store_sql_ops = {
     .usage_add = sql_usage_add,
     .usage_get = sql_usage_get,
     .usage_prune = sql_usage_prune,
+    .history_list = sql_history_list,
+    .history_prune = sql_history_prune,
 };

@@ -216,18 +216,22 @@ STORE_WRAP_OUT(role_permissions, (struct store * st, const char *role_id, struct
 STORE_WRAP(role_permission_remove, (struct store * st, const char *role_id, const char *permission),
            (st, role_id, permission))
 STORE_WRAP(api_key_update, (struct store * st, const struct store_api_key *key), (st, key))
-STORE_WRAP(api_key_delete, (struct store * st, const char *org_id, const char *id), (st, org_id, id))
+STORE_WRAP(api_key_delete, (struct store * st, const char *org_id, const char *id, const struct store_ending *end),
+           (st, org_id, id, end))
 STORE_WRAP_OUT(app_key_get, (struct store * st, const char *org_id, const char *id, struct store_app_key *out),
                (st, org_id, id, out), out)
 STORE_WRAP_OUT(app_key_list,
                (struct store * st, const struct store_app_key_query *q, struct store_app_key_list *out),
                (st, q, out), out)
 STORE_WRAP(app_key_update, (struct store * st, const struct store_app_key *key), (st, key))
-STORE_WRAP(app_key_delete, (struct store * st, const char *org_id, const char *id), (st, org_id, id))
-STORE_WRAP(app_key_delete_owned, (struct store * st, const char *owner_id), (st, owner_id))
+STORE_WRAP(app_key_delete, (struct store * st, const char *org_id, const char *id, const struct store_ending *end),
+           (st, org_id, id, end))
+STORE_WRAP(app_key_delete_owned, (struct store * st, const char *owner_id, const struct store_ending *end),
+           (st, owner_id, end))
 STORE_WRAP_OUT(app_key_count, (struct store * st, const char *owner_id, int64_t *count), (st, owner_id, count), count)
 STORE_WRAP(token_update, (struct store * st, const struct store_token *tok), (st, tok))
-STORE_WRAP(token_revoke_owned, (struct store * st, const char *owner_id, int64_t when), (st, owner_id, when))
+STORE_WRAP(token_revoke_owned, (struct store * st, const char *owner_id, const struct store_ending *end),
+           (st, owner_id, end))
 STORE_WRAP(token_rotate,
            (struct store * st, const char *org_id, const char *id, const uint8_t hash[SECRET_HASH_LEN],
             int secret_version, int64_t prev_valid_until, int64_t now),
@@ -306,8 +310,11 @@ STORE_WRAP_OUT(token_get, (struct store * st, const char *id, struct store_token
                (st, id, out), out)
 STORE_WRAP_OUT(token_list, (struct store * st, const struct store_token_query *q, struct store_token_list *out),
                (st, q, out), out)
-STORE_WRAP(token_revoke, (struct store * st, const char *org_id, const char *id, int64_t when),
-           (st, org_id, id, when))
+STORE_WRAP(token_revoke, (struct store * st, const char *org_id, const char *id, const struct store_ending *end),
+           (st, org_id, id, end))
+STORE_WRAP_OUT(history_list, (struct store * st, const struct store_history_query *q, struct store_history_list *out),
+               (st, q, out), out)
+STORE_WRAP(history_prune, (struct store * st, int64_t before, int64_t limit, int64_t *pruned), (st, before, limit, pruned))
 
 int store_end(struct store *st, int rc)
 {
@@ -385,7 +392,16 @@ void store_token_clear(struct store_token *t)
         return;
     free(t->name);
     free(t->scopes);
+    free(t->revoke_reason);
     memset(t, 0, sizeof *t);
+}
+
+static void history_row_clear(struct store_history_row *h)
+{
+    free(h->name);
+    free(h->ended_by_email);
+    free(h->reason);
+    memset(h, 0, sizeof *h);
 }
 
 /* Defines a list destructor: clears every row, frees the array, zeroes the list. */
@@ -411,6 +427,7 @@ static void audit_clear(struct store_audit *e)
     (void)e; /* fixed-size fields only */
 }
 STORE_LIST_FREE(store_audit_list_free, struct store_audit_list, audit_clear)
+STORE_LIST_FREE(store_history_list_free, struct store_history_list, history_row_clear)
 
 void store_idempotent_clear(struct store_idempotent *i)
 {

@@ -178,7 +178,19 @@ struct store_token {
     int prev_secret_version;
     int64_t prev_valid_until;
     int64_t rotated_at;
+    char revoked_by[UUID_STR]; /* who revoked it (store_ending.by), "" when unknown */
+    char *revoke_reason;       /* why, or NULL */
 };
+
+/* Who ended a credential (revoked a token, deleted a key), when and why:
+ * kept with the revoked token or in the deleted key's tombstone, for the
+ * history (store_history_list). */
+struct store_ending {
+    int64_t at;
+    const char *by;     /* the actor as the audit trail names it (a user id, "operator"), or NULL */
+    const char *reason; /* or NULL */
+};
+
 
 /* A stored answer to a request made with an Idempotency-Key. */
 struct store_idempotent {
@@ -248,6 +260,56 @@ struct store_app_key_query {
     struct store_time_range created;
     enum store_sort sort;
     int desc;
+    struct store_page page;
+};
+
+/* Credential kinds in the history, and their bits in the masks of a
+ * store_history_query. */
+enum store_cred_kind { STORE_CRED_API_KEY = 1, STORE_CRED_APP_KEY, STORE_CRED_PAT, STORE_CRED_SAT };
+#define STORE_CRED_BIT(kind) (1u << (kind))
+#define STORE_CRED_ALL (STORE_CRED_BIT(1) | STORE_CRED_BIT(2) | STORE_CRED_BIT(3) | STORE_CRED_BIT(4))
+
+/* How a credential ended. */
+enum store_history_state { STORE_HISTORY_REVOKED = 1, STORE_HISTORY_EXPIRED = 2 };
+
+/* One ended credential: a revoked or expired token, or a deleted key's
+ * tombstone. Nothing secret: the name, the last 4 characters of a key, the
+ * owner (an API key's creator) and the dates. */
+struct store_history_row {
+    int kind;  /* enum store_cred_kind */
+    int state; /* enum store_history_state (a deleted key: revoked) */
+    char id[UUID_STR];
+    char org_id[UUID_STR];
+    char *name;
+    char owner_id[UUID_STR];
+    char last4[5]; /* keys; "" for tokens */
+    int64_t created_at;
+    int64_t expires_at; /* tokens; 0 when none */
+    int64_t ended_at;
+    char ended_by[UUID_STR]; /* "" when unknown */
+    char *ended_by_email;    /* the email of the user ended_by names, or NULL */
+    char *reason;
+};
+
+struct store_history_list {
+    struct store_history_row *items;
+    size_t n;
+    int64_t total;
+};
+
+/* The ended credentials of an org one caller may see, newest ended first
+ * (oldest with asc). A row is in when its state is in `states` (bits
+ * 1 << state), it ended at or after `since` (the retention) and the caller
+ * may see it: its kind is in any_kinds, or in own_kinds and it is owned by
+ * own_id, or in sa_kinds and it is owned by a service account. */
+struct store_history_query {
+    const char *org_id;
+    unsigned states;
+    int64_t now;   /* a live token expired at or before now is expired */
+    int64_t since; /* rows that ended before are left out */
+    unsigned any_kinds, own_kinds, sa_kinds; /* STORE_CRED_BIT masks */
+    const char *own_id;
+    int asc;
     struct store_page page;
 };
 
@@ -504,7 +566,9 @@ struct store_ops {
     /* Writes name, category, remote_config_read_enabled, modified_by and
      * modified_at of (org_id, id). */
     int (*api_key_update)(struct store *st, const struct store_api_key *key);
-    int (*api_key_delete)(struct store *st, const char *org_id, const char *id);
+    /* Deletes the key and, in the same transaction, leaves its tombstone
+     * (store_history_row) with who deleted it and why. */
+    int (*api_key_delete)(struct store *st, const char *org_id, const char *id, const struct store_ending *end);
 
     int (*app_key_insert)(struct store *st, const struct store_app_key *key);
     int (*app_key_find)(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], struct store_app_key *out);
@@ -526,9 +590,11 @@ struct store_ops {
     int (*app_key_list)(struct store *st, const struct store_app_key_query *q, struct store_app_key_list *out);
     /* Writes name and scopes of (org_id, id). */
     int (*app_key_update)(struct store *st, const struct store_app_key *key);
-    int (*app_key_delete)(struct store *st, const char *org_id, const char *id);
-    /* Deletes every application key a user owns (user disabled). */
-    int (*app_key_delete_owned)(struct store *st, const char *owner_id);
+    /* As api_key_delete: a tombstone in the transaction of the delete. */
+    int (*app_key_delete)(struct store *st, const char *org_id, const char *id, const struct store_ending *end);
+    /* Deletes every application key a user owns (user disabled), each
+     * leaving its tombstone. */
+    int (*app_key_delete_owned)(struct store *st, const char *owner_id, const struct store_ending *end);
     int (*app_key_count)(struct store *st, const char *owner_id, int64_t *count);
 
     int (*token_insert)(struct store *st, const struct store_token *tok);
@@ -536,8 +602,9 @@ struct store_ops {
     int (*token_get)(struct store *st, const char *id, struct store_token *out);
     /* Lists live (not revoked, not expired at q->now) tokens. */
     int (*token_list)(struct store *st, const struct store_token_query *q, struct store_token_list *out);
-    /* Marks a live token revoked; KH_ENOTFOUND when absent or already revoked. */
-    int (*token_revoke)(struct store *st, const char *org_id, const char *id, int64_t when);
+    /* Marks a live token revoked (at end->at, by and why); KH_ENOTFOUND when
+     * absent or already revoked. */
+    int (*token_revoke)(struct store *st, const char *org_id, const char *id, const struct store_ending *end);
     /* Writes name, scopes and modified_at of a live token (org_id, id). */
     int (*token_update)(struct store *st, const struct store_token *tok);
     /* Revokes every live token a user owns (user disabled). */
@@ -554,7 +621,7 @@ struct store_ops {
     int (*idem_put)(struct store *st, const struct store_idempotent *in, int64_t not_before);
     /* Forgets the answers made at or before not_before. */
     int (*idem_prune)(struct store *st, int64_t not_before);
-    int (*token_revoke_owned)(struct store *st, const char *owner_id, int64_t when);
+    int (*token_revoke_owned)(struct store *st, const char *owner_id, const struct store_ending *end);
 
     /* Records credential uses: last_used_at only ever moves forward. One
      * transaction for the whole batch. first (n flags, may be NULL) tells
@@ -654,6 +721,12 @@ struct store_ops {
     /* Forgets days before before_day, and routes and clients last seen
      * before that day began. */
     int (*usage_prune)(struct store *st, int64_t before_day);
+    /* The history: ended credentials (store_history_query), and forgetting
+     * those that ended before `before` (revoked and expired tokens, key
+     * tombstones), at most `limit` rows of each kind per org, in one
+     * transaction; *pruned (may be NULL) counts the rows removed. */
+    int (*history_list)(struct store *st, const struct store_history_query *q, struct store_history_list *out);
+    int (*history_prune)(struct store *st, int64_t before, int64_t limit, int64_t *pruned);
 };
 
 /* Every backend's handle starts with this. */
@@ -728,7 +801,7 @@ int store_api_key_find(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], 
 int store_api_key_list(struct store *st, const struct store_api_key_query *q, struct store_api_key_list *out);
 int store_api_key_count(struct store *st, const char *org_id, int64_t *count);
 int store_api_key_update(struct store *st, const struct store_api_key *key);
-int store_api_key_delete(struct store *st, const char *org_id, const char *id);
+int store_api_key_delete(struct store *st, const char *org_id, const char *id, const struct store_ending *end);
 int store_app_key_insert(struct store *st, const struct store_app_key *key);
 int store_app_key_find(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], struct store_app_key *out);
 int store_api_key_find_previous(struct store *st, const uint8_t lookup[SECRET_HASH_LEN], int64_t now,
@@ -740,15 +813,15 @@ int store_key_rotate(struct store *st, int kind, const char *org_id, const char 
 int store_app_key_get(struct store *st, const char *org_id, const char *id, struct store_app_key *out);
 int store_app_key_list(struct store *st, const struct store_app_key_query *q, struct store_app_key_list *out);
 int store_app_key_update(struct store *st, const struct store_app_key *key);
-int store_app_key_delete(struct store *st, const char *org_id, const char *id);
-int store_app_key_delete_owned(struct store *st, const char *owner_id);
+int store_app_key_delete(struct store *st, const char *org_id, const char *id, const struct store_ending *end);
+int store_app_key_delete_owned(struct store *st, const char *owner_id, const struct store_ending *end);
 int store_app_key_count(struct store *st, const char *owner_id, int64_t *count);
 int store_token_insert(struct store *st, const struct store_token *tok);
 int store_token_get(struct store *st, const char *id, struct store_token *out);
 int store_token_list(struct store *st, const struct store_token_query *q, struct store_token_list *out);
-int store_token_revoke(struct store *st, const char *org_id, const char *id, int64_t when);
+int store_token_revoke(struct store *st, const char *org_id, const char *id, const struct store_ending *end);
 int store_token_update(struct store *st, const struct store_token *tok);
-int store_token_revoke_owned(struct store *st, const char *owner_id, int64_t when);
+int store_token_revoke_owned(struct store *st, const char *owner_id, const struct store_ending *end);
 int store_touch(struct store *st, const struct store_touch *items, size_t n, unsigned char *first);
 int store_backup(struct store *st, const char *dest, char **err);
 int store_check(struct store *st, char **report);
@@ -795,6 +868,9 @@ int store_usage_add(struct store *st, const struct store_usage_add *items, size_
 int store_usage_get(struct store *st, const char *credential_id, int64_t since_day, struct store_usage *out);
 int store_usage_prune(struct store *st, int64_t before_day);
 void store_usage_clear(struct store_usage *u);
+int store_history_list(struct store *st, const struct store_history_query *q, struct store_history_list *out);
+int store_history_prune(struct store *st, int64_t before, int64_t limit, int64_t *pruned);
+void store_history_list_free(struct store_history_list *l);
 
 /* Row destructors; all are NULL-safe and leave the row zeroed. */
 void store_org_clear(struct store_org *o);

@@ -85,7 +85,8 @@ async function all(path) {
 async function snapshot() {
   const s = { users: new Map(), roles: new Map(), keys: new Map(), tokens: new Map() };
   for (const u of await all("/api/v2/users")) {
-    s.users.set(u.id, { disabled: u.attributes.disabled, roles: u.relationships.roles.data.map((r) => r.id) });
+    s.users.set(u.id, { disabled: u.attributes.disabled, roles: u.relationships.roles.data.map((r) => r.id),
+      sa: Boolean(u.attributes.service_account) });
   }
   for (const r of await all("/api/v2/roles")) {
     s.roles.set(r.id, new Set(r.relationships.permissions.data.map((p) => permNameOf[p.id]).filter(Boolean)));
@@ -286,6 +287,10 @@ function requests(s) {
     ["POST", `/api/v2/keyhold/credentials/${chance(0.5) ? token() : key()}/rotate?dry_run=true`, chance(0.3) ? undefined
       : { data: { type: "credential_rotations", attributes: { grace_seconds: pick([0, 60]) } } }],
     ["GET", `/api/v2/keyhold/credentials/${chance(0.5) ? token() : key()}/usage`],
+    // ...the history of ended credentials (each row only to who may read it live) and revoking any kind...
+    ["GET", `/api/v2/keyhold/credentials?${pick(["", "state=revoked", "state=expired", "state=leaked", "filter%5Bkind%5D=application_key", "page%5Bsize%5D=100"])}`],
+    ["POST", `/api/v2/keyhold/credentials/${chance(0.5) ? key() : token()}/revoke`, chance(0.5) ? undefined
+      : { data: { type: "credential_revocations", attributes: { reason: "drawn" } } }],
     // ...and the probes (unauthenticated, reveal nothing)
     ["GET", "/healthz"], ["GET", "/readyz"],
   ];
@@ -331,10 +336,11 @@ function violations(before, after, caller, sent, answer) {
     if (added.size && holders) grant(`permissions added to role ${id} held by users`, added);
   }
   // A rotation answers a new secret of an existing token or key: only to a caller holding all it holds.
-  let rotation = null;
+  let parsed = null;
   try {
-    rotation = JSON.parse(answer)?.data;
+    parsed = JSON.parse(answer);
   } catch { /* not JSON */ }
+  const rotation = parsed?.data;
   if (rotation?.type === "credential_rotations" && rotation.attributes?.key) {
     const was = before.tokens.get(rotation.id) ?? before.keys.get(rotation.id);
     const over = was ? excess(credentialPerms(before, was.owner, was.scopes), held) : ["(a credential unknown before)"];
@@ -346,6 +352,19 @@ function violations(before, after, caller, sent, answer) {
     for (const kind of ["keys", "tokens", "users", "roles"])
       if (text(before[kind]) !== text(after[kind])) out.push(`a dry run changed the ${kind}`);
     if (rotation?.attributes?.key) out.push("a dry run answered a secret");
+  }
+  // The history shows a row only to a caller that could read that credential live.
+  if (Array.isArray(parsed?.data)) {
+    for (const row of parsed.data.filter((d) => d.type === "credential_history")) {
+      const a = row.attributes;
+      const own = a.owner_id === caller.ownerId;
+      const ofSa = Boolean(before.users.get(a.owner_id)?.sa);
+      const may = a.kind === "api_key" ? held.has("api_keys_read")
+        : a.kind === "application_key" ? held.has("org_app_keys_read") || (own && held.has("user_app_keys")) || (ofSa && held.has("service_account_write"))
+        : a.kind === "personal_access_token" ? held.has("org_app_keys_read") || (own && held.has("user_app_keys"))
+        : held.has("service_account_write");
+      if (!may) out.push(`history row ${row.id} (${a.kind} of ${a.owner_id}) was shown to a caller that may not read it`);
+    }
   }
   for (const [value, cred] of secrets) {
     if (!answer.includes(value) || sent.includes(value)) continue;

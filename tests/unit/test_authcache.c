@@ -186,7 +186,7 @@ static void answers_from_memory_until_a_commit(void)
     struct store *other = NULL;
     char *err = NULL;
     CHECK_INT(store_open(c.f.dsn, &other, &err), KH_OK);
-    CHECK_INT(store_app_key_delete(other, c.f.admin.org_id, again.credential_id), KH_OK);
+    CHECK_INT(store_app_key_delete(other, c.f.admin.org_id, again.credential_id, &(struct store_ending){.at = 1}), KH_OK);
     CHECK_INT(auth_authenticate(&c.env, &c.keys, &who), AUTH_INVALID);
     CHECK_INT(hits(&c), 2);
     store_close(other);
@@ -214,7 +214,7 @@ static void disabled_user_and_deleted_api_key_are_refused_at_once(void)
 
     CHECK_INT(auth_check_api_key(&c.env, c.keys.api_key, c.keys.api_key_len, &who), KH_OK);
     CHECK_INT(who.reason, AUTH_REASON_OK);
-    CHECK_INT(store_api_key_delete(c.f.st, c.f.admin.org_id, who.api_key_id), KH_OK);
+    CHECK_INT(store_api_key_delete(c.f.st, c.f.admin.org_id, who.api_key_id, &(struct store_ending){.at = 1}), KH_OK);
     CHECK_INT(auth_check_api_key(&c.env, c.keys.api_key, c.keys.api_key_len, &who), AUTH_INVALID);
     CHECK_INT(who.cred, AUTH_CRED_API_KEY);
     CHECK_INT(who.reason, AUTH_REASON_UNKNOWN);
@@ -261,7 +261,7 @@ static void token_entry_ends_at_its_expiry(void)
     /* a revocation, with the clock back: refused at once as well */
     c.env.now = t.created_at;
     CHECK_INT(auth_authenticate(&c.env, &bearer.in, &who), KH_OK);
-    CHECK_INT(store_token_revoke(c.f.st, c.f.admin.org_id, t.id, c.env.now), KH_OK);
+    CHECK_INT(store_token_revoke(c.f.st, c.f.admin.org_id, t.id, &(struct store_ending){.at = c.env.now}), KH_OK);
     CHECK_INT(auth_authenticate(&c.env, &bearer.in, &who), AUTH_INVALID);
     CHECK_INT(who.reason, AUTH_REASON_REVOKED);
     ctx_close(&c);
@@ -356,7 +356,7 @@ static void a_revocation_not_yet_committed_is_seen_by_its_own_connection(void)
     CHECK_INT(auth_authenticate(&c.env, &bearer.in, &who), KH_OK);
     CHECK_INT(auth_authenticate(&c.env, &bearer.in, &who), KH_OK);
     CHECK_INT(hits(&c), 1); /* within the transaction the cache answers */
-    CHECK_INT(store_token_revoke(c.f.st, c.f.admin.org_id, t.id, c.env.now), KH_OK);
+    CHECK_INT(store_token_revoke(c.f.st, c.f.admin.org_id, t.id, &(struct store_ending){.at = c.env.now}), KH_OK);
     CHECK_INT(auth_authenticate(&c.env, &bearer.in, &who), AUTH_INVALID); /* not committed, and refused */
     CHECK_INT(hits(&c), 1);
     CHECK_INT(store_rollback(c.f.st), KH_OK);

@@ -74,7 +74,7 @@ static void seed(struct fixture *f)
             add_token(f, k % 3 ? f->admin.user_id : bob_id, k % 4 ? STORE_TOKEN_PAT : STORE_TOKEN_SAT, names[i],
                       created, expires, id);
             if (k % 11 == 0)
-                CHECK_INT(store_token_revoke(f->st, f->admin.org_id, id, now_us), KH_OK);
+                CHECK_INT(store_token_revoke(f->st, f->admin.org_id, id, &(struct store_ending){.at = now_us}), KH_OK);
         }
     }
 }
@@ -381,7 +381,7 @@ static void readers_racing_a_writer_see_one_snapshot(void)
         struct fixture wf = f;
         wf.st = w;
         CHECK_INT(store_begin(w), KH_OK);
-        CHECK_INT(store_token_revoke(w, f.admin.org_id, ids[slot], now_us), KH_OK);
+        CHECK_INT(store_token_revoke(w, f.admin.org_id, ids[slot], &(struct store_ending){.at = now_us}), KH_OK);
         snprintf(name, sizeof name, "RACE %d", round);
         add_token(&wf, f.admin.user_id, STORE_TOKEN_PAT, name, now_us - round, 0, ids[slot]);
         CHECK_INT(store_commit(w), KH_OK);
@@ -412,7 +412,7 @@ static void memory_lists_read_in_chunks_equal_sql(void)
     for (int i = 0; i < 30; i++) { /* 30 changes since the column's revision: five chunks */
         add_token(&f, f.admin.user_id, STORE_TOKEN_PAT, "Batch", now_us + i, 0, id);
         if (i % 4 == 0)
-            CHECK_INT(store_token_revoke(f.st, f.admin.org_id, id, now_us), KH_OK);
+            CHECK_INT(store_token_revoke(f.st, f.admin.org_id, id, &(struct store_ending){.at = now_us}), KH_OK);
     }
     CHECK_INT(compare(f.st, &q), 22);
     /* One transaction's rows (on PostgreSQL they share a revision) across

@@ -130,7 +130,7 @@ static void token_list_sorts_filters_and_pages(void)
     store_token_list_free(&list);
 
     /* the total follows revocations (token_counts is kept by triggers) */
-    CHECK_INT(store_token_revoke_owned(f.st, bob.user_id, now), KH_OK);
+    CHECK_INT(store_token_revoke_owned(f.st, bob.user_id, &(struct store_ending){.at = now}), KH_OK);
     q.kind = 0;
     CHECK_INT(store_token_list(f.st, &q, &list), KH_OK);
     CHECK_INT(list.total, 0);
@@ -207,9 +207,9 @@ static void revoke_is_once_and_org_scoped(void)
     fixture_open(&f);
     make_token(&f, f.admin.user_id, STORE_TOKEN_PAT, "t", clock_now_us(), 0, &t);
     CHECK_INT(store_token_insert(f.st, &t), KH_OK);
-    CHECK_INT(store_token_revoke(f.st, "00000000-0000-0000-0000-000000000000", t.id, 5), KH_ENOTFOUND);
-    CHECK_INT(store_token_revoke(f.st, f.admin.org_id, t.id, 5), KH_OK);
-    CHECK_INT(store_token_revoke(f.st, f.admin.org_id, t.id, 6), KH_ENOTFOUND);
+    CHECK_INT(store_token_revoke(f.st, "00000000-0000-0000-0000-000000000000", t.id, &(struct store_ending){.at = 5}), KH_ENOTFOUND);
+    CHECK_INT(store_token_revoke(f.st, f.admin.org_id, t.id, &(struct store_ending){.at = 5}), KH_OK);
+    CHECK_INT(store_token_revoke(f.st, f.admin.org_id, t.id, &(struct store_ending){.at = 6}), KH_ENOTFOUND);
     CHECK_INT(store_token_get(f.st, t.id, &got), KH_OK);
     CHECK_INT(got.revoked_at, 5);
     store_token_clear(&got);
@@ -346,8 +346,8 @@ static void owned_credentials_go_with_their_owner(void)
     CHECK_INT(provision_user(f.st, &f.secret, f.admin.org_id, "bob@example.com", NULL, perms, 1, &bob, &none, NULL), KH_OK);
     make_token(&f, bob.user_id, STORE_TOKEN_PAT, "bob's", clock_now_us(), 0, &t);
     CHECK_INT(store_token_insert(f.st, &t), KH_OK);
-    CHECK_INT(store_app_key_delete_owned(f.st, bob.user_id), KH_OK);
-    CHECK_INT(store_token_revoke_owned(f.st, bob.user_id, 77), KH_OK);
+    CHECK_INT(store_app_key_delete_owned(f.st, bob.user_id, &(struct store_ending){.at = 1}), KH_OK);
+    CHECK_INT(store_token_revoke_owned(f.st, bob.user_id, &(struct store_ending){.at = 77}), KH_OK);
     CHECK_INT(store_token_get(f.st, t.id, &got), KH_OK);
     CHECK_INT(got.revoked_at, 77);
     store_token_clear(&got);
