@@ -14,7 +14,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 DEB_PACKAGES := python3-prometheus-client build-essential cmake pkg-config clang libclang-rt-14-dev libh2o-evloop-dev libjansson-dev \
                 libsqlite3-dev sqlite3 libpq-dev postgresql libssl-dev zlib1g-dev libsystemd-dev libinih-dev \
-                systemd man-db socat git
+                systemd man-db socat git libcurl4-openssl-dev
 NODE_PACKAGES := nodejs npm
 
 INTEGRATION := tests/integration

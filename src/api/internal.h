@@ -55,6 +55,11 @@ struct api_call {
  * limit, unless its credentials already succeeded from there (*_or_reply:
  * 0 = go on). */
 int api_auth_guard_or_reply(struct api_call *call);
+/* Authenticates the request's credentials into call->who as routes with
+ * ROUTE_AUTH are (rate limits included), for a handler that accepts
+ * callers without credentials too (leaks.c); answers and returns non-zero
+ * when they are refused. */
+int api_authenticate_or_reply(struct api_call *call);
 /* Counts the outcome of an authentication (rc as auth_authenticate's) and
  * notes who (or what was refused, and why) for the access log. */
 void api_auth_note(struct api_call *call, int rc, const struct principal *who);
@@ -282,6 +287,11 @@ void users_permissions_list(struct api_call *call);
 void users_orgs_list(struct api_call *call);
 void invitations_send(struct api_call *call);
 void invitations_get(struct api_call *call);
+/* leaks.c: the leak loop, keyhold's extension */
+void keyhold_leaks_report(struct api_call *call);
+void keyhold_leaks_list(struct api_call *call);
+void keyhold_leak_policy_get(struct api_call *call);
+void keyhold_leak_policy_update(struct api_call *call);
 /* health.c */
 void health_live(struct api_call *call);
 void health_ready(struct api_call *call);

@@ -190,6 +190,41 @@ struct store_idempotent {
     struct store_sealed answer; /* lookup unused */
 };
 
+/* A credential a leak report proved leaked (docs/operations/leaks.md). */
+struct store_leak {
+    char credential_id[UUID_STR];
+    char org_id[UUID_STR];
+    char kind[32];  /* api_key, application_key, personal_access_token, service_access_token */
+    int64_t leaked_at;        /* the first report */
+    int64_t last_reported_at; /* the latest */
+    int64_t reports;
+    char *url;      /* where the first report saw it, or NULL */
+    char *source;   /* the first report's source, or NULL */
+    char reporter[64];
+    char action[16]; /* "revoked" or "quarantined" */
+};
+
+struct store_leak_list {
+    struct store_leak *items;
+    size_t n;
+};
+
+/* An org's leak policy ("revoke" or "quarantine"). */
+struct store_leak_policy {
+    char org_id[UUID_STR];
+    char policy[16];
+    int64_t modified_at;
+    char modified_by[UUID_STR];
+};
+
+/* One leak report received (matched or not); never a reported value. */
+struct store_leak_report {
+    char id[UUID_STR];
+    int64_t received_at;
+    char reporter[64];
+    int64_t entries, matched;
+};
+
 /* Sort orders shared by the list queries. */
 enum store_sort {
     STORE_SORT_NAME = 0,
@@ -591,6 +626,20 @@ struct store_ops {
     /* Checkpoints numbered above after, in order, at most limit. */
     int (*audit_checkpoint_walk)(struct store *st, int64_t after, int64_t limit,
                                  struct store_audit_checkpoint_list *out);
+
+    /* The leak loop. leak_mark records a report of credential l->credential_id:
+     * a first report inserts l; a later one moves last_reported_at, counts
+     * it and sets action (the first url, source and reporter are kept). */
+    int (*leak_mark)(struct store *st, const struct store_leak *l);
+    int (*leak_get)(struct store *st, const char *credential_id, struct store_leak *out);
+    /* The org's leaks of one kind (NULL: every kind) with action `action`
+     * (NULL: any), newest first, at most limit. */
+    int (*leak_list)(struct store *st, const char *org_id, const char *kind, const char *action, int64_t limit,
+                     struct store_leak_list *out);
+    /* KH_ENOTFOUND when the org never set one (the default applies). */
+    int (*leak_policy_get)(struct store *st, const char *org_id, struct store_leak_policy *out);
+    int (*leak_policy_set)(struct store *st, const struct store_leak_policy *p);
+    int (*leak_report_insert)(struct store *st, const struct store_leak_report *r);
 };
 
 /* Every backend's handle starts with this. */
@@ -728,6 +777,15 @@ void store_audit_checkpoint_list_free(struct store_audit_checkpoint_list *l);
  * already bound by the link to prev. */
 void store_audit_hash(const struct store_audit *e, const uint8_t prev[SECRET_HASH_LEN], uint8_t out[SECRET_HASH_LEN]);
 void store_audit_list_free(struct store_audit_list *l);
+int store_leak_mark(struct store *st, const struct store_leak *l);
+int store_leak_get(struct store *st, const char *credential_id, struct store_leak *out);
+int store_leak_list(struct store *st, const char *org_id, const char *kind, const char *action, int64_t limit,
+                    struct store_leak_list *out);
+int store_leak_policy_get(struct store *st, const char *org_id, struct store_leak_policy *out);
+int store_leak_policy_set(struct store *st, const struct store_leak_policy *p);
+int store_leak_report_insert(struct store *st, const struct store_leak_report *r);
+void store_leak_clear(struct store_leak *l);
+void store_leak_list_free(struct store_leak_list *l);
 
 /* Row destructors; all are NULL-safe and leave the row zeroed. */
 void store_org_clear(struct store_org *o);
