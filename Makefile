@@ -31,7 +31,7 @@ SPEC_DIR ?= $(firstword $(wildcard $(abspath ../shared/spec) $(if $(ORIGIN_DIR),
 SOAK_SECONDS ?= 600
 CRASH_ROUNDS ?= 5
 
-FUZZERS := fuzz_request fuzz_json fuzz_query fuzz_token fuzz_scan
+FUZZERS := fuzz_request fuzz_json fuzz_query fuzz_token fuzz_scan fuzz_leakreport
 FUZZ_SECONDS ?= 60
 
 all: build
