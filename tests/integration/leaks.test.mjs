@@ -186,6 +186,11 @@ test("quarantine keeps a leaked token working and flagged; revoke (another org's
   assert.equal(flagged.attributes.action, "quarantined");
   assert.equal((await leaks()).find((l) => l.id === theirs.id), undefined, "org two's leak is not org one's to see");
   assert.equal((await leaks(srv.keyHeaders(org2))).find((l) => l.id === theirs.id).attributes.action, "revoked");
+  // The shell's lists flag it too (and only it).
+  const listed = JSON.parse(srv.cli("token", "list", "--db", srv.db, "--org", srv.admin.org_id, "--json"));
+  assert.equal(listed.find((t) => t.id === mine.id).leaked, "quarantined");
+  assert.ok(listed.filter((t) => t.id !== mine.id).every((t) => t.leaked === undefined));
+  assert.match(srv.cli("token", "list", "--db", srv.db, "--org", srv.admin.org_id), new RegExp(`${mine.id}.*\\(leaked: quarantined\\)`));
   // Reported again: counted, still quarantined.
   await signedReport([entry(mine.key)]);
   assert.equal((await leaks()).find((l) => l.id === mine.id).attributes.reports, 2);
@@ -210,6 +215,8 @@ test("a quarantined API key is Datadog's leaked_keys on the API key routes; othe
   assert.equal(r.status, 200);
   const v = await call("GET", "/api/v1/validate", { headers: { "DD-API-KEY": key.key } });
   assert.equal(v.status, 200, "quarantined: the key still works");
+  const keys = JSON.parse(srv.cli("key", "list", "--db", srv.db, "--org", srv.admin.org_id, "--kind", "api", "--json"));
+  assert.equal(keys.find((k) => k.id === key.id).leaked, "quarantined");
   const list = await call("GET", "/api/v2/api_keys?page%5Bsize%5D=100");
   const row = list.json.data.find((k) => k.id === key.id);
   assert.deepEqual(row.relationships.leak_information.data, { id: key.id, type: "leaked_keys" });
