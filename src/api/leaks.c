@@ -177,18 +177,30 @@ static int revoke_match(struct api_call *call, const struct leak_match *m, const
 }
 
 struct reporter {
-    char name[64];     /* leak_reports.reporter / credential_leaks.reporter */
+    char name[64];        /* leak_reports.reporter / credential_leaks.reporter */
     char actor[UUID_STR]; /* the audit events' actor */
+    char org_id[UUID_STR]; /* an authenticated caller's org, "" for a signed report */
 };
+
+/* Who reported, as the leaked credential's org is told: another org's
+ * caller is not named there (its ids are that org's business). */
+static void reporter_for(const struct reporter *who, const char *org_id, char name[64], char actor[UUID_STR])
+{
+    int stranger = who->org_id[0] && strcmp(who->org_id, org_id) != 0;
+    snprintf(name, 64, "%s", stranger ? "credential of another org" : who->name);
+    snprintf(actor, UUID_STR, "%s", stranger ? "another-org" : who->actor);
+}
 
 /* Records one match and applies its org's policy. */
 static int handle_match(struct api_call *call, const struct leak_match *m, const struct leak_entry *e,
                         const struct reporter *who)
 {
     struct store_leak_policy p;
+    char name[64], actor[UUID_STR];
     int set, rc = policy_of(call->env->store, m->org_id, &p, &set);
     if (rc)
         return rc;
+    reporter_for(who, m->org_id, name, actor);
     int revoke = strcmp(p.policy, POLICY_QUARANTINE) != 0;
     struct store_leak l;
     memset(&l, 0, sizeof l);
@@ -198,13 +210,13 @@ static int handle_match(struct api_call *call, const struct leak_match *m, const
     l.leaked_at = l.last_reported_at = call->now;
     l.url = e->url;
     l.source = e->source;
-    snprintf(l.reporter, sizeof l.reporter, "%s", who->name);
+    snprintf(l.reporter, sizeof l.reporter, "%s", name);
     snprintf(l.action, sizeof l.action, "%s", revoke ? "revoked" : "quarantined");
     rc = store_leak_mark(call->env->store, &l);
     if (!rc)
-        audit_in(call, m->org_id, who->actor, "leaked", m->kind, m->id);
+        audit_in(call, m->org_id, actor, "leaked", m->kind, m->id);
     if (!rc && revoke)
-        rc = revoke_match(call, m, who->actor);
+        rc = revoke_match(call, m, actor);
     return rc;
 }
 
@@ -224,6 +236,7 @@ static int reporter_or_reply(struct api_call *call, struct reporter *who, int *a
             return -1;
         snprintf(who->name, sizeof who->name, "credential:%s", call->who.credential_id);
         snprintf(who->actor, sizeof who->actor, "%s", call->who.user_id);
+        snprintf(who->org_id, sizeof who->org_id, "%s", call->who.org_id);
         return 0;
     }
     size_t id_len = 0, sig_len = 0;

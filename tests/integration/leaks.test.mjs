@@ -255,6 +255,9 @@ test("an authenticated caller reports without a signature and learns only its ow
   assert.equal(r.json.data.attributes.matched_in_org, 2, "the PAT and the application key of org one");
   assert.equal(await uses(mine.key), 403);
   assert.equal(await uses(theirs.key), 403, "org two's token is revoked too, without org one being told");
+  const seenByTwo = (await leaks(srv.keyHeaders(org2))).find((l) => l.id === theirs.id);
+  assert.equal(seenByTwo.attributes.reporter, "credential of another org", "org one's caller is not named to org two");
+  assert.match((await leaks()).find((l) => l.id === mine.id).attributes.reporter, /^credential:[0-9a-f-]{36}$/, "its own org's caller is");
   assert.equal((await call("GET", `/api/v2/current_user/application_keys/${app.json.data.id}`)).status, 404, "the application key is deleted");
   const withToken = await call("POST", "/api/v2/keyhold/leaks", { headers: bearer((await newPat()).key), body: [entry("x")] });
   assert.equal(withToken.status, 202, "any valid credential may report");
