@@ -52,37 +52,7 @@ static json_t *render_api_key(const struct store_api_key *k, const char *value, 
  * date and leak_source), whatever `include` asked for. A key that leaked
  * nothing answers exactly as before. */
 
-#define LEAKED_KEYS_MAX 1000
-
-/* The caller's org's quarantined API keys (an empty list on failure: a
- * flag missing for one answer is better than no answer). */
-static void leaked_keys(struct api_call *call, struct store_leak_list *out)
-{
-    if (store_leak_list(call->env->store, call->who.org_id, "api_key", "quarantined", LEAKED_KEYS_MAX, out))
-        memset(out, 0, sizeof *out);
-}
-
-static const struct store_leak *leak_of(const struct store_leak_list *l, const char *id)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->items[i].credential_id, id) == 0)
-            return &l->items[i];
-    return NULL;
-}
-
-/* Where a leak was seen, as LeakedKey.leak_source says. */
-static const char *leak_source(const struct store_leak *l)
-{
-    return l->url ? l->url : l->source ? l->source : l->reporter;
-}
-
-static json_t *render_leaked_key(const struct store_leak *l)
-{
-    return json_pack("{s:s,s:s,s:{s:o,s:s}}", "id", l->credential_id, "type", "leaked_keys", "attributes", "date",
-                     render_iso_time(l->leaked_at), "leak_source", leak_source(l));
-}
-
-/* The same written into a streaming answer. */
+/* render_leaked_key() written into a streaming answer. */
 static void write_leaked_key(struct jsonw *w, const struct store_leak *l)
 {
     jsonw_raw(w, "{\"id\":");
@@ -90,7 +60,7 @@ static void write_leaked_key(struct jsonw *w, const struct store_leak *l)
     jsonw_raw(w, ",\"type\":\"leaked_keys\",\"attributes\":{\"date\":");
     render_write_iso_time(w, l->leaked_at);
     jsonw_raw(w, ",\"leak_source\":");
-    if (jsonw_string(w, leak_source(l)))
+    if (jsonw_string(w, leak_source_of(l)))
         jsonw_raw(w, "\"\"");
     jsonw_raw(w, "}}");
 }
@@ -295,7 +265,7 @@ void api_keys_list(struct api_call *call)
     struct jsonw w;
     struct store_leak_list leaks;
     size_t n_leaked = 0;
-    leaked_keys(call, &leaks);
+    leaks_quarantined(call, "api_key", &leaks);
     render_users_init(&users, call->env->store, call->who.org_id);
     jsonw_init(&w);
     jsonw_reserve(&w, 128 + list.n * 680); /* about what a row takes */
@@ -305,7 +275,7 @@ void api_keys_list(struct api_call *call)
         size_t mark = jsonw_len(&w);
         if (!first)
             jsonw_raw(&w, ",");
-        int leaked = leak_of(&leaks, list.items[i].id) != NULL;
+        int leaked = leaks_find(&leaks, list.items[i].id) != NULL;
         if (write_api_key_row(&w, &list.items[i], call->now, leaked))
             jsonw_truncate(&w, mark); /* also the comma */
         else
@@ -326,7 +296,7 @@ void api_keys_list(struct api_call *call)
         jsonw_rawn(&w, jsonw_text(&users.included), jsonw_len(&users.included));
         int comma = jsonw_len(&users.included) > 0;
         for (size_t i = 0; n_leaked && i < list.n; i++) {
-            const struct store_leak *l = leak_of(&leaks, list.items[i].id);
+            const struct store_leak *l = leaks_find(&leaks, list.items[i].id);
             if (!l)
                 continue;
             if (comma)
@@ -523,8 +493,7 @@ static void reply_full_key(struct api_call *call, const struct store_api_key *k,
         return;
     }
     struct store_leak leak;
-    int leaked = store_leak_get(call->env->store, k->id, &leak) == KH_OK && strcmp(leak.org_id, k->org_id) == 0 &&
-                 strcmp(leak.action, "quarantined") == 0;
+    int leaked = leaks_quarantined_one(call, k->id, &leak);
     json_t *body = json_pack("{s:o}", "data", render_api_key(k, value, read ? call->now : 0, leaked ? &leak : NULL));
     secret_wipe(value, sizeof value);
     if (inc_created || inc_modified || leaked) {

@@ -292,6 +292,16 @@ void keyhold_leaks_report(struct api_call *call);
 void keyhold_leaks_list(struct api_call *call);
 void keyhold_leak_policy_get(struct api_call *call);
 void keyhold_leak_policy_update(struct api_call *call);
+/* What Datadog's key routes show of a quarantined key (leaks.c): the
+ * caller's org's quarantined keys of kind ("api_key", "application_key";
+ * empty on a store failure), one key's leak (non-zero when quarantined;
+ * *out then to clear), a key of a list, the leak's LeakedKey object and its
+ * leak_source (the report's url, else its source, else its reporter). */
+void leaks_quarantined(struct api_call *call, const char *kind, struct store_leak_list *out);
+int leaks_quarantined_one(struct api_call *call, const char *id, struct store_leak *out);
+const struct store_leak *leaks_find(const struct store_leak_list *l, const char *id);
+const char *leak_source_of(const struct store_leak *l);
+json_t *render_leaked_key(const struct store_leak *l);
 /* health.c */
 void health_live(struct api_call *call);
 void health_ready(struct api_call *call);

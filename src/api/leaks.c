@@ -382,6 +382,45 @@ void keyhold_leaks_list(struct api_call *call)
     reply_json(call, 200, json_pack("{s:o}", "data", data));
 }
 
+/* ---- leaked keys on Datadog's key routes ----
+ * A key quarantined after a report is shown as Datadog shows a leaked key:
+ * its relationships.leak_information names a leaked_keys resource, which
+ * `included` holds (LeakedKey: date, leak_source). */
+
+void leaks_quarantined(struct api_call *call, const char *kind, struct store_leak_list *out)
+{
+    if (store_leak_list(call->env->store, call->who.org_id, kind, "quarantined", LEAK_LIST_MAX, out))
+        memset(out, 0, sizeof *out); /* a flag missing from one answer rather than no answer */
+}
+
+int leaks_quarantined_one(struct api_call *call, const char *id, struct store_leak *out)
+{
+    int found = store_leak_get(call->env->store, id, out) == KH_OK && strcmp(out->org_id, call->who.org_id) == 0 &&
+                strcmp(out->action, "quarantined") == 0;
+    if (!found)
+        store_leak_clear(out);
+    return found;
+}
+
+const struct store_leak *leaks_find(const struct store_leak_list *l, const char *id)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->items[i].credential_id, id) == 0)
+            return &l->items[i];
+    return NULL;
+}
+
+const char *leak_source_of(const struct store_leak *l)
+{
+    return l->url ? l->url : l->source ? l->source : l->reporter;
+}
+
+json_t *render_leaked_key(const struct store_leak *l)
+{
+    return json_pack("{s:s,s:s,s:{s:o,s:s}}", "id", l->credential_id, "type", "leaked_keys", "attributes", "date",
+                     render_iso_time(l->leaked_at), "leak_source", leak_source_of(l));
+}
+
 /* ---- the policy ---- */
 
 static void reply_policy(struct api_call *call, int status, const struct store_leak_policy *p, int set)

@@ -243,6 +243,29 @@ test("a quarantined API key is Datadog's leaked_keys on the API key routes; othe
   assert.equal((await call("GET", `/api/v2/api_keys/${key2.id}`)).status, 404);
 });
 
+test("a quarantined application key is Datadog's leaked_keys on the application key routes", async () => {
+  const plain = await call("GET", "/api/v2/application_keys?page%5Bsize%5D=100");
+  assert.equal(plain.json.included, undefined);
+  assert.equal((await setPolicy("quarantine")).status, 200);
+  const made = await call("POST", "/api/v2/current_user/application_keys", { body: { data: { type: "application_keys", attributes: { name: "leaky quarantined app" } } } });
+  assert.equal(made.status, 201);
+  const app = { id: made.json.data.id, key: srv.remember(made.json.data.attributes.key) };
+  assert.equal((await signedReport([{ token: app.key, type: "keyhold_application_key", url: "https://gist.github.com/x", source: "gist" }])).status, 200);
+  assert.equal((await call("GET", "/api/v2/validate_keys", { headers: { "DD-API-KEY": srv.admin.api_key, "DD-APPLICATION-KEY": app.key } })).status, 200, "still works");
+  const list = await call("GET", "/api/v2/application_keys?page%5Bsize%5D=100");
+  assert.deepEqual(list.json.data.find((k) => k.id === app.id).relationships.leak_information.data, { id: app.id, type: "leaked_keys" });
+  assert.deepEqual(list.json.included.map((i) => [i.type, i.id, i.attributes.leak_source]), [["leaked_keys", app.id, "https://gist.github.com/x"]]);
+  for (const path of [`/api/v2/application_keys/${app.id}`, `/api/v2/current_user/application_keys/${app.id}`]) {
+    const got = await call("GET", path);
+    assert.equal(got.status, 200, path);
+    assert.deepEqual(got.json.data.relationships.leak_information.data, { id: app.id, type: "leaked_keys" });
+    assert.ok(got.json.included.some((i) => i.type === "leaked_keys" && i.id === app.id), path);
+  }
+  const mine = await call("GET", "/api/v2/current_user/application_keys?page%5Bsize%5D=100");
+  assert.ok(mine.json.included.some((i) => i.type === "leaked_keys"));
+  assert.equal((await setPolicy("revoke")).status, 200);
+});
+
 test("an authenticated caller reports without a signature and learns only its own org's matches", async () => {
   const mine = await newPat();
   const theirs = await newPat(srv.keyHeaders(org2));
