@@ -91,35 +91,46 @@ static int match_token(struct api_call *call, const struct leak_entry *e, struct
     return KH_OK;
 }
 
-/* Looks value up as an API key and as an application key under every
- * secret version (authentication stops at the first hit; here every
- * version is tried, so a hit costs what a miss does). */
+/* Notes a key found by lookup (current value, or a rotation's previous one
+ * still in its overlap) as the match, unless one was noted already. */
+static void note_key(struct leak_match *m, enum leak_what what, const char *id, const char *org_id, int same)
+{
+    if (!same || m->what != LEAK_NONE)
+        return;
+    m->what = what;
+    memcpy(m->id, id, UUID_STR);
+    memcpy(m->org_id, org_id, UUID_STR);
+    m->kind = what == LEAK_API_KEY ? "api_key" : "application_key";
+}
+
+/* Looks value up as an API key and as an application key, current value
+ * and a rotation's previous value still accepted, under every secret
+ * version (authentication stops at the first hit; here every lookup is
+ * made, so a hit costs what a miss does). */
 static int match_keys(struct api_call *call, const struct leak_entry *e, struct leak_match *m)
 {
     const struct server_secret *s = call->env->secret;
+    struct store *st = call->env->store;
     uint8_t lookup[SECRET_HASH_LEN];
     int rc = KH_OK;
     for (int i = 0; i < s->n && !rc; i++) {
-        struct store_api_key api;
-        struct store_app_key app;
+        struct store_api_key api, api_prev;
+        struct store_app_key app, app_prev;
         secret_hmac(s->keys[i].lookup_key, e->token, e->token_len, lookup);
-        int a = store_api_key_find(call->env->store, lookup, &api);
-        if (!a && secret_equal(lookup, api.key.lookup, SECRET_HASH_LEN) && m->what == LEAK_NONE) {
-            m->what = LEAK_API_KEY;
-            memcpy(m->id, api.id, UUID_STR);
-            memcpy(m->org_id, api.org_id, UUID_STR);
-            m->kind = "api_key";
-        }
-        int b = store_app_key_find(call->env->store, lookup, &app);
-        if (!b && secret_equal(lookup, app.key.lookup, SECRET_HASH_LEN) && m->what == LEAK_NONE) {
-            m->what = LEAK_APP_KEY;
-            memcpy(m->id, app.id, UUID_STR);
-            memcpy(m->org_id, app.org_id, UUID_STR);
-            m->kind = "application_key";
-        }
+        int codes[4] = {store_api_key_find(st, lookup, &api), store_api_key_find_previous(st, lookup, call->now, &api_prev),
+                        store_app_key_find(st, lookup, &app), store_app_key_find_previous(st, lookup, call->now, &app_prev)};
+        note_key(m, LEAK_API_KEY, api.id, api.org_id, !codes[0] && secret_equal(lookup, api.key.lookup, SECRET_HASH_LEN));
+        note_key(m, LEAK_API_KEY, api_prev.id, api_prev.org_id,
+                 !codes[1] && secret_equal(lookup, api_prev.overlap.prev_lookup, SECRET_HASH_LEN));
+        note_key(m, LEAK_APP_KEY, app.id, app.org_id, !codes[2] && secret_equal(lookup, app.key.lookup, SECRET_HASH_LEN));
+        note_key(m, LEAK_APP_KEY, app_prev.id, app_prev.org_id,
+                 !codes[3] && secret_equal(lookup, app_prev.overlap.prev_lookup, SECRET_HASH_LEN));
         store_api_key_clear(&api);
+        store_api_key_clear(&api_prev);
         store_app_key_clear(&app);
-        rc = a && a != KH_ENOTFOUND ? a : b && b != KH_ENOTFOUND ? b : KH_OK;
+        store_app_key_clear(&app_prev);
+        for (int c = 0; c < 4 && !rc; c++)
+            rc = codes[c] && codes[c] != KH_ENOTFOUND ? codes[c] : KH_OK;
     }
     secret_wipe(lookup, sizeof lookup);
     return rc;

@@ -266,6 +266,24 @@ test("a quarantined application key is Datadog's leaked_keys on the application 
   assert.equal((await setPolicy("revoke")).status, 200);
 });
 
+test("a rotated credential's previous value, still in its overlap, counts as the credential's", async () => {
+  const key = await newApiKey();
+  const rot = await call("POST", `/api/v2/keyhold/credentials/${key.id}/rotate`, { body: { data: { type: "credential_rotations", attributes: { grace_seconds: 3600 } } } });
+  assert.equal(rot.status, 201, rot.body);
+  const fresh = srv.remember(rot.json.data.attributes.key);
+  const validates = async (k) => (await call("GET", "/api/v1/validate", { headers: { "DD-API-KEY": k } })).status;
+  assert.equal(await validates(key.key), 200, "the previous value works in the overlap");
+  assert.equal((await signedReport([{ token: key.key, type: "keyhold_api_key" }])).status, 200);
+  assert.equal(await validates(key.key), 403);
+  assert.equal(await validates(fresh), 403, "revoke: the key is deleted, both values with it");
+  const pat = await newPat();
+  const rp = await call("POST", `/api/v2/keyhold/credentials/${pat.id}/rotate`, { body: { data: { attributes: { grace_seconds: 3600 } } } });
+  assert.equal(rp.status, 201);
+  srv.remember(rp.json.data.attributes.key);
+  assert.equal((await signedReport([entry(pat.key)])).status, 200);
+  assert.equal(await uses(rp.json.data.attributes.key), 403, "the token is revoked for its previous secret's leak");
+});
+
 test("an authenticated caller reports without a signature and learns only its own org's matches", async () => {
   const mine = await newPat();
   const theirs = await newPat(srv.keyHeaders(org2));
