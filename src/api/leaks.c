@@ -288,9 +288,19 @@ static int reporter_or_reply(struct api_call *call, struct reporter *who, int *a
 
 /* ---- POST /api/v2/keyhold/leaks ---- */
 
+/* Whether an earlier entry matched the same credential (handled once). */
+static int seen_before(const struct leak_match *m, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (m[j].what != LEAK_NONE && strcmp(m[j].id, m[i].id) == 0)
+            return 1;
+    return 0;
+}
+
 /* Matches every entry (all of them, before anything is changed: a value
- * reported twice matches twice) and handles the matches. *in_org counts
- * those of org_id (NULL: none counted). */
+ * reported twice matches twice) and handles each credential matched once.
+ * *matched and *in_org count matching entries (in_org: of org_id; NULL:
+ * none counted). */
 static int process(struct api_call *call, const struct leak_report *rep, const struct reporter *who,
                    const char *org_id, int64_t *matched, int64_t *in_org)
 {
@@ -305,7 +315,8 @@ static int process(struct api_call *call, const struct leak_report *rep, const s
     for (size_t i = 0; i < rep->n && !rc; i++) {
         if (m[i].what == LEAK_NONE)
             continue;
-        rc = handle_match(call, &m[i], &rep->items[i], who);
+        if (!seen_before(m, i))
+            rc = handle_match(call, &m[i], &rep->items[i], who);
         (*matched)++;
         if (org_id && strcmp(m[i].org_id, org_id) == 0)
             (*in_org)++;

@@ -191,9 +191,11 @@ test("quarantine keeps a leaked token working and flagged; revoke (another org's
   assert.equal(listed.find((t) => t.id === mine.id).leaked, "quarantined");
   assert.ok(listed.filter((t) => t.id !== mine.id).every((t) => t.leaked === undefined));
   assert.match(srv.cli("token", "list", "--db", srv.db, "--org", srv.admin.org_id), new RegExp(`${mine.id}.*\\(leaked: quarantined\\)`));
-  // Reported again: counted, still quarantined.
-  await signedReport([entry(mine.key)]);
-  assert.equal((await leaks()).find((l) => l.id === mine.id).attributes.reports, 2);
+  // Reported again (twice in one report: handled once): counted, still quarantined.
+  await signedReport([entry(mine.key), entry(mine.key, "https://github.com/acme/app/blob/def/other.env")]);
+  const again = (await leaks()).find((l) => l.id === mine.id).attributes;
+  assert.equal(again.reports, 2);
+  assert.equal(again.url, "https://github.com/acme/app/blob/abc/config.env", "where it was first seen");
   // Bad policy bodies.
   for (const body of [{}, { data: { type: "leak_policies", attributes: { policy: "ignore" } } },
     { data: { type: "wrong", attributes: { policy: "revoke" } } }, "not json"]) {
