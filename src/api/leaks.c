@@ -240,8 +240,10 @@ static int reporter_or_reply(struct api_call *call, struct reporter *who, int *a
 {
     size_t n;
     memset(who, 0, sizeof *who);
+    /* credentials as api_authenticate_or_reply reads them, query-string ones included */
     *authenticated = api_header_get(call->req, "dd-api-key", &n) || api_header_get(call->req, "dd-application-key", &n) ||
-                     api_header_get(call->req, "authorization", &n);
+                     api_header_get(call->req, "authorization", &n) || query_get(&call->query, "api_key") ||
+                     query_get(&call->query, "application_key");
     if (*authenticated) {
         if (api_authenticate_or_reply(call))
             return -1;

@@ -63,7 +63,7 @@ async function call(method, path, { headers = srv.keyHeaders(), body } = {}) {
   const h = { ...headers };
   if (body !== undefined) h["content-type"] = "application/json";
   const r = await srv.raw(method, path, { headers: h, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) });
-  if (path.startsWith("/api/v2/keyhold/leak")) validate(path, method.toLowerCase(), r.status, r.json);
+  if (path.startsWith("/api/v2/keyhold/leak")) validate(path.split("?")[0], method.toLowerCase(), r.status, r.json);
   return r;
 }
 
@@ -306,6 +306,8 @@ test("an authenticated caller reports without a signature and learns only its ow
   assert.equal(withToken.status, 202, "any valid credential may report");
   const wrong = await call("POST", "/api/v2/keyhold/leaks", { headers: { "DD-API-KEY": srv.admin.api_key, "DD-APPLICATION-KEY": "0".repeat(40) }, body: [entry("x")] });
   assert.equal(wrong.status, 403, "credentials sent are credentials checked");
+  const viaQuery = await call("POST", `/api/v2/keyhold/leaks?api_key=${srv.admin.api_key}&application_key=${srv.admin.app_key}`, { headers: {}, body: [entry("x")] });
+  assert.equal(viaQuery.status, 202, "Datadog's deprecated query-string credentials count too");
 });
 
 test("bad reports get a 400 with a specific message; too large a body 413", async () => {
