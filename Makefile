@@ -14,14 +14,14 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 DEB_PACKAGES := python3-prometheus-client build-essential cmake pkg-config clang libclang-rt-14-dev libh2o-evloop-dev libjansson-dev \
                 libsqlite3-dev sqlite3 libpq-dev postgresql libssl-dev zlib1g-dev libsystemd-dev libinih-dev \
-                systemd man-db socat git
+                systemd man-db socat git libcurl4-openssl-dev
 NODE_PACKAGES := nodejs npm
 
 INTEGRATION := tests/integration
 IT_FILES := seed.test.mjs audit.test.mjs rotation.test.mjs operate.test.mjs auth.test.mjs operations.test.mjs roles-users.test.mjs catalog.test.mjs double.test.mjs \
             scenarios.test.mjs shapes.test.mjs authz-matrix.test.mjs invariant.test.mjs limits.test.mjs hostile.test.mjs \
             stall.test.mjs cli.test.mjs cli-admin.test.mjs scan.test.mjs install.test.mjs crash.test.mjs nodes.test.mjs \
-            usage.test.mjs history.test.mjs
+            usage.test.mjs history.test.mjs leaks.test.mjs
 # The contract (../shared/spec): beside this checkout, or beside the repository a
 # local clone was made from (as in `git clone . /tmp/kh-ci`).
 ORIGIN_DIR := $(shell git config --get remote.origin.url 2>/dev/null | grep '^/' )
@@ -32,7 +32,7 @@ SPEC_DIR ?= $(firstword $(wildcard $(abspath ../shared/spec) $(if $(ORIGIN_DIR),
 SOAK_SECONDS ?= 600
 CRASH_ROUNDS ?= 5
 
-FUZZERS := fuzz_request fuzz_json fuzz_query fuzz_token fuzz_scan
+FUZZERS := fuzz_request fuzz_json fuzz_query fuzz_token fuzz_scan fuzz_leakreport
 FUZZ_SECONDS ?= 60
 
 all: build

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "util/errors.h"
+#include "util/leakreport.h"
 #include "util/xmalloc.h"
 
 #include <stdio.h>
@@ -108,5 +109,7 @@ void config_free(struct config *cfg)
     free(cfg->admin_host);
     free(cfg->tls_cert_path);
     free(cfg->tls_key_path);
+    free(cfg->leak_keys_path);
+    leak_keys_free(cfg->leak_keys);
     memset(cfg, 0, sizeof *cfg);
 }

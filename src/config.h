@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct leak_keys; /* util/leakreport.h */
+
 #define KH_MAX_BODY (1024 * 1024) /* request bodies above this get 413 */
 #define KH_MAX_JSON_DEPTH 32
 #define KH_MAX_ID_LEN 128   /* path ids longer than this are never found */
@@ -39,6 +41,8 @@ struct config {
     int ephemeral; /* the store lives in memory and the secret is not on disk (serve --ephemeral) */
     int test_mode; /* the relaxations of a test double (serve --test-mode), see cli_serve.c */
     int64_t history_retention_s; /* how long ended credentials stay listed (api/history.c) and kept */
+    char *leak_keys_path;         /* GitHub's public keys for signed leak reports (serve --leak-public-keys) */
+    struct leak_keys *leak_keys;  /* loaded from it at start; NULL = signed reports are refused */
 };
 
 /* Defaults, then KEYHOLD_* environment variables. */

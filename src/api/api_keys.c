@@ -21,7 +21,8 @@
  * Reads (get, list) also say, as Datadog's do, whether the key was used in
  * the last 24 hours and when last in the past 90 days (now: the request's
  * time; 0 for answers to writes, which leave these out). */
-static json_t *render_api_key(const struct store_api_key *k, const char *value, int64_t now)
+static json_t *render_api_key(const struct store_api_key *k, const char *value, int64_t now,
+                              const struct store_leak *leak)
 {
     json_t *attrs = json_pack("{s:s,s:o,s:o,s:s,s:o,s:s,s:b}", "category", k->category ? k->category : "default",
                               "created_at", render_iso_time(k->created_at), "date_last_used",
@@ -38,9 +39,30 @@ static json_t *render_api_key(const struct store_api_key *k, const char *value, 
                                       "description", "Timestamp of when this key was last used in the past ninety "
                                                      "(90) days, null if no recent usage"));
     }
-    return json_pack("{s:s,s:s,s:o,s:{s:o,s:o,s:{s:n}}}", "id", k->id, "type", "api_keys", "attributes", attrs,
+    return json_pack("{s:s,s:s,s:o,s:{s:o,s:o,s:{s:o}}}", "id", k->id, "type", "api_keys", "attributes", attrs,
                      "relationships", "created_by", render_relationship("users", k->created_by), "modified_by",
-                     render_relationship("users", k->modified_by), "leak_information", "data");
+                     render_relationship("users", k->modified_by), "leak_information", "data",
+                     leak ? json_pack("{s:s,s:s}", "id", k->id, "type", "leaked_keys") : json_null());
+}
+
+/* ---- leaked keys (the leak loop, leaks.c) ----
+ * A key quarantined after a leak report is shown as Datadog shows a leaked
+ * key: relationships.leak_information names a leaked_keys resource (null
+ * otherwise, as always), which the answer's `included` holds (LeakedKey:
+ * date and leak_source), whatever `include` asked for. A key that leaked
+ * nothing answers exactly as before. */
+
+/* render_leaked_key() written into a streaming answer. */
+static void write_leaked_key(struct jsonw *w, const struct store_leak *l)
+{
+    jsonw_raw(w, "{\"id\":");
+    jsonw_string(w, l->credential_id);
+    jsonw_raw(w, ",\"type\":\"leaked_keys\",\"attributes\":{\"date\":");
+    render_write_iso_time(w, l->leaked_at);
+    jsonw_raw(w, ",\"leak_source\":");
+    if (jsonw_string(w, leak_source_of(l)))
+        jsonw_raw(w, "\"\"");
+    jsonw_raw(w, "}}");
 }
 
 /* The v1 ApiKey object: {created, created_by (the creator's handle), key, name}. */
@@ -83,7 +105,7 @@ static int write_user_relationship(struct jsonw *w, const char *id)
  * string is one jansson refuses (NULL, or not UTF-8), render_api_key()
  * returned NULL and the list left the row out: so does this, returning
  * KH_EINVAL with w cut back to where it was. */
-static int write_api_key_row(struct jsonw *w, const struct store_api_key *k, int64_t now)
+static int write_api_key_row(struct jsonw *w, const struct store_api_key *k, int64_t now, int leaked)
 {
     size_t mark = jsonw_len(w);
     int bad = 0;
@@ -115,7 +137,13 @@ static int write_api_key_row(struct jsonw *w, const struct store_api_key *k, int
     bad |= write_user_relationship(w, k->created_by);
     jsonw_raw(w, ",\"modified_by\":");
     bad |= write_user_relationship(w, k->modified_by);
-    jsonw_raw(w, ",\"leak_information\":{\"data\":null}}}");
+    if (leaked) {
+        jsonw_raw(w, ",\"leak_information\":{\"data\":{\"id\":");
+        bad |= jsonw_string(w, k->id);
+        jsonw_raw(w, ",\"type\":\"leaked_keys\"}}}}");
+    } else {
+        jsonw_raw(w, ",\"leak_information\":{\"data\":null}}}");
+    }
     if (bad) {
         jsonw_truncate(w, mark);
         return KH_EINVAL;
@@ -235,6 +263,9 @@ void api_keys_list(struct api_call *call)
     }
     struct render_users users;
     struct jsonw w;
+    struct store_leak_list leaks;
+    size_t n_leaked = 0;
+    leaks_quarantined(call, "api_key", &leaks);
     render_users_init(&users, call->env->store, call->who.org_id);
     jsonw_init(&w);
     jsonw_reserve(&w, 128 + list.n * 680); /* about what a row takes */
@@ -244,10 +275,11 @@ void api_keys_list(struct api_call *call)
         size_t mark = jsonw_len(&w);
         if (!first)
             jsonw_raw(&w, ",");
-        if (write_api_key_row(&w, &list.items[i], call->now))
+        int leaked = leaks_find(&leaks, list.items[i].id) != NULL;
+        if (write_api_key_row(&w, &list.items[i], call->now, leaked))
             jsonw_truncate(&w, mark); /* also the comma */
         else
-            first = 0;
+            first = 0, n_leaked += (size_t)leaked;
         /* a row left out still included its users in the tree rendering */
         if (inc_created)
             render_users_include(&users, list.items[i].created_by);
@@ -259,12 +291,23 @@ void api_keys_list(struct api_call *call)
     jsonw_raw(&w, ",\"page\":{\"total_filtered_count\":");
     jsonw_int(&w, (long long)list.total);
     jsonw_raw(&w, "}}");
-    if (inc_created || inc_modified) {
+    if (inc_created || inc_modified || n_leaked) {
         jsonw_raw(&w, ",\"included\":[");
         jsonw_rawn(&w, jsonw_text(&users.included), jsonw_len(&users.included));
+        int comma = jsonw_len(&users.included) > 0;
+        for (size_t i = 0; n_leaked && i < list.n; i++) {
+            const struct store_leak *l = leaks_find(&leaks, list.items[i].id);
+            if (!l)
+                continue;
+            if (comma)
+                jsonw_raw(&w, ",");
+            write_leaked_key(&w, l);
+            comma = 1;
+        }
         jsonw_raw(&w, "]");
     }
     jsonw_raw(&w, "}");
+    store_leak_list_free(&leaks);
     render_users_clear(&users);
     store_api_key_list_free(&list);
     reply_json_text(call, 200, jsonw_steal(&w, NULL));
@@ -324,7 +367,7 @@ void api_keys_create(struct api_call *call)
         reply_jx(call, &jx);
     else if (create_key_or_reply(call, name, category, rc_enabled, &key, value) == KH_OK) {
         api_audit(call, "created", "api_key", key.id);
-        reply_json(call, 201, json_pack("{s:o}", "data", render_api_key(&key, value, 0)));
+        reply_json(call, 201, json_pack("{s:o}", "data", render_api_key(&key, value, 0, NULL)));
         store_api_key_clear(&key);
         secret_wipe(value, sizeof value);
     }
@@ -449,16 +492,21 @@ static void reply_full_key(struct api_call *call, const struct store_api_key *k,
         reply_error(call, 500, "The stored API key could not be decrypted with this server's secret");
         return;
     }
-    json_t *body = json_pack("{s:o}", "data", render_api_key(k, value, read ? call->now : 0));
+    struct store_leak leak;
+    int leaked = leaks_quarantined_one(call, k->id, &leak);
+    json_t *body = json_pack("{s:o}", "data", render_api_key(k, value, read ? call->now : 0, leaked ? &leak : NULL));
     secret_wipe(value, sizeof value);
-    if (inc_created || inc_modified) {
+    if (inc_created || inc_modified || leaked) {
         json_t *included = json_array();
         if (inc_created)
             render_include_user(call->env->store, call->who.org_id, included, k->created_by);
         if (inc_modified)
             render_include_user(call->env->store, call->who.org_id, included, k->modified_by);
+        if (leaked)
+            json_array_append_new(included, render_leaked_key(&leak));
         json_object_set_new(body, "included", included);
     }
+    store_leak_clear(&leak);
     reply_json(call, 200, body);
 }
 

@@ -24,7 +24,7 @@ enum scope { ORG, CURRENT_USER, SERVICE_ACCOUNT };
 
 /* An application key as JSON:API; value NULL = no key attribute. with_used
  * adds last_used_at (reads and lists, not creation). */
-static json_t *render_app_key(const struct store_app_key *k, const char *value, int with_used)
+static json_t *render_app_key(const struct store_app_key *k, const char *value, int with_used, int leaked)
 {
     json_t *scopes = k->scopes ? json_loads(k->scopes, 0, NULL) : NULL;
     json_t *attrs = json_pack("{s:o,s:s,s:s,s:o}", "created_at", render_iso_time(k->created_at), "last4", k->last4,
@@ -33,9 +33,10 @@ static json_t *render_app_key(const struct store_app_key *k, const char *value, 
         json_object_set_new(attrs, "key", json_string(value));
     if (with_used)
         json_object_set_new(attrs, "last_used_at", render_iso_time(k->last_used_at));
-    return json_pack("{s:s,s:s,s:o,s:{s:o,s:{s:n}}}", "id", k->id, "type", "application_keys", "attributes", attrs,
+    /* a key quarantined after a leak report: Datadog's leaked_keys (leaks.c) */
+    return json_pack("{s:s,s:s,s:o,s:{s:o,s:{s:o}}}", "id", k->id, "type", "application_keys", "attributes", attrs,
                      "relationships", "owned_by", render_relationship("users", k->owner_id), "leak_information",
-                     "data");
+                     "data", leaked ? json_pack("{s:s,s:s}", "id", k->id, "type", "leaked_keys") : json_null());
 }
 
 /* Decrypts a key value; logs and returns non-zero on a tampered row. */
@@ -149,16 +150,25 @@ static void list_keys(struct api_call *call, enum scope scope)
         reply_store_error(call, rc);
         return;
     }
-    json_t *data = json_array(), *included = json_array();
+    struct store_leak_list leaks;
+    leaks_quarantined(call, "application_key", &leaks);
+    json_t *data = json_array(), *included = json_array(), *leaked = json_array();
     for (size_t i = 0; i < list.n; i++) {
-        json_array_append_new(data, render_app_key(&list.items[i], NULL, 1));
+        const struct store_leak *l = leaks_find(&leaks, list.items[i].id);
+        json_array_append_new(data, render_app_key(&list.items[i], NULL, 1, l != NULL));
         if (include)
             render_include_user(call->env->store, call->who.org_id, included, list.items[i].owner_id);
+        if (l)
+            json_array_append_new(leaked, render_leaked_key(l));
     }
+    int any_leaked = json_array_size(leaked) > 0;
+    json_array_extend(included, leaked);
+    json_decref(leaked);
+    store_leak_list_free(&leaks);
     json_t *body = json_pack("{s:o,s:{s:I,s:{s:I}}}", "data", data, "meta", "max_allowed_per_user",
                              (json_int_t)call->env->cfg->max_app_keys, "page", "total_filtered_count",
                              (json_int_t)list.total);
-    if (include)
+    if (include || any_leaked)
         json_object_set_new(body, "included", included);
     else
         json_decref(included);
@@ -262,7 +272,7 @@ static void create_key(struct api_call *call, enum scope scope)
         reply_jx(call, &jx);
     else if (data && optional_scopes_or_reply(call, &jx, attrs, &scopes, &present) == 0 &&
              create_key_or_reply(call, owner, name, scopes, &k, value) == KH_OK) {
-        reply_json(call, 201, json_pack("{s:o}", "data", render_app_key(&k, value, 0)));
+        reply_json(call, 201, json_pack("{s:o}", "data", render_app_key(&k, value, 0, 0)));
         secret_wipe(value, sizeof value);
         store_app_key_clear(&k);
     }
@@ -277,21 +287,26 @@ static void reply_key(struct api_call *call, enum scope scope, const struct stor
     int reveal = scope == CURRENT_USER && may_reveal(call, k);
     if (reveal && unseal_app_key(call, k, value))
         return;
-    json_t *body = json_pack("{s:o}", "data", render_app_key(k, reveal ? value : NULL, 1));
+    struct store_leak leak;
+    int leaked = leaks_quarantined_one(call, k->id, &leak);
+    json_t *body = json_pack("{s:o}", "data", render_app_key(k, reveal ? value : NULL, 1, leaked));
     if (reveal)
         secret_wipe(value, sizeof value);
     /* The current user's key comes with its owner and the owner's roles,
      * asked for or not, as Datadog answers it; empty for a caller that may
      * not read users and roles. */
-    if (include || scope == CURRENT_USER) {
+    if (include || scope == CURRENT_USER || leaked) {
         json_t *included = json_array();
         int reads_users = api_has_perm(call, PERM_USER_ACCESS_READ);
-        if (include || reads_users)
+        if (include || (scope == CURRENT_USER && reads_users))
             render_include_user(call->env->store, call->who.org_id, included, k->owner_id);
         if (scope == CURRENT_USER && reads_users)
             render_include_user_roles(call->env->store, call->who.org_id, included, k->owner_id);
+        if (leaked)
+            json_array_append_new(included, render_leaked_key(&leak));
         json_object_set_new(body, "included", included);
     }
+    store_leak_clear(&leak);
     reply_json(call, 200, body);
 }
 

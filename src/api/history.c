@@ -43,9 +43,8 @@ static const char *const kind_names[] = {
 /* ---- the list ---- */
 
 /* state (absent: revoked and expired) into *states (1 << state bits), or
- * answers 400. state=leaked is accepted and gives 0: leak marking (issue
- * 15, item 4) is not in this store yet, so no credential is leaked and the
- * list is empty. */
+ * answers 400. state=leaked lists what leak reports matched
+ * (api/leaks.c), whatever the org's policy did with it. */
 static int state_or_reply(struct api_call *call, unsigned *states)
 {
     const char *v = query_get(&call->query, "state");
@@ -57,7 +56,7 @@ static int state_or_reply(struct api_call *call, unsigned *states)
     else if (strcmp(v, "expired") == 0)
         *states = 1u << STORE_HISTORY_EXPIRED;
     else if (strcmp(v, "leaked") == 0)
-        *states = 0;
+        *states = 1u << STORE_HISTORY_LEAKED;
     else {
         reply_error(call, 400, "Invalid value for state: '%.64s' (expected revoked, expired or leaked)", v);
         return -1;
@@ -114,7 +113,7 @@ static json_t *render_history(const struct store_history_row *h)
     int known = h->kind >= STORE_CRED_API_KEY && h->kind <= STORE_CRED_SAT;
     json_t *attrs = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "kind",
                               known ? kind_names[h->kind] : "unknown", "state",
-                              h->state == STORE_HISTORY_EXPIRED ? "expired" : "revoked", "name",
+                              h->state == STORE_HISTORY_EXPIRED ? "expired" : h->state == STORE_HISTORY_LEAKED ? "leaked" : "revoked", "name",
                               nullable_string(h->name), "owner_id", nullable_string(h->owner_id), "created_at",
                               render_rfc3339(h->created_at, 0), "expires_at", render_rfc3339(h->expires_at, 0),
                               "ended_at", render_rfc3339(h->ended_at, 0), "ended_by", nullable_string(h->ended_by),

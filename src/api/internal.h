@@ -55,6 +55,11 @@ struct api_call {
  * limit, unless its credentials already succeeded from there (*_or_reply:
  * 0 = go on). */
 int api_auth_guard_or_reply(struct api_call *call);
+/* Authenticates the request's credentials into call->who as routes with
+ * ROUTE_AUTH are (rate limits included), for a handler that accepts
+ * callers without credentials too (leaks.c); answers and returns non-zero
+ * when they are refused. */
+int api_authenticate_or_reply(struct api_call *call);
 /* Counts the outcome of an authentication (rc as auth_authenticate's) and
  * notes who (or what was refused, and why) for the access log. */
 void api_auth_note(struct api_call *call, int rc, const struct principal *who);
@@ -339,6 +344,21 @@ void users_permissions_list(struct api_call *call);
 void users_orgs_list(struct api_call *call);
 void invitations_send(struct api_call *call);
 void invitations_get(struct api_call *call);
+/* leaks.c: the leak loop, keyhold's extension */
+void keyhold_leaks_report(struct api_call *call);
+void keyhold_leaks_list(struct api_call *call);
+void keyhold_leak_policy_get(struct api_call *call);
+void keyhold_leak_policy_update(struct api_call *call);
+/* What Datadog's key routes show of a quarantined key (leaks.c): the
+ * caller's org's quarantined keys of kind ("api_key", "application_key";
+ * empty on a store failure), one key's leak (non-zero when quarantined;
+ * *out then to clear), a key of a list, the leak's LeakedKey object and its
+ * leak_source (the report's url, else its source, else its reporter). */
+void leaks_quarantined(struct api_call *call, const char *kind, struct store_leak_list *out);
+int leaks_quarantined_one(struct api_call *call, const char *id, struct store_leak *out);
+const struct store_leak *leaks_find(const struct store_leak_list *l, const char *id);
+const char *leak_source_of(const struct store_leak *l);
+json_t *render_leaked_key(const struct store_leak *l);
 /* health.c */
 void health_live(struct api_call *call);
 void health_ready(struct api_call *call);

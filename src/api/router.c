@@ -108,6 +108,11 @@ static const struct route routes[] = {
     {"GET", "/api/v2/keyhold/credentials/{}/usage", keyhold_credential_usage, ROUTE_AUTH},
     {"GET", "/api/v2/keyhold/credentials", keyhold_credentials_history, ROUTE_AUTH},
     {"POST", "/api/v2/keyhold/credentials/{}/revoke", keyhold_credential_revoke, W},
+    /* leak reports (leaks.c): signed by GitHub or authenticated; the handler authenticates */
+    {"POST", "/api/v2/keyhold/leaks", keyhold_leaks_report, ROUTE_WRITE},
+    {"GET", "/api/v2/keyhold/leaks", keyhold_leaks_list, ROUTE_AUTH},
+    {"GET", "/api/v2/keyhold/leak_policy", keyhold_leak_policy_get, ROUTE_AUTH},
+    {"PATCH", "/api/v2/keyhold/leak_policy", keyhold_leak_policy_update, W},
 };
 
 /* The revocations: routes that delete or revoke a credential, or disable a
@@ -612,6 +617,11 @@ static int authenticate_or_reply(struct api_call *call)
         reply_store_error(call, rc);
         return -1;
     }
+}
+
+int api_authenticate_or_reply(struct api_call *call)
+{
+    return authenticate_or_reply(call);
 }
 
 /* A 403 after a successful authentication is a permission the credential

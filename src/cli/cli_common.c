@@ -340,6 +340,24 @@ static int kind_allowed(const char *kind, const char *const *kinds)
     return 0;
 }
 
+/* Flags the rows from..end of rows that are credentials of org quarantined
+ * after a leak report ("leaked": "quarantined", only on those: a list
+ * without leaks prints as before; docs/operations/leaks.md). */
+static int mark_leaked(struct store *st, const char *org, json_t *rows, size_t from)
+{
+    struct store_leak_list leaks;
+    int rc = store_leak_list(st, org, NULL, "quarantined", INT64_MAX, &leaks);
+    for (size_t i = from; !rc && leaks.n && i < json_array_size(rows); i++) {
+        json_t *row = json_array_get(rows, i);
+        const char *id = json_string_value(json_object_get(row, "id"));
+        for (size_t j = 0; id && j < leaks.n; j++)
+            if (strcmp(leaks.items[j].credential_id, id) == 0)
+                json_object_set_new(row, "leaked", json_string("quarantined"));
+    }
+    store_leak_list_free(&leaks);
+    return rc;
+}
+
 int cli_list_run(const struct cli_list *l, int argc, char **argv)
 {
     struct cli_admin_args a;
@@ -357,8 +375,12 @@ int cli_list_run(const struct cli_list *l, int argc, char **argv)
     if (cli_open_read(a.cfg.db_path, &st) || cli_orgs(st, a.org, &orgs))
         goto out;
     int rc = KH_OK;
-    for (size_t i = 0; !rc && i < orgs.n; i++)
+    for (size_t i = 0; !rc && i < orgs.n; i++) {
+        size_t from = json_array_size(rows);
         rc = l->collect(st, orgs.items[i], &a, rows);
+        if (!rc)
+            rc = mark_leaked(st, orgs.items[i], rows, from);
+    }
     if (rc) {
         fprintf(stderr, "keyhold: cannot list the %s of %s\n", l->what, a.cfg.db_path);
         goto out;

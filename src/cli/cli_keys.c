@@ -85,9 +85,10 @@ static void print_keys(json_t *keys)
            "LAST USED", "NAME");
     json_array_foreach(keys, i, k)
     {
-        printf("%-4s %-36s %-36s %-5s %-36s %-27s %-27s %s\n", cli_field(k, "kind"), cli_field(k, "id"),
+        printf("%-4s %-36s %-36s %-5s %-36s %-27s %-27s %s%s\n", cli_field(k, "kind"), cli_field(k, "id"),
                cli_field(k, "org_id"), cli_field(k, "last4"), cli_field(k, "owner_id"), cli_field(k, "created_at"),
-               cli_field(k, "last_used_at"), cli_field(k, "name"));
+               cli_field(k, "last_used_at"), cli_field(k, "name"),
+               json_object_get(k, "leaked") ? "  (leaked: quarantined)" : "");
     }
 }
 

@@ -10,9 +10,12 @@
  * complete). */
 #include "cli/cli.h"
 
+#include "util/leakreport.h"
 #include "util/scan.h"
 #include "util/secret.h"
 #include "util/xmalloc.h"
+
+#include <curl/curl.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -29,13 +32,16 @@
 
 extern char **environ;
 
-enum { OPT_GIT = 1, OPT_JSON, OPT_INCLUDE_UNVERIFIED, OPT_HELP };
+enum { OPT_GIT = 1, OPT_JSON, OPT_INCLUDE_UNVERIFIED, OPT_HELP, OPT_REPORT, OPT_API_KEY, OPT_APP_KEY };
 
 const struct option cli_scan_options[] = {
     {"git", no_argument, NULL, OPT_GIT},
     {"json", no_argument, NULL, OPT_JSON},
     {"include-unverified", no_argument, NULL, OPT_INCLUDE_UNVERIFIED},
     {"help", no_argument, NULL, OPT_HELP},
+    {"report", required_argument, NULL, OPT_REPORT},
+    {"api-key", required_argument, NULL, OPT_API_KEY},
+    {"app-key", required_argument, NULL, OPT_APP_KEY},
     {NULL, 0, NULL, 0},
 };
 
@@ -62,8 +68,19 @@ struct git_place {
     size_t skip;                 /* its prefix ("+", 4 spaces) to take off columns */
 };
 
+/* A finding kept for --report: the value (wiped when sent) and where. */
+struct found_value {
+    char *value;
+    size_t len;
+    char *where; /* "FILE:LINE" or "COMMIT:FILE:LINE" */
+    enum scan_kind kind;
+};
+
 /* One run of the command. */
 struct scan_run {
+    int reporting;         /* --report: keep the values found */
+    struct found_value *kept;
+    size_t n_kept, cap_kept;
     int json, include_unverified;
     int found;             /* findings printed */
     int failed;            /* paths that could not be read */
@@ -93,12 +110,31 @@ static json_t *json_path(const char *path)
 /* Prints one finding: file:line (commit:file:line with --git), the kind and
  * what may be shown of it; or one JSON object on a line of its own. file is
  * NULL for a commit message. */
+/* Keeps a finding's value for --report, once per value. */
+static void keep_value(struct scan_run *r, const char *commit, const char *file, unsigned long line,
+                       const struct scan_finding *f)
+{
+    for (size_t i = 0; i < r->n_kept; i++)
+        if (r->kept[i].len == f->value_len && memcmp(r->kept[i].value, f->value, f->value_len) == 0)
+            return;
+    if (r->n_kept == r->cap_kept)
+        r->kept = xrealloc(r->kept, (r->cap_kept = r->cap_kept ? 2 * r->cap_kept : 16) * sizeof *r->kept);
+    struct found_value *k = &r->kept[r->n_kept++];
+    k->value = xstrndup(f->value, f->value_len);
+    k->len = f->value_len;
+    k->kind = f->kind;
+    k->where = commit ? xasprintf("%s:%s:%lu", commit, file ? file : "(commit message)", line)
+                      : xasprintf("%s:%lu", file, line);
+}
+
 static void report(struct scan_run *r, const char *commit, const char *file, unsigned long line,
                    unsigned long column, const struct scan_finding *f)
 {
     const char *kind = scan_kind_name(f->kind);
     const char *what = f->verified ? "public_portion" : "last4";
     r->found++;
+    if (r->reporting)
+        keep_value(r, commit, file, line, f);
     if (r->json) {
         json_t *o = json_pack("{s:s,s:I,s:I,s:s,s:b}", "kind", kind, "line", (json_int_t)line, "column",
                               (json_int_t)column, what, f->shown, "verified", f->verified);
@@ -419,11 +455,155 @@ static void scan_git(struct scan_run *r, const char *dir)
         fail(r, dir, "git log failed (is it a git repository?)");
 }
 
+/* ---- --report: the findings to a keyhold server --------------------------- */
+
+/* What the server answered, kept in memory (bounded). */
+struct answer {
+    char *p;
+    size_t len;
+};
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct answer *a = arg;
+    size_t n = size * nmemb;
+    if (a->len + n > 65536)
+        return 0; /* an answer this large is not keyhold's: stop */
+    a->p = xrealloc(a->p, a->len + n + 1);
+    memcpy(a->p + a->len, data, n);
+    a->len += n;
+    a->p[a->len] = '\0';
+    return n;
+}
+
+/* The report body: GitHub's partner format, kept values from..to. */
+static char *report_body(const struct scan_run *r, size_t from, size_t to, int git)
+{
+    static const char *const types[] = {[SCAN_PAT] = "keyhold_personal_access_token",
+                                        [SCAN_SAT] = "keyhold_service_access_token",
+                                        [SCAN_API_KEY] = "keyhold_api_key",
+                                        [SCAN_APP_KEY] = "keyhold_application_key"};
+    json_t *arr = json_array();
+    for (size_t i = from; i < to; i++) {
+        const struct found_value *k = &r->kept[i];
+        json_t *where = json_path(k->where);
+        json_array_append_new(arr, json_pack("{s:s%,s:s,s:o,s:s}", "token", k->value, k->len, "type", types[k->kind],
+                                             "url", where, "source", git ? "keyhold scan --git" : "keyhold scan"));
+    }
+    char *text = json_dumps(arr, JSON_COMPACT);
+    /* the tokens are in jansson's strings too */
+    size_t i;
+    json_t *o;
+    json_array_foreach(arr, i, o)
+    {
+        json_t *t = json_object_get(o, "token");
+        secret_wipe((char *)json_string_value(t), json_string_length(t));
+    }
+    json_decref(arr);
+    if (!text)
+        abort(); /* jansson fails only on allocation failure */
+    return text;
+}
+
+/* The endpoint: URL as given when it names it, else URL's /api/v2/keyhold/leaks. */
+static char *report_url(const char *url)
+{
+    static const char path[] = "/api/v2/keyhold/leaks";
+    size_t n = strlen(url), k = sizeof path - 1;
+    if (n >= k && strcmp(url + n - k, path) == 0)
+        return xstrdup(url);
+    return xasprintf("%.*s%s", (int)(n && url[n - 1] == '/' ? n - 1 : n), url, path);
+}
+
+struct report_opts {
+    const char *url, *api_key, *app_key;
+};
+
+/* Posts one batch; returns 0 (and adds to *matched) or -1 after saying why. */
+static int post_batch(CURL *curl, const char *endpoint, const struct report_opts *o, char *body, int64_t *matched)
+{
+    struct curl_slist *h = NULL;
+    struct answer a = {0};
+    char *api = o->api_key ? xasprintf("DD-API-KEY: %s", o->api_key) : NULL;
+    char *app = xasprintf("DD-APPLICATION-KEY: %s", o->app_key);
+    h = curl_slist_append(h, "Content-Type: application/json");
+    if (api)
+        h = curl_slist_append(h, api);
+    h = curl_slist_append(h, app);
+    curl_easy_setopt(curl, CURLOPT_URL, endpoint);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &a);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    CURLcode rc = curl_easy_perform(curl);
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    secret_wipe(app, strlen(app));
+    free(app);
+    if (api)
+        secret_wipe(api, strlen(api));
+    free(api);
+    int ok = rc == CURLE_OK && status >= 200 && status < 300;
+    if (rc != CURLE_OK) {
+        fprintf(stderr, "keyhold: --report %s: %s\n", endpoint, curl_easy_strerror(rc));
+    } else if (!ok) {
+        json_t *j = a.p ? json_loads(a.p, 0, NULL) : NULL;
+        json_t *e = json_array_get(json_object_get(j, "errors"), 0);
+        fprintf(stderr, "keyhold: --report %s: the server answered %ld%s%s\n", endpoint, status, e ? ": " : "",
+                json_is_string(e) ? json_string_value(e) : "");
+        json_decref(j);
+    } else {
+        json_t *j = a.p ? json_loads(a.p, 0, NULL) : NULL;
+        json_t *m = json_object_get(json_object_get(json_object_get(j, "data"), "attributes"), "matched_in_org");
+        *matched += json_is_integer(m) ? json_integer_value(m) : 0;
+        json_decref(j);
+    }
+    free(a.p);
+    return ok ? 0 : -1;
+}
+
+/* Sends every kept value, LEAK_MAX_ENTRIES a request, and wipes them. */
+static int send_report(struct scan_run *r, const struct report_opts *o, int git)
+{
+    int failed = 0;
+    int64_t matched = 0;
+    char *endpoint = report_url(o->url);
+    CURL *curl = r->n_kept ? curl_easy_init() : NULL;
+    if (r->n_kept && !curl) {
+        fprintf(stderr, "keyhold: --report: cannot start libcurl\n");
+        failed = 1;
+    }
+    for (size_t from = 0; curl && from < r->n_kept && !failed; from += LEAK_MAX_ENTRIES) {
+        size_t to = r->n_kept - from > LEAK_MAX_ENTRIES ? from + LEAK_MAX_ENTRIES : r->n_kept;
+        char *body = report_body(r, from, to, git);
+        failed = post_batch(curl, endpoint, o, body, &matched) != 0;
+        secret_wipe(body, strlen(body));
+        free(body);
+    }
+    if (!failed && r->n_kept)
+        fprintf(stderr, "keyhold: reported %zu secret(s) to %s; %lld matched live credentials of your org\n",
+                r->n_kept, endpoint, (long long)matched);
+    curl_easy_cleanup(curl);
+    free(endpoint);
+    for (size_t i = 0; i < r->n_kept; i++) {
+        secret_wipe(r->kept[i].value, r->kept[i].len);
+        free(r->kept[i].value);
+        free(r->kept[i].where);
+    }
+    free(r->kept);
+    return failed ? -1 : 0;
+}
+
 /* ---- the command ---------------------------------------------------------- */
 
 int cli_scan(int argc, char **argv)
 {
     struct scan_run r = {0};
+    struct report_opts ro = {0};
     int git = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", cli_scan_options, NULL)) != -1) {
@@ -436,6 +616,15 @@ int cli_scan(int argc, char **argv)
             break;
         case OPT_INCLUDE_UNVERIFIED:
             r.include_unverified = 1;
+            break;
+        case OPT_REPORT:
+            ro.url = optarg;
+            break;
+        case OPT_API_KEY:
+            ro.api_key = optarg;
+            break;
+        case OPT_APP_KEY:
+            ro.app_key = optarg;
             break;
         case OPT_HELP:
             cli_usage("scan", 0);
@@ -450,6 +639,17 @@ int cli_scan(int argc, char **argv)
         cli_usage("scan", 1);
         return 2;
     }
+    if (ro.url && (!ro.app_key || !*ro.app_key || (!token_looks_like(ro.app_key, strlen(ro.app_key)) &&
+                                                   (!ro.api_key || !*ro.api_key)))) {
+        fprintf(stderr, "keyhold: --report needs --api-key and --app-key (DD_API_KEY, DD_APP_KEY), or a personal or "
+                        "service access token as --app-key\n");
+        return 2;
+    }
+    if (ro.url && strncmp(ro.url, "http://", 7) != 0 && strncmp(ro.url, "https://", 8) != 0) {
+        fprintf(stderr, "keyhold: --report wants an http:// or https:// URL, got '%s'\n", ro.url);
+        return 2;
+    }
+    r.reporting = ro.url != NULL;
     struct scan_sink sink = {git ? git_line : NULL, git ? git_found : file_found, &r};
     r.stream = scan_stream_new(0, r.include_unverified, &sink);
     r.chunk = xmalloc(READ_CHUNK);
@@ -465,5 +665,7 @@ int cli_scan(int argc, char **argv)
     scan_stream_free(r.stream);
     secret_wipe(r.chunk, READ_CHUNK); /* it held file contents */
     free(r.chunk);
+    if (r.reporting && send_report(&r, &ro, git))
+        r.failed++;
     return r.failed ? 2 : r.found ? 1 : 0;
 }

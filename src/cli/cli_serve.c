@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 
 #include "http/server.h"
+#include "util/leakreport.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -148,6 +149,24 @@ static int parse_duration(const char *v, int64_t *seconds)
     return 0;
 }
 
+/* --leak-public-keys: GitHub's public keys for signed leak reports, read
+ * once at start (a file that does not parse stops the server: reports
+ * would otherwise be refused unnoticed). */
+static int load_leak_keys(struct config *cfg)
+{
+    char err[256];
+    if (!cfg->leak_keys_path || !*cfg->leak_keys_path)
+        return 0;
+    cfg->leak_keys = leak_keys_load(cfg->leak_keys_path, err, sizeof err);
+    if (!cfg->leak_keys) {
+        fprintf(stderr, "keyhold: --leak-public-keys %s: %s\n", cfg->leak_keys_path, err);
+        return -1;
+    }
+    log_info("leak reports: %zu public key(s) accepted for signed reports, from %s", leak_keys_count(cfg->leak_keys),
+             cfg->leak_keys_path);
+    return 0;
+}
+
 /* serve's options: what each means is in docs/cli/serve.txt. */
 enum {
     OPT_DB = 1,
@@ -179,7 +198,8 @@ enum {
     OPT_APP_KEY,
     OPT_ORG,
     OPT_EMAIL,
-    OPT_HISTORY_RETENTION
+    OPT_HISTORY_RETENTION,
+    OPT_LEAK_KEYS
 };
 
 const struct option cli_serve_options[] = {
@@ -213,6 +233,7 @@ const struct option cli_serve_options[] = {
     {"org", required_argument, NULL, OPT_ORG},
     {"admin-email", required_argument, NULL, OPT_EMAIL},
     {"history-retention", required_argument, NULL, OPT_HISTORY_RETENTION},
+    {"leak-public-keys", required_argument, NULL, OPT_LEAK_KEYS},
     {NULL, 0, NULL, 0},
 };
 
@@ -380,6 +401,10 @@ int cli_serve(int argc, char **argv)
                 goto out;
             }
             break;
+        case OPT_LEAK_KEYS:
+            free(cfg.leak_keys_path);
+            cfg.leak_keys_path = xstrdup(optarg);
+            break;
         case OPT_HELP:
             cli_usage("serve", 0);
             status = 0;
@@ -393,6 +418,8 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "keyhold: unexpected argument '%s'\n", argv[optind]);
         goto out;
     }
+    if (load_leak_keys(&cfg))
+        goto out;
     if (!ephemeral && (api_key_opt || app_key_opt)) {
         fprintf(stderr, "keyhold: --api-key and --app-key (KEYHOLD_API_KEY, KEYHOLD_APP_KEY) go with --ephemeral\n");
         goto out;

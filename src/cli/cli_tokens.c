@@ -76,10 +76,11 @@ static void print_tokens(json_t *tokens)
            "CREATED", "EXPIRES", "LAST USED", "NAME");
     json_array_foreach(tokens, i, t)
     {
-        printf("%-4s %-36s %-36s %-36s %-28s %-27s %-27s %-27s %s\n", cli_field(t, "kind"), cli_field(t, "id"),
+        printf("%-4s %-36s %-36s %-36s %-28s %-27s %-27s %-27s %s%s\n", cli_field(t, "kind"), cli_field(t, "id"),
                cli_field(t, "org_id"), cli_field(t, "owner_id"), cli_field(t, "public_portion"),
                cli_field(t, "created_at"), cli_field(t, "expires_at"), cli_field(t, "last_used_at"),
-               cli_field(t, "name"));
+               cli_field(t, "name"),
+               json_object_get(t, "leaked") ? "  (leaked: quarantined)" : "");
     }
 }
 

@@ -104,6 +104,12 @@ enum stmt_id {
     S_API_KEY_TOMBSTONE,
     S_APP_KEY_TOMBSTONE,
     S_APP_KEY_TOMBSTONE_OWNED,
+    S_LEAK_MARK,
+    S_LEAK_GET,
+    S_LEAK_LIST,
+    S_LEAK_POLICY_GET,
+    S_LEAK_POLICY_SET,
+    S_LEAK_REPORT_INSERT,
     S_COUNT
 };
 _Static_assert(S_COUNT <= SQL_MAX_FIXED_STATEMENTS, "the drivers keep SQL_MAX_FIXED_STATEMENTS prepared");
@@ -137,6 +143,8 @@ _Static_assert(S_COUNT <= SQL_MAX_FIXED_STATEMENTS, "the drivers keep SQL_MAX_FI
 #define HISTORY_TOMB_END(n) HISTORY_TOMB_END_##n
 #define HISTORY_TOMB_END_2 "CAST(?2 AS BIGINT), CAST(?3 AS TEXT), CAST(?4 AS TEXT)"
 #define HISTORY_TOMB_END_3 "CAST(?3 AS BIGINT), CAST(?4 AS TEXT), CAST(?5 AS TEXT)"
+#define LEAK_COLS                                                                                                      \
+    "credential_id, org_id, kind, leaked_at, last_reported_at, reports, url, source, reporter, action"
 
 /* "?a, ?a+1, ... ?a+9" for a = 1, 11, ... 91 (S_TOKENS_BY_IDS). */
 #define IDS_10(a) IDS_10_##a
@@ -322,6 +330,20 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_APP_KEY_TOMBSTONE_OWNED] = "INSERT INTO credential_history(" HISTORY_TOMB_COLS ") SELECT id, org_id, 2, name, "
                                   "owner_id, last4, created_at, " HISTORY_TOMB_END(2) " FROM app_keys "
                                   "WHERE owner_id = ?1",
+    /* A later report keeps the first one's url, source and reporter. */
+    [S_LEAK_MARK] = "INSERT INTO credential_leaks(" LEAK_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, ?8, ?9) "
+                    "ON CONFLICT (credential_id) DO UPDATE SET last_reported_at = excluded.last_reported_at, "
+                    "reports = credential_leaks.reports + 1, action = excluded.action",
+    [S_LEAK_GET] = "SELECT " LEAK_COLS " FROM credential_leaks WHERE credential_id = ?1",
+    [S_LEAK_LIST] = "SELECT " LEAK_COLS " FROM credential_leaks WHERE org_id = ?1 "
+                    "AND (CAST(?2 AS TEXT) IS NULL OR kind = ?2) AND (CAST(?3 AS TEXT) IS NULL OR action = ?3) "
+                    "ORDER BY leaked_at DESC, credential_id LIMIT ?4",
+    [S_LEAK_POLICY_GET] = "SELECT org_id, policy, modified_at, modified_by FROM leak_policies WHERE org_id = ?1",
+    [S_LEAK_POLICY_SET] = "INSERT INTO leak_policies(org_id, policy, modified_at, modified_by) VALUES (?1, ?2, ?3, ?4) "
+                          "ON CONFLICT (org_id) DO UPDATE SET policy = excluded.policy, "
+                          "modified_at = excluded.modified_at, modified_by = excluded.modified_by",
+    [S_LEAK_REPORT_INSERT] = "INSERT INTO leak_reports(id, received_at, reporter, entries, matched) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5)",
 };
 _Static_assert(STORE_USAGE_CLIENTS == 5, "S_USAGE_CLIENT_TRIM keeps 5 clients (OFFSET 4)");
 
@@ -2202,6 +2224,99 @@ static int sql_invitation_get(struct store *st, const char *org_id, const char *
     return get_by(S(st), S_INVITATION_GET, id, org_id, read_invitation, out, sizeof *out, "invitation_get");
 }
 
+/* ---- the leak loop ---- */
+
+static void read_leak(struct sql_rows *r, void *it)
+{
+    struct store_leak *l = it;
+    col_copy(r, 0, l->credential_id, sizeof l->credential_id);
+    col_copy(r, 1, l->org_id, sizeof l->org_id);
+    col_copy(r, 2, l->kind, sizeof l->kind);
+    l->leaked_at = col_int(r, 3);
+    l->last_reported_at = col_int(r, 4);
+    l->reports = col_int(r, 5);
+    l->url = col_dup(r, 6);
+    l->source = col_dup(r, 7);
+    col_copy(r, 8, l->reporter, sizeof l->reporter);
+    col_copy(r, 9, l->action, sizeof l->action);
+}
+
+static int sql_leak_mark(struct store *st, const struct store_leak *l)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, l->credential_id);
+    p_text(&p, l->org_id);
+    p_text(&p, l->kind);
+    p_int(&p, l->leaked_at);
+    p_int(&p, l->last_reported_at);
+    p_text(&p, l->url);
+    p_text(&p, l->source);
+    p_text(&p, l->reporter);
+    p_text(&p, l->action);
+    return write_rows(S(st), S_LEAK_MARK, &p, NULL, "leak_mark");
+}
+
+static int sql_leak_get(struct store *st, const char *credential_id, struct store_leak *out)
+{
+    return get_by(S(st), S_LEAK_GET, credential_id, NULL, read_leak, out, sizeof *out, "leak_get");
+}
+
+static int sql_leak_list(struct store *st, const char *org_id, const char *kind, const char *action, int64_t limit,
+                         struct store_leak_list *out)
+{
+    struct sql_params p = {.n = 0};
+    struct sql_rows *r = NULL;
+    void *items = NULL;
+    memset(out, 0, sizeof *out);
+    p_text(&p, org_id);
+    p_text(&p, kind);
+    p_text(&p, action);
+    p_int(&p, limit);
+    int rc = run(S(st), S_LEAK_LIST, &p, &r, NULL, "leak_list");
+    if (!rc)
+        rc = read_all(r, sizeof *out->items, read_leak, &items, &out->n);
+    rows_close(r);
+    out->items = items;
+    if (rc)
+        store_leak_list_free(out);
+    return rc;
+}
+
+static void read_leak_policy(struct sql_rows *r, void *it)
+{
+    struct store_leak_policy *lp = it;
+    col_copy(r, 0, lp->org_id, sizeof lp->org_id);
+    col_copy(r, 1, lp->policy, sizeof lp->policy);
+    lp->modified_at = col_int(r, 2);
+    col_copy(r, 3, lp->modified_by, sizeof lp->modified_by);
+}
+
+static int sql_leak_policy_get(struct store *st, const char *org_id, struct store_leak_policy *out)
+{
+    return get_by(S(st), S_LEAK_POLICY_GET, org_id, NULL, read_leak_policy, out, sizeof *out, "leak_policy_get");
+}
+
+static int sql_leak_policy_set(struct store *st, const struct store_leak_policy *lp)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, lp->org_id);
+    p_text(&p, lp->policy);
+    p_int(&p, lp->modified_at);
+    p_text(&p, lp->modified_by);
+    return write_rows(S(st), S_LEAK_POLICY_SET, &p, NULL, "leak_policy_set");
+}
+
+static int sql_leak_report_insert(struct store *st, const struct store_leak_report *lr)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, lr->id);
+    p_int(&p, lr->received_at);
+    p_text(&p, lr->reporter);
+    p_int(&p, lr->entries);
+    p_int(&p, lr->matched);
+    return write_rows(S(st), S_LEAK_REPORT_INSERT, &p, NULL, "leak_report_insert");
+}
+
 enum keep_which { KEEP_NOTHING, KEEP_ORG, KEEP_USER, KEEP_API_KEY, KEEP_APP_KEY };
 
 /* In this order, so that no foreign key is left dangling at any step; each
@@ -2228,6 +2343,9 @@ static const struct {
     {"DELETE FROM audit_events", KEEP_NOTHING},
     {"DELETE FROM audit_heads", KEEP_NOTHING},
     {"DELETE FROM audit_checkpoints", KEEP_NOTHING},
+    {"DELETE FROM credential_leaks", KEEP_NOTHING},
+    {"DELETE FROM leak_policies", KEEP_NOTHING},
+    {"DELETE FROM leak_reports", KEEP_NOTHING},
 };
 
 static int sql_reset(struct store *st, const struct store_keep *keep)
@@ -2670,6 +2788,45 @@ static void history_branch(struct buf *b, const char *sql)
     buf_adds(b, sql);
 }
 
+/* Leaked credentials (credential_leaks, api/leaks.c): each joined to what
+ * is left of it, a token (revoked or quarantined), a live key
+ * (quarantined) or a deleted key's tombstone; ended_at is when the first
+ * report came, ended_by the reporter, reason what the policy did. */
+static void history_leaked_sources(struct buf *b, unsigned tokens, unsigned keys)
+{
+    static const char leak_cols[] = "l.leaked_at AS ended_at, l.reporter AS ended_by, l.action AS reason";
+    static const char leak_where[] = "l.org_id = ?1 AND l.leaked_at >= ?2";
+    char sql[640];
+    if (tokens) {
+        snprintf(sql, sizeof sql,
+                 "SELECT t.kind + 2 AS kind, %d AS state, t.id, t.org_id, t.name, t.owner_id, CAST(NULL AS TEXT) AS "
+                 "last4, t.created_at, t.expires_at, %s FROM credential_leaks l JOIN tokens t ON t.id = "
+                 "l.credential_id WHERE %s",
+                 STORE_HISTORY_LEAKED, leak_cols, leak_where);
+        history_branch(b, sql);
+    }
+    if (!keys)
+        return;
+    snprintf(sql, sizeof sql,
+             "SELECT %d AS kind, %d AS state, k.id, k.org_id, k.name, k.created_by AS owner_id, k.last4, k.created_at, "
+             "CAST(NULL AS BIGINT) AS expires_at, %s FROM credential_leaks l JOIN api_keys k ON k.id = l.credential_id "
+             "WHERE %s",
+             STORE_CRED_API_KEY, STORE_HISTORY_LEAKED, leak_cols, leak_where);
+    history_branch(b, sql);
+    snprintf(sql, sizeof sql,
+             "SELECT %d AS kind, %d AS state, k.id, k.org_id, k.name, k.owner_id, k.last4, k.created_at, "
+             "CAST(NULL AS BIGINT) AS expires_at, %s FROM credential_leaks l JOIN app_keys k ON k.id = l.credential_id "
+             "WHERE %s",
+             STORE_CRED_APP_KEY, STORE_HISTORY_LEAKED, leak_cols, leak_where);
+    history_branch(b, sql);
+    snprintf(sql, sizeof sql,
+             "SELECT h.kind, %d AS state, h.id, h.org_id, h.name, h.owner_id, h.last4, h.created_at, "
+             "CAST(NULL AS BIGINT) AS expires_at, %s FROM credential_leaks l JOIN credential_history h ON h.id = "
+             "l.credential_id WHERE %s",
+             STORE_HISTORY_LEAKED, leak_cols, leak_where);
+    history_branch(b, sql);
+}
+
 /* The UNION of the sources that can hold rows of states and kinds (masks of
  * 1 << state, STORE_CRED_BIT); empty when none can. */
 static void history_sources(struct buf *b, unsigned states, unsigned kinds)
@@ -2695,6 +2852,8 @@ static void history_sources(struct buf *b, unsigned states, unsigned kinds)
                  STORE_HISTORY_REVOKED);
         history_branch(b, sql);
     }
+    if (states & (1u << STORE_HISTORY_LEAKED))
+        history_leaked_sources(b, tokens, keys);
 }
 
 /* Adds "h.kind IN (...)" for the kinds of mask, bound. */
@@ -2888,6 +3047,9 @@ static const struct copy_table {
     {"credential_usage_routes", "credential_id, route, requests, last_seen", "TTII", "credential_id, route"},
     {"credential_usage_clients", "credential_id, address, user_agent, last_seen", "TTTI",
      "credential_id, address, user_agent"},
+    {"credential_leaks", LEAK_COLS, "TTTIIITTTT", "credential_id"},
+    {"leak_policies", "org_id, policy, modified_at, modified_by", "TTIT", "org_id"},
+    {"leak_reports", "id, received_at, reporter, entries, matched", "TITII", "id"},
 };
 
 /* The current row of r as parameters, by the table's column types. */
@@ -3096,4 +3258,10 @@ const struct store_ops store_sql_ops = {
     .usage_prune = sql_usage_prune,
     .history_list = sql_history_list,
     .history_prune = sql_history_prune,
+    .leak_mark = sql_leak_mark,
+    .leak_get = sql_leak_get,
+    .leak_list = sql_leak_list,
+    .leak_policy_get = sql_leak_policy_get,
+    .leak_policy_set = sql_leak_policy_set,
+    .leak_report_insert = sql_leak_report_insert,
 };

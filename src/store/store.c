@@ -259,6 +259,17 @@ int store_ready(struct store *st, const char **why)
     return counted(rc ? rc : st->ops->ready(st, why));
 }
 STORE_WRAP(copy_to, (struct store * st, struct store *to), (st, to))
+STORE_WRAP(leak_mark, (struct store * st, const struct store_leak *l), (st, l))
+STORE_WRAP_OUT(leak_get, (struct store * st, const char *credential_id, struct store_leak *out), (st, credential_id, out),
+               out)
+STORE_WRAP_OUT(leak_list,
+               (struct store * st, const char *org_id, const char *kind, const char *action, int64_t limit,
+                struct store_leak_list *out),
+               (st, org_id, kind, action, limit, out), out)
+STORE_WRAP_OUT(leak_policy_get, (struct store * st, const char *org_id, struct store_leak_policy *out),
+               (st, org_id, out), out)
+STORE_WRAP(leak_policy_set, (struct store * st, const struct store_leak_policy *p), (st, p))
+STORE_WRAP(leak_report_insert, (struct store * st, const struct store_leak_report *r), (st, r))
 STORE_WRAP_CAP(change_stamp, STORE_CAP_CHANGE_STAMP, (struct store * st, struct store_stamp *out), (st, out))
 STORE_WRAP(invitation_insert, (struct store * st, const struct store_invitation *inv), (st, inv))
 STORE_WRAP_OUT(invitation_get, (struct store * st, const char *org_id, const char *id, struct store_invitation *out),
@@ -421,6 +432,16 @@ STORE_LIST_FREE(store_token_list_free, struct store_token_list, store_token_clea
 STORE_LIST_FREE(store_app_key_list_free, struct store_app_key_list, store_app_key_clear)
 STORE_LIST_FREE(store_user_list_free, struct store_user_list, store_user_clear)
 STORE_LIST_FREE(store_role_list_free, struct store_role_list, store_role_clear)
+
+void store_leak_clear(struct store_leak *l)
+{
+    if (!l)
+        return;
+    free(l->url);
+    free(l->source);
+    memset(l, 0, sizeof *l);
+}
+STORE_LIST_FREE(store_leak_list_free, struct store_leak_list, store_leak_clear)
 
 static void audit_clear(struct store_audit *e)
 {

@@ -202,6 +202,41 @@ struct store_idempotent {
     struct store_sealed answer; /* lookup unused */
 };
 
+/* A credential a leak report proved leaked (docs/operations/leaks.md). */
+struct store_leak {
+    char credential_id[UUID_STR];
+    char org_id[UUID_STR];
+    char kind[32];  /* api_key, application_key, personal_access_token, service_access_token */
+    int64_t leaked_at;        /* the first report */
+    int64_t last_reported_at; /* the latest */
+    int64_t reports;
+    char *url;      /* where the first report saw it, or NULL */
+    char *source;   /* the first report's source, or NULL */
+    char reporter[64];
+    char action[16]; /* "revoked" or "quarantined" */
+};
+
+struct store_leak_list {
+    struct store_leak *items;
+    size_t n;
+};
+
+/* An org's leak policy ("revoke" or "quarantine"). */
+struct store_leak_policy {
+    char org_id[UUID_STR];
+    char policy[16];
+    int64_t modified_at;
+    char modified_by[UUID_STR];
+};
+
+/* One leak report received (matched or not); never a reported value. */
+struct store_leak_report {
+    char id[UUID_STR];
+    int64_t received_at;
+    char reporter[64];
+    int64_t entries, matched;
+};
+
 /* Sort orders shared by the list queries. */
 enum store_sort {
     STORE_SORT_NAME = 0,
@@ -270,7 +305,9 @@ enum store_cred_kind { STORE_CRED_API_KEY = 1, STORE_CRED_APP_KEY, STORE_CRED_PA
 #define STORE_CRED_ALL (STORE_CRED_BIT(1) | STORE_CRED_BIT(2) | STORE_CRED_BIT(3) | STORE_CRED_BIT(4))
 
 /* How a credential ended. */
-enum store_history_state { STORE_HISTORY_REVOKED = 1, STORE_HISTORY_EXPIRED = 2 };
+/* LEAKED: a leak report matched it (credential_leaks), revoked or deleted by
+ * the org's policy or kept working in quarantine. */
+enum store_history_state { STORE_HISTORY_REVOKED = 1, STORE_HISTORY_EXPIRED = 2, STORE_HISTORY_LEAKED = 3 };
 
 /* One ended credential: a revoked or expired token, or a deleted key's
  * tombstone. Nothing secret: the name, the last 4 characters of a key, the
@@ -286,7 +323,7 @@ struct store_history_row {
     int64_t created_at;
     int64_t expires_at; /* tokens; 0 when none */
     int64_t ended_at;
-    char ended_by[UUID_STR]; /* "" when unknown */
+    char ended_by[64]; /* the audit trail's actor (a user id, "operator", a leak reporter); "" when unknown */
     char *ended_by_email;    /* the email of the user ended_by names, or NULL */
     char *reason;
 };
@@ -727,6 +764,19 @@ struct store_ops {
      * transaction; *pruned (may be NULL) counts the rows removed. */
     int (*history_list)(struct store *st, const struct store_history_query *q, struct store_history_list *out);
     int (*history_prune)(struct store *st, int64_t before, int64_t limit, int64_t *pruned);
+    /* The leak loop. leak_mark records a report of credential l->credential_id:
+     * a first report inserts l; a later one moves last_reported_at, counts
+     * it and sets action (the first url, source and reporter are kept). */
+    int (*leak_mark)(struct store *st, const struct store_leak *l);
+    int (*leak_get)(struct store *st, const char *credential_id, struct store_leak *out);
+    /* The org's leaks of one kind (NULL: every kind) with action `action`
+     * (NULL: any), newest first, at most limit. */
+    int (*leak_list)(struct store *st, const char *org_id, const char *kind, const char *action, int64_t limit,
+                     struct store_leak_list *out);
+    /* KH_ENOTFOUND when the org never set one (the default applies). */
+    int (*leak_policy_get)(struct store *st, const char *org_id, struct store_leak_policy *out);
+    int (*leak_policy_set)(struct store *st, const struct store_leak_policy *p);
+    int (*leak_report_insert)(struct store *st, const struct store_leak_report *r);
 };
 
 /* Every backend's handle starts with this. */
@@ -871,6 +921,15 @@ void store_usage_clear(struct store_usage *u);
 int store_history_list(struct store *st, const struct store_history_query *q, struct store_history_list *out);
 int store_history_prune(struct store *st, int64_t before, int64_t limit, int64_t *pruned);
 void store_history_list_free(struct store_history_list *l);
+int store_leak_mark(struct store *st, const struct store_leak *l);
+int store_leak_get(struct store *st, const char *credential_id, struct store_leak *out);
+int store_leak_list(struct store *st, const char *org_id, const char *kind, const char *action, int64_t limit,
+                    struct store_leak_list *out);
+int store_leak_policy_get(struct store *st, const char *org_id, struct store_leak_policy *out);
+int store_leak_policy_set(struct store *st, const struct store_leak_policy *p);
+int store_leak_report_insert(struct store *st, const struct store_leak_report *r);
+void store_leak_clear(struct store_leak *l);
+void store_leak_list_free(struct store_leak_list *l);
 
 /* Row destructors; all are NULL-safe and leave the row zeroed. */
 void store_org_clear(struct store_org *o);

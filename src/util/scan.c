@@ -101,7 +101,7 @@ static int names_key(const char *s, size_t n, enum scan_kind kind)
 static void classify(struct scan_stream *s, size_t p, size_t n)
 {
     const char *run = s->buf + p;
-    struct scan_finding f = {.line = s->line, .column = s->line_off + p + 1};
+    struct scan_finding f = {.line = s->line, .column = s->line_off + p + 1, .value = run, .value_len = n};
     if (n == TOKEN_LEN && token_looks_like(run, n)) {
         enum token_kind kind;
         char uuid[UUID_STR], secret[TOKEN_SECRET_LEN + 1];

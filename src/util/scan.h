@@ -19,7 +19,8 @@
  *
  * A finding carries only what may be printed: a token's public portion
  * (prefix and alias, which Datadog's API shows too) or a key's last four
- * characters. The secret part never leaves this module.
+ * characters. The secret part leaves this module only through
+ * scan_finding.value, for the caller that reports it to its server.
  *
  * Memory is bounded whatever the input: text is fed in pieces of any size
  * and looked at one window of a line at a time; consecutive windows of a
@@ -51,6 +52,11 @@ struct scan_finding {
     /* What may be shown: "ddpat_<alias>" (the public portion) for a token,
      * the last 4 characters for a key. */
     char shown[TOKEN_ALIAS_LEN + 7];
+    /* The whole candidate (value_len bytes, not NUL-terminated), valid only
+     * while the sink's found runs: for `keyhold scan --report`, which sends
+     * it to the server that can tell whether it is live. Never printed. */
+    const char *value;
+    size_t value_len;
 };
 
 /* Where a stream's results go. line (optional) is called once for every

@@ -214,6 +214,9 @@ function requests(s) {
   const key = () => anyId(keyIds);
   const token = () => anyId(tokenIds);
   const value = () => (values.length ? pick(values) : "0".repeat(40));
+  const callerValues = new Set(callers.flatMap((c) => Object.values(c.headers)).map((h) => h.replace(/^Bearer /, "")));
+  const leakables = [...secrets.keys()].filter((v) => !callerValues.has(v) && v !== observer.value && v !== srv.admin.api_key);
+  const leakable = () => (leakables.length ? pick(leakables) : "0".repeat(32));
   return [
     ["GET", "/api/v1/validate"], ["GET", "/api/v2/validate"], ["GET", "/api/v2/validate_keys"],
     ["GET", "/api/v1/api_key"], ["POST", "/api/v1/api_key", { name: "x" }],
@@ -293,6 +296,10 @@ function requests(s) {
       : { data: { type: "credential_revocations", attributes: { reason: "drawn" } } }],
     // ...and the probes (unauthenticated, reveal nothing)
     ["GET", "/healthz"], ["GET", "/readyz"],
+    // the leak loop: a report only takes access away (never a caller's own credential here, so that callers last)
+    ["POST", "/api/v2/keyhold/leaks", [{ token: chance(0.5) ? leakable() : `ddpat_${"0".repeat(59)}`, type: "t", url: null, source: null }]],
+    ["GET", "/api/v2/keyhold/leaks"], ["GET", "/api/v2/keyhold/leak_policy"],
+    ["PATCH", "/api/v2/keyhold/leak_policy", { data: { type: "leak_policies", attributes: { policy: pick(["revoke", "quarantine"]) } } }],
   ];
 }
 

@@ -129,6 +129,9 @@ static void a_request_writes_exactly_when_its_route_may_change_state(void)
         {"PUT", "/api/v2/api_keys", 0, 0},     /* 405 */
         {"POST", "/api/v2/nowhere", 0, 0},     /* 404 */
         {"POST", "/api/v2/keyhold/reset", 0, 1}, /* a route in test mode only */
+        {"POST", "/api/v2/keyhold/leaks", 1, 1},        /* a write without ROUTE_AUTH: signed reports */
+        {"GET", "/api/v2/keyhold/leaks", 0, 0},
+        {"PATCH", "/api/v2/keyhold/leak_policy", 1, 1},
     };
     struct config cfg;
     config_defaults(&cfg);
