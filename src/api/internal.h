@@ -25,6 +25,7 @@
 #define ROUTE_WRITE 0x4        /* may change state: one transaction, answered by the writer (api_request_writes) */
 #define ROUTE_MISSING_401 0x8  /* no credentials at all: 401 instead of 403 */
 #define ROUTE_TEST_MODE 0x10   /* exists only when the server runs in test mode */
+#define ROUTE_SECRETS 0x20     /* a read whose answer may hold key values (API and application keys) */
 
 struct api_call;
 typedef void (*api_handler)(struct api_call *call);

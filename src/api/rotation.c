@@ -27,7 +27,8 @@
  * token or an application key, only a caller holding every permission it
  * has (rule 2 of docs/security.md, which has no exception,
  * user_access_manage included). An API key holds no permission of its own;
- * api_keys_write is what rotating one needs. */
+ * rotating one needs api_keys_write and api_keys_delete (a rotation ends the
+ * value in use, at once with grace 0). */
 #include "api/internal.h"
 #include "auth/authz.h"
 #include "auth/credentials.h"
@@ -238,7 +239,11 @@ static int may_rotate_or_reply(struct api_call *call, struct rotated *r)
     const char *owner = r->kind == STORE_TOUCH_TOKEN ? r->tok.owner_id : r->app.owner_id;
     int sa = 0;
     if (r->kind == STORE_TOUCH_API_KEY) {
-        return require_perm_or_reply(call, PERM_API_KEYS_WRITE) ? KH_EINVAL : KH_OK;
+        /* a rotation ends the value in use (at once with grace 0): what
+         * deleting the key needs, besides what changing it needs */
+        return require_perm_or_reply(call, PERM_API_KEYS_WRITE) || require_perm_or_reply(call, PERM_API_KEYS_DELETE)
+                   ? KH_EINVAL
+                   : KH_OK;
     } else if (r->kind == STORE_TOUCH_TOKEN) {
         sa = r->tok.kind == STORE_TOKEN_SAT;
     } else {
@@ -281,17 +286,26 @@ static int may_rotate_or_reply(struct api_call *call, struct rotated *r)
 /* The live credential id of the caller's org that the caller may rotate, or
  * an answer (404 as for a credential the caller may not see; 403 for one it
  * may see but not rotate; 409 within an overlap). */
-static int rotatable_or_reply(struct api_call *call, const char *id, struct rotated *r)
+static int may_rotate_found_or_reply(struct api_call *call, const char *id, struct rotated *r)
 {
     int rc = find_rotated(call, id, r);
     if (!rc)
         rc = may_rotate_or_reply(call, r);
-    if (rc == KH_ENOTFOUND) {
+    if (rc == KH_ENOTFOUND)
         reply_error(call, 404, "Credential not found: keyhold rotates the live API keys, application keys, personal "
                                "and service access tokens of the caller's org");
-    } else if (rc && rc != KH_EINVAL) {
+    else if (rc && rc != KH_EINVAL)
         reply_store_error(call, rc);
-    } else if (!rc && r->prev_valid_until > call->now) {
+    if (rc)
+        rotated_clear(r);
+    return rc;
+}
+
+/* The same, and not within an overlap (409). */
+static int rotatable_or_reply(struct api_call *call, const char *id, struct rotated *r)
+{
+    int rc = may_rotate_found_or_reply(call, id, r);
+    if (!rc && r->prev_valid_until > call->now) {
         char at[CLOCK_BUF], until[CLOCK_BUF];
         clock_format_rfc3339(r->rotated_at, 0, at);
         clock_format_rfc3339(r->prev_valid_until, 0, until);
@@ -407,8 +421,16 @@ void keyhold_credential_rotate(struct api_call *call)
         }
         return;
     }
-    if (idem.present && replayed(call, &idem))
-        return;
+    /* A replay answers the kept secret again: only while the caller still
+     * may rotate the credential (and rule 2 still holds); the overlap the
+     * kept rotation opened is no refusal for it. */
+    if (idem.present) {
+        if (may_rotate_found_or_reply(call, call->params[0], &r))
+            return;
+        rotated_clear(&r);
+        if (replayed(call, &idem))
+            return;
+    }
     if (rotatable_or_reply(call, call->params[0], &r))
         return;
     int rc = rotate_credential(call, &r, grace_s, value);

@@ -23,6 +23,7 @@
 #define W (ROUTE_AUTH | ROUTE_WRITE)
 #define V (ROUTE_AUTH | ROUTE_VND)
 #define VW (V | ROUTE_WRITE)
+#define S (ROUTE_AUTH | ROUTE_SECRETS)
 
 static const struct route routes[] = {
     /* validation */
@@ -30,34 +31,34 @@ static const struct route routes[] = {
     {"GET", "/api/v2/validate", validate_v2, 0},
     {"GET", "/api/v2/validate_keys", validate_keys, ROUTE_AUTH | ROUTE_MISSING_401},
     /* API keys */
-    {"GET", "/api/v1/api_key", api_keys_v1_list, ROUTE_AUTH},
+    {"GET", "/api/v1/api_key", api_keys_v1_list, S},
     {"POST", "/api/v1/api_key", api_keys_v1_create, W},
-    {"GET", "/api/v1/api_key/{}", api_keys_v1_get, ROUTE_AUTH},
+    {"GET", "/api/v1/api_key/{}", api_keys_v1_get, S},
     {"PUT", "/api/v1/api_key/{}", api_keys_v1_update, W},
     {"DELETE", "/api/v1/api_key/{}", api_keys_v1_delete, W},
-    {"GET", "/api/v2/api_keys", api_keys_list, ROUTE_AUTH},
+    {"GET", "/api/v2/api_keys", api_keys_list, S},
     {"POST", "/api/v2/api_keys", api_keys_create, W},
-    {"GET", "/api/v2/api_keys/{}", api_keys_get, ROUTE_AUTH},
+    {"GET", "/api/v2/api_keys/{}", api_keys_get, S},
     {"PATCH", "/api/v2/api_keys/{}", api_keys_update, W},
     {"DELETE", "/api/v2/api_keys/{}", api_keys_delete, W},
     /* application keys */
-    {"GET", "/api/v1/application_key", app_keys_v1_list, ROUTE_AUTH},
+    {"GET", "/api/v1/application_key", app_keys_v1_list, S},
     {"POST", "/api/v1/application_key", app_keys_v1_create, W},
-    {"GET", "/api/v1/application_key/{}", app_keys_v1_get, ROUTE_AUTH},
+    {"GET", "/api/v1/application_key/{}", app_keys_v1_get, S},
     {"PUT", "/api/v1/application_key/{}", app_keys_v1_update, W},
     {"DELETE", "/api/v1/application_key/{}", app_keys_v1_delete, W},
-    {"GET", "/api/v2/application_keys", app_keys_list, ROUTE_AUTH},
-    {"GET", "/api/v2/application_keys/{}", app_keys_get, ROUTE_AUTH},
+    {"GET", "/api/v2/application_keys", app_keys_list, S},
+    {"GET", "/api/v2/application_keys/{}", app_keys_get, S},
     {"PATCH", "/api/v2/application_keys/{}", app_keys_update, W},
     {"DELETE", "/api/v2/application_keys/{}", app_keys_delete, W},
-    {"GET", "/api/v2/current_user/application_keys", my_app_keys_list, ROUTE_AUTH},
+    {"GET", "/api/v2/current_user/application_keys", my_app_keys_list, S},
     {"POST", "/api/v2/current_user/application_keys", my_app_keys_create, W},
-    {"GET", "/api/v2/current_user/application_keys/{}", my_app_keys_get, ROUTE_AUTH},
+    {"GET", "/api/v2/current_user/application_keys/{}", my_app_keys_get, S},
     {"PATCH", "/api/v2/current_user/application_keys/{}", my_app_keys_update, W},
     {"DELETE", "/api/v2/current_user/application_keys/{}", my_app_keys_delete, W},
-    {"GET", "/api/v2/service_accounts/{}/application_keys", sa_app_keys_list, ROUTE_AUTH},
+    {"GET", "/api/v2/service_accounts/{}/application_keys", sa_app_keys_list, S},
     {"POST", "/api/v2/service_accounts/{}/application_keys", sa_app_keys_create, W},
-    {"GET", "/api/v2/service_accounts/{}/application_keys/{}", sa_app_keys_get, ROUTE_AUTH},
+    {"GET", "/api/v2/service_accounts/{}/application_keys/{}", sa_app_keys_get, S},
     {"PATCH", "/api/v2/service_accounts/{}/application_keys/{}", sa_app_keys_update, W},
     {"DELETE", "/api/v2/service_accounts/{}/application_keys/{}", sa_app_keys_delete, W},
     /* personal and service access tokens */
@@ -578,6 +579,20 @@ static int rate_or_reply(struct api_call *call)
     return 0;
 }
 
+/* A rotated credential's previous secret, within its overlap, keeps
+ * deployments working while they move to the new one: it reads, but it
+ * neither writes (no rotation, no new credential, no replayed rotation) nor
+ * reads a key's value, so that a leaked previous secret cannot reach the
+ * new one or outlive the overlap (docs/api/rotation.md). */
+static int previous_secret_or_reply(struct api_call *call)
+{
+    if (!call->who.by_previous || !(call->route->flags & (ROUTE_WRITE | ROUTE_SECRETS)))
+        return 0;
+    reply_error(call, 403, "Forbidden: this credential was rotated, and its previous secret, accepted until the "
+                           "overlap ends, only reads and never sees a key's value: use the new secret");
+    return -1;
+}
+
 static int authenticate_or_reply(struct api_call *call)
 {
     const struct api_request *req = call->req;
@@ -601,7 +616,7 @@ static int authenticate_or_reply(struct api_call *call)
     audit_authentication(call, rc);
     switch (rc) {
     case KH_OK:
-        return rate_or_reply(call);
+        return previous_secret_or_reply(call) || rate_or_reply(call);
     case AUTH_MISSING:
         if (call->route->flags & ROUTE_MISSING_401) {
             reply_error(call, 401, "Unauthorized: send DD-API-KEY and DD-APPLICATION-KEY");

@@ -174,6 +174,7 @@ static int auth_token(const struct auth_env *env, const char *s, size_t len, str
         if (previous && (!out->expires_at || t.prev_valid_until < out->expires_at))
             out->expires_at = t.prev_valid_until; /* a cached acceptance ends with the overlap */
         out->closes_overlap = overlap && !previous ? 1u << STORE_TOUCH_TOKEN : 0;
+        out->by_previous = previous;
         rc = load_user(env, t.org_id, t.owner_id, out);
         if (!rc && auth_scopes_to_permset(t.scopes, &scopes) == KH_OK)
             narrow(out, &scopes);
@@ -202,6 +203,7 @@ static void note_overlap(const struct auth_env *env, const struct store_key_over
                          struct principal *out)
 {
     if (o->found_by_previous) {
+        out->by_previous = 1;
         if (!out->accepted_until || o->prev_valid_until < out->accepted_until)
             out->accepted_until = o->prev_valid_until;
     } else if (o->prev_valid_until > env->now) {

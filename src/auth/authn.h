@@ -64,6 +64,7 @@ struct principal {
     /* Bits 1 << STORE_TOUCH_*: a credential of that kind presented with its
      * new value after a rotation: its use ends the previous one's overlap. */
     unsigned closes_overlap;
+    int by_previous;              /* presented with a rotated credential's previous secret, within its overlap */
     int64_t accepted_until;       /* a key presented with its previous value: until its overlap ends, else 0 */
     int expired;                  /* on AUTH_INVALID: a right token past its expiry */
     enum auth_cred cred;          /* what was presented */

@@ -233,16 +233,22 @@ static const char *const stmt_sql[S_COUNT] = {
                                 " FROM app_keys WHERE prev_key_lookup = ?1 AND prev_valid_until > ?2",
     /* As S_TOKEN_ROTATE: the lookup hash in use becomes the previous one,
      * unless an overlap is still open. */
-    [S_API_KEY_ROTATE] = "UPDATE api_keys SET prev_key_lookup = key_lookup, prev_secret_version = secret_version, "
+    [S_API_KEY_ROTATE] = "UPDATE api_keys SET prev_key_lookup = CASE WHEN ?3 > ?8 THEN key_lookup END, "
+                         "prev_secret_version = secret_version, "
                          "prev_valid_until = ?3, key_lookup = ?4, key_sealed = ?5, secret_version = ?6, last4 = ?7, "
                          "rotated_at = ?8, modified_at = ?8, modified_by = ?9 WHERE id = ?1 AND org_id = ?2 "
                          "AND (prev_valid_until IS NULL OR prev_valid_until <= ?8)",
-    [S_APP_KEY_ROTATE] = "UPDATE app_keys SET prev_key_lookup = key_lookup, prev_secret_version = secret_version, "
+    [S_APP_KEY_ROTATE] = "UPDATE app_keys SET prev_key_lookup = CASE WHEN ?3 > ?8 THEN key_lookup END, "
+                         "prev_secret_version = secret_version, "
                          "prev_valid_until = ?3, key_lookup = ?4, key_sealed = ?5, secret_version = ?6, last4 = ?7, "
                          "rotated_at = ?8 WHERE id = ?1 AND org_id = ?2 "
                          "AND (prev_valid_until IS NULL OR prev_valid_until <= ?8)",
-    [S_API_KEY_CLOSE_OVERLAP] = "UPDATE api_keys SET prev_valid_until = ?2 WHERE id = ?1 AND prev_valid_until > ?2",
-    [S_APP_KEY_CLOSE_OVERLAP] = "UPDATE app_keys SET prev_valid_until = ?2 WHERE id = ?1 AND prev_valid_until > ?2",
+    /* A closed overlap forgets the previous lookup hash: the partial index
+     * of keys in an overlap stays small, and nothing is left to match. */
+    [S_API_KEY_CLOSE_OVERLAP] = "UPDATE api_keys SET prev_valid_until = ?2, prev_key_lookup = NULL "
+                                "WHERE id = ?1 AND prev_valid_until > ?2",
+    [S_APP_KEY_CLOSE_OVERLAP] = "UPDATE app_keys SET prev_valid_until = ?2, prev_key_lookup = NULL "
+                                "WHERE id = ?1 AND prev_valid_until > ?2",
     [S_IDEM_GET] = "SELECT org_id, request_hash, created_at, status, secret_version, sealed_answer "
                    "FROM idempotency_keys WHERE key_hash = ?1 AND created_at > ?2",
     [S_IDEM_PUT] = "INSERT INTO idempotency_keys(key_hash, org_id, request_hash, created_at, status, secret_version, "
@@ -851,6 +857,13 @@ static int sql_commit(struct store *st)
             s->depth = 0;
         s->unreleased = 0;
         return rc;
+    }
+    /* Released now, a savepoint in which a statement failed would fail
+     * its RELEASE; released later, it must not pass for committed: its
+     * caller rolls back to it instead (and nothing before it is lost). */
+    if (s->drv->failed(s)) {
+        log_error("store: commit of a nested transaction in a failed one: rolled back instead");
+        return KH_ESTORE;
     }
     s->depth--;
     s->unreleased = s->depth; /* releasing an outer one later releases any deeper one too */

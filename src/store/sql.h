@@ -92,6 +92,10 @@ struct sql_driver {
     void (*rows_close)(struct sql_rows *r);
     /* Non-zero while a transaction is open on the connection. */
     int (*in_transaction)(struct sql_store *s);
+    /* Non-zero when the open transaction can no longer commit: a statement
+     * in it failed (PostgreSQL's aborted state), or the connection or the
+     * engine ended it. */
+    int (*failed)(struct sql_store *s);
 
     /* The schema's migrations, in order, NULL-terminated: the version a
      * store must have to serve is their count. */

@@ -252,8 +252,10 @@ static int connected(struct pg_store *s, const char *what)
     if (PQstatus(s->conn) == CONNECTION_OK)
         return KH_OK;
     if (s->sql.depth > 0) {
-        s->sql.depth = 0;
-        s->sql.unreleased = 0;
+        /* The depth stays: every call fails until the outermost transaction
+         * ends (its rollback, or its commit, which then fails), so that
+         * nothing of it passes for committed and nothing after the loss
+         * runs outside it. */
         log_error("store: %s: the connection was lost within a transaction", what);
         return KH_ESTORE;
     }
@@ -279,17 +281,39 @@ static void committed(struct pg_store *s)
         atomic_fetch_add(&s->listener->mine, 1);
 }
 
+/* A COMMIT asked with no transaction to commit: one whose statement failed
+ * (rolled back here) or none at all (the connection lost it). */
+static int commit_refused(struct pg_store *s, const char *what)
+{
+    if (PQtransactionStatus(s->conn) == PQTRANS_INERROR) {
+        PQclear(PQexec(s->conn, "ROLLBACK"));
+        log_error("store: %s: a statement of the transaction failed: rolled back", what);
+    } else {
+        log_error("store: %s: no transaction to commit (the connection lost it)", what);
+    }
+    return KH_ESTORE;
+}
+
 static int drv_exec(struct sql_store *ss, const char *sql, const char *what)
 {
     struct pg_store *s = P(ss);
     int rc = connected(s, what);
     if (rc)
         return rc;
+    int commit = strcmp(sql, "COMMIT") == 0;
+    if (commit && PQtransactionStatus(s->conn) != PQTRANS_INTRANS)
+        return commit_refused(s, what);
     PGresult *r = PQexec(s->conn, sql);
     ExecStatusType st = PQresultStatus(r);
     rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? KH_OK : map_result(s, r, what);
+    /* PostgreSQL answers COMMIT of a failed transaction with a rollback: OK,
+     * tagged ROLLBACK. */
+    if (!rc && commit && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+        log_error("store: %s: the transaction was rolled back (%s)", what, PQcmdStatus(r));
+        rc = KH_ESTORE;
+    }
     PQclear(r);
-    if (!rc && strcmp(sql, "COMMIT") == 0)
+    if (!rc && commit)
         committed(s);
     return rc;
 }
@@ -511,6 +535,11 @@ static int drv_in_transaction(struct sql_store *s)
     return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }
 
+static int drv_failed(struct sql_store *s)
+{
+    return PQstatus(P(s)->conn) != CONNECTION_OK || PQtransactionStatus(P(s)->conn) != PQTRANS_INTRANS;
+}
+
 /* ---- open, migrate, close ---- */
 
 static int exec_simple(PGconn *c, const char *sql, char **err)
@@ -683,6 +712,7 @@ static const struct sql_driver pg_driver = {
                 "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 FROM moved",
         },
     .exec = drv_exec,
+    .failed = drv_failed,
     .query = drv_query,
     .step = drv_step,
     .col_null = drv_col_null,

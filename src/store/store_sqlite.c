@@ -251,6 +251,13 @@ static int drv_in_transaction(struct sql_store *s)
     return !sqlite3_get_autocommit(Q(s)->db);
 }
 
+/* SQLite keeps a transaction going after a failed statement, unless the
+ * failure (SQLITE_FULL, an I/O error) ended it. */
+static int drv_failed(struct sql_store *s)
+{
+    return sqlite3_get_autocommit(Q(s)->db);
+}
+
 /* ---- open, migrate, close ---- */
 
 static int applied_version(struct sqlite_store *s, int64_t *v)
@@ -567,6 +574,7 @@ static const struct sql_driver sqlite_driver = {
             .begin_read = "BEGIN",
         },
     .exec = drv_exec,
+    .failed = drv_failed,
     .query = drv_query,
     .step = drv_step,
     .col_null = drv_col_null,

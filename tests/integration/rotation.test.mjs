@@ -63,7 +63,8 @@ async function rotate(id, { headers, body, key } = {}) {
 }
 
 const bearer = (token) => ({ Authorization: `Bearer ${token}` });
-const uses = async (token) => (await call("GET", "/api/v2/api_keys", { headers: bearer(token) })).status;
+// A read that shows no secret: what a previous secret may still do during its overlap.
+const uses = async (token) => (await call("GET", "/api/v2/validate_keys", { headers: bearer(token) })).status;
 
 /** Waits (up to 5 s) for the old secret to be refused: the overlap closes with the next last-used flush. */
 async function refusedSoon(token) {
@@ -216,7 +217,7 @@ test("a rotated API key keeps its id and name; the old value works until the new
   const id = made.json.data.id, old = made.json.data.attributes.key;
   srv.remember(old);
   const validates = async (k) => (await call("GET", "/api/v1/validate", { headers: { "DD-API-KEY": k } })).status;
-  const withApp = async (k) => (await call("GET", "/api/v2/api_keys", { headers: { "DD-API-KEY": k, "DD-APPLICATION-KEY": srv.admin.app_key } })).status;
+  const withApp = async (k) => (await call("GET", "/api/v2/validate_keys", { headers: { "DD-API-KEY": k, "DD-APPLICATION-KEY": srv.admin.app_key } })).status;
   assert.equal((await rotate(id, { headers: srv.keyHeaders(peer) })).status, 403, "api_keys_write is needed");
   const r = await rotate(id);
   assert.equal(r.status, 201, r.body);
@@ -249,7 +250,7 @@ test("a rotated application key: the old value works until the new one is used; 
   assert.equal(made.status, 201, made.body);
   const id = made.json.data.id, old = made.json.data.attributes.key;
   srv.remember(old);
-  const uses = async (k) => (await call("GET", "/api/v2/current_user/application_keys", { headers: { "DD-API-KEY": srv.admin.api_key, "DD-APPLICATION-KEY": k } })).status;
+  const uses = async (k) => (await call("GET", "/api/v2/validate_keys", { headers: { "DD-API-KEY": srv.admin.api_key, "DD-APPLICATION-KEY": k } })).status;
   const adminKey = await call("POST", "/api/v2/current_user/application_keys", { body: { data: { type: "application_keys", attributes: { name: "admin's" } } } });
   srv.remember(adminKey.json.data.attributes.key);
   assert.equal((await rotate(adminKey.json.data.id, { headers: srv.keyHeaders(peer) })).status, 404, "another's key is not shown");
@@ -278,4 +279,51 @@ test("a rotated application key: the old value works until the new one is used; 
   const sr = await rotate(saKey.json.data.id, { headers: srv.keyHeaders(saWriter) });
   assert.equal(sr.status, 201, sr.body); // a service account without roles holds nothing the writer lacks
   assert.equal(sr.json.data.attributes.credential_type, "application_keys");
+});
+
+test("a previous secret only reads: no write, no key value, no replay of the rotation that replaced it", async () => {
+  // An application key rotated with an Idempotency-Key: whoever holds the old value (a leak) must not reach the new one.
+  const made = await call("POST", "/api/v2/current_user/application_keys", { body: { data: { type: "application_keys", attributes: { name: "leaked then rotated" } } } });
+  assert.equal(made.status, 201, made.body);
+  const id = made.json.data.id, old = made.json.data.attributes.key;
+  srv.remember(old);
+  const r = await rotate(id, { key: "after-the-leak" });
+  assert.equal(r.status, 201, r.body);
+  const oldHeaders = { "DD-API-KEY": srv.admin.api_key, "DD-APPLICATION-KEY": old };
+  assert.equal((await call("GET", "/api/v2/validate_keys", { headers: oldHeaders })).status, 200, "it still reads");
+  assert.equal((await call("GET", "/api/v2/users", { headers: oldHeaders })).status, 200);
+  for (const [method, path] of [["GET", `/api/v2/current_user/application_keys/${id}`], ["GET", "/api/v1/application_key"],
+    ["GET", `/api/v1/application_key/${r.json.data.attributes.key}`], ["GET", "/api/v2/api_keys"], ["GET", "/api/v1/api_key"]]) {
+    const got = await call(method, path, { headers: oldHeaders });
+    assert.equal(got.status, 403, `${method} ${path}: ${got.body}`);
+    assert.match(got.json.errors[0], /previous secret/);
+    assert.ok(!got.body.includes(r.json.data.attributes.key));
+  }
+  const replay = await call("POST", `/api/v2/keyhold/credentials/${id}/rotate`, { headers: oldHeaders, extra: { "Idempotency-Key": "after-the-leak" } });
+  assert.equal(replay.status, 403, replay.body);
+  assert.ok(!replay.body.includes(r.json.data.attributes.key), "the kept answer is not replayed to the previous secret");
+  const mint = await call("POST", "/api/v2/current_user/application_keys", { headers: oldHeaders, body: { data: { type: "application_keys", attributes: { name: "mint" } } } });
+  assert.equal(mint.status, 403, "no new credential from a previous secret");
+  // The new value does all of it, and the replay still answers the same secret to the caller that rotated.
+  const again = await rotate(id, { key: "after-the-leak" });
+  assert.equal(again.status, 201);
+  assert.deepEqual(again.json, r.json);
+  // A PAT's previous secret is held to the same.
+  const t = await newPat(srv.keyHeaders(), ["api_keys_read", "user_app_keys"]);
+  const rt = await rotate(t.id);
+  assert.equal(rt.status, 201);
+  assert.equal(await uses(t.attributes.key), 200);
+  assert.equal((await call("GET", "/api/v2/api_keys", { headers: bearer(t.attributes.key) })).status, 403);
+  assert.equal((await call("POST", "/api/v2/personal_access_tokens", { headers: bearer(t.attributes.key),
+    body: { data: { type: "personal_access_tokens", attributes: { name: "mint", scopes: ["api_keys_read"], expires_at: inHours(2) } } } })).status, 403);
+});
+
+test("rotating an API key needs api_keys_delete as well as api_keys_write (it ends the value in use)", async () => {
+  const writer = srv.addUser(srv.admin, "apiwriter@one.example", ["api_keys_read", "api_keys_write"]);
+  const made = await call("POST", "/api/v2/api_keys", { body: { data: { type: "api_keys", attributes: { name: "not to be killed" } } } });
+  srv.remember(made.json.data.attributes.key);
+  const r = await rotate(made.json.data.id, { headers: srv.keyHeaders(writer), body: { data: { attributes: { grace_seconds: 0 } } } });
+  assert.equal(r.status, 403, r.body);
+  assert.match(r.json.errors[0], /api_keys_delete/);
+  assert.equal((await call("GET", "/api/v1/validate", { headers: { "DD-API-KEY": made.json.data.attributes.key } })).status, 200);
 });

@@ -630,6 +630,39 @@ static void check_meta(struct store *st, const char *key, const char *want)
     free(v);
 }
 
+/* A request whose statement failed cannot pass for committed in the
+ * writer's batch: on PostgreSQL (where a failed statement aborts the
+ * transaction) its commit fails and its caller rolls back to its savepoint,
+ * keeping the requests before it; on SQLite the transaction goes on. Either
+ * way the batch commits, what an earlier request wrote stays, and the
+ * failed request's own write is there exactly when its commit said so. */
+static void a_failed_statement_in_a_batch_fails_only_its_request(void)
+{
+    struct fixture f;
+    fixture_open(&f);
+    struct store_org o = {.id = "11111111-2222-4333-8444-555555555555", .name = "poison-1", .created_at = 1};
+    CHECK_INT(store_org_insert(f.st, &o), KH_OK);
+    CHECK_INT(store_begin(f.st), KH_OK); /* the batch */
+    CHECK_INT(store_begin(f.st), KH_OK); /* an earlier request */
+    CHECK_INT(store_meta_set(f.st, "poison.z", "kept"), KH_OK);
+    CHECK_INT(store_commit(f.st), KH_OK);
+    CHECK_INT(store_begin(f.st), KH_OK); /* a request whose handler ignores a failed statement */
+    CHECK_INT(store_meta_set(f.st, "poison.a", "kept"), KH_OK);
+    o.name = "poison-2";
+    CHECK(store_org_insert(f.st, &o) != KH_OK); /* the id is taken */
+    int committed = store_commit(f.st);
+    if (committed != KH_OK)
+        CHECK_INT(store_rollback(f.st), KH_OK);
+    CHECK_INT(store_begin(f.st), KH_OK); /* a later request */
+    CHECK_INT(store_meta_set(f.st, "poison.b", "kept"), KH_OK);
+    CHECK_INT(store_commit(f.st), KH_OK);
+    CHECK_INT(store_commit(f.st), KH_OK); /* the batch */
+    check_meta(f.st, "poison.z", "kept");
+    check_meta(f.st, "poison.a", committed == KH_OK ? "kept" : "");
+    check_meta(f.st, "poison.b", "kept");
+    fixture_close(&f);
+}
+
 /* Nested transactions are savepoints, and a committed one is released only
  * lazily (sql.c): what a committed inner one wrote stays, a rolled-back one
  * after it goes alone, whatever the depth, and the outer commit keeps the
@@ -673,6 +706,7 @@ int main(void)
 {
     RUN(copy_to_an_empty_store_keeps_every_row);
     RUN(nested_transactions_keep_committed_and_drop_rolled_back);
+    RUN(a_failed_statement_in_a_batch_fails_only_its_request);
     RUN(names_and_emails_are_unique);
     RUN(provisioned_admin_holds_every_permission);
     RUN(keys_are_found_by_lookup_hash_only);
