@@ -213,7 +213,25 @@ static void not_found(struct api_call *call)
 /* A token of the caller's org, as DELETE /api/v2/personal_access_tokens/{id}
  * (user_app_keys for one's own, org_app_keys_write for any) or the service
  * account route (service_account_write) would revoke it. */
-static void revoke_token(struct api_call *call, const struct store_token *t, const char *reason)
+/* ?dry_run=true: what revoking c would stop (its usage), and nothing
+ * revoked. c's name is borrowed: c is not cleared. */
+static void preview_revoke(struct api_call *call, struct api_credential c)
+{
+    snprintf(c.org_id, sizeof c.org_id, "%s", call->who.org_id);
+    struct api_preview p = {
+        .action = "revoke",
+        .effect = c.kind == API_CRED_API_KEY || c.kind == API_CRED_APP_KEY
+                      ? "The key would be deleted: every request with it would be refused at once, and it would be "
+                        "listed in the history (GET /api/v2/keyhold/credentials?state=revoked) for the retention."
+                      : "The token would be revoked: every request with it would be refused at once, and it would be "
+                        "listed in the history (GET /api/v2/keyhold/credentials?state=revoked) for the retention.",
+        .stops_at = call->now,
+        .grace_s = -1,
+    };
+    reply_credential_preview(call, &c, &p);
+}
+
+static void revoke_token(struct api_call *call, const struct store_token *t, const char *reason, int dry_run)
 {
     int sat = t->kind == STORE_TOKEN_SAT;
     if (sat ? require_perm_or_reply(call, PERM_SERVICE_ACCOUNT_WRITE)
@@ -225,6 +243,15 @@ static void revoke_token(struct api_call *call, const struct store_token *t, con
     }
     if (t->revoked_at || (t->expires_at && t->expires_at <= call->now)) {
         not_found(call);
+        return;
+    }
+    if (dry_run) {
+        struct api_credential c = {.kind = sat ? API_CRED_SAT : API_CRED_PAT, .name = t->name,
+                                   .created_at = t->created_at, .last_used_at = t->last_used_at,
+                                   .expires_at = t->expires_at};
+        memcpy(c.id, t->id, UUID_STR);
+        memcpy(c.owner_id, t->owner_id, UUID_STR);
+        preview_revoke(call, c);
         return;
     }
     struct store_ending end = api_ending(call, reason);
@@ -240,10 +267,18 @@ static void revoke_token(struct api_call *call, const struct store_token *t, con
 }
 
 /* An API key, as DELETE /api/v2/api_keys/{id} would (api_keys_delete). */
-static void revoke_api_key(struct api_call *call, const char *id, const char *reason)
+static void revoke_api_key(struct api_call *call, const struct store_api_key *k, const char *reason, int dry_run)
 {
     if (require_perm_or_reply(call, PERM_API_KEYS_DELETE))
         return;
+    const char *id = k->id;
+    if (dry_run) {
+        struct api_credential c = {.kind = API_CRED_API_KEY, .name = k->name, .created_at = k->created_at,
+                                   .last_used_at = k->last_used_at};
+        memcpy(c.id, k->id, UUID_STR);
+        preview_revoke(call, c);
+        return;
+    }
     struct store_ending end = api_ending(call, reason);
     int rc = store_api_key_delete(call->env->store, call->who.org_id, id, &end);
     if (rc == KH_ENOTFOUND) {
@@ -272,7 +307,7 @@ static int owned_by_service_account(struct api_call *call, const char *owner_id,
  * (org_app_keys_write, any key), the current user's (user_app_keys, its
  * own) or a service account's (service_account_write, a live service
  * account's keys). */
-static void revoke_app_key(struct api_call *call, const struct store_app_key *k, const char *reason)
+static void revoke_app_key(struct api_call *call, const struct store_app_key *k, const char *reason, int dry_run)
 {
     int rc = KH_OK;
     if (!api_has_perm(call, PERM_ORG_APP_KEYS_WRITE) && !api_has_perm(call, PERM_USER_APP_KEYS) &&
@@ -292,6 +327,14 @@ static void revoke_app_key(struct api_call *call, const struct store_app_key *k,
         not_found(call); /* as the current user's and service account routes answer for a key not theirs */
         return;
     }
+    if (dry_run) {
+        struct api_credential c = {.kind = API_CRED_APP_KEY, .name = k->name, .created_at = k->created_at,
+                                   .last_used_at = k->last_used_at};
+        memcpy(c.id, k->id, UUID_STR);
+        memcpy(c.owner_id, k->owner_id, UUID_STR);
+        preview_revoke(call, c);
+        return;
+    }
     struct store_ending end = api_ending(call, reason);
     rc = store_app_key_delete(call->env->store, call->who.org_id, k->id, &end);
     if (rc == KH_ENOTFOUND) {
@@ -308,23 +351,24 @@ void keyhold_credential_revoke(struct api_call *call)
 {
     const char *id = call->params[0], *reason;
     json_t *root;
+    int dry_run;
     struct store_token t = {0};
     struct store_api_key ak = {0};
     struct store_app_key pk = {0};
-    if (reason_or_reply(call, &root, &reason))
+    if (dry_run_or_reply(call, &dry_run) || reason_or_reply(call, &root, &reason))
         return;
     struct store *st = call->env->store;
     int rc = uuid_valid(id, strlen(id)) ? store_token_get(st, id, &t) : KH_ENOTFOUND;
     if (!rc && strcmp(t.org_id, call->who.org_id) == 0) {
-        revoke_token(call, &t, reason);
+        revoke_token(call, &t, reason, dry_run);
     } else if (rc && rc != KH_ENOTFOUND) {
         reply_store_error(call, rc);
     } else if (!(rc = store_api_key_get(st, call->who.org_id, id, &ak))) {
-        revoke_api_key(call, ak.id, reason);
+        revoke_api_key(call, &ak, reason, dry_run);
     } else if (rc != KH_ENOTFOUND) {
         reply_store_error(call, rc);
     } else if (!(rc = store_app_key_get(st, call->who.org_id, id, &pk))) {
-        revoke_app_key(call, &pk, reason);
+        revoke_app_key(call, &pk, reason, dry_run);
     } else if (rc != KH_ENOTFOUND) {
         reply_store_error(call, rc);
     } else {

@@ -381,3 +381,40 @@ test("--history-retention is checked", () => {
   const shown = srv.cli("serve", "--db", srv.db, "--history-retention", "12h", "--print-config");
   assert.match(shown, /history_retention = 12h/);
 });
+
+test("a revocation can be previewed with ?dry_run=true: what would stop, the same refusals, nothing revoked", async () => {
+  const pat = await newPat(srv.keyHeaders(), { name: "preview me" });
+  const uses = async () => (await call("GET", "/api/v2/validate_keys", { headers: { Authorization: `Bearer ${pat.attributes.key}` } })).status;
+  assert.equal(await uses(), 200);
+  const trailBefore = await call("GET", `/api/v2/audit/events?filter%5Bquery%5D=%40asset.id%3A${pat.id}&filter%5Bfrom%5D=now-1h`);
+  const preview = await srv.raw("POST", `${LIST}/${pat.id}/revoke?dry_run=true`, { headers: srv.keyHeaders() });
+  validators(`${LIST}/{credential_id}/revoke`, "post")(preview.status, preview.json);
+  assert.equal(preview.status, 200, preview.body);
+  const a = preview.json.data.attributes;
+  assert.equal(a.action, "revoke");
+  assert.equal(a.dry_run, true);
+  assert.equal(a.credential_type, "personal_access_tokens");
+  assert.equal(a.name, "preview me");
+  assert.match(a.effect, /refused at once/);
+  assert.ok(a.usage, "what would stop working: the usage");
+  assert.ok(!preview.body.includes(pat.attributes.key));
+  assert.equal(await uses(), 200, "nothing was revoked");
+  assert.equal((await seen()).has(pat.id), false, "not in the history");
+  const trailAfter = await call("GET", `/api/v2/audit/events?filter%5Bquery%5D=%40asset.id%3A${pat.id}&filter%5Bfrom%5D=now-1h`);
+  assert.equal(trailAfter.json.data.length, trailBefore.json.data.length, "no audit event");
+  // The same refusals as the revocation itself.
+  const refused = await srv.raw("POST", `${LIST}/${pat.id}/revoke?dry_run=true`, { headers: srv.keyHeaders(nobody) });
+  assert.equal(refused.status, 403, refused.body); // as the revocation refuses it: neither user_app_keys nor org_app_keys_write
+  const bad = await srv.raw("POST", `${LIST}/${pat.id}/revoke?dry_run=yes`, { headers: srv.keyHeaders() });
+  assert.equal(bad.status, 400);
+  assert.match(bad.json.errors[0], /dry_run/);
+  assert.equal(await uses(), 200);
+  // An API key's preview, then the real thing.
+  const key = await newApiKey("preview api key");
+  const kp = await srv.raw("POST", `${LIST}/${key.id}/revoke?dry_run=true`, { headers: srv.keyHeaders() });
+  assert.equal(kp.status, 200, kp.body);
+  assert.equal(kp.json.data.attributes.credential_type, "api_keys");
+  assert.equal((await call("GET", `/api/v2/api_keys/${key.id}`)).status, 200, "still there");
+  assert.equal((await revoke(pat.id, { reason: "previewed first" })).status, 204);
+  assert.equal(await uses(), 403);
+});

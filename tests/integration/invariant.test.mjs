@@ -294,6 +294,7 @@ function requests(s) {
     ["GET", `/api/v2/keyhold/credentials?${pick(["", "state=revoked", "state=expired", "state=leaked", "filter%5Bkind%5D=application_key", "page%5Bsize%5D=100"])}`],
     ["POST", `/api/v2/keyhold/credentials/${chance(0.5) ? key() : token()}/revoke`, chance(0.5) ? undefined
       : { data: { type: "credential_revocations", attributes: { reason: "drawn" } } }],
+    ["POST", `/api/v2/keyhold/credentials/${chance(0.5) ? key() : token()}/revoke?dry_run=true`],
     // ...and the probes (unauthenticated, reveal nothing)
     ["GET", "/healthz"], ["GET", "/readyz"],
     // the leak loop: a report only takes access away (never a caller's own credential here, so that callers last)
