@@ -36,12 +36,14 @@ struct api_request {
     const char *remote_addr; /* the client's address as text, or NULL */
 };
 
-/* An answer header beyond Content-Type (the rate-limit headers). */
+/* An answer header beyond Content-Type (the rate-limit headers, the
+ * console's security and caching headers). */
 struct api_out_header {
     const char *name; /* static string */
     char value[24];
+    const char *text; /* a static value used instead of value when not NULL */
 };
-#define API_MAX_OUT_HEADERS 5
+#define API_MAX_OUT_HEADERS 10
 
 #define API_LOG_PATH 160
 

@@ -360,6 +360,12 @@ int leaks_quarantined_one(struct api_call *call, const char *id, struct store_le
 const struct store_leak *leaks_find(const struct store_leak_list *l, const char *id);
 const char *leak_source_of(const struct store_leak *l);
 json_t *render_leaked_key(const struct store_leak *l);
+
+/* console.c: the web console's embedded files (docs/console.md) */
+void console_redirect(struct api_call *call);
+void console_index(struct api_call *call);
+void console_file(struct api_call *call);
+
 /* health.c */
 void health_live(struct api_call *call);
 void health_ready(struct api_call *call);

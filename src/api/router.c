@@ -114,6 +114,10 @@ static const struct route routes[] = {
     {"GET", "/api/v2/keyhold/leaks", keyhold_leaks_list, ROUTE_AUTH},
     {"GET", "/api/v2/keyhold/leak_policy", keyhold_leak_policy_get, ROUTE_AUTH},
     {"PATCH", "/api/v2/keyhold/leak_policy", keyhold_leak_policy_update, W},
+    /* the web console's files (console.c), unauthenticated: they hold no data */
+    {"GET", "/console", console_redirect, 0},
+    {"GET", "/console/", console_index, 0},
+    {"GET", "/console/{}", console_file, 0},
 };
 
 /* The revocations: routes that delete or revoke a credential, or disable a
@@ -316,6 +320,7 @@ static void set_rate_headers(struct api_call *call, const struct rate_verdict *v
     for (int i = 0; i < 5; i++) {
         struct api_out_header *h = &res->headers[res->n_headers++];
         h->name = names[i];
+        h->text = NULL;
         if (i < 4)
             snprintf(h->value, sizeof h->value, "%lld", (long long)values[i]);
         else

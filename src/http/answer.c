@@ -14,6 +14,8 @@ static const char *reason_phrase(int status)
     case 200: return "OK";
     case 201: return "Created";
     case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 308: return "Permanent Redirect";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
@@ -53,7 +55,8 @@ void http_send_answer(h2o_req_t *req, struct request_done *done, struct api_resp
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ares->content_type,
                        strlen(ares->content_type));
     for (size_t i = 0; i < ares->n_headers; i++) {
-        const char *v = h2o_strdup(&req->pool, ares->headers[i].value, SIZE_MAX).base;
+        const char *v = ares->headers[i].text ? ares->headers[i].text
+                                              : h2o_strdup(&req->pool, ares->headers[i].value, SIZE_MAX).base;
         h2o_add_header_by_str(&req->pool, &req->res.headers, ares->headers[i].name, strlen(ares->headers[i].name), 0,
                               NULL, v, strlen(v));
     }
