@@ -6,6 +6,7 @@
 #   make test     unit tests (ctest) and integration tests (node + official Datadog client),
 #                 on the normal build and on an AddressSanitizer+UBSan build, plus a clang build;
 #                 then both again on PostgreSQL (integration-pg)
+#   make browser  the web console in Debian's chromium, headless (tests/browser/; also in make test)
 #   make lint     refuse banned C functions in src/
 #   make install  binary, man page and systemd unit under PREFIX (/usr/local), DESTDIR honoured
 
@@ -14,7 +15,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 DEB_PACKAGES := python3-prometheus-client build-essential cmake pkg-config clang libclang-rt-14-dev libh2o-evloop-dev libjansson-dev \
                 libsqlite3-dev sqlite3 libpq-dev postgresql libssl-dev zlib1g-dev libsystemd-dev libinih-dev \
-                systemd man-db socat git libcurl4-openssl-dev
+                systemd man-db socat git libcurl4-openssl-dev chromium
 NODE_PACKAGES := nodejs npm
 
 INTEGRATION := tests/integration
@@ -27,7 +28,7 @@ IT_FILES := seed.test.mjs audit.test.mjs rotation.test.mjs operate.test.mjs auth
 ORIGIN_DIR := $(shell git config --get remote.origin.url 2>/dev/null | grep '^/' )
 SPEC_DIR ?= $(firstword $(wildcard $(abspath ../shared/spec) $(if $(ORIGIN_DIR),$(abspath $(ORIGIN_DIR)/../shared/spec))) $(abspath ../shared/spec))
 
-.PHONY: all build deps run test unit integration integration-pg lint clean build-asan build-clang build-fuzz fuzz fuzz-smoke soak bench bench-startup install
+.PHONY: all build deps run test unit integration integration-pg browser lint clean build-asan build-clang build-fuzz fuzz fuzz-smoke soak bench bench-startup install
 
 SOAK_SECONDS ?= 600
 CRASH_ROUNDS ?= 5
@@ -145,7 +146,17 @@ integration-pg: build $(INTEGRATION)/node_modules/.package-lock.json
 	  cd ../$(INTEGRATION) && KEYHOLD_BIN=$(CURDIR)/build/keyhold KEYHOLD_SPEC_DIR=$(SPEC_DIR) \
 	  node --test --test-concurrency=1 $(IT_FILES)'
 
-test: deps lint build-clang unit integration integration-pg fuzz-smoke
+# The web console (docs/console.md) driven in Debian's chromium through
+# playwright-core, which downloads no browser; screenshots of every page go
+# to build/console-screenshots/. About half a minute.
+BROWSER := tests/browser
+$(BROWSER)/node_modules/.package-lock.json: $(BROWSER)/package-lock.json
+	cd $(BROWSER) && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+
+browser: build $(INTEGRATION)/node_modules/.package-lock.json $(BROWSER)/node_modules/.package-lock.json
+	cd $(BROWSER) && KEYHOLD_BIN=$(CURDIR)/build/keyhold KEYHOLD_SPEC_DIR=$(SPEC_DIR) node --test --test-concurrency=1 console.test.mjs
+
+test: deps lint build-clang unit integration browser integration-pg fuzz-smoke
 
 clean:
 	rm -rf build build-asan build-clang build-fuzz

@@ -33,7 +33,7 @@ function route() {
 }
 
 function navigate(hash) {
-  if (location.hash === hash) render();
+  if (location.hash === hash) render(true);
   else location.hash = hash;
 }
 
@@ -96,7 +96,8 @@ function renderNav(current) {
     "aria-current": id === current ? "page" : undefined }))));
 }
 
-async function render() {
+/** Renders the page of the current route; moveFocus after a navigation (not on first load, where the skip link comes first). */
+async function render(moveFocus = false) {
   const main = clear($("page"));
   const alert = $("page-alert");
   alert.hidden = true;
@@ -105,7 +106,8 @@ async function render() {
   $("who").hidden = !c;
   if (!c) {
     document.title = "Sign in · keyhold console";
-    renderSignIn(main).focus();
+    const heading = renderSignIn(main);
+    if (moveFocus) heading.focus();
     return;
   }
   $("who-text").textContent = whoText(c);
@@ -115,14 +117,14 @@ async function render() {
   await page[2].render(main, { param, navigate });
   // Focus follows navigation, so keyboard and screen-reader users land on the new page's heading.
   const heading = main.querySelector("h1");
-  if (heading && document.activeElement === document.body) heading.focus();
+  if (moveFocus && heading && (document.activeElement === document.body || !document.activeElement)) heading.focus();
 }
 
 function start() {
   whenSignInLost(() => {
     notice = "Your sign-in is no longer accepted (it expired or was revoked). Sign in again.";
     document.querySelectorAll("dialog").forEach((d) => d.remove());
-    render();
+    render(true);
   });
   // A row action that failed outside a dialog (a refused delete): the API's message, in the page.
   window.addEventListener("unhandledrejection", (ev) => {
@@ -140,7 +142,7 @@ function start() {
     ev.preventDefault();
     $("main").focus();
   });
-  window.addEventListener("hashchange", () => { document.activeElement?.blur(); render(); });
+  window.addEventListener("hashchange", () => { document.activeElement?.blur(); render(true); });
   render();
 }
 

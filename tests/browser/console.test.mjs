@@ -237,6 +237,27 @@ test("find the token by filter and by sort, rename it, revoke it and see it gone
   await rowOf("zulu-renamed").waitFor();
   const id = (await (await adminApi("GET", "/api/v2/personal_access_tokens?filter=zulu-renamed")).json).data[0].id;
 
+  // Change its scopes: one of the two dropped.
+  await page.getByRole("button", { name: "Change scopes of zulu-renamed" }).click();
+  const sc = page.getByRole("dialog", { name: "Scopes of zulu-renamed" });
+  await sc.locator('[data-scope="user_app_keys"] input').uncheck();
+  await sc.getByRole("button", { name: "Save scopes" }).click();
+  await page.waitForFunction(() => [...document.querySelectorAll("td[data-label=Scopes]")].some((td) => td.textContent === "api_keys_read"));
+  const after = (await adminApi("GET", `/api/v2/personal_access_tokens/${id}`)).json.data.attributes.scopes;
+  assert.deepEqual(after, ["api_keys_read"]);
+
+  // Rotate it (keyhold's extension): a new secret, shown once.
+  await page.getByRole("button", { name: "Rotate zulu-renamed" }).click();
+  const rot = page.getByRole("dialog", { name: "Rotate zulu-renamed" });
+  await rot.getByLabel("Overlap for the current secret").selectOption("0");
+  await rot.getByRole("button", { name: "Rotate" }).click();
+  const fresh = page.getByRole("dialog", { name: "New secret for zulu-renamed" });
+  const rotated = srv.remember(await fresh.getByLabel("New token").inputValue());
+  assert.match(rotated, /^ddpat_/);
+  await fresh.getByRole("button", { name: "I have copied it" }).click();
+  await settle();
+  assert.equal((await srv.raw("GET", "/api/v2/validate_keys", { headers: { authorization: `Bearer ${rotated}` } })).status, 200);
+
   await page.getByRole("button", { name: "Revoke zulu-renamed" }).click();
   const confirm = page.getByRole("dialog", { name: "Revoke zulu-renamed?" });
   await confirm.getByText("Last used:").waitFor();
@@ -248,7 +269,6 @@ test("find the token by filter and by sort, rename it, revoke it and see it gone
   assert.equal((await adminApi("GET", `/api/v2/personal_access_tokens/${id}`)).status, 404, "revoked for the API too");
   await shot("tokens");
   await accessible("the tokens page");
-  if (process.env.KEYHOLD_DOCS_SCREENSHOT) copyFileSync(join(SHOTS, "tokens.png"), join(ROOT, "docs", "console-tokens.png"));
 });
 
 test("create an API key; every other page loads, is screenshotted and passes axe", async () => {
@@ -294,18 +314,65 @@ test("create an API key; every other page loads, is screenshotted and passes axe
   await page.getByRole("button", { name: "Keys and tokens of deploy-bot" }).click();
   await page.getByRole("heading", { level: 1, name: "Service account deploy-bot" }).waitFor();
   await settle();
+  await page.getByRole("button", { name: "New access token" }).click();
+  const sat = page.getByRole("dialog", { name: "New access token for deploy-bot" });
+  await sat.getByLabel("Name").fill("deploy-sat");
+  await sat.getByLabel("Find a permission").fill("api_keys_read");
+  await sat.locator('[data-scope="api_keys_read"] input').check();
+  await sat.getByRole("button", { name: "Create token" }).click();
+  const satShown = page.getByRole("dialog", { name: /Token deploy-sat created/ });
+  assert.match(srv.remember(await satShown.getByLabel("New token").inputValue()), /^ddsat_/);
+  await satShown.getByRole("button", { name: "I have copied it" }).click();
+  await settle();
+  await rowOf("deploy-sat").waitFor();
   await shot("service-account");
   await accessible("a service account's page");
 });
 
-test("a phone-width window: no sideways scrolling", async () => {
-  await page.setViewportSize({ width: 390, height: 844 });
+test("the tokens page with PATs and SATs (the README's picture)", async () => {
+  await makeToken("ci-deploy", ["api_keys_read", "api_keys_write"]);
   await open("Access tokens");
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the window`);
-  await shot("tokens-phone");
-  await accessible("the tokens page at phone width");
+  await rowOf("deploy-sat").waitFor();
+  await shot("tokens-overview");
+  if (process.env.KEYHOLD_DOCS_SCREENSHOT) copyFileSync(join(SHOTS, "tokens-overview.png"), join(ROOT, "docs", "console-tokens.png"));
+});
+
+test("a phone-width window and 200% zoom (half the CSS width): no sideways scrolling", async () => {
+  for (const [width, name] of [[390, "tokens-phone"], [640, "tokens-zoom200"]]) {
+    await page.setViewportSize({ width, height: 844 });
+    await open("Access tokens");
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `at ${width}px the page is ${overflow}px wider than the window`);
+    await shot(name);
+    await accessible(`the tokens page ${width}px wide`);
+  }
   await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+test("keyboard only: skip link, navigation, a dialog opened, cancelled with Escape, focus back", async () => {
+  await page.goto(`${srv.base}/console/#/tokens`);
+  await page.reload(); // a fresh load: focus starts at the top of the document
+  await settle();
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.id || document.activeElement.outerHTML.slice(0, 80)), "skip");
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(outline, "none", "focus is visible");
+  await page.keyboard.press("Enter");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "main");
+  await page.getByRole("button", { name: "New access token" }).focus();
+  await page.keyboard.press("Enter");
+  const dlg = page.getByRole("dialog", { name: "New access token" });
+  await dlg.waitFor();
+  assert.ok(await page.evaluate(() => Boolean(document.activeElement.closest("dialog"))), "focus moved into the dialog");
+  await page.keyboard.press("Escape");
+  await dlg.waitFor({ state: "detached" });
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "New access token", "focus returned");
+  // The navigation by keyboard: focus a link, Enter, and the new page's heading has focus.
+  await page.getByRole("link", { name: "API keys", exact: true }).focus();
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { level: 1, name: "API keys" }).waitFor();
+  await settle();
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "API keys");
 });
 
 test("sign out; a PAT that lacks permissions sees the API's 403 message", async () => {
