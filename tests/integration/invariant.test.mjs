@@ -301,6 +301,8 @@ function requests(s) {
     ["POST", "/api/v2/keyhold/leaks", [{ token: chance(0.5) ? leakable() : `ddpat_${"0".repeat(59)}`, type: "t", url: null, source: null }]],
     ["GET", "/api/v2/keyhold/leaks"], ["GET", "/api/v2/keyhold/leak_policy"],
     ["PATCH", "/api/v2/keyhold/leak_policy", { data: { type: "leak_policies", attributes: { policy: pick(["revoke", "quarantine"]) } } }],
+    // the web console's static files (unauthenticated, hold no data)
+    ["GET", "/console/"], ["GET", "/console/app.js"],
   ];
 }
 
