@@ -25,8 +25,10 @@ const daysAhead = (days) => new Date(Date.now() + days * 86400000).toISOString()
 export async function createToken(onDone, { path = "/api/v2/personal_access_tokens", type = "personal_access_tokens", whose = "" } = {}) {
   const picker = await scopePicker();
   const name = h("input", { type: "text", required: true, maxlength: "255", autocomplete: "off" });
+  // A PAT must expire (at most a year ahead); a SAT may also never expire.
+  const sat = type === "service_access_tokens";
   const expiry = h("select", {}, [["30", "30 days"], ["90", "90 days"], ["180", "180 days"], ["365", "1 year"],
-    ["custom", "On a date…"]].map(([v, t]) => h("option", { value: v, text: t, selected: v === "30" })));
+    ["custom", "On a date…"], ...(sat ? [["never", "Never"]] : [])].map(([v, t]) => h("option", { value: v, text: t, selected: v === "30" })));
   const date = h("input", { type: "date", min: daysAhead(1).slice(0, 10), max: daysAhead(365).slice(0, 10) });
   const dateField = field("Expiry date (UTC)", date);
   dateField.hidden = true;
@@ -40,10 +42,8 @@ export async function createToken(onDone, { path = "/api/v2/personal_access_toke
     onSubmit: async () => {
       if (!picker.selected().length) throw new Error("Choose at least one scope.");
       const attrs = { name: name.value.trim(), scopes: picker.selected() };
-      if (type === "personal_access_tokens") {
-        if (expiry.value === "custom" && !date.value) throw new Error("Choose an expiry date.");
-        attrs.expires_at = expiry.value === "custom" ? `${date.value}T23:59:59Z` : daysAhead(Number(expiry.value));
-      }
+      if (expiry.value === "custom" && !date.value) throw new Error("Choose an expiry date.");
+      if (expiry.value !== "never") attrs.expires_at = expiry.value === "custom" ? `${date.value}T23:59:59Z` : daysAhead(Number(expiry.value));
       created = await api("POST", path, { data: { type, attributes: attrs } });
     },
   });

@@ -63,7 +63,9 @@ void http_send_answer(h2o_req_t *req, struct request_done *done, struct api_resp
     size_t len = ares->body_len;
     char *body = h2o_mem_alloc_pool(&req->pool, len + 1);
     memcpy(body, ares->body ? ares->body : "", len);
-    req->res.content_length = len;
+    /* A 304 has no body, and its Content-Length may only say what a 200
+     * would have (RFC 9110, 8.6): none is sent. */
+    req->res.content_length = ares->status == 304 ? SIZE_MAX : len;
     api_response_free(ares);
     h2o_send_inline(req, body, len);
 }
