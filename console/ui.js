@@ -71,7 +71,9 @@ export const emptyBox = (text) => h("p", { class: "state empty", text });
  * cursor API keeps its own cursors and says `more`. columns: [{label, cell}].
  */
 export function pagedTable({ caption, columns, load, empty, pageSize = 10 }) {
-  const region = h("div", { class: "list", "aria-live": "polite", "aria-busy": "false" });
+  // Only the state line speaks (role status/alert); the table itself is not
+  // a live region, or every page turn would read out every row.
+  const region = h("div", { class: "list", "aria-busy": "false" });
   const status = h("div");
   const table = h("table");
   const prev = h("button", { type: "button", class: "secondary", text: "Previous page" });

@@ -10,7 +10,7 @@
 // KEYHOLD_DOCS_SCREENSHOT=1 also writes docs/console-tokens.png.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, copyFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, copyFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
@@ -128,6 +128,11 @@ test("the console's answers carry the security headers, a Content-Type and an ET
   const html = (await srv.raw("GET", "/console/")).body;
   assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>|\sstyle=|\son[a-z]+=/i, "no inline script, style or handler");
   assert.doesNotMatch(html, /https?:\/\//, "nothing from another origin");
+  // The sources themselves: no HTML sinks and no eval anywhere, so nothing the API returns can become markup or code.
+  for (const f of readdirSync(join(ROOT, "console")).filter((n) => n.endsWith(".js"))) {
+    const src = readFileSync(join(ROOT, "console", f), "utf8").replace(/^\s*\/\/.*$/gm, "");
+    assert.doesNotMatch(src, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/, f);
+  }
   const moved = await srv.raw("GET", "/console");
   assert.equal(moved.status, 308);
   assert.equal(moved.headers.location, "/console/");
