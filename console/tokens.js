@@ -115,7 +115,19 @@ export function tokenTable(params, refreshAll) {
 
 export function render(main) {
   const filter = h("input", { type: "search", name: "filter", autocomplete: "off" });
-  const owner = h("input", { type: "text", name: "owner", autocomplete: "off", placeholder: "email or name" });
+  const owners = h("datalist", { id: "owner-suggestions" });
+  const owner = h("input", { type: "text", name: "owner", autocomplete: "off", placeholder: "email or name", list: "owner-suggestions" });
+  // Suggestions as the owner is typed: ten users at most, from the users list's own filter.
+  let typing;
+  owner.addEventListener("input", () => {
+    clearTimeout(typing);
+    const text = owner.value.trim();
+    if (text.length < 2) return;
+    typing = setTimeout(async () => {
+      const res = await api("GET", `/api/v2/users${query({ filter: text, "page[size]": 10 })}`).catch(() => ({ data: [] }));
+      owners.replaceChildren(...(res.data || []).map((u) => h("option", { value: u.attributes.email, text: u.attributes.name || u.attributes.email })));
+    }, 250);
+  });
   const sort = h("select", { name: "sort" }, SORTS.map(([v, t]) => h("option", { value: v, text: t })));
   const problem = h("p", { class: "state error", role: "alert", hidden: true });
   let ownerId = "";
@@ -134,7 +146,7 @@ export function render(main) {
   };
   sort.addEventListener("change", apply);
   const form = h("form", { class: "filters", role: "search", "aria-label": "Filter access tokens", onsubmit: apply },
-    field("Filter by name", filter), field("Owner", owner), field("Sort", sort),
+    field("Filter by name", filter), field("Owner", owner), owners, field("Sort", sort),
     h("button", { type: "submit", class: "secondary", text: "Apply" }));
   main.append(
     pageHeader("Access tokens", "Personal access tokens (PATs) and service access tokens (SATs) of the organization.",

@@ -224,6 +224,8 @@ test("find the token by filter and by sort, rename it, revoke it and see it gone
   assert.equal(names[0], "alpha-existing", `A to Z: ${names}`);
   assert.equal(names.at(-1), "zulu-console-pat");
   // The owner filter: the admin owns both; an unknown owner is told apart.
+  await page.getByLabel("Owner").fill("admin@");
+  await page.waitForFunction(() => [...document.querySelectorAll("#owner-suggestions option")].some((o) => o.value === "admin@one.example"));
   await page.getByLabel("Owner").fill("admin@one.example");
   await page.getByRole("button", { name: "Apply" }).click();
   await settle();
