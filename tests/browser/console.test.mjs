@@ -64,6 +64,7 @@ async function makeToken(name, scopes) {
 async function accessible(what) {
   await page.evaluate(AXE);
   const result = await page.evaluate(() => globalThis.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } }));
+  assert.ok(result.passes.length > 10, `axe ran its checks on ${what}`);
   const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`), [],
     `accessibility problems on ${what}`);
