@@ -3,6 +3,7 @@
 // rename, rotate, delete; a key reported leaked is flagged.
 import { api, query } from "./api.js";
 import { rename, rotate } from "./credentials.js";
+import { usageLines } from "./usage.js";
 import { announce, confirmAction, dialog, field, fmtDate, h, pageHeader, pagedTable, rowButton, showSecret } from "./ui.js";
 
 const SORTS = [["-created_at", "Newest first"], ["created_at", "Oldest first"], ["name", "Name, A to Z"],
@@ -56,7 +57,7 @@ export function render(main) {
           rowButton("Rotate", `Rotate ${n}`, () => rotate(k.id, n, "API key").then((ok) => ok && table.refresh())),
           rowButton("Delete", `Delete ${n}`, async () => {
             if (!await confirmAction(`Delete ${n}?`, [`Every client sending the key ending ${k.attributes.last4} is refused from now on; this cannot be undone.`,
-              `Last used: ${fmtDate(k.attributes.date_last_used)}.`], "Delete API key")) return;
+              ...await usageLines(k.id, k.attributes.date_last_used)], "Delete API key")) return;
             await api("DELETE", path);
             announce(`API key ${n} deleted`);
             table.refresh();

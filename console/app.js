@@ -7,6 +7,7 @@ import * as apikeys from "./apikeys.js";
 import * as appkeys from "./appkeys.js";
 import * as audit from "./audit.js";
 import * as extensions from "./extensions.js";
+import * as history from "./history.js";
 import * as serviceaccounts from "./serviceaccounts.js";
 import * as tokens from "./tokens.js";
 import { clear, errorText, field, h } from "./ui.js";
@@ -20,6 +21,7 @@ const PAGES = [
   ["service-accounts", "Service accounts", serviceaccounts],
   ["users", "Users and roles", users],
   ["audit", "Audit trail", audit],
+  ["history", "History", history],
   ["more", "More", extensions],
 ];
 

@@ -6,6 +6,7 @@
 import { api, query } from "./api.js";
 import { ownerCell, rename, rotate } from "./credentials.js";
 import { scopePicker } from "./scopes.js";
+import { usageLines } from "./usage.js";
 import { announce, confirmAction, dialog, field, fmtDate, h, pageHeader, pagedTable, rowButton, showSecret } from "./ui.js";
 
 /** Creates an application key under base (a collection path); then onDone. */
@@ -54,7 +55,7 @@ export function appKeyTable(base, { withOwner = false, caption = "Application ke
           rowButton("Rotate", `Rotate ${n}`, () => rotate(k.id, n, "application key").then((ok) => ok && table.refresh())),
           rowButton("Delete", `Delete ${n}`, async () => {
             if (!await confirmAction(`Delete ${n}?`, [`Every client sending the key ending ${k.attributes.last4} is refused from now on; this cannot be undone.`,
-              `Last used: ${fmtDate(k.attributes.last_used_at)}.`], "Delete application key")) return;
+              ...await usageLines(k.id, k.attributes.last_used_at)], "Delete application key")) return;
             await api("DELETE", path);
             announce(`Application key ${n} deleted`);
             table.refresh();

@@ -5,6 +5,7 @@
 import { api, query } from "./api.js";
 import { findUserId, ownerCell, rename, rotate } from "./credentials.js";
 import { scopePicker } from "./scopes.js";
+import { usageLines } from "./usage.js";
 import { announce, confirmAction, dialog, field, fmtDate, h, pageHeader, pagedTable, rowButton, showSecret } from "./ui.js";
 
 const SORTS = [["name", "Name, A to Z"], ["-name", "Name, Z to A"], ["-created_at", "Newest first"],
@@ -69,11 +70,10 @@ async function changeScopes(t, onDone) {
 
 async function revoke(t, onDone) {
   const a = t.attributes;
-  // Who still uses it: the last use the API knows of (keyhold's usage
-  // extension, when it lands, can say more; see extensions.js).
+  // Who still uses it, so that nobody revokes a token a deployment depends on unawares.
   const ok = await confirmAction(`Revoke ${a.name}?`, [
     `Anything that still uses ${a.public_portion || "this token"} is refused from now on; this cannot be undone.`,
-    `Last used: ${fmtDate(a.last_used_at)}.`], "Revoke token");
+    ...await usageLines(t.id, a.last_used_at)], "Revoke token");
   if (!ok) return;
   await api("DELETE", tokenPath(t));
   announce(`Token ${a.name} revoked`);

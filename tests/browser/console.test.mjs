@@ -266,9 +266,17 @@ test("find the token by filter and by sort, rename it, revoke it and see it gone
   await settle();
   assert.equal((await srv.raw("GET", "/api/v2/validate_keys", { headers: { authorization: `Bearer ${rotated}` } })).status, 200);
 
+  // Its uses so far (validated above) reach the usage counts with the next flush (--usage-flush-ms, 2 s).
+  for (let i = 0; i < 50; i++) {
+    const u = await adminApi("GET", `/api/v2/keyhold/credentials/${id}/usage`);
+    if (u.status === 200 && u.json.data.attributes.requests_last_30_days > 0) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
   await page.getByRole("button", { name: "Revoke zulu-renamed" }).click();
   const confirm = page.getByRole("dialog", { name: "Revoke zulu-renamed?" });
   await confirm.getByText("Last used:").waitFor();
+  await confirm.getByText(/[1-9]\d* requests? in the last 30 days/).waitFor(); // keyhold's usage extension: who still uses it
+  await confirm.getByText(/Still used from: 127\.0\.0\.1/).waitFor();
   await shot("tokens-revoke");
   await accessible("the revoke confirmation");
   await confirm.getByRole("button", { name: "Revoke token" }).click();
@@ -296,7 +304,7 @@ test("create an API key; every other page loads, is screenshotted and passes axe
   await accessible("the API keys page");
 
   for (const [label, name] of [["Application keys", "app-keys"], ["Service accounts", "service-accounts"],
-    ["Users and roles", "users"], ["Audit trail", "audit"], ["More", "more"]]) {
+    ["Users and roles", "users"], ["Audit trail", "audit"], ["History", "history"], ["More", "more"]]) {
     await open(label);
     const errors = page.locator(".state.error:visible");
     assert.equal(await errors.count(), 0, `${label}: ${await errors.allTextContents()}`);
@@ -310,6 +318,15 @@ test("create an API key; every other page loads, is screenshotted and passes axe
   await settle();
   assert.ok((await page.locator("td[data-label=Action]").allTextContents()).every((a) => a === "revoked"));
   assert.ok((await tokenRows().count()) >= 1);
+
+  // The history shows the token revoked above: who ended it.
+  await open("History");
+  await page.getByLabel("Kind").selectOption("personal_access_token");
+  await settle();
+  const ended = rowOf("zulu-renamed");
+  await ended.waitFor();
+  assert.equal(await ended.locator("td[data-label=State]").textContent(), "revoked");
+  assert.equal(await ended.locator("td[data-label=By]").textContent(), "admin@one.example");
 
   // A service account, and its own page of keys and tokens.
   await open("Service accounts");
