@@ -2,9 +2,9 @@
 // include=created_by,modified_by): list with filter and sort, create,
 // rename, rotate, delete; a key reported leaked is flagged.
 import { api, query } from "./api.js";
-import { rename, rotate } from "./credentials.js";
+import { endCredential, rename, rotate } from "./credentials.js";
 import { usageLines } from "./usage.js";
-import { announce, confirmAction, dialog, field, fmtDate, h, pageHeader, pagedTable, rowButton, showSecret } from "./ui.js";
+import { announce, dialog, field, fmtDate, h, pageHeader, pagedTable, rowButton, showSecret } from "./ui.js";
 
 const SORTS = [["-created_at", "Newest first"], ["created_at", "Oldest first"], ["name", "Name, A to Z"],
   ["-name", "Name, Z to A"], ["-last4", "Last 4, Z to A"], ["last4", "Last 4, A to Z"]];
@@ -56,11 +56,9 @@ export function render(main) {
             .then((ok) => ok && table.refresh())),
           rowButton("Rotate", `Rotate ${n}`, () => rotate(k.id, n, "API key").then((ok) => ok && table.refresh())),
           rowButton("Delete", `Delete ${n}`, async () => {
-            if (!await confirmAction(`Delete ${n}?`, [`Every client sending the key ending ${k.attributes.last4} is refused from now on; this cannot be undone.`,
-              ...await usageLines(k.id, k.attributes.date_last_used)], "Delete API key")) return;
-            await api("DELETE", path);
-            announce(`API key ${n} deleted`);
-            table.refresh();
+            if (await endCredential({ id: k.id, path, title: `Delete ${n}?`, label: "Delete API key", lines: [
+              `Every client sending the key ending ${k.attributes.last4} is refused from now on; this cannot be undone.`,
+              ...await usageLines(k.id, k.attributes.date_last_used)] })) table.refresh();
           }, "danger"));
       } },
     ],

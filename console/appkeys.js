@@ -4,10 +4,10 @@
 // service accounts page, a service account's. Create (optionally scoped),
 // rename, rotate, delete.
 import { api, query } from "./api.js";
-import { ownerCell, rename, rotate } from "./credentials.js";
+import { endCredential, ownerCell, rename, rotate } from "./credentials.js";
 import { scopePicker } from "./scopes.js";
 import { usageLines } from "./usage.js";
-import { announce, confirmAction, dialog, field, fmtDate, h, pageHeader, pagedTable, rowButton, showSecret } from "./ui.js";
+import { announce, dialog, field, fmtDate, h, pageHeader, pagedTable, rowButton, showSecret } from "./ui.js";
 
 /** Creates an application key under base (a collection path); then onDone. */
 export async function createAppKey(base, onDone, whose = "") {
@@ -54,11 +54,9 @@ export function appKeyTable(base, { withOwner = false, caption = "Application ke
             .then((ok) => ok && table.refresh())),
           rowButton("Rotate", `Rotate ${n}`, () => rotate(k.id, n, "application key").then((ok) => ok && table.refresh())),
           rowButton("Delete", `Delete ${n}`, async () => {
-            if (!await confirmAction(`Delete ${n}?`, [`Every client sending the key ending ${k.attributes.last4} is refused from now on; this cannot be undone.`,
-              ...await usageLines(k.id, k.attributes.last_used_at)], "Delete application key")) return;
-            await api("DELETE", path);
-            announce(`Application key ${n} deleted`);
-            table.refresh();
+            if (await endCredential({ id: k.id, path, title: `Delete ${n}?`, label: "Delete application key", lines: [
+              `Every client sending the key ending ${k.attributes.last4} is refused from now on; this cannot be undone.`,
+              ...await usageLines(k.id, k.attributes.last_used_at)] })) table.refresh();
           }, "danger"));
       } },
     ],

@@ -67,3 +67,26 @@ export async function rename(label, current, path, body) {
   if (v === "submit") announce(`Renamed to ${input.value.trim()}`);
   return v === "submit";
 }
+
+/**
+ * Revokes a token or deletes a key after a confirmation (lines: what it
+ * ends and who still uses it). Without a reason it goes through Datadog's
+ * own route (path, DELETE); with one, through keyhold's history extension
+ * (POST /api/v2/keyhold/credentials/{id}/revoke, docs/api/history.md), which
+ * ends it the same way under the same permissions and keeps the reason.
+ * The API's refusal is shown in the dialog. Resolves true when ended.
+ */
+export async function endCredential({ id, title, lines, label, path }) {
+  const reason = h("input", { type: "text", maxlength: "256", autocomplete: "off" });
+  const v = await dialog({
+    title,
+    body: [...lines.map((l) => h("p", { text: l })), field("Reason (optional)", reason, "Kept in the history with who ended it and when.")],
+    actions: [{ label: "Cancel", value: "cancel" }, { label, value: "submit", kind: "danger" }],
+    onSubmit: () => (reason.value.trim()
+      ? api("POST", `/api/v2/keyhold/credentials/${encodeURIComponent(id)}/revoke`,
+        { data: { type: "credential_revocations", attributes: { reason: reason.value.trim() } } })
+      : api("DELETE", path)),
+  });
+  if (v === "submit") announce(`${title.replace(/\?$/, "")}: done`);
+  return v === "submit";
+}

@@ -4,7 +4,7 @@
 // filter for them, so each page of users shows the service accounts on it.
 import { api, query } from "./api.js";
 import { appKeyTable, createAppKey } from "./appkeys.js";
-import { rename, rotate } from "./credentials.js";
+import { endCredential, rename, rotate } from "./credentials.js";
 import { createToken } from "./tokens.js";
 import { usageLines } from "./usage.js";
 import { announce, confirmAction, dialog, field, fmtDate, h, pageHeader, pagedTable, rowButton } from "./ui.js";
@@ -82,10 +82,8 @@ async function detail(main, id) {
             .then((ok) => ok && tokens.refresh())),
           rowButton("Rotate", `Rotate ${n}`, () => rotate(t.id, n, "token").then((ok) => ok && tokens.refresh())),
           rowButton("Revoke", `Revoke ${n}`, async () => {
-            if (!await confirmAction(`Revoke ${n}?`, ["Anything still using it is refused from now on.", ...await usageLines(t.id, t.attributes.last_used_at)], "Revoke token")) return;
-            await api("DELETE", path);
-            announce(`Token ${n} revoked`);
-            tokens.refresh();
+            if (await endCredential({ id: t.id, path, title: `Revoke ${n}?`, label: "Revoke token", lines: [
+              "Anything still using it is refused from now on.", ...await usageLines(t.id, t.attributes.last_used_at)] })) tokens.refresh();
           }, "danger"));
       } },
     ],

@@ -3,10 +3,10 @@
 // owner filter, one page at a time. Create (scopes from the catalog, an
 // expiry), rename, change scopes, rotate, revoke.
 import { api, query } from "./api.js";
-import { findUserId, ownerCell, rename, rotate } from "./credentials.js";
+import { endCredential, findUserId, ownerCell, rename, rotate } from "./credentials.js";
 import { scopePicker } from "./scopes.js";
 import { usageLines } from "./usage.js";
-import { announce, confirmAction, dialog, field, fmtDate, h, pageHeader, pagedTable, rowButton, showSecret } from "./ui.js";
+import { announce, dialog, field, fmtDate, h, pageHeader, pagedTable, rowButton, showSecret } from "./ui.js";
 
 const SORTS = [["name", "Name, A to Z"], ["-name", "Name, Z to A"], ["-created_at", "Newest first"],
   ["created_at", "Oldest first"], ["expires_at", "Expiring soonest"], ["-expires_at", "Expiring last"],
@@ -71,13 +71,10 @@ async function changeScopes(t, onDone) {
 async function revoke(t, onDone) {
   const a = t.attributes;
   // Who still uses it, so that nobody revokes a token a deployment depends on unawares.
-  const ok = await confirmAction(`Revoke ${a.name}?`, [
+  const ok = await endCredential({ id: t.id, path: tokenPath(t), title: `Revoke ${a.name}?`, label: "Revoke token", lines: [
     `Anything that still uses ${a.public_portion || "this token"} is refused from now on; this cannot be undone.`,
-    ...await usageLines(t.id, a.last_used_at)], "Revoke token");
-  if (!ok) return;
-  await api("DELETE", tokenPath(t));
-  announce(`Token ${a.name} revoked`);
-  onDone();
+    ...await usageLines(t.id, a.last_used_at)] });
+  if (ok) onDone();
 }
 
 /** The tokens list (also used, narrowed to one owner, by the service account page). */

@@ -279,6 +279,7 @@ test("find the token by filter and by sort, rename it, revoke it and see it gone
   await confirm.getByText(/Still used from: 127\.0\.0\.1/).waitFor();
   await shot("tokens-revoke");
   await accessible("the revoke confirmation");
+  await confirm.getByLabel("Reason (optional)").fill("console test: no longer needed");
   await confirm.getByRole("button", { name: "Revoke token" }).click();
   await settle();
   await rowOf("zulu-renamed").waitFor({ state: "detached" });
@@ -302,6 +303,11 @@ test("create an API key; every other page loads, is screenshotted and passes axe
   assert.match(await rowOf("console-api-key").locator("td[data-label=Created]").textContent(), /by admin@one\.example/);
   await shot("api-keys");
   await accessible("the API keys page");
+  // Deleted without a reason: through Datadog's own route.
+  await page.getByRole("button", { name: "Delete console-api-key" }).click();
+  await page.getByRole("dialog", { name: "Delete console-api-key?" }).getByRole("button", { name: "Delete API key" }).click();
+  await rowOf("console-api-key").waitFor({ state: "detached" });
+  assert.equal((await srv.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": value } })).status, 403, "the deleted key is refused");
 
   for (const [label, name] of [["Application keys", "app-keys"], ["Service accounts", "service-accounts"],
     ["Users and roles", "users"], ["Audit trail", "audit"], ["History", "history"], ["More", "more"]]) {
@@ -327,6 +333,7 @@ test("create an API key; every other page loads, is screenshotted and passes axe
   await ended.waitFor();
   assert.equal(await ended.locator("td[data-label=State]").textContent(), "revoked");
   assert.equal(await ended.locator("td[data-label=By]").textContent(), "admin@one.example");
+  assert.equal(await ended.locator("td[data-label=Reason]").textContent(), "console test: no longer needed");
 
   // A service account, and its own page of keys and tokens.
   await open("Service accounts");
