@@ -134,6 +134,10 @@ test("the console's answers carry the security headers, a Content-Type and an ET
     const src = readFileSync(join(ROOT, "console", f), "utf8").replace(/^\s*\/\/.*$/gm, "");
     assert.doesNotMatch(src, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/, f);
   }
+  // ...and no address of another origin in any script, stylesheet or page.
+  for (const f of readdirSync(join(ROOT, "console")).filter((n) => /\.(js|css|html)$/.test(n))) {
+    assert.doesNotMatch(readFileSync(join(ROOT, "console", f), "utf8"), /https?:\/\/|\/\/[a-z0-9.-]+\.[a-z]{2,}\//i, f);
+  }
   const moved = await srv.raw("GET", "/console");
   assert.equal(moved.status, 308);
   assert.equal(moved.headers.location, "/console/");
