@@ -8,6 +8,7 @@ import * as appkeys from "./appkeys.js";
 import * as audit from "./audit.js";
 import * as extensions from "./extensions.js";
 import * as history from "./history.js";
+import * as leaks from "./leaks.js";
 import * as serviceaccounts from "./serviceaccounts.js";
 import * as tokens from "./tokens.js";
 import { clear, errorText, field, h } from "./ui.js";
@@ -22,6 +23,7 @@ const PAGES = [
   ["users", "Users and roles", users],
   ["audit", "Audit trail", audit],
   ["history", "History", history],
+  ["leaks", "Leaks", leaks],
   ["more", "More", extensions],
 ];
 

@@ -314,7 +314,7 @@ test("create an API key; every other page loads, is screenshotted and passes axe
   assert.equal((await srv.raw("GET", "/api/v1/validate", { headers: { "DD-API-KEY": value } })).status, 403, "the deleted key is refused");
 
   for (const [label, name] of [["Application keys", "app-keys"], ["Service accounts", "service-accounts"],
-    ["Users and roles", "users"], ["Audit trail", "audit"], ["History", "history"], ["More", "more"]]) {
+    ["Users and roles", "users"], ["Audit trail", "audit"], ["History", "history"], ["Leaks", "leaks"], ["More", "more"]]) {
     await open(label);
     const errors = page.locator(".state.error:visible");
     assert.equal(await errors.count(), 0, `${label}: ${await errors.allTextContents()}`);
@@ -338,6 +338,24 @@ test("create an API key; every other page loads, is screenshotted and passes axe
   assert.equal(await ended.locator("td[data-label=State]").textContent(), "revoked");
   assert.equal(await ended.locator("td[data-label=By]").textContent(), "admin@one.example");
   assert.equal(await ended.locator("td[data-label=Reason]").textContent(), "console test: no longer needed");
+
+  // A secret found in the open, reported from the Leaks page: revoked by the default policy.
+  const leaky = await makeToken("leaky-console", ["api_keys_read"]);
+  await open("Leaks");
+  assert.equal(await page.getByLabel("When a credential is reported leaked").inputValue(), "revoke");
+  await page.getByLabel("Secret found", { exact: true }).fill(leaky.key);
+  await page.getByLabel("Where", { exact: true }).fill("ci.log line 12");
+  await page.getByRole("button", { name: "Report leak" }).click();
+  await page.getByText("Reported: the credential was handled by the policy.").waitFor();
+  await settle();
+  const leakRow = tokenRows().filter({ hasText: leaky.id });
+  await leakRow.waitFor();
+  assert.equal(await leakRow.locator("td[data-label=Action]").textContent(), "revoked");
+  assert.equal(await leakRow.locator("td[data-label=Where]").textContent(), "ci.log line 12");
+  assert.equal((await srv.raw("GET", "/api/v2/validate_keys", { headers: { authorization: `Bearer ${leaky.key}` } })).status, 403);
+  assert.ok(!(await page.content()).includes(leaky.key), "the reported secret is not left in the page");
+  await shot("leaks");
+  await accessible("the Leaks page with a report");
 
   // A service account, and its own page of keys and tokens.
   await open("Service accounts");
