@@ -339,6 +339,22 @@ test("create an API key; every other page loads, is screenshotted and passes axe
   assert.equal(await ended.locator("td[data-label=By]").textContent(), "admin@one.example");
   assert.equal(await ended.locator("td[data-label=Reason]").textContent(), "console test: no longer needed");
 
+  // Invite a user and give them a role.
+  await open("Users and roles");
+  await page.getByRole("button", { name: "Invite a user" }).click();
+  const inv = page.getByRole("dialog", { name: "Invite a user" });
+  await inv.getByLabel("Email").fill("invitee@one.example");
+  await inv.getByRole("button", { name: "Invite" }).click();
+  await settle();
+  const invitee = tokenRows().filter({ hasText: "invitee@one.example" });
+  await invitee.waitFor();
+  assert.equal(await invitee.locator("td[data-label=Status]").textContent(), "Pending");
+  await page.getByRole("button", { name: "Roles of invitee@one.example" }).click();
+  const roles = page.getByRole("dialog", { name: "Roles of invitee@one.example" });
+  await roles.getByLabel("Datadog Read Only Role").check();
+  await roles.getByRole("button", { name: "Save roles" }).click();
+  await page.waitForFunction(() => [...document.querySelectorAll("td[data-label=Roles]")].some((td) => td.textContent === "Datadog Read Only Role"));
+
   // A secret found in the open, reported from the Leaks page: revoked by the default policy.
   const leaky = await makeToken("leaky-console", ["api_keys_read"]);
   await open("Leaks");
