@@ -30,6 +30,8 @@ before(async () => {
   srv = new Server();
   await srv.start();
   origin = new URL(srv.base).origin;
+  // --no-sandbox: CI and containers run this as root, where chromium's sandbox refuses to start; the
+  // browser only ever loads keyhold's own pages here. Nothing is downloaded: the executable is Debian's.
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
