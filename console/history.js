@@ -8,7 +8,7 @@ import { field, fmtDate, h, pageHeader, pagedTable } from "./ui.js";
 
 const KINDS = [["", "Any kind"], ["personal_access_token", "Personal access tokens"], ["service_access_token", "Service access tokens"],
   ["api_key", "API keys"], ["application_key", "Application keys"]];
-const STATES = [["", "Revoked or expired"], ["revoked", "Revoked or deleted"], ["expired", "Expired"]];
+const STATES = [["", "Revoked or expired"], ["revoked", "Revoked or deleted"], ["expired", "Expired"], ["leaked", "Reported leaked"]];
 
 export function render(main) {
   const kind = h("select", {}, KINDS.map(([v, t]) => h("option", { value: v, text: t })));

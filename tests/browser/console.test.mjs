@@ -372,6 +372,12 @@ test("create an API key; every other page loads, is screenshotted and passes axe
   assert.equal(await leakRow.locator("td[data-label=Where]").textContent(), "ci.log line 12");
   assert.equal((await srv.raw("GET", "/api/v2/validate_keys", { headers: { authorization: `Bearer ${leaky.key}` } })).status, 403);
   assert.ok(!(await page.content()).includes(leaky.key), "the reported secret is not left in the page");
+  // ...and the History page lists it as leaked.
+  await open("History");
+  await page.getByLabel("How it ended").selectOption("leaked");
+  await settle();
+  await rowOf("leaky-console").waitFor();
+  await open("Leaks");
   await shot("leaks");
   await accessible("the Leaks page with a report");
 
