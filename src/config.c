@@ -28,6 +28,8 @@ void config_defaults(struct config *cfg)
     cfg->max_app_keys = 1000;
     cfg->remote_config = 1;
     cfg->usage_flush_ms = 2000;
+    cfg->webhook_retry_base_ms = 10000;
+    cfg->expiry_scan_ms = 60000;
     cfg->max_connections = 8192;
     cfg->max_connections_per_address = 512;
     cfg->request_timeout_ms = 10000;

@@ -43,6 +43,10 @@ struct config {
     int64_t history_retention_s; /* how long ended credentials stay listed (api/history.c) and kept */
     char *leak_keys_path;         /* GitHub's public keys for signed leak reports (serve --leak-public-keys) */
     struct leak_keys *leak_keys;  /* loaded from it at start; NULL = signed reports are refused */
+    /* webhooks (docs/api/webhooks.md) */
+    int webhook_allow_private;  /* URLs may name loopback, private and link-local addresses */
+    long webhook_retry_base_ms; /* the first retry's delay; each next one doubles, up to an hour */
+    int expiry_scan_ms;         /* how often the writer looks for tokens to warn about (test mode: 1 s) */
 };
 
 /* Defaults, then KEYHOLD_* environment variables. */

@@ -336,6 +336,13 @@ void keyhold_credential_revoke(struct api_call *call);
 /* Who ends a credential in this request (a revocation, a deletion): the
  * caller, now, and why (NULL: no reason given). Borrows from call. */
 struct store_ending api_ending(const struct api_call *call, const char *reason);
+/* webhooks.c: keyhold's extension */
+void keyhold_webhooks_create(struct api_call *call);
+void keyhold_webhooks_list(struct api_call *call);
+void keyhold_webhooks_get(struct api_call *call);
+void keyhold_webhooks_update(struct api_call *call);
+void keyhold_webhooks_delete(struct api_call *call);
+void keyhold_webhook_deliveries_list(struct api_call *call);
 /* audit.c: Datadog's Audit Trail API */
 void audit_events_list(struct api_call *call);
 void audit_events_search(struct api_call *call);

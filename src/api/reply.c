@@ -2,6 +2,7 @@
  * bodies, permission checks that answer 403 themselves, and the shared
  * request readers (body, paging) that answer 400 themselves. */
 #include "api/internal.h"
+#include "auth/events.h"
 #include "auth/usage.h"
 
 #include "util/log.h"
@@ -240,6 +241,8 @@ void api_audit(struct api_call *call, const char *action, const char *kind, cons
     if (store_audit_insert(call->env->store, &e) != KH_OK) {
         log_error("audit: could not record %s %s %s", action, kind, e.target_id);
         call->audit_failed = 1;
+    } else if (events_from_audit(call->env->store, &e) != KH_OK) {
+        call->audit_failed = 1; /* the webhook event goes with its change, or neither does */
     }
 }
 

@@ -114,6 +114,12 @@ static const struct route routes[] = {
     {"GET", "/api/v2/keyhold/leaks", keyhold_leaks_list, ROUTE_AUTH},
     {"GET", "/api/v2/keyhold/leak_policy", keyhold_leak_policy_get, ROUTE_AUTH},
     {"PATCH", "/api/v2/keyhold/leak_policy", keyhold_leak_policy_update, W},
+    {"GET", "/api/v2/keyhold/webhooks", keyhold_webhooks_list, ROUTE_AUTH},
+    {"POST", "/api/v2/keyhold/webhooks", keyhold_webhooks_create, W},
+    {"GET", "/api/v2/keyhold/webhooks/{}", keyhold_webhooks_get, ROUTE_AUTH},
+    {"PATCH", "/api/v2/keyhold/webhooks/{}", keyhold_webhooks_update, W},
+    {"DELETE", "/api/v2/keyhold/webhooks/{}", keyhold_webhooks_delete, W},
+    {"GET", "/api/v2/keyhold/webhooks/{}/deliveries", keyhold_webhook_deliveries_list, ROUTE_AUTH},
     /* the web console's files (console.c), unauthenticated: they hold no data */
     {"GET", "/console", console_redirect, 0},
     {"GET", "/console/", console_index, 0},

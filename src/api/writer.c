@@ -2,6 +2,7 @@
 #include "api/writer.h"
 
 #include "auth/auditchain.h"
+#include "auth/events.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -36,6 +37,7 @@ struct writer {
      * stops), and when it last signed the audit trail. */
     const struct server_secret *secret;
     int64_t last_checkpoint_us;
+    int64_t last_expiry_scan_us; /* webhooks' expiry warnings (events_expiry_scan) */
 };
 
 /* ---- metrics ---- */
@@ -240,9 +242,34 @@ static int prune_history(struct writer *wr)
  * forgets old kept answers, old usage and ended credentials past the
  * retention, each in its own transaction; a failure waits for the next
  * beat. */
+/* Webhooks (docs/api/webhooks.md): the expiry warnings due now, each
+ * enqueued once, in the transaction that records it sent. */
+static int warn_expiring(struct writer *wr)
+{
+    int n = 0;
+    int rc = events_expiry_scan(wr->env.store, clock_now_us(), &n);
+    if (!rc && n)
+        log_info("webhooks: %d expiry warning(s) enqueued", n);
+    return rc;
+}
+
+/* The outbox keeps finished deliveries (and their log) for 30 days. */
+static int forget_old_deliveries(struct writer *wr)
+{
+    return store_webhook_prune(wr->env.store, clock_now_us() - 30 * 86400 * 1000000LL);
+}
+
+/* Once a minute (or always with force, at stop): signs the audit trail and
+ * forgets old kept answers and deliveries, each in its own transaction; a
+ * failure waits for the next beat. The expiry warnings have their own beat
+ * (a minute; a second in test mode). */
 static void upkeep(struct writer *wr, int force)
 {
     int64_t now = clock_mono_us();
+    if (now - wr->last_expiry_scan_us >= (int64_t)wr->env.cfg->expiry_scan_ms * 1000) {
+        wr->last_expiry_scan_us = now;
+        in_transaction(wr->env.store, warn_expiring, wr, "looking for expiring tokens");
+    }
     if (!force && now - wr->last_checkpoint_us < AUDIT_CHECKPOINT_EVERY_US)
         return;
     wr->last_checkpoint_us = now;
@@ -251,6 +278,7 @@ static void upkeep(struct writer *wr, int force)
     in_transaction(wr->env.store, forget_kept_answers, wr, "forgetting old idempotent answers");
     in_transaction(wr->env.store, forget_old_usage, wr, "forgetting old usage of credentials");
     in_transaction(wr->env.store, prune_history, wr, "forgetting ended credentials past the history retention");
+    in_transaction(wr->env.store, forget_old_deliveries, wr, "forgetting old webhook deliveries");
 }
 
 /* Waits until there is work, the writer stops, the audit trail is due to be
@@ -261,6 +289,9 @@ static void wait_for_work(struct writer *wr, int64_t last_flush_us)
     while (!wr->head && !wr->n_handed && !wr->stopping) {
         int64_t now = clock_mono_us();
         int64_t due_us = wr->last_checkpoint_us + AUDIT_CHECKPOINT_EVERY_US - now;
+        int64_t scan_us = wr->last_expiry_scan_us + (int64_t)wr->env.cfg->expiry_scan_ms * 1000 - now;
+        if (scan_us < due_us)
+            due_us = scan_us;
         if (usage_pending(wr->env.usage) && last_flush_us + (int64_t)wr->env.cfg->usage_flush_ms * 1000 - now < due_us)
             due_us = last_flush_us + (int64_t)wr->env.cfg->usage_flush_ms * 1000 - now;
         if (due_us <= 0)

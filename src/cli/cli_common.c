@@ -2,6 +2,7 @@
  * secret, printing credentials, usage text. */
 #include "cli/cli.h"
 
+#include "auth/events.h"
 #include "auth/keyring.h"
 #include "cli/cli_docs.h"
 #include "util/clock.h"
@@ -239,7 +240,8 @@ int cli_audit_event(struct store *st, const char *org_id, const char *action, co
     snprintf(e.target_kind, sizeof e.target_kind, "%s", kind);
     snprintf(e.target_id, sizeof e.target_id, "%s", target_id);
     snprintf(e.source, sizeof e.source, "cli");
-    return store_audit_insert(st, &e);
+    int rc = store_audit_insert(st, &e);
+    return rc ? rc : events_from_audit(st, &e); /* webhooks hear of the CLI's changes too */
 }
 
 int cli_audit_provisioned(struct store *st, const struct provisioned *p, int with_org)

@@ -22,12 +22,14 @@ static const char *const test_mode_relaxations[] = {
     "a PAT's expires_at may be any future time",
     "the failed-authentication limit per client address is off",
     "POST /api/v2/keyhold/reset wipes everything but the first org, its admin and their two keys",
+    "expiry warnings for webhooks are looked for every second",
 };
 
 static void apply_test_mode(struct config *cfg)
 {
     cfg->test_mode = 1;
     cfg->rate_auth_failures = (struct rate_rule){0, 0};
+    cfg->expiry_scan_ms = 1000;
     for (size_t i = 0; i < sizeof test_mode_relaxations / sizeof test_mode_relaxations[0]; i++)
         log_info("test mode: %s", test_mode_relaxations[i]);
 }
@@ -199,7 +201,9 @@ enum {
     OPT_ORG,
     OPT_EMAIL,
     OPT_HISTORY_RETENTION,
-    OPT_LEAK_KEYS
+    OPT_LEAK_KEYS,
+    OPT_WEBHOOK_PRIVATE,
+    OPT_WEBHOOK_RETRY
 };
 
 const struct option cli_serve_options[] = {
@@ -234,6 +238,8 @@ const struct option cli_serve_options[] = {
     {"admin-email", required_argument, NULL, OPT_EMAIL},
     {"history-retention", required_argument, NULL, OPT_HISTORY_RETENTION},
     {"leak-public-keys", required_argument, NULL, OPT_LEAK_KEYS},
+    {"webhook-allow-private", no_argument, NULL, OPT_WEBHOOK_PRIVATE},
+    {"webhook-retry-base-ms", required_argument, NULL, OPT_WEBHOOK_RETRY},
     {NULL, 0, NULL, 0},
 };
 
@@ -373,6 +379,15 @@ int cli_serve(int argc, char **argv)
         case OPT_TLS_KEY:
             free(cfg.tls_key_path);
             cfg.tls_key_path = xstrdup(optarg);
+            break;
+        case OPT_WEBHOOK_PRIVATE:
+            cfg.webhook_allow_private = 1;
+            break;
+        case OPT_WEBHOOK_RETRY:
+            if (cli_parse_long(optarg, 10, 3600000, &cfg.webhook_retry_base_ms)) {
+                fprintf(stderr, "keyhold: --webhook-retry-base-ms wants 10..3600000\n");
+                goto out;
+            }
             break;
         case OPT_EPHEMERAL:
             ephemeral = 1;

@@ -79,6 +79,8 @@ struct server {
     struct conn_counter *conns;  /* open connections per client address; NULL: not counted */
     struct writer *writer;       /* answers every request that may change state; NULL: the loop does */
     struct store *writer_store;
+    struct deliverer *deliverer; /* sends the webhook outbox (deliver.c); NULL: not started */
+    struct store *deliver_store;
     struct tls_source *tls;      /* --tls-cert/--tls-key; NULL: plain HTTP */
     h2o_hostconf_t *api_host, *admin_host;
     h2o_hostconf_t *api_hosts[2], *admin_hosts[2]; /* what each listener's accept context serves */

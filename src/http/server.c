@@ -28,6 +28,7 @@
 
 #include "api/ratelimit.h"
 #include "api/writer.h"
+#include "http/deliver.h"
 #include "auth/keyring.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -336,6 +337,25 @@ static int start_writer(struct server *srv)
     return 0;
 }
 
+static const struct server_secret *current_secret(void *arg)
+{
+    struct server *srv = arg;
+    return atomic_load(&srv->secret);
+}
+
+/* The webhook delivery thread, on a store handle of its own. */
+static int start_deliverer(struct server *srv)
+{
+    char *err = NULL;
+    if (store_open(srv->cfg->db_path, &srv->deliver_store, &err)) {
+        log_error("%s", err);
+        free(err);
+        return -1;
+    }
+    srv->deliverer = deliverer_start(srv->cfg, srv->deliver_store, current_secret, srv);
+    return 0;
+}
+
 #ifndef KEYHOLD_VERSION
 #define KEYHOLD_VERSION "unknown"
 #endif
@@ -402,7 +422,7 @@ int http_serve_notify(const struct config *cfg, const struct server_secret *secr
     register_metrics(secret);
     srv->limiter = ratelimit_new();
     srv->conns = conn_counter_new((size_t)cfg->max_connections + (size_t)srv->n_workers);
-    if (open_tls(srv) || prepare_workers(srv) || start_writer(srv)) {
+    if (open_tls(srv) || prepare_workers(srv) || start_writer(srv) || start_deliverer(srv)) {
         rc = 1;
         goto out;
     }
@@ -417,8 +437,12 @@ int http_serve_notify(const struct config *cfg, const struct server_secret *secr
         pthread_join(srv->workers[i].thread, NULL);
     writer_stop(srv->writer); /* after the loops: it answers what they handed over */
     srv->writer = NULL;
+    deliverer_stop(srv->deliverer);
+    srv->deliverer = NULL;
     log_info("keyhold stopped");
 out:
+    deliverer_stop(srv->deliverer); /* started, then something after it failed */
+    store_close(srv->deliver_store);
     store_close(srv->writer_store);
     for (int i = 0; i < srv->n_workers; i++) {
         api_env_clear(&srv->workers[i].env);

@@ -110,6 +110,29 @@ enum stmt_id {
     S_LEAK_POLICY_GET,
     S_LEAK_POLICY_SET,
     S_LEAK_REPORT_INSERT,
+    S_WEBHOOK_INSERT,
+    S_WEBHOOK_GET,
+    S_WEBHOOK_LIST,
+    S_WEBHOOK_COUNT,
+    S_WEBHOOK_UPDATE,
+    S_WEBHOOK_DELETE,
+    S_WEBHOOK_DELETE_DELIVERIES,
+    S_WEBHOOK_DELETE_ATTEMPTS,
+    S_EVENT_ENQUEUE,
+    S_DELIVERY_LEASE,
+    S_DELIVERY_CLAIMED,
+    S_DELIVERY_RECORD,
+    S_ATTEMPT_INSERT,
+    S_DELIVERY_LIST,
+    S_DELIVERY_COUNT,
+    S_ATTEMPT_LIST,
+    S_EXPIRY_CANDIDATES,
+    S_EXPIRY_NOTICE_PUT,
+    S_WEBHOOK_PRUNE_ATTEMPTS,
+    S_WEBHOOK_PRUNE_DELIVERIES,
+    S_EXPIRY_PRUNE,
+    S_DELIVERY_DUE,
+    S_DELIVERY_RELEASE,
     S_COUNT
 };
 _Static_assert(S_COUNT <= SQL_MAX_FIXED_STATEMENTS, "the drivers keep SQL_MAX_FIXED_STATEMENTS prepared");
@@ -145,6 +168,12 @@ _Static_assert(S_COUNT <= SQL_MAX_FIXED_STATEMENTS, "the drivers keep SQL_MAX_FI
 #define HISTORY_TOMB_END_3 "CAST(?3 AS BIGINT), CAST(?4 AS TEXT), CAST(?5 AS TEXT)"
 #define LEAK_COLS                                                                                                      \
     "credential_id, org_id, kind, leaked_at, last_reported_at, reports, url, source, reporter, action"
+#define WEBHOOK_COLS                                                                                                   \
+    "id, org_id, name, url, events, enabled, secret_version, secret_sealed, created_by, created_at, modified_at"
+#define DELIVERY_COLS                                                                                                  \
+    "webhook_id, event_id, org_id, event_type, body, created_at, state, attempts, next_attempt_at, last_attempt_at, " \
+    "last_status, last_error, delivered_at"
+#define ATTEMPT_COLS "webhook_id, event_id, attempt, at, status_code, error, duration_ms"
 
 /* "?a, ?a+1, ... ?a+9" for a = 1, 11, ... 91 (S_TOKENS_BY_IDS). */
 #define IDS_10(a) IDS_10_##a
@@ -284,7 +313,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_INVITATION_GET] = "SELECT " INVITATION_COLS " FROM invitations WHERE id = ?1 AND org_id = ?2",
     [S_SECRET_VERSIONS] = "SELECT secret_version FROM api_keys UNION SELECT secret_version FROM app_keys "
                           "UNION SELECT secret_version FROM tokens WHERE revoked_at IS NULL "
-                          "AND (expires_at IS NULL OR expires_at > ?1)",
+                          "AND (expires_at IS NULL OR expires_at > ?1) UNION SELECT secret_version FROM webhooks",
     [S_SEALED_SAMPLE] = "SELECT key_lookup, key_sealed, secret_version FROM api_keys WHERE secret_version = ?1 "
                         "UNION ALL SELECT key_lookup, key_sealed, secret_version FROM app_keys "
                         "WHERE secret_version = ?1 LIMIT 1",
@@ -350,6 +379,59 @@ static const char *const stmt_sql[S_COUNT] = {
                           "modified_at = excluded.modified_at, modified_by = excluded.modified_by",
     [S_LEAK_REPORT_INSERT] = "INSERT INTO leak_reports(id, received_at, reporter, entries, matched) "
                              "VALUES (?1, ?2, ?3, ?4, ?5)",
+    /* Webhooks and their outbox (docs/api/webhooks.md). */
+    [S_WEBHOOK_INSERT] = "INSERT INTO webhooks(" WEBHOOK_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [S_WEBHOOK_GET] = "SELECT " WEBHOOK_COLS " FROM webhooks WHERE id = ?1 AND org_id = ?2",
+    [S_WEBHOOK_LIST] = "SELECT " WEBHOOK_COLS " FROM webhooks WHERE org_id = ?1 ORDER BY created_at, id LIMIT ?2 OFFSET ?3",
+    [S_WEBHOOK_COUNT] = "SELECT count(*) FROM webhooks WHERE org_id = ?1",
+    [S_WEBHOOK_UPDATE] = "UPDATE webhooks SET name = ?3, url = ?4, events = ?5, enabled = ?6, modified_at = ?7 "
+                         "WHERE id = ?1 AND org_id = ?2",
+    [S_WEBHOOK_DELETE] = "DELETE FROM webhooks WHERE id = ?1 AND org_id = ?2",
+    [S_WEBHOOK_DELETE_DELIVERIES] = "DELETE FROM webhook_deliveries WHERE webhook_id = ?1",
+    [S_WEBHOOK_DELETE_ATTEMPTS] = "DELETE FROM webhook_attempts WHERE webhook_id = ?1",
+    /* One row per subscribed webhook, none when the org has none: a single
+     * indexed statement on every credential change. */
+    [S_EVENT_ENQUEUE] = "INSERT INTO webhook_deliveries(webhook_id, event_id, org_id, event_type, body, created_at, "
+                        "state, attempts, next_attempt_at) SELECT id, CAST(?2 AS TEXT), org_id, CAST(?3 AS TEXT), "
+                        "CAST(?4 AS TEXT), CAST(?5 AS BIGINT), 0, 0, CAST(?5 AS BIGINT) FROM webhooks "
+                        "WHERE org_id = ?1 AND enabled = 1 AND (events & CAST(?6 AS BIGINT)) <> 0",
+    /* The outer conditions are checked again on each row: a claimer that
+     * waited for another's row lock (PostgreSQL) skips rows it leased. */
+    [S_DELIVERY_LEASE] = "UPDATE webhook_deliveries SET lease_token = ?1, lease_until = ?2 WHERE (webhook_id, event_id) "
+                         "IN (SELECT webhook_id, event_id FROM webhook_deliveries WHERE state = 0 AND "
+                         "next_attempt_at <= ?3 AND (lease_until IS NULL OR lease_until <= ?3) "
+                         "ORDER BY next_attempt_at LIMIT ?4) AND state = 0 AND (lease_until IS NULL OR lease_until <= ?3)",
+    [S_DELIVERY_CLAIMED] = "SELECT d.webhook_id, d.event_id, d.org_id, d.event_type, d.body, d.created_at, d.state, "
+                           "d.attempts, d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error, "
+                           "d.delivered_at, w.url, w.secret_sealed, w.secret_version FROM webhook_deliveries d "
+                           "JOIN webhooks w ON w.id = d.webhook_id WHERE d.lease_token = ?1 "
+                           "ORDER BY d.next_attempt_at, d.event_id",
+    [S_DELIVERY_RECORD] = "UPDATE webhook_deliveries SET attempts = ?4, state = ?5, next_attempt_at = ?6, "
+                          "last_attempt_at = ?7, last_status = ?8, last_error = ?9, delivered_at = ?10, "
+                          "lease_token = NULL, lease_until = NULL "
+                          "WHERE webhook_id = ?1 AND event_id = ?2 AND lease_token = ?3",
+    [S_ATTEMPT_INSERT] = "INSERT INTO webhook_attempts(" ATTEMPT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_DELIVERY_LIST] = "SELECT " DELIVERY_COLS " FROM webhook_deliveries WHERE webhook_id = ?1 "
+                        "ORDER BY created_at DESC, event_id DESC LIMIT ?2 OFFSET ?3",
+    [S_DELIVERY_COUNT] = "SELECT count(*) FROM webhook_deliveries WHERE webhook_id = ?1",
+    [S_ATTEMPT_LIST] = "SELECT " ATTEMPT_COLS " FROM webhook_attempts WHERE webhook_id = ?1 AND event_id IN "
+                       "(SELECT event_id FROM webhook_deliveries WHERE webhook_id = ?1 "
+                       "ORDER BY created_at DESC, event_id DESC LIMIT ?2 OFFSET ?3) ORDER BY event_id, attempt",
+    [S_EXPIRY_CANDIDATES] = "SELECT " TOKEN_LISTED_COLS " FROM tokens WHERE revoked_at IS NULL AND expires_at > ?2 "
+                            "AND expires_at <= ?3 AND org_id IN (SELECT org_id FROM webhooks WHERE enabled = 1) "
+                            "AND NOT EXISTS (SELECT 1 FROM expiry_notices n WHERE n.token_id = tokens.id "
+                            "AND n.notice = ?1) ORDER BY expires_at, id LIMIT ?4",
+    [S_EXPIRY_NOTICE_PUT] = "INSERT INTO expiry_notices(token_id, notice, sent_at) VALUES (?1, ?2, ?3) "
+                            "ON CONFLICT DO NOTHING",
+    [S_WEBHOOK_PRUNE_ATTEMPTS] = "DELETE FROM webhook_attempts WHERE (webhook_id, event_id) IN (SELECT webhook_id, "
+                                 "event_id FROM webhook_deliveries WHERE state <> 0 AND created_at < ?1)",
+    [S_WEBHOOK_PRUNE_DELIVERIES] = "DELETE FROM webhook_deliveries WHERE state <> 0 AND created_at < ?1",
+    [S_DELIVERY_DUE] = "SELECT 1 FROM webhook_deliveries WHERE state = 0 AND next_attempt_at <= ?1 "
+                        "AND (lease_until IS NULL OR lease_until <= ?1) LIMIT 1",
+    [S_DELIVERY_RELEASE] = "UPDATE webhook_deliveries SET lease_token = NULL, lease_until = NULL WHERE lease_token = ?1",
+    [S_EXPIRY_PRUNE] = "DELETE FROM expiry_notices WHERE sent_at < ?1 AND NOT EXISTS (SELECT 1 FROM tokens t "
+                       "WHERE t.id = expiry_notices.token_id AND t.revoked_at IS NULL "
+                       "AND (t.expires_at IS NULL OR t.expires_at > ?1))",
 };
 _Static_assert(STORE_USAGE_CLIENTS == 5, "S_USAGE_CLIENT_TRIM keeps 5 clients (OFFSET 4)");
 
@@ -2359,6 +2441,10 @@ static const struct {
     {"DELETE FROM credential_leaks", KEEP_NOTHING},
     {"DELETE FROM leak_policies", KEEP_NOTHING},
     {"DELETE FROM leak_reports", KEEP_NOTHING},
+    {"DELETE FROM webhook_attempts", KEEP_NOTHING},
+    {"DELETE FROM webhook_deliveries", KEEP_NOTHING},
+    {"DELETE FROM webhooks", KEEP_NOTHING},
+    {"DELETE FROM expiry_notices", KEEP_NOTHING},
 };
 
 static int sql_reset(struct store *st, const struct store_keep *keep)
@@ -3063,6 +3149,10 @@ static const struct copy_table {
     {"credential_leaks", LEAK_COLS, "TTTIIITTTT", "credential_id"},
     {"leak_policies", "org_id, policy, modified_at, modified_by", "TTIT", "org_id"},
     {"leak_reports", "id, received_at, reporter, entries, matched", "TITII", "id"},
+    {"webhooks", WEBHOOK_COLS, "TTTTIIIBTII", "id"},
+    {"webhook_deliveries", DELIVERY_COLS, "TTTTTIIIIIITI", "webhook_id, event_id"},
+    {"webhook_attempts", ATTEMPT_COLS, "TTIIITI", "webhook_id, event_id, attempt"},
+    {"expiry_notices", "token_id, notice, sent_at", "TII", "token_id, notice"},
 };
 
 /* The current row of r as parameters, by the table's column types. */
@@ -3187,6 +3277,359 @@ static int sql_control(struct store *st, int op, void *arg)
     return S(st)->drv->control ? S(st)->drv->control(S(st), op, arg) : KH_ENOTSUP;
 }
 
+/* ---- webhooks and their outbox (docs/api/webhooks.md) ---- */
+
+static void read_webhook(struct sql_rows *r, void *it)
+{
+    struct store_webhook *w = it;
+    size_t n = 0;
+    col_copy(r, 0, w->id, sizeof w->id);
+    col_copy(r, 1, w->org_id, sizeof w->org_id);
+    w->name = col_dup(r, 2);
+    w->url = col_dup(r, 3);
+    w->events = col_int(r, 4);
+    w->enabled = (int)col_int(r, 5);
+    w->secret.secret_version = (int)col_int(r, 6);
+    const void *b = r->drv->col_blob(r, 7, &n);
+    w->secret.sealed = xmalloc(n ? n : 1);
+    if (b)
+        memcpy(w->secret.sealed, b, n);
+    w->secret.sealed_len = n;
+    col_copy(r, 8, w->created_by, sizeof w->created_by);
+    w->created_at = col_int(r, 9);
+    w->modified_at = col_int(r, 10);
+}
+
+/* DELIVERY_COLS; a claimed row (S_DELIVERY_CLAIMED) has the webhook's url,
+ * sealed secret and its version after them. */
+static void read_delivery(struct sql_rows *r, void *it)
+{
+    struct store_delivery *d = it;
+    col_copy(r, 0, d->webhook_id, sizeof d->webhook_id);
+    col_copy(r, 1, d->event_id, sizeof d->event_id);
+    col_copy(r, 2, d->org_id, sizeof d->org_id);
+    col_copy(r, 3, d->event_type, sizeof d->event_type);
+    d->body = col_dup(r, 4);
+    d->created_at = col_int(r, 5);
+    d->state = (int)col_int(r, 6);
+    d->attempts = (int)col_int(r, 7);
+    d->next_attempt_at = col_int(r, 8);
+    d->last_attempt_at = col_int(r, 9);
+    d->last_status = (int)col_int(r, 10);
+    d->last_error = col_dup(r, 11);
+    d->delivered_at = col_int(r, 12);
+}
+
+static void read_claimed_delivery(struct sql_rows *r, void *it)
+{
+    struct store_delivery *d = it;
+    size_t n = 0;
+    read_delivery(r, it);
+    d->url = col_dup(r, 13);
+    const void *b = r->drv->col_blob(r, 14, &n);
+    d->secret.sealed = xmalloc(n ? n : 1);
+    if (b)
+        memcpy(d->secret.sealed, b, n);
+    d->secret.sealed_len = n;
+    d->secret.secret_version = (int)col_int(r, 15);
+}
+
+static void read_attempt(struct sql_rows *r, void *it)
+{
+    struct store_attempt *a = it;
+    col_copy(r, 0, a->webhook_id, sizeof a->webhook_id);
+    col_copy(r, 1, a->event_id, sizeof a->event_id);
+    a->attempt = (int)col_int(r, 2);
+    a->at = col_int(r, 3);
+    a->status_code = (int)col_int(r, 4);
+    a->error = col_dup(r, 5);
+    a->duration_ms = col_int(r, 6);
+}
+
+/* Runs a statement and reads every row into *items (itemsize each). */
+static int rows_of(struct sql_store *s, enum stmt_id id, const struct sql_params *p, size_t itemsize,
+                   row_reader read, void **items, size_t *n, const char *what)
+{
+    struct sql_rows *r = NULL;
+    *items = NULL;
+    *n = 0;
+    int rc = run(s, id, p, &r, NULL, what);
+    if (!rc)
+        rc = read_all(r, itemsize, read, items, n);
+    rows_close(r);
+    return rc;
+}
+
+/* The number a one-row, one-column statement answers. */
+static int count_of(struct sql_store *s, enum stmt_id id, const struct sql_params *p, int64_t *count, const char *what)
+{
+    struct sql_rows *r = NULL;
+    int row = 0;
+    *count = 0;
+    int rc = run(s, id, p, &r, NULL, what);
+    if (!rc)
+        rc = step(r, &row);
+    if (!rc && row)
+        *count = col_int(r, 0);
+    rows_close(r);
+    return rc;
+}
+
+static int sql_webhook_insert(struct store *st, const struct store_webhook *w)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, w->id);
+    p_text(&p, w->org_id);
+    p_text(&p, w->name);
+    p_text(&p, w->url);
+    p_int(&p, w->events);
+    p_int(&p, w->enabled ? 1 : 0);
+    p_int(&p, w->secret.secret_version);
+    p_blob(&p, w->secret.sealed, w->secret.sealed_len);
+    p_id(&p, w->created_by);
+    p_int(&p, w->created_at);
+    p_int(&p, w->modified_at);
+    return write_rows(S(st), S_WEBHOOK_INSERT, &p, NULL, "webhook_insert");
+}
+
+static int sql_webhook_get(struct store *st, const char *org_id, const char *id, struct store_webhook *out)
+{
+    return get_by(S(st), S_WEBHOOK_GET, id, org_id, read_webhook, out, sizeof *out, "webhook_get");
+}
+
+static int sql_webhook_list(struct store *st, const char *org_id, const struct store_page *page,
+                            struct store_webhook_list *out)
+{
+    struct sql_params p = {.n = 0};
+    void *items = NULL;
+    memset(out, 0, sizeof *out);
+    p_text(&p, org_id);
+    p_int(&p, page->limit);
+    p_int(&p, page->offset);
+    int rc = rows_of(S(st), S_WEBHOOK_LIST, &p, sizeof(struct store_webhook), read_webhook, &items, &out->n,
+                     "webhook_list");
+    out->items = items;
+    p.n = 1;
+    if (!rc)
+        rc = count_of(S(st), S_WEBHOOK_COUNT, &p, &out->total, "webhook_count");
+    if (rc)
+        store_webhook_list_free(out);
+    return rc;
+}
+
+static int sql_webhook_update(struct store *st, const struct store_webhook *w)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, w->id);
+    p_text(&p, w->org_id);
+    p_text(&p, w->name);
+    p_text(&p, w->url);
+    p_int(&p, w->events);
+    p_int(&p, w->enabled ? 1 : 0);
+    p_int(&p, w->modified_at);
+    return change(S(st), S_WEBHOOK_UPDATE, &p, "webhook_update");
+}
+
+static int sql_webhook_delete(struct store *st, const char *org_id, const char *id)
+{
+    struct sql_params p = {.n = 0};
+    int rc = sql_begin(st);
+    if (rc)
+        return rc;
+    rc = pair_change(st, S_WEBHOOK_DELETE, id, org_id, "webhook_delete");
+    p_text(&p, id);
+    if (!rc)
+        rc = write_rows(S(st), S_WEBHOOK_DELETE_ATTEMPTS, &p, NULL, "webhook_delete");
+    if (!rc)
+        rc = write_rows(S(st), S_WEBHOOK_DELETE_DELIVERIES, &p, NULL, "webhook_delete");
+    if (rc) {
+        sql_rollback(st);
+        return rc;
+    }
+    return sql_commit(st);
+}
+
+static int sql_event_enqueue(struct store *st, const struct store_event *e, int64_t *fanned)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, e->org_id);
+    p_text(&p, e->id);
+    p_text(&p, e->type);
+    p_text(&p, e->body);
+    p_int(&p, e->at);
+    p_int(&p, e->mask);
+    return write_rows(S(st), S_EVENT_ENQUEUE, &p, fanned, "event_enqueue");
+}
+
+static int sql_delivery_claim(struct store *st, int64_t now, int64_t lease_until, const char *lease, int64_t limit,
+                              struct store_delivery_list *out)
+{
+    struct sql_params p = {.n = 0};
+    void *items = NULL;
+    memset(out, 0, sizeof *out);
+    int64_t due = 0;
+    p_int(&p, now);
+    /* A read first, outside any transaction: an idle poll takes no write
+     * lock (on PostgreSQL, begin_write serializes every node's writers). */
+    int rc = count_of(S(st), S_DELIVERY_DUE, &p, &due, "delivery_claim");
+    if (rc || !due)
+        return rc;
+    if ((rc = sql_begin(st)) != KH_OK)
+        return rc;
+    p.n = 0;
+    p_text(&p, lease);
+    p_int(&p, lease_until);
+    p_int(&p, now);
+    p_int(&p, limit);
+    int64_t leased = 0;
+    rc = write_rows(S(st), S_DELIVERY_LEASE, &p, &leased, "delivery_claim");
+    p.n = 1;
+    if (!rc && leased)
+        rc = rows_of(S(st), S_DELIVERY_CLAIMED, &p, sizeof(struct store_delivery), read_claimed_delivery, &items,
+                     &out->n, "delivery_claim");
+    out->items = items;
+    out->total = (int64_t)out->n;
+    if (rc) {
+        sql_rollback(st);
+        store_delivery_list_free(out);
+        return rc;
+    }
+    rc = sql_commit(st);
+    if (rc)
+        store_delivery_list_free(out);
+    return rc;
+}
+
+static int sql_delivery_record(struct store *st, const char *lease, const struct store_delivery_outcome *o)
+{
+    const struct store_attempt *a = &o->attempt;
+    struct sql_params p = {.n = 0};
+    int rc = sql_begin(st);
+    if (rc)
+        return rc;
+    p_text(&p, a->webhook_id);
+    p_text(&p, a->event_id);
+    p_text(&p, lease);
+    p_int(&p, a->attempt);
+    p_int(&p, o->state);
+    p_int(&p, o->next_attempt_at);
+    p_int(&p, a->at);
+    p_int(&p, a->status_code);
+    p_text(&p, a->error);
+    p_time(&p, o->state == STORE_DELIVERY_DELIVERED ? a->at : 0);
+    rc = change(S(st), S_DELIVERY_RECORD, &p, "delivery_record");
+    if (!rc) {
+        p.n = 0;
+        p_text(&p, a->webhook_id);
+        p_text(&p, a->event_id);
+        p_int(&p, a->attempt);
+        p_int(&p, a->at);
+        p_int(&p, a->status_code);
+        p_text(&p, a->error);
+        p_int(&p, a->duration_ms);
+        rc = write_rows(S(st), S_ATTEMPT_INSERT, &p, NULL, "delivery_record");
+    }
+    if (rc) {
+        sql_rollback(st);
+        return rc;
+    }
+    return sql_commit(st);
+}
+
+static int sql_delivery_release(struct store *st, const char *lease)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, lease);
+    return write_rows(S(st), S_DELIVERY_RELEASE, &p, NULL, "delivery_release");
+}
+
+static int sql_delivery_list(struct store *st, const char *webhook_id, const struct store_page *page,
+                             struct store_delivery_list *out)
+{
+    struct sql_params p = {.n = 0};
+    void *items = NULL;
+    memset(out, 0, sizeof *out);
+    p_text(&p, webhook_id);
+    p_int(&p, page->limit);
+    p_int(&p, page->offset);
+    int rc = rows_of(S(st), S_DELIVERY_LIST, &p, sizeof(struct store_delivery), read_delivery, &items, &out->n,
+                     "delivery_list");
+    out->items = items;
+    p.n = 1;
+    if (!rc)
+        rc = count_of(S(st), S_DELIVERY_COUNT, &p, &out->total, "delivery_count");
+    if (rc)
+        store_delivery_list_free(out);
+    return rc;
+}
+
+static int sql_attempt_list(struct store *st, const char *webhook_id, const struct store_page *page,
+                            struct store_attempt_list *out)
+{
+    struct sql_params p = {.n = 0};
+    void *items = NULL;
+    memset(out, 0, sizeof *out);
+    p_text(&p, webhook_id);
+    p_int(&p, page->limit);
+    p_int(&p, page->offset);
+    int rc = rows_of(S(st), S_ATTEMPT_LIST, &p, sizeof(struct store_attempt), read_attempt, &items, &out->n,
+                     "attempt_list");
+    out->items = items;
+    if (rc)
+        store_attempt_list_free(out);
+    return rc;
+}
+
+static int sql_expiry_candidates(struct store *st, int notice, int64_t from, int64_t to, int64_t limit,
+                                 struct store_token_list *out)
+{
+    struct sql_params p = {.n = 0};
+    void *items = NULL;
+    memset(out, 0, sizeof *out);
+    p_int(&p, notice);
+    p_int(&p, from);
+    p_int(&p, to);
+    p_int(&p, limit);
+    int rc = rows_of(S(st), S_EXPIRY_CANDIDATES, &p, sizeof(struct store_token), read_listed_token, &items, &out->n,
+                     "expiry_candidates");
+    out->items = items;
+    out->total = (int64_t)out->n;
+    if (rc)
+        store_token_list_free(out);
+    return rc;
+}
+
+static int sql_expiry_notice_put(struct store *st, const char *token_id, int notice, int64_t now, int *inserted)
+{
+    struct sql_params p = {.n = 0};
+    int64_t n = 0;
+    p_text(&p, token_id);
+    p_int(&p, notice);
+    p_int(&p, now);
+    int rc = write_rows(S(st), S_EXPIRY_NOTICE_PUT, &p, &n, "expiry_notice_put");
+    *inserted = !rc && n > 0;
+    return rc;
+}
+
+static int sql_webhook_prune(struct store *st, int64_t before)
+{
+    struct sql_params p = {.n = 0};
+    p_int(&p, before);
+    int rc = sql_begin(st);
+    if (rc)
+        return rc;
+    rc = write_rows(S(st), S_WEBHOOK_PRUNE_ATTEMPTS, &p, NULL, "webhook_prune");
+    if (!rc)
+        rc = write_rows(S(st), S_WEBHOOK_PRUNE_DELIVERIES, &p, NULL, "webhook_prune");
+    if (!rc)
+        rc = write_rows(S(st), S_EXPIRY_PRUNE, &p, NULL, "webhook_prune");
+    if (rc) {
+        sql_rollback(st);
+        return rc;
+    }
+    return sql_commit(st);
+}
+
 const struct store_ops store_sql_ops = {
     .version = STORE_OPS_VERSION,
     .name = "sql",
@@ -3277,4 +3720,18 @@ const struct store_ops store_sql_ops = {
     .leak_policy_get = sql_leak_policy_get,
     .leak_policy_set = sql_leak_policy_set,
     .leak_report_insert = sql_leak_report_insert,
+    .webhook_insert = sql_webhook_insert,
+    .webhook_get = sql_webhook_get,
+    .webhook_list = sql_webhook_list,
+    .webhook_update = sql_webhook_update,
+    .webhook_delete = sql_webhook_delete,
+    .event_enqueue = sql_event_enqueue,
+    .delivery_claim = sql_delivery_claim,
+    .delivery_record = sql_delivery_record,
+    .delivery_release = sql_delivery_release,
+    .delivery_list = sql_delivery_list,
+    .attempt_list = sql_attempt_list,
+    .expiry_candidates = sql_expiry_candidates,
+    .expiry_notice_put = sql_expiry_notice_put,
+    .webhook_prune = sql_webhook_prune,
 };

@@ -32,7 +32,8 @@ struct sql_param {
 
 #define SQL_MAX_PARAMS 128 /* a list page read by its ids binds 100 */
 /* Room for sql.c's fixed statements in a driver's table of prepared ones. */
-#define SQL_MAX_FIXED_STATEMENTS 160
+
+#define SQL_MAX_FIXED_STATEMENTS 192
 
 struct sql_params {
     struct sql_param v[SQL_MAX_PARAMS];

@@ -514,3 +514,87 @@ void store_strlist_free(struct store_strlist *l)
     free(l->items);
     memset(l, 0, sizeof *l);
 }
+
+/* ---- webhooks (docs/api/webhooks.md) ---- */
+
+STORE_WRAP(webhook_insert, (struct store * st, const struct store_webhook *w), (st, w))
+STORE_WRAP_OUT(webhook_get, (struct store * st, const char *org_id, const char *id, struct store_webhook *out),
+               (st, org_id, id, out), out)
+STORE_WRAP_OUT(webhook_list,
+               (struct store * st, const char *org_id, const struct store_page *page, struct store_webhook_list *out),
+               (st, org_id, page, out), out)
+STORE_WRAP(webhook_update, (struct store * st, const struct store_webhook *w), (st, w))
+STORE_WRAP(webhook_delete, (struct store * st, const char *org_id, const char *id), (st, org_id, id))
+STORE_WRAP(event_enqueue, (struct store * st, const struct store_event *e, int64_t *fanned), (st, e, fanned))
+STORE_WRAP_OUT(delivery_claim,
+               (struct store * st, int64_t now, int64_t lease_until, const char *lease, int64_t limit,
+                struct store_delivery_list *out),
+               (st, now, lease_until, lease, limit, out), out)
+STORE_WRAP(delivery_record, (struct store * st, const char *lease, const struct store_delivery_outcome *o),
+           (st, lease, o))
+STORE_WRAP(delivery_release, (struct store * st, const char *lease), (st, lease))
+STORE_WRAP_OUT(delivery_list,
+               (struct store * st, const char *webhook_id, const struct store_page *page,
+                struct store_delivery_list *out),
+               (st, webhook_id, page, out), out)
+STORE_WRAP_OUT(attempt_list,
+               (struct store * st, const char *webhook_id, const struct store_page *page,
+                struct store_attempt_list *out),
+               (st, webhook_id, page, out), out)
+STORE_WRAP_OUT(expiry_candidates,
+               (struct store * st, int notice, int64_t from, int64_t to, int64_t limit, struct store_token_list *out),
+               (st, notice, from, to, limit, out), out)
+STORE_WRAP(expiry_notice_put, (struct store * st, const char *token_id, int notice, int64_t now, int *inserted),
+           (st, token_id, notice, now, inserted))
+STORE_WRAP(webhook_prune, (struct store * st, int64_t before), (st, before))
+
+void store_webhook_clear(struct store_webhook *w)
+{
+    if (!w)
+        return;
+    free(w->name);
+    free(w->url);
+    free(w->secret.sealed);
+    memset(w, 0, sizeof *w);
+}
+
+void store_webhook_list_free(struct store_webhook_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        store_webhook_clear(&l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+void store_delivery_clear(struct store_delivery *d)
+{
+    if (!d)
+        return;
+    free(d->body);
+    free(d->last_error);
+    free(d->url);
+    free(d->secret.sealed);
+    memset(d, 0, sizeof *d);
+}
+
+void store_delivery_list_free(struct store_delivery_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        store_delivery_clear(&l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+void store_attempt_list_free(struct store_attempt_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        free(l->items[i].error);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}

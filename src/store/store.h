@@ -236,6 +236,95 @@ struct store_leak_report {
     char reporter[64];
     int64_t entries, matched;
 };
+/* ---- webhooks and their outbox (issue 15, item 5; docs/api/webhooks.md) ---- */
+
+/* A webhook of an org: where its credential events are sent, signed with a
+ * secret kept sealed (lookup unused). events is a bit mask of event types
+ * (auth/events.h). */
+struct store_webhook {
+    char id[UUID_STR];
+    char org_id[UUID_STR];
+    char *name;
+    char *url;
+    int64_t events;
+    int enabled;
+    struct store_sealed secret;
+    char created_by[UUID_STR];
+    int64_t created_at;
+    int64_t modified_at;
+};
+
+struct store_webhook_list {
+    struct store_webhook *items;
+    size_t n;
+    int64_t total;
+};
+
+/* An event for the outbox (store_event_enqueue): borrowed strings. */
+struct store_event {
+    const char *id; /* a UUID: the receivers' de-duplication key */
+    const char *org_id;
+    const char *type; /* "credential.created", ... */
+    int64_t mask;     /* its bit: sent to the enabled webhooks of the org whose events have it */
+    const char *body; /* the JSON sent; never a secret */
+    int64_t at;
+};
+
+enum store_delivery_state { STORE_DELIVERY_PENDING = 0, STORE_DELIVERY_DELIVERED = 1, STORE_DELIVERY_FAILED = 2 };
+
+/* One event for one webhook (a row of the outbox). A claimed delivery
+ * (store_delivery_claim) also carries the webhook's url and sealed secret. */
+struct store_delivery {
+    char webhook_id[UUID_STR];
+    char event_id[UUID_STR];
+    char org_id[UUID_STR];
+    char event_type[48];
+    char *body;
+    int64_t created_at;
+    int state; /* enum store_delivery_state */
+    int attempts;
+    int64_t next_attempt_at;
+    int64_t last_attempt_at;
+    int last_status; /* HTTP status of the last attempt, 0 for none (no answer) */
+    char *last_error;
+    int64_t delivered_at;
+    char *url;                  /* claimed deliveries only */
+    struct store_sealed secret; /* claimed deliveries only */
+};
+
+struct store_delivery_list {
+    struct store_delivery *items;
+    size_t n;
+    int64_t total;
+};
+
+/* What one attempt at a claimed delivery came to (store_delivery_record),
+ * and a row of the delivery log (store_attempt_list). */
+struct store_attempt {
+    char webhook_id[UUID_STR];
+    char event_id[UUID_STR];
+    int attempt; /* 1, 2, ... */
+    int64_t at;
+    int status_code; /* 0: no HTTP answer */
+    char *error;     /* NULL when the receiver answered 2xx */
+    int64_t duration_ms;
+};
+
+struct store_attempt_list {
+    struct store_attempt *items;
+    size_t n;
+};
+
+/* The outcome of an attempt for store_delivery_record: the attempt, and the
+ * delivery's new state and next attempt time (when still pending). */
+struct store_delivery_outcome {
+    struct store_attempt attempt;
+    int state;
+    int64_t next_attempt_at;
+};
+
+/* Expiry warnings (store_expiry_candidates): which one. */
+enum store_expiry_notice { STORE_NOTICE_7D = 1, STORE_NOTICE_1D = 2, STORE_NOTICE_EXPIRED = 3 };
 
 /* Sort orders shared by the list queries. */
 enum store_sort {
@@ -777,6 +866,55 @@ struct store_ops {
     int (*leak_policy_get)(struct store *st, const char *org_id, struct store_leak_policy *out);
     int (*leak_policy_set)(struct store *st, const struct store_leak_policy *p);
     int (*leak_report_insert)(struct store *st, const struct store_leak_report *r);
+    /* ---- webhooks (docs/api/webhooks.md) ---- */
+    int (*webhook_insert)(struct store *st, const struct store_webhook *w);
+    /* The webhook id of org_id, KH_ENOTFOUND otherwise. */
+    int (*webhook_get)(struct store *st, const char *org_id, const char *id, struct store_webhook *out);
+    /* A page of an org's webhooks, oldest first; total counts them all. */
+    int (*webhook_list)(struct store *st, const char *org_id, const struct store_page *page,
+                        struct store_webhook_list *out);
+    /* Writes name, url, events, enabled and modified_at of (org_id, id). */
+    int (*webhook_update)(struct store *st, const struct store_webhook *w);
+    /* Deletes the webhook with its outbox rows and delivery log. */
+    int (*webhook_delete)(struct store *st, const char *org_id, const char *id);
+    /* Puts the event in the outbox of every enabled webhook of its org
+     * subscribed to it (one row each, due at e->at; none when there is
+     * none), in the caller's transaction: it is sent if and only if that
+     * commits. *fanned (may be NULL) gets how many rows. */
+    int (*event_enqueue)(struct store *st, const struct store_event *e, int64_t *fanned);
+    /* Leases up to limit pending deliveries due at now whose lease (if any)
+     * ran out: they get lease and lease_until, so that no other claimer
+     * (another thread or keyhold node) takes them before then, and are
+     * returned with their webhook's url and sealed secret. One write
+     * transaction of its own. */
+    int (*delivery_claim)(struct store *st, int64_t now, int64_t lease_until, const char *lease, int64_t limit,
+                          struct store_delivery_list *out);
+    /* Records an attempt at a delivery still held under lease: the log row,
+     * and the delivery's attempts, state, next attempt and last outcome;
+     * the lease is given back. KH_ENOTFOUND when the lease was lost (the
+     * row was claimed again, or deleted): nothing is written. */
+    int (*delivery_record)(struct store *st, const char *lease, const struct store_delivery_outcome *o);
+    /* Gives back the leases of deliveries claimed under lease and not
+     * attempted (the claimer is stopping): due again at once. */
+    int (*delivery_release)(struct store *st, const char *lease);
+    /* A page of a webhook's deliveries, newest first (no url nor secret). */
+    int (*delivery_list)(struct store *st, const char *webhook_id, const struct store_page *page,
+                         struct store_delivery_list *out);
+    /* The attempts of the deliveries that delivery_list answers for the same
+     * page, by event then attempt. */
+    int (*attempt_list)(struct store *st, const char *webhook_id, const struct store_page *page,
+                        struct store_attempt_list *out);
+    /* Live tokens (revoked_at NULL) of orgs with an enabled webhook whose
+     * expiry is in (from, to], with no such notice recorded yet: at most
+     * limit, with the listed columns only (no hashes). */
+    int (*expiry_candidates)(struct store *st, int notice, int64_t from, int64_t to, int64_t limit,
+                             struct store_token_list *out);
+    /* Records that notice was sent for token_id: *inserted 0 when it was
+     * already (another node was first). */
+    int (*expiry_notice_put)(struct store *st, const char *token_id, int notice, int64_t now, int *inserted);
+    /* Forgets deliveries finished (delivered or given up) before `before`,
+     * with their log, and notices of tokens gone or expired before it. */
+    int (*webhook_prune)(struct store *st, int64_t before);
 };
 
 /* Every backend's handle starts with this. */
@@ -945,6 +1083,31 @@ void store_app_key_list_free(struct store_app_key_list *l);
 void store_user_list_free(struct store_user_list *l);
 void store_role_list_free(struct store_role_list *l);
 void store_strlist_free(struct store_strlist *l);
+
+int store_webhook_insert(struct store *st, const struct store_webhook *w);
+int store_webhook_get(struct store *st, const char *org_id, const char *id, struct store_webhook *out);
+int store_webhook_list(struct store *st, const char *org_id, const struct store_page *page,
+                       struct store_webhook_list *out);
+int store_webhook_update(struct store *st, const struct store_webhook *w);
+int store_webhook_delete(struct store *st, const char *org_id, const char *id);
+int store_event_enqueue(struct store *st, const struct store_event *e, int64_t *fanned);
+int store_delivery_claim(struct store *st, int64_t now, int64_t lease_until, const char *lease, int64_t limit,
+                         struct store_delivery_list *out);
+int store_delivery_record(struct store *st, const char *lease, const struct store_delivery_outcome *o);
+int store_delivery_release(struct store *st, const char *lease);
+int store_delivery_list(struct store *st, const char *webhook_id, const struct store_page *page,
+                        struct store_delivery_list *out);
+int store_attempt_list(struct store *st, const char *webhook_id, const struct store_page *page,
+                       struct store_attempt_list *out);
+int store_expiry_candidates(struct store *st, int notice, int64_t from, int64_t to, int64_t limit,
+                            struct store_token_list *out);
+int store_expiry_notice_put(struct store *st, const char *token_id, int notice, int64_t now, int *inserted);
+int store_webhook_prune(struct store *st, int64_t before);
+void store_webhook_clear(struct store_webhook *w);
+void store_webhook_list_free(struct store_webhook_list *l);
+void store_delivery_clear(struct store_delivery *d);
+void store_delivery_list_free(struct store_delivery_list *l);
+void store_attempt_list_free(struct store_attempt_list *l);
 
 /* Test hook: when set, every wrapper first asks it whether to fail, and
  * returns its code instead of calling the backend (see tests/unit/store_faulty.c). */
