@@ -22,7 +22,8 @@ INTEGRATION := tests/integration
 IT_FILES := seed.test.mjs audit.test.mjs rotation.test.mjs operate.test.mjs auth.test.mjs operations.test.mjs roles-users.test.mjs catalog.test.mjs double.test.mjs \
             scenarios.test.mjs shapes.test.mjs authz-matrix.test.mjs invariant.test.mjs limits.test.mjs hostile.test.mjs \
             stall.test.mjs cli.test.mjs cli-admin.test.mjs scan.test.mjs install.test.mjs crash.test.mjs nodes.test.mjs \
-            usage.test.mjs history.test.mjs leaks.test.mjs
+            usage.test.mjs history.test.mjs leaks.test.mjs \
+            webhooks.test.mjs
 # The contract (../shared/spec): beside this checkout, or beside the repository a
 # local clone was made from (as in `git clone . /tmp/kh-ci`).
 ORIGIN_DIR := $(shell git config --get remote.origin.url 2>/dev/null | grep '^/' )
