@@ -23,7 +23,8 @@ const CASES = Number(process.env.KEYHOLD_INVARIANT_CASES || 2500);
 const MANAGE = "user_access_manage";
 // The permissions keyhold's own operations check, and two it does not.
 const PERMS = ["api_keys_read", "api_keys_write", "api_keys_delete", "user_app_keys", "org_app_keys_read",
-  "org_app_keys_write", "service_account_write", "user_access_invite", MANAGE, "audit_logs_read", "dashboards_read", "monitors_write"];
+  "org_app_keys_write", "service_account_write", "user_access_invite", MANAGE, "audit_logs_read", "dashboards_read", "monitors_write",
+  "org_management"];
 const NONE = "00000000-0000-4000-8000-000000000000";
 
 /** mulberry32: a small seeded generator, so a failing run can be replayed. */
@@ -48,6 +49,7 @@ let srv, permIdOf, permNameOf;
 const observer = { headers: null, userId: null, roleId: null, keyId: null, value: null };
 const callers = []; // {label, headers, ownerId, scopes (null = unscoped), id}
 const saIds = [];
+const webhookIds = []; // made by the admin in before(), and by drawn requests
 const secrets = new Map(); // value -> {kind, id}
 
 async function raw(method, path, headers, body) {
@@ -190,6 +192,8 @@ before(async () => {
       headers: { "DD-API-KEY": srv.admin.api_key, "DD-APPLICATION-KEY": k.attributes.key } });
   }
   remember("app_key", null, srv.admin.app_key);
+  webhookIds.push((await make("/api/v2/keyhold/webhooks", { data: { type: "webhooks",
+    attributes: { name: "fixture", url: "https://hooks.invalid/in" } } })).data.id);
 });
 
 after(async () => {
@@ -217,6 +221,9 @@ function requests(s) {
   const callerValues = new Set(callers.flatMap((c) => Object.values(c.headers)).map((h) => h.replace(/^Bearer /, "")));
   const leakables = [...secrets.keys()].filter((v) => !callerValues.has(v) && v !== observer.value && v !== srv.admin.api_key);
   const leakable = () => (leakables.length ? pick(leakables) : "0".repeat(32));
+  const webhook = () => anyId(webhookIds);
+  const EVENTS = ["credential.created", "credential.rotated", "credential.revoked", "credential.leaked",
+    "credential.expiring_in_7_days", "credential.expiring_in_1_day", "credential.expired"];
   return [
     ["GET", "/api/v1/validate"], ["GET", "/api/v2/validate"], ["GET", "/api/v2/validate_keys"],
     ["GET", "/api/v1/api_key"], ["POST", "/api/v1/api_key", { name: "x" }],
@@ -295,6 +302,15 @@ function requests(s) {
     ["POST", `/api/v2/keyhold/credentials/${chance(0.5) ? key() : token()}/revoke`, chance(0.5) ? undefined
       : { data: { type: "credential_revocations", attributes: { reason: "drawn" } } }],
     ["POST", `/api/v2/keyhold/credentials/${chance(0.5) ? key() : token()}/revoke?dry_run=true`],
+    // ...webhooks (org settings that receive every credential's name, never a secret)...
+    ["GET", "/api/v2/keyhold/webhooks"],
+    ["POST", "/api/v2/keyhold/webhooks", { data: { type: "webhooks", attributes: { name: `w${rand()}`,
+      url: "https://hooks.invalid/in", ...(chance(0.5) ? { events: [pick(EVENTS), pick(EVENTS)] } : {}) } } }],
+    ["GET", `/api/v2/keyhold/webhooks/${webhook()}`],
+    (() => { const id = webhook(); return ["PATCH", `/api/v2/keyhold/webhooks/${id}`, { data: { type: "webhooks", id,
+      attributes: { enabled: chance(0.7), events: [pick(EVENTS)] } } }]; })(),
+    ["DELETE", `/api/v2/keyhold/webhooks/${chance(0.2) ? webhook() : NONE}`],
+    ["GET", `/api/v2/keyhold/webhooks/${webhook()}/deliveries`],
     // ...and the probes (unauthenticated, reveal nothing)
     ["GET", "/healthz"], ["GET", "/readyz"],
     // the leak loop: a report only takes access away (never a caller's own credential here, so that callers last)
@@ -416,6 +432,7 @@ test(`no credential reaches beyond its own permissions (${CASES} cases, seed ${S
     // New credentials join the secrets checked from now on.
     const made = r.json?.data?.attributes?.key;
     if (changed && made && r.json.data.id) remember(r.json.data.type === "application_keys" ? "app_key" : "token", r.json.data.id, made);
+    if (changed && r.json?.data?.type === "webhooks" && method === "POST") webhookIds.push(r.json.data.id);
     state = next;
   }
   t.diagnostic(`${counts.size} operations drawn, ${succeeded} changes made`);

@@ -155,7 +155,7 @@ test("the OpenAPI file of the extensions is valid and has the webhook routes", a
 });
 
 test("a webhook is created with a secret shown once, listed, read, changed and deleted", async () => {
-  const w = await newWebhook("https://hooks.example.com/in", { events: ["credential.revoked"] });
+  const w = await newWebhook("https://hooks.invalid/in", { events: ["credential.revoked"] });
   assert.match(w.attributes.secret, /^whsec_[0-9A-Za-z]{40}$/);
   assert.deepEqual(w.attributes.events, ["credential.revoked"]);
   assert.equal(w.attributes.enabled, true);
@@ -172,7 +172,7 @@ test("a webhook is created with a secret shown once, listed, read, changed and d
   assert.equal(changed.json.data.attributes.name, "renamed");
   assert.equal(changed.json.data.attributes.enabled, false);
   assert.deepEqual(changed.json.data.attributes.events, ["credential.created", "credential.expired"]);
-  assert.equal(changed.json.data.attributes.url, "https://hooks.example.com/in");
+  assert.equal(changed.json.data.attributes.url, "https://hooks.invalid/in");
   assert.equal((await call("DELETE", `/api/v2/keyhold/webhooks/${w.id}`)).status, 204);
   assert.equal((await call("GET", `/api/v2/keyhold/webhooks/${w.id}`)).status, 404);
   assert.equal((await call("DELETE", `/api/v2/keyhold/webhooks/${w.id}`)).status, 404);
@@ -185,19 +185,19 @@ test("bad inputs are refused with a message", async () => {
     assert.equal(r.status, 400, `${JSON.stringify(attributes)}: ${r.body}`);
     assert.match(r.json.errors[0], re);
   };
-  await bad({ name: "x", url: "ftp://hooks.example.com/" }, /http:\/\/ or https:\/\//);
-  await bad({ name: "x", url: "https://user:pw@hooks.example.com/" }, /credentials/);
-  await bad({ name: "x", url: "https://hooks.example.com/#frag" }, /fragment/);
-  await bad({ name: "x", url: "https://hooks.example.com:99999/" }, /port/);
+  await bad({ name: "x", url: "ftp://hooks.invalid/" }, /http:\/\/ or https:\/\//);
+  await bad({ name: "x", url: "https://user:pw@hooks.invalid/" }, /credentials/);
+  await bad({ name: "x", url: "https://hooks.invalid/#frag" }, /fragment/);
+  await bad({ name: "x", url: "https://hooks.invalid:99999/" }, /port/);
   await bad({ name: "x", url: "https://hooks example.com/" }, /spaces/);
   await bad({ name: "x", url: "https://[::1/" }, /IPv6/);
-  await bad({ name: "x", url: "https://h.example.com/", events: ["credential.exploded"] }, /unknown event type/);
-  await bad({ name: "x", url: "https://h.example.com/", events: [] }, /at least one/);
-  await bad({ url: "https://h.example.com/" }, /name/);
+  await bad({ name: "x", url: "https://h.invalid/", events: ["credential.exploded"] }, /unknown event type/);
+  await bad({ name: "x", url: "https://h.invalid/", events: [] }, /at least one/);
+  await bad({ url: "https://h.invalid/" }, /name/);
   await bad({ name: "x" }, /url/);
-  await bad({ name: "x", url: "https://h.example.com/", secret: "mine" }, /secret/);
-  await bad({ name: "x", url: "https://h.example.com/" }, /type/, "users");
-  const w = await newWebhook("https://hooks.example.com/other");
+  await bad({ name: "x", url: "https://h.invalid/", secret: "mine" }, /secret/);
+  await bad({ name: "x", url: "https://h.invalid/" }, /type/, "users");
+  const w = await newWebhook("https://hooks.invalid/other");
   const r = await call("PATCH", `/api/v2/keyhold/webhooks/${w.id}`, { body: { data: { type: "webhooks", id: "00000000-0000-4000-8000-000000000000", attributes: { name: "y" } } } });
   assert.equal(r.status, 400);
   const r2 = await call("PATCH", `/api/v2/keyhold/webhooks/${w.id}`, { body: { data: { type: "webhooks", id: w.id, attributes: { enabled: "yes" } } } });
@@ -331,16 +331,16 @@ test("who may manage webhooks: org_management, and api_keys_read with org_app_ke
   const full = srv.addUser(srv.admin, "orgman2@one.example", ["org_management", "api_keys_read", "org_app_keys_read"]);
   const none = srv.addUser(srv.admin, "plain@one.example", ["api_keys_read", "org_app_keys_read"]);
   values.push(reader.app_key, full.app_key, none.app_key, reader.api_key, full.api_key, none.api_key);
-  const body = { data: { type: "webhooks", attributes: { name: "p", url: "https://hooks.example.com/p" } } };
+  const body = { data: { type: "webhooks", attributes: { name: "p", url: "https://hooks.invalid/p" } } };
   const refused = await call("POST", "/api/v2/keyhold/webhooks", { headers: srv.keyHeaders(reader), body });
   assert.equal(refused.status, 403);
   assert.match(refused.json.errors[0], /api_keys_read and org_app_keys_read/);
   assert.equal((await call("POST", "/api/v2/keyhold/webhooks", { headers: srv.keyHeaders(none), body })).status, 403);
   assert.equal((await call("GET", "/api/v2/keyhold/webhooks", { headers: srv.keyHeaders(none) })).status, 403);
-  const w = await newWebhook("https://hooks.example.com/p", { headers: srv.keyHeaders(full) });
+  const w = await newWebhook("https://hooks.invalid/p", { headers: srv.keyHeaders(full) });
   assert.equal((await call("GET", `/api/v2/keyhold/webhooks/${w.id}`, { headers: srv.keyHeaders(reader) })).status, 200);
   assert.equal((await call("PATCH", `/api/v2/keyhold/webhooks/${w.id}`, { headers: srv.keyHeaders(reader),
-    body: { data: { type: "webhooks", id: w.id, attributes: { url: "https://elsewhere.example.com/" } } } })).status, 403);
+    body: { data: { type: "webhooks", id: w.id, attributes: { url: "https://elsewhere.invalid/" } } } })).status, 403);
   assert.equal((await call("DELETE", `/api/v2/keyhold/webhooks/${w.id}`, { headers: srv.keyHeaders(none) })).status, 403);
   // another org sees none of it
   const other = srv.addOrg("Org Webhooks Two", "admin@two.example");
