@@ -303,6 +303,20 @@ test("events made while the receiver is down arrive after it is back, across a k
   await rx.down();
 });
 
+test("a revocation by the CLI (keyhold token revoke) is sent too", async () => {
+  const rx = await new Receiver().up();
+  const w = await newWebhook(rx.url(), { events: ["credential.revoked"] });
+  const pat = await newPat("revoked by the operator");
+  srv.cli("token", "revoke", "--db", srv.db, pat.id);
+  await rx.until((evs) => evs.some((e) => e.type === "credential.revoked" && e.data.credential.id === pat.id));
+  const e = rx.events().find((x) => x.data.credential.id === pat.id);
+  assert.equal(e.data.actor_id, "operator");
+  assert.equal(e.data.credential.name, "revoked by the operator");
+  for (const g of rx.got) verify(w.attributes.secret, g);
+  assert.equal((await call("DELETE", `/api/v2/keyhold/webhooks/${w.id}`)).status, 204);
+  await rx.down();
+});
+
 test("expiry warnings are sent once each: within a day, then expired", async () => {
   const rx = await new Receiver().up();
   const w = await newWebhook(rx.url(), { events: ["credential.expiring_in_7_days", "credential.expiring_in_1_day", "credential.expired"] });
