@@ -151,8 +151,13 @@ static int emit_app_key(struct store *st, int type, const struct store_audit *e,
 int events_from_audit(struct store *st, const struct store_audit *e)
 {
     int type = audit_type(e->action);
+    int64_t subscribed = 0;
     if (type < 0 || !uuid_valid(e->target_id, strlen(e->target_id)))
         return KH_OK;
+    /* Most orgs have no webhook: one read, and no lookup of the credential. */
+    int rc = store_webhook_subscribed(st, e->org_id, EVENT_MASK(type), &subscribed);
+    if (rc || !subscribed)
+        return rc;
     struct event_credential c = {.org_id = e->org_id, .id = e->target_id, .kind = e->target_kind,
                                  .actor_id = e->actor_id};
     if (strcmp(e->target_kind, "personal_access_token") == 0 || strcmp(e->target_kind, "service_access_token") == 0)
@@ -174,7 +179,7 @@ static const char *token_kind(int kind)
 static int scan_one(struct store *st, int notice, int type, int64_t from, int64_t to, int64_t now, int *n)
 {
     struct store_token_list l;
-    int rc = store_expiry_candidates(st, notice, from, to, EXPIRY_SCAN_BATCH, &l);
+    int rc = store_expiry_candidates(st, notice, EVENT_MASK(type), from, to, EXPIRY_SCAN_BATCH, &l);
     for (size_t i = 0; !rc && i < l.n; i++) {
         const struct store_token *t = &l.items[i];
         int inserted = 0;

@@ -133,6 +133,7 @@ enum stmt_id {
     S_EXPIRY_PRUNE,
     S_DELIVERY_DUE,
     S_DELIVERY_RELEASE,
+    S_WEBHOOK_SUBSCRIBED,
     S_COUNT
 };
 _Static_assert(S_COUNT <= SQL_MAX_FIXED_STATEMENTS, "the drivers keep SQL_MAX_FIXED_STATEMENTS prepared");
@@ -418,7 +419,8 @@ static const char *const stmt_sql[S_COUNT] = {
                        "(SELECT event_id FROM webhook_deliveries WHERE webhook_id = ?1 "
                        "ORDER BY created_at DESC, event_id DESC LIMIT ?2 OFFSET ?3) ORDER BY event_id, attempt",
     [S_EXPIRY_CANDIDATES] = "SELECT " TOKEN_LISTED_COLS " FROM tokens WHERE revoked_at IS NULL AND expires_at > ?2 "
-                            "AND expires_at <= ?3 AND org_id IN (SELECT org_id FROM webhooks WHERE enabled = 1) "
+                            "AND expires_at <= ?3 AND org_id IN (SELECT org_id FROM webhooks WHERE enabled = 1 "
+                            "AND (events & CAST(?5 AS BIGINT)) <> 0) "
                             "AND NOT EXISTS (SELECT 1 FROM expiry_notices n WHERE n.token_id = tokens.id "
                             "AND n.notice = ?1) ORDER BY expires_at, id LIMIT ?4",
     [S_EXPIRY_NOTICE_PUT] = "INSERT INTO expiry_notices(token_id, notice, sent_at) VALUES (?1, ?2, ?3) "
@@ -428,6 +430,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_WEBHOOK_PRUNE_DELIVERIES] = "DELETE FROM webhook_deliveries WHERE state <> 0 AND created_at < ?1",
     [S_DELIVERY_DUE] = "SELECT 1 FROM webhook_deliveries WHERE state = 0 AND next_attempt_at <= ?1 "
                         "AND (lease_until IS NULL OR lease_until <= ?1) LIMIT 1",
+    [S_WEBHOOK_SUBSCRIBED] = "SELECT count(*) FROM webhooks WHERE org_id = ?1 AND enabled = 1 "
+                             "AND (events & CAST(?2 AS BIGINT)) <> 0",
     [S_DELIVERY_RELEASE] = "UPDATE webhook_deliveries SET lease_token = NULL, lease_until = NULL WHERE lease_token = ?1",
     [S_EXPIRY_PRUNE] = "DELETE FROM expiry_notices WHERE sent_at < ?1 AND NOT EXISTS (SELECT 1 FROM tokens t "
                        "WHERE t.id = expiry_notices.token_id AND t.revoked_at IS NULL "
@@ -3536,6 +3540,14 @@ static int sql_delivery_record(struct store *st, const char *lease, const struct
     return sql_commit(st);
 }
 
+static int sql_webhook_subscribed(struct store *st, const char *org_id, int64_t mask, int64_t *count)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, org_id);
+    p_int(&p, mask);
+    return count_of(S(st), S_WEBHOOK_SUBSCRIBED, &p, count, "webhook_subscribed");
+}
+
 static int sql_delivery_release(struct store *st, const char *lease)
 {
     struct sql_params p = {.n = 0};
@@ -3580,8 +3592,8 @@ static int sql_attempt_list(struct store *st, const char *webhook_id, const stru
     return rc;
 }
 
-static int sql_expiry_candidates(struct store *st, int notice, int64_t from, int64_t to, int64_t limit,
-                                 struct store_token_list *out)
+static int sql_expiry_candidates(struct store *st, int notice, int64_t mask, int64_t from, int64_t to,
+                                 int64_t limit, struct store_token_list *out)
 {
     struct sql_params p = {.n = 0};
     void *items = NULL;
@@ -3590,6 +3602,7 @@ static int sql_expiry_candidates(struct store *st, int notice, int64_t from, int
     p_int(&p, from);
     p_int(&p, to);
     p_int(&p, limit);
+    p_int(&p, mask);
     int rc = rows_of(S(st), S_EXPIRY_CANDIDATES, &p, sizeof(struct store_token), read_listed_token, &items, &out->n,
                      "expiry_candidates");
     out->items = items;
@@ -3726,6 +3739,7 @@ const struct store_ops store_sql_ops = {
     .webhook_update = sql_webhook_update,
     .webhook_delete = sql_webhook_delete,
     .event_enqueue = sql_event_enqueue,
+    .webhook_subscribed = sql_webhook_subscribed,
     .delivery_claim = sql_delivery_claim,
     .delivery_record = sql_delivery_record,
     .delivery_release = sql_delivery_release,

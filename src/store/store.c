@@ -542,8 +542,11 @@ STORE_WRAP_OUT(attempt_list,
                 struct store_attempt_list *out),
                (st, webhook_id, page, out), out)
 STORE_WRAP_OUT(expiry_candidates,
-               (struct store * st, int notice, int64_t from, int64_t to, int64_t limit, struct store_token_list *out),
-               (st, notice, from, to, limit, out), out)
+               (struct store * st, int notice, int64_t mask, int64_t from, int64_t to, int64_t limit,
+                struct store_token_list *out),
+               (st, notice, mask, from, to, limit, out), out)
+STORE_WRAP_OUT(webhook_subscribed, (struct store * st, const char *org_id, int64_t mask, int64_t *count),
+               (st, org_id, mask, count), count)
 STORE_WRAP(expiry_notice_put, (struct store * st, const char *token_id, int notice, int64_t now, int *inserted),
            (st, token_id, notice, now, inserted))
 STORE_WRAP(webhook_prune, (struct store * st, int64_t before), (st, before))

@@ -882,6 +882,10 @@ struct store_ops {
      * none), in the caller's transaction: it is sent if and only if that
      * commits. *fanned (may be NULL) gets how many rows. */
     int (*event_enqueue)(struct store *st, const struct store_event *e, int64_t *fanned);
+    /* How many enabled webhooks of org_id have events with mask: one
+     * indexed read, so that a change in an org without webhooks costs no
+     * more (events_emit asks first). */
+    int (*webhook_subscribed)(struct store *st, const char *org_id, int64_t mask, int64_t *count);
     /* Leases up to limit pending deliveries due at now whose lease (if any)
      * ran out: they get lease and lease_until, so that no other claimer
      * (another thread or keyhold node) takes them before then, and are
@@ -905,9 +909,10 @@ struct store_ops {
     int (*attempt_list)(struct store *st, const char *webhook_id, const struct store_page *page,
                         struct store_attempt_list *out);
     /* Live tokens (revoked_at NULL) of orgs with an enabled webhook whose
-     * expiry is in (from, to], with no such notice recorded yet: at most
-     * limit, with the listed columns only (no hashes). */
-    int (*expiry_candidates)(struct store *st, int notice, int64_t from, int64_t to, int64_t limit,
+     * events have mask, expiring in (from, to], with no such notice
+     * recorded yet: at most limit, with the listed columns only (no
+     * hashes). */
+    int (*expiry_candidates)(struct store *st, int notice, int64_t mask, int64_t from, int64_t to, int64_t limit,
                              struct store_token_list *out);
     /* Records that notice was sent for token_id: *inserted 0 when it was
      * already (another node was first). */
@@ -1099,8 +1104,9 @@ int store_delivery_list(struct store *st, const char *webhook_id, const struct s
                         struct store_delivery_list *out);
 int store_attempt_list(struct store *st, const char *webhook_id, const struct store_page *page,
                        struct store_attempt_list *out);
-int store_expiry_candidates(struct store *st, int notice, int64_t from, int64_t to, int64_t limit,
+int store_expiry_candidates(struct store *st, int notice, int64_t mask, int64_t from, int64_t to, int64_t limit,
                             struct store_token_list *out);
+int store_webhook_subscribed(struct store *st, const char *org_id, int64_t mask, int64_t *count);
 int store_expiry_notice_put(struct store *st, const char *token_id, int notice, int64_t now, int *inserted);
 int store_webhook_prune(struct store *st, int64_t before);
 void store_webhook_clear(struct store_webhook *w);

@@ -186,7 +186,7 @@ static void add_token(struct fixture *f, const char *name, int64_t expires_at, c
 static void expiry_warnings_are_sent_once_each(void)
 {
     struct fixture f;
-    char hook[UUID_STR], soon[UUID_STR], later[UUID_STR], gone[UUID_STR], far[UUID_STR];
+    char hook[UUID_STR], created_only[UUID_STR], soon[UUID_STR], later[UUID_STR], gone[UUID_STR], far[UUID_STR];
     int n = -1;
     int64_t now = clock_now_us();
     fixture_open(&f);
@@ -195,6 +195,10 @@ static void expiry_warnings_are_sent_once_each(void)
     add_token(&f, "gone", now - HOUR, gone);
     add_token(&f, "far", now + 30 * 24 * HOUR, far);
     /* an org without webhooks is not warned (nor recorded) */
+    CHECK_INT(events_expiry_scan(f.st, now, &n), KH_OK);
+    CHECK_INT(n, 0);
+    /* nor one whose webhooks want other events: nothing is recorded sent */
+    add_webhook(&f, f.admin.org_id, EVENT_MASK(EVENT_CREATED), 1, created_only);
     CHECK_INT(events_expiry_scan(f.st, now, &n), KH_OK);
     CHECK_INT(n, 0);
     add_webhook(&f, f.admin.org_id, EVENT_MASK_ALL, 1, hook);
