@@ -176,8 +176,10 @@ static int webhook_body_or_reply(struct api_call *call, int creating, struct sto
     json_t *root = NULL;
     json_t *data = data_or_reply(call, &jx, &root, "webhooks", creating ? NULL : call->params[0], creating ? 0 : 400,
                                  "Field 'data.id' must be the id in the path");
-    if (!data)
+    if (!data) {
+        json_decref(root); /* data_or_reply may answer after parsing (a wrong type or id) */
         return -1;
+    }
     jx_only(&jx, data, data_keys);
     json_t *attrs = jx_obj(&jx, data, "data", "attributes", creating);
     if (attrs && !jx.failed) {
