@@ -19,7 +19,7 @@ import SwaggerParser from "@apidevtools/swagger-parser";
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import YAML from "yaml";
-import { Server } from "./helpers.mjs";
+import { Server, PG } from "./helpers.mjs";
 
 const SPEC = new URL("../../docs/api/keyhold-extensions.yaml", import.meta.url).pathname;
 const inSeconds = (s) => new Date(Date.now() + s * 1000).toISOString();
@@ -313,6 +313,27 @@ test("a revocation by the CLI (keyhold token revoke) is sent too", async () => {
   assert.equal(e.data.actor_id, "operator");
   assert.equal(e.data.credential.name, "revoked by the operator");
   for (const g of rx.got) verify(w.attributes.secret, g);
+  assert.equal((await call("DELETE", `/api/v2/keyhold/webhooks/${w.id}`)).status, 204);
+  await rx.down();
+});
+
+test("two keyhold nodes on one PostgreSQL send each delivery once (leases)", { skip: PG ? false : "several nodes need the PostgreSQL store" }, async () => {
+  const rx = await new Receiver().up();
+  const w = await newWebhook(rx.url(), { events: ["credential.created"] });
+  const node2 = Object.assign(new Server(srv.dir), { admin: srv.admin, secrets: srv.secrets });
+  await node2.serve(...SERVE_ARGS);
+  try {
+    const ids = [];
+    for (let i = 0; i < 24; i++) ids.push((await newPat(`two nodes ${i}`)).id);
+    await rx.until((evs) => ids.every((id) => evs.some((e) => e.data.credential.id === id)), 30000, "every event");
+    await sleep(1500); // time enough for a second send, if a node were to make one
+    const sent = rx.events().filter((e) => ids.includes(e.data.credential.id)).map((e) => e.id);
+    assert.equal(sent.length, new Set(sent).size, "no event was sent twice");
+    assert.equal(sent.length, ids.length);
+    for (const g of rx.got) verify(w.attributes.secret, g);
+  } finally {
+    await node2.stop({ keep: true });
+  }
   assert.equal((await call("DELETE", `/api/v2/keyhold/webhooks/${w.id}`)).status, 204);
   await rx.down();
 });
