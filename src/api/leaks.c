@@ -23,6 +23,7 @@
 #include "api/internal.h"
 
 #include "auth/credentials.h"
+#include "auth/events.h"
 #include "util/leakreport.h"
 #include "util/log.h"
 #include "util/secret.h"
@@ -170,6 +171,8 @@ static void audit_in(struct api_call *call, const char *org_id, const char *acto
     if (store_audit_insert(call->env->store, &ev) != KH_OK) {
         log_error("audit: could not record %s %s %s", action, kind, target_id);
         call->audit_failed = 1;
+    } else if (events_from_audit(call->env->store, &ev) != KH_OK) {
+        call->audit_failed = 1; /* webhooks hear of a leak (and its revocation) with it, or neither happens */
     }
 }
 

@@ -317,6 +317,26 @@ test("a revocation by the CLI (keyhold token revoke) is sent too", async () => {
   await rx.down();
 });
 
+test("a leak report reaches webhooks: leaked, then revoked under the default policy", async () => {
+  const rx = await new Receiver().up();
+  const w = await newWebhook(rx.url(), { events: ["credential.leaked", "credential.revoked"] });
+  const r = await call("POST", "/api/v2/personal_access_tokens", {
+    body: { data: { type: "personal_access_tokens", attributes: { name: "leaky", scopes: ["api_keys_read"], expires_at: inSeconds(3 * 86400) } } } });
+  assert.equal(r.status, 201);
+  const value = srv.remember(r.json.data.attributes.key);
+  values.push(value);
+  const rep = await call("POST", "/api/v2/keyhold/leaks", { body: [{ token: value, type: "keyhold_personal_access_token",
+    url: "https://github.com/acme/app/blob/abc/.env", source: "content" }] });
+  assert.equal(rep.status, 202, rep.body);
+  const id = r.json.data.id;
+  await rx.until((evs) => ["credential.leaked", "credential.revoked"].every((t) => evs.some((e) => e.type === t && e.data.credential.id === id)));
+  const leaked = rx.events().find((e) => e.type === "credential.leaked");
+  assert.equal(leaked.data.credential.name, "leaky");
+  for (const g of rx.got) verify(w.attributes.secret, g);
+  assert.equal((await call("DELETE", `/api/v2/keyhold/webhooks/${w.id}`)).status, 204);
+  await rx.down();
+});
+
 test("two keyhold nodes on one PostgreSQL send each delivery once (leases)", { skip: PG ? false : "several nodes need the PostgreSQL store" }, async () => {
   const rx = await new Receiver().up();
   const w = await newWebhook(rx.url(), { events: ["credential.created"] });
