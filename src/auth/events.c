@@ -1,6 +1,8 @@
 /* events.c - credential events into the webhook outbox (events.h). */
 #include "auth/events.h"
 
+#include "auth/lifecycle.h"
+
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/uuid.h"
@@ -10,7 +12,10 @@
 #include <string.h>
 
 #define DAY_US (86400 * 1000000LL)
-#define EXPIRY_SCAN_BATCH 200 /* warnings of one kind per scan; the rest wait for the next */
+#define EXPIRY_SCAN_BATCH 200
+/* How long before its "disabled" audit event a disabling may have ended
+ * the user's credentials (the CLI audits a moment after it disables). */
+#define DISABLE_WINDOW_US (5 * 1000000LL) /* warnings of one kind per scan; the rest wait for the next */
 
 static const char *const type_names[EVENT_TYPE_COUNT] = {
     [EVENT_CREATED] = "credential.created",
@@ -118,18 +123,36 @@ static int emit_token(struct store *st, int type, const struct store_audit *e, s
     return rc;
 }
 
+/* A deleted key's name and owner, as the history keeps them (*gone owns
+ * them; nothing when the history has none). */
+static int from_history(struct store *st, const struct store_audit *e, struct event_credential *c,
+                        struct store_ended *gone)
+{
+    int rc = store_ended_get(st, e->org_id, e->target_id, gone);
+    if (rc == KH_OK) {
+        c->name = gone->name;
+        c->owner_id = gone->owner_id[0] ? gone->owner_id : NULL;
+    }
+    return rc == KH_ENOTFOUND ? KH_OK : rc;
+}
+
 static int emit_api_key(struct store *st, int type, const struct store_audit *e, struct event_credential *c)
 {
     struct store_api_key k;
     int rc = store_api_key_get(st, e->org_id, e->target_id, &k);
+    struct store_ended gone;
+    memset(&gone, 0, sizeof gone);
     if (rc == KH_OK) {
         c->name = k.name;
         c->owner_id = k.created_by; /* API keys belong to the org: who made it */
-    } else if (rc != KH_ENOTFOUND) {
+    } else if (rc == KH_ENOTFOUND && (rc = from_history(st, e, c, &gone)) != KH_OK) {
+        return rc;
+    } else if (rc != KH_OK && rc != KH_ENOTFOUND) {
         return rc;
     }
     rc = events_emit(st, type, c, e->at);
     store_api_key_clear(&k);
+    store_ended_clear(&gone);
     return rc;
 }
 
@@ -137,14 +160,39 @@ static int emit_app_key(struct store *st, int type, const struct store_audit *e,
 {
     struct store_app_key k;
     int rc = store_app_key_get(st, e->org_id, e->target_id, &k);
+    struct store_ended gone;
+    memset(&gone, 0, sizeof gone);
     if (rc == KH_OK) {
         c->name = k.name;
         c->owner_id = k.owner_id;
-    } else if (rc != KH_ENOTFOUND) {
+    } else if (rc == KH_ENOTFOUND && (rc = from_history(st, e, c, &gone)) != KH_OK) {
+        return rc;
+    } else if (rc != KH_OK && rc != KH_ENOTFOUND) {
         return rc;
     }
     rc = events_emit(st, type, c, e->at);
     store_app_key_clear(&k);
+    store_ended_clear(&gone);
+    return rc;
+}
+
+/* A user disabled: each credential the disabling ended is revoked. */
+static int emit_disabled(struct store *st, const struct store_audit *e)
+{
+    struct store_ended_list l;
+    int64_t subscribed = 0;
+    int rc = store_webhook_subscribed(st, e->org_id, EVENT_MASK(EVENT_REVOKED), &subscribed);
+    if (rc || !subscribed)
+        return rc;
+    rc = store_ended_by_owner(st, e->org_id, e->target_id, e->at - DISABLE_WINDOW_US, e->at, LIFECYCLE_OWNER_DISABLED,
+                              &l);
+    for (size_t i = 0; !rc && i < l.n; i++) {
+        struct event_credential c = {.org_id = e->org_id, .id = l.items[i].id, .kind = l.items[i].kind,
+                                     .name = l.items[i].name, .owner_id = l.items[i].owner_id,
+                                     .expires_at = l.items[i].expires_at, .actor_id = e->actor_id};
+        rc = events_emit(st, EVENT_REVOKED, &c, e->at);
+    }
+    store_ended_list_free(&l);
     return rc;
 }
 
@@ -152,6 +200,9 @@ int events_from_audit(struct store *st, const struct store_audit *e)
 {
     int type = audit_type(e->action);
     int64_t subscribed = 0;
+    if (strcmp(e->action, "disabled") == 0 && strcmp(e->target_kind, "user") == 0 &&
+        uuid_valid(e->target_id, strlen(e->target_id)))
+        return emit_disabled(st, e);
     if (type < 0 || !uuid_valid(e->target_id, strlen(e->target_id)))
         return KH_OK;
     /* Most orgs have no webhook: one read, and no lookup of the credential. */

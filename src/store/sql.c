@@ -134,6 +134,8 @@ enum stmt_id {
     S_DELIVERY_DUE,
     S_DELIVERY_RELEASE,
     S_WEBHOOK_SUBSCRIBED,
+    S_ENDED_BY_OWNER,
+    S_ENDED_GET,
     S_COUNT
 };
 _Static_assert(S_COUNT <= SQL_MAX_FIXED_STATEMENTS, "the drivers keep SQL_MAX_FIXED_STATEMENTS prepared");
@@ -430,6 +432,17 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_WEBHOOK_PRUNE_DELIVERIES] = "DELETE FROM webhook_deliveries WHERE state <> 0 AND created_at < ?1",
     [S_DELIVERY_DUE] = "SELECT 1 FROM webhook_deliveries WHERE state = 0 AND next_attempt_at <= ?1 "
                         "AND (lease_until IS NULL OR lease_until <= ?1) LIMIT 1",
+    /* What a user's disabling ended (api/users.c, auth/lifecycle.c): its
+     * tokens revoked and application keys deleted, with that reason, in a
+     * window of time (the CLI audits a moment after it disables). */
+    [S_ENDED_BY_OWNER] = "SELECT id, CASE kind WHEN 2 THEN 'service_access_token' ELSE 'personal_access_token' END, "
+                         "name, owner_id, expires_at FROM tokens WHERE org_id = ?1 AND owner_id = ?2 "
+                         "AND revoked_at >= ?3 AND revoked_at <= ?4 AND revoke_reason = ?5 "
+                         "UNION ALL SELECT id, 'application_key', name, owner_id, CAST(NULL AS BIGINT) "
+                         "FROM credential_history WHERE org_id = ?1 AND owner_id = ?2 AND kind = 2 "
+                         "AND ended_at >= ?3 AND ended_at <= ?4 AND reason = ?5 ORDER BY 1",
+    [S_ENDED_GET] = "SELECT id, CASE kind WHEN 1 THEN 'api_key' ELSE 'application_key' END, name, owner_id, "
+                    "CAST(NULL AS BIGINT) FROM credential_history WHERE id = ?1 AND org_id = ?2 AND kind IN (1, 2)",
     [S_WEBHOOK_SUBSCRIBED] = "SELECT count(*) FROM webhooks WHERE org_id = ?1 AND enabled = 1 "
                              "AND (events & CAST(?2 AS BIGINT)) <> 0",
     [S_DELIVERY_RELEASE] = "UPDATE webhook_deliveries SET lease_token = NULL, lease_until = NULL WHERE lease_token = ?1",
@@ -3548,6 +3561,40 @@ static int sql_webhook_subscribed(struct store *st, const char *org_id, int64_t 
     return count_of(S(st), S_WEBHOOK_SUBSCRIBED, &p, count, "webhook_subscribed");
 }
 
+static void read_ended(struct sql_rows *r, void *it)
+{
+    struct store_ended *e = it;
+    col_copy(r, 0, e->id, sizeof e->id);
+    col_copy(r, 1, e->kind, sizeof e->kind);
+    e->name = col_dup(r, 2);
+    col_copy(r, 3, e->owner_id, sizeof e->owner_id);
+    e->expires_at = col_int(r, 4);
+}
+
+static int sql_ended_by_owner(struct store *st, const char *org_id, const char *owner_id, int64_t from, int64_t to,
+                              const char *reason, struct store_ended_list *out)
+{
+    struct sql_params p = {.n = 0};
+    void *items = NULL;
+    memset(out, 0, sizeof *out);
+    p_text(&p, org_id);
+    p_text(&p, owner_id);
+    p_int(&p, from);
+    p_int(&p, to);
+    p_text(&p, reason);
+    int rc = rows_of(S(st), S_ENDED_BY_OWNER, &p, sizeof(struct store_ended), read_ended, &items, &out->n,
+                     "ended_by_owner");
+    out->items = items;
+    if (rc)
+        store_ended_list_free(out);
+    return rc;
+}
+
+static int sql_ended_get(struct store *st, const char *org_id, const char *id, struct store_ended *out)
+{
+    return get_by(S(st), S_ENDED_GET, id, org_id, read_ended, out, sizeof *out, "ended_get");
+}
+
 static int sql_delivery_release(struct store *st, const char *lease)
 {
     struct sql_params p = {.n = 0};
@@ -3740,6 +3787,8 @@ const struct store_ops store_sql_ops = {
     .webhook_delete = sql_webhook_delete,
     .event_enqueue = sql_event_enqueue,
     .webhook_subscribed = sql_webhook_subscribed,
+    .ended_by_owner = sql_ended_by_owner,
+    .ended_get = sql_ended_get,
     .delivery_claim = sql_delivery_claim,
     .delivery_record = sql_delivery_record,
     .delivery_release = sql_delivery_release,

@@ -549,6 +549,12 @@ STORE_WRAP_OUT(webhook_subscribed, (struct store * st, const char *org_id, int64
                (st, org_id, mask, count), count)
 STORE_WRAP(expiry_notice_put, (struct store * st, const char *token_id, int notice, int64_t now, int *inserted),
            (st, token_id, notice, now, inserted))
+STORE_WRAP_OUT(ended_by_owner,
+               (struct store * st, const char *org_id, const char *owner_id, int64_t from, int64_t to,
+                const char *reason, struct store_ended_list *out),
+               (st, org_id, owner_id, from, to, reason, out), out)
+STORE_WRAP_OUT(ended_get, (struct store * st, const char *org_id, const char *id, struct store_ended *out),
+               (st, org_id, id, out), out)
 STORE_WRAP(webhook_prune, (struct store * st, int64_t before), (st, before))
 
 void store_webhook_clear(struct store_webhook *w)
@@ -598,6 +604,24 @@ void store_attempt_list_free(struct store_attempt_list *l)
         return;
     for (size_t i = 0; i < l->n; i++)
         free(l->items[i].error);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+void store_ended_clear(struct store_ended *e)
+{
+    if (!e)
+        return;
+    free(e->name);
+    memset(e, 0, sizeof *e);
+}
+
+void store_ended_list_free(struct store_ended_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        store_ended_clear(&l->items[i]);
     free(l->items);
     memset(l, 0, sizeof *l);
 }

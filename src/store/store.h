@@ -323,6 +323,21 @@ struct store_delivery_outcome {
     int64_t next_attempt_at;
 };
 
+/* A credential ended (a token revoked, a key deleted) as events need it:
+ * store_ended_by_owner, store_ended_get. */
+struct store_ended {
+    char id[UUID_STR];
+    char kind[32]; /* "api_key", "application_key", "personal_access_token", "service_access_token" */
+    char *name;
+    char owner_id[UUID_STR];
+    int64_t expires_at; /* tokens; 0 otherwise */
+};
+
+struct store_ended_list {
+    struct store_ended *items;
+    size_t n;
+};
+
 /* Expiry warnings (store_expiry_candidates): which one. */
 enum store_expiry_notice { STORE_NOTICE_7D = 1, STORE_NOTICE_1D = 2, STORE_NOTICE_EXPIRED = 3 };
 
@@ -886,6 +901,12 @@ struct store_ops {
      * indexed read, so that a change in an org without webhooks costs no
      * more (events_emit asks first). */
     int (*webhook_subscribed)(struct store *st, const char *org_id, int64_t mask, int64_t *count);
+    /* The tokens of owner_id revoked, and its application keys deleted,
+     * between from and to (inclusive) for `reason` (a disabled owner's). */
+    int (*ended_by_owner)(struct store *st, const char *org_id, const char *owner_id, int64_t from, int64_t to,
+                          const char *reason, struct store_ended_list *out);
+    /* A deleted API or application key as the history keeps it, or KH_ENOTFOUND. */
+    int (*ended_get)(struct store *st, const char *org_id, const char *id, struct store_ended *out);
     /* Leases up to limit pending deliveries due at now whose lease (if any)
      * ran out: they get lease and lease_until, so that no other claimer
      * (another thread or keyhold node) takes them before then, and are
@@ -1107,6 +1128,11 @@ int store_attempt_list(struct store *st, const char *webhook_id, const struct st
 int store_expiry_candidates(struct store *st, int notice, int64_t mask, int64_t from, int64_t to, int64_t limit,
                             struct store_token_list *out);
 int store_webhook_subscribed(struct store *st, const char *org_id, int64_t mask, int64_t *count);
+int store_ended_by_owner(struct store *st, const char *org_id, const char *owner_id, int64_t from, int64_t to,
+                         const char *reason, struct store_ended_list *out);
+int store_ended_get(struct store *st, const char *org_id, const char *id, struct store_ended *out);
+void store_ended_clear(struct store_ended *e);
+void store_ended_list_free(struct store_ended_list *l);
 int store_expiry_notice_put(struct store *st, const char *token_id, int notice, int64_t now, int *inserted);
 int store_webhook_prune(struct store *st, int64_t before);
 void store_webhook_clear(struct store_webhook *w);

@@ -317,6 +317,31 @@ test("a revocation by the CLI (keyhold token revoke) is sent too", async () => {
   await rx.down();
 });
 
+test("disabling a user sends a revoked event for each of its credentials; a deleted key's event has its name", async () => {
+  const rx = await new Receiver().up();
+  const w = await newWebhook(rx.url(), { events: ["credential.revoked"] });
+  const u = srv.addUser(srv.admin, "leaving@one.example", ["user_app_keys", "api_keys_read"]);
+  values.push(u.api_key, u.app_key);
+  const own = srv.keyHeaders(u);
+  const pat = await call("POST", "/api/v2/personal_access_tokens", { headers: own,
+    body: { data: { type: "personal_access_tokens", attributes: { name: "theirs", scopes: ["api_keys_read"], expires_at: inSeconds(3 * 86400) } } } });
+  assert.equal(pat.status, 201, pat.body);
+  values.push(srv.remember(pat.json.data.attributes.key));
+  const keys = await call("GET", "/api/v2/current_user/application_keys", { headers: own });
+  const appKeyId = keys.json.data[0].id;
+  assert.equal((await call("DELETE", `/api/v2/users/${u.user_id}`)).status, 204);
+  await rx.until((evs) => [pat.json.data.id, appKeyId].every((id) => evs.some((e) => e.data.credential.id === id)));
+  const byId = Object.fromEntries(rx.events().map((e) => [e.data.credential.id, e]));
+  assert.equal(byId[pat.json.data.id].data.credential.name, "theirs");
+  assert.equal(byId[appKeyId].data.credential.kind, "application_key");
+  assert.equal(byId[appKeyId].data.credential.owner_id, u.user_id);
+  assert.ok(byId[appKeyId].data.credential.name, "the deleted key's name, from the history");
+  assert.equal(byId[appKeyId].data.actor_id, srv.admin.user_id);
+  for (const g of rx.got) verify(w.attributes.secret, g);
+  assert.equal((await call("DELETE", `/api/v2/keyhold/webhooks/${w.id}`)).status, 204);
+  await rx.down();
+});
+
 test("a leak report reaches webhooks: leaked, then revoked under the default policy", async () => {
   const rx = await new Receiver().up();
   const w = await newWebhook(rx.url(), { events: ["credential.leaked", "credential.revoked"] });

@@ -9,6 +9,7 @@
 #include "test.h"
 
 #include "auth/events.h"
+#include "auth/lifecycle.h"
 #include "fixture.h"
 #include "util/clock.h"
 #include "util/uuid.h"
@@ -280,11 +281,52 @@ static void an_audited_credential_change_emits_its_event_without_secrets(void)
     fixture_close(&f);
 }
 
+static void a_disabled_user_s_credentials_are_each_revoked(void)
+{
+    struct fixture f;
+    char hook[UUID_STR], tok[UUID_STR];
+    struct store_user u;
+    fixture_open(&f);
+    add_webhook(&f, f.admin.org_id, EVENT_MASK(EVENT_REVOKED), 1, hook);
+    add_token(&f, "owned", T0 + 48 * HOUR, tok);
+    CHECK_INT(store_user_get(f.st, f.admin.org_id, f.admin.user_id, &u), KH_OK);
+    CHECK_INT(lifecycle_disable_user(f.st, &u, T0 + 10, "operator"), KH_OK);
+    store_user_clear(&u);
+    struct store_audit e = {.at = T0 + 20};
+    snprintf(e.org_id, sizeof e.org_id, "%s", f.admin.org_id);
+    snprintf(e.actor_id, sizeof e.actor_id, "operator");
+    snprintf(e.action, sizeof e.action, "disabled");
+    snprintf(e.target_kind, sizeof e.target_kind, "user");
+    snprintf(e.target_id, sizeof e.target_id, "%s", f.admin.user_id);
+    CHECK_INT(events_from_audit(f.st, &e), KH_OK);
+    struct store_page page = {.limit = 10, .offset = 0};
+    struct store_delivery_list l;
+    CHECK_INT(store_delivery_list(f.st, hook, &page, &l), KH_OK);
+    int token = 0, app_key = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        CHECK_STR(l.items[i].event_type, "credential.revoked");
+        token += strstr(l.items[i].body, tok) != NULL;
+        app_key += strstr(l.items[i].body, f.admin.app_key_id) != NULL &&
+                   strstr(l.items[i].body, "\"kind\":\"application_key\"") != NULL;
+    }
+    CHECK_INT(token, 1);
+    CHECK_INT(app_key, 1);
+    store_delivery_list_free(&l);
+    /* much later, a second "disabled" finds nothing more to revoke */
+    e.at = T0 + HOUR;
+    CHECK_INT(events_from_audit(f.st, &e), KH_OK);
+    CHECK_INT(store_delivery_list(f.st, hook, &page, &l), KH_OK);
+    CHECK_INT(l.total, 2);
+    store_delivery_list_free(&l);
+    fixture_close(&f);
+}
+
 int main(void)
 {
     RUN(an_event_reaches_the_subscribed_enabled_webhooks_of_its_org);
     RUN(a_claimed_delivery_is_leased_until_recorded_or_released);
     RUN(expiry_warnings_are_sent_once_each);
     RUN(an_audited_credential_change_emits_its_event_without_secrets);
+    RUN(a_disabled_user_s_credentials_are_each_revoked);
     return TEST_SUMMARY();
 }
