@@ -443,8 +443,7 @@ static const char *const stmt_sql[S_COUNT] = {
                          "AND ended_at >= ?3 AND ended_at <= ?4 AND reason = ?5 ORDER BY 1",
     [S_ENDED_GET] = "SELECT id, CASE kind WHEN 1 THEN 'api_key' ELSE 'application_key' END, name, owner_id, "
                     "CAST(NULL AS BIGINT) FROM credential_history WHERE id = ?1 AND org_id = ?2 AND kind IN (1, 2)",
-    [S_WEBHOOK_SUBSCRIBED] = "SELECT count(*) FROM webhooks WHERE org_id = ?1 AND enabled = 1 "
-                             "AND (events & CAST(?2 AS BIGINT)) <> 0",
+    [S_WEBHOOK_SUBSCRIBED] = "SELECT events FROM webhooks WHERE org_id = ?1 AND enabled = 1",
     [S_DELIVERY_RELEASE] = "UPDATE webhook_deliveries SET lease_token = NULL, lease_until = NULL WHERE lease_token = ?1",
     [S_EXPIRY_PRUNE] = "DELETE FROM expiry_notices WHERE sent_at < ?1 AND NOT EXISTS (SELECT 1 FROM tokens t "
                        "WHERE t.id = expiry_notices.token_id AND t.revoked_at IS NULL "
@@ -917,6 +916,7 @@ static int sql_begin(struct store *st)
     int rc;
     if (s->depth == 0) {
         s->unreleased = 0;
+        s->subs_known = 0;
         /* A transaction left open by a failed commit path would make every
          * later write part of it: end it first. */
         if (s->drv->in_transaction(s)) {
@@ -955,6 +955,7 @@ static int sql_commit(struct store *st)
         if (!rc || !s->drv->in_transaction(s))
             s->depth = 0;
         s->unreleased = 0;
+        s->subs_known = 0;
         return rc;
     }
     /* Released now, a savepoint in which a statement failed would fail
@@ -977,6 +978,7 @@ static int sql_rollback(struct store *st)
      * cache kept from it must not outlive it. */
     took_access_away(s);
     s->unreleased = 0; /* both ends below end any savepoint nested deeper */
+    s->subs_known = 0; /* what it read may be what the rolled-back part wrote */
     if (s->depth <= 1) {
         s->depth = 0;
         /* The engine may already have rolled back (SQLite after SQLITE_FULL). */
@@ -2466,6 +2468,7 @@ static const struct {
 
 static int sql_reset(struct store *st, const struct store_keep *keep)
 {
+    S(st)->subs_known = 0;
     took_access_away(S(st));
     const char *kept[] = {[KEEP_NOTHING] = NULL,
                           [KEEP_ORG] = keep->org_id,
@@ -3394,6 +3397,7 @@ static int count_of(struct sql_store *s, enum stmt_id id, const struct sql_param
 
 static int sql_webhook_insert(struct store *st, const struct store_webhook *w)
 {
+    S(st)->subs_known = 0;
     struct sql_params p = {.n = 0};
     p_text(&p, w->id);
     p_text(&p, w->org_id);
@@ -3436,6 +3440,7 @@ static int sql_webhook_list(struct store *st, const char *org_id, const struct s
 
 static int sql_webhook_update(struct store *st, const struct store_webhook *w)
 {
+    S(st)->subs_known = 0;
     struct sql_params p = {.n = 0};
     p_text(&p, w->id);
     p_text(&p, w->org_id);
@@ -3449,6 +3454,7 @@ static int sql_webhook_update(struct store *st, const struct store_webhook *w)
 
 static int sql_webhook_delete(struct store *st, const char *org_id, const char *id)
 {
+    S(st)->subs_known = 0;
     struct sql_params p = {.n = 0};
     int rc = sql_begin(st);
     if (rc)
@@ -3553,12 +3559,35 @@ static int sql_delivery_record(struct store *st, const char *lease, const struct
     return sql_commit(st);
 }
 
+/* Whether an enabled webhook of org_id takes an event of mask (*count 1 or
+ * 0). Inside a write transaction the org's subscriptions are read once and
+ * kept until it ends (sql.h, subs_*): a batch of creates costs one read. */
 static int sql_webhook_subscribed(struct store *st, const char *org_id, int64_t mask, int64_t *count)
 {
-    struct sql_params p = {.n = 0};
-    p_text(&p, org_id);
-    p_int(&p, mask);
-    return count_of(S(st), S_WEBHOOK_SUBSCRIBED, &p, count, "webhook_subscribed");
+    struct sql_store *s = S(st);
+    *count = 0;
+    if (!(s->depth > 0 && s->subs_known && strcmp(s->subs_org, org_id) == 0)) {
+        struct sql_params p = {.n = 0};
+        struct sql_rows *r = NULL;
+        int64_t events = 0;
+        int row = 0;
+        p_text(&p, org_id);
+        int rc = run(s, S_WEBHOOK_SUBSCRIBED, &p, &r, NULL, "webhook_subscribed");
+        while (!rc && !(rc = step(r, &row)) && row)
+            events |= col_int(r, 0);
+        rows_close(r);
+        if (rc)
+            return rc;
+        snprintf(s->subs_org, sizeof s->subs_org, "%s", org_id);
+        s->subs_events = events;
+        s->subs_known = s->depth > 0;
+        if (!s->subs_known) {
+            *count = (events & mask) != 0;
+            return KH_OK;
+        }
+    }
+    *count = (s->subs_events & mask) != 0;
+    return KH_OK;
 }
 
 static void read_ended(struct sql_rows *r, void *it)

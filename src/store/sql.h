@@ -129,6 +129,14 @@ struct sql_store {
     char last_head_org[48];
     int64_t last_head_count;
     uint8_t last_head_hash[32];
+    /* The event types one org's enabled webhooks take, read once per write
+     * transaction (sql.c, sql_webhook_subscribed): the writer's batch asks
+     * at every credential change, and while a write transaction is open no
+     * other writer can change them (the write lock); a rollback or a
+     * webhook write of this handle forgets them. */
+    char subs_org[48];
+    int64_t subs_events;
+    int subs_known;
 };
 
 /* Lets token lists with a name filter be answered from the process's

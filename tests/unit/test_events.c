@@ -321,6 +321,46 @@ static void a_disabled_user_s_credentials_are_each_revoked(void)
     fixture_close(&f);
 }
 
+/* What a write transaction knows of an org's subscriptions is read once and
+ * kept while it is open (sql.c): a webhook this transaction adds or
+ * deletes is seen at once, and a rolled-back part is forgotten, so no
+ * event is lost to a stale answer and none is kept for a webhook that is
+ * gone. */
+static void subscriptions_kept_in_a_transaction_follow_its_own_changes(void)
+{
+    struct fixture f;
+    char id[UUID_STR];
+    int64_t n = -1;
+    const int64_t created = EVENT_MASK(EVENT_CREATED), leaked = EVENT_MASK(EVENT_LEAKED);
+    fixture_open(&f);
+    const char *org = f.admin.org_id;
+    CHECK_INT(store_begin(f.st), KH_OK); /* the writer's batch */
+    CHECK_INT(store_webhook_subscribed(f.st, org, created, &n), KH_OK);
+    CHECK(n == 0);
+    CHECK_INT(store_begin(f.st), KH_OK); /* a request adding a webhook */
+    add_webhook(&f, org, created, 1, id);
+    CHECK_INT(store_webhook_subscribed(f.st, org, created, &n), KH_OK);
+    CHECK(n == 1);
+    CHECK_INT(store_webhook_subscribed(f.st, org, leaked, &n), KH_OK);
+    CHECK(n == 0);
+    CHECK_INT(store_commit(f.st), KH_OK);
+    CHECK_INT(store_begin(f.st), KH_OK); /* a request deleting it, then rolled back */
+    CHECK_INT(store_webhook_delete(f.st, org, id), KH_OK);
+    CHECK_INT(store_webhook_subscribed(f.st, org, created, &n), KH_OK);
+    CHECK(n == 0);
+    CHECK_INT(store_rollback(f.st), KH_OK);
+    CHECK_INT(store_webhook_subscribed(f.st, org, created, &n), KH_OK);
+    CHECK(n == 1); /* the delete was rolled back: the webhook is there again */
+    CHECK_INT(store_webhook_subscribed(f.st, other_org, created, &n), KH_OK);
+    CHECK(n == 0); /* another org's answer is its own */
+    CHECK_INT(store_webhook_subscribed(f.st, org, created, &n), KH_OK);
+    CHECK(n == 1);
+    CHECK_INT(store_commit(f.st), KH_OK);
+    CHECK_INT(store_webhook_subscribed(f.st, org, created | leaked, &n), KH_OK);
+    CHECK(n == 1);
+    fixture_close(&f);
+}
+
 int main(void)
 {
     RUN(an_event_reaches_the_subscribed_enabled_webhooks_of_its_org);
@@ -328,5 +368,6 @@ int main(void)
     RUN(expiry_warnings_are_sent_once_each);
     RUN(an_audited_credential_change_emits_its_event_without_secrets);
     RUN(a_disabled_user_s_credentials_are_each_revoked);
+    RUN(subscriptions_kept_in_a_transaction_follow_its_own_changes);
     return TEST_SUMMARY();
 }
