@@ -30,10 +30,16 @@ const PAGES = [
 const $ = (id) => document.getElementById(id);
 let notice = ""; // shown once on the sign-in page (why the user is there)
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function route() {
   const m = /^#\/([a-z-]+)(?:\/([^/]+))?$/.exec(location.hash);
   const page = m && PAGES.find((p) => p[0] === m[1]);
-  return page ? { page, param: m[2] ? decodeURIComponent(m[2]) : "" } : { page: PAGES[0], param: "" };
+  // A page's parameter is an id (a UUID) or nothing: anything else ("..", a
+  // path) would be put in API paths the page builds from it.
+  const param = m && m[2] ? m[2] : "";
+  if (page && param && !UUID.test(param)) return { page, param: "" };
+  return page ? { page, param } : { page: PAGES[0], param: "" };
 }
 
 function navigate(hash) {

@@ -80,7 +80,7 @@ export async function endCredential({ id, title, lines, label, path }) {
   const reason = h("input", { type: "text", maxlength: "256", autocomplete: "off" });
   const v = await dialog({
     title,
-    body: [...lines.map((l) => h("p", { text: l })), field("Reason (optional)", reason, "Kept in the history with who ended it and when.")],
+    body: [...lines.map((l) => (l instanceof Node ? l : h("p", { text: l }))), field("Reason (optional)", reason, "Kept in the history with who ended it and when.")],
     actions: [{ label: "Cancel", value: "cancel" }, { label, value: "submit", kind: "danger" }],
     onSubmit: () => (reason.value.trim()
       ? api("POST", `/api/v2/keyhold/credentials/${encodeURIComponent(id)}/revoke`,

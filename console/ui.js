@@ -173,7 +173,7 @@ export function dialog({ title, body = [], actions = [{ label: "Close", value: "
 
 /** Asks before something that cannot be undone; resolves true to go ahead. */
 export async function confirmAction(title, lines, label) {
-  const v = await dialog({ title, body: lines.map((l) => h("p", { text: l })),
+  const v = await dialog({ title, body: lines.map((l) => (l instanceof Node ? l : h("p", { text: l }))),
     actions: [{ label: "Cancel", value: "cancel" }, { label, value: "go", kind: "danger" }] });
   return v === "go";
 }

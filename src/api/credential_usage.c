@@ -287,7 +287,16 @@ int dry_run_or_reply(struct api_call *call, int *dry_run)
 
 void reply_credential_preview(struct api_call *call, const struct api_credential *c, const struct api_preview *p)
 {
-    json_t *usage = usage_or_reply(call, c);
+    /* Acting on a credential is not reading it (api_keys_delete without
+     * api_keys_read, org_app_keys_write without org_app_keys_read): its
+     * usage is shown only to a caller who could read it (null otherwise). */
+    int readable = 0;
+    int rc = api_credential_readable(call, c, &readable);
+    if (rc) {
+        reply_store_error(call, rc);
+        return;
+    }
+    json_t *usage = readable ? usage_or_reply(call, c) : json_null();
     if (!usage)
         return;
     json_t *attrs = json_pack("{s:s,s:b,s:s,s:o,s:s,s:o,s:b,s:o,s:o}", "action", p->action, "dry_run", 1,

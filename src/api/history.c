@@ -17,6 +17,7 @@
  * and absent from their lists; they record who ended it (no reason). */
 #include "api/internal.h"
 #include "util/clock.h"
+#include "util/text.h"
 #include "util/token.h"
 #include "util/xmalloc.h"
 
@@ -193,8 +194,9 @@ static int reason_or_reply(struct api_call *call, json_t **root, const char **re
             *reason = jx_str(&jx, attrs, "data.attributes", "reason", 0, 0, MAX_REASON_LEN);
     }
     for (const char *c = *reason; !jx.failed && c && *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            jx_fail(&jx, "Field 'data.attributes.reason' must not hold control characters (line breaks included)");
+        if (text_control_at(c))
+            jx_fail(&jx, "Field 'data.attributes.reason' must not hold control characters (line breaks, C1 and "
+                         "bidirectional controls included)");
     if (jx.failed) {
         reply_jx(call, &jx);
         json_decref(*root);

@@ -49,6 +49,7 @@ struct leak_match {
     char id[UUID_STR];
     char org_id[UUID_STR];
     const char *kind; /* what the audit trail calls it */
+    int previous;     /* only a rotated credential's previous secret matched */
 };
 
 /* ---- matching: the same work for every entry ---- */
@@ -83,6 +84,7 @@ static int match_token(struct api_call *call, const struct leak_entry *e, struct
     int live = !rc && parsed && (int)kind == t.kind && (same || prev) && !t.revoked_at &&
                (!t.expires_at || t.expires_at > call->now);
     if (live) {
+        m->previous = prev && !same;
         m->what = LEAK_TOKEN;
         memcpy(m->id, t.id, UUID_STR);
         memcpy(m->org_id, t.org_id, UUID_STR);
@@ -94,10 +96,12 @@ static int match_token(struct api_call *call, const struct leak_entry *e, struct
 
 /* Notes a key found by lookup (current value, or a rotation's previous one
  * still in its overlap) as the match, unless one was noted already. */
-static void note_key(struct leak_match *m, enum leak_what what, const char *id, const char *org_id, int same)
+static void note_key(struct leak_match *m, enum leak_what what, const char *id, const char *org_id, int same,
+                     int previous)
 {
     if (!same || m->what != LEAK_NONE)
         return;
+    m->previous = previous;
     m->what = what;
     memcpy(m->id, id, UUID_STR);
     memcpy(m->org_id, org_id, UUID_STR);
@@ -120,12 +124,14 @@ static int match_keys(struct api_call *call, const struct leak_entry *e, struct 
         secret_hmac(s->keys[i].lookup_key, e->token, e->token_len, lookup);
         int codes[4] = {store_api_key_find(st, lookup, &api), store_api_key_find_previous(st, lookup, call->now, &api_prev),
                         store_app_key_find(st, lookup, &app), store_app_key_find_previous(st, lookup, call->now, &app_prev)};
-        note_key(m, LEAK_API_KEY, api.id, api.org_id, !codes[0] && secret_equal(lookup, api.key.lookup, SECRET_HASH_LEN));
+        note_key(m, LEAK_API_KEY, api.id, api.org_id, !codes[0] && secret_equal(lookup, api.key.lookup, SECRET_HASH_LEN),
+                 0);
         note_key(m, LEAK_API_KEY, api_prev.id, api_prev.org_id,
-                 !codes[1] && secret_equal(lookup, api_prev.overlap.prev_lookup, SECRET_HASH_LEN));
-        note_key(m, LEAK_APP_KEY, app.id, app.org_id, !codes[2] && secret_equal(lookup, app.key.lookup, SECRET_HASH_LEN));
+                 !codes[1] && secret_equal(lookup, api_prev.overlap.prev_lookup, SECRET_HASH_LEN), 1);
+        note_key(m, LEAK_APP_KEY, app.id, app.org_id, !codes[2] && secret_equal(lookup, app.key.lookup, SECRET_HASH_LEN),
+                 0);
         note_key(m, LEAK_APP_KEY, app_prev.id, app_prev.org_id,
-                 !codes[3] && secret_equal(lookup, app_prev.overlap.prev_lookup, SECRET_HASH_LEN));
+                 !codes[3] && secret_equal(lookup, app_prev.overlap.prev_lookup, SECRET_HASH_LEN), 1);
         store_api_key_clear(&api);
         store_api_key_clear(&api_prev);
         store_app_key_clear(&app);
@@ -207,6 +213,39 @@ static void reporter_for(const struct reporter *who, const char *org_id, char na
     snprintf(actor, UUID_STR, "%s", stranger ? "another-org" : who->actor);
 }
 
+/* Only a rotated credential's previous secret leaked: that secret stops at
+ * once (the overlap ends), and the credential, whose new secret did not
+ * leak, stays as it is whatever the policy; a credential already marked
+ * leaked keeps its mark. Otherwise a leaked previous secret, which may only
+ * read, could end the credential through a report. */
+static int handle_previous(struct api_call *call, const struct leak_match *m, const struct leak_entry *e,
+                           const char *name, const char *actor)
+{
+    static const int touch_kind[] = {[LEAK_TOKEN] = STORE_TOUCH_TOKEN, [LEAK_API_KEY] = STORE_TOUCH_API_KEY,
+                                     [LEAK_APP_KEY] = STORE_TOUCH_APP_KEY};
+    struct store_leak l;
+    int rc = store_leak_get(call->env->store, m->id, &l);
+    if (rc == KH_ENOTFOUND) {
+        memset(&l, 0, sizeof l);
+        memcpy(l.credential_id, m->id, UUID_STR);
+        memcpy(l.org_id, m->org_id, UUID_STR);
+        snprintf(l.kind, sizeof l.kind, "%s", m->kind);
+        l.leaked_at = l.last_reported_at = call->now;
+        l.url = e->url;
+        l.source = e->source;
+        snprintf(l.reporter, sizeof l.reporter, "%s", name);
+        snprintf(l.action, sizeof l.action, "%s", "previous_ended");
+        rc = store_leak_mark(call->env->store, &l);
+    } else if (!rc) {
+        store_leak_clear(&l);
+    }
+    if (!rc)
+        rc = store_overlap_close(call->env->store, touch_kind[m->what], m->id, call->now);
+    if (!rc)
+        audit_in(call, m->org_id, actor, "leaked", m->kind, m->id);
+    return rc;
+}
+
 /* Records one match and applies its org's policy. */
 static int handle_match(struct api_call *call, const struct leak_match *m, const struct leak_entry *e,
                         const struct reporter *who)
@@ -217,6 +256,8 @@ static int handle_match(struct api_call *call, const struct leak_match *m, const
     if (rc)
         return rc;
     reporter_for(who, m->org_id, name, actor);
+    if (m->previous)
+        return handle_previous(call, m, e, name, actor);
     int revoke = strcmp(p.policy, POLICY_QUARANTINE) != 0;
     struct store_leak l;
     memset(&l, 0, sizeof l);

@@ -231,8 +231,10 @@ static int forget_old_usage(struct writer *wr)
 static int prune_history(struct writer *wr)
 {
     int64_t pruned = 0;
-    int rc = store_history_prune(wr->env.store, clock_now_us() - wr->env.cfg->history_retention_s * 1000000,
-                                 HISTORY_PRUNE_PER_BEAT, &pruned);
+    int64_t before = clock_now_us() - wr->env.cfg->history_retention_s * 1000000;
+    int rc = store_history_prune(wr->env.store, before, HISTORY_PRUNE_PER_BEAT, &pruned);
+    if (!rc) /* the log of leak reports received (api/leaks.c) is kept as long */
+        rc = store_leak_reports_prune(wr->env.store, before);
     if (!rc && pruned)
         log_info("writer: %lld ended credentials past the history retention forgotten", (long long)pruned);
     return rc;

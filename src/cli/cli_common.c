@@ -1,6 +1,7 @@
 /* cli_common.c - helpers every subcommand uses: opening the store with its
  * secret, printing credentials, usage text. */
 #include "cli/cli.h"
+#include "util/text.h"
 
 #include "auth/events.h"
 #include "auth/keyring.h"
@@ -209,10 +210,35 @@ json_t *cli_json_time(int64_t us)
     return json_string(at);
 }
 
+/* Store text shown in a terminal: a name is whatever an API caller chose,
+ * so escape sequences and forged line breaks are shown as '?' (JSON output,
+ * escaped by jansson, keeps the text as it is). A few buffers in turn, so
+ * one printf may show several fields. */
 const char *cli_field(const json_t *row, const char *key)
 {
+    static char ring[8][1024];
+    static unsigned next;
     const char *v = json_string_value(json_object_get(row, key));
-    return v ? v : "-";
+    if (!v)
+        return "-";
+    char *out = ring[next++ % 8];
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)v;
+    while (*p && o + 4 < sizeof ring[0]) {
+        size_t n = text_control_at((const char *)p);
+        if (n) {
+            out[o++] = '?';
+            p += n;
+        } else {
+            out[o++] = (char)*p++;
+        }
+    }
+    if (*p) { /* cut: said so */
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+    return out;
 }
 
 json_t *cli_counts_json(const char *report)

@@ -110,6 +110,7 @@ enum stmt_id {
     S_LEAK_POLICY_GET,
     S_LEAK_POLICY_SET,
     S_LEAK_REPORT_INSERT,
+    S_LEAK_REPORT_PRUNE,
     S_WEBHOOK_INSERT,
     S_WEBHOOK_GET,
     S_WEBHOOK_LIST,
@@ -380,6 +381,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_LEAK_POLICY_SET] = "INSERT INTO leak_policies(org_id, policy, modified_at, modified_by) VALUES (?1, ?2, ?3, ?4) "
                           "ON CONFLICT (org_id) DO UPDATE SET policy = excluded.policy, "
                           "modified_at = excluded.modified_at, modified_by = excluded.modified_by",
+    [S_LEAK_REPORT_PRUNE] = "DELETE FROM leak_reports WHERE received_at < ?1",
     [S_LEAK_REPORT_INSERT] = "INSERT INTO leak_reports(id, received_at, reporter, entries, matched) "
                              "VALUES (?1, ?2, ?3, ?4, ?5)",
     /* Webhooks and their outbox (docs/api/webhooks.md). */
@@ -1444,6 +1446,19 @@ static int sql_key_rotate(struct store *st, int kind, const char *org_id, const 
     return rc || changed ? rc : key_not_rotated(S(st), kind, org_id, id, now);
 }
 
+static int sql_overlap_close(struct store *st, int kind, const char *id, int64_t when)
+{
+    static const enum stmt_id closes[] = {[STORE_TOUCH_API_KEY] = S_API_KEY_CLOSE_OVERLAP,
+                                          [STORE_TOUCH_APP_KEY] = S_APP_KEY_CLOSE_OVERLAP,
+                                          [STORE_TOUCH_TOKEN] = S_TOKEN_CLOSE_OVERLAP};
+    struct sql_params p = {.n = 0};
+    if (kind < STORE_TOUCH_API_KEY || kind > STORE_TOUCH_TOKEN)
+        return KH_EINVAL;
+    p_text(&p, id);
+    p_int(&p, when);
+    return write_rows(S(st), closes[kind], &p, NULL, "overlap_close");
+}
+
 static void read_idempotent(struct sql_rows *r, void *it)
 {
     struct store_idempotent *i = it;
@@ -2418,6 +2433,13 @@ static int sql_leak_policy_set(struct store *st, const struct store_leak_policy 
     p_int(&p, lp->modified_at);
     p_text(&p, lp->modified_by);
     return write_rows(S(st), S_LEAK_POLICY_SET, &p, NULL, "leak_policy_set");
+}
+
+static int sql_leak_reports_prune(struct store *st, int64_t before)
+{
+    struct sql_params p = {.n = 0};
+    p_int(&p, before);
+    return write_rows(S(st), S_LEAK_REPORT_PRUNE, &p, NULL, "leak_reports_prune");
 }
 
 static int sql_leak_report_insert(struct store *st, const struct store_leak_report *lr)
@@ -3761,6 +3783,7 @@ const struct store_ops store_sql_ops = {
     .api_key_find_previous = sql_api_key_find_previous,
     .app_key_find_previous = sql_app_key_find_previous,
     .key_rotate = sql_key_rotate,
+    .overlap_close = sql_overlap_close,
     .app_key_list = sql_app_key_list,
     .app_key_update = sql_app_key_update,
     .app_key_delete = sql_app_key_delete,
@@ -3809,6 +3832,7 @@ const struct store_ops store_sql_ops = {
     .leak_policy_get = sql_leak_policy_get,
     .leak_policy_set = sql_leak_policy_set,
     .leak_report_insert = sql_leak_report_insert,
+    .leak_reports_prune = sql_leak_reports_prune,
     .webhook_insert = sql_webhook_insert,
     .webhook_get = sql_webhook_get,
     .webhook_list = sql_webhook_list,

@@ -270,6 +270,7 @@ STORE_WRAP_OUT(leak_policy_get, (struct store * st, const char *org_id, struct s
                (st, org_id, out), out)
 STORE_WRAP(leak_policy_set, (struct store * st, const struct store_leak_policy *p), (st, p))
 STORE_WRAP(leak_report_insert, (struct store * st, const struct store_leak_report *r), (st, r))
+STORE_WRAP(leak_reports_prune, (struct store * st, int64_t before), (st, before))
 STORE_WRAP_CAP(change_stamp, STORE_CAP_CHANGE_STAMP, (struct store * st, struct store_stamp *out), (st, out))
 STORE_WRAP(invitation_insert, (struct store * st, const struct store_invitation *inv), (st, inv))
 STORE_WRAP_OUT(invitation_get, (struct store * st, const char *org_id, const char *id, struct store_invitation *out),
@@ -316,6 +317,7 @@ STORE_WRAP(key_rotate,
            (struct store * st, int kind, const char *org_id, const char *id, const struct store_sealed *value,
             const char last4[5], const char *modified_by, int64_t prev_valid_until, int64_t now),
            (st, kind, org_id, id, value, last4, modified_by, prev_valid_until, now))
+STORE_WRAP(overlap_close, (struct store * st, int kind, const char *id, int64_t when), (st, kind, id, when))
 STORE_WRAP(token_insert, (struct store * st, const struct store_token *tok), (st, tok))
 STORE_WRAP_OUT(token_get, (struct store * st, const char *id, struct store_token *out),
                (st, id, out), out)

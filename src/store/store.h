@@ -727,6 +727,9 @@ struct store_ops {
      * key. */
     int (*key_rotate)(struct store *st, int kind, const char *org_id, const char *id, const struct store_sealed *value,
                       const char last4[5], const char *modified_by, int64_t prev_valid_until, int64_t now);
+    /* Ends the overlap of credential id (kind STORE_TOUCH_*) at when: its
+     * previous secret is refused from then on (KH_OK when there was none). */
+    int (*overlap_close)(struct store *st, int kind, const char *id, int64_t when);
     int (*app_key_get)(struct store *st, const char *org_id, const char *id, struct store_app_key *out);
     int (*app_key_list)(struct store *st, const struct store_app_key_query *q, struct store_app_key_list *out);
     /* Writes name and scopes of (org_id, id). */
@@ -881,6 +884,8 @@ struct store_ops {
     int (*leak_policy_get)(struct store *st, const char *org_id, struct store_leak_policy *out);
     int (*leak_policy_set)(struct store *st, const struct store_leak_policy *p);
     int (*leak_report_insert)(struct store *st, const struct store_leak_report *r);
+    /* Forgets the reports received before `before`. */
+    int (*leak_reports_prune)(struct store *st, int64_t before);
     /* ---- webhooks (docs/api/webhooks.md) ---- */
     int (*webhook_insert)(struct store *st, const struct store_webhook *w);
     /* The webhook id of org_id, KH_ENOTFOUND otherwise. */
@@ -1024,6 +1029,7 @@ int store_app_key_find_previous(struct store *st, const uint8_t lookup[SECRET_HA
                                 struct store_app_key *out);
 int store_key_rotate(struct store *st, int kind, const char *org_id, const char *id, const struct store_sealed *value,
                      const char last4[5], const char *modified_by, int64_t prev_valid_until, int64_t now);
+int store_overlap_close(struct store *st, int kind, const char *id, int64_t when);
 int store_app_key_get(struct store *st, const char *org_id, const char *id, struct store_app_key *out);
 int store_app_key_list(struct store *st, const struct store_app_key_query *q, struct store_app_key_list *out);
 int store_app_key_update(struct store *st, const struct store_app_key *key);
@@ -1092,6 +1098,7 @@ int store_leak_list(struct store *st, const char *org_id, const char *kind, cons
 int store_leak_policy_get(struct store *st, const char *org_id, struct store_leak_policy *out);
 int store_leak_policy_set(struct store *st, const struct store_leak_policy *p);
 int store_leak_report_insert(struct store *st, const struct store_leak_report *r);
+int store_leak_reports_prune(struct store *st, int64_t before);
 void store_leak_clear(struct store_leak *l);
 void store_leak_list_free(struct store_leak_list *l);
 

@@ -316,6 +316,9 @@ test("every bad input answers 4xx with what is wrong", async () => {
     [{ data: { attributes: { reason: "x".repeat(257) } } }, /reason/],
     [{ data: { attributes: { reason: 42 } } }, /reason/],
     [{ data: { attributes: { reason: "two\nlines" } } }, /control characters/],
+    [{ data: { attributes: { reason: "ok\u202eevil" } } }, /control characters/],
+    [{ data: { attributes: { reason: "ok\u2028next" } } }, /control characters/],
+    [{ data: { attributes: { reason: "c1\u0085" } } }, /control characters/],
     [{ data: { attributes: { why: "x" } } }, /why/],
     [{ data: { type: "tokens" } }, /type/],
     ["{", /JSON/i],
@@ -350,6 +353,10 @@ test("the retention hides ended credentials, and the writer forgets them", { tim
     const listed = await history("", h, short);
     assert.deepEqual(listed.json.data.map((d) => d.id).sort(), [pat.json.data.id, key.json.data.id].sort());
     assert.equal(listed.json.meta.retention_seconds, 3);
+    // A leak report (of nothing) is logged, and that log is kept as long as the history.
+    const report = await short.raw("POST", "/api/v2/keyhold/leaks", { headers: { ...h, "content-type": "application/json" },
+      body: JSON.stringify([{ token: "not-a-secret-of-anything-0000000", type: "keyhold_api_key", url: "https://example.com/x" }]) });
+    assert.equal(report.status, 202, report.body);
     assert.equal((await short.raw("DELETE", `/api/v2/personal_access_tokens/${pat.json.data.id}`, { headers: h })).status, 204,
       "kept: revoking again answers 204");
     await sleep(3300);
@@ -362,6 +369,7 @@ test("the retention hides ended credentials, and the writer forgets them", { tim
     short.proc = null;
     const rows = JSON.parse(short.cli("check", "--db", short.db, "--json")).rows;
     assert.equal(rows.credential_history, 0, "the tombstone is gone");
+    assert.equal(rows.leak_reports, 0, "the log of leak reports past the retention too");
     await short.serve("--test-mode", "--history-retention", "3s");
     assert.equal((await short.raw("DELETE", `/api/v2/personal_access_tokens/${pat.json.data.id}`, { headers: h })).status, 404,
       "the token's row is gone too");
@@ -417,4 +425,17 @@ test("a revocation can be previewed with ?dry_run=true: what would stop, the sam
   assert.equal((await call("GET", `/api/v2/api_keys/${key.id}`)).status, 200, "still there");
   assert.equal((await revoke(pat.id, { reason: "previewed first" })).status, 204);
   assert.equal(await uses(), 403);
+});
+
+test("a preview shows the usage only to a caller that may read the credential", async () => {
+  const deleter = srv.addUser(srv.admin, "deleter@one.example", ["api_keys_delete"]);
+  const key = await newApiKey("previewed by a deleter");
+  const usage = await call("GET", `${LIST}/${key.id}/usage`, { headers: srv.keyHeaders(deleter) });
+  assert.equal(usage.status, 404, "it may not read the key's usage");
+  const p = await srv.raw("POST", `${LIST}/${key.id}/revoke?dry_run=true`, { headers: srv.keyHeaders(deleter) });
+  validators(`${LIST}/{credential_id}/revoke`, "post")(p.status, p.json);
+  assert.equal(p.status, 200, p.body);
+  assert.equal(p.json.data.attributes.usage, null, "deleting is not reading: no usage");
+  const admin = await srv.raw("POST", `${LIST}/${key.id}/revoke?dry_run=true`, { headers: srv.keyHeaders() });
+  assert.ok(admin.json.data.attributes.usage, "a reader sees it");
 });

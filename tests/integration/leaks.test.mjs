@@ -281,22 +281,35 @@ test("a quarantined application key is Datadog's leaked_keys on the application 
   assert.equal((await setPolicy("revoke")).status, 200);
 });
 
-test("a rotated credential's previous value, still in its overlap, counts as the credential's", async () => {
+test("a rotated credential's previous value, reported in its overlap, ends at once; the credential and its new value stay", async () => {
   const key = await newApiKey();
   const rot = await call("POST", `/api/v2/keyhold/credentials/${key.id}/rotate`, { body: { data: { type: "credential_rotations", attributes: { grace_seconds: 3600 } } } });
   assert.equal(rot.status, 201, rot.body);
   const fresh = srv.remember(rot.json.data.attributes.key);
   const validates = async (k) => (await call("GET", "/api/v1/validate", { headers: { "DD-API-KEY": k } })).status;
   assert.equal(await validates(key.key), 200, "the previous value works in the overlap");
-  assert.equal((await signedReport([{ token: key.key, type: "keyhold_api_key" }])).status, 200);
-  assert.equal(await validates(key.key), 403);
-  assert.equal(await validates(fresh), 403, "revoke: the key is deleted, both values with it");
+  const r = await signedReport([{ token: key.key, type: "keyhold_api_key" }]);
+  assert.equal(r.status, 200);
+  assert.equal(r.body, "[]", "the signed reporter learns nothing, as for any report");
+  assert.equal(await validates(key.key), 403, "the reported previous value is refused at once");
+  assert.equal(await validates(fresh), 200, "the new value, which did not leak, still works (whatever the policy)");
+  const listed = (await leaks()).find((l) => l.id === key.id);
+  assert.equal(listed.attributes.action, "previous_ended");
+  const trail = await call("GET", `/api/v2/audit/events?filter%5Bquery%5D=%40action%3Aleaked%20%40asset.id%3A${key.id}&filter%5Bfrom%5D=now-1h`);
+  assert.equal(trail.json.data.length, 1, "the leak is in the trail");
+  // The same for a token: reported by a caller of another org holding only the old secret, it cannot end the token.
   const pat = await newPat();
   const rp = await call("POST", `/api/v2/keyhold/credentials/${pat.id}/rotate`, { body: { data: { attributes: { grace_seconds: 3600 } } } });
   assert.equal(rp.status, 201);
   srv.remember(rp.json.data.attributes.key);
+  const reads = async (token) => (await call("GET", "/api/v2/validate_keys", { headers: bearer(token) })).status;
+  assert.equal(await reads(pat.key), 200, "the previous secret reads during the overlap");
   assert.equal((await signedReport([entry(pat.key)])).status, 200);
-  assert.equal(await uses(rp.json.data.attributes.key), 403, "the token is revoked for its previous secret's leak");
+  assert.equal(await reads(pat.key), 403, "the previous secret ended");
+  assert.equal(await uses(rp.json.data.attributes.key), 200, "the token and its new secret stay");
+  // The new value itself reported: the policy applies (revoke by default).
+  assert.equal((await signedReport([entry(rp.json.data.attributes.key)])).status, 200);
+  assert.equal(await uses(rp.json.data.attributes.key), 403, "the new secret leaked too: revoked");
 });
 
 test("an authenticated caller reports without a signature and learns only its own org's matches", async () => {

@@ -343,3 +343,16 @@ test("keyhold usage shows a credential's usage from the shell, as the API does",
   assert.throws(() => srv.cli("usage", "--db", srv.db, "00000000-0000-4000-8000-000000000000"), /no API key, application key or token/);
   assert.throws(() => srv.cli("usage", "--db", srv.db, "--org", "00000000-0000-4000-8000-000000000000", t.id), /no org/);
 });
+
+test("keyhold usage shows a name's control characters as '?': no escape sequence or forged line reaches the terminal", async () => {
+  const name = "ci\u001b[2J\u001b]0;owned\u0007\nFAKE LINE: revoked by admin\u202e";
+  const made = await call("POST", "/api/v2/api_keys", { body: { data: { type: "api_keys", attributes: { name } } } });
+  assert.equal(made.status, 201, made.body);
+  srv.remember(made.json.data.attributes.key);
+  const text = srv.cli("usage", "--db", srv.db, made.json.data.id);
+  assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f\u202e]/.test(text), JSON.stringify(text));
+  assert.ok(!text.split("\n").some((l) => l.startsWith("FAKE LINE")), "no forged line");
+  assert.match(text, /ci\?\[2J\?\]0;owned\?\?FAKE LINE: revoked by admin\?/);
+  // JSON keeps the name as it is (jansson escapes it).
+  assert.equal(JSON.parse(srv.cli("usage", "--db", srv.db, "--json", made.json.data.id)).name, name);
+});
