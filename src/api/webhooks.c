@@ -22,6 +22,7 @@
 #include "auth/events.h"
 #include "util/secret.h"
 #include "util/uuid.h"
+#include "util/text.h"
 #include "util/webhook.h"
 #include "util/xmalloc.h"
 
@@ -182,9 +183,19 @@ static int webhook_body_or_reply(struct api_call *call, int creating, struct sto
     }
     jx_only(&jx, data, data_keys);
     json_t *attrs = jx_obj(&jx, data, "data", "attributes", creating);
+    if (!jx.failed && !attrs && json_object_get(data, "attributes"))
+        jx_fail(&jx, "Field 'data.attributes' must be an object");
+    /* null is not "leave as is" nor "the default": a body that nulls a
+     * field is refused, so that a PATCH never widens a subscription by it */
+    for (size_t i = 0; attrs && !jx.failed && attr_keys[i]; i++)
+        if (json_is_null(json_object_get(attrs, attr_keys[i])))
+            jx_fail(&jx, "Field 'data.attributes.%s' must not be null", attr_keys[i]);
     if (attrs && !jx.failed) {
         jx_only(&jx, attrs, attr_keys);
         const char *name = jx_str(&jx, attrs, "data.attributes", "name", creating, 1, KH_MAX_NAME_LEN);
+        for (const char *c = name; !jx.failed && c && *c; c++)
+            if (text_control_at(c))
+                jx_fail(&jx, "Field 'data.attributes.name' must not hold control characters");
         const char *url = jx_str(&jx, attrs, "data.attributes", "url", creating, 1, WEBHOOK_MAX_URL);
         char why[160];
         if (!jx.failed && url && url_valid(call, url, why, sizeof why))
@@ -211,13 +222,19 @@ static int webhook_body_or_reply(struct api_call *call, int creating, struct sto
 }
 
 /* The permissions a creation or change needs (see the file's comment). */
+/* A webhook receives the name and owner of every credential of the org,
+ * and its delivery log shows them: who sets one up or reads that log must
+ * be able to read every kind (service accounts' tokens need
+ * service_account_write). */
 static int may_configure_or_reply(struct api_call *call)
 {
     if (require_perm_or_reply(call, PERM_ORG_MANAGEMENT))
         return -1;
-    if (!api_has_perm(call, PERM_API_KEYS_READ) || !api_has_perm(call, PERM_ORG_APP_KEYS_READ)) {
+    if (!api_has_perm(call, PERM_API_KEYS_READ) || !api_has_perm(call, PERM_ORG_APP_KEYS_READ) ||
+        !api_has_perm(call, PERM_SERVICE_ACCOUNT_WRITE)) {
         reply_error(call, 403, "Forbidden: a webhook receives the names and owners of every credential of the org; "
-                               "setting one up needs api_keys_read and org_app_keys_read too");
+                               "setting one up or reading its deliveries needs api_keys_read, org_app_keys_read and "
+                               "service_account_write too");
         return -1;
     }
     return 0;
@@ -383,7 +400,7 @@ void keyhold_webhook_deliveries_list(struct api_call *call)
     struct store_page page;
     struct store_delivery_list l;
     struct store_attempt_list a;
-    if (require_perm_or_reply(call, PERM_ORG_MANAGEMENT) || page_or_reply(call, &page.limit, &page.offset) ||
+    if (may_configure_or_reply(call) || page_or_reply(call, &page.limit, &page.offset) ||
         webhook_or_reply(call, &w))
         return;
     int rc = store_delivery_list(call->env->store, w.id, &page, &l);

@@ -174,8 +174,8 @@ static uint32_t random32(void)
     return r;
 }
 
-/* Attempts d and records what came of it. */
-static void attempt(struct deliverer *dl, const char *lease, const struct store_delivery *d)
+/* Attempts d and records what came of it: non-zero when it failed. */
+static int attempt(struct deliverer *dl, const char *lease, const struct store_delivery *d)
 {
     struct store_delivery_outcome o;
     char secret[WEBHOOK_SECRET_LEN + 1];
@@ -200,11 +200,14 @@ static void attempt(struct deliverer *dl, const char *lease, const struct store_
         o.next_attempt_at = o.attempt.at;
     } else if (o.attempt.attempt >= WEBHOOK_MAX_ATTEMPTS) {
         o.state = STORE_DELIVERY_FAILED;
+        log_warn("webhooks: %s %s to webhook %s given up after %d attempts: %s", d->event_type, d->event_id,
+                 d->webhook_id, o.attempt.attempt, o.attempt.error);
     } else {
         o.state = STORE_DELIVERY_PENDING;
         o.next_attempt_at = o.attempt.at + 1000 * webhook_backoff_ms(o.attempt.attempt, dl->cfg->webhook_retry_base_ms,
                                                                      WEBHOOK_BACKOFF_CAP_MS, random32());
     }
+    int failed = o.attempt.error != NULL;
     int rc = store_delivery_record(dl->st, lease, &o);
     if (rc == KH_ENOTFOUND)
         log_warn("webhooks: the lease of event %s for webhook %s was lost; another claimer sends it", d->event_id,
@@ -219,9 +222,19 @@ static void attempt(struct deliverer *dl, const char *lease, const struct store_
         log_debug("webhooks: %s %s delivered to webhook %s (attempt %d, %d)", d->event_type, d->event_id,
                   d->webhook_id, o.attempt.attempt, o.attempt.status_code);
     free(o.attempt.error);
+    return failed;
 }
 
 /* ---- the thread ---- */
+
+/* Whether an earlier delivery of this batch to the same webhook failed. */
+static int failed_before(const struct store_delivery_list *l, const unsigned char *failed, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (failed[j] && strcmp(l->items[j].webhook_id, l->items[i].webhook_id) == 0)
+            return 1;
+    return 0;
+}
 
 /* Claims and sends one batch: how many were due. */
 static size_t run_batch(struct deliverer *dl)
@@ -236,10 +249,18 @@ static size_t run_batch(struct deliverer *dl)
         log_error("webhooks: could not claim deliveries (%d); trying again", rc);
         return 0;
     }
-    size_t i = 0;
-    for (; i < l.n && !atomic_load(&dl->stopping); i++)
-        attempt(dl, lease, &l.items[i]);
-    if (i < l.n && store_delivery_release(dl->st, lease) != KH_OK)
+    size_t i = 0, held = 0;
+    unsigned char *failed = xcalloc(l.n ? l.n : 1, 1);
+    for (; i < l.n && !atomic_load(&dl->stopping); i++) {
+        /* A webhook that failed in this batch is not tried again in it: its
+         * deliveries wait for its next try (the store moved them there). */
+        if (failed_before(&l, failed, i))
+            held++;
+        else
+            failed[i] = (unsigned char)attempt(dl, lease, &l.items[i]);
+    }
+    free(failed);
+    if ((i < l.n || held) && store_delivery_release(dl->st, lease) != KH_OK)
         log_error("webhooks: could not give back leased deliveries; they are sent once their lease ends");
     size_t n = l.n;
     store_delivery_list_free(&l);

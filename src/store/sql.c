@@ -123,6 +123,7 @@ enum stmt_id {
     S_DELIVERY_LEASE,
     S_DELIVERY_CLAIMED,
     S_DELIVERY_RECORD,
+    S_DELIVERY_DEFER,
     S_ATTEMPT_INSERT,
     S_DELIVERY_LIST,
     S_DELIVERY_COUNT,
@@ -446,6 +447,12 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_ENDED_GET] = "SELECT id, CASE kind WHEN 1 THEN 'api_key' ELSE 'application_key' END, name, owner_id, "
                     "CAST(NULL AS BIGINT) FROM credential_history WHERE id = ?1 AND org_id = ?2 AND kind IN (1, 2)",
     [S_WEBHOOK_SUBSCRIBED] = "SELECT events FROM webhooks WHERE org_id = ?1 AND enabled = 1",
+    /* A failed attempt holds back the webhook's other pending deliveries
+     * (unclaimed, or claimed in the same batch) until its next try: a
+     * receiver that is down costs one attempt per backoff, not one per
+     * event, and does not hold the delivery thread from other webhooks. */
+    [S_DELIVERY_DEFER] = "UPDATE webhook_deliveries SET next_attempt_at = ?2 WHERE webhook_id = ?1 AND state = 0 "
+                         "AND next_attempt_at < ?2 AND (lease_token IS NULL OR lease_token = ?3)",
     [S_DELIVERY_RELEASE] = "UPDATE webhook_deliveries SET lease_token = NULL, lease_until = NULL WHERE lease_token = ?1",
     [S_EXPIRY_PRUNE] = "DELETE FROM expiry_notices WHERE sent_at < ?1 AND NOT EXISTS (SELECT 1 FROM tokens t "
                        "WHERE t.id = expiry_notices.token_id AND t.revoked_at IS NULL "
@@ -3573,6 +3580,13 @@ static int sql_delivery_record(struct store *st, const char *lease, const struct
         p_text(&p, a->error);
         p_int(&p, a->duration_ms);
         rc = write_rows(S(st), S_ATTEMPT_INSERT, &p, NULL, "delivery_record");
+    }
+    if (!rc && o->state == STORE_DELIVERY_PENDING && a->error && o->next_attempt_at > a->at) {
+        p.n = 0;
+        p_text(&p, a->webhook_id);
+        p_int(&p, o->next_attempt_at);
+        p_text(&p, lease);
+        rc = write_rows(S(st), S_DELIVERY_DEFER, &p, NULL, "delivery_record");
     }
     if (rc) {
         sql_rollback(st);

@@ -23,8 +23,10 @@
 
 /* The retry schedule: attempt n (1-based) failed, the next waits
  * webhook_backoff_ms(n, ...); after WEBHOOK_MAX_ATTEMPTS attempts the
- * delivery is given up (state failed, kept in the log). */
-#define WEBHOOK_MAX_ATTEMPTS 15
+ * delivery is given up (state failed, kept in the log): with the default
+ * 10 s base, about 2 to 4 days after the event, so that a receiver down
+ * over a weekend still gets it. */
+#define WEBHOOK_MAX_ATTEMPTS 106
 #define WEBHOOK_BACKOFF_CAP_MS (60 * 60 * 1000LL)
 
 /* Writes a new secret ("whsec_" + WEBHOOK_SECRET_RANDOM base62 characters

@@ -76,9 +76,9 @@ test("test mode lists every relaxation in --help and prints each at start", asyn
   const help = spawnSync(BIN, ["serve", "--help"], { encoding: "utf8" });
   assert.equal(help.status, 0);
   for (const s of ["--ephemeral", "--test-mode", "expires_at may be any future time", "failed-authentication limit",
-    "/api/v2/keyhold/reset"]) assert.ok(help.stdout.includes(s), s);
+    "/api/v2/keyhold/reset", "expiry warnings for webhooks"]) assert.ok(help.stdout.includes(s), s);
   const srv = await new Server().start("--test-mode");
-  assert.equal((srv.log.match(/test mode: /g) || []).length, 3);
+  assert.equal((srv.log.match(/test mode: /g) || []).length, 4);
   await srv.stop();
   const plain = await new Server().start();
   assert.doesNotMatch(plain.log, /test mode/);
