@@ -26,7 +26,9 @@
 #include "util/webhook.h"
 #include "util/xmalloc.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +70,28 @@ static int localhost_name(const char *host, size_t len)
     if (len && host[len - 1] == '.')
         len--;
     return len >= n && strncasecmp(host + len - n, lh, n) == 0 && (len == n || host[len - n - 1] == '.');
+}
+
+/* A numeric IPv4 host in any form the resolver takes (2130706433,
+ * 0x7f000001, 127.1, 0177.0.0.1, a trailing dot): -1 when it is not the
+ * plain dotted quad (refused: each form must not slip past the check), else
+ * whether it is private (1) or not (0); 0 as well for a name. */
+static int numeric_host(const char *addr)
+{
+    char plain[64], canonical[INET_ADDRSTRLEN];
+    struct in_addr in;
+    size_t n = strlen(addr);
+    if (n >= sizeof plain)
+        return 0;
+    memcpy(plain, addr, n + 1);
+    if (n && plain[n - 1] == '.')
+        plain[--n] = '\0';
+    if (!inet_aton(plain, &in))
+        return 0;
+    inet_ntop(AF_INET, &in, canonical, sizeof canonical);
+    if (strcmp(canonical, plain) != 0)
+        return -1;
+    return webhook_addr_private_bin(AF_INET, &in) == 1;
 }
 
 /* Checks url; on failure fills why (for a 400). */
@@ -119,6 +143,8 @@ static int url_valid(const struct api_call *call, const char *url, char *why, si
         size_t n = hlen < sizeof addr ? hlen : sizeof addr - 1;
         memcpy(addr, host, n);
         addr[n] = '\0';
+        if (numeric_host(addr) < 0)
+            return snprintf(why, why_len, "a numeric host is written as four decimal numbers (a.b.c.d)"), -1;
     }
     if (port) {
         long v = 0;
@@ -132,7 +158,7 @@ static int url_valid(const struct api_call *call, const char *url, char *why, si
         if (v == 0)
             return snprintf(why, why_len, "the port is not 1..65535"), -1;
     }
-    int private = webhook_addr_private(addr) == 1 || localhost_name(host, hlen);
+    int private = webhook_addr_private(addr) == 1 || numeric_host(addr) == 1 || localhost_name(host, hlen);
     if (private && !call->env->cfg->webhook_allow_private)
         return snprintf(why, why_len,
                         "the host is a loopback, private or link-local address, which this server does not send to "

@@ -453,11 +453,18 @@ test("without --webhook-allow-private, loopback and private hosts are refused, a
   await strict.ephemeral();
   try {
     for (const url of ["http://127.0.0.1:9/x", "http://10.0.0.8/x", "http://[::1]:80/x", "http://localhost/x",
-      "https://169.254.169.254/latest", "http://192.168.0.1/", "http://app.localhost/x"]) {
+      "https://169.254.169.254/latest", "http://192.168.0.1/", "http://app.localhost/x", "http://127.0.0.1./x"]) {
       const r = await call("POST", "/api/v2/keyhold/webhooks", { on: strict, headers: strict.keyHeaders(),
         body: { data: { type: "webhooks", attributes: { name: "p", url } } } });
       assert.equal(r.status, 400, `${url}: ${r.body}`);
       assert.match(r.json.errors[0], /loopback, private or link-local/);
+    }
+    // numeric hosts in the resolver's other forms are refused, whatever address they name
+    for (const url of ["http://2130706433/x", "http://0x7f000001/x", "http://127.1/x", "http://0177.0.0.1/x", "http://8.8.8.010/x"]) {
+      const r = await call("POST", "/api/v2/keyhold/webhooks", { on: strict, headers: strict.keyHeaders(),
+        body: { data: { type: "webhooks", attributes: { name: "p", url } } } });
+      assert.equal(r.status, 400, `${url}: ${r.body}`);
+      assert.match(r.json.errors[0], /four decimal numbers/);
     }
     // a name that resolves to a loopback address passes the check of the URL, and is refused when connecting
     const name = hostname();
