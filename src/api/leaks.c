@@ -213,6 +213,24 @@ static void reporter_for(const struct reporter *who, const char *org_id, char na
     snprintf(actor, UUID_STR, "%s", stranger ? "another-org" : who->actor);
 }
 
+/* Records the match as leaked (or counts one more report of it), with what
+ * was done about it. */
+static int mark_leaked(struct api_call *call, const struct leak_match *m, const struct leak_entry *e,
+                       const char *name, const char *action)
+{
+    struct store_leak l;
+    memset(&l, 0, sizeof l);
+    memcpy(l.credential_id, m->id, UUID_STR);
+    memcpy(l.org_id, m->org_id, UUID_STR);
+    snprintf(l.kind, sizeof l.kind, "%s", m->kind);
+    l.leaked_at = l.last_reported_at = call->now;
+    l.url = e->url;
+    l.source = e->source;
+    snprintf(l.reporter, sizeof l.reporter, "%s", name);
+    snprintf(l.action, sizeof l.action, "%s", action);
+    return store_leak_mark(call->env->store, &l);
+}
+
 /* Only a rotated credential's previous secret leaked: that secret stops at
  * once (the overlap ends), and the credential, whose new secret did not
  * leak, stays as it is whatever the policy; a credential already marked
@@ -226,16 +244,7 @@ static int handle_previous(struct api_call *call, const struct leak_match *m, co
     struct store_leak l;
     int rc = store_leak_get(call->env->store, m->id, &l);
     if (rc == KH_ENOTFOUND) {
-        memset(&l, 0, sizeof l);
-        memcpy(l.credential_id, m->id, UUID_STR);
-        memcpy(l.org_id, m->org_id, UUID_STR);
-        snprintf(l.kind, sizeof l.kind, "%s", m->kind);
-        l.leaked_at = l.last_reported_at = call->now;
-        l.url = e->url;
-        l.source = e->source;
-        snprintf(l.reporter, sizeof l.reporter, "%s", name);
-        snprintf(l.action, sizeof l.action, "%s", "previous_ended");
-        rc = store_leak_mark(call->env->store, &l);
+        rc = mark_leaked(call, m, e, name, "previous_ended");
     } else if (!rc) {
         store_leak_clear(&l);
     }
@@ -259,17 +268,7 @@ static int handle_match(struct api_call *call, const struct leak_match *m, const
     if (m->previous)
         return handle_previous(call, m, e, name, actor);
     int revoke = strcmp(p.policy, POLICY_QUARANTINE) != 0;
-    struct store_leak l;
-    memset(&l, 0, sizeof l);
-    memcpy(l.credential_id, m->id, UUID_STR);
-    memcpy(l.org_id, m->org_id, UUID_STR);
-    snprintf(l.kind, sizeof l.kind, "%s", m->kind);
-    l.leaked_at = l.last_reported_at = call->now;
-    l.url = e->url;
-    l.source = e->source;
-    snprintf(l.reporter, sizeof l.reporter, "%s", name);
-    snprintf(l.action, sizeof l.action, "%s", revoke ? "revoked" : "quarantined");
-    rc = store_leak_mark(call->env->store, &l);
+    rc = mark_leaked(call, m, e, name, revoke ? "revoked" : "quarantined");
     if (!rc)
         audit_in(call, m->org_id, actor, "leaked", m->kind, m->id);
     if (!rc && revoke)

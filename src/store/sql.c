@@ -3424,6 +3424,23 @@ static int count_of(struct sql_store *s, enum stmt_id id, const struct sql_param
     return rc;
 }
 
+/* A page of the rows keyed by `key` (list: ?1 the key, ?2 limit, ?3
+ * offset), and with count (not S_COUNT) their total (?1 the key). */
+static int page_of(struct sql_store *s, enum stmt_id list, enum stmt_id count, const char *key,
+                   const struct store_page *page, size_t itemsize, row_reader read, void **items, size_t *n,
+                   int64_t *total, const char *what)
+{
+    struct sql_params p = {.n = 0};
+    p_text(&p, key);
+    p_int(&p, page->limit);
+    p_int(&p, page->offset);
+    int rc = rows_of(s, list, &p, itemsize, read, items, n, what);
+    p.n = 1;
+    if (!rc && count != S_COUNT)
+        rc = count_of(s, count, &p, total, what);
+    return rc;
+}
+
 static int sql_webhook_insert(struct store *st, const struct store_webhook *w)
 {
     S(st)->subs_known = 0;
@@ -3450,18 +3467,11 @@ static int sql_webhook_get(struct store *st, const char *org_id, const char *id,
 static int sql_webhook_list(struct store *st, const char *org_id, const struct store_page *page,
                             struct store_webhook_list *out)
 {
-    struct sql_params p = {.n = 0};
     void *items = NULL;
     memset(out, 0, sizeof *out);
-    p_text(&p, org_id);
-    p_int(&p, page->limit);
-    p_int(&p, page->offset);
-    int rc = rows_of(S(st), S_WEBHOOK_LIST, &p, sizeof(struct store_webhook), read_webhook, &items, &out->n,
-                     "webhook_list");
+    int rc = page_of(S(st), S_WEBHOOK_LIST, S_WEBHOOK_COUNT, org_id, page, sizeof(struct store_webhook), read_webhook,
+                     &items, &out->n, &out->total, "webhook_list");
     out->items = items;
-    p.n = 1;
-    if (!rc)
-        rc = count_of(S(st), S_WEBHOOK_COUNT, &p, &out->total, "webhook_count");
     if (rc)
         store_webhook_list_free(out);
     return rc;
@@ -3670,18 +3680,11 @@ static int sql_delivery_release(struct store *st, const char *lease)
 static int sql_delivery_list(struct store *st, const char *webhook_id, const struct store_page *page,
                              struct store_delivery_list *out)
 {
-    struct sql_params p = {.n = 0};
     void *items = NULL;
     memset(out, 0, sizeof *out);
-    p_text(&p, webhook_id);
-    p_int(&p, page->limit);
-    p_int(&p, page->offset);
-    int rc = rows_of(S(st), S_DELIVERY_LIST, &p, sizeof(struct store_delivery), read_delivery, &items, &out->n,
-                     "delivery_list");
+    int rc = page_of(S(st), S_DELIVERY_LIST, S_DELIVERY_COUNT, webhook_id, page, sizeof(struct store_delivery),
+                     read_delivery, &items, &out->n, &out->total, "delivery_list");
     out->items = items;
-    p.n = 1;
-    if (!rc)
-        rc = count_of(S(st), S_DELIVERY_COUNT, &p, &out->total, "delivery_count");
     if (rc)
         store_delivery_list_free(out);
     return rc;
@@ -3690,14 +3693,11 @@ static int sql_delivery_list(struct store *st, const char *webhook_id, const str
 static int sql_attempt_list(struct store *st, const char *webhook_id, const struct store_page *page,
                             struct store_attempt_list *out)
 {
-    struct sql_params p = {.n = 0};
     void *items = NULL;
+    int64_t no_total;
     memset(out, 0, sizeof *out);
-    p_text(&p, webhook_id);
-    p_int(&p, page->limit);
-    p_int(&p, page->offset);
-    int rc = rows_of(S(st), S_ATTEMPT_LIST, &p, sizeof(struct store_attempt), read_attempt, &items, &out->n,
-                     "attempt_list");
+    int rc = page_of(S(st), S_ATTEMPT_LIST, S_COUNT, webhook_id, page, sizeof(struct store_attempt), read_attempt,
+                     &items, &out->n, &no_total, "attempt_list");
     out->items = items;
     if (rc)
         store_attempt_list_free(out);
